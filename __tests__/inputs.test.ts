@@ -1,0 +1,194 @@
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { normaliseAuthPath, parseBoundClaims, parseInputs, parseVariables } from '../src/inputs.js'
+import { ValidationErrors } from '../src/errors.js'
+
+const base = {
+  'vault-addr': 'https://vault.example.com:8200/',
+  'vault-token': 'hvs.supersecretvaulttoken',
+  'nomad-addr': 'https://nomad.example.com:4646',
+  'nomad-token': 'nomad-secret-token-123'
+}
+const reader = (over: Record<string, string> = {}) => {
+  const all: Record<string, string> = { ...base, ...over }
+  return (name: string) => all[name] ?? ''
+}
+
+function problemsOf(over: Record<string, string>): string[] {
+  try {
+    parseInputs(reader(over))
+  } catch (e) {
+    expect(e).toBeInstanceOf(ValidationErrors)
+    return (e as ValidationErrors).problems
+  }
+  throw new Error('expected validation to fail')
+}
+
+let stdout: string[]
+beforeEach(() => {
+  stdout = []
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    stdout.push(String(chunk))
+    return true
+  })
+})
+afterEach(() => jest.restoreAllMocks())
+
+describe('parseInputs', () => {
+  it('applies the nomad setup vault defaults', () => {
+    const cfg = parseInputs(reader(), { RUNNER_TEMP: '/tmp/rt' })
+    expect(cfg.vault.addr).toBe('https://vault.example.com:8200')
+    expect(cfg.settings).toMatchObject({
+      authPath: 'jwt-nomad',
+      role: 'nomad-workloads',
+      audience: 'vault.io',
+      keySource: 'jwks',
+      jwksUrl: 'https://nomad.example.com:4646/.well-known/jwks.json',
+      tokenType: 'service',
+      tokenPeriod: '30m',
+      tokenPeriodSeconds: 1800,
+      policy: 'nomad-workloads',
+      kvMount: 'secret',
+      identityTtl: '1h'
+    })
+    expect(cfg.job).toMatchObject({ files: [], injectVault: 'none', meta: true, wait: 'deployment', timeoutMs: 600_000 })
+    expect(cfg.dryRun).toBe(false)
+    expect(cfg.tempDir).toBe('/tmp/rt')
+    expect(cfg.vault.skipVerify).toBe(false)
+  })
+
+  it('masks both tokens as soon as they are read', () => {
+    parseInputs(reader())
+    const out = stdout.join('')
+    expect(out).toContain(`::add-mask::${base['vault-token']}`)
+    expect(out).toContain(`::add-mask::${base['nomad-token']}`)
+  })
+
+  it('masks a token even when other inputs are invalid', () => {
+    problemsOf({ 'vault-addr': 'nope' })
+    expect(stdout.join('')).toContain(`::add-mask::${base['vault-token']}`)
+  })
+
+  it('reports every problem at once, each naming its input', () => {
+    const problems = problemsOf({
+      'vault-addr': 'vault.example.com:8200',
+      'vault-token': '   ',
+      'auth-path': 'jwt nomad',
+      role: '../admin',
+      'token-period': 'thirty minutes',
+      timeout: '-5m'
+    })
+    expect(problems.join('\n')).toMatch(/"vault-addr" is not a valid URL|"vault-addr" must be an http/)
+    expect(problems.join('\n')).toContain('"vault-token" is empty')
+    expect(problems.join('\n')).toContain('"auth-path" is not a valid Vault mount path')
+    expect(problems.join('\n')).toContain('"role" is not a valid Vault role name')
+    expect(problems.join('\n')).toContain('"token-period" is not a valid duration')
+    expect(problems.join('\n')).toContain('"timeout" is not a valid duration')
+    expect(problems).toHaveLength(6)
+  })
+
+  it('rejects URLs with credentials and non-http schemes', () => {
+    expect(problemsOf({ 'vault-addr': 'https://user:pw@vault:8200' })[0]).toContain('must not contain credentials')
+    expect(problemsOf({ 'nomad-addr': 'ftp://nomad:4646' })[0]).toContain('"nomad-addr" must be an http:// or https:// URL')
+  })
+
+  it('rejects conflicting key sources', () => {
+    expect(problemsOf({ 'oidc-discovery-url': 'https://nomad.example.com' })[0]).toContain(
+      '"oidc-discovery-url" and "key-source: jwks" conflict'
+    )
+    expect(problemsOf({ 'key-source': 'oidc-discovery', 'jwks-url': 'https://x/jwks', 'oidc-discovery-url': 'https://x' })[0]).toContain(
+      '"jwks-url" and "key-source: oidc-discovery" conflict'
+    )
+    expect(problemsOf({ 'key-source': 'oidc-discovery' })[0]).toContain('"oidc-discovery-url" is required')
+    expect(problemsOf({ 'key-source': 'pem' })[0]).toContain('"key-source" must be one of "jwks", "oidc-discovery", "static"')
+  })
+
+  it('needs a JWKS URL or nomad-addr for jwks and static', () => {
+    expect(problemsOf({ 'nomad-addr': '' })[0]).toContain('"jwks-url" or "nomad-addr" is required with key-source: jwks')
+    const cfg = parseInputs(reader({ 'nomad-addr': '', 'jwks-url': 'https://nomad.internal:4646/.well-known/jwks.json' }))
+    expect(cfg.settings.jwksUrl).toBe('https://nomad.internal:4646/.well-known/jwks.json')
+  })
+
+  it('accepts an OIDC discovery issuer but not the well-known document URL', () => {
+    const cfg = parseInputs(reader({ 'key-source': 'oidc-discovery', 'oidc-discovery-url': 'https://nomad.example.com' }))
+    expect(cfg.settings.oidcDiscoveryUrl).toBe('https://nomad.example.com')
+    expect(
+      problemsOf({ 'key-source': 'oidc-discovery', 'oidc-discovery-url': 'https://nomad.example.com/.well-known/openid-configuration' })[0]
+    ).toContain('without "/.well-known/openid-configuration"')
+  })
+
+  it('reads a CA certificate from PEM text or a file, and explains an unreadable one', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----'
+    expect(parseInputs(reader({ 'vault-ca-cert': pem })).vault.caPem).toBe(pem + '\n')
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nva-inputs-'))
+    const file = path.join(dir, 'ca.pem')
+    fs.writeFileSync(file, pem)
+    expect(parseInputs(reader({ 'nomad-ca-cert': file })).nomad.caPem).toBe(pem + '\n')
+    expect(problemsOf({ 'vault-ca-cert': path.join(dir, 'missing.pem') })[0]).toMatch(
+      /"vault-ca-cert" is neither PEM text nor a readable file: cannot read ".*missing.pem" \(ENOENT\)/
+    )
+    fs.writeFileSync(file, 'not a cert')
+    expect(problemsOf({ 'jwks-ca-cert': file })[0]).toContain('holds no PEM certificate')
+  })
+
+  it('warns when TLS verification is turned off explicitly', () => {
+    const cfg = parseInputs(reader({ 'vault-skip-verify': 'true' }))
+    expect(cfg.vault.skipVerify).toBe(true)
+    expect(stdout.join('')).toContain('::warning::vault-skip-verify is true')
+    expect(problemsOf({ 'nomad-skip-verify': 'maybe' })[0]).toContain('"nomad-skip-verify" must be true or false')
+  })
+
+  it('rejects batch tokens with a period and built-in policy names', () => {
+    expect(problemsOf({ 'token-type': 'batch', 'token-period': '30m' })[0]).toContain('batch tokens cannot be periodic')
+    expect(parseInputs(reader({ 'token-type': 'batch', 'token-period': '0' })).settings.tokenPeriodSeconds).toBe(0)
+    expect(problemsOf({ policy: 'root' })[0]).toContain('built-in Vault policy')
+    expect(problemsOf({ 'token-type': 'forever' })[0]).toContain('"token-type" must be one of')
+  })
+
+  it('requires nomad-addr with a job and checks var-files exist', () => {
+    expect(problemsOf({ 'nomad-addr': '', 'jwks-url': 'https://n/jwks', job: 'job.nomad.hcl' })[0]).toContain(
+      '"nomad-addr" is required when "job" is set'
+    )
+    expect(problemsOf({ 'var-files': '/nonexistent/prod.vars' })[0]).toContain('"var-files": "/nonexistent/prod.vars" does not exist')
+  })
+
+  it('parses job lines, variables and booleans', () => {
+    const cfg = parseInputs(
+      reader({ job: 'jobs/a.nomad.hcl\n\n# comment\njobs/*.json', variables: 'image=nginx:1.27\nreplicas = 3', 'dry-run': 'TRUE', meta: 'false', wait: 'evaluation' })
+    )
+    expect(cfg.job.files).toEqual(['jobs/a.nomad.hcl', 'jobs/*.json'])
+    expect(cfg.job.variables).toEqual({ image: 'nginx:1.27', replicas: '3' })
+    expect(cfg.dryRun).toBe(true)
+    expect(cfg.job.meta).toBe(false)
+    expect(cfg.job.wait).toBe('evaluation')
+  })
+})
+
+describe('helpers', () => {
+  it('normalises auth paths like Nomad prints them', () => {
+    expect(normaliseAuthPath('jwt-nomad/')).toBe('jwt-nomad')
+    expect(normaliseAuthPath('/auth/jwt-nomad')).toBe('jwt-nomad')
+    expect(normaliseAuthPath('team/jwt')).toBe('team/jwt')
+    expect(normaliseAuthPath('a/../b')).toBeUndefined()
+    expect(normaliseAuthPath('')).toBeUndefined()
+    expect(normaliseAuthPath('has space')).toBeUndefined()
+  })
+
+  it('parses bound claims as YAML or JSON', () => {
+    expect(parseBoundClaims('nomad_namespace: [default, prod]\nnomad_job_id: web').claims).toEqual({
+      nomad_namespace: ['default', 'prod'],
+      nomad_job_id: 'web'
+    })
+    expect(parseBoundClaims('{"nomad_namespace": "prod"}').claims).toEqual({ nomad_namespace: 'prod' })
+    expect(parseBoundClaims('- a\n- b').error).toContain('must be a mapping')
+    expect(parseBoundClaims('x: {y: 1}').error).toContain('unsupported value for claim "x"')
+    expect(parseBoundClaims('{"a": ').error).toContain('neither valid YAML nor JSON')
+  })
+
+  it('parses key=value variables', () => {
+    expect(parseVariables(['a=1', 'b = two words', 'c='])).toEqual({ vars: { a: '1', b: 'two words', c: '' }, errors: [] })
+    expect(parseVariables(['=1', 'no-equals']).errors).toHaveLength(2)
+  })
+})

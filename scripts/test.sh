@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite: type check, then every jest test (unit, OpenBao integration, end-to-end against
+# the bundled dist/index.js with OpenBao and the Nomad test double). Tests start and stop their own servers
+# on 127.0.0.1. Extra arguments go to jest (e.g. a file name).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+BAO_BIN=$(bash scripts/openbao.sh)
+export BAO_BIN
+echo "OpenBao: $("$BAO_BIN" version)"
+
+npx tsc -p tsconfig.test.json
+
+results=$(mktemp)
+trap 'rm -f "$results"' EXIT
+status=0
+NODE_OPTIONS=--experimental-vm-modules NODE_NO_WARNINGS=1 npx jest --json --outputFile="$results" "$@" || status=$?
+node -e '
+  const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+  if (r.numTotalTests === 0) { console.error("no test ran"); process.exit(1) }
+' "$results" || status=1
+exit $status

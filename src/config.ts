@@ -1,0 +1,86 @@
+/** The validated configuration of one action run. Built by inputs.ts; everything downstream reads only this. */
+
+export type KeySource = 'jwks' | 'oidc-discovery' | 'static'
+export type InjectVault = 'none' | 'missing' | 'all'
+export type WaitMode = 'none' | 'evaluation' | 'deployment'
+
+export interface ServerConnection {
+  /** Base URL without trailing slash, e.g. https://vault.example.com:8200 */
+  addr: string
+  token: string
+  /** PEM text of the CA bundle to trust (already read from a file when the input was a path). */
+  caPem?: string
+  /** Only true when the user turned TLS verification off explicitly. */
+  skipVerify: boolean
+}
+
+export interface VaultConnection extends ServerConnection {
+  /** Vault Enterprise / OpenBao namespace; '' for none. */
+  namespace: string
+}
+
+export interface NomadConnection extends ServerConnection {
+  /** Nomad namespace for job operations; '' means the job's own or "default". */
+  namespace: string
+  /** Nomad region; '' means the agent's. */
+  region: string
+}
+
+/** A bound claim value: a string, or a list of accepted strings. */
+export type BoundClaims = Record<string, string | string[]>
+
+export interface VaultSettings {
+  /** Mount path of the JWT auth method, without slashes, e.g. "jwt-nomad". */
+  authPath: string
+  /** Role name, e.g. "nomad-workloads". */
+  role: string
+  /** The audience Nomad's vault identity carries and the role's bound_audiences. */
+  audience: string
+  keySource: KeySource
+  /** For key-source jwks, and the URL the action fetches for key-source static. */
+  jwksUrl: string
+  jwksCaPem?: string
+  oidcDiscoveryUrl?: string
+  oidcDiscoveryCaPem?: string
+  tokenType: string
+  /** Normalised Vault duration, e.g. "30m" (kept as the user wrote it when valid). */
+  tokenPeriod: string
+  tokenPeriodSeconds: number
+  /** ACL policy name. */
+  policy: string
+  /** KV v2 mount that the default templated policy grants. */
+  kvMount: string
+  /** Custom policy text from policy-file (may contain the placeholder `auth_jwt_X` for the accessor). */
+  policyText?: string
+  /** Path of policy-file, for messages. */
+  policyFile?: string
+  boundClaims: BoundClaims
+  /** TTL of the Nomad server's default_identity, rendered into the server block, e.g. "1h". */
+  identityTtl: string
+}
+
+export interface JobSettings {
+  /** Resolved job files, in input order. Empty: the action stops after Vault and rendering. */
+  files: string[]
+  /** HCL2 variables from the `variables` input (key=value lines). */
+  variables: Record<string, string>
+  /** var-files, resolved paths. */
+  varFiles: string[]
+  injectVault: InjectVault
+  meta: boolean
+  wait: WaitMode
+  timeoutMs: number
+  autoPromote: boolean
+  preserveCounts: boolean
+  policyOverride: boolean
+}
+
+export interface Config {
+  vault: VaultConnection
+  nomad: NomadConnection
+  settings: VaultSettings
+  job: JobSettings
+  dryRun: boolean
+  /** Where rendered files go (RUNNER_TEMP or the OS temp dir). */
+  tempDir: string
+}

@@ -1,0 +1,143 @@
+/**
+ * Orchestration only: inputs → Vault reconcile → agent blocks → job deploy → outputs and summary.
+ * Each layer lives in its own module; this file decides the order and how failures are reported.
+ */
+import * as core from '@actions/core'
+import * as fs from 'node:fs/promises'
+import * as path from 'node:path'
+import type { Config } from './config.js'
+import { ActionError, errorMessage } from './errors.js'
+import { parseInputs, type InputReader, envInputReader } from './inputs.js'
+import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
+import { deployJobs, type JobResult } from './nomad/deploy.js'
+import { jobOutputs, setOutputs } from './report/outputs.js'
+import { buildSummary } from './report/summary.js'
+import { reconcileVault, type VaultResult } from './vault/reconcile.js'
+
+/** Verdicts that fail the step. Everything else (healthy, complete, registered, …) passes. */
+const FAILING_VERDICTS = new Set(['failed', 'timeout'])
+
+export async function run(read: InputReader = envInputReader): Promise<void> {
+  let cfg: Config | undefined
+  let vault: VaultResult | undefined
+  let blocks: { server: string; client: string } | undefined
+  let jobs: JobResult[] = []
+  let failure: string | undefined
+  try {
+    cfg = parseInputs(read)
+    if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
+
+    core.startGroup('Vault: JWT auth method for Nomad workload identity')
+    try {
+      vault = await reconcileVault(cfg)
+    } finally {
+      core.endGroup()
+    }
+    setOutputs({
+      'auth-path': vault.authPath,
+      'auth-accessor': vault.accessor,
+      role: vault.role,
+      policies: JSON.stringify(vault.policies),
+      'key-source': cfg.settings.keySource,
+      changes: JSON.stringify(vault.changes)
+    })
+
+    blocks = { server: renderServerBlock(cfg), client: renderClientBlock(cfg) }
+    const files = await writeBlocks(cfg.tempDir, blocks)
+    setOutputs({
+      'nomad-server-config': blocks.server,
+      'nomad-client-config': blocks.client,
+      'nomad-server-config-file': files.server,
+      'nomad-client-config-file': files.client
+    })
+
+    if (cfg.job.files.length > 0) {
+      jobs = await deployJobs(
+        cfg,
+        {
+          role: vault.role,
+          audience: cfg.settings.audience,
+          authPath: vault.authPath,
+          policies: vault.policies,
+          boundAudiences: [cfg.settings.audience]
+        },
+        blocks
+      )
+      setOutputs(jobOutputs(jobs))
+      const failed = jobs.filter((j) => FAILING_VERDICTS.has(j.verdict))
+      if (failed.length > 0) {
+        failure = failed.map((j) => `Job "${j.jobId}" ${j.verdict === 'timeout' ? 'timed out' : 'failed'}: ${j.reason}`).join('\n')
+        core.setFailed(failure)
+      }
+    } else {
+      core.info('No "job" input: stopping after Vault and the agent configuration.')
+    }
+  } catch (err) {
+    failure = reportError(err, cfg)
+  } finally {
+    if (cfg) await writeSummary(cfg, vault, blocks, jobs, failure)
+  }
+}
+
+/** Reports an error without a stack trace for user errors; never prints a token. */
+function reportError(err: unknown, cfg: Config | undefined): string {
+  let message = errorMessage(err)
+  for (const secret of [cfg?.vault.token, cfg?.nomad.token]) {
+    if (secret && secret.length >= 4) message = message.split(secret).join('***')
+  }
+  if (err instanceof ActionError) {
+    if (err.annotation) {
+      core.error(message, {
+        file: err.annotation.file,
+        startLine: err.annotation.startLine,
+        startColumn: err.annotation.startColumn,
+        title: 'Nomad job parse error'
+      })
+      core.setFailed(message)
+    } else core.setFailed(message)
+  } else {
+    // An unexpected failure is a bug in the action: show the stack in debug logs only.
+    core.debug(err instanceof Error && err.stack ? err.stack : String(err))
+    core.setFailed(`Unexpected error (please report it with the debug log): ${message}`)
+  }
+  return message
+}
+
+async function writeBlocks(dir: string, blocks: { server: string; client: string }): Promise<{ server: string; client: string }> {
+  await fs.mkdir(dir, { recursive: true })
+  const server = path.join(dir, 'nomad-vault-server.hcl')
+  const client = path.join(dir, 'nomad-vault-client.hcl')
+  await Promise.all([fs.writeFile(server, blocks.server), fs.writeFile(client, blocks.client)])
+  return { server, client }
+}
+
+async function writeSummary(
+  cfg: Config,
+  vault: VaultResult | undefined,
+  blocks: { server: string; client: string } | undefined,
+  jobs: JobResult[],
+  error: string | undefined
+): Promise<void> {
+  if (!process.env.GITHUB_STEP_SUMMARY) return
+  const md = buildSummary({
+    dryRun: cfg.dryRun,
+    vault: {
+      addr: cfg.vault.addr,
+      authPath: vault?.authPath ?? cfg.settings.authPath,
+      accessor: vault?.accessor ?? '',
+      role: vault?.role ?? cfg.settings.role,
+      keySource: cfg.settings.keySource,
+      policies: vault?.policies ?? [cfg.settings.policy],
+      changes: vault?.changes ?? []
+    },
+    serverBlock: blocks?.server ?? '',
+    clientBlock: blocks?.client ?? '',
+    jobs,
+    error
+  })
+  try {
+    await core.summary.addRaw(md).write()
+  } catch (e) {
+    core.debug(`job summary not written: ${errorMessage(e)}`)
+  }
+}

@@ -1,0 +1,49 @@
+/**
+ * Step outputs. Vault outputs are plain values. Job outputs are plain values for one job and JSON maps
+ * keyed by job ID for several jobs (so later steps can use fromJSON()).
+ */
+import * as core from '@actions/core'
+
+export type OutputSetter = (name: string, value: string) => void
+
+export interface JobOutputSource {
+  jobId: string
+  jobVersion?: number
+  jobModifyIndex?: number
+  evalId?: string
+  deploymentId?: string
+  deploymentStatus?: string
+  allocations: unknown[]
+  plan: unknown
+  verdict: string
+}
+
+const str = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v))
+
+export function jobOutputs(jobs: JobOutputSource[]): Record<string, string> {
+  const fields: Record<string, (j: JobOutputSource) => unknown> = {
+    'job-id': (j) => j.jobId,
+    'job-version': (j) => j.jobVersion,
+    'job-modify-index': (j) => j.jobModifyIndex,
+    'eval-id': (j) => j.evalId,
+    'deployment-id': (j) => j.deploymentId,
+    'deployment-status': (j) => j.deploymentStatus,
+    allocations: (j) => j.allocations,
+    plan: (j) => j.plan,
+    verdict: (j) => j.verdict
+  }
+  const out: Record<string, string> = {}
+  for (const [name, get] of Object.entries(fields)) {
+    if (jobs.length === 1) out[name] = str(get(jobs[0]))
+    else if (jobs.length > 1) {
+      const map: Record<string, unknown> = {}
+      for (const j of jobs) map[j.jobId] = get(j) ?? null
+      out[name] = JSON.stringify(map)
+    }
+  }
+  return out
+}
+
+export function setOutputs(values: Record<string, string>, set: OutputSetter = core.setOutput): void {
+  for (const [k, v] of Object.entries(values)) set(k, v)
+}

@@ -1,0 +1,117 @@
+/**
+ * The job summary a person reads: what changed in Vault (before → after), the agent blocks to use,
+ * and for each job the plan, the verdict and per-group health. Pure: builds Markdown; main.ts writes it.
+ */
+
+export interface SummaryChange {
+  resource: string
+  action: string
+  path: string
+  diff: { field: string; before: unknown; after: unknown }[]
+}
+
+export interface SummaryJob {
+  file: string
+  jobId: string
+  namespace?: string
+  jobVersion?: number
+  verdict: string
+  reason?: string
+  deploymentStatus?: string
+  plan?: {
+    groups?: { name: string; create?: number; inPlace?: number; destructive?: number; stop?: number; ignore?: number; canary?: number; placementFailures?: string }[]
+  }
+  groups?: { name: string; desiredTotal?: number; placedAllocs?: number; healthyAllocs?: number; unhealthyAllocs?: number; desiredCanaries?: number; promoted?: boolean }[]
+  allocations?: { id: string; taskGroup: string; clientStatus: string; healthy?: boolean; events?: { task: string; type: string; message: string }[] }[]
+  injectedTasks?: string[]
+  warnings?: string[]
+}
+
+export interface SummaryInput {
+  dryRun: boolean
+  vault: { addr: string; authPath: string; accessor: string; role: string; keySource: string; policies: string[]; changes: SummaryChange[] }
+  serverBlock: string
+  clientBlock: string
+  jobs: SummaryJob[]
+  error?: string
+}
+
+const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>')
+const show = (v: unknown): string => {
+  if (v === undefined || v === null || v === '') return '_(none)_'
+  const s = typeof v === 'string' ? v : JSON.stringify(v)
+  return '`' + esc(s.length > 120 ? s.slice(0, 117) + '…' : s).replace(/`/g, "'") + '`'
+}
+
+const VERDICT_ICON: Record<string, string> = {
+  healthy: '✅',
+  complete: '✅',
+  registered: '☑️',
+  evaluated: '☑️',
+  planned: '📝',
+  'awaiting-promotion': '⏸️',
+  failed: '❌',
+  timeout: '⏱️'
+}
+
+export function buildSummary(s: SummaryInput): string {
+  const out: string[] = []
+  out.push(`## Nomad workload identity${s.dryRun ? ' (dry run: nothing was changed)' : ''}`)
+  if (s.error) out.push('', `> [!CAUTION]`, `> ${esc(s.error)}`)
+
+  out.push('', '### Vault', '')
+  out.push('| | |', '|---|---|')
+  out.push(`| Vault | ${show(s.vault.addr)} |`)
+  out.push(`| Auth method | ${show(s.vault.authPath)} (accessor ${show(s.vault.accessor)}) |`)
+  out.push(`| Role | ${show(s.vault.role)} |`)
+  out.push(`| Policies | ${s.vault.policies.map(show).join(', ')} |`)
+  out.push(`| Key source | ${show(s.vault.keySource)} |`)
+  out.push('')
+  if (s.vault.changes.length === 0) {
+    out.push('No changes: Vault already matched the desired state.')
+  } else {
+    out.push(`${s.vault.changes.length} change(s) ${s.dryRun ? 'would be made' : 'made'}:`, '')
+    out.push('| Resource | Action | Field | Before | After |', '|---|---|---|---|---|')
+    for (const ch of s.vault.changes) {
+      if (ch.diff.length === 0) out.push(`| ${show(ch.path)} | ${ch.action} | | | |`)
+      for (const [i, d] of ch.diff.entries()) {
+        out.push(`| ${i === 0 ? show(ch.path) : ''} | ${i === 0 ? ch.action : ''} | ${esc(d.field)} | ${show(d.before)} | ${show(d.after)} |`)
+      }
+    }
+  }
+
+  out.push('', '### Nomad agent configuration', '')
+  out.push('<details><summary>Servers</summary>', '', '```hcl', s.serverBlock.trimEnd(), '```', '</details>', '')
+  out.push('<details><summary>Clients</summary>', '', '```hcl', s.clientBlock.trimEnd(), '```', '</details>')
+
+  for (const j of s.jobs) {
+    out.push('', `### Job ${show(j.jobId)} ${VERDICT_ICON[j.verdict] ?? ''} ${j.verdict}`, '')
+    out.push(`From ${show(j.file)}${j.namespace ? ` in namespace ${show(j.namespace)}` : ''}${j.jobVersion !== undefined ? `, version ${j.jobVersion}` : ''}.`)
+    if (j.reason) out.push('', esc(j.reason))
+    if (j.injectedTasks && j.injectedTasks.length > 0) out.push('', `Vault block injected into: ${j.injectedTasks.map(show).join(', ')}.`)
+    const groups = j.plan?.groups ?? []
+    if (groups.length > 0) {
+      out.push('', '| Group | Create | In place | Destructive | Stop | Canary | Placement |', '|---|---|---|---|---|---|---|')
+      for (const g of groups) {
+        out.push(`| ${esc(g.name)} | ${g.create ?? 0} | ${g.inPlace ?? 0} | ${g.destructive ?? 0} | ${g.stop ?? 0} | ${g.canary ?? 0} | ${g.placementFailures ? esc(g.placementFailures) : 'ok'} |`)
+      }
+    }
+    if (j.groups && j.groups.length > 0) {
+      out.push('', '| Group | Desired | Placed | Healthy | Unhealthy | Canaries |', '|---|---|---|---|---|---|')
+      for (const g of j.groups) {
+        out.push(`| ${esc(g.name)} | ${g.desiredTotal ?? 0} | ${g.placedAllocs ?? 0} | ${g.healthyAllocs ?? 0} | ${g.unhealthyAllocs ?? 0} | ${g.desiredCanaries ? `${g.desiredCanaries}${g.promoted ? ' (promoted)' : ''}` : '-'} |`)
+      }
+    }
+    const bad = (j.allocations ?? []).filter((a) => a.clientStatus === 'failed' || a.healthy === false)
+    if (bad.length > 0) {
+      out.push('', '<details open><summary>Unhealthy allocations</summary>', '')
+      for (const a of bad) {
+        out.push(`- ${show(a.id.slice(0, 8))} (${esc(a.taskGroup)}, ${a.clientStatus})`)
+        for (const e of a.events ?? []) out.push(`  - ${esc(e.task)}: **${esc(e.type)}** ${esc(e.message)}`)
+      }
+      out.push('', '</details>')
+    }
+    for (const w of j.warnings ?? []) out.push('', `> [!WARNING]`, `> ${esc(w)}`)
+  }
+  return out.join('\n') + '\n'
+}

@@ -1,0 +1,117 @@
+/**
+ * Starts a real OpenBao (Vault-compatible) dev server on 127.0.0.1 with a free port and a known root token.
+ * The binary comes from scripts/openbao.sh (BAO_BIN, `bao`/`vault` on PATH, or the cache). There is no
+ * silent fallback: without a binary, startOpenBao() throws and the test that needs Vault fails loudly.
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import * as net from 'node:net'
+import * as path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+
+export interface OpenBao {
+  addr: string
+  rootToken: string
+  bin: string
+  /** Calls the Vault HTTP API with the root token (or another token). Throws on non-2xx with the body. */
+  api<T = any>(method: string, p: string, body?: unknown, token?: string): Promise<T>
+  stop(): Promise<void>
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer()
+    s.unref()
+    s.on('error', reject)
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(port))
+    })
+  })
+}
+
+export function openBaoBinary(): string {
+  try {
+    // no install here: .ci/run and scripts/test.sh install it first; this only resolves BAO_BIN, PATH or the cache
+    return execFileSync('bash', [path.join(repoRoot, 'scripts/openbao.sh')], {
+      encoding: 'utf8',
+      env: { ...process.env, NVA_NO_INSTALL: '1' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    }).trim()
+  } catch (e) {
+    const err = e as { stderr?: string }
+    throw new Error(
+      `No OpenBao/Vault binary for the tests. Run "bash scripts/openbao.sh" (or set BAO_BIN). ${err.stderr ?? ''}`
+    )
+  }
+}
+
+export async function startOpenBao(): Promise<OpenBao> {
+  const bin = openBaoBinary()
+  const port = await freePort()
+  const rootToken = `root-${randomBytes(8).toString('hex')}`
+  const addr = `http://127.0.0.1:${port}`
+  // The child gets no VAULT_* variables from the test environment.
+  const env: NodeJS.ProcessEnv = {}
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VAULT_') && !k.startsWith('BAO_')) env[k] = v
+  const child: ChildProcess = spawn(
+    bin,
+    [
+      'server',
+      '-dev',
+      `-dev-listen-address=127.0.0.1:${port}`,
+      `-dev-root-token-id=${rootToken}`,
+      '-dev-no-store-token',
+      '-log-level=warn'
+    ],
+    { env, stdio: ['ignore', 'pipe', 'pipe'] }
+  )
+  let output = ''
+  child.stdout?.on('data', (d) => (output += d))
+  child.stderr?.on('data', (d) => (output += d))
+  let exited = false
+  child.on('exit', () => (exited = true))
+
+  const api = async (method: string, p: string, body?: unknown, token = rootToken): Promise<any> => {
+    const res = await fetch(`${addr}/v1/${p.replace(/^\//, '')}`, {
+      method,
+      headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body)
+    })
+    const text = await res.text()
+    if (!res.ok) throw new Error(`OpenBao ${method} ${p}: HTTP ${res.status} ${text}`)
+    return text ? JSON.parse(text) : undefined
+  }
+
+  const deadline = Date.now() + 30_000
+  for (;;) {
+    if (exited) throw new Error(`OpenBao exited during start:\n${output}`)
+    try {
+      const res = await fetch(`${addr}/v1/sys/health`)
+      if (res.status === 200) break
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`OpenBao did not become ready within 30 s:\n${output}`)
+    }
+    await new Promise((r) => setTimeout(r, 100))
+  }
+
+  return {
+    addr,
+    rootToken,
+    bin,
+    api,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (exited) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+        setTimeout(() => child.kill('SIGKILL'), 5000).unref()
+      })
+  }
+}
