@@ -1,0 +1,34 @@
+/** action.yml, the code and the README must agree on every input and output name. */
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { describe, expect, it } from '@jest/globals'
+import { parse } from 'yaml'
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
+const action = parse(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
+const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
+const inputsSrc = fs.readFileSync(path.join(root, 'src/inputs.ts'), 'utf8')
+const srcFiles = ['src/main.ts', 'src/report/outputs.ts'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
+
+describe('action.yml', () => {
+  it('runs the committed bundle on node24', () => {
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
+  })
+
+  it.each(Object.keys(action.inputs))('input %s is read by src/inputs.ts and documented in the README', (name) => {
+    expect(inputsSrc).toContain(`'${name}'`)
+    expect(readme).toContain(`| \`${name}\` |`)
+  })
+
+  it.each(Object.keys(action.outputs))('output %s is set by the code and documented in the README', (name) => {
+    expect(srcFiles).toMatch(new RegExp(`['"]?${name.replace(/-/g, '\\-')}['"]?\\s*:`))
+    expect(readme).toContain(`| \`${name}\` |`)
+  })
+
+  it('declares defaults that match the defaults the code applies', async () => {
+    const { DEFAULTS } = await import('../src/inputs.js')
+    for (const [name, value] of Object.entries(DEFAULTS)) {
+      expect(String(action.inputs[name]?.default)).toBe(value)
+    }
+  })
+})
