@@ -29,12 +29,14 @@ function problemsOf(over: Record<string, string>): string[] {
 let stdout: string[]
 beforeEach(() => {
   stdout = []
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+  jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
     stdout.push(String(chunk))
     return true
   })
 })
-afterEach(() => jest.restoreAllMocks())
+afterEach(() => {
+  jest.restoreAllMocks()
+})
 
 describe('parseInputs', () => {
   it('applies the nomad setup vault defaults', () => {

@@ -1,0 +1,8 @@
+vault {
+  enabled = true
+
+  default_identity {
+    aud = ["bao.internal"]
+    ttl = "30m"
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Renders the Nomad agent `vault` blocks (nomad-vault-facts.md §2) that match what the action configured in Vault.
+ * Pure: the same Config always gives the same text.
+ */
+import type { Config } from '../config.js'
+
+/** An HCL native-syntax quoted string: escapes \ " and control characters, and template sequences ${ and %{. */
+export function hclString(s: string): string {
+  let out = ''
+  for (const ch of s) {
+    const code = ch.codePointAt(0)!
+    if (ch === '\\') out += '\\\\'
+    else if (ch === '"') out += '\\"'
+    else if (ch === '\n') out += '\\n'
+    else if (ch === '\r') out += '\\r'
+    else if (ch === '\t') out += '\\t'
+    else if (code < 0x20 || code === 0x7f) out += `\\u${code.toString(16).padStart(4, '0')}`
+    else out += ch
+  }
+  return `"${out.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{')}"`
+}
+
+/** Lines "name = value" with the `=` aligned, as `nomad fmt` does for consecutive attributes. */
+function attributes(indent: string, attrs: [string, string][]): string[] {
+  const width = Math.max(...attrs.map(([k]) => k.length))
+  return attrs.map(([k, v]) => `${indent}${k.padEnd(width)} = ${v}`)
+}
+
+/** The server agents' block: the default identity Nomad gives tasks with a `vault` block. */
+export function renderServerBlock(cfg: Config): string {
+  const s = cfg.settings
+  return [
+    'vault {',
+    '  enabled = true',
+    '',
+    '  default_identity {',
+    ...attributes('    ', [
+      ['aud', `[${hclString(s.audience)}]`],
+      ['ttl', hclString(s.identityTtl)]
+    ]),
+    '  }',
+    '}',
+    ''
+  ].join('\n')
+}
+
+/** The client agents' block: where to log in, with which auth method and role. */
+export function renderClientBlock(cfg: Config): string {
+  const s = cfg.settings
+  const attrs: [string, string][] = [
+    ['enabled', 'true'],
+    ['address', hclString(cfg.vault.addr.replace(/\/+$/, ''))],
+    ['jwt_auth_backend_path', hclString(s.authPath)],
+    ['create_from_role', hclString(s.role)]
+  ]
+  if (cfg.vault.namespace) attrs.push(['namespace', hclString(cfg.vault.namespace)])
+  const lines = ['vault {', ...attributes('  ', attrs)]
+  const hints: string[] = []
+  if (cfg.vault.caPem) {
+    hints.push(
+      '  # Vault uses a private CA (vault-ca-cert): put that PEM on every client and point ca_file at it.',
+      '  # ca_file = "/etc/nomad.d/vault-ca.pem"'
+    )
+  }
+  if (cfg.vault.skipVerify) {
+    hints.push(
+      '  # The action ran with vault-skip-verify. Clients should verify Vault\'s certificate (ca_file) rather than',
+      '  # set tls_skip_verify = true.'
+    )
+  }
+  if (hints.length) lines.push('', ...hints)
+  lines.push('}', '')
+  return lines.join('\n')
+}

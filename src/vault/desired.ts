@@ -1,0 +1,179 @@
+/**
+ * The Vault objects the action wants, as a pure function of the settings. The shapes follow what
+ * `nomad setup vault` writes (nomad-vault-facts.md §4.3), with the action's inputs in place of its constants.
+ */
+import type { BoundClaims, VaultSettings } from '../config.js'
+import { ActionError } from '../errors.js'
+
+/** The literal in policy templates that stands for the JWT mount's accessor (as in `nomad setup vault`). */
+export const ACCESSOR_PLACEHOLDER = 'auth_jwt_X'
+
+/** Shown in place of the accessor when the mount does not exist yet (dry run, or a plan before creation). */
+export const NEW_ACCESSOR = '<accessor of new mount>'
+
+export const MOUNT_DESCRIPTION = 'Nomad workload identity (managed by nomad-vault-action)'
+
+/**
+ * The default templated policy of `nomad setup vault` (command/asset/vault-wi-default-policy.hcl), with the KV v2
+ * mount as a parameter: each job reads secrets under <kv-mount>/data/<nomad namespace>/<job id>.
+ */
+export function defaultPolicyTemplate(kvMount = 'secret'): string {
+  const kv = kvMount.replace(/^\/+|\/+$/g, '')
+  const alias = `identity.entity.aliases.${ACCESSOR_PLACEHOLDER}.metadata`
+  return (
+    `path "${kv}/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}/*" {\n` +
+    `  capabilities = ["read"]\n` +
+    `}\n` +
+    `\n` +
+    `path "${kv}/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}" {\n` +
+    `  capabilities = ["read"]\n` +
+    `}\n` +
+    `\n` +
+    `path "${kv}/metadata/{{${alias}.nomad_namespace}}/*" {\n` +
+    `  capabilities = ["list"]\n` +
+    `}\n` +
+    `\n` +
+    `path "${kv}/metadata/*" {\n` +
+    `  capabilities = ["list"]\n` +
+    `}\n`
+  )
+}
+
+/** The template exactly as `nomad setup vault` ships it (kv mount `secret`). */
+export const DEFAULT_POLICY_TEMPLATE = defaultPolicyTemplate('secret')
+
+/** Replaces every `auth_jwt_X` with the accessor ('' → the NEW_ACCESSOR marker). */
+export function renderPolicy(template: string, accessor: string): string {
+  return template.replace(/\bauth_jwt_X\b/g, accessor || NEW_ACCESSOR)
+}
+
+export interface DesiredMount {
+  path: string
+  type: 'jwt'
+  description: string
+}
+
+/** Body of POST auth/<path>/config. Vault replaces the whole config on each write. */
+export interface DesiredAuthConfig {
+  jwks_url?: string
+  jwks_ca_pem?: string
+  oidc_discovery_url?: string
+  oidc_discovery_ca_pem?: string
+  jwt_validation_pubkeys?: string[]
+  jwt_supported_algs: string[]
+  default_role: string
+}
+
+/** Body of POST auth/<path>/role/<role>. */
+export interface DesiredRole {
+  role_type: 'jwt'
+  bound_audiences: string[]
+  user_claim: string
+  user_claim_json_pointer: boolean
+  claim_mappings: Record<string, string>
+  token_type: string
+  /** Seconds (Vault reads durations back as seconds). */
+  token_period: number
+  token_policies: string[]
+  token_explicit_max_ttl: number
+  bound_claims?: BoundClaims
+}
+
+export interface DesiredPolicy {
+  name: string
+  /** The policy text for a mount accessor ('' when the mount does not exist yet). */
+  text: (accessor: string) => string
+  /** Whether the text comes from policy-file (for messages). */
+  custom: boolean
+}
+
+export interface DesiredState {
+  mount: DesiredMount
+  authConfig: DesiredAuthConfig
+  role: DesiredRole
+  rolePath: string
+  configPath: string
+  mountPath: string
+  policyPath: string
+  policy: DesiredPolicy
+}
+
+export const SUPPORTED_ALGS = ['RS256', 'EdDSA']
+
+export const CLAIM_MAPPINGS: Readonly<Record<string, string>> = Object.freeze({
+  nomad_namespace: 'nomad_namespace',
+  nomad_job_id: 'nomad_job_id',
+  nomad_task: 'nomad_task'
+})
+
+export function desiredState(settings: VaultSettings, extra: { staticKeys?: string[] } = {}): DesiredState {
+  const path = settings.authPath.replace(/^\/+|\/+$/g, '')
+  const authConfig: DesiredAuthConfig = {
+    ...keySourceFields(settings, extra.staticKeys),
+    jwt_supported_algs: [...SUPPORTED_ALGS],
+    default_role: settings.role
+  }
+  const role: DesiredRole = {
+    role_type: 'jwt',
+    bound_audiences: [settings.audience],
+    user_claim: '/nomad_job_id',
+    user_claim_json_pointer: true,
+    claim_mappings: { ...CLAIM_MAPPINGS },
+    token_type: settings.tokenType,
+    token_period: settings.tokenPeriodSeconds,
+    token_policies: [settings.policy],
+    token_explicit_max_ttl: 0
+  }
+  if (settings.boundClaims && Object.keys(settings.boundClaims).length > 0) {
+    role.bound_claims = cloneClaims(settings.boundClaims)
+  }
+  const template = settings.policyText ?? defaultPolicyTemplate(settings.kvMount)
+  return {
+    mount: { path, type: 'jwt', description: MOUNT_DESCRIPTION },
+    authConfig,
+    role,
+    mountPath: `sys/auth/${path}`,
+    configPath: `auth/${path}/config`,
+    rolePath: `auth/${path}/role/${settings.role}`,
+    policyPath: `sys/policies/acl/${settings.policy}`,
+    policy: {
+      name: settings.policy,
+      text: (accessor) => renderPolicy(template, accessor),
+      custom: settings.policyText !== undefined
+    }
+  }
+}
+
+function keySourceFields(
+  s: VaultSettings,
+  staticKeys: string[] | undefined
+): Pick<DesiredAuthConfig, 'jwks_url' | 'jwks_ca_pem' | 'oidc_discovery_url' | 'oidc_discovery_ca_pem' | 'jwt_validation_pubkeys'> {
+  switch (s.keySource) {
+    case 'jwks':
+      if (!s.jwksUrl) throw new ActionError('Input "jwks-url" is required for key-source: jwks.')
+      return { jwks_url: s.jwksUrl, ...(s.jwksCaPem ? { jwks_ca_pem: s.jwksCaPem } : {}) }
+    case 'oidc-discovery':
+      if (!s.oidcDiscoveryUrl) {
+        throw new ActionError('Input "oidc-discovery-url" is required for key-source: oidc-discovery.')
+      }
+      return {
+        oidc_discovery_url: s.oidcDiscoveryUrl,
+        ...(s.oidcDiscoveryCaPem ? { oidc_discovery_ca_pem: s.oidcDiscoveryCaPem } : {})
+      }
+    case 'static':
+      if (!staticKeys || staticKeys.length === 0) {
+        throw new ActionError(
+          `key-source: static needs the public keys of jwks-url "${s.jwksUrl}", and none were fetched.`
+        )
+      }
+      return { jwt_validation_pubkeys: [...staticKeys] }
+    default:
+      throw new ActionError(`Unknown key-source "${String(s.keySource)}": use jwks, oidc-discovery or static.`)
+  }
+}
+
+function cloneClaims(c: BoundClaims): BoundClaims {
+  const out: BoundClaims = {}
+  for (const [k, v] of Object.entries(c)) out[k] = Array.isArray(v) ? [...v] : v
+  return out
+}
