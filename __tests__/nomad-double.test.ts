@@ -1,0 +1,498 @@
+/**
+ * Tests of the Nomad test double itself, against a real OpenBao dev server configured the way
+ * `nomad setup vault` does it (nomad-vault-facts.md §4.3).
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
+
+type Obj = Record<string, any>
+
+let bao: OpenBao
+const doubles: NomadDouble[] = []
+
+async function call(d: NomadDouble, method: string, path: string, body?: unknown, token?: string | null) {
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' }
+  const t = token === undefined ? d.managementToken : token
+  if (t) headers['X-Nomad-Token'] = t
+  const res = await fetch(`${d.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
+  const text = await res.text()
+  let json: any
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  return { status: res.status, text, json, headers: res.headers, index: Number(res.headers.get('x-nomad-index') ?? 0) }
+}
+
+/** Follows `path` with blocking queries until predicate(body) holds (no sleeps; each call waits for a change). */
+async function until(d: NomadDouble, path: string, predicate: (b: any) => boolean, timeoutMs = 15_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs
+  let index = 0
+  for (;;) {
+    const sep = path.includes('?') ? '&' : '?'
+    const r = await call(d, 'GET', `${path}${sep}index=${index}&wait=2s`)
+    if (r.status === 200 && predicate(r.json)) return r.json
+    if (Date.now() > deadline) throw new Error(`until ${path}: timed out; last ${r.status} ${r.text.slice(0, 2000)}`)
+    index = r.index
+  }
+}
+
+async function start(o: Partial<NomadDoubleOptions> = {}): Promise<NomadDouble> {
+  const d = await startNomadDouble({ vaultAddr: bao.addr, allocStartMs: 20, healthyAfterMs: 50, ...o })
+  doubles.push(d)
+  return d
+}
+
+async function parseHcl(d: NomadDouble, hcl: string, variables?: string) {
+  return call(d, 'POST', '/v1/jobs/parse', { JobHCL: hcl, Canonicalize: true, Variables: variables })
+}
+
+async function run(d: NomadDouble, hcl: string, extra: Obj = {}) {
+  const p = await parseHcl(d, hcl)
+  expect(p.status).toBe(200)
+  const r = await call(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2' }, ...extra })
+  return { job: p.json as Obj, reg: r }
+}
+
+const webJob = (o: { id?: string; image?: string; identity?: string; secretPath?: string; update?: string; count?: number; memory?: number; meta?: string } = {}) => `
+job "${o.id ?? 'web'}" {
+  datacenters = ["dc1"]
+${o.update ?? ''}
+${o.meta ?? ''}
+  group "web" {
+    count = ${o.count ?? 1}
+    task "server" {
+      driver = "docker"
+      config {
+        image = "${o.image ?? 'nginx:1.25'}"
+      }
+      resources {
+        cpu    = 100
+        memory = ${o.memory ?? 128}
+      }
+      vault {}
+${o.identity ?? ''}
+      template {
+        data        = <<EOT
+{{ with secret "${o.secretPath ?? `secret/data/default/${o.id ?? 'web'}/config`}" }}PASSWORD={{ .Data.data.password }}{{ end }}
+EOT
+        destination = "secrets/app.env"
+        env         = true
+      }
+    }
+  }
+}
+`
+
+beforeAll(async () => {
+  bao = await startOpenBao()
+  // what `nomad setup vault` writes (§4.3); jwks_url is set per double in configureJwks()
+  await bao.api('POST', 'sys/auth/jwt-nomad', { type: 'jwt' })
+  const mounts = await bao.api('GET', 'sys/auth')
+  const accessor: string = mounts.data['jwt-nomad/'].accessor
+  const tmpl = (k: string) => `{{identity.entity.aliases.${accessor}.metadata.${k}}}`
+  const policy = `
+path "secret/data/${tmpl('nomad_namespace')}/${tmpl('nomad_job_id')}/*" { capabilities = ["read"] }
+path "secret/data/${tmpl('nomad_namespace')}/${tmpl('nomad_job_id')}" { capabilities = ["read"] }
+path "secret/metadata/${tmpl('nomad_namespace')}/*" { capabilities = ["list"] }
+path "secret/metadata/*" { capabilities = ["list"] }
+`
+  await bao.api('PUT', 'sys/policies/acl/nomad-workloads', { policy: Buffer.from(policy).toString('base64') })
+  await bao.api('PUT', 'secret/data/default/web/config', { data: { password: 's3cr3t' } })
+  for (const id of ['other', 'can', 'rev']) await bao.api('PUT', `secret/data/default/${id}/config`, { data: { password: id } })
+}, 60_000)
+
+afterAll(async () => {
+  for (const d of doubles) await d.close()
+  await bao?.stop()
+})
+
+/** Points the OpenBao JWT mount at this double's JWKS and (re)writes the role (§4.3). */
+async function configureJwks(d: NomadDouble) {
+  await bao.api('POST', 'auth/jwt-nomad/config', {
+    jwks_url: `${d.url}/.well-known/jwks.json`,
+    jwt_supported_algs: ['EdDSA', 'RS256'],
+    default_role: 'nomad-workloads'
+  })
+  await bao.api('POST', 'auth/jwt-nomad/role/nomad-workloads', {
+    role_type: 'jwt',
+    bound_audiences: 'vault.io',
+    user_claim: '/nomad_job_id',
+    user_claim_json_pointer: true,
+    claim_mappings: { nomad_namespace: 'nomad_namespace', nomad_job_id: 'nomad_job_id', nomad_task: 'nomad_task' },
+    token_type: 'service',
+    token_period: '30m',
+    token_policies: ['nomad-workloads']
+  })
+}
+
+describe('nomad double: parse', () => {
+  let d: NomadDouble
+  beforeAll(async () => {
+    d = await start()
+  })
+
+  it('substitutes variables from defaults and the Variables var-file and canonicalises', async () => {
+    const hcl = `
+variable "image" {
+  type    = string
+  default = "nginx:1"
+}
+variable "count" {
+  type = number
+}
+job "web" {
+  type = "service"
+  meta {
+    owner = "team-\${var.image}"
+  }
+  vault {
+    role = "nomad-workloads"
+  }
+  update {
+    canary           = 1
+    healthy_deadline = "2m"
+  }
+  group "web" {
+    count = var.count
+    task "server" {
+      driver = "docker"
+      config {
+        image = var.image
+      }
+      identity {
+        name = "vault_default"
+        aud  = ["vault.io"]
+        ttl  = "1h"
+      }
+    }
+  }
+}
+`
+    const r = await parseHcl(d, hcl, 'count = 3\nimage = "nginx:2"\n')
+    expect(r.status).toBe(200)
+    const job = r.json
+    expect(job.ID).toBe('web')
+    expect(job.Type).toBe('service')
+    expect(job.Meta).toEqual({ owner: 'team-nginx:2' })
+    const tg = job.TaskGroups[0]
+    expect(tg.Count).toBe(3)
+    expect(tg.Update.Canary).toBe(1)
+    expect(tg.Update.HealthyDeadline).toBe(120e9)
+    expect(tg.Update.ProgressDeadline).toBe(600e9)
+    const task = tg.Tasks[0]
+    expect(task.Config).toEqual({ image: 'nginx:2' })
+    // job-level vault block copied into the task, canonicalised (§3.1)
+    expect(task.Vault).toEqual({
+      Policies: null,
+      Role: 'nomad-workloads',
+      Namespace: '',
+      Cluster: 'default',
+      Env: true,
+      DisableFile: false,
+      ChangeMode: 'restart',
+      ChangeSignal: 'SIGHUP',
+      AllowTokenExpiration: false
+    })
+    expect(task.Identities).toEqual([
+      { Name: 'vault_default', Audience: ['vault.io'], ChangeMode: '', ChangeSignal: '', Env: false, File: false, Filepath: '', ServiceName: '', TTL: 3600e9 }
+    ])
+  })
+
+  it('rejects undeclared and unset variables with 400 text/plain', async () => {
+    const hcl = 'variable "image" {\n  type = string\n}\njob "x" {\n  group "g" {\n    task "t" {\n      driver = "docker"\n    }\n  }\n}\n'
+    const undeclared = await parseHcl(d, hcl, 'image = "a"\nnope = "b"\n')
+    expect(undeclared.status).toBe(400)
+    expect(undeclared.headers.get('content-type')).toMatch(/^text\/plain/)
+    expect(undeclared.text).toMatch(/^Failed to parse job: Undefined variable; A "nope" variable was set but was not found in known variables/)
+    const unset = await parseHcl(d, hcl)
+    expect(unset.status).toBe(400)
+    expect(unset.text).toMatch(/^Failed to parse job: Unset variable "image"; A used variable must be set or have a default value/)
+  })
+
+  it('reports syntax errors like Nomad (input.hcl:line,col-col) and empty specs', async () => {
+    const r = await parseHcl(d, 'job "x" {\n  group "g" {\n   = 3\n }\n}\n')
+    expect(r.status).toBe(400)
+    expect(r.text).toBe(
+      'Failed to parse job: input.hcl:3,4-5: Argument or block definition required; An argument or block definition is required here.'
+    )
+    const multi = await parseHcl(d, 'job "x" {\n  a = "unterminated\n}\n')
+    expect(multi.text).toMatch(/^Failed to parse job: input\.hcl:2,\d+-3,1: Invalid multi-line string; .*, and \d+ other diagnostic\(s\)$/s)
+    const empty = await parseHcl(d, '   ')
+    expect(empty.status).toBe(400)
+    expect(empty.text).toBe('Job spec is empty')
+  })
+})
+
+describe('nomad double: run with Vault', () => {
+  let d: NomadDouble
+  beforeAll(async () => {
+    d = await start()
+    await configureJwks(d)
+  })
+
+  it('serves the JWKS and agent/self', async () => {
+    const jwks = await call(d, 'GET', '/.well-known/jwks.json', undefined, null)
+    expect(jwks.status).toBe(200)
+    expect(jwks.headers.get('cache-control')).toMatch(/^max-age=\d+$/)
+    expect(jwks.json.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' })
+    const oidc = await call(d, 'GET', '/.well-known/openid-configuration', undefined, null)
+    expect(oidc.status).toBe(404)
+    expect(oidc.text).toBe('OIDC Discovery endpoint disabled')
+    const self = await call(d, 'GET', '/v1/agent/self')
+    expect(self.status).toBe(200)
+    expect(self.json.config.Vaults[0]).toMatchObject({
+      Name: 'default',
+      Enabled: true,
+      Addr: bao.addr,
+      JWTAuthBackendPath: 'jwt-nomad',
+      DefaultIdentity: { Audience: ['vault.io'], TTL: 3600e9 }
+    })
+  })
+
+  it('registers, evaluates, places, logs in to Vault, reads the secret and completes the deployment', async () => {
+    const { reg } = await run(d, webJob())
+    expect(reg.status).toBe(200)
+    expect(reg.json.EvalID).toMatch(/^[0-9a-f-]{36}$/)
+    expect(reg.json.JobModifyIndex).toBeGreaterThan(0)
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    expect(ev.FailedTGAllocs).toBeNull()
+    expect(ev.DeploymentID).toBeTruthy()
+    const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running')
+    expect(dep).toMatchObject({ Status: 'successful', StatusDescription: 'Deployment completed successfully', JobVersion: 0 })
+    expect(dep.TaskGroups.web).toMatchObject({ DesiredTotal: 1, PlacedAllocs: 1, HealthyAllocs: 1, UnhealthyAllocs: 0 })
+    const allocs = (await call(d, 'GET', '/v1/job/web/allocations')).json
+    expect(allocs).toHaveLength(1)
+    expect(allocs[0]).toMatchObject({ ClientStatus: 'running', DesiredStatus: 'run', DeploymentStatus: { Healthy: true, Canary: false } })
+    expect(allocs[0].TaskStates.server.State).toBe('running')
+    expect(d.secretReads).toEqual([
+      expect.objectContaining({ jobId: 'web', task: 'server', path: 'secret/data/default/web/config', data: expect.objectContaining({ data: { password: 's3cr3t' } }) })
+    ])
+    // server-side injection of vault_default from default_identity (§3.2)
+    const job = (await call(d, 'GET', '/v1/job/web')).json
+    expect(job).toMatchObject({ Version: 0, Status: 'running', Stable: true })
+    expect(job.TaskGroups[0].Tasks[0].Identities).toEqual([expect.objectContaining({ Name: 'vault_default', Audience: ['vault.io'], TTL: 3600e9 })])
+    const sub = await call(d, 'GET', '/v1/job/web/submission?version=0')
+    expect(sub.json).toMatchObject({ Format: 'hcl2', Version: 0 })
+    expect((await call(d, 'GET', '/v1/job/web/submission?version=7')).text).toBe('job source not found')
+  })
+
+  it('blocking queries wait for a change instead of returning at once', async () => {
+    const first = await call(d, 'GET', '/v1/job/web')
+    const idx = first.index
+    const before = d.requests.length
+    const t0 = Date.now()
+    const pending = call(d, 'GET', `/v1/job/web?index=${idx}&wait=10s`)
+    let settled = false
+    void pending.then(() => (settled = true))
+    // the blocked request is parked on the server until a state change
+    await d.waitFor(() => d.requests.length > before)
+    expect(settled).toBe(false)
+    const newIndex = d.modifyJobOutOfBand('web')
+    const r = await pending
+    expect(r.index).toBeGreaterThan(idx)
+    expect(r.json.JobModifyIndex).toBe(newIndex)
+    expect(Date.now() - t0).toBeLessThan(5000)
+    // an expired wait returns the same index after the wait time
+    const t1 = Date.now()
+    const r2 = await call(d, 'GET', `/v1/evaluation/${(await call(d, 'GET', '/v1/job/web/evaluations')).json[0].ID}?index=999999&wait=300ms`)
+    expect(Date.now() - t1).toBeGreaterThanOrEqual(290)
+    expect(r2.status).toBe(200)
+    const logged = d.requests.find((x) => x.path === '/v1/job/web' && x.query.index === String(idx))
+    expect(logged?.query.wait).toBe('10s')
+    expect(logged?.blockedMs).toBeGreaterThan(0)
+  })
+
+  it('rejects a register whose EnforceIndex does not match', async () => {
+    const job = (await call(d, 'GET', '/v1/job/web')).json
+    const p = await parseHcl(d, webJob({ image: 'nginx:1.26' }))
+    const r = await call(d, 'POST', '/v1/jobs', { Job: p.json, EnforceIndex: true, JobModifyIndex: job.JobModifyIndex - 1 })
+    expect(r.status).toBe(500)
+    expect(r.text).toBe(
+      `Enforcing job modify index ${job.JobModifyIndex - 1}: job exists with conflicting job modify index: ${job.JobModifyIndex}`
+    )
+  })
+
+  it('plans a destructive update and a meta-only in-place update', async () => {
+    const destructive = await parseHcl(d, webJob({ image: 'nginx:1.26' }))
+    const plan = await call(d, 'POST', '/v1/job/web/plan', { Job: destructive.json, Diff: true })
+    expect(plan.status).toBe(200)
+    expect(plan.json.Diff.Type).toBe('Edited')
+    expect(plan.json.Annotations.DesiredTGUpdates.web).toMatchObject({ DestructiveUpdate: 1, InPlaceUpdate: 0 })
+    expect(plan.json.Diff.TaskGroups[0].Updates).toEqual({ 'create/destroy update': 1 })
+    const job = (await call(d, 'GET', '/v1/job/web')).json
+    expect(plan.json.JobModifyIndex).toBe(job.JobModifyIndex)
+    const metaOnly = structuredClone(job)
+    metaOnly.Meta = { ...(metaOnly.Meta ?? {}), release: 'x' }
+    const plan2 = await call(d, 'POST', '/v1/job/web/plan', { Job: metaOnly, Diff: true })
+    expect(plan2.json.Annotations.DesiredTGUpdates.web).toMatchObject({ InPlaceUpdate: 1, DestructiveUpdate: 0 })
+    const same = await call(d, 'POST', '/v1/job/web/plan', { Job: job, Diff: true })
+    expect(same.json.Diff.Type).toBe('None')
+  })
+
+  it('fails the task with Nomad\'s Killing event when Vault rejects the audience', async () => {
+    const hcl = webJob({ identity: '      identity {\n        name = "vault_default"\n        aud  = ["nomadproject.io"]\n        ttl  = "1h"\n      }' }).replace(
+      'job "web"',
+      'job "aud"'
+    )
+    const { reg } = await run(d, hcl)
+    expect(reg.status).toBe(200)
+    const allocs = await until(d, '/v1/job/aud/allocations', (l) => l.length > 0 && l[0].ClientStatus === 'failed')
+    const ts = allocs[0].TaskStates.server
+    expect(ts).toMatchObject({ State: 'dead', Failed: true })
+    const killing = ts.Events.find((e: Obj) => e.Type === 'Killing')
+    expect(killing.FailsTask).toBe(true)
+    expect(killing.DisplayMessage).toBe(
+      'Vault: failed to derive vault token: failed to derive Vault token for identity vault_default: failed to login with JWT: ' +
+        `Error making API request.\n\nURL: PUT ${bao.addr}/v1/auth/jwt-nomad/login\nCode: 400. Errors:\n\n` +
+        '* error validating token: invalid audience (aud) claim: audience claim does not match any expected audience'
+    )
+    const dep = await until(d, '/v1/job/aud/deployment', (x) => x && x.Status !== 'running')
+    expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to unhealthy allocations' })
+  })
+
+  it('fails a template read that the policy denies', async () => {
+    const { reg } = await run(d, webJob({ id: 'tpl', secretPath: 'secret/data/default/other/config' }))
+    expect(reg.status).toBe(200)
+    const allocs = await until(d, '/v1/job/tpl/allocations', (l) => l.length > 0 && l[0].ClientStatus === 'failed')
+    const ev = allocs[0].TaskStates.server.Events.find((e: Obj) => e.FailsTask)
+    expect(ev.Type).toBe('Killing')
+    expect(ev.DisplayMessage).toMatch(/^Template failed: vault\.read\(secret\/data\/default\/other\/config\): .*Code: 403\. Errors:\n\n\* .*permission denied/s)
+    expect(d.secretReads.some((r) => r.jobId === 'tpl')).toBe(false)
+  })
+
+  it('reports a placement failure with FailedTGAllocs and a blocked eval', async () => {
+    const hcl = webJob({ memory: 1_000_000 }).replace('job "web"', 'job "big"')
+    const p = await parseHcl(d, hcl)
+    const plan = await call(d, 'POST', '/v1/job/big/plan', { Job: p.json, Diff: true })
+    expect(plan.json.FailedTGAllocs.web).toMatchObject({ NodesEvaluated: 1, NodesExhausted: 1, DimensionExhausted: { memory: 1 } })
+    expect(plan.json.Diff.Type).toBe('Added')
+    const { reg } = await run(d, hcl)
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    expect(ev.FailedTGAllocs.web).toMatchObject({ NodesExhausted: 1, DimensionExhausted: { memory: 1 } })
+    expect(ev.BlockedEval).toBeTruthy()
+    const blocked = (await call(d, 'GET', `/v1/evaluation/${ev.BlockedEval}`)).json
+    expect(blocked).toMatchObject({ Status: 'blocked', PreviousEval: ev.ID })
+    expect((await call(d, 'GET', '/v1/job/big/allocations')).json).toEqual([])
+  })
+
+  it('places canaries that need promotion, then promotes', async () => {
+    const update = '  update {\n    canary       = 1\n    max_parallel = 1\n  }'
+    const base = webJob({ id: 'can', update, count: 2 })
+    const { reg } = await run(d, base)
+    const ev0 = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    await until(d, `/v1/deployment/${ev0.DeploymentID}`, (x) => x.Status === 'successful')
+    const v1 = await run(d, base.replace('nginx:1.25', 'nginx:1.26'))
+    const ev1 = await until(d, `/v1/evaluation/${v1.reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const dep = await until(d, `/v1/deployment/${ev1.DeploymentID}`, (x) => x.TaskGroups.web.HealthyAllocs >= 1)
+    expect(dep).toMatchObject({ Status: 'running', StatusDescription: 'Deployment is running but requires manual promotion', JobVersion: 1 })
+    expect(dep.TaskGroups.web).toMatchObject({ DesiredCanaries: 1, Promoted: false, DesiredTotal: 2 })
+    expect(dep.TaskGroups.web.PlacedCanaries).toHaveLength(1)
+    const canary = (await call(d, 'GET', `/v1/allocation/${dep.TaskGroups.web.PlacedCanaries[0]}`)).json
+    expect(canary.DeploymentStatus).toMatchObject({ Healthy: true, Canary: true })
+    const pr = await call(d, 'POST', `/v1/deployment/promote/${dep.ID}`, { DeploymentID: dep.ID, All: true })
+    expect(pr.status).toBe(200)
+    expect(pr.json.EvalID).toBeTruthy()
+    const done = await until(d, `/v1/deployment/${dep.ID}`, (x) => x.Status !== 'running')
+    expect(done).toMatchObject({ Status: 'successful', StatusDescription: 'Deployment completed successfully' })
+    expect(done.TaskGroups.web.Promoted).toBe(true)
+    const running = (await call(d, 'GET', '/v1/job/can/allocations')).json.filter((a: Obj) => a.ClientStatus === 'running')
+    expect(running).toHaveLength(2)
+    expect(running.every((a: Obj) => a.JobVersion === 1)).toBe(true)
+  })
+
+  it('rolls back with auto_revert after a scripted failure', async () => {
+    const update = '  update {\n    auto_revert = true\n  }'
+    const base = webJob({ id: 'rev', update })
+    const { reg } = await run(d, base)
+    const ev0 = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    await until(d, `/v1/deployment/${ev0.DeploymentID}`, (x) => x.Status === 'successful')
+    d.failNextAlloc('rev', 'failed to pull image "nginx:broken"')
+    const v1 = await run(d, base.replace('nginx:1.25', 'nginx:broken'))
+    const ev1 = await until(d, `/v1/evaluation/${v1.reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const failed = await until(d, `/v1/deployment/${ev1.DeploymentID}`, (x) => x.Status !== 'running')
+    expect(failed).toMatchObject({
+      Status: 'failed',
+      StatusDescription: 'Failed due to unhealthy allocations - rolling back to job version 0'
+    })
+    const job = await until(d, '/v1/job/rev', (j) => j.Version === 2)
+    expect(job.TaskGroups[0].Tasks[0].Config.image).toBe('nginx:1.25')
+    const latest = await until(d, '/v1/job/rev/deployment', (x) => x.JobVersion === 2 && x.Status === 'successful')
+    expect(latest.Status).toBe('successful')
+  })
+
+  it('runs a batch job to completion without a deployment', async () => {
+    const hcl = 'job "once" {\n  type = "batch"\n  group "g" {\n    task "t" {\n      driver = "docker"\n      config {\n        image = "busybox"\n      }\n    }\n  }\n}\n'
+    const { reg } = await run(d, hcl)
+    expect(reg.json.EvalID).toBeTruthy()
+    const allocs = await until(d, '/v1/job/once/allocations', (l) => l.length === 1 && l[0].ClientStatus === 'complete')
+    expect(allocs[0].DeploymentStatus).toBeNull()
+    const dep = await call(d, 'GET', '/v1/job/once/deployment')
+    expect(dep.status).toBe(200)
+    expect(dep.text).toBe('null')
+    expect((await until(d, '/v1/job/once', (j) => j.Status === 'dead')).Status).toBe('dead')
+  })
+
+  it('returns an empty EvalID for periodic jobs', async () => {
+    const hcl =
+      'job "cron" {\n  type = "batch"\n  periodic {\n    crons            = ["*/5 * * * *"]\n    prohibit_overlap = true\n  }\n  group "g" {\n    task "t" {\n      driver = "docker"\n    }\n  }\n}\n'
+    const { job, reg } = await run(d, hcl)
+    expect(job.Periodic).toMatchObject({ Enabled: true, Specs: ['*/5 * * * *'], SpecType: 'cron', ProhibitOverlap: true })
+    expect(reg.status).toBe(200)
+    expect(reg.json.EvalID).toBe('')
+    expect((await call(d, 'GET', '/v1/job/cron/allocations')).json).toEqual([])
+  })
+})
+
+describe('nomad double: server config edge cases', () => {
+  it('warns about identities without ttl and keeps a task without vault_default pending (1.10 behaviour)', async () => {
+    const d = await start({ server: { enabled: true } })
+    await configureJwks(d)
+    d.setProgressDeadlineMs(400)
+    const { reg } = await run(d, webJob())
+    expect(reg.status).toBe(200)
+    const dep = await until(d, '/v1/job/web/deployment', (x) => x && x.Status !== 'running')
+    expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to progress deadline' })
+    const allocs = (await call(d, 'GET', '/v1/job/web/allocations')).json
+    expect(allocs[0].ClientStatus).toBe('pending')
+    expect(allocs[0].TaskStates.server.Events.map((e: Obj) => e.Type)).toEqual(['Received', 'Task Setup'])
+    expect(d.vaultLogins).toEqual([])
+
+    const noTtl = webJob({ identity: '      identity {\n        name = "vault_default"\n        aud  = ["vault.io"]\n      }' }).replace('job "web"', 'job "nottl"')
+    const r2 = await run(d, noTtl)
+    expect(r2.reg.json.Warnings).toContain('identities without an expiration are insecure')
+  })
+
+  it('refuses a vault job when the server vault block is disabled', async () => {
+    const d = await start({ server: { enabled: false } })
+    const { reg } = await run(d, webJob())
+    expect(reg.status).toBe(500)
+    expect(reg.text).toBe('Vault "default" not enabled but used in the job')
+  })
+})
+
+describe('nomad double: ACL', () => {
+  it('enforces tokens with Nomad texts', async () => {
+    const d = await start({ acl: { enabled: true, managementToken: 'mgmt', tokens: [{ secret: 'ro', policies: 'read-only' }, { secret: 'sub', policies: 'submit' }] } })
+    expect(d.managementToken).toBe('mgmt')
+    const anon = await call(d, 'GET', '/v1/jobs', undefined, null)
+    expect(anon.status).toBe(403)
+    expect(anon.text).toBe('Permission denied')
+    const unknown = await call(d, 'GET', '/v1/jobs', undefined, 'nope')
+    expect(unknown.status).toBe(403)
+    expect(unknown.text).toBe('ACL token not found')
+    expect((await call(d, 'GET', '/v1/agent/self', undefined, 'sub')).status).toBe(403)
+    expect((await call(d, 'GET', '/v1/agent/self', undefined, 'mgmt')).status).toBe(200)
+    const bearer = await fetch(`${d.url}/v1/agent/self`, { headers: { Authorization: 'Bearer mgmt' } })
+    expect(bearer.status).toBe(200)
+    await bearer.text()
+    expect((await call(d, 'GET', '/v1/jobs', undefined, 'ro')).status).toBe(200)
+    const p = await parseHcl(d, webJob())
+    const ro = await call(d, 'POST', '/v1/jobs', { Job: p.json }, 'ro')
+    expect(ro.status).toBe(403)
+    expect(ro.text).toBe('Permission denied')
+    expect((await call(d, 'GET', '/.well-known/jwks.json', undefined, null)).status).toBe(200)
+  })
+})

@@ -1,0 +1,376 @@
+/**
+ * HCL2 jobspec → Nomad api.Job JSON, for the Nomad test double's /v1/jobs/parse.
+ * Only the subset the project's tests use (see README.md "HCL subset"). Field names follow Nomad's MPL api/ structs
+ * (nomad-vault-facts.md §3.1, §3.2, §3.3); defaults follow api Canonicalize where the reference gives them.
+ */
+import { parse } from '@cdktf/hcl2json'
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string
+  ) {
+    super(message)
+  }
+}
+
+type Obj = Record<string, any>
+
+const NS_PER = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 } as const
+
+/** Go time.ParseDuration subset ("1h30m", "300ms", "5s") → nanoseconds. A bare number is taken as ns. */
+export function parseDurationNs(v: unknown): number {
+  if (typeof v === 'number') return v
+  if (typeof v !== 'string' || v === '') throw new Error(`invalid duration ${JSON.stringify(v)}`)
+  if (/^\d+$/.test(v)) return Number(v)
+  let total = 0
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy
+  let m: RegExpExecArray | null
+  let consumed = 0
+  while ((m = re.exec(v))) {
+    total += Number(m[1]) * NS_PER[m[2] as keyof typeof NS_PER]
+    consumed = re.lastIndex
+  }
+  if (consumed !== v.length) throw new Error(`time: invalid duration "${v}"`)
+  return Math.round(total)
+}
+
+/** hcl2json error "parse config: [input.hcl:3,4-5: S; D input.hcl:...]" → Nomad's hcl.Diagnostics.Error() text. */
+export function formatHclError(raw: string, file = 'input.hcl'): string {
+  let s = raw.replace(/^Error:\s*/, '').replace(/^parse config: \[/, '').replace(/\]$/, '')
+  const esc = file.replace(/[.]/g, '\\.')
+  const parts = s.split(new RegExp(`\\s(?=${esc}:\\d+,\\d+)`))
+  s = parts[0]
+  return parts.length > 1 ? `${s}, and ${parts.length - 1} other diagnostic(s)` : s
+}
+
+const asArr = <T = Obj>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : v === undefined ? [] : [v as T])
+const firstBlock = (v: unknown): Obj | undefined => asArr<Obj>(v)[0]
+const mergeBlocks = (v: unknown): Obj | undefined => {
+  const arr = asArr<Obj>(v)
+  return arr.length ? Object.assign({}, ...arr) : undefined
+}
+
+interface VarDecl {
+  type?: string
+  default?: unknown
+  hasDefault: boolean
+}
+
+function convertToType(name: string, value: unknown, type: string | undefined): unknown {
+  if (type === 'number') {
+    const n = typeof value === 'number' ? value : Number(value)
+    if (Number.isNaN(n))
+      throw new HttpError(
+        400,
+        `Failed to parse job: Invalid value for variable; The value for ${name} is not compatible with the variable's type constraint: a number is required.`
+      )
+    return n
+  }
+  if (type === 'bool') {
+    if (typeof value === 'boolean') return value
+    if (value === 'true' || value === 'false') return value === 'true'
+    throw new HttpError(
+      400,
+      `Failed to parse job: Invalid value for variable; The value for ${name} is not compatible with the variable's type constraint: a bool is required.`
+    )
+  }
+  if (type === 'string' && typeof value !== 'string' && value !== null && typeof value !== 'object') return String(value)
+  return value
+}
+
+/** Replaces ${var.x} references. A string that is exactly one reference keeps the value's type. */
+function substitute(v: unknown, vars: Record<string, unknown>, used: Set<string>): unknown {
+  if (typeof v === 'string') {
+    const whole = /^\$\{\s*var\.([A-Za-z_][\w-]*)\s*\}$/.exec(v)
+    if (whole) {
+      used.add(whole[1])
+      return whole[1] in vars ? vars[whole[1]] : v
+    }
+    return v.replace(/\$\{\s*var\.([A-Za-z_][\w-]*)\s*\}/g, (all, name: string) => {
+      used.add(name)
+      if (!(name in vars)) return all
+      const val = vars[name]
+      return typeof val === 'string' ? val : JSON.stringify(val)
+    })
+  }
+  if (Array.isArray(v)) return v.map((x) => substitute(x, vars, used))
+  if (v && typeof v === 'object') {
+    const out: Obj = {}
+    for (const [k, x] of Object.entries(v)) out[k] = substitute(x, vars, used)
+    return out
+  }
+  return v
+}
+
+function strMap(v: unknown): Record<string, string> | null {
+  const m = mergeBlocks(v)
+  if (!m) return null
+  const out: Record<string, string> = {}
+  for (const [k, x] of Object.entries(m)) out[k] = typeof x === 'string' ? x : JSON.stringify(x)
+  return out
+}
+
+function durOrNull(v: unknown): number | null {
+  return v === undefined ? null : parseDurationNs(v)
+}
+
+function convertUpdate(u: Obj | undefined): Obj | null {
+  if (!u) return null
+  const out: Obj = {}
+  if (u.stagger !== undefined) out.Stagger = parseDurationNs(u.stagger)
+  if (u.max_parallel !== undefined) out.MaxParallel = Number(u.max_parallel)
+  if (u.health_check !== undefined) out.HealthCheck = u.health_check
+  if (u.min_healthy_time !== undefined) out.MinHealthyTime = parseDurationNs(u.min_healthy_time)
+  if (u.healthy_deadline !== undefined) out.HealthyDeadline = parseDurationNs(u.healthy_deadline)
+  if (u.progress_deadline !== undefined) out.ProgressDeadline = parseDurationNs(u.progress_deadline)
+  if (u.canary !== undefined) out.Canary = Number(u.canary)
+  if (u.auto_revert !== undefined) out.AutoRevert = Boolean(u.auto_revert)
+  if (u.auto_promote !== undefined) out.AutoPromote = Boolean(u.auto_promote)
+  return out
+}
+
+const UPDATE_DEFAULTS: Obj = {
+  Stagger: 30e9,
+  MaxParallel: 1,
+  HealthCheck: 'checks',
+  MinHealthyTime: 10e9,
+  HealthyDeadline: 300e9,
+  ProgressDeadline: 600e9,
+  AutoRevert: false,
+  AutoPromote: false,
+  Canary: 0
+}
+
+function convertVault(v: Obj | undefined): Obj | null {
+  if (!v) return null
+  const out: Obj = {}
+  if (v.policies !== undefined) out.Policies = v.policies
+  if (v.role !== undefined) out.Role = v.role
+  if (v.namespace !== undefined) out.Namespace = v.namespace
+  if (v.cluster !== undefined) out.Cluster = v.cluster
+  if (v.env !== undefined) out.Env = Boolean(v.env)
+  if (v.disable_file !== undefined) out.DisableFile = Boolean(v.disable_file)
+  if (v.change_mode !== undefined) out.ChangeMode = v.change_mode
+  if (v.change_signal !== undefined) out.ChangeSignal = v.change_signal
+  if (v.allow_token_expiration !== undefined) out.AllowTokenExpiration = Boolean(v.allow_token_expiration)
+  return out
+}
+
+/** api.Vault.Canonicalize defaults (§3.1 table). */
+export function canonicalVault(v: Obj): Obj {
+  return {
+    Policies: v.Policies ?? null,
+    Role: v.Role ?? '',
+    Namespace: v.Namespace ?? '',
+    Cluster: v.Cluster ?? 'default',
+    Env: v.Env ?? true,
+    DisableFile: v.DisableFile ?? false,
+    ChangeMode: v.ChangeMode ?? 'restart',
+    ChangeSignal: v.ChangeSignal ?? 'SIGHUP',
+    AllowTokenExpiration: v.AllowTokenExpiration ?? false
+  }
+}
+
+export function convertIdentity(i: Obj): Obj {
+  return {
+    Name: i.name ?? 'default',
+    Audience: i.aud ?? null,
+    ChangeMode: i.change_mode ?? '',
+    ChangeSignal: i.change_signal ?? '',
+    Env: Boolean(i.env ?? false),
+    File: Boolean(i.file ?? false),
+    Filepath: i.filepath ?? '',
+    ServiceName: i.service_name ?? '',
+    TTL: i.ttl === undefined ? 0 : parseDurationNs(i.ttl)
+  }
+}
+
+function convertTemplate(t: Obj, canonical: boolean): Obj {
+  const out: Obj = {}
+  if (t.source !== undefined) out.SourcePath = t.source
+  if (t.destination !== undefined) out.DestPath = t.destination
+  if (t.data !== undefined) out.EmbeddedTmpl = t.data
+  if (t.change_mode !== undefined) out.ChangeMode = t.change_mode
+  if (t.change_signal !== undefined) out.ChangeSignal = t.change_signal
+  if (t.splay !== undefined) out.Splay = parseDurationNs(t.splay)
+  if (t.perms !== undefined) out.Perms = t.perms
+  if (t.left_delimiter !== undefined) out.LeftDelim = t.left_delimiter
+  if (t.right_delimiter !== undefined) out.RightDelim = t.right_delimiter
+  if (t.env !== undefined) out.Envvars = Boolean(t.env)
+  if (t.error_on_missing_key !== undefined) out.ErrMissingKey = Boolean(t.error_on_missing_key)
+  if (!canonical) return out
+  return {
+    SourcePath: '',
+    DestPath: '',
+    EmbeddedTmpl: '',
+    ChangeMode: 'restart',
+    ChangeSignal: '',
+    Splay: 5e9,
+    Perms: '0644',
+    LeftDelim: '{{',
+    RightDelim: '}}',
+    Envvars: false,
+    ErrMissingKey: false,
+    ...out
+  }
+}
+
+function convertTask(name: string, t: Obj, inheritedVault: Obj | undefined, canonical: boolean): Obj {
+  const vaultBlock = firstBlock(t.vault) ?? inheritedVault
+  let Vault = convertVault(vaultBlock)
+  if (Vault && canonical) Vault = canonicalVault(Vault)
+  const identities = asArr<Obj>(t.identity).map(convertIdentity)
+  const Identity = identities.find((i) => i.Name === 'default') ?? null
+  const named = identities.filter((i) => i.Name !== 'default')
+  const res = firstBlock(t.resources) ?? {}
+  const Resources: Obj = {}
+  if (res.cpu !== undefined || canonical) Resources.CPU = Number(res.cpu ?? 100)
+  if (res.memory !== undefined || canonical) Resources.MemoryMB = Number(res.memory ?? 300)
+  if (res.memory_max !== undefined) Resources.MemoryMaxMB = Number(res.memory_max)
+  if (res.cores !== undefined) Resources.Cores = Number(res.cores)
+  const task: Obj = {
+    Name: name,
+    Driver: t.driver ?? '',
+    User: t.user ?? '',
+    Config: mergeBlocks(t.config) ?? null,
+    Env: strMap(t.env),
+    Meta: strMap(t.meta),
+    Resources,
+    Templates: asArr<Obj>(t.template).map((x) => convertTemplate(x, canonical)),
+    Vault,
+    Identity,
+    Identities: named.length ? named : null
+  }
+  if (t.kill_timeout !== undefined) task.KillTimeout = parseDurationNs(t.kill_timeout)
+  else if (canonical) task.KillTimeout = 5e9
+  if (t.leader !== undefined) task.Leader = Boolean(t.leader)
+  return task
+}
+
+function mergeUpdate(jobUpd: Obj | null, grpUpd: Obj | null, canonical: boolean): Obj | null {
+  if (!jobUpd && !grpUpd) return canonical ? null : null
+  const merged = { ...(jobUpd ?? {}), ...(grpUpd ?? {}) }
+  return canonical ? { ...UPDATE_DEFAULTS, ...merged } : merged
+}
+
+export interface ParseInput {
+  JobHCL?: string
+  Canonicalize?: boolean
+  Variables?: string
+}
+
+/** Implements POST /v1/jobs/parse. Throws HttpError(400, …) with Nomad's texts. */
+export async function parseJobHCL(input: ParseInput): Promise<Obj> {
+  const hcl = input.JobHCL ?? ''
+  if (hcl.trim() === '') throw new HttpError(400, 'Job spec is empty')
+  let doc: Obj
+  try {
+    doc = (await parse('input.hcl', hcl)) as Obj
+  } catch (e) {
+    throw new HttpError(400, `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`)
+  }
+  // variable declarations
+  const decls: Record<string, VarDecl> = {}
+  for (const [name, blocks] of Object.entries((doc.variable as Obj) ?? {})) {
+    const b = firstBlock(blocks) ?? {}
+    const type = typeof b.type === 'string' ? b.type.replace(/^\$\{(.*)\}$/, '$1') : undefined
+    decls[name] = { type, default: b.default, hasDefault: 'default' in b }
+  }
+  const values: Record<string, unknown> = {}
+  for (const [name, d] of Object.entries(decls)) if (d.hasDefault) values[name] = convertToType(name, d.default, d.type)
+  if (input.Variables && input.Variables.trim() !== '') {
+    let vf: Obj
+    try {
+      vf = (await parse('input.hcl', input.Variables)) as Obj
+    } catch (e) {
+      throw new HttpError(400, `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`)
+    }
+    for (const [name, v] of Object.entries(vf)) {
+      if (!(name in decls))
+        throw new HttpError(
+          400,
+          `Failed to parse job: Undefined variable; A ${JSON.stringify(name)} variable was set but was not found in known variables. To declare variable ${JSON.stringify(name)}, place this block in your job files`
+        )
+      values[name] = convertToType(name, v, decls[name].type)
+    }
+  }
+  // Nomad evaluates all declared variables; an unset one is an error even if unused.
+  for (const name of Object.keys(decls))
+    if (!(name in values))
+      throw new HttpError(
+        400,
+        `Failed to parse job: Unset variable ${JSON.stringify(name)}; A used variable must be set or have a default value; see https://www.nomadproject.io/docs/job-specification/hcl2/variables for details.`
+      )
+  const used = new Set<string>()
+  const jobs = Object.entries((doc.job as Obj) ?? {})
+  if (jobs.length !== 1)
+    throw new HttpError(
+      400,
+      jobs.length === 0
+        ? 'Failed to parse job: Missing job block; A job block is required'
+        : 'Failed to parse job: Duplicate job block; Only one job block is allowed per file'
+    )
+  const [jobId, jobBlocks] = jobs[0]
+  const j = substitute(firstBlock(jobBlocks) ?? {}, values, used) as Obj
+  for (const u of used)
+    if (!(u in decls))
+      throw new HttpError(
+        400,
+        `Failed to parse job: Unknown variable; There is no variable named ${JSON.stringify(u)}.`
+      )
+  return toApiJob(jobId, j, Boolean(input.Canonicalize))
+}
+
+function toApiJob(id: string, j: Obj, canonical: boolean): Obj {
+  const jobVault = firstBlock(j.vault)
+  const jobUpdate = convertUpdate(firstBlock(j.update))
+  const groups = Object.entries((j.group as Obj) ?? {}).map(([gname, gblocks]) => {
+    const g = firstBlock(gblocks) ?? {}
+    const gVault = firstBlock(g.vault) ?? jobVault
+    const tasks = Object.entries((g.task as Obj) ?? {}).map(([tname, tb]) =>
+      convertTask(tname, firstBlock(tb) ?? {}, gVault, canonical)
+    )
+    const grp: Obj = {
+      Name: gname,
+      Count: g.count !== undefined ? Number(g.count) : canonical ? 1 : null,
+      Meta: strMap(g.meta),
+      Update: mergeUpdate(jobUpdate, convertUpdate(firstBlock(g.update)), canonical),
+      Tasks: tasks
+    }
+    return grp
+  })
+  const periodicBlock = firstBlock(j.periodic)
+  let Periodic: Obj | null = null
+  if (periodicBlock) {
+    Periodic = {
+      Enabled: periodicBlock.enabled ?? true,
+      Spec: periodicBlock.cron ?? '',
+      Specs: periodicBlock.crons ?? null,
+      SpecType: 'cron',
+      ProhibitOverlap: Boolean(periodicBlock.prohibit_overlap ?? false),
+      TimeZone: periodicBlock.time_zone ?? 'UTC'
+    }
+  }
+  const pb = firstBlock(j.parameterized)
+  const ParameterizedJob = pb
+    ? { Payload: pb.payload ?? 'optional', MetaRequired: pb.meta_required ?? null, MetaOptional: pb.meta_optional ?? null }
+    : null
+  const job: Obj = {
+    ID: id,
+    Name: j.name ?? id,
+    Namespace: j.namespace ?? (canonical ? 'default' : null),
+    Region: j.region ?? (canonical ? 'global' : null),
+    Type: j.type ?? (canonical ? 'service' : null),
+    Priority: j.priority !== undefined ? Number(j.priority) : canonical ? 50 : null,
+    AllAtOnce: Boolean(j.all_at_once ?? false),
+    Datacenters: j.datacenters ?? (canonical ? ['*'] : null),
+    NodePool: j.node_pool ?? (canonical ? 'default' : null),
+    Meta: strMap(j.meta),
+    Update: jobUpdate ? (canonical ? { ...UPDATE_DEFAULTS, ...jobUpdate } : jobUpdate) : null,
+    Periodic,
+    ParameterizedJob,
+    TaskGroups: groups
+  }
+  return job
+}
