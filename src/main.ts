@@ -9,13 +9,11 @@ import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
-import { deployJobs, type JobResult } from './nomad/deploy.js'
+import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
+import { verdictFails } from './nomad/monitor.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { reconcileVault, type VaultResult } from './vault/reconcile.js'
-
-/** Verdicts that fail the step. Everything else (healthy, complete, registered, …) passes. */
-const FAILING_VERDICTS = new Set(['failed', 'timeout'])
 
 export async function run(read: InputReader = envInputReader): Promise<void> {
   let cfg: Config | undefined
@@ -26,6 +24,17 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   try {
     cfg = parseInputs(read)
     if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
+
+    // Everything is read and checked before the first write: the job files are parsed first.
+    let prepared: PreparedJobs | undefined
+    if (cfg.job.files.length > 0) {
+      core.startGroup('Nomad: reading and parsing the job files')
+      try {
+        prepared = await prepareJobs(cfg)
+      } finally {
+        core.endGroup()
+      }
+    }
 
     core.startGroup('Vault: JWT auth method for Nomad workload identity')
     try {
@@ -51,20 +60,23 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
       'nomad-client-config-file': files.client
     })
 
-    if (cfg.job.files.length > 0) {
+    if (prepared) {
       jobs = await deployJobs(
+        prepared,
         cfg,
         {
           role: vault.role,
           audience: cfg.settings.audience,
           authPath: vault.authPath,
           policies: vault.policies,
-          boundAudiences: [cfg.settings.audience]
+          boundAudiences: [cfg.settings.audience],
+          kvMount: cfg.settings.kvMount,
+          boundClaims: cfg.settings.boundClaims
         },
         blocks
       )
       setOutputs(jobOutputs(jobs))
-      const failed = jobs.filter((j) => FAILING_VERDICTS.has(j.verdict))
+      const failed = jobs.filter((j) => verdictFails(j.verdict))
       if (failed.length > 0) {
         failure = failed.map((j) => `Job "${j.jobId}" ${j.verdict === 'timeout' ? 'timed out' : 'failed'}: ${j.reason}`).join('\n')
         core.setFailed(failure)

@@ -7,9 +7,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import * as net from 'node:net'
 import * as path from 'node:path'
-import { fileURLToPath } from 'node:url'
-
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+import { repoRoot } from './paths.js'
 
 export interface OpenBao {
   addr: string

@@ -43,6 +43,8 @@ export interface NomadDoubleOptions {
   nodes?: { name?: string; datacenter?: string; cpu: number; memoryMB: number }[]
   port?: number
   host?: string
+  /** Test hook: called after a plan is computed and before it is answered. */
+  onPlan?: (jobId: string, namespace: string) => void
 }
 
 export interface RequestLogEntry {
@@ -1480,7 +1482,10 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       const id = decodeURIComponent(m[1])
       if (body.Job.ID !== id) throw new HttpError(400, 'Job ID does not match')
       const jobNs = q.get('namespace') || body.Job.Namespace || DEFAULT_NS
-      return send(res, 200, planJob(jobNs, body.Job, Boolean(body.Diff)))
+      const planned = planJob(jobNs, body.Job, Boolean(body.Diff))
+      // test hook: runs after the plan is computed, before the response (e.g. a concurrent `nomad job run`)
+      opts.onPlan?.(id, jobNs)
+      return send(res, 200, planned)
     }
     if ((m = /^\/v1\/job\/([^/]+)\/submission$/.exec(p))) {
       aclCheck(req, 'read-job')

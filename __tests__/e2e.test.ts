@@ -1,0 +1,293 @@
+/**
+ * End to end: the bundled dist/index.js runs as a child process, exactly as the runner runs it, against a real
+ * OpenBao and the Nomad test double, whose allocations log in to that OpenBao with their workload identities.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
+import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { runAction, type ActionRun } from '../test-support/run-action.js'
+
+const FIX = '__tests__/fixtures/jobs'
+let bao: OpenBao
+let nomad: NomadDouble | undefined
+
+beforeAll(async () => {
+  bao = await startOpenBao()
+  for (const [job, data] of [
+    ['web', { password: 'web-password' }],
+    ['report', { api_key: 'report-key' }],
+    ['api', { password: 'api-password' }]
+  ] as const) {
+    await bao.api('POST', `secret/data/default/${job}/config`, { data })
+  }
+  // another job's secret, which the web job must not be able to read
+  await bao.api('POST', 'secret/data/default/billing/config', { data: { password: 'billing-password' } })
+})
+afterAll(async () => {
+  await bao?.stop()
+})
+afterEach(async () => {
+  await nomad?.close()
+  nomad = undefined
+})
+
+async function cluster(opts: Partial<NomadDoubleOptions> = {}): Promise<NomadDouble> {
+  nomad = await startNomadDouble({
+    vaultAddr: bao.addr,
+    acl: { enabled: true },
+    server: { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } },
+    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' },
+    ...opts
+  })
+  return nomad
+}
+
+function inputs(n: NomadDouble, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'vault-addr': bao.addr,
+    'vault-token': bao.rootToken,
+    'nomad-addr': n.url,
+    'nomad-token': n.managementToken,
+    timeout: '1m',
+    ...extra
+  }
+}
+
+const noStackTrace = (r: ActionRun) => expect(r.stdout + r.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/)
+
+describe('deploying a job end to end', () => {
+  it('deploys a service job whose task reads its secret, and sets every output', async () => {
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl', variables: 'image_tag=2.0.0' }))
+    expect(r.code).toBe(0)
+    expect(r.outputs.verdict).toBe('healthy')
+    expect(r.outputs['job-id']).toBe('web')
+    expect(r.outputs['job-version']).toBe('0')
+    expect(Number(r.outputs['job-modify-index'])).toBeGreaterThan(0)
+    expect(r.outputs['eval-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(r.outputs['deployment-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(r.outputs['deployment-status']).toBe('successful')
+    const allocs = JSON.parse(r.outputs.allocations)
+    expect(allocs).toHaveLength(1)
+    expect(allocs[0]).toMatchObject({ taskGroup: 'web', clientStatus: 'running', healthy: true })
+    expect(JSON.parse(r.outputs.plan).groups[0]).toMatchObject({ name: 'web', create: 1 })
+    for (const name of ['auth-path', 'auth-accessor', 'role', 'policies', 'key-source', 'changes', 'nomad-server-config', 'nomad-client-config', 'nomad-server-config-file', 'nomad-client-config-file']) {
+      expect(r.outputs[name]).toBeTruthy()
+    }
+    expect(r.outputs['auth-accessor']).toMatch(/^auth_jwt_[0-9a-f]+$/)
+
+    // The task really logged in with its workload identity and read its own secret, through the real OpenBao.
+    expect(n.secretReads).toEqual([expect.objectContaining({ jobId: 'web', task: 'server', path: 'secret/data/default/web/config' })])
+    expect((n.secretReads[0].data as { data: { password: string } }).data.password).toBe('web-password')
+
+    // Release metadata and the variable reached the registered job; the source was submitted.
+    const job = n.getJob('web')!
+    expect(job.Meta).toMatchObject({
+      github_sha: '0123456789abcdef0123456789abcdef01234567',
+      github_ref: 'refs/tags/v1.2.3',
+      github_actor: 'octocat',
+      github_run_url: 'https://github.com/acme/web/actions/runs/4242'
+    })
+    expect(JSON.stringify(job.TaskGroups[0].Tasks[0].Config.args)).toContain('release 2.0.0')
+    expect(r.summary).toContain('### Job `web` ✅ healthy')
+
+    // Used blocking queries, not fixed polling.
+    expect(n.requests.some((q) => q.method === 'GET' && q.query.index !== undefined && Number(q.query.index) > 0)).toBe(true)
+  })
+
+  it('a re-run changes nothing in Vault and deploys the same job version again', async () => {
+    const n = await cluster()
+    const first = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
+    expect(first.code).toBe(0)
+    const again = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.outputs.changes)).toEqual([])
+    expect(again.outputs.verdict).toBe('healthy')
+  })
+
+  it('fails with a diagnosis when the servers give tasks another audience than the role expects', async () => {
+    const n = await cluster({ server: { enabled: true, default_identity: { aud: ['nomad.example'], ttl: '1h' } } })
+    const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
+    expect(r.code).toBe(1)
+    expect(r.outputs.verdict).toBe('failed')
+    const errors = r.annotations.filter((a) => a.level === 'error').map((a) => a.message).join('\n')
+    expect(errors).toContain('invalid audience (aud) claim')
+    expect(errors).toMatch(/bound_audiences \["vault.io"\]/)
+    // the cluster check warned before the deployment, with the block to use
+    const warnings = r.annotations.filter((a) => a.level === 'warning').map((a) => a.message).join('\n')
+    expect(warnings).toContain('nomad.example')
+    expect(warnings).toContain('aud = ["vault.io"]')
+    expect(n.secretReads).toEqual([])
+    noStackTrace(r)
+  })
+
+  it('fails on a placement failure with the reason in words', async () => {
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: `${FIX}/too-big.nomad.hcl` }))
+    expect(r.code).toBe(1)
+    expect(r.outputs.verdict).toBe('failed')
+    expect(r.annotations.find((a) => a.level === 'error')?.message).toMatch(/memory/)
+  })
+
+  it('fails a failed deployment, naming the unhealthy allocation and its task events', async () => {
+    const n = await cluster()
+    n.failNextAlloc('web', 'exec: "/bin/sh": permission denied')
+    const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
+    expect(r.code).toBe(1)
+    expect(r.outputs.verdict).toBe('failed')
+    expect(r.outputs['deployment-status']).toBe('failed')
+    const allocs = JSON.parse(r.outputs.allocations)
+    expect(allocs.some((a: { clientStatus: string }) => a.clientStatus === 'failed')).toBe(true)
+    expect(r.outputs.allocations).toContain('permission denied')
+    expect(r.summary).toContain('Unhealthy allocations')
+  })
+
+  it('reports canaries that wait for promotion, and promotes them with auto-promote', async () => {
+    const n = await cluster()
+    const v1 = await runAction(inputs(n, { job: `${FIX}/canary.nomad.hcl`, variables: 'release=v1' }))
+    expect(v1.outputs.verdict).toBe('healthy')
+
+    const v2 = await runAction(inputs(n, { job: `${FIX}/canary.nomad.hcl`, variables: 'release=v2' }))
+    expect(v2.code).toBe(0)
+    expect(v2.outputs.verdict).toBe('awaiting-promotion')
+    expect(v2.annotations.some((a) => /promot/i.test(a.message))).toBe(true)
+    expect(n.requests.some((q) => q.path.startsWith('/v1/deployment/promote/'))).toBe(false)
+
+    const v3 = await runAction(inputs(n, { job: `${FIX}/canary.nomad.hcl`, variables: 'release=v3', 'auto-promote': 'true' }))
+    expect(v3.annotations.filter((a) => a.level === 'error')).toEqual([])
+    expect(v3.code).toBe(0)
+    expect(v3.outputs.verdict).toBe('healthy')
+    expect(n.requests.some((q) => q.path.startsWith('/v1/deployment/promote/'))).toBe(true)
+  })
+
+  it('runs a batch job to completion, with the vault block injected where it was missing', async () => {
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: `${FIX}/batch.nomad.hcl`, 'inject-vault': 'missing' }))
+    expect(r.code).toBe(0)
+    expect(r.outputs.verdict).toBe('complete')
+    expect(r.outputs['deployment-id']).toBe('')
+    expect(n.secretReads.map((s) => s.path)).toEqual(['secret/data/default/report/config'])
+    expect(n.getJob('report')!.TaskGroups[0].Tasks[0].Vault.Role).toBe('nomad-workloads')
+  })
+
+  it('registers a periodic job, which has no evaluation', async () => {
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: `${FIX}/periodic.nomad.hcl` }))
+    expect(r.code).toBe(0)
+    expect(r.outputs.verdict).toBe('registered')
+    expect(r.outputs['eval-id']).toBe('')
+  })
+
+  it('passes variables and var-files to Nomad\'s parser', async () => {
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: `${FIX}/vars.nomad.hcl`, variables: 'image_tag=3.1.4', 'var-files': `${FIX}/prod.vars.hcl` }))
+    expect(r.code).toBe(0)
+    const job = n.getJob('vars')!
+    expect(job.TaskGroups[0].Count).toBe(2)
+    expect(JSON.stringify(job.TaskGroups[0].Tasks[0].Config.args)).toContain('from the var-file 3.1.4')
+    const submission = n.requests.find((q) => q.path === '/v1/jobs' && q.method !== 'GET')
+    expect(submission).toBeDefined()
+  })
+
+  it('annotates an HCL syntax error on the right line of the right file, before any Vault write', async () => {
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: `${FIX}/broken.nomad.hcl`, 'auth-path': 'jwt-never-written' }))
+    expect(r.code).toBe(1)
+    const err = r.annotations.find((a) => a.level === 'error' && a.props.file)
+    expect(err?.props.file).toBe(`${FIX}/broken.nomad.hcl`)
+    expect(err?.props.line).toBe('12')
+    expect(err?.message).toContain(`${FIX}/broken.nomad.hcl:12`)
+    expect((await bao.api('GET', 'sys/auth')).data['jwt-never-written/']).toBeUndefined()
+    noStackTrace(r)
+  })
+
+  it('never overwrites a concurrent change: the check index catches it', async () => {
+    let race = false
+    const n = await cluster({
+      onPlan: (jobId) => {
+        // someone else runs the job between our plan and our register
+        if (race && jobId === 'worker') nomad!.modifyJobOutOfBand('worker', 'default', (j) => (j.Meta = { ...j.Meta, changed_by: 'someone-else' }))
+      }
+    })
+    expect((await runAction(inputs(n, { job: `${FIX}/worker.json` }))).code).toBe(0)
+    race = true
+    const r = await runAction(inputs(n, { job: `${FIX}/worker.json`, variables: '' }, ), { env: { GITHUB_SHA: 'fedcba9876543210fedcba9876543210fedcba98' } })
+    expect(r.code).toBe(1)
+    const error = r.annotations.find((a) => a.level === 'error')!.message
+    expect(error).toMatch(/changed .*between plan and register|Enforcing job modify index/i)
+    // not overwritten: the concurrent version is the current one, our commit is not
+    const job = n.getJob('worker')!
+    expect(job.Meta.changed_by).toBe('someone-else')
+    expect(job.Meta.github_sha).not.toBe('fedcba9876543210fedcba9876543210fedcba98')
+  })
+
+  it('deploys several jobs in one step, with outputs as maps keyed by job id', async () => {
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: `${FIX}/worker.json\n${FIX}/batch.nomad.hcl` }))
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.outputs.verdict)).toEqual({ worker: 'healthy', report: 'complete' })
+    expect(Object.keys(JSON.parse(r.outputs['job-version'])).sort()).toEqual(['report', 'worker'])
+  })
+
+  it('dry-run changes nothing in Vault or Nomad and reports the plan', async () => {
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl', 'dry-run': 'true', 'auth-path': 'jwt-dry' }))
+    expect(r.code).toBe(0)
+    expect(r.outputs.verdict).toBe('planned')
+    expect(JSON.parse(r.outputs.changes).length).toBeGreaterThan(0)
+    expect((await bao.api('GET', 'sys/auth')).data['jwt-dry/']).toBeUndefined()
+    expect(n.getJob('web')).toBeUndefined()
+    expect(r.summary).toContain('dry run')
+  })
+})
+
+describe('secrets and user errors', () => {
+  it('never shows a token or a workload identity JWT in logs, outputs or the summary', async () => {
+    const n = await cluster({ server: { enabled: true, default_identity: { aud: ['nomad.example'], ttl: '1h' } } })
+    const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }), { env: { RUNNER_DEBUG: '1', DEBUG: 'node-vault' } })
+    expect(r.code).toBe(1)
+    const everything = [r.stdout, r.stderr, r.summary, JSON.stringify(r.outputs)].join('\n')
+    // masked: the runner hides what follows ::add-mask::, so only those lines may carry the token
+    const unmasked = everything.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
+    expect(unmasked).not.toContain(bao.rootToken)
+    expect(unmasked).not.toContain(n.managementToken)
+    expect(n.vaultLogins.length).toBeGreaterThan(0)
+    for (const login of n.vaultLogins) expect(unmasked).not.toContain(login.jwt.split('.')[1])
+    expect(r.stdout).toContain(`::add-mask::${bao.rootToken}`)
+    expect(r.stdout).toContain(`::add-mask::${n.managementToken}`)
+  })
+
+  it('reports bad input as one clear error before any request, without a stack trace', async () => {
+    const r = await runAction({ 'vault-addr': 'vault:8200', 'vault-token': '', 'key-source': 'static', 'oidc-discovery-url': 'https://x', timeout: 'soon' })
+    expect(r.code).toBe(1)
+    const errors = r.annotations.filter((a) => a.level === 'error')
+    expect(errors).toHaveLength(1)
+    expect(errors[0].message).toContain('"vault-token" is empty')
+    expect(errors[0].message).toContain('"oidc-discovery-url" and "key-source: static" conflict')
+    expect(errors[0].message).toContain('"timeout" is not a valid duration')
+    noStackTrace(r)
+  })
+
+  it('names vault-addr when Vault is unreachable', async () => {
+    const n = await cluster()
+    const r = await runAction({ ...inputs(n), 'vault-addr': 'http://127.0.0.1:1' })
+    expect(r.code).toBe(1)
+    const error = r.annotations.find((a) => a.level === 'error')!.message
+    expect(error).toContain('vault-addr')
+    expect(error).toContain('127.0.0.1:1')
+    noStackTrace(r)
+  })
+
+  it('names the path and capability when the Vault token is not allowed', async () => {
+    const n = await cluster()
+    await bao.api('POST', 'sys/policies/acl/read-only-e2e', { policy: 'path "sys/auth" { capabilities = ["read"] }' })
+    const token = (await bao.api('POST', 'auth/token/create', { policies: ['read-only-e2e'], no_default_policy: true })).auth.client_token
+    const r = await runAction({ ...inputs(n), 'vault-token': token, 'auth-path': 'jwt-forbidden' })
+    expect(r.code).toBe(1)
+    const error = r.annotations.find((a) => a.level === 'error')!.message
+    expect(error).toMatch(/HTTP 403/)
+    expect(error).toContain('sys/auth/jwt-forbidden')
+    expect(error).toContain('sudo')
+    expect(error).not.toContain(token)
+  })
+})

@@ -1,0 +1,217 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { ActionError } from '../src/errors.js'
+import { NomadClient } from '../src/nomad/client.js'
+import { buildVariables, hclString, loadJob, renderVariables, resolveJobFiles, topLevelAttributes } from '../src/nomad/jobfile.js'
+
+let dir: string
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nomad-jobfile-'))
+  const files = [
+    'jobs/web.nomad.hcl',
+    'jobs/api.nomad.hcl',
+    'jobs/readme.md',
+    'jobs/.hidden.nomad.hcl',
+    'jobs/nested/deep/worker.nomad.hcl',
+    'jobs/nested/batch.nomad',
+    'other/cron.hcl',
+    'single.json'
+  ]
+  for (const f of files) {
+    fs.mkdirSync(path.join(dir, path.dirname(f)), { recursive: true })
+    fs.writeFileSync(path.join(dir, f), '# job\n')
+  }
+})
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
+
+describe('resolveJobFiles', () => {
+  it('resolves paths and globs in input order without duplicates', () => {
+    const r = resolveJobFiles(['single.json', 'jobs/*.nomad.hcl', 'jobs/web.nomad.hcl', '', 'other/c?on.hcl'], { cwd: dir })
+    expect(r).toEqual(['single.json', 'jobs/api.nomad.hcl', 'jobs/web.nomad.hcl', 'other/cron.hcl'])
+  })
+
+  it('supports ** across directories and skips dot files', () => {
+    expect(resolveJobFiles(['jobs/**/*.nomad.hcl'], { cwd: dir })).toEqual([
+      'jobs/api.nomad.hcl',
+      'jobs/nested/deep/worker.nomad.hcl',
+      'jobs/web.nomad.hcl'
+    ])
+    expect(resolveJobFiles(['**/*.nomad'], { cwd: dir })).toEqual(['jobs/nested/batch.nomad'])
+    expect(resolveJobFiles(['jobs/[aw]*.nomad.hcl'], { cwd: dir })).toEqual(['jobs/api.nomad.hcl', 'jobs/web.nomad.hcl'])
+    expect(resolveJobFiles(['jobs/.*.nomad.hcl'], { cwd: dir })).toEqual(['jobs/.hidden.nomad.hcl'])
+  })
+
+  it('supports absolute patterns', () => {
+    const abs = path.join(dir, 'other', '*.hcl')
+    expect(resolveJobFiles([abs])).toEqual([path.join(dir, 'other', 'cron.hcl')])
+  })
+
+  it('names the job input when a pattern matches nothing, or a path is missing or a directory', () => {
+    expect(() => resolveJobFiles(['jobs/*.nomad.json'], { cwd: dir })).toThrow(/`job` input pattern "jobs\/\*\.nomad\.json" matches no file/)
+    expect(() => resolveJobFiles(['nope.hcl'], { cwd: dir })).toThrow(/`job` input entry "nope.hcl" does not exist/)
+    expect(() => resolveJobFiles(['jobs'], { cwd: dir })).toThrow(/is a directory/)
+    const err = (() => {
+      try {
+        resolveJobFiles(['a.hcl', 'b/*.hcl'], { cwd: dir })
+      } catch (e) {
+        return e as Error
+      }
+    })()
+    expect(err).toBeInstanceOf(ActionError)
+    expect(err?.message).toContain('2 problems with the `job` input')
+  })
+})
+
+describe('variables', () => {
+  it('escapes quotes, backslashes, newlines and template sequences', () => {
+    expect(hclString('a "b" \\ c')).toBe('"a \\"b\\" \\\\ c"')
+    expect(hclString('x${var.y}%{if}')).toBe('"x$${var.y}%%{if}"')
+    expect(hclString('l1\nl2\t')).toBe('"l1\\nl2\\t"')
+    expect(renderVariables({ image: 'nginx:1.27', count: '3', list: '["a","b"]', note: 'say "hi" ${x}' })).toBe(
+      'image = "nginx:1.27"\ncount = "3"\nlist = ["a", "b"]\nnote = "say \\"hi\\" $${x}"'
+    )
+    expect(() => renderVariables({ 'bad name': 'x' })).toThrow(/`variables` input has an invalid variable name "bad name"/)
+  })
+
+  it('finds top-level attributes in var files, including heredocs and multi-line values', () => {
+    const src = '# comment\nimage = "a"\nports = [\n  80,\n  443,\n]\ntext = <<EOT\nhello = "no"\nEOT\nmap = { a = "}" }\n'
+    expect(topLevelAttributes(src)?.map((a) => [a.name, a.line])).toEqual([
+      ['image', 2],
+      ['ports', 3],
+      ['text', 7],
+      ['map', 10]
+    ])
+    expect(topLevelAttributes('block "x" {\n}\n')).toBeUndefined()
+  })
+
+  it('concatenates var files and the variables input; later definitions win', async () => {
+    const a = path.join(dir, 'a.vars.hcl')
+    const b = path.join(dir, 'b.vars.json')
+    fs.writeFileSync(a, 'image = "nginx:1"\nreplicas = 2\n')
+    fs.writeFileSync(b, JSON.stringify({ replicas: 3, tags: ['x'] }))
+    const v = await buildVariables({ varFiles: [a, b], variables: { image: 'nginx:2' } })
+    expect(v.text).toBe('replicas = 3\ntags = ["x"]\nimage = "nginx:2"\n')
+    expect(v.fileText).toBe('replicas = 3\ntags = ["x"]\n')
+    await expect(buildVariables({ varFiles: [path.join(dir, 'missing.hcl')], variables: {} })).rejects.toThrow(/`var-files` input entry/)
+  })
+})
+
+// ---------------------------------------------------------------------------------------------
+// loadJob against a stub /v1/jobs/parse
+
+const servers: http.Server[] = []
+afterEach(async () => {
+  for (const s of servers.splice(0)) await new Promise<void>((r) => s.close(() => r()))
+})
+
+async function parseStub(respond: (body: { JobHCL: string; Canonicalize: boolean; Variables: string }) => { status: number; body: string }) {
+  const seen: { path: string; query: URLSearchParams; body: { JobHCL: string; Canonicalize: boolean; Variables: string } }[] = []
+  const server = http.createServer(async (req, res) => {
+    let raw = ''
+    for await (const c of req) raw += c
+    const u = new URL(req.url ?? '/', 'http://x')
+    const body = JSON.parse(raw)
+    seen.push({ path: u.pathname, query: u.searchParams, body })
+    const out = respond(body)
+    res.writeHead(out.status, { 'Content-Type': out.status === 200 ? 'application/json' : 'text/plain' }).end(out.body)
+  })
+  servers.push(server)
+  server.keepAliveTimeout = 1
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  return { client: new NomadClient({ addr: url, token: 'x-token', skipVerify: false, namespace: 'apps', region: '' }, { retries: 0 }), seen }
+}
+
+describe('loadJob', () => {
+  it('accepts a JSON {"Job": …} wrapper and a bare job object', async () => {
+    const wrapped = path.join(dir, 'wrapped.json')
+    const bare = path.join(dir, 'bare.json')
+    fs.writeFileSync(wrapped, JSON.stringify({ Job: { ID: 'web', TaskGroups: [] } }))
+    fs.writeFileSync(bare, JSON.stringify({ ID: 'api', Name: 'api', TaskGroups: [] }))
+    const { client, seen } = await parseStub(() => ({ status: 500, body: 'should not be called' }))
+    const w = await loadJob(wrapped, { variables: {}, varFiles: [] }, client)
+    expect(w.job.ID).toBe('web')
+    expect(w.format).toBe('json')
+    expect(w.submission).toEqual({ Source: fs.readFileSync(wrapped, 'utf8'), Format: 'json', VariableFlags: {}, Variables: '' })
+    const b = await loadJob(bare, { variables: { x: '1' }, varFiles: [] }, client)
+    expect(b.job.ID).toBe('api')
+    expect(b.warnings[0]).toContain('only apply to HCL jobs')
+    expect(seen).toHaveLength(0)
+  })
+
+  it('rejects JSON that is not a job, and points at JSON syntax errors', async () => {
+    const hclJson = path.join(dir, 'hcljson.json')
+    fs.writeFileSync(hclJson, JSON.stringify({ job: { web: {} } }))
+    const broken = path.join(dir, 'broken.json')
+    fs.writeFileSync(broken, '{\n  "Job": {\n    "ID": "x",\n  }\n}')
+    const { client } = await parseStub(() => ({ status: 500, body: '' }))
+    await expect(loadJob(hclJson, { variables: {}, varFiles: [] }, client)).rejects.toThrow(/HCL JSON syntax/)
+    const err = (await loadJob(broken, { variables: {}, varFiles: [] }, client).catch((e) => e)) as ActionError
+    expect(err).toBeInstanceOf(ActionError)
+    expect(err.annotation?.file).toBe(broken)
+    expect(err.message).toContain('not valid JSON')
+  })
+
+  it('parses HCL on the server with the variables and builds the submission', async () => {
+    const file = path.join(dir, 'jobs', 'web.nomad.hcl')
+    fs.writeFileSync(file, 'variable "image" {}\njob "web" {\n}\n')
+    const vf = path.join(dir, 'prod.vars.hcl')
+    fs.writeFileSync(vf, 'region = "eu"\n')
+    const { client, seen } = await parseStub(() => ({ status: 200, body: JSON.stringify({ ID: 'web', Name: 'web', Type: 'service', TaskGroups: [] }) }))
+    const r = await loadJob(file, { variables: { image: 'nginx:${tag}' }, varFiles: [vf] }, client)
+    expect(seen[0].path).toBe('/v1/jobs/parse')
+    expect(seen[0].query.get('namespace')).toBe('apps')
+    expect(seen[0].body).toEqual({ JobHCL: fs.readFileSync(file, 'utf8'), Canonicalize: true, Variables: 'region = "eu"\nimage = "nginx:$${tag}"\n' })
+    expect(r.format).toBe('hcl2')
+    expect(r.job.ID).toBe('web')
+    expect(r.submission).toEqual({ Source: fs.readFileSync(file, 'utf8'), Format: 'hcl2', VariableFlags: { image: 'nginx:${tag}' }, Variables: 'region = "eu"\n' })
+  })
+
+  it('turns a parse error into an annotation on the user file and line', async () => {
+    const file = path.join(dir, 'jobs', 'api.nomad.hcl')
+    fs.writeFileSync(file, 'job "api" {\n  group "g" {\n    task "t" {\n      driver = "docker"\n  foo = 1\n    }\n  }\n}\n')
+    const { client } = await parseStub(() => ({
+      status: 400,
+      body: 'Failed to parse job: input.hcl:5,3-9: Unsupported argument; An argument named "foo" is not expected here.'
+    }))
+    const err = (await loadJob(file, { variables: {}, varFiles: [] }, client).catch((e) => e)) as ActionError
+    expect(err).toBeInstanceOf(ActionError)
+    expect(err.annotation).toEqual({ file, startLine: 5, startColumn: 3 })
+    expect(err.message).toContain(`${file}:5,3: Unsupported argument; An argument named "foo" is not expected here.`)
+    expect(err.message).not.toContain('input.hcl')
+  })
+
+  it('maps several diagnostics and attributes errors past the job file to the var-file', async () => {
+    const file = path.join(dir, 'short.nomad.hcl')
+    fs.writeFileSync(file, 'job "s" {\n}\n')
+    const vf = path.join(dir, 'bad.vars.hcl')
+    fs.writeFileSync(vf, 'a = 1\nb = 2\nc = 3\nd = 4\ne = 5\n')
+    const { client } = await parseStub(() => ({
+      status: 400,
+      body: 'Failed to parse job: input.hcl:1,1-4: First problem; detail one\ninput.hcl:2,3-3,1: Second problem; detail two'
+    }))
+    const err = (await loadJob(file, { variables: {}, varFiles: [vf] }, client).catch((e) => e)) as ActionError
+    expect(err.message).toContain(`${file}:1,1: First problem; detail one`)
+    expect(err.message).toContain(`${file}:2,3: Second problem; detail two`)
+    expect(err.annotation).toEqual({ file, startLine: 1, startColumn: 1 })
+
+    const { client: c2 } = await parseStub(() => ({ status: 400, body: 'Failed to parse job: input.hcl:5,5-6: Invalid expression; Expected the start of an expression.' }))
+    const err2 = (await loadJob(file, { variables: {}, varFiles: [vf] }, c2).catch((e) => e)) as ActionError
+    expect(err2.annotation).toEqual({ file: vf, startLine: 5, startColumn: 5 })
+    expect(err2.message).toContain(`${vf}:5,5: Invalid expression`)
+  })
+
+  it('passes other HTTP errors through and rejects empty files', async () => {
+    const file = path.join(dir, 'jobs', 'web.nomad.hcl')
+    fs.writeFileSync(file, 'job "web" {}\n')
+    const { client } = await parseStub(() => ({ status: 403, body: 'Permission denied' }))
+    await expect(loadJob(file, { variables: {}, varFiles: [] }, client)).rejects.toThrow(/parse-job/)
+    const empty = path.join(dir, 'empty.nomad.hcl')
+    fs.writeFileSync(empty, '  \n')
+    await expect(loadJob(empty, { variables: {}, varFiles: [] }, client)).rejects.toThrow(/is empty/)
+  })
+})

@@ -1,0 +1,158 @@
+/**
+ * Pure transformations of an api.Job JSON object (as returned by /v1/jobs/parse with Canonicalize).
+ * Nothing here does I/O and nothing mutates its input.
+ */
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+export type ApiJob = Record<string, any>
+
+export type InjectMode = 'none' | 'missing' | 'all'
+
+/** The api.Vault canonical defaults (api/tasks.go Canonicalize), plus the role. */
+export function defaultVaultBlock(role: string): Record<string, unknown> {
+  return {
+    Role: role,
+    Namespace: '',
+    Cluster: 'default',
+    Env: true,
+    DisableFile: false,
+    ChangeMode: 'restart',
+    ChangeSignal: 'SIGHUP',
+    AllowTokenExpiration: false
+  }
+}
+
+/** "group/task", the form used in results and messages. */
+export function taskRef(group: string, task: string): string {
+  return `${group}/${task}`
+}
+
+/**
+ * Give tasks a Vault block for `role`.
+ * - `missing`: every task without a `Vault` block gets one (canonical defaults, ChangeMode restart, Env true).
+ * - `all`: like `missing`, and tasks that have a block get their `Role` set to `role` (other fields kept).
+ * - `none`: returns the job unchanged.
+ * Returns a new job and the tasks that were changed ("group/task").
+ */
+export function injectVault(job: ApiJob, mode: InjectMode, role: string): { job: ApiJob; injectedTasks: string[] } {
+  const copy = clone(job)
+  const injectedTasks: string[] = []
+  if (mode === 'none') return { job: copy, injectedTasks }
+  for (const group of asArray(copy.TaskGroups)) {
+    for (const task of asArray(group?.Tasks)) {
+      if (!task || typeof task !== 'object') continue
+      const ref = taskRef(String(group.Name ?? ''), String(task.Name ?? ''))
+      if (task.Vault == null) {
+        task.Vault = defaultVaultBlock(role)
+        injectedTasks.push(ref)
+      } else if (mode === 'all' && task.Vault.Role !== role) {
+        task.Vault = { ...task.Vault, Role: role }
+        injectedTasks.push(ref)
+      }
+    }
+  }
+  return { job: copy, injectedTasks }
+}
+
+/** The release metadata keys the action writes into Job.Meta. */
+export const META_KEYS = [
+  'github_sha',
+  'github_ref',
+  'github_run_url',
+  'github_actor',
+  'github_repository',
+  'github_workflow',
+  'github_run_id'
+] as const
+
+/** Merge `meta` into Job.Meta (string values only: Nomad meta is map[string]string). Returns a new job. */
+export function injectMeta(job: ApiJob, meta: Record<string, string>): ApiJob {
+  const copy = clone(job)
+  const existing = copy.Meta && typeof copy.Meta === 'object' ? copy.Meta : {}
+  const merged: Record<string, string> = { ...existing }
+  for (const [k, v] of Object.entries(meta)) {
+    if (v === undefined || v === null) continue
+    merged[k] = String(v)
+  }
+  copy.Meta = merged
+  return copy
+}
+
+/** The subset of @actions/github's Context that releaseMeta reads. */
+export interface ReleaseContext {
+  sha?: string
+  ref?: string
+  actor?: string
+  workflow?: string
+  runId?: number
+  serverUrl?: string
+  /** A getter on the real Context that throws when GITHUB_REPOSITORY is unset. */
+  readonly repo?: { owner: string; repo: string }
+}
+
+/**
+ * Build the github_* meta from the workflow context. Keys whose source is missing are left out
+ * (e.g. when run outside GitHub Actions), so the map only contains real values.
+ */
+export function releaseMeta(context: ReleaseContext): Record<string, string> {
+  const meta: Record<string, string> = {}
+  let repository: string | undefined
+  try {
+    const r = context.repo
+    if (r?.owner && r?.repo) repository = `${r.owner}/${r.repo}`
+  } catch {
+    repository = undefined
+  }
+  const runId = context.runId !== undefined && Number.isFinite(context.runId) && context.runId > 0 ? String(context.runId) : undefined
+  const set = (k: (typeof META_KEYS)[number], v: string | undefined) => {
+    if (v) meta[k] = v
+  }
+  set('github_sha', context.sha)
+  set('github_ref', context.ref)
+  set('github_actor', context.actor)
+  set('github_repository', repository)
+  set('github_workflow', context.workflow)
+  set('github_run_id', runId)
+  if (repository && runId) {
+    const server = (context.serverUrl || 'https://github.com').replace(/\/+$/, '')
+    set('github_run_url', `${server}/${repository}/actions/runs/${runId}`)
+  }
+  return meta
+}
+
+/**
+ * Tasks ("group/task") that have a Vault block but no `vault_<cluster>` identity: they depend on the
+ * Nomad servers' `vault.default_identity` to get a token (§3.2).
+ */
+export function tasksRelyingOnDefaultIdentity(job: ApiJob): string[] {
+  const out: string[] = []
+  for (const group of asArray(job?.TaskGroups)) {
+    for (const task of asArray(group?.Tasks)) {
+      if (!task?.Vault) continue
+      const cluster = String(task.Vault.Cluster || 'default')
+      const name = `vault_${cluster}`
+      const has = asArray(task.Identities).some((i: any) => i?.Name === name)
+      if (!has) out.push(taskRef(String(group.Name ?? ''), String(task.Name ?? '')))
+    }
+  }
+  return out
+}
+
+/** Tasks ("group/task") with a Vault block, and their role ('' = the client's create_from_role / default_role). */
+export function vaultTasks(job: ApiJob): { task: string; role: string }[] {
+  const out: { task: string; role: string }[] = []
+  for (const group of asArray(job?.TaskGroups)) {
+    for (const task of asArray(group?.Tasks)) {
+      if (task?.Vault) out.push({ task: taskRef(String(group.Name ?? ''), String(task.Name ?? '')), role: String(task.Vault.Role ?? '') })
+    }
+  }
+  return out
+}
+
+function asArray(v: unknown): any[] {
+  return Array.isArray(v) ? v : []
+}
+
+function clone<T>(v: T): T {
+  return structuredClone(v)
+}
