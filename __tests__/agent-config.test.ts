@@ -3,47 +3,13 @@ import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from '@cdktf/hcl2json'
-import type { Config } from '../src/config.js'
+import { testConfig } from '../test-support/config-fixture.js'
 import { hclString, renderClientBlock, renderServerBlock } from '../src/nomad/agent-config.js'
 
 const golden = (name: string) =>
   readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden', name), 'utf8')
 
-function config(over: { vault?: Partial<Config['vault']>; settings?: Partial<Config['settings']> } = {}): Config {
-  return {
-    vault: { addr: 'https://vault.example.com:8200', token: 'hvs.secret-token', skipVerify: false, namespace: '', ...over.vault },
-    nomad: { addr: 'https://nomad.example.com:4646', token: '', skipVerify: false, namespace: '', region: '' },
-    settings: {
-      authPath: 'jwt-nomad',
-      role: 'nomad-workloads',
-      audience: 'vault.io',
-      keySource: 'jwks',
-      jwksUrl: 'https://nomad.example.com:4646/.well-known/jwks.json',
-      tokenType: 'service',
-      tokenPeriod: '30m',
-      tokenPeriodSeconds: 1800,
-      policy: 'nomad-workloads',
-      kvMount: 'secret',
-      boundClaims: {},
-      identityTtl: '1h',
-      ...over.settings
-    },
-    job: {
-      files: [],
-      variables: {},
-      varFiles: [],
-      injectVault: 'none',
-      meta: false,
-      wait: 'none',
-      timeoutMs: 0,
-      autoPromote: false,
-      preserveCounts: false,
-      policyOverride: false
-    },
-    dryRun: false,
-    tempDir: '/tmp'
-  }
-}
+const config = testConfig
 
 async function hcl(text: string): Promise<any> {
   return parse('agent.hcl', text)

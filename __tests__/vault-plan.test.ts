@@ -1,3 +1,4 @@
+import { testSettings } from '../test-support/config-fixture.js'
 import { describe, expect, it } from '@jest/globals'
 import type { VaultSettings } from '../src/config.js'
 import { ActionError } from '../src/errors.js'
@@ -19,23 +20,7 @@ import {
 
 const ACC = 'auth_jwt_1b8dcc32'
 
-function settings(over: Partial<VaultSettings> = {}): VaultSettings {
-  return {
-    authPath: 'jwt-nomad',
-    role: 'nomad-workloads',
-    audience: 'vault.io',
-    keySource: 'jwks',
-    jwksUrl: 'https://nomad.example.com:4646/.well-known/jwks.json',
-    tokenType: 'service',
-    tokenPeriod: '30m',
-    tokenPeriodSeconds: 1800,
-    policy: 'nomad-workloads',
-    kvMount: 'secret',
-    boundClaims: {},
-    identityTtl: '1h',
-    ...over
-  }
-}
+const settings = testSettings
 
 /** What OpenBao 2.7 returns for the objects the action wrote (checked against a real server). */
 function readBack(d: DesiredState, accessor = ACC): CurrentState {

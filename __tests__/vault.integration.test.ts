@@ -2,6 +2,7 @@
  * reconcileVault against a real OpenBao dev server, with a JWKS served from a test keyring (like Nomad's
  * /.well-known/jwks.json). Each test uses its own auth path, role, policy and keyring.
  */
+import { testConfig } from '../test-support/config-fixture.js'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import * as http from 'node:http'
@@ -54,39 +55,11 @@ async function keyringFor(name: string): Promise<{ ring: Keyring; url: string }>
 }
 
 function config(name: string, jwksUrl: string, over: Partial<VaultSettings> = {}, token?: string): Config {
-  return {
-    vault: { addr: bao.addr, token: token ?? bao.rootToken, skipVerify: false, namespace: '' },
-    nomad: { addr: 'http://127.0.0.1:4646', token: '', skipVerify: false, namespace: '', region: '' },
-    settings: {
-      authPath: `jwt-${name}`,
-      role: `role-${name}`,
-      audience: 'vault.io',
-      keySource: 'jwks',
-      jwksUrl,
-      tokenType: 'service',
-      tokenPeriod: '30m',
-      tokenPeriodSeconds: 1800,
-      policy: `policy-${name}`,
-      kvMount: 'secret',
-      boundClaims: {},
-      identityTtl: '1h',
-      ...over
-    },
-    job: {
-      files: [],
-      variables: {},
-      varFiles: [],
-      injectVault: 'none',
-      meta: false,
-      wait: 'none',
-      timeoutMs: 0,
-      autoPromote: false,
-      preserveCounts: false,
-      policyOverride: false
-    },
-    dryRun: false,
-    tempDir: '/tmp'
-  }
+  return testConfig({
+    vault: { addr: bao.addr, token: token ?? bao.rootToken },
+    nomad: { addr: 'http://127.0.0.1:4646' },
+    settings: { authPath: `jwt-${name}`, role: `role-${name}`, jwksUrl, policy: `policy-${name}`, ...over }
+  })
 }
 
 interface Run {

@@ -130,7 +130,8 @@ function convertUpdate(u: Obj | undefined): Obj | null {
   return out
 }
 
-const UPDATE_DEFAULTS: Obj = {
+/** api.UpdateStrategy canonical defaults (api/jobs.go). */
+export const UPDATE_DEFAULTS: Obj = {
   Stagger: 30e9,
   MaxParallel: 1,
   HealthCheck: 'checks',

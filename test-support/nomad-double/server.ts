@@ -8,7 +8,7 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { randomUUID } from 'node:crypto'
 import { Keyring } from './keyring.js'
-import { HttpError, canonicalVault, parseDurationNs, parseJobHCL } from './jobspec.js'
+import { HttpError, UPDATE_DEFAULTS, canonicalVault, parseDurationNs, parseJobHCL } from './jobspec.js'
 
 type Obj = Record<string, any>
 
@@ -226,18 +226,7 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
 
   // ---------------------------------------------------------------- helpers
   function taskGroupsUpdate(job: Obj, tg: Obj): Obj {
-    const defaults = {
-      Stagger: 30e9,
-      MaxParallel: 1,
-      HealthCheck: 'checks',
-      MinHealthyTime: 10e9,
-      HealthyDeadline: 300e9,
-      ProgressDeadline: 600e9,
-      AutoRevert: false,
-      AutoPromote: false,
-      Canary: 0
-    }
-    return { ...defaults, ...(job.Update ?? {}), ...(tg.Update ?? {}) }
+    return { ...UPDATE_DEFAULTS, ...(job.Update ?? {}), ...(tg.Update ?? {}) }
   }
 
   function tgResources(tg: Obj): { cpu: number; mem: number } {

@@ -1,0 +1,51 @@
+/** A complete Config for unit and integration tests, with the action's defaults; override any part. */
+import type { Config, JobSettings, NomadConnection, VaultConnection, VaultSettings } from '../src/config.js'
+
+export function testSettings(over: Partial<VaultSettings> = {}): VaultSettings {
+  return {
+    authPath: 'jwt-nomad',
+    role: 'nomad-workloads',
+    audience: 'vault.io',
+    keySource: 'jwks',
+    jwksUrl: 'https://nomad.example.com:4646/.well-known/jwks.json',
+    tokenType: 'service',
+    tokenPeriod: '30m',
+    tokenPeriodSeconds: 1800,
+    policy: 'nomad-workloads',
+    kvMount: 'secret',
+    boundClaims: {},
+    identityTtl: '1h',
+    ...over
+  }
+}
+
+export interface ConfigOverrides {
+  vault?: Partial<VaultConnection>
+  nomad?: Partial<NomadConnection>
+  settings?: Partial<VaultSettings>
+  job?: Partial<JobSettings>
+  dryRun?: boolean
+}
+
+export function testConfig(over: ConfigOverrides = {}): Config {
+  return {
+    vault: { addr: 'https://vault.example.com:8200', token: 'hvs.secret-token', skipVerify: false, namespace: '', ...over.vault },
+    nomad: { addr: 'https://nomad.example.com:4646', token: '', skipVerify: false, namespace: '', region: '', ...over.nomad },
+    settings: testSettings(over.settings),
+    job: {
+      files: [],
+      variables: {},
+      varFiles: [],
+      injectVault: 'none',
+      meta: false,
+      wait: 'none',
+      timeoutMs: 0,
+      autoPromote: false,
+      preserveCounts: false,
+      policyOverride: false,
+      ...over.job
+    },
+    dryRun: over.dryRun ?? false,
+    tempDir: '/tmp'
+  }
+}
