@@ -193,7 +193,9 @@ describe('deploying a job end to end', () => {
     const n = await cluster()
     const r = await runAction(inputs(n, { job: `${FIX}/broken.nomad.hcl`, 'auth-path': 'jwt-never-written' }))
     expect(r.code).toBe(1)
-    const err = r.annotations.find((a) => a.level === 'error' && a.props.file)
+    const errors = r.annotations.filter((a) => a.level === 'error')
+    expect(errors).toHaveLength(1)
+    const err = errors[0]
     expect(err?.props.file).toBe(`${FIX}/broken.nomad.hcl`)
     expect(err?.props.line).toBe('12')
     expect(err?.message).toContain(`${FIX}/broken.nomad.hcl:12`)

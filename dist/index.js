@@ -51305,18 +51305,18 @@ function reportError(err, cfg) {
         if (secret && secret.length >= 4)
             message = message.split(secret).join('***');
     }
-    if (err instanceof ActionError) {
-        if (err.annotation) {
-            error(message, {
-                file: err.annotation.file,
-                startLine: err.annotation.startLine,
-                startColumn: err.annotation.startColumn,
-                title: 'Nomad job parse error'
-            });
-            setFailed(message);
-        }
-        else
-            setFailed(message);
+    if (err instanceof ActionError && err.annotation) {
+        // One annotation on the user's file and line (setFailed would add a second, unplaced one).
+        error(message, {
+            file: err.annotation.file,
+            startLine: err.annotation.startLine,
+            startColumn: err.annotation.startColumn,
+            title: 'Nomad job parse error'
+        });
+        process.exitCode = ExitCode.Failure;
+    }
+    else if (err instanceof ActionError) {
+        setFailed(message);
     }
     else {
         // An unexpected failure is a bug in the action: show the stack in debug logs only.

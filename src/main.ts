@@ -97,16 +97,17 @@ function reportError(err: unknown, cfg: Config | undefined): string {
   for (const secret of [cfg?.vault.token, cfg?.nomad.token]) {
     if (secret && secret.length >= 4) message = message.split(secret).join('***')
   }
-  if (err instanceof ActionError) {
-    if (err.annotation) {
-      core.error(message, {
-        file: err.annotation.file,
-        startLine: err.annotation.startLine,
-        startColumn: err.annotation.startColumn,
-        title: 'Nomad job parse error'
-      })
-      core.setFailed(message)
-    } else core.setFailed(message)
+  if (err instanceof ActionError && err.annotation) {
+    // One annotation on the user's file and line (setFailed would add a second, unplaced one).
+    core.error(message, {
+      file: err.annotation.file,
+      startLine: err.annotation.startLine,
+      startColumn: err.annotation.startColumn,
+      title: 'Nomad job parse error'
+    })
+    process.exitCode = core.ExitCode.Failure
+  } else if (err instanceof ActionError) {
+    core.setFailed(message)
   } else {
     // An unexpected failure is a bug in the action: show the stack in debug logs only.
     core.debug(err instanceof Error && err.stack ? err.stack : String(err))
