@@ -1,29 +1,21 @@
 /** The seeded fault proxy (test-support/fault-proxy.ts) does what its faults promise, reproducibly. */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import * as http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { seededRandom, startFaultProxy, type Fault, type FaultProxy } from '../test-support/fault-proxy.js'
+import { startHttpStub, type HttpStub } from '../test-support/http-stub.js'
 
-let upstream: http.Server
+let upstream: HttpStub
 let target = ''
 const received: string[] = []
 
 beforeAll(async () => {
-  upstream = http.createServer((req, res) => {
-    let body = ''
-    req.on('data', (c) => (body += c))
-    req.on('end', () => {
-      received.push(`${req.method} ${req.url} ${body}`)
-      const text = JSON.stringify({ ok: true, path: req.url, pad: 'x'.repeat(200) })
-      res.writeHead(200, { 'Content-Type': 'application/json', 'X-Nomad-Index': '7' })
-      res.end(text)
-    })
+  upstream = await startHttpStub((req) => {
+    received.push(`${req.method} ${req.url} ${req.raw}`)
+    return { json: { ok: true, path: req.url, pad: 'x'.repeat(200) }, headers: { 'X-Nomad-Index': '7' } }
   })
-  await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', () => r()))
-  target = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`
+  target = upstream.url
 })
 afterAll(async () => {
-  await new Promise<void>((r) => upstream.close(() => r()))
+  await upstream.close()
 })
 
 async function through(proxy: FaultProxy, method = 'GET', path = '/v1/x', body?: string) {

@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { createPublicKey, verify } from 'node:crypto'
-import * as http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { CompactSign, exportJWK, generateKeyPair } from 'jose'
 import { ActionError } from '../src/errors.js'
 import { fetchJwks, jwksToPem, keyFingerprint } from '../src/keys/jwks.js'
+import { routes, startHttpStub, type HttpStub } from '../test-support/http-stub.js'
 
 async function signedBy(alg: 'RS256' | 'EdDSA') {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true })
@@ -74,29 +73,24 @@ describe('keyFingerprint', () => {
 })
 
 describe('fetchJwks', () => {
-  let server: http.Server
+  let server: HttpStub
   let base: string
   let jwk: Record<string, unknown>
   beforeAll(async () => {
     jwk = (await signedBy('RS256')).jwk
-    server = http.createServer((req, res) => {
-      if (req.url === '/.well-known/jwks.json') {
-        res.setHeader('content-type', 'application/json')
-        res.end(JSON.stringify({ keys: [jwk] }))
-      } else if (req.url === '/html') {
-        res.setHeader('content-type', 'text/html')
-        res.end('<html>login</html>')
-      } else if (req.url === '/notjwks') {
-        res.end('{"keys": 3}')
-      } else {
-        res.statusCode = 404
-        res.end('Not Found')
-      }
-    })
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    server = await startHttpStub(
+      routes(
+        {
+          'GET /.well-known/jwks.json': () => ({ json: { keys: [jwk] } }),
+          'GET /html': () => ({ text: '<html>login</html>', headers: { 'Content-Type': 'text/html' } }),
+          'GET /notjwks': () => ({ json: { keys: 3 } })
+        },
+        () => ({ status: 404, text: 'Not Found' })
+      )
+    )
+    base = server.url
   })
-  afterAll(() => new Promise<void>((r) => server.close(() => r())))
+  afterAll(() => server.close())
 
   it('fetches a JWKS', async () => {
     expect(await fetchJwks(`${base}/.well-known/jwks.json`)).toEqual({ keys: [jwk] })

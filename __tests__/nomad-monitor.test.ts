@@ -1,21 +1,13 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
-import * as http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { NomadClient } from '../src/nomad/client.js'
 import type { FollowOptions } from '../src/nomad/follow-context.js'
 import { followJob } from '../src/nomad/monitor.js'
 import { verdictFails } from '../src/nomad/verdict.js'
+import { routes as routeTable, startHttpStub, type HttpStub, type StubRequest } from '../test-support/http-stub.js'
 
 // ---------------------------------------------------------------------------------------------
 // A tiny in-process Nomad stub. Resources are state sequences; a blocking GET (index+wait) must carry the
 // index of the last response and is held until the resource changes (or the wait runs out).
-
-interface Seen {
-  method: string
-  path: string
-  query: URLSearchParams
-  body?: unknown
-}
 
 class Resource {
   private i = 0
@@ -55,14 +47,9 @@ class Resource {
   }
 }
 
-type Route = (q: URLSearchParams, body: unknown, seen: Seen) => Promise<{ index?: number; body: unknown; status?: number }> | { index?: number; body: unknown; status?: number }
+type Route = (q: URLSearchParams, body: unknown, seen: StubRequest) => Promise<{ index?: number; body: unknown; status?: number }> | { index?: number; body: unknown; status?: number }
 
-interface Stub {
-  url: string
-  seen: Seen[]
-  errors: string[]
-  close: () => Promise<void>
-}
+type Stub = HttpStub
 
 const servers: Stub[] = []
 afterEach(async () => {
@@ -73,48 +60,18 @@ function sleep(ms: number) {
   return new Promise((r) => setTimeout(r, ms).unref())
 }
 
+/** Nomad-like answers: JSON with an X-Nomad-Index header. */
 async function stub(routes: Record<string, Route>): Promise<Stub> {
-  const seen: Seen[] = []
-  const errors: string[] = []
-  const sockets = new Set<import('node:net').Socket>()
-  const server = http.createServer(async (req, res) => {
-    const u = new URL(req.url ?? '/', 'http://x')
-    const chunks: Buffer[] = []
-    for await (const c of req) chunks.push(c as Buffer)
-    const raw = Buffer.concat(chunks).toString('utf8')
-    const body = raw ? JSON.parse(raw) : undefined
-    const s: Seen = { method: req.method ?? '', path: u.pathname, query: u.searchParams, body }
-    seen.push(s)
-    const route = routes[`${req.method} ${u.pathname}`]
-    if (!route) {
-      res.writeHead(404, { 'Content-Type': 'text/plain' }).end('404 page not found')
-      return
-    }
-    try {
-      const out = await route(u.searchParams, body, s)
-      res.writeHead(out.status ?? 200, { 'Content-Type': 'application/json', 'X-Nomad-Index': String(out.index ?? 1) })
-      res.end(JSON.stringify(out.body))
-    } catch (e) {
-      errors.push(String(e))
-      res.writeHead(500, { 'Content-Type': 'text/plain' }).end(String(e))
-    }
-  })
-  server.on('connection', (sock) => {
-    sockets.add(sock)
-    sock.on('close', () => sockets.delete(sock))
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-  const st: Stub = {
-    url,
-    seen,
-    errors,
-    close: () =>
-      new Promise<void>((r) => {
-        sockets.forEach((s) => s.destroy())
-        server.close(() => r())
-      })
-  }
+  const table = Object.fromEntries(
+    Object.entries(routes).map(([key, route]) => [
+      key,
+      async (req: StubRequest) => {
+        const out = await route(req.query, req.body, req)
+        return { status: out.status, json: out.body, headers: { 'X-Nomad-Index': String(out.index ?? 1) } }
+      }
+    ])
+  )
+  const st = await startHttpStub(routeTable(table))
   servers.push(st)
   return st
 }

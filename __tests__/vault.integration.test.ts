@@ -5,8 +5,6 @@
 import { testConfig } from '../test-support/config-fixture.js'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
-import * as http from 'node:http'
-import type { AddressInfo } from 'node:net'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Config, VaultSettings } from '../src/config.js'
@@ -14,30 +12,23 @@ import { ActionError, HttpError } from '../src/errors.js'
 import { createVaultApi, toVaultError, type VaultRequestEvent } from '../src/vault/client.js'
 import { NEW_ACCESSOR } from '../src/vault/desired.js'
 import { reconcileVault, type VaultResult } from '../src/vault/reconcile.js'
+import { startHttpStub, type HttpStub } from '../test-support/http-stub.js'
 import { Keyring } from '../test-support/nomad-double/keyring.js'
 import { freePort, startOpenBao, type OpenBao } from '../test-support/openbao.js'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
 let bao: OpenBao
-let jwksServer: http.Server
-let jwksBase: string
+let jwksServer: HttpStub
 const keyrings = new Map<string, Keyring>()
 
 beforeAll(async () => {
   bao = await startOpenBao()
-  jwksServer = http.createServer((req, res) => {
-    const m = /^\/([^/]+)\/\.well-known\/jwks\.json$/.exec(req.url ?? '')
+  jwksServer = await startHttpStub((req) => {
+    const m = /^\/([^/]+)\/\.well-known\/jwks\.json$/.exec(req.url)
     const ring = m && keyrings.get(m[1])
-    if (!ring) {
-      res.statusCode = 404
-      return res.end('not found')
-    }
-    res.setHeader('content-type', 'application/json')
-    res.end(JSON.stringify(ring.jwks()))
+    return ring ? { json: ring.jwks() } : { status: 404, text: 'not found' }
   })
-  await new Promise<void>((r) => jwksServer.listen(0, '127.0.0.1', r))
-  jwksBase = `http://127.0.0.1:${(jwksServer.address() as AddressInfo).port}`
   // the dev server mounts kv-v2 at secret/
   await bao.api('POST', 'secret/data/default/web/config', { data: { password: 'web-secret' } })
   await bao.api('POST', 'secret/data/default/other/config', { data: { password: 'other-secret' } })
@@ -45,13 +36,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await bao?.stop()
-  await new Promise<void>((r) => (jwksServer ? jwksServer.close(() => r()) : r()))
+  await jwksServer?.close()
 })
 
 async function keyringFor(name: string): Promise<{ ring: Keyring; url: string }> {
   const ring = await Keyring.create()
   keyrings.set(name, ring)
-  return { ring, url: `${jwksBase}/${name}/.well-known/jwks.json` }
+  return { ring, url: `${jwksServer.url}/${name}/.well-known/jwks.json` }
 }
 
 function config(name: string, jwksUrl: string, over: Partial<VaultSettings> = {}, token?: string): Config {

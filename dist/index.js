@@ -38657,7 +38657,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3153);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8549);
 /** Entry point of the bundled action (dist/index.js). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -38667,7 +38667,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3153:
+/***/ 8549:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -42257,7 +42257,22 @@ function parseInputs(read = envInputReader, env = process.env) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/paths.ts
+/**
+ * Slash trimming, written once: mount paths and namespaces without slashes around them, base addresses without a
+ * trailing slash (Vault and Nomad treat `jwt-nomad`, `/jwt-nomad/` and `jwt-nomad/` as the same mount).
+ */
+/** `/jwt-nomad/` → `jwt-nomad`: no leading or trailing slashes. */
+function trimSlashes(path) {
+    return path.replace(/^\/+|\/+$/g, '');
+}
+/** `https://vault:8200/` → `https://vault:8200`: no trailing slashes. */
+function trimTrailingSlashes(addr) {
+    return addr.replace(/\/+$/, '');
+}
+
 ;// CONCATENATED MODULE: ./src/nomad/agent-config.ts
+
 
 /** Lines "name = value" with the `=` aligned, as `nomad fmt` does for consecutive attributes. */
 function attributes(indent, attrs) {
@@ -42286,7 +42301,7 @@ function renderClientBlock(cfg) {
     const s = cfg.settings;
     const attrs = [
         ['enabled', 'true'],
-        ['address', hclString(cfg.vault.addr.replace(/\/+$/, ''))],
+        ['address', hclString(trimTrailingSlashes(cfg.vault.addr))],
         ['jwt_auth_backend_path', hclString(s.authPath)],
         ['create_from_role', hclString(s.role)]
     ];
@@ -52435,7 +52450,7 @@ function diagnoseVaultFailure(eventMessage, vault) {
     const isIdentity = /unable to find token for workload|failed to retrieve signed workload identity/i.test(msg);
     if (!isDerive && !isTemplate && !isIdentity && !/vault/i.test(msg))
         return undefined;
-    const loginPath = msg.match(/\/v1\/auth\/(.+?)\/+login/)?.[1]?.replace(/^\/+|\/+$/g, '');
+    const loginPath = msg.match(/\/v1\/auth\/+(.+?)\/+login/)?.[1];
     const aud = JSON.stringify(vault.boundAudiences.length ? vault.boundAudiences : [vault.audience]);
     const kv = vault.kvMount || 'secret';
     const ns = vault.namespace || '<namespace>';
@@ -54472,6 +54487,7 @@ var src_default = /*#__PURE__*/__nccwpck_require__.n(src);
 
 
 
+
 /** Where the action's minimal Vault policy is documented (README links to it). */
 const POLICY_DOC = 'README.md, section "Vault token policy"';
 const VAULT_INPUTS = {
@@ -54523,7 +54539,7 @@ function parseBody(text) {
     }
 }
 function createVaultApi(conn, options = {}) {
-    const addr = conn.addr.replace(/\/+$/, '');
+    const addr = trimTrailingSlashes(conn.addr);
     const transport = new Transport({
         base: addr,
         server: VAULT_INPUTS,

@@ -3,6 +3,7 @@
  * Pure: the same Config always gives the same text.
  */
 import type { Config } from '../config.js'
+import { trimTrailingSlashes } from '../paths.js'
 import { hclString } from './hcl.js'
 
 /** Lines "name = value" with the `=` aligned, as `nomad fmt` does for consecutive attributes. */
@@ -34,7 +35,7 @@ export function renderClientBlock(cfg: Config): string {
   const s = cfg.settings
   const attrs: [string, string][] = [
     ['enabled', 'true'],
-    ['address', hclString(cfg.vault.addr.replace(/\/+$/, ''))],
+    ['address', hclString(trimTrailingSlashes(cfg.vault.addr))],
     ['jwt_auth_backend_path', hclString(s.authPath)],
     ['create_from_role', hclString(s.role)]
   ]

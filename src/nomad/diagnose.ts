@@ -36,7 +36,7 @@ export function diagnoseVaultFailure(eventMessage: string, vault: VaultDiagConte
   const isIdentity = /unable to find token for workload|failed to retrieve signed workload identity/i.test(msg)
   if (!isDerive && !isTemplate && !isIdentity && !/vault/i.test(msg)) return undefined
 
-  const loginPath = msg.match(/\/v1\/auth\/(.+?)\/+login/)?.[1]?.replace(/^\/+|\/+$/g, '')
+  const loginPath = msg.match(/\/v1\/auth\/+(.+?)\/+login/)?.[1]
   const aud = JSON.stringify(vault.boundAudiences.length ? vault.boundAudiences : [vault.audience])
   const kv = vault.kvMount || 'secret'
   const ns = vault.namespace || '<namespace>'

@@ -11,6 +11,7 @@
 import vault from 'node-vault'
 import type { VaultConnection } from '../config.js'
 import { ActionError, HttpError } from '../errors.js'
+import { trimTrailingSlashes } from '../paths.js'
 import {
   classifyNetworkError,
   NetworkError,
@@ -129,7 +130,7 @@ function parseBody(text: string): unknown {
 }
 
 export function createVaultApi(conn: VaultConnection, options: VaultApiOptions = {}): VaultApi {
-  const addr = conn.addr.replace(/\/+$/, '')
+  const addr = trimTrailingSlashes(conn.addr)
   const transport = new Transport({
     base: addr,
     server: VAULT_INPUTS,
