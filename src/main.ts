@@ -5,6 +5,7 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { signIn, type Session } from './auth/index.js'
 import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
@@ -21,8 +22,11 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   let blocks: { server: string; client: string } | undefined
   let jobs: JobResult[] = []
   let failure: string | undefined
+  let session: Session | undefined
   try {
     cfg = parseInputs(read)
+    session = await signIn(cfg)
+    cfg = session.config
     if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
 
     // Everything is read and checked before the first write: the job files are parsed first.
@@ -87,6 +91,7 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   } catch (err) {
     failure = reportError(err, cfg)
   } finally {
+    await session?.end()
     if (cfg) await writeSummary(cfg, vault, blocks, jobs, failure)
   }
 }

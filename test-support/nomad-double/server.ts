@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { randomUUID } from 'node:crypto'
 import { Keyring } from './keyring.js'
 import { HttpError, UPDATE_DEFAULTS, canonicalVault, parseDurationNs, parseJobHCL } from './jobspec.js'
+import { createAclLogin, type AclLoginOptions } from './acl-login.js'
 
 type Obj = Record<string, any>
 
@@ -21,7 +22,8 @@ export interface NomadDoubleOptions {
   datacenter?: string
   /** Namespaces that exist (default ["default"]). */
   namespaces?: string[]
-  acl?: {
+  /** With the JWT auth method, binding rules and roles of acl-login.ts for POST /v1/acl/login. */
+  acl?: AclLoginOptions & {
     enabled: boolean
     /** SecretID of a management token (generated when omitted). */
     managementToken?: string
@@ -143,6 +145,7 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
   const tokens = new Map<string, Set<string>>()
   tokens.set(managementToken, new Set(['*']))
   for (const t of opts.acl?.tokens ?? []) tokens.set(t.secret, capsFor(Array.isArray(t.policies) ? t.policies : [t.policies]))
+  const aclLogin = createAclLogin(opts.acl ?? {}, { aclEnabled, addToken: (s, p) => tokens.set(s, capsFor(p)), nextIndex: () => bump() })
   const serverVault = opts.server ?? { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } }
   const clientVault = {
     enabled: opts.client?.enabled ?? true,
@@ -1426,6 +1429,11 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       return send(res, 200, agentSelf())
     }
     if (p === '/v1/status/leader') return send(res, 200, '127.0.0.1:4647')
+    if (p === '/v1/acl/login') {
+      if (!isWrite) throw new HttpError(405, 'Invalid method')
+      const r = await aclLogin(await readBody(req))
+      return send(res, r.status, r.body)
+    }
     if (p === '/v1/jobs/parse') {
       if (!isWrite) throw new HttpError(405, 'Invalid method')
       aclCheck(req, 'parse-job')
