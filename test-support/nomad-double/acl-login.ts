@@ -16,6 +16,8 @@
  *   ExpirationTTL = MaxTokenTTL and ExpirationTime = CreateTime + MaxTokenTTL.
  */
 import { randomUUID } from 'node:crypto'
+import type { Route } from './http.js'
+import type { State } from './state.js'
 import { createRemoteJWKSet, importSPKI, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose'
 
 export interface AclAuthMethodConfig {
@@ -63,10 +65,37 @@ export interface AclLoginOptions {
 
 export interface AclLoginDeps {
   aclEnabled: boolean
-  /** Registers a new token with the union of the policies' capabilities. */
-  addToken(secret: string, policies: string[]): void
+  /** Registers a new token with the union of the policies' capabilities; returns its AccessorID. */
+  addToken(secret: string, policies: string[]): string
   nextIndex(): number
 }
+
+const handlers = new WeakMap<State, ReturnType<typeof createAclLogin>>()
+
+/** `POST|PUT /v1/acl/login`, listed in routes/index.ts. */
+export const routes: Route[] = [
+  {
+    method: 'WRITE',
+    path: '/v1/acl/login',
+    async handle(c) {
+      let login = handlers.get(c.s)
+      if (!login) {
+        const s = c.s
+        login = createAclLogin(s.opts.acl ?? {}, {
+          aclEnabled: s.aclEnabled,
+          addToken: (secret, policies) => {
+            s.addToken(secret, policies)
+            return s.tokenInfo.get(secret)!.accessor
+          },
+          nextIndex: () => s.bump()
+        })
+        handlers.set(s, login)
+      }
+      const r = await login(await c.body())
+      c.send(r.status, r.body)
+    }
+  }
+]
 
 interface Answer {
   status: number
@@ -120,14 +149,14 @@ export function createAclLogin(opts: AclLoginOptions, deps: AclLoginDeps): (body
 
     const secret = randomUUID()
     const effective = management ? ['management'] : [...boundPolicies, ...boundRoles.flatMap((r) => roles.get(r.Name)!.Policies.map((p) => p.Name))]
-    deps.addToken(secret, effective)
+    const accessor = deps.addToken(secret, effective)
     const ttlMs = goDurationMs(method.MaxTokenTTL)
     const created = new Date()
     const index = deps.nextIndex()
     return {
       status: 200,
       body: {
-        AccessorID: randomUUID(),
+        AccessorID: accessor,
         SecretID: secret,
         Name: `JWT-${method.Name}`,
         Type: management ? 'management' : 'client',
