@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { newJobResult, type JobResult } from '../src/nomad/result.js'
-import type { VerdictValue } from '../src/nomad/monitor.js'
+import type { VerdictValue } from '../src/nomad/verdict.js'
 import { jobOutputs } from '../src/report/outputs.js'
 import { buildSummary, type SummaryInput } from '../src/report/summary.js'
 

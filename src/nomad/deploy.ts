@@ -12,10 +12,11 @@ import { NomadClient, type NomadClientOptions } from './client.js'
 import { evaluateCluster, readAgentSelf, type AgentSelfResult } from './cluster-check.js'
 import type { VaultDiagContext } from './diagnose.js'
 import { injectMeta, injectVault, tasksRelyingOnDefaultIdentity, type ApiJob } from './inject.js'
-import { buildVariables, loadJob, resolveJobFiles, type LoadedJob } from './jobfile.js'
+import { loadJob, resolveJobFiles, type LoadedJob } from './jobfile.js'
 import { followJob } from './monitor.js'
 import { planJob, type PlanSummary } from './plan.js'
 import { registerJob } from './register.js'
+import { buildVariables } from './variables.js'
 import { newJobResult, type JobResult } from './result.js'
 
 export type { JobResult } from './result.js'
@@ -82,7 +83,7 @@ export class RunLog {
  */
 export async function prepareJobs(cfg: Config, options: DeployOptions = {}): Promise<PreparedJobs> {
   const client = new NomadClient(cfg.nomad, options.client)
-  const files = resolveJobFiles(cfg.job.files)
+  const files = await resolveJobFiles(cfg.job.files)
   const agentSelf: Promise<AgentSelfResult> = readAgentSelf(client)
   const variables = buildVariables(cfg.job)
   const settled = await Promise.allSettled(

@@ -2,7 +2,7 @@
  * The one result shape of a job in a run: deploy.ts fills it, report/ (outputs and summary) reads it.
  * The follow step's Verdict is part of it, not a copy.
  */
-import type { Verdict } from './monitor.js'
+import type { Verdict } from './verdict.js'
 import type { PlanSummary } from './plan.js'
 
 export interface JobResult extends Verdict {
