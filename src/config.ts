@@ -85,6 +85,8 @@ export interface JobSettings {
   autoPromote: boolean
   preserveCounts: boolean
   policyOverride: boolean
+  /** How many jobs are prepared, planned, registered and followed at the same time (max-parallel, >= 1). */
+  maxParallel: number
 }
 
 /** How the action itself signs in (src/auth): a token from the inputs, or the workflow's GitHub OIDC token. */
