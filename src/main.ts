@@ -11,6 +11,8 @@ import { parseInputs, type InputReader, envInputReader } from './inputs.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
 import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
 import { verdictFails } from './nomad/monitor.js'
+import { runMode } from './modes/index.js'
+import { parseModeOptions } from './modes/options.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { reconcileVault, type VaultResult } from './vault/reconcile.js'
@@ -21,8 +23,14 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   let blocks: { server: string; client: string } | undefined
   let jobs: JobResult[] = []
   let failure: string | undefined
+  let delegated = false // check and destroy report (and summarise) themselves: src/modes/
   try {
     cfg = parseInputs(read)
+    const mode = parseModeOptions(read, cfg)
+    if (mode.mode === 'check' || mode.mode === 'destroy') {
+      delegated = true
+      return await runMode(cfg, mode)
+    }
     if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
 
     // Everything is read and checked before the first write: the job files are parsed first.
@@ -87,7 +95,7 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   } catch (err) {
     failure = reportError(err, cfg)
   } finally {
-    if (cfg) await writeSummary(cfg, vault, blocks, jobs, failure)
+    if (cfg && !delegated) await writeSummary(cfg, vault, blocks, jobs, failure)
   }
 }
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net'
 import { randomUUID } from 'node:crypto'
 import { Keyring } from './keyring.js'
 import { HttpError, UPDATE_DEFAULTS, canonicalVault, parseDurationNs, parseJobHCL } from './jobspec.js'
+import { vaultWorkloadIdentityUpgradeCheck } from './upgrade-check.js'
 
 type Obj = Record<string, any>
 
@@ -1426,6 +1427,11 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       return send(res, 200, agentSelf())
     }
     if (p === '/v1/status/leader') return send(res, 200, '127.0.0.1:4647')
+    if (p === '/v1/operator/upgrade-check/vault-workload-identity') {
+      if (method !== 'GET') throw new HttpError(405, 'Invalid method')
+      aclCheck(req, 'operator:read')
+      return send(res, 200, vaultWorkloadIdentityUpgradeCheck(jobs.values(), nodes, '1.10.0', index))
+    }
     if (p === '/v1/jobs/parse') {
       if (!isWrite) throw new HttpError(405, 'Invalid method')
       aclCheck(req, 'parse-job')
