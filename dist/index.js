@@ -51763,13 +51763,14 @@ async function runCheck(cfg, opts, deps = {}) {
 
 ;// CONCATENATED MODULE: ./src/modes/index.ts
 
+
 async function runMode(cfg, opts) {
     switch (opts.mode) {
         case 'check':
             await runCheck(cfg, opts);
             return;
         default:
-            throw new Error(`mode ${opts.mode} is not handled by runMode`);
+            throw new ActionError(`mode: ${opts.mode} is not available in this build yet; nothing was changed.`);
     }
 }
 

@@ -1,5 +1,6 @@
 /** The modes that main.ts hands over entirely (deploy and setup are main.ts's own flow). */
 import type { Config } from '../config.js'
+import { ActionError } from '../errors.js'
 import { runCheck } from './check.js'
 import type { ModeOptions } from './options.js'
 
@@ -9,6 +10,6 @@ export async function runMode(cfg: Config, opts: ModeOptions): Promise<void> {
       await runCheck(cfg, opts)
       return
     default:
-      throw new Error(`mode ${opts.mode} is not handled by runMode`)
+      throw new ActionError(`mode: ${opts.mode} is not available in this build yet; nothing was changed.`)
   }
 }
