@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml'
 import type { BoundClaims, Config, InjectVault, KeySource, WaitMode } from './config.js'
 import { parseDurationSeconds } from './duration.js'
 import { ValidationErrors } from './errors.js'
+import { HCL_IDENT } from './nomad/hcl.js'
 
 /** Reads an input; the indirection lets tests and the local runner feed inputs without the environment. */
 export type InputReader = (name: string) => string
@@ -184,15 +185,13 @@ export function parseBoundClaims(text: string): { claims?: BoundClaims; error?: 
   return { claims }
 }
 
-const VAR_NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/
-
 export function parseVariables(lines: string[]): { vars: Record<string, string>; errors: string[] } {
   const vars: Record<string, string> = {}
   const errors: string[] = []
   for (const line of lines) {
     const eq = line.indexOf('=')
     const key = eq > 0 ? line.slice(0, eq).trim() : ''
-    if (!VAR_NAME_RE.test(key)) {
+    if (!HCL_IDENT.test(key)) {
       errors.push(`Input "variables": line "${line.slice(0, 40)}" is not key=value with a valid HCL variable name.`)
       continue
     }

@@ -7,9 +7,19 @@
  * whose name starts with "vault_"; a node is outdated when its nomad.version is below 1.7.0.
  * The double runs no legacy token flow (it reports Nomad 1.10, which removed it), so VaultTokens is always [].
  */
+import type { Route } from '../http.js'
+import type { Obj } from '../options.js'
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
-type Obj = Record<string, any>
+export const routes: Route[] = [
+  {
+    method: 'GET',
+    path: '/v1/operator/upgrade-check/vault-workload-identity',
+    handle(c) {
+      c.acl('operator:read')
+      c.send(200, vaultWorkloadIdentityUpgradeCheck(c.s.jobs.values(), c.s.nodes, '1.10.0', c.s.index))
+    }
+  }
+]
 
 export function vaultWorkloadIdentityUpgradeCheck(
   jobs: Iterable<{ namespace: string; current: Obj }>,
