@@ -38657,7 +38657,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3153);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3903);
 /** Entry point of the bundled action (dist/index.js). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -38667,7 +38667,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3153:
+/***/ 3903:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -53352,129 +53352,310 @@ function verdictFails(v) {
     return FAILING_VERDICTS.includes(v);
 }
 
-;// CONCATENATED MODULE: ./src/report/outputs.ts
+;// CONCATENATED MODULE: ./src/check/findings.ts
 /**
- * Step outputs. Vault outputs are plain values. Job outputs are plain values for one job and JSON maps
- * keyed by job ID for several jobs (so later steps can use fromJSON()).
+ * Findings of `mode: check`: one per thing looked at that is wrong (or worth knowing), each with its evidence and
+ * the fix. Pure helpers: ordering, the step verdict, and the Markdown for the job summary.
  */
+const RANK = { error: 0, warning: 1, info: 2 };
+/** Errors first, then warnings, then infos; the order of the checks is kept within a severity. */
+function sortFindings(findings) {
+    return findings.map((f, i) => ({ f, i })).sort((a, b) => RANK[a.f.severity] - RANK[b.f.severity] || a.i - b.i).map((x) => x.f);
+}
+function countBySeverity(findings) {
+    const out = { error: 0, warning: 0, info: 0 };
+    for (const f of findings)
+        out[f.severity]++;
+    return out;
+}
+/** Why the step fails, or undefined when it passes. */
+function checkVerdict(findings, failOnWarning) {
+    const n = countBySeverity(findings);
+    if (n.error > 0)
+        return `check found ${n.error} error(s)${n.warning ? ` and ${n.warning} warning(s)` : ''}: see the findings.`;
+    if (failOnWarning && n.warning > 0)
+        return `check found ${n.warning} warning(s) and fail-on-warning is true: see the findings.`;
+    return undefined;
+}
+/** The `findings` output: a JSON list of {severity, check, message, fix} (evidence included when there is some). */
+function findingsOutput(findings) {
+    return JSON.stringify(findings.map((f) => ({ severity: f.severity, check: f.check, message: f.message, fix: f.fix, ...(f.evidence !== undefined ? { evidence: f.evidence } : {}) })));
+}
+const ICON = { error: '❌', warning: '⚠️', info: 'ℹ️' };
+const esc = (s) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+function findingsSummary(findings, header) {
+    const n = countBySeverity(findings);
+    const out = ['## Nomad workload identity: check (read-only)', ''];
+    out.push(`Vault ${'`'}${header.vaultAddr}${'`'}${header.nomadAddr ? `, Nomad ${'`'}${header.nomadAddr}${'`'}` : ''}: ` +
+        `**${n.error} error(s), ${n.warning} warning(s), ${n.info} info(s)**. Nothing was written.`);
+    if (header.verdict)
+        out.push('', '> [!CAUTION]', `> ${esc(header.verdict)}`);
+    if (findings.length > 0) {
+        out.push('', '| | Check | Finding | Fix |', '|---|---|---|---|');
+        for (const f of findings)
+            out.push(`| ${ICON[f.severity]} ${f.severity} | ${esc(f.check)} | ${esc(f.message)} | ${esc(f.fix)} |`);
+        const withEvidence = findings.filter((f) => f.evidence !== undefined);
+        if (withEvidence.length > 0) {
+            out.push('', '<details><summary>Evidence</summary>', '');
+            for (const f of withEvidence) {
+                out.push(`**${esc(f.check)}** (${f.severity})`, '', '```json', JSON.stringify(f.evidence, null, 2), '```', '');
+            }
+            out.push('</details>');
+        }
+    }
+    return out.join('\n') + '\n';
+}
 
-const str = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
-function jobOutputs(jobs) {
-    const fields = {
-        'job-id': (j) => j.jobId,
-        'job-version': (j) => j.jobVersion,
-        'job-modify-index': (j) => j.jobModifyIndex,
-        'eval-id': (j) => j.evalId,
-        'deployment-id': (j) => j.deploymentId,
-        'deployment-status': (j) => j.deploymentStatus,
-        allocations: (j) => j.allocations,
-        plan: (j) => j.plan,
-        verdict: (j) => j.verdict
-    };
-    const out = {};
-    for (const [name, get] of Object.entries(fields)) {
-        if (jobs.length === 1)
-            out[name] = str(get(jobs[0]));
-        else if (jobs.length > 1) {
-            const map = {};
-            for (const j of jobs)
-                map[j.jobId] = get(j) ?? null;
-            out[name] = JSON.stringify(map);
+;// CONCATENATED MODULE: ./src/check/nomad.ts
+
+const trimSlashes = (s) => s.replace(/^\/+|\/+$/g, '');
+function nomadFindings(input) {
+    return [...agentFindings(input), ...upgradeFindings(input.upgrade), ...jobFindings(input.jobs)];
+}
+/** default_identity.aud of the servers, [] when they have none, undefined when the agent could not be read. */
+function serverAudiences(self) {
+    if (!self.ok || !self.self.config || self.self.config.Server?.Enabled !== true)
+        return undefined;
+    const block = findDefaultVault(self.self.config);
+    return block?.defaultIdentity?.audience ?? [];
+}
+function agentFindings({ self, expected }) {
+    if (!self.ok) {
+        return [{
+                severity: 'warning',
+                check: 'agent-vault',
+                message: `The Nomad agent's vault configuration could not be read: ${self.reason}. Its auth path, role, address and default identity were not checked.`,
+                fix: 'Give the nomad-token agent:read (policy: agent { policy = "read" }).'
+            }];
+    }
+    const config = self.self.config;
+    if (!config || (config.Vaults === undefined && config.Vault === undefined)) {
+        return [{ severity: 'warning', check: 'agent-vault', message: 'GET /v1/agent/self returned no vault configuration (redacted, or an unknown Nomad version).', fix: 'Check the agents\' vault blocks by hand against the outputs nomad-server-config and nomad-client-config.' }];
+    }
+    const isServer = config.Server?.Enabled === true;
+    const isClient = config.Client?.Enabled === true;
+    const name = String(config.NodeName || self.self.member?.Name || 'the agent');
+    const block = findDefaultVault(config);
+    const out = [];
+    if (!block || !block.enabled) {
+        return [{
+                severity: 'error',
+                check: 'agent-vault',
+                message: `Nomad agent "${name}" has no enabled vault block "default": Nomad refuses or never starts tasks that use Vault.`,
+                fix: 'Add the blocks of the outputs nomad-server-config (servers) and nomad-client-config (clients) to the agents and restart them.'
+            }];
+    }
+    const evidence = { agent: name, server: isServer, client: isClient, address: block.address, jwt_auth_backend_path: block.jwtAuthBackendPath, create_from_role: block.role, default_identity: block.defaultIdentity };
+    if (isClient) {
+        // Nomad's default for jwt_auth_backend_path is "jwt-nomad"; a trailing "/" is accepted.
+        const path = trimSlashes(block.jwtAuthBackendPath) || 'jwt-nomad';
+        if (path !== trimSlashes(expected.authPath)) {
+            out.push({
+                severity: 'error',
+                check: 'agent-vault',
+                message: `Nomad client "${name}" logs in at auth/${path}/login, but the JWT auth method is at "${expected.authPath}": every login fails.`,
+                fix: `Set jwt_auth_backend_path = "${expected.authPath}" in the clients' vault block (output nomad-client-config), or set auth-path to "${path}".`,
+                evidence
+            });
+        }
+        if (block.role && block.role !== expected.role) {
+            out.push({
+                severity: 'warning',
+                check: 'agent-vault',
+                message: `Nomad client "${name}" logs tasks in with create_from_role "${block.role}", not the role "${expected.role}" the action manages.`,
+                fix: `Set create_from_role = "${expected.role}" in the clients' vault block, or manage role "${block.role}" with the action (input role or roles).`,
+                evidence
+            });
+        }
+        const want = expected.vaultAddr.replace(/\/+$/, '');
+        const have = block.address.replace(/\/+$/, '');
+        if (have && want && have !== want) {
+            out.push({
+                severity: 'warning',
+                check: 'agent-vault',
+                message: `Nomad client "${name}" talks to Vault at ${have}, the action to ${want}. Fine if both reach the same Vault cluster; otherwise tasks log in elsewhere.`,
+                fix: `Set address = "${want}" in the clients' vault block if it is another Vault.`,
+                evidence
+            });
+        }
+    }
+    if (isServer) {
+        const di = block.defaultIdentity;
+        if (!di) {
+            out.push({
+                severity: 'warning',
+                check: 'identity-ttl',
+                message: `Nomad server "${name}" has no vault.default_identity: tasks with a vault block and no identity "vault_default" never get a Vault token (nomad#25955).`,
+                fix: 'Add default_identity to the servers\' vault block (output nomad-server-config).',
+                evidence
+            });
+        }
+        else if (!di.ttlSeconds) {
+            out.push({
+                severity: 'error',
+                check: 'identity-ttl',
+                message: `Nomad server "${name}": vault.default_identity has no ttl, so identities have no exp claim and Vault accepts them only for a few minutes after they are issued (a task restarted later cannot log in).`,
+                fix: 'Set ttl (e.g. "1h") in the servers\' default_identity (output nomad-server-config).',
+                evidence
+            });
+        }
+    }
+    if (out.length === 0) {
+        out.push({ severity: 'info', check: 'agent-vault', message: `Nomad agent "${name}" has a vault block that agrees with Vault.`, fix: '', evidence });
+    }
+    return out;
+}
+function upgradeFindings(upgrade) {
+    const check = 'upgrade-check';
+    if (!upgrade.ok) {
+        if (upgrade.status === 404)
+            return [{ severity: 'info', check, message: `Nomad has no upgrade check for Vault workload identity (${upgrade.reason}); it needs Nomad 1.7 or newer.`, fix: 'Upgrade Nomad to 1.7.2 or newer (1.10+ recommended).' }];
+        return [{ severity: 'warning', check, message: `Nomad's upgrade check could not be read: ${upgrade.reason}.`, fix: 'Give the nomad-token operator:read (policy: operator { policy = "read" }).' }];
+    }
+    const b = upgrade.value;
+    const out = [];
+    const jobs = b.JobsWithoutVaultIdentity ?? [];
+    const nodes = b.OutdatedNodes ?? [];
+    const tokens = b.VaultTokens ?? [];
+    if (jobs.length > 0) {
+        out.push({
+            severity: 'error',
+            check,
+            message: `${jobs.length} job(s) use Vault without a workload identity for it: ${jobs.map((j) => `${j.Namespace ?? 'default'}/${j.ID}`).join(', ')}. They rely on legacy Vault tokens (Nomad 1.7–1.9) or never get a token (1.10+).`,
+            fix: 'Give the servers vault.default_identity (output nomad-server-config) and re-submit these jobs, e.g. with this action (mode: deploy, inject-vault: missing or all), one by one.',
+            evidence: jobs.map((j) => ({ namespace: j.Namespace ?? 'default', id: j.ID }))
+        });
+    }
+    if (nodes.length > 0) {
+        out.push({
+            severity: 'error',
+            check,
+            message: `${nodes.length} node(s) run a Nomad version without workload identities for Vault: ${nodes.map((n) => `${n.Name ?? n.ID} (${n.Version ?? '?'})`).join(', ')}.`,
+            fix: 'Upgrade these clients to Nomad 1.7.2 or newer before moving jobs to workload identity.',
+            evidence: nodes.map((n) => ({ id: n.ID, name: n.Name, version: n.Version }))
+        });
+    }
+    if (tokens.length > 0) {
+        out.push({
+            severity: 'warning',
+            check,
+            message: `${tokens.length} legacy Vault token(s) created by Nomad are still in use (tasks ${tokens.map((t) => `${t.AllocID.slice(0, 8)}/${t.Task}`).join(', ')}); Nomad stops managing them after the migration.`,
+            fix: 'Re-submit the jobs of these allocations with a workload identity; the tokens expire with their TTL.',
+            evidence: tokens.map((t) => ({ allocId: t.AllocID, task: t.Task, creationTTL: t.CreationTTL }))
+        });
+    }
+    if (out.length === 0)
+        out.push({ severity: 'info', check, message: 'Nomad\'s upgrade check for Vault workload identity is clean: no job without a Vault identity, no outdated node, no legacy token.', fix: '' });
+    return out;
+}
+/** Tasks with a vault block: "group/task", its policies and its vault_<cluster> identity (if any). */
+function jobVaultTasks(job) {
+    const out = [];
+    for (const g of Array.isArray(job?.TaskGroups) ? job.TaskGroups : []) {
+        for (const t of Array.isArray(g?.Tasks) ? g.Tasks : []) {
+            if (!t?.Vault)
+                continue;
+            const name = `vault_${t.Vault.Cluster || 'default'}`;
+            const id = (Array.isArray(t.Identities) ? t.Identities : []).find((i) => i?.Name === name);
+            out.push({
+                task: `${g.Name}/${t.Name}`,
+                policies: Array.isArray(t.Vault.Policies) ? t.Vault.Policies.map(String) : [],
+                ...(id ? { identity: { ttlNs: Number(id.TTL ?? 0) } } : {})
+            });
         }
     }
     return out;
 }
-function setOutputs(values, set = setOutput) {
-    for (const [k, v] of Object.entries(values))
-        set(k, v);
+function jobFindings(jobs) {
+    if (!jobs.ok) {
+        return [{ severity: 'warning', check: 'legacy-policies', message: `The jobs could not be listed: ${jobs.reason}. Jobs using vault.policies and identities without TTL were not checked.`, fix: 'Give the nomad-token list-jobs and read-job on every namespace (namespace "*" { policy = "read" }).' }];
+    }
+    const out = [];
+    for (const job of jobs.value) {
+        const ref = `${job.Namespace ?? 'default'}/${job.ID}`;
+        const tasks = jobVaultTasks(job);
+        const legacy = tasks.filter((t) => t.policies.length > 0);
+        if (legacy.length > 0) {
+            out.push({
+                severity: 'warning',
+                check: 'legacy-policies',
+                message: `Job ${ref} still sets vault.policies in ${legacy.map((t) => t.task).join(', ')}: with workload identity the policies come from the Vault role, so these are ignored (and no longer accepted from Nomad 1.10).`,
+                fix: 'Remove policies from the vault blocks; the role grants the policy. Jobs that need other policies get their own role (input roles) and vault { role = "…" }.',
+                evidence: legacy.map((t) => ({ task: t.task, policies: t.policies }))
+            });
+        }
+        const noTtl = tasks.filter((t) => t.identity && !(t.identity.ttlNs > 0));
+        if (noTtl.length > 0) {
+            out.push({
+                severity: 'warning',
+                check: 'identity-ttl',
+                message: `Job ${ref}: the vault identity of ${noTtl.map((t) => t.task).join(', ')} has no ttl, so Vault accepts it only for a few minutes after it is issued.`,
+                fix: 'Set ttl (e.g. "1h") on the job\'s identity "vault_default", or remove it so that the servers\' default_identity (with a ttl) applies.'
+            });
+        }
+    }
+    return out;
 }
 
-;// CONCATENATED MODULE: ./src/report/summary.ts
-/**
- * The job summary a person reads: what changed in Vault (before → after), the agent blocks to use,
- * and for each job the plan, the verdict and per-group health. Pure: builds Markdown; main.ts writes it.
- */
-const esc = (s) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
-const summary_show = (v) => {
-    if (v === undefined || v === null || v === '')
-        return '_(none)_';
-    const s = typeof v === 'string' ? v : JSON.stringify(v);
-    return '`' + esc(s.length > 120 ? s.slice(0, 117) + '…' : s).replace(/`/g, "'") + '`';
-};
-const VERDICT_ICON = {
-    healthy: '✅',
-    complete: '✅',
-    registered: '☑️',
-    evaluated: '☑️',
-    planned: '📝',
-    'awaiting-promotion': '⏸️',
-    failed: '❌',
-    timeout: '⏱️'
-};
-function buildSummary(s) {
-    const out = [];
-    out.push(`## Nomad workload identity${s.dryRun ? ' (dry run: nothing was changed)' : ''}`);
-    if (s.error)
-        out.push('', `> [!CAUTION]`, `> ${esc(s.error)}`);
-    out.push('', '### Vault', '');
-    out.push('| | |', '|---|---|');
-    out.push(`| Vault | ${summary_show(s.vault.addr)} |`);
-    out.push(`| Auth method | ${summary_show(s.vault.authPath)} (accessor ${summary_show(s.vault.accessor)}) |`);
-    out.push(`| Role | ${summary_show(s.vault.role)} |`);
-    out.push(`| Policies | ${s.vault.policies.map(summary_show).join(', ')} |`);
-    out.push(`| Key source | ${summary_show(s.vault.keySource)} |`);
-    out.push('');
-    if (s.vault.changes.length === 0) {
-        out.push('No changes: Vault already matched the desired state.');
+;// CONCATENATED MODULE: ./src/check/policy.ts
+const TEMPLATE_RE = /identity\.entity\.aliases\.([A-Za-z0-9_]+)\.metadata\.([A-Za-z0-9_-]+)/g;
+/** Claim that a JSON-pointer or plain user_claim names ("/nomad_job_id" → "nomad_job_id"). */
+function claimName(userClaim) {
+    return String(userClaim ?? '').replace(/^\//, '').split('/')[0];
+}
+function policyHazards(input) {
+    const mappings = (input.role?.claim_mappings && typeof input.role.claim_mappings === 'object'
+        ? input.role.claim_mappings
+        : {});
+    const userClaim = claimName(input.role?.user_claim);
+    const bound = (input.role?.bound_claims && typeof input.role.bound_claims === 'object' ? input.role.bound_claims : {});
+    const keys = new Set();
+    for (const m of input.policyText.matchAll(TEMPLATE_RE)) {
+        if (!input.accessor || m[1] === input.accessor || m[1] === 'auth_jwt_X')
+            keys.add(m[2]);
     }
-    else {
-        out.push(`${s.vault.changes.length} change(s) ${s.dryRun ? 'would be made' : 'made'}:`, '');
-        out.push('| Resource | Action | Field | Before | After |', '|---|---|---|---|---|');
-        for (const ch of s.vault.changes) {
-            if (ch.diff.length === 0)
-                out.push(`| ${summary_show(ch.path)} | ${ch.action} | | | |`);
-            for (const [i, d] of ch.diff.entries()) {
-                out.push(`| ${i === 0 ? summary_show(ch.path) : ''} | ${i === 0 ? ch.action : ''} | ${esc(d.field)} | ${summary_show(d.before)} | ${summary_show(d.after)} |`);
+    const findings = [];
+    for (const key of keys) {
+        const claim = Object.entries(mappings).find(([, k]) => k === key)?.[0] ?? key;
+        if (claim === userClaim)
+            continue; // the alias name itself: the same for every login that shares the alias
+        const boundValues = bound[claim];
+        if (Array.isArray(boundValues) ? boundValues.length === 1 : typeof boundValues === 'string' && !boundValues.includes(','))
+            continue;
+        const evidence = { policy: input.policyName, templatedKey: key, claim, aliasName: `the ${userClaim || 'user_claim'} claim` };
+        let seen = '';
+        if (claim === 'nomad_task' && input.jobs) {
+            const multi = input.jobs.filter((j) => j.vaultTasks.length > 1);
+            if (multi.length > 0) {
+                evidence.jobsWithSeveralVaultTasks = multi.map((j) => `${j.namespace}/${j.id}: ${j.vaultTasks.join(', ')}`);
+                seen = ` This is happening now: ${multi.length} job(s) have several tasks with a vault block that share one alias.`;
             }
         }
+        if (claim === 'nomad_namespace' && input.jobs) {
+            const byId = new Map();
+            for (const j of input.jobs)
+                if (j.vaultTasks.length > 0)
+                    byId.set(j.id, (byId.get(j.id) ?? new Set()).add(j.namespace));
+            const shared = [...byId].filter(([, ns]) => ns.size > 1);
+            if (shared.length > 0) {
+                evidence.jobIdsInSeveralNamespaces = shared.map(([id, ns]) => `${id}: ${[...ns].join(', ')}`);
+                seen = ` This is happening now: ${shared.length} job ID(s) run with a vault block in several namespaces.`;
+            }
+        }
+        findings.push({
+            severity: seen || claim === 'nomad_task' ? 'warning' : 'info',
+            check: 'policy-hazard',
+            message: `Policy "${input.policyName}" is templated on the entity alias metadata "${key}" (claim ${claim}), but the alias is named after ` +
+                `${userClaim ? `the ${userClaim} claim` : 'user_claim'}: every login that shares the alias overwrites "${key}", so concurrent tasks can ` +
+                `get each other's paths and intermittent 403s (nomad#20099).${seen}`,
+            fix: `Template only on the alias-name key (metadata.${userClaim || 'nomad_job_id'}), or make the alias unique for what you template on: ` +
+                'give the Nomad servers vault.default_identity { extra_claims = { unique_id = "${job.region}:${job.namespace}:${job.id}" } } (Nomad 1.8.3+) ' +
+                'and set the role\'s user_claim to /extra_claims/unique_id; or pin the claim with bound_claims (one role per namespace). ' +
+                'Never template on nomad_task: give tasks that need different secrets different roles (vault { role = … }).',
+            evidence
+        });
     }
-    out.push('', '### Nomad agent configuration', '');
-    out.push('<details><summary>Servers</summary>', '', '```hcl', s.serverBlock.trimEnd(), '```', '</details>', '');
-    out.push('<details><summary>Clients</summary>', '', '```hcl', s.clientBlock.trimEnd(), '```', '</details>');
-    for (const j of s.jobs) {
-        out.push('', `### Job ${summary_show(j.jobId)} ${VERDICT_ICON[j.verdict] ?? ''} ${j.verdict}`, '');
-        out.push(`From ${summary_show(j.file)}${j.namespace ? ` in namespace ${summary_show(j.namespace)}` : ''}${j.jobVersion !== undefined ? `, version ${j.jobVersion}` : ''}.`);
-        if (j.reason)
-            out.push('', esc(j.reason));
-        if (j.injectedTasks && j.injectedTasks.length > 0)
-            out.push('', `Vault block injected into: ${j.injectedTasks.map(summary_show).join(', ')}.`);
-        const groups = j.plan?.groups ?? [];
-        if (groups.length > 0) {
-            out.push('', '| Group | Create | In place | Destructive | Stop | Canary | Placement |', '|---|---|---|---|---|---|---|');
-            for (const g of groups) {
-                out.push(`| ${esc(g.name)} | ${g.create ?? 0} | ${g.inPlace ?? 0} | ${g.destructive ?? 0} | ${g.stop ?? 0} | ${g.canary ?? 0} | ${g.placementFailures ? esc(g.placementFailures) : 'ok'} |`);
-            }
-        }
-        if (j.groups && j.groups.length > 0) {
-            out.push('', '| Group | Desired | Placed | Healthy | Unhealthy | Canaries |', '|---|---|---|---|---|---|');
-            for (const g of j.groups) {
-                out.push(`| ${esc(g.name)} | ${g.desiredTotal ?? 0} | ${g.placedAllocs ?? 0} | ${g.healthyAllocs ?? 0} | ${g.unhealthyAllocs ?? 0} | ${g.desiredCanaries ? `${g.desiredCanaries}${g.promoted ? ' (promoted)' : ''}` : '-'} |`);
-            }
-        }
-        const bad = (j.allocations ?? []).filter((a) => a.clientStatus === 'failed' || a.healthy === false);
-        if (bad.length > 0) {
-            out.push('', '<details open><summary>Unhealthy allocations</summary>', '');
-            for (const a of bad) {
-                out.push(`- ${summary_show(a.id.slice(0, 8))} (${esc(a.taskGroup)}, ${a.clientStatus})`);
-                for (const e of a.events ?? [])
-                    out.push(`  - ${esc(e.task)}: **${esc(e.type)}** ${esc(e.message)}`);
-            }
-            out.push('', '</details>');
-        }
-        for (const w of j.warnings ?? [])
-            out.push('', `> [!WARNING]`, `> ${esc(w)}`);
-    }
-    return out.join('\n') + '\n';
+    return findings;
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -54455,245 +54636,6 @@ function keyFingerprint(pem) {
     return `sha256:${hash.digest('hex').slice(0, 16)}`;
 }
 
-// EXTERNAL MODULE: ./node_modules/node-vault/src/index.js
-var src = __nccwpck_require__(8096);
-var src_default = /*#__PURE__*/__nccwpck_require__.n(src);
-;// CONCATENATED MODULE: ./src/vault/client.ts
-/**
- * A thin Vault (or OpenBao) client over node-vault 0.12, whose HTTP requests go through our transport
- * (src/transport): node-vault accepts `request-promise`, so its axios stack is never used at run time, and the
- * transport's retries, timeouts, redirect policy, proxies, TLS and mTLS apply to Vault as to Nomad.
- *
- * Only explicit settings are used: node-vault falls back to VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE,
- * VAULT_PREFIX and VAULT_SKIP_VERIFY for every falsy option, so every one of them is overwritten after
- * construction. Errors are mapped to ActionError/HttpError messages that name the path, the status, the
- * server's own message and the fix. No message ever contains a token or a request body.
- */
-
-
-
-/** Where the action's minimal Vault policy is documented (README links to it). */
-const POLICY_DOC = 'README.md, section "Vault token policy"';
-const VAULT_INPUTS = {
-    name: 'Vault',
-    addr: 'vault-addr',
-    ca: 'vault-ca-cert',
-    clientCert: 'vault-client-cert',
-    clientKey: 'vault-client-key',
-    serverName: 'vault-tls-server-name'
-};
-/**
- * `POST sys/auth/<path>` answered "path is already in use": a mount exists there that this request did not
- * create (another run made it, or, when `afterAmbiguousAttempt`, possibly this run's own earlier attempt whose
- * answer was lost). Not an error to retry: re-read the mount and continue as an update.
- */
-class MountInUseError extends HttpError {
-    afterAmbiguousAttempt;
-    constructor(path, status, message, afterAmbiguousAttempt) {
-        super('Vault', 'POST', `/v1/${path}`, status, message, 'Another run (or an earlier attempt of this request) enabled an auth method at this path');
-        this.afterAmbiguousAttempt = afterAmbiguousAttempt;
-        this.name = 'MountInUseError';
-    }
-}
-/** The `request-promise` stand-in node-vault 0.12 accepts: `.defaults(rpDefaults)` returns the request function. */
-function requestPromise(transport) {
-    return {
-        defaults: () => async (options) => {
-            const headers = { Accept: 'application/json', ...(options.headers ?? {}) };
-            let body;
-            if (options.json !== undefined && typeof options.json === 'object') {
-                body = JSON.stringify(options.json);
-                headers['Content-Type'] = 'application/json';
-            }
-            const res = await transport.request({ method: options.method, path: options.uri, headers, body, idempotent: options.idempotent });
-            // node-vault passes our request object through (and builds its errors from status and body only).
-            options.retriedAfterAmbiguous = res.retriedAfterAmbiguous;
-            return { statusCode: res.status, body: parseBody(res.body), request: { path: new URL(options.uri).pathname } };
-        }
-    };
-}
-function parseBody(text) {
-    if (text === '')
-        return '';
-    try {
-        return JSON.parse(text);
-    }
-    catch {
-        return text;
-    }
-}
-function createVaultApi(conn, options = {}) {
-    const addr = conn.addr.replace(/\/+$/, '');
-    const transport = new Transport({
-        base: addr,
-        server: VAULT_INPUTS,
-        tls: { ca: conn.caPem, insecure: conn.skipVerify, cert: conn.clientCert, key: conn.clientKey, servername: conn.tlsServerName || undefined },
-        timeoutMs: options.timeoutMs ?? conn.transport?.requestTimeoutMs,
-        retry: conn.transport ? { maxRetries: conn.transport.maxRetries } : undefined,
-        secrets: () => [conn.token, conn.clientKey]
-    });
-    const vaultOptions = {
-        endpoint: addr,
-        token: conn.token,
-        namespace: conn.namespace,
-        pathPrefix: '',
-        apiVersion: 'v1',
-        // node-vault logs request bodies (login JWTs) under DEBUG=node-vault: never.
-        debug: () => { },
-        'request-promise': requestPromise(transport)
-    };
-    const client = src_default()(vaultOptions);
-    // The constructor did `option || process.env.VAULT_*`: overwrite with the explicit values.
-    client.endpoint = addr;
-    client.token = conn.token;
-    client.namespace = conn.namespace;
-    client.pathPrefix = '';
-    client.apiVersion = 'v1';
-    const shownAddr = transport.shownAddr;
-    async function send(method, path, json, query = '') {
-        const clean = normalisePath(path);
-        options.onRequest?.({ method, path: clean, write: method !== 'GET' });
-        let req = { path: '', method };
-        try {
-            // Every request the action sends to Vault is safe to repeat: reads, and writes of whole objects (config,
-            // role, policy), a mount POST (a repeat answers "path is already in use": MountInUseError), a DELETE.
-            req = { path: `/${encodeURI(clean)}${query}`, method, idempotent: true };
-            if (json !== undefined)
-                req.json = json;
-            const body = await client.request(req);
-            return body === '' || body === undefined ? null : body;
-        }
-        catch (err) {
-            const mapped = toVaultError(err, method, clean, shownAddr, query);
-            if (method === 'POST' && /^sys\/auth\/[^/]/.test(clean) && mapped instanceof HttpError && /path is already in use/i.test(mapped.serverMessage)) {
-                throw new MountInUseError(clean, mapped.status, mapped.serverMessage, req.retriedAfterAmbiguous === true);
-            }
-            throw mapped;
-        }
-    }
-    return {
-        addr: shownAddr,
-        async read(path) {
-            try {
-                return await send('GET', path);
-            }
-            catch (err) {
-                if (err instanceof HttpError && err.status === 404)
-                    return null;
-                throw err;
-            }
-        },
-        write(path, body) {
-            return send('POST', path, body);
-        },
-        async remove(path) {
-            await send('DELETE', path);
-        },
-        async list(path) {
-            try {
-                const res = await send('GET', path, undefined, '?list=true');
-                const keys = res?.data?.keys;
-                return Array.isArray(keys) ? keys.map(String) : [];
-            }
-            catch (err) {
-                if (err instanceof HttpError && err.status === 404)
-                    return [];
-                throw err;
-            }
-        }
-    };
-}
-function normalisePath(path) {
-    return path.replace(/^\/+/, '').replace(/^v1\//, '');
-}
-/**
- * Turns a node-vault rejection into an ActionError. Exported for tests.
- * - ApiResponseError (has `response.statusCode`): HttpError('Vault', …) with the server's errors and a hint.
- * - the transport's NetworkError/RedirectError: already worded for Vault, passed on.
- * - any other error with a network `code`: the transport's message for that failure kind.
- */
-function toVaultError(err, method, path, addr, query = '') {
-    if (err instanceof NetworkError || err instanceof RedirectError)
-        return err;
-    const e = err;
-    const shownPath = `/v1/${path}${query}`;
-    if (e && typeof e === 'object' && e.response && typeof e.response.statusCode === 'number') {
-        const status = e.response.statusCode;
-        const message = redact(serverMessage(e.response.body));
-        return new HttpError('Vault', method, shownPath, status, message, vaultHint(status, message, method, path, query));
-    }
-    const code = (e && typeof e === 'object' && typeof e.code === 'string' && e.code) || '';
-    const kind = classifyNetworkError(code, e?.message ?? '');
-    if (code || kind !== 'other') {
-        return new ActionError(redact(networkMessage(VAULT_INPUTS, safeUrl(addr).replace(/\/$/, ''), method, shownPath, code, kind)));
-    }
-    if (err instanceof ActionError)
-        return err;
-    // Not an HTTP or network error (e.g. a programming error): keep the message, without any request details.
-    return new ActionError(redact(`Vault ${method} ${shownPath} failed: ${e?.message ?? String(err)}`));
-}
-/** The server's errors, joined; Vault's multierror wrapping ("1 error occurred:\n\t* …") is flattened. */
-function serverMessage(body) {
-    if (body && typeof body === 'object' && Array.isArray(body.errors)) {
-        return body.errors
-            .map((x) => flattenMultiError(String(x)))
-            .filter((x) => x.length > 0)
-            .join('; ');
-    }
-    if (typeof body === 'string' && body.trim()) {
-        const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
-        return text.length > 200 ? `${text.slice(0, 200)}…` : text;
-    }
-    return '';
-}
-function flattenMultiError(s) {
-    const m = /^\d+ errors? occurred:\s*([\s\S]*)$/.exec(s.trim());
-    if (!m)
-        return s.trim();
-    return m[1]
-        .split('\n')
-        .map((l) => l.replace(/^\s*\*\s*/, '').trim())
-        .filter(Boolean)
-        .join('; ');
-}
-/** The capability the action's token needs for a request (as written in the minimal policy). */
-function requiredCapability(method, path, query = '') {
-    if (query.includes('list='))
-        return 'list';
-    if (method === 'GET')
-        return 'read';
-    if (method === 'DELETE')
-        return 'delete';
-    if (/^sys\/auth\/[^/]/.test(path))
-        return 'sudo + create/update';
-    return 'create/update';
-}
-function vaultHint(status, message, method, path, query) {
-    if (status === 403) {
-        return (`The action's Vault token needs the "${requiredCapability(method, path, query)}" capability on path "${path}"` +
-            (/^sys\/auth\/[^/]/.test(path) ? ' (enabling an auth method requires sudo)' : '') +
-            `; grant the minimal policy in the README (${POLICY_DOC}), or check that the token is valid and not expired` +
-            ' and that the Vault namespace is right');
-    }
-    if (status === 400 && /error checking jwks (URL|ca)/i.test(message)) {
-        return ('Vault checks the JWKS when the auth config is written: the Vault SERVER (not the GitHub runner) must reach ' +
-            'jwks-url and trust its certificate (set jwks-ca-cert to the CA of Nomad\'s HTTPS listener; with Nomad mTLS, ' +
-            'tls.verify_https_client must be false). If Vault cannot reach Nomad, use key-source: static');
-    }
-    if (status === 400 && /error checking oidc discovery (URL|ca)/i.test(message)) {
-        return ('Vault checks OIDC discovery when the auth config is written: the Vault SERVER (not the GitHub runner) must ' +
-            'reach oidc-discovery-url and trust its certificate (oidc-discovery-ca-cert); Nomad serves discovery only when ' +
-            'server.oidc_issuer is set. If Vault cannot reach ' +
-            'Nomad, use key-source: static');
-    }
-    if (status === 404 && /no handler for route/i.test(message)) {
-        return 'The auth method or mount in this path does not exist (check auth-path and the Vault namespace)';
-    }
-    if (status === 503 && /sealed/i.test(message))
-        return 'Vault is sealed: unseal it and re-run';
-    return undefined;
-}
-
 ;// CONCATENATED MODULE: ./src/vault/desired.ts
 
 /** The literal in policy templates that stands for the JWT mount's accessor (as in `nomad setup vault`). */
@@ -55107,6 +55049,464 @@ function lineDiff(before, after) {
 }
 
 
+;// CONCATENATED MODULE: ./src/check/vault.ts
+
+
+
+/** Vault's JWT auth treats an empty jwt_supported_algs as RS256 only (vault-plugin-auth-jwt path_config.go). */
+const VAULT_DEFAULT_ALGS = ['RS256'];
+function vaultFindings(input) {
+    const { settings, current } = input;
+    const findings = [];
+    const mountPath = settings.authPath;
+    if (!current.mount) {
+        findings.push({
+            severity: 'error',
+            check: 'vault-mount',
+            message: `Vault has no auth method at auth-path "${mountPath}": no Nomad task can log in.`,
+            fix: 'Run the action with mode: setup (or deploy) to create it, or set auth-path to the mount you use.'
+        });
+        return findings;
+    }
+    if (current.mount.type !== 'jwt') {
+        findings.push({
+            severity: 'error',
+            check: 'vault-mount',
+            message: `Vault has an auth method of type "${current.mount.type}" at auth-path "${mountPath}", not jwt.`,
+            fix: 'Choose another auth-path for the JWT auth method; the action never replaces another auth method.',
+            evidence: current.mount
+        });
+        return findings;
+    }
+    // Drift: the same plan a deploy makes, without the static keys (reported with the kids below).
+    if (input.desired) {
+        let changes;
+        try {
+            changes = planVault(current, input.desired);
+        }
+        catch (err) {
+            findings.push({ severity: 'error', check: 'vault-drift', message: errorMessage(err), fix: 'See the message.' });
+            changes = [];
+        }
+        for (const c of changes) {
+            const diff = c.diff.filter((d) => d.field !== 'jwt_validation_pubkeys');
+            if (diff.length === 0)
+                continue;
+            const fields = diff.map((d) => d.field).join(', ');
+            findings.push({
+                severity: 'error',
+                check: 'vault-drift',
+                message: c.action === 'create'
+                    ? `${c.resource} ${c.path} does not exist.`
+                    : `${c.resource} ${c.path} differs from the desired state in ${fields}.`,
+                fix: 'Run the action with mode: deploy or setup to repair it (it writes only these fields), or change the inputs if Vault is right.',
+                evidence: diff
+            });
+        }
+        if (!findings.some((f) => f.check === 'vault-drift')) {
+            findings.push({ severity: 'info', check: 'vault-drift', message: `Auth method "${mountPath}", role "${settings.role}" and policy "${settings.policy}" match the desired state.`, fix: '' });
+        }
+    }
+    findings.push(...keySourceFindings(input));
+    findings.push(...algorithmFindings(input));
+    findings.push(...audienceFindings(input));
+    return findings;
+}
+function keySourceFindings(input) {
+    const { settings, current, keys } = input;
+    const url = settings.jwksUrl;
+    if (settings.keySource === 'oidc-discovery') {
+        return [{
+                severity: 'info',
+                check: 'key-source',
+                message: `Vault discovers Nomad's keys through ${settings.oidcDiscoveryUrl}; the runner did not check that Vault can reach it.`,
+                fix: 'A deploy or setup run proves it: Vault validates oidc_discovery_url when the auth config is written.'
+            }];
+    }
+    if (!keys) {
+        return [{
+                severity: settings.keySource === 'static' ? 'error' : 'warning',
+                check: 'key-source',
+                message: `The runner could not fetch the JWKS at jwks-url ${url}: ${input.jwksError ?? 'unknown error'}`,
+                fix: settings.keySource === 'static'
+                    ? 'With key-source: static the runner must reach jwks-url to compare (and, in a deploy, write) the keys: check the URL and jwks-ca-cert.'
+                    : 'With key-source: jwks only the Vault server must reach jwks-url; if it can, this is harmless. A deploy or setup run proves it (Vault validates jwks_url when the config is written).'
+            }];
+    }
+    const usable = keys.filter((k) => k.pem);
+    const unusable = keys.filter((k) => !k.pem);
+    const out = [];
+    if (unusable.length > 0) {
+        out.push({
+            severity: 'warning',
+            check: 'key-source',
+            message: `Nomad publishes ${unusable.length} key(s) Vault cannot use: ${unusable.map((k) => `${k.kid} (${k.problem})`).join('; ')}.`,
+            fix: 'Rotate Nomad\'s root key (nomad operator root keyring rotate -prepublish 1h) so that it signs with RSA or Ed25519.',
+            evidence: unusable.map((k) => ({ kid: k.kid, alg: k.alg }))
+        });
+    }
+    if (settings.keySource === 'jwks') {
+        out.push({
+            severity: 'info',
+            check: 'key-source',
+            message: `The runner fetched ${keys.length} key(s) from jwks-url ${url} (kid ${keys.map((k) => k.kid).join(', ')}). ` +
+                'This proves the URL serves Nomad\'s keys; it does not prove that the Vault SERVER can reach it.',
+            fix: 'A deploy or setup run proves it: Vault fetches and validates jwks_url whenever the auth config is written (OpenBao and Vault both do).'
+        });
+        return out;
+    }
+    // static: the keys in Vault must be exactly the keys Nomad publishes now (active, inactive still in use, prepublished).
+    const have = new Map();
+    const raw = current.authConfig?.jwt_validation_pubkeys;
+    for (const p of Array.isArray(raw) ? raw : [])
+        have.set(normalisePem(String(p)), String(p));
+    const published = new Set(usable.map((k) => normalisePem(k.pem)));
+    const missing = usable.filter((k) => !have.has(normalisePem(k.pem)));
+    const stale = [...have.keys()].filter((p) => !published.has(p));
+    if (missing.length > 0) {
+        out.push({
+            severity: 'error',
+            check: 'key-source',
+            message: `Vault's jwt_validation_pubkeys lack ${missing.length} of the ${usable.length} key(s) Nomad publishes now (kid ${missing.map((k) => k.kid).join(', ')}); ` +
+                'identities signed by them (including a prepublished key once it becomes active) fail to log in.',
+            fix: 'Run the action (mode: deploy or setup) with key-source: static; schedule it (see README "Key rotation") so that prepublished keys reach Vault before they sign.',
+            evidence: { missing: missing.map((k) => ({ kid: k.kid, fingerprint: keyFingerprint(k.pem) })) }
+        });
+    }
+    if (stale.length > 0) {
+        out.push({
+            severity: 'warning',
+            check: 'key-source',
+            message: `Vault still trusts ${stale.length} key(s) that Nomad no longer publishes.`,
+            fix: 'Run the action with key-source: static: it drops keys Nomad no longer publishes.',
+            evidence: { stale: stale.map((p) => keyFingerprint(p)) }
+        });
+    }
+    if (missing.length === 0 && stale.length === 0) {
+        out.push({
+            severity: 'info',
+            check: 'key-source',
+            message: `Vault's static keys are exactly the ${usable.length} key(s) Nomad publishes now (kid ${usable.map((k) => k.kid).join(', ')}).`,
+            fix: ''
+        });
+    }
+    return out;
+}
+function algorithmFindings(input) {
+    if (!input.keys || input.keys.length === 0)
+        return [];
+    const raw = input.current.authConfig?.jwt_supported_algs;
+    const configured = Array.isArray(raw) && raw.length > 0 ? raw.map(String) : typeof raw === 'string' && raw ? raw.split(',') : VAULT_DEFAULT_ALGS;
+    const used = [...new Set(input.keys.map((k) => k.alg).filter(Boolean))];
+    const missing = used.filter((a) => !configured.includes(a));
+    if (missing.length === 0)
+        return [];
+    return [{
+            severity: 'error',
+            check: 'jwt-algs',
+            message: `Nomad signs with ${missing.join(', ')}, but Vault's jwt_supported_algs is ${JSON.stringify(configured)}: those identities fail to log in.`,
+            fix: 'Run the action (mode: deploy or setup): it sets jwt_supported_algs to RS256 and EdDSA.',
+            evidence: { nomadAlgorithms: used, vaultAlgorithms: configured }
+        }];
+}
+function audienceFindings(input) {
+    const role = input.current.role;
+    if (!role)
+        return [];
+    const raw = role.bound_audiences;
+    const bound = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' && raw ? raw.split(',') : [];
+    if (input.serverAudiences === undefined)
+        return [];
+    if (input.serverAudiences.length === 0)
+        return []; // no default_identity: reported on the Nomad side
+    if (bound.some((a) => input.serverAudiences.includes(a)))
+        return [];
+    return [{
+            severity: 'error',
+            check: 'audience',
+            message: `Role "${input.settings.role}" accepts the audience(s) ${JSON.stringify(bound)}, but the Nomad servers' vault.default_identity.aud is ` +
+                `${JSON.stringify(input.serverAudiences)}: tasks fail with "invalid audience (aud) claim" (nomad#25079).`,
+            fix: `Make them match: set the input audience to the servers' value, or put aud = ["${input.settings.audience}"] in the servers' default_identity (see the output nomad-server-config).`,
+            evidence: { roleBoundAudiences: bound, serverDefaultIdentityAud: input.serverAudiences }
+        }];
+}
+
+// EXTERNAL MODULE: ./node_modules/node-vault/src/index.js
+var src = __nccwpck_require__(8096);
+var src_default = /*#__PURE__*/__nccwpck_require__.n(src);
+;// CONCATENATED MODULE: ./src/vault/client.ts
+/**
+ * A thin Vault (or OpenBao) client over node-vault 0.12, whose HTTP requests go through our transport
+ * (src/transport): node-vault accepts `request-promise`, so its axios stack is never used at run time, and the
+ * transport's retries, timeouts, redirect policy, proxies, TLS and mTLS apply to Vault as to Nomad.
+ *
+ * Only explicit settings are used: node-vault falls back to VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE,
+ * VAULT_PREFIX and VAULT_SKIP_VERIFY for every falsy option, so every one of them is overwritten after
+ * construction. Errors are mapped to ActionError/HttpError messages that name the path, the status, the
+ * server's own message and the fix. No message ever contains a token or a request body.
+ */
+
+
+
+/** Where the action's minimal Vault policy is documented (README links to it). */
+const POLICY_DOC = 'README.md, section "Vault token policy"';
+const VAULT_INPUTS = {
+    name: 'Vault',
+    addr: 'vault-addr',
+    ca: 'vault-ca-cert',
+    clientCert: 'vault-client-cert',
+    clientKey: 'vault-client-key',
+    serverName: 'vault-tls-server-name'
+};
+/**
+ * `POST sys/auth/<path>` answered "path is already in use": a mount exists there that this request did not
+ * create (another run made it, or, when `afterAmbiguousAttempt`, possibly this run's own earlier attempt whose
+ * answer was lost). Not an error to retry: re-read the mount and continue as an update.
+ */
+class MountInUseError extends HttpError {
+    afterAmbiguousAttempt;
+    constructor(path, status, message, afterAmbiguousAttempt) {
+        super('Vault', 'POST', `/v1/${path}`, status, message, 'Another run (or an earlier attempt of this request) enabled an auth method at this path');
+        this.afterAmbiguousAttempt = afterAmbiguousAttempt;
+        this.name = 'MountInUseError';
+    }
+}
+/** The `request-promise` stand-in node-vault 0.12 accepts: `.defaults(rpDefaults)` returns the request function. */
+function requestPromise(transport) {
+    return {
+        defaults: () => async (options) => {
+            const headers = { Accept: 'application/json', ...(options.headers ?? {}) };
+            let body;
+            if (options.json !== undefined && typeof options.json === 'object') {
+                body = JSON.stringify(options.json);
+                headers['Content-Type'] = 'application/json';
+            }
+            const res = await transport.request({ method: options.method, path: options.uri, headers, body, idempotent: options.idempotent });
+            // node-vault passes our request object through (and builds its errors from status and body only).
+            options.retriedAfterAmbiguous = res.retriedAfterAmbiguous;
+            return { statusCode: res.status, body: parseBody(res.body), request: { path: new URL(options.uri).pathname } };
+        }
+    };
+}
+function parseBody(text) {
+    if (text === '')
+        return '';
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return text;
+    }
+}
+function createVaultApi(conn, options = {}) {
+    const addr = conn.addr.replace(/\/+$/, '');
+    const transport = new Transport({
+        base: addr,
+        server: VAULT_INPUTS,
+        tls: { ca: conn.caPem, insecure: conn.skipVerify, cert: conn.clientCert, key: conn.clientKey, servername: conn.tlsServerName || undefined },
+        timeoutMs: options.timeoutMs ?? conn.transport?.requestTimeoutMs,
+        retry: conn.transport ? { maxRetries: conn.transport.maxRetries } : undefined,
+        secrets: () => [conn.token, conn.clientKey]
+    });
+    const vaultOptions = {
+        endpoint: addr,
+        token: conn.token,
+        namespace: conn.namespace,
+        pathPrefix: '',
+        apiVersion: 'v1',
+        // node-vault logs request bodies (login JWTs) under DEBUG=node-vault: never.
+        debug: () => { },
+        'request-promise': requestPromise(transport)
+    };
+    const client = src_default()(vaultOptions);
+    // The constructor did `option || process.env.VAULT_*`: overwrite with the explicit values.
+    client.endpoint = addr;
+    client.token = conn.token;
+    client.namespace = conn.namespace;
+    client.pathPrefix = '';
+    client.apiVersion = 'v1';
+    const shownAddr = transport.shownAddr;
+    async function send(method, path, json, query = '') {
+        const clean = normalisePath(path);
+        options.onRequest?.({ method, path: clean, write: method !== 'GET' });
+        let req = { path: '', method };
+        try {
+            // Every request the action sends to Vault is safe to repeat: reads, and writes of whole objects (config,
+            // role, policy), a mount POST (a repeat answers "path is already in use": MountInUseError), a DELETE.
+            req = { path: `/${encodeURI(clean)}${query}`, method, idempotent: true };
+            if (json !== undefined)
+                req.json = json;
+            const body = await client.request(req);
+            return body === '' || body === undefined ? null : body;
+        }
+        catch (err) {
+            const mapped = toVaultError(err, method, clean, shownAddr, query);
+            if (method === 'POST' && /^sys\/auth\/[^/]/.test(clean) && mapped instanceof HttpError && /path is already in use/i.test(mapped.serverMessage)) {
+                throw new MountInUseError(clean, mapped.status, mapped.serverMessage, req.retriedAfterAmbiguous === true);
+            }
+            throw mapped;
+        }
+    }
+    return {
+        addr: shownAddr,
+        async read(path) {
+            try {
+                return await send('GET', path);
+            }
+            catch (err) {
+                if (err instanceof HttpError && err.status === 404)
+                    return null;
+                throw err;
+            }
+        },
+        write(path, body) {
+            return send('POST', path, body);
+        },
+        async remove(path) {
+            await send('DELETE', path);
+        },
+        async list(path) {
+            try {
+                const res = await send('GET', path, undefined, '?list=true');
+                const keys = res?.data?.keys;
+                return Array.isArray(keys) ? keys.map(String) : [];
+            }
+            catch (err) {
+                if (err instanceof HttpError && err.status === 404)
+                    return [];
+                throw err;
+            }
+        }
+    };
+}
+function normalisePath(path) {
+    return path.replace(/^\/+/, '').replace(/^v1\//, '');
+}
+/**
+ * Turns a node-vault rejection into an ActionError. Exported for tests.
+ * - ApiResponseError (has `response.statusCode`): HttpError('Vault', …) with the server's errors and a hint.
+ * - the transport's NetworkError/RedirectError: already worded for Vault, passed on.
+ * - any other error with a network `code`: the transport's message for that failure kind.
+ */
+function toVaultError(err, method, path, addr, query = '') {
+    if (err instanceof NetworkError || err instanceof RedirectError)
+        return err;
+    const e = err;
+    const shownPath = `/v1/${path}${query}`;
+    if (e && typeof e === 'object' && e.response && typeof e.response.statusCode === 'number') {
+        const status = e.response.statusCode;
+        const message = redact(serverMessage(e.response.body));
+        return new HttpError('Vault', method, shownPath, status, message, vaultHint(status, message, method, path, query));
+    }
+    const code = (e && typeof e === 'object' && typeof e.code === 'string' && e.code) || '';
+    const kind = classifyNetworkError(code, e?.message ?? '');
+    if (code || kind !== 'other') {
+        return new ActionError(redact(networkMessage(VAULT_INPUTS, safeUrl(addr).replace(/\/$/, ''), method, shownPath, code, kind)));
+    }
+    if (err instanceof ActionError)
+        return err;
+    // Not an HTTP or network error (e.g. a programming error): keep the message, without any request details.
+    return new ActionError(redact(`Vault ${method} ${shownPath} failed: ${e?.message ?? String(err)}`));
+}
+/** The server's errors, joined; Vault's multierror wrapping ("1 error occurred:\n\t* …") is flattened. */
+function serverMessage(body) {
+    if (body && typeof body === 'object' && Array.isArray(body.errors)) {
+        return body.errors
+            .map((x) => flattenMultiError(String(x)))
+            .filter((x) => x.length > 0)
+            .join('; ');
+    }
+    if (typeof body === 'string' && body.trim()) {
+        const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+        return text.length > 200 ? `${text.slice(0, 200)}…` : text;
+    }
+    return '';
+}
+function flattenMultiError(s) {
+    const m = /^\d+ errors? occurred:\s*([\s\S]*)$/.exec(s.trim());
+    if (!m)
+        return s.trim();
+    return m[1]
+        .split('\n')
+        .map((l) => l.replace(/^\s*\*\s*/, '').trim())
+        .filter(Boolean)
+        .join('; ');
+}
+/** The capability the action's token needs for a request (as written in the minimal policy). */
+function requiredCapability(method, path, query = '') {
+    if (query.includes('list='))
+        return 'list';
+    if (method === 'GET')
+        return 'read';
+    if (method === 'DELETE')
+        return 'delete';
+    if (/^sys\/auth\/[^/]/.test(path))
+        return 'sudo + create/update';
+    return 'create/update';
+}
+function vaultHint(status, message, method, path, query) {
+    if (status === 403) {
+        return (`The action's Vault token needs the "${requiredCapability(method, path, query)}" capability on path "${path}"` +
+            (/^sys\/auth\/[^/]/.test(path) ? ' (enabling an auth method requires sudo)' : '') +
+            `; grant the minimal policy in the README (${POLICY_DOC}), or check that the token is valid and not expired` +
+            ' and that the Vault namespace is right');
+    }
+    if (status === 400 && /error checking jwks (URL|ca)/i.test(message)) {
+        return ('Vault checks the JWKS when the auth config is written: the Vault SERVER (not the GitHub runner) must reach ' +
+            'jwks-url and trust its certificate (set jwks-ca-cert to the CA of Nomad\'s HTTPS listener; with Nomad mTLS, ' +
+            'tls.verify_https_client must be false). If Vault cannot reach Nomad, use key-source: static');
+    }
+    if (status === 400 && /error checking oidc discovery (URL|ca)/i.test(message)) {
+        return ('Vault checks OIDC discovery when the auth config is written: the Vault SERVER (not the GitHub runner) must ' +
+            'reach oidc-discovery-url and trust its certificate (oidc-discovery-ca-cert); Nomad serves discovery only when ' +
+            'server.oidc_issuer is set. If Vault cannot reach ' +
+            'Nomad, use key-source: static');
+    }
+    if (status === 404 && /no handler for route/i.test(message)) {
+        return 'The auth method or mount in this path does not exist (check auth-path and the Vault namespace)';
+    }
+    if (status === 503 && /sealed/i.test(message))
+        return 'Vault is sealed: unseal it and re-run';
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/report/outputs.ts
+/**
+ * Step outputs. Vault outputs are plain values. Job outputs are plain values for one job and JSON maps
+ * keyed by job ID for several jobs (so later steps can use fromJSON()).
+ */
+
+const str = (v) => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v));
+function jobOutputs(jobs) {
+    const fields = {
+        'job-id': (j) => j.jobId,
+        'job-version': (j) => j.jobVersion,
+        'job-modify-index': (j) => j.jobModifyIndex,
+        'eval-id': (j) => j.evalId,
+        'deployment-id': (j) => j.deploymentId,
+        'deployment-status': (j) => j.deploymentStatus,
+        allocations: (j) => j.allocations,
+        plan: (j) => j.plan,
+        verdict: (j) => j.verdict
+    };
+    const out = {};
+    for (const [name, get] of Object.entries(fields)) {
+        if (jobs.length === 1)
+            out[name] = str(get(jobs[0]));
+        else if (jobs.length > 1) {
+            const map = {};
+            for (const j of jobs)
+                map[j.jobId] = get(j) ?? null;
+            out[name] = JSON.stringify(map);
+        }
+    }
+    return out;
+}
+function setOutputs(values, set = setOutput) {
+    for (const [k, v] of Object.entries(values))
+        set(k, v);
+}
+
 ;// CONCATENATED MODULE: ./src/vault/reconcile.ts
 /**
  * Reads what Vault has, plans, and applies the changes (mount → accessor → auth config → policy → role).
@@ -55287,11 +55687,317 @@ async function applyChange(api, desired, change, accessor) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/modes/check.ts
+/**
+ * mode: check. Reads Vault and Nomad (never writes), turns what it saw into findings (src/check/*), and reports them:
+ * the `findings` output, one annotation per error or warning, and the job summary. Errors fail the step; with
+ * fail-on-warning, warnings do too.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Nomad's JWKS as the runner sees it, one entry per key (kid, algorithm, PEM or why it is unusable). */
+async function publishedKeys(url, ca) {
+    const jwks = await fetchJwks(url, { ca });
+    const out = [];
+    for (const [i, key] of jwks.keys.entries()) {
+        const kid = String(key.kid ?? `#${i + 1}`);
+        const alg = String(key.alg ?? (key.kty === 'RSA' ? 'RS256' : key.kty === 'OKP' ? 'EdDSA' : key.kty ?? '?'));
+        try {
+            out.push({ kid, alg, pem: (await jwksToPem({ keys: [key] }, 'jwks-url'))[0] });
+        }
+        catch (err) {
+            out.push({ kid, alg, problem: errorMessage(err) });
+        }
+    }
+    return out;
+}
+async function fetched(p) {
+    try {
+        return { ok: true, value: await p };
+    }
+    catch (err) {
+        return { ok: false, status: err instanceof HttpError ? err.status : undefined, reason: errorMessage(err) };
+    }
+}
+/** Every job in every namespace, as GET /v1/job/:id returns it (8 at a time). */
+async function readAllJobs(client) {
+    const { body: stubs } = await client.get('/v1/jobs', { query: { namespace: '*' } });
+    const list = Array.isArray(stubs) ? stubs : [];
+    const out = new Array(list.length);
+    let next = 0;
+    const worker = async () => {
+        while (next < list.length) {
+            const i = next++;
+            const s = list[i];
+            out[i] = (await client.get(`/v1/job/${encodeURIComponent(s.ID)}`, { query: { namespace: s.Namespace || 'default' } })).body;
+        }
+    };
+    await Promise.all(Array.from({ length: Math.min(8, list.length) }, worker));
+    return out.filter(Boolean);
+}
+/** Gathers everything (reads only) and evaluates it. Exported for tests; runCheck reports it. */
+async function collectFindings(cfg, deps = {}) {
+    const s = cfg.settings;
+    const api = deps.api ?? createVaultApi(cfg.vault);
+    const nomad = cfg.nomad.addr ? new NomadClient({ ...cfg.nomad, namespace: '' }, deps.nomadClient) : undefined;
+    const noNomad = { ok: false, reason: 'no nomad-addr' };
+    const [current, keys, self, upgrade, jobs] = await Promise.all([
+        readCurrentState(api, s),
+        s.keySource === 'oidc-discovery' ? Promise.resolve(undefined) : fetched(publishedKeys(s.jwksUrl, s.jwksCaPem)),
+        nomad ? readAgentSelf(nomad) : Promise.resolve(undefined),
+        nomad ? fetched(nomad.get('/v1/operator/upgrade-check/vault-workload-identity').then((r) => r.body ?? {})) : Promise.resolve(noNomad),
+        nomad ? fetched(readAllJobs(nomad)) : Promise.resolve(noNomad)
+    ]);
+    // The desired state; for static keys, the keys Nomad publishes (or, if they could not be fetched, Vault's own, so
+    // that the other fields are still compared).
+    let desired = null;
+    const usable = keys?.ok ? keys.value.filter((k) => k.pem).map((k) => k.pem) : [];
+    const inVault = current.authConfig?.jwt_validation_pubkeys;
+    const staticKeys = usable.length > 0 ? usable : Array.isArray(inVault) ? inVault.map(String) : [];
+    try {
+        desired = desiredState(s, { staticKeys: s.keySource === 'static' ? staticKeys : undefined });
+    }
+    catch {
+        desired = null;
+    }
+    const findings = vaultFindings({
+        settings: s,
+        current,
+        desired,
+        keys: keys === undefined ? null : keys.ok ? keys.value : null,
+        jwksError: keys && !keys.ok ? keys.reason : undefined,
+        serverAudiences: self ? serverAudiences(self) : undefined
+    });
+    if (nomad && self) {
+        findings.push(...nomadFindings({ expected: { authPath: s.authPath, role: s.role, audience: s.audience, vaultAddr: cfg.vault.addr }, self, upgrade, jobs }));
+    }
+    else {
+        findings.push({ severity: 'info', check: 'nomad', message: 'No nomad-addr: the Nomad side (agents, upgrade check, jobs) was not checked.', fix: 'Set nomad-addr and nomad-token (agent:read, operator:read, read-job on every namespace).' });
+    }
+    const policyText = current.policy ?? desired?.policy.text(current.mount?.accessor ?? '');
+    if (policyText) {
+        findings.push(...policyHazards({
+            policyName: s.policy,
+            policyText,
+            accessor: current.mount?.accessor ?? '',
+            role: current.role ?? desired?.role ?? null,
+            jobs: jobs.ok ? jobs.value.map((j) => ({ id: String(j.ID), namespace: String(j.Namespace ?? 'default'), vaultTasks: jobVaultTasks(j).map((t) => t.task) })) : undefined
+        }));
+    }
+    return sortFindings(findings);
+}
+async function runCheck(cfg, opts, deps = {}) {
+    let findings = [];
+    let failure;
+    try {
+        startGroup('check: reading Vault and Nomad (read-only)');
+        try {
+            findings = await collectFindings(cfg, deps);
+        }
+        finally {
+            endGroup();
+        }
+        for (const f of findings) {
+            const text = `${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`;
+            const props = { title: `check: ${f.check}` };
+            if (f.severity === 'error')
+                error(text, props);
+            else if (f.severity === 'warning')
+                warning(text, props);
+            else
+                info(`[${f.check}] ${text}`);
+        }
+        setOutputs({ findings: findingsOutput(findings) });
+        failure = checkVerdict(findings, opts.failOnWarning);
+        if (failure) {
+            // The findings are annotated already: only mark the step failed.
+            info(failure);
+            process.exitCode = ExitCode.Failure;
+        }
+        return { findings, failure };
+    }
+    finally {
+        if (process.env.GITHUB_STEP_SUMMARY && findings.length > 0) {
+            try {
+                await summary.addRaw(findingsSummary(findings, { vaultAddr: cfg.vault.addr, nomadAddr: cfg.nomad.addr, verdict: failure })).write();
+            }
+            catch (e) {
+                core_debug(`job summary not written: ${errorMessage(e)}`);
+            }
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/modes/index.ts
+
+
+async function runMode(cfg, opts) {
+    switch (opts.mode) {
+        case 'check':
+            await runCheck(cfg, opts);
+            return;
+        default:
+            throw new ActionError(`mode: ${opts.mode} is not available in this build yet; nothing was changed.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/modes/options.ts
+/**
+ * The `mode` input and the inputs that only some modes read (fail-on-warning, force). Read after the common inputs,
+ * so that the checks can name the conflicting input.
+ *
+ * - deploy (default): Vault, the agent blocks, then the job(s). Without `job` it stops after the agent blocks, as
+ *   before; mode: setup says so explicitly.
+ * - setup: Vault and the agent blocks only. A `job` input is an error: an explicit setup never deploys, and silently
+ *   ignoring a job would hide a mistake.
+ * - check: read-only diagnosis (findings). A `job` input is ignored with a warning, so that a check step can share
+ *   the deploy step's inputs.
+ * - destroy: removes what the action manages. A `job` input is an error (destroy never touches jobs).
+ */
+
+
+const MODES = ['deploy', 'setup', 'check', 'destroy'];
+function bool(read, name, problems) {
+    const v = (read(name) ?? '').trim().toLowerCase();
+    if (v === '' || v === 'false' || v === 'no' || v === '0')
+        return false;
+    if (v === 'true' || v === 'yes' || v === '1')
+        return true;
+    problems.push(`Input "${name}" must be true or false, got "${v}".`);
+    return false;
+}
+function parseModeOptions(read, cfg) {
+    const problems = [];
+    const raw = (read('mode') ?? '').trim().toLowerCase() || 'deploy';
+    const mode = MODES.includes(raw) ? raw : undefined;
+    if (!mode)
+        problems.push(`Input "mode" must be one of ${MODES.map((m) => `"${m}"`).join(', ')}, got "${raw}".`);
+    const failOnWarning = bool(read, 'fail-on-warning', problems);
+    const force = bool(read, 'force', problems);
+    const hasJob = cfg.job.files.length > 0;
+    if (mode === 'setup' && hasJob) {
+        problems.push('Inputs "mode: setup" and "job" conflict: setup configures Vault and renders the agent blocks, and never deploys. Remove job, or use mode: deploy.');
+    }
+    if (mode === 'destroy' && hasJob) {
+        problems.push('Inputs "mode: destroy" and "job" conflict: destroy only removes the Vault objects the action manages and never touches jobs. Remove job.');
+    }
+    if (force && mode !== 'destroy')
+        problems.push(`Input "force" only applies to mode: destroy (mode is ${mode ?? raw}).`);
+    if (problems.length > 0)
+        throw new ValidationErrors(problems);
+    if (mode === 'check' && hasJob)
+        warning('mode: check does not read the "job" input; the jobs running in Nomad are checked instead.');
+    if (failOnWarning && mode !== 'check')
+        warning(`Input "fail-on-warning" only applies to mode: check (mode is ${mode}); it is ignored.`);
+    return { mode: mode, failOnWarning, force };
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+/**
+ * The job summary a person reads: what changed in Vault (before → after), the agent blocks to use,
+ * and for each job the plan, the verdict and per-group health. Pure: builds Markdown; main.ts writes it.
+ */
+const summary_esc = (s) => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+const summary_show = (v) => {
+    if (v === undefined || v === null || v === '')
+        return '_(none)_';
+    const s = typeof v === 'string' ? v : JSON.stringify(v);
+    return '`' + summary_esc(s.length > 120 ? s.slice(0, 117) + '…' : s).replace(/`/g, "'") + '`';
+};
+const VERDICT_ICON = {
+    healthy: '✅',
+    complete: '✅',
+    registered: '☑️',
+    evaluated: '☑️',
+    planned: '📝',
+    'awaiting-promotion': '⏸️',
+    failed: '❌',
+    timeout: '⏱️'
+};
+function buildSummary(s) {
+    const out = [];
+    out.push(`## Nomad workload identity${s.dryRun ? ' (dry run: nothing was changed)' : ''}`);
+    if (s.error)
+        out.push('', `> [!CAUTION]`, `> ${summary_esc(s.error)}`);
+    out.push('', '### Vault', '');
+    out.push('| | |', '|---|---|');
+    out.push(`| Vault | ${summary_show(s.vault.addr)} |`);
+    out.push(`| Auth method | ${summary_show(s.vault.authPath)} (accessor ${summary_show(s.vault.accessor)}) |`);
+    out.push(`| Role | ${summary_show(s.vault.role)} |`);
+    out.push(`| Policies | ${s.vault.policies.map(summary_show).join(', ')} |`);
+    out.push(`| Key source | ${summary_show(s.vault.keySource)} |`);
+    out.push('');
+    if (s.vault.changes.length === 0) {
+        out.push('No changes: Vault already matched the desired state.');
+    }
+    else {
+        out.push(`${s.vault.changes.length} change(s) ${s.dryRun ? 'would be made' : 'made'}:`, '');
+        out.push('| Resource | Action | Field | Before | After |', '|---|---|---|---|---|');
+        for (const ch of s.vault.changes) {
+            if (ch.diff.length === 0)
+                out.push(`| ${summary_show(ch.path)} | ${ch.action} | | | |`);
+            for (const [i, d] of ch.diff.entries()) {
+                out.push(`| ${i === 0 ? summary_show(ch.path) : ''} | ${i === 0 ? ch.action : ''} | ${summary_esc(d.field)} | ${summary_show(d.before)} | ${summary_show(d.after)} |`);
+            }
+        }
+    }
+    out.push('', '### Nomad agent configuration', '');
+    out.push('<details><summary>Servers</summary>', '', '```hcl', s.serverBlock.trimEnd(), '```', '</details>', '');
+    out.push('<details><summary>Clients</summary>', '', '```hcl', s.clientBlock.trimEnd(), '```', '</details>');
+    for (const j of s.jobs) {
+        out.push('', `### Job ${summary_show(j.jobId)} ${VERDICT_ICON[j.verdict] ?? ''} ${j.verdict}`, '');
+        out.push(`From ${summary_show(j.file)}${j.namespace ? ` in namespace ${summary_show(j.namespace)}` : ''}${j.jobVersion !== undefined ? `, version ${j.jobVersion}` : ''}.`);
+        if (j.reason)
+            out.push('', summary_esc(j.reason));
+        if (j.injectedTasks && j.injectedTasks.length > 0)
+            out.push('', `Vault block injected into: ${j.injectedTasks.map(summary_show).join(', ')}.`);
+        const groups = j.plan?.groups ?? [];
+        if (groups.length > 0) {
+            out.push('', '| Group | Create | In place | Destructive | Stop | Canary | Placement |', '|---|---|---|---|---|---|---|');
+            for (const g of groups) {
+                out.push(`| ${summary_esc(g.name)} | ${g.create ?? 0} | ${g.inPlace ?? 0} | ${g.destructive ?? 0} | ${g.stop ?? 0} | ${g.canary ?? 0} | ${g.placementFailures ? summary_esc(g.placementFailures) : 'ok'} |`);
+            }
+        }
+        if (j.groups && j.groups.length > 0) {
+            out.push('', '| Group | Desired | Placed | Healthy | Unhealthy | Canaries |', '|---|---|---|---|---|---|');
+            for (const g of j.groups) {
+                out.push(`| ${summary_esc(g.name)} | ${g.desiredTotal ?? 0} | ${g.placedAllocs ?? 0} | ${g.healthyAllocs ?? 0} | ${g.unhealthyAllocs ?? 0} | ${g.desiredCanaries ? `${g.desiredCanaries}${g.promoted ? ' (promoted)' : ''}` : '-'} |`);
+            }
+        }
+        const bad = (j.allocations ?? []).filter((a) => a.clientStatus === 'failed' || a.healthy === false);
+        if (bad.length > 0) {
+            out.push('', '<details open><summary>Unhealthy allocations</summary>', '');
+            for (const a of bad) {
+                out.push(`- ${summary_show(a.id.slice(0, 8))} (${summary_esc(a.taskGroup)}, ${a.clientStatus})`);
+                for (const e of a.events ?? [])
+                    out.push(`  - ${summary_esc(e.task)}: **${summary_esc(e.type)}** ${summary_esc(e.message)}`);
+            }
+            out.push('', '</details>');
+        }
+        for (const w of j.warnings ?? [])
+            out.push('', `> [!WARNING]`, `> ${summary_esc(w)}`);
+    }
+    return out.join('\n') + '\n';
+}
+
 ;// CONCATENATED MODULE: ./src/main.ts
 /**
  * Orchestration only: inputs → Vault reconcile → agent blocks → job deploy → outputs and summary.
  * Each layer lives in its own module; this file decides the order and how failures are reported.
  */
+
+
 
 
 
@@ -55309,8 +56015,14 @@ async function run(read = envInputReader) {
     let blocks;
     let jobs = [];
     let failure;
+    let delegated = false; // check and destroy report (and summarise) themselves: src/modes/
     try {
         cfg = parseInputs(read);
+        const mode = parseModeOptions(read, cfg);
+        if (mode.mode === 'check' || mode.mode === 'destroy') {
+            delegated = true;
+            return await runMode(cfg, mode);
+        }
         if (cfg.dryRun)
             notice('dry-run: planning only; nothing will be written to Vault or Nomad.');
         // Everything is read and checked before the first write: the job files are parsed first.
@@ -55372,7 +56084,7 @@ async function run(read = envInputReader) {
         failure = reportError(err, cfg);
     }
     finally {
-        if (cfg)
+        if (cfg && !delegated)
             await writeSummary(cfg, vault, blocks, jobs, failure);
     }
 }

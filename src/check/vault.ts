@@ -4,7 +4,7 @@
  */
 import type { VaultSettings } from '../config.js'
 import { errorMessage } from '../errors.js'
-import { keyFingerprint } from '../nomad/keys.js'
+import { keyFingerprint } from '../keys/jwks.js'
 import type { DesiredState } from '../vault/desired.js'
 import { normalisePem, planVault, type Change, type CurrentState } from '../vault/plan.js'
 import type { Finding } from './findings.js'
