@@ -5,6 +5,7 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { signIn, type Session } from './auth/index.js'
 import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
@@ -25,6 +26,7 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   let blocks: { server: string; client: string } | undefined
   let jobs: JobResult[] = []
   let failure: string | undefined
+  let session: Session | undefined
   const github = runContextFromEnv()
   const meta = releaseMeta(github)
   const release = { ...meta, ...runFacts(github) }
@@ -32,6 +34,8 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   try {
     cfg = parseInputs(read)
     const mode = parseModeOptions(read, cfg)
+    session = await signIn(cfg)
+    cfg = session.config
     if (mode.mode === 'check' || mode.mode === 'destroy') {
       delegated = true
       return await runMode(cfg, mode)
@@ -106,6 +110,7 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   } catch (err) {
     failure = reportError(err, cfg)
   } finally {
+    await session?.end()
     if (cfg && !delegated) await writeSummary(cfg, vault, blocks, jobs, release, failure)
   }
 }

@@ -1,6 +1,7 @@
 /** The Nomad test double's public types: start options, the handle tests hold, and the records it logs. */
 import type { Keyring } from './keyring.js'
 import type { Route } from './http.js'
+import type { AclLoginOptions } from './acl-login.js'
 
 export type Obj = Record<string, any>
 
@@ -13,7 +14,8 @@ export interface NomadDoubleOptions {
   datacenter?: string
   /** Namespaces that exist (default ["default"]). */
   namespaces?: string[]
-  acl?: {
+  /** With the JWT auth methods, binding rules and roles of acl-login.ts for POST /v1/acl/login. */
+  acl?: AclLoginOptions & {
     enabled: boolean
     /** SecretID of a management token (generated when omitted). */
     managementToken?: string
