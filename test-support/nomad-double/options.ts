@@ -8,6 +8,11 @@ export type Obj = Record<string, any>
 export type AclPolicy = 'management' | 'read-only' | 'submit' | 'agent-read' | string
 
 export interface NomadDoubleOptions {
+  /**
+   * The Nomad version to behave like, "1.7.0" to "2.0.x" (default "1.10.5"); see the README's version table for
+   * what differs (e.g. 1.7–1.9 refuse a Vault task without identity and without policies).
+   */
+  nomadVersion?: string
   /** Address of the real Vault/OpenBao the double's "clients" log in to. */
   vaultAddr?: string
   region?: string
