@@ -3,7 +3,8 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { HttpError } from '../src/errors.js'
 import { NomadClient } from '../src/nomad/client.js'
-import { describePlacementFailure, planJob, splitWarnings, summarisePlan } from '../src/nomad/plan.js'
+import { describePlacementFailure, planJob, summarisePlan } from '../src/nomad/plan.js'
+import { splitWarnings } from '../src/nomad/warnings.js'
 import { registerJob } from '../src/nomad/register.js'
 
 interface Seen {
@@ -81,7 +82,7 @@ describe('planJob', () => {
         placementFailures: 'group "web": no node had enough memory (1 of 1 nodes exhausted on memory)'
       }
     ])
-    expect(plan.warnings).toEqual(['Group "web" has warnings: task uses deprecated field', 'identities without an expiration are insecure'])
+    expect(plan.warnings).toEqual(['group "web": task uses deprecated field', 'identities without an expiration are insecure'])
     expect(plan.nextPeriodicLaunch).toBeUndefined()
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan)
   })
@@ -126,6 +127,27 @@ describe('describePlacementFailure', () => {
   it('splits warnings', () => {
     expect(splitWarnings(null)).toEqual([])
     expect(splitWarnings('one\n\ntwo')).toEqual(['one', 'two'])
+  })
+
+  it('reads the real nested warnings shape: one line per leaf, named by its group and task', () => {
+    // helper.MergeMultierrorWarnings over Job.Warnings (group and task go-multierror lists, not re-indented) and a
+    // top-level admission warning, as Nomad 1.9 sends them.
+    const real =
+      '2 warnings:\n\n' +
+      '* Group "web" has warnings: 2 errors occurred:\n' +
+      '\t* mbits has been deprecated as of Nomad 0.12.0. Please remove mbits from the network block\n' +
+      '\t* Task "server" has warnings: 1 error occurred:\n' +
+      '\t* 1 error occurred:\n' +
+      '\t* Identity[vault_default] identities without an expiration are insecure\n\n\n\n\n\n\n' +
+      '* Task server has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored'
+    expect(splitWarnings(real)).toEqual([
+      'group "web": mbits has been deprecated as of Nomad 0.12.0. Please remove mbits from the network block',
+      'group "web", task "server": Identity[vault_default] identities without an expiration are insecure',
+      'Task server has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored'
+    ])
+    expect(splitWarnings('1 warning:\n\n* Group "g" has warnings: 1 error occurred:\n\t* Task "t" has warnings: 1 error occurred:\n\t* Identity[vault_default]: identities without an audience are insecure\n\n\n\n')).toEqual([
+      'group "g", task "t": Identity[vault_default]: identities without an audience are insecure'
+    ])
   })
 })
 

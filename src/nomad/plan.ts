@@ -4,6 +4,7 @@
  */
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
+import { splitWarnings } from './warnings.js'
 
 /** The subset of Nomad's AllocationMetric this reads (all optional: older servers omit some). */
 export interface AllocationMetric {
@@ -105,15 +106,6 @@ export function summarisePlan(res: PlanResponse): PlanSummary {
   // Go's zero time ("0001-01-01T00:00:00Z") means "not periodic".
   if (launch && !launch.startsWith('0001-01-01')) summary.nextPeriodicLaunch = launch
   return summary
-}
-
-/** Nomad returns warnings as one multi-line string; split it into non-empty lines. */
-export function splitWarnings(w: string | null | undefined): string[] {
-  if (!w) return []
-  return w
-    .split('\n')
-    .map((l) => l.replace(/^\s*\*\s*/, '').trim())
-    .filter((l) => l && !/^\d+ (warning|error)(s|\(s\))?( occurred)?:$/i.test(l))
 }
 
 const DIMENSION_WORDS: Record<string, string> = { memory: 'memory', cpu: 'CPU', disk: 'disk space', cores: 'free CPU cores', devices: 'devices' }

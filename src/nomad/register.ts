@@ -4,7 +4,7 @@ import { ActionError, HttpError } from '../errors.js'
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
 import type { Submission } from './jobfile.js'
-import { splitWarnings } from './plan.js'
+import { splitWarnings } from './warnings.js'
 
 export interface RegisterOptions {
   /** Check-and-set: register only if the job's modify index still equals jobModifyIndex (0 = only if new). */
