@@ -206,6 +206,28 @@ describe('registerJob', () => {
   })
 })
 
+describe('version-specific refusals', () => {
+  // Nomad 1.7-1.9 (nomad/job_endpoint_hooks.go): plan and register both run the admission hooks, and the error is a
+  // go-multierror list in a 500 text/plain body.
+  const EMPTY_POLICIES = '1 error occurred:\n\t* Task server has a Vault block with an empty list of policies\n\n'
+
+  it('explains a Vault task without identity or default_identity at plan, with the fix', async () => {
+    const s = await stub(() => ({ status: 500, text: EMPTY_POLICIES }))
+    const err = await planJob(client(s.url), { ID: 'web' }, { refusal: { file: 'web.nomad.hcl', audience: 'vault.io', renderedServerBlock: 'vault {\n  default_identity {}\n}' } }).catch((e) => e)
+    expect(err.message).toContain('Nomad refused job "web" (web.nomad.hcl): task(s) "server" have a vault block but no identity "vault_default"')
+    expect(err.message).toContain('default_identity to the vault block of every Nomad server')
+    expect(err.message).toContain('vault {\n  default_identity {}\n}')
+    expect(err.message).toContain('identity { name = "vault_default" aud = ["vault.io"] ttl = "1h" }')
+  })
+
+  it('explains it at register too', async () => {
+    const s = await stub(() => ({ status: 500, text: EMPTY_POLICIES }))
+    const err = await registerJob(client(s.url), { ID: 'web' }, undefined, { enforceIndex: true, jobModifyIndex: 0, preserveCounts: false, policyOverride: false }).catch((e) => e)
+    expect(err.message).toContain('task(s) "server" have a vault block but no identity "vault_default"')
+    expect(err.message).toContain('nomad-server-config')
+  })
+})
+
 describe('NomadClient errors', () => {
   it('names nomad-addr on transport errors and never prints the token', async () => {
     const s = await stub(() => ({ json: {} }))

@@ -193,7 +193,11 @@ async function deployOne(
 
     // Plan.
     const query = { namespace, region: region || undefined }
-    result.plan = await planJob(client, job, { policyOverride: cfg.job.policyOverride, ...query })
+    result.plan = await planJob(client, job, {
+      policyOverride: cfg.job.policyOverride,
+      refusal: { file, audience: vault.audience, renderedServerBlock: rendered.server },
+      ...query
+    })
     for (const w of result.plan.warnings) warn(`Nomad plan for job "${jobId}" (${file}): ${w}`)
     logPlan(jobId, result.plan)
     for (const g of result.plan.groups) if (g.placementFailures) warn(`Nomad plan for job "${jobId}": ${g.placementFailures}`)

@@ -3,6 +3,7 @@ import * as core from '@actions/core'
 import { ActionError, HttpError } from '../errors.js'
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
+import { explainJobRefusal } from './job-errors.js'
 import type { Submission } from './jobfile.js'
 import { splitWarnings } from './warnings.js'
 
@@ -83,6 +84,8 @@ function explainRegisterError(err: unknown, id: string, opts: RegisterOptions): 
       { cause: err }
     )
   }
+  const refusal = explainJobRefusal(msg, { jobId: id, file: opts.file, renderedServerBlock: opts.renderedServerBlock })
+  if (refusal) return new ActionError(refusal, { cause: err })
   const vaultMissing = msg.match(/Vault "([^"]+)" not enabled but used in the job/i)
   if (vaultMissing) {
     return new ActionError(
