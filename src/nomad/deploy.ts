@@ -17,7 +17,7 @@ import { followJob } from './monitor.js'
 import type { AllocSummary, GroupHealth, VerdictValue } from './verdict.js'
 import { planJob, type PlanSummary } from './plan.js'
 import { registerJob } from './register.js'
-import { buildVariables } from './variables.js'
+import { buildVariables, checkVariableNames } from './variables.js'
 
 export interface DeployVaultContext {
   role: string
@@ -99,9 +99,11 @@ export async function prepareJobs(cfg: Config, options: DeployOptions = {}): Pro
     }
     throw new ActionError(`${failed.length} of ${files.length} job files could not be loaded (see the errors above); nothing was changed.`)
   }
+  const jobs = settled.map((s) => (s as PromiseFulfilledResult<LoadedJob>).value)
+  checkVariableNames(await variables, jobs)
   return {
     client,
-    jobs: settled.map((s) => (s as PromiseFulfilledResult<LoadedJob>).value),
+    jobs,
     self,
     context: options.context
   }
