@@ -11,7 +11,7 @@
  * - policy text: whitespace outside quoted strings does not matter.
  */
 import { ActionError } from '../errors.js'
-import { keyFingerprint } from '../nomad/keys.js'
+import { keyFingerprint } from '../keys/jwks.js'
 import type { DesiredState } from './desired.js'
 import { NEW_ACCESSOR } from './desired.js'
 
