@@ -38657,7 +38657,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3153);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(37);
 /** Entry point of the bundled action (dist/index.js). */
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -38667,7 +38667,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3153:
+/***/ 37:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41774,28 +41774,9 @@ function hclValue(v) {
  */
 function topLevelAttributes(src) {
     const out = [];
-    let pos = 0;
-    const n = src.length;
     const lineAt = (p) => src.slice(0, p).split('\n').length;
-    while (pos < n) {
-        // Skip blank space and comments between attributes.
-        const c = src[pos];
-        if (c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\uFEFF') {
-            pos++;
-            continue;
-        }
-        if (c === '#' || src.startsWith('//', pos)) {
-            const nl = src.indexOf('\n', pos);
-            pos = nl === -1 ? n : nl + 1;
-            continue;
-        }
-        if (src.startsWith('/*', pos)) {
-            const end = src.indexOf('*/', pos + 2);
-            if (end === -1)
-                return undefined;
-            pos = end + 2;
-            continue;
-        }
+    let pos = skipBlank(src, 0);
+    while (pos !== undefined && pos < src.length) {
         ATTRIBUTE_START.lastIndex = pos;
         const hit = ATTRIBUTE_START.exec(src);
         if (!hit)
@@ -41805,9 +41786,9 @@ function topLevelAttributes(src) {
         if (end === undefined)
             return undefined;
         out.push({ name, text: src.slice(pos, end).replace(/\s+$/, ''), line: lineAt(pos) });
-        pos = end;
+        pos = skipBlank(src, end);
     }
-    return out;
+    return pos === undefined ? undefined : out;
 }
 /** The end of an attribute's expression: the first newline outside brackets, strings, heredocs and comments. */
 function scanExpression(src, from) {
@@ -41887,6 +41868,105 @@ function heredocStart(src, at) {
     HEREDOC_START.lastIndex = at;
     const hm = HEREDOC_START.exec(src);
     return hm ? { marker: hm[1], length: hm[0].length } : undefined;
+}
+/**
+ * The variables a job file declares: top-level `variable "name" { … }` blocks and the attributes of top-level
+ * `variables { … }` blocks (both jobspec2 forms), in HCL native syntax or HCL JSON syntax. Undefined when the
+ * file has a shape this scanner does not follow; then nobody can tell and the caller skips its check.
+ */
+function declaredVariables(src) {
+    if (/^[\s\uFEFF]*\{/.test(src))
+        return declaredInJson(src);
+    const out = [];
+    const n = src.length;
+    const lineAt = (p) => src.slice(0, p).split('\n').length;
+    let pos = skipBlank(src, 0);
+    while (pos !== undefined && pos < n) {
+        BLOCK_TYPE.lastIndex = pos;
+        const head = BLOCK_TYPE.exec(src);
+        if (!head)
+            return undefined;
+        const type = head[1];
+        const labels = [...head[2].matchAll(/"((?:[^"\\\n]|\\.)*)"|([A-Za-z_][A-Za-z0-9_-]*)/g)].map((m) => m[1] ?? m[2]);
+        const open = pos + head[0].length - 1;
+        if (src[open] !== '{') {
+            // A top-level attribute (name = value): skip its expression.
+            const end = scanExpression(src, open + 1);
+            if (end === undefined)
+                return undefined;
+            pos = skipBlank(src, end);
+            continue;
+        }
+        const end = scanExpression(src, open);
+        if (end === undefined)
+            return undefined;
+        if (type === 'variable' && labels.length === 1)
+            out.push({ name: labels[0], line: lineAt(pos) });
+        if (type === 'variables' && labels.length === 0) {
+            const close = src.lastIndexOf('}', end);
+            const body = src.slice(open + 1, close);
+            const attrs = topLevelAttributes(body);
+            if (!attrs)
+                return undefined;
+            const base = lineAt(open) - 1;
+            for (const a of attrs)
+                out.push({ name: a.name, line: base + a.line });
+        }
+        pos = skipBlank(src, end);
+    }
+    return pos === undefined ? undefined : out;
+}
+/** `type label "label" {` or `name =` at a top-level position. */
+const BLOCK_TYPE = new RegExp(`(${IDENT})((?:[ \\t]+(?:"(?:[^"\\\\\\n]|\\\\.)*"|${IDENT}))*)[ \\t]*([{=])`, 'y');
+/** The next position that is not blank space or a comment; undefined for an unterminated comment. */
+function skipBlank(src, from) {
+    let pos = from;
+    const n = src.length;
+    while (pos < n) {
+        const c = src[pos];
+        if (c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\uFEFF')
+            pos++;
+        else if (c === '#' || src.startsWith('//', pos)) {
+            const nl = src.indexOf('\n', pos);
+            pos = nl === -1 ? n : nl + 1;
+        }
+        else if (src.startsWith('/*', pos)) {
+            const end = src.indexOf('*/', pos + 2);
+            if (end === -1)
+                return undefined;
+            pos = end + 2;
+        }
+        else
+            break;
+    }
+    return pos;
+}
+function declaredInJson(src) {
+    let doc;
+    try {
+        doc = JSON.parse(src);
+    }
+    catch {
+        return undefined;
+    }
+    if (!doc || typeof doc !== 'object' || Array.isArray(doc))
+        return undefined;
+    const d = doc;
+    const names = new Set();
+    const collect = (v) => {
+        for (const item of Array.isArray(v) ? v : [v])
+            if (item && typeof item === 'object')
+                for (const k of Object.keys(item))
+                    names.add(k);
+    };
+    collect(d.variable);
+    collect(d.variables);
+    return [...names].map((name) => ({ name, line: lineOfJsonKey(src, name) }));
+}
+/** The 1-based line of the first `"name":` key in a JSON text (1 when not found). */
+function lineOfJsonKey(src, name) {
+    const at = src.search(new RegExp(`"${name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}"\\s*:`));
+    return at < 0 ? 1 : src.slice(0, at).split('\n').length;
 }
 
 ;// CONCATENATED MODULE: ./src/inputs.ts
@@ -48085,6 +48165,17 @@ function evaluateCluster(res, expected, jobNeedsDefaultIdentity, rendered = {}, 
         note(`${agentLabel} is not a server, so the servers' vault.default_identity could not be checked; the job's Vault tasks rely on it ` +
             '(they have no identity "vault_default").');
     }
+    // /v1/agent/self describes only the agent nomad-addr points at (command/agent/agent_endpoint.go answers from the
+    // local agent's config); a production nomad-addr is usually a server, whose answer says nothing about the clients.
+    if (!isClient) {
+        check.clientSide = 'not-checked';
+        note(`Could not check the Nomad clients' vault block (enabled, address, jwt_auth_backend_path = "${expected.authPath.replace(/^\/+|\/+$/g, '')}"): ` +
+            `nomad-addr points at ${agentLabel}, and /v1/agent/self describes only the agent it is sent to. Make sure every client has the rendered client block.`);
+    }
+    else {
+        check.clientSide = 'this-agent-only';
+        note(`Checked the vault block of ${agentLabel} only: /v1/agent/self describes only the agent nomad-addr points at, not the other clients.`);
+    }
     if (isClient) {
         // Nomad merges its default ("jwt-nomad") into the agent config; treat an empty value the same way.
         const configured = vault.jwtAuthBackendPath.replace(/^\/+|\/+$/g, '') || 'jwt-nomad';
@@ -51986,6 +52077,8 @@ function glob_hashFiles(patterns_1) {
 
 
 
+
+
 /** The origin of the `variables` input's lines in VariablesText.origins. */
 const VARIABLES_INPUT = 'variables input';
 /**
@@ -52044,7 +52137,14 @@ async function buildVariables(settings) {
             if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
                 throw new ActionError(`The var-file "${file}" (input \`var-files\`) must be a JSON object of variable names to values`);
             }
-            fileAttrs = Object.entries(obj).map(([name, v]) => ({ name, text: `${name} = ${hclValue(v)}`, file, line: 1 }));
+            const json = text;
+            fileAttrs = Object.entries(obj).map(([name, v]) => ({
+                name,
+                text: `${name} = ${hclValue(v)}`,
+                file,
+                line: lineOfJsonKey(json, name),
+                rendered: true
+            }));
             text = fileAttrs.map((a) => a.text).join('\n');
         }
         else {
@@ -52058,27 +52158,109 @@ async function buildVariables(settings) {
                 attrs.set(a.name, a);
     }
     const origins = [];
+    const assigned = [];
     const pieces = [];
-    const push = (text, file, line) => {
+    const push = (text, origin) => {
         pieces.push(text);
-        text.split('\n').forEach((_, i) => origins.push({ file, line: line + i }));
+        if (origin.name)
+            assigned.push(origin);
+        text.split('\n').forEach((_, i) => origins.push({ ...origin, line: origin.rendered ? origin.line : origin.line + i }));
     };
     if (scannable) {
         for (const a of attrs.values())
             if (!(a.name in settings.variables))
-                push(a.text, a.file, a.line);
+                push(a.text, { file: a.file, line: a.line, name: a.name, ...(a.rendered ? { rendered: true } : {}) });
     }
     else {
         // A var-file this scanner does not understand: pass the files through unchanged and let Nomad judge them.
         for (const p of rawParts)
-            push(p.text.replace(/\s+$/, ''), p.file, 1);
+            push(p.text.replace(/\s+$/, ''), { file: p.file, line: 1 });
     }
     const fileText = pieces.join('\n');
-    const rendered = renderVariables(settings.variables);
+    const rendered = renderVariables(settings.variables); // one line per variable, names checked
     if (rendered)
-        rendered.split('\n').forEach((l, i) => push(l, VARIABLES_INPUT, i + 1));
+        rendered.split('\n').forEach((l, i) => push(l, { file: VARIABLES_INPUT, line: i + 1, name: Object.keys(settings.variables)[i], rendered: true }));
     const text = pieces.join('\n');
-    return { text: text ? `${text}\n` : '', fileText: fileText ? `${fileText}\n` : '', origins };
+    return { text: text ? `${text}\n` : '', fileText: fileText ? `${fileText}\n` : '', origins, assigned };
+}
+/**
+ * Nomad's parse API is not strict (command/agent/job_endpoint.go sets no Strict in jobspec2.ParseConfig), so a
+ * variable the job does not declare is dropped silently and the job deploys with its default. Fail instead, before
+ * anything is written, on the var-file line or the `variables` entry that sets it. With several job files a name is
+ * wrong only when no HCL job declares it.
+ */
+function checkVariableNames(vars, jobs) {
+    const hcl = jobs.filter((j) => j.format === 'hcl2');
+    if (!hcl.length || hcl.some((j) => !j.declared))
+        return;
+    const declared = new Set(hcl.flatMap((j) => j.declared.map((d) => d.name)));
+    const problems = [];
+    for (const a of vars.assigned) {
+        if (!a.name || declared.has(a.name))
+            continue;
+        const name = a.name;
+        const where = a.file === VARIABLES_INPUT ? `The \`variables\` input sets "${name}"` : `The var-file ${a.file} (input \`var-files\`) sets "${name}" on line ${a.line}`;
+        const jobsText = hcl.length === 1 ? `job file ${hcl[0].file} declares no variable "${name}"` : `none of the job files (${hcl.map((j) => j.file).join(', ')}) declares a variable "${name}"`;
+        const guess = closest(name, [...declared]);
+        problems.push({
+            message: `${where}, but ${jobsText}${guess ? ` (did you mean "${guess}"?)` : ''}. Nomad ignores undeclared variables silently, so the job ` +
+                `would deploy with its defaults. Fix the name, or declare it in the job: variable "${name}" {}.`,
+            annotation: a.file === VARIABLES_INPUT ? locateInputLine(name) : { file: a.file, startLine: a.line }
+        });
+    }
+    if (!problems.length)
+        return;
+    if (problems.length === 1)
+        throw new ActionError(problems[0].message, { annotation: problems[0].annotation });
+    for (const p of problems)
+        error(p.message, p.annotation);
+    throw new ActionError(`${problems.length} variables are not declared by the job (see the errors above); nothing was changed.`);
+}
+/**
+ * Where the `variables` input sets `name` in the running workflow file (GITHUB_WORKFLOW_REF names it, relative to
+ * the repository root), for an annotation on that line; undefined when the file is not checked out.
+ */
+function locateInputLine(name) {
+    const ref = process.env.GITHUB_WORKFLOW_REF ?? '';
+    const file = ref.replace(/@.*$/, '').split('/').slice(2).join('/');
+    if (!file)
+        return undefined;
+    const abs = external_node_path_namespaceObject.join(process.env.GITHUB_WORKSPACE || process.cwd(), file);
+    let text;
+    try {
+        if (external_node_fs_namespaceObject.statSync(abs).size > 1024 * 1024)
+            return undefined;
+        text = external_node_fs_namespaceObject.readFileSync(abs, 'utf8');
+    }
+    catch {
+        return undefined;
+    }
+    const re = new RegExp(`^\\s*(?:variables:\\s*\\|?\\s*)?${name}\\s*=`);
+    const i = text.split('\n').findIndex((l) => re.test(l));
+    return i === -1 ? { file } : { file, startLine: i + 1 };
+}
+/** The declared name closest to a misspelt one (edit distance at most 2), if any. */
+function closest(name, candidates) {
+    let best;
+    let bestD = 3;
+    for (const c of candidates) {
+        const d = editDistance(name.toLowerCase(), c.toLowerCase());
+        if (d < bestD) {
+            best = c;
+            bestD = d;
+        }
+    }
+    return best;
+}
+function editDistance(a, b) {
+    let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+    for (let i = 1; i <= a.length; i++) {
+        const cur = [i];
+        for (let j = 1; j <= b.length; j++)
+            cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        prev = cur;
+    }
+    return prev[b.length];
 }
 
 ;// CONCATENATED MODULE: ./src/nomad/jobfile.ts
@@ -52087,6 +52269,7 @@ async function buildVariables(settings) {
  * JSON, parsing HCL2 on the Nomad server (`POST /v1/jobs/parse`) with the variables, and mapping parse errors
  * onto the user's file and line.
  */
+
 
 
 
@@ -52201,6 +52384,7 @@ async function loadJob(file, settings, client, opts = {}) {
     if (format === 'json')
         return loadJson(file, source, settings);
     const vars = opts.variables ?? (await buildVariables(settings));
+    const declared = declaredVariables(source);
     const query = {};
     if (opts.namespace !== undefined)
         query.namespace = opts.namespace;
@@ -52211,9 +52395,11 @@ async function loadJob(file, settings, client, opts = {}) {
         job = await client.post('/v1/jobs/parse', { JobHCL: source, Canonicalize: true, Variables: vars.text }, query);
     }
     catch (err) {
-        if (err instanceof HttpError && err.status === 400)
-            throw parseError(file, source, err.serverMessage, vars);
-        throw err;
+        if (!(err instanceof HttpError) || err.status !== 400)
+            throw err;
+        // A misspelt variable often shows up as "Unset variable" for the real one: name the misspelling first.
+        checkVariableNames(vars, [{ file, format, declared }]);
+        throw parseError(file, source, err.serverMessage, vars, declared);
     }
     if (!job || typeof job !== 'object' || !job.ID) {
         throw new ActionError(`Nomad parsed "${file}" but returned no job ID: does the file contain a \`job "<name>" { … }\` block?`, { annotation: { file } });
@@ -52224,7 +52410,8 @@ async function loadJob(file, settings, client, opts = {}) {
         source,
         format,
         submission: { Source: source, Format: 'hcl2', VariableFlags: { ...settings.variables }, Variables: vars.fileText },
-        warnings: []
+        warnings: [],
+        declared
     };
 }
 function loadJson(file, source, settings) {
@@ -52272,43 +52459,80 @@ function loadJson(file, source, settings) {
     }
     return { file, job, source, format: 'json', submission: { Source: source, Format: 'json', VariableFlags: {}, Variables: '' }, warnings };
 }
-const DIAG = /input\.hcl:(\d+),(\d+)(?:-(?:\d+,)?\d+)?/g;
+/** `input.hcl:L,C-C` or `input.hcl:L,C-L,C`: Nomad names both the job and the variables "input.hcl". */
+const POSITION = /input\.hcl:(\d+),(\d+)(?:-(?:\d+,)?\d+)?/g;
+const DIAGNOSTIC = /^(?:input\.hcl:(\d+),(\d+)(?:-(?:\d+,)?\d+)?|<nil>):\s*/;
 /**
- * Turn a /v1/jobs/parse 400 into an ActionError that points at the user's file:
- * `Failed to parse job: input.hcl:5,3-9: Summary; Detail` → `<file>:5,3: Summary; Detail` with an annotation.
- * When the line is past the end of the job file it came from the variables, which Nomad also calls input.hcl.
+ * Diagnostics whose position is in the Variables text (jobspec2 collectInputVariableValues and Variable.Value):
+ * the Variables are parsed as their own "input.hcl" from line 1, so their positions are not job file lines.
  */
-function parseError(file, source, serverMessage, vars) {
-    const body = serverMessage.replace(/^Failed to parse job:\s*/i, '').trim();
-    const first = /input\.hcl:(\d+),(\d+)/.exec(body);
-    const jobLines = source.split('\n').length;
-    let annotation = { file };
-    let target = file;
-    if (first) {
-        const line = Number(first[1]);
-        const column = Number(first[2]);
-        const origin = vars && line > jobLines ? vars.origins[line - 1] : undefined;
-        if (origin && origin.file !== VARIABLES_INPUT) {
-            target = origin.file;
-            annotation = { file: origin.file, startLine: origin.line, startColumn: column };
+const VARIABLE_SUMMARIES = /^(Invalid value for variable|Invalid value for varfile variable|Variable declaration in a \.var file|Undefined variable|Variables not allowed|Function calls not allowed|Unexpected "[^"]*" block)(;|$)/;
+/**
+ * Turn a /v1/jobs/parse 400 into an ActionError that points at the file and line really at fault. Nomad parses the
+ * job and the Variables as two files both called input.hcl (command/agent/job_endpoint.go, jobspec2/parse.go):
+ * - `unable to parse var content: input.hcl:1,13-2,1: …`: a syntax error in the Variables (lines of vars.text);
+ * - `input.hcl:L,C-C: Invalid value for variable; The value for n is not …`: a value in the Variables;
+ * - `<nil>: Unset variable "n"; …`: no position; the job declares n with no default and nothing set it;
+ * - anything else: a position in the job file.
+ */
+function parseError(file, source, serverMessage, vars, declared) {
+    let body = serverMessage.replace(/^Failed to parse job:\s*/i, '').trim();
+    const varSyntax = /^unable to parse var content:\s*/i.test(body);
+    body = body.replace(/^unable to parse var content:\s*/i, '');
+    const jobPlace = (line, column) => ({ text: `${file}:${line},${column}`, annotation: { file, startLine: line, startColumn: column } });
+    const varPlace = (line, column) => {
+        const origin = vars?.origins[line - 1];
+        if (!origin)
+            return { text: `the variables (line ${line},${column})`, annotation: { file }, target: 'the variables' };
+        if (origin.file === VARIABLES_INPUT) {
+            const name = origin.name ? ` (${origin.name})` : '';
+            return { text: `the \`variables\` input${name}`, annotation: (origin.name && locateInputLine(origin.name)) || { file }, target: `the \`variables\` input${name}` };
         }
-        else if (origin) {
-            target = 'the `variables` input';
-            annotation = { file };
+        const col = origin.rendered ? '' : `,${column}`;
+        return {
+            text: `${origin.file}:${origin.line}${col}`,
+            annotation: { file: origin.file, startLine: origin.line, ...(origin.rendered ? {} : { startColumn: column }) },
+            target: origin.file
+        };
+    };
+    let first;
+    const lines = diagnostics(body).map((d) => {
+        const m = DIAGNOSTIC.exec(d);
+        if (!m)
+            return d.replace(POSITION, (_x, l, c) => jobPlace(Number(l), Number(c)).text);
+        let rest = d.slice(m[0].length);
+        let place;
+        if (m[1] === undefined) {
+            // "<nil>: Unset variable "n"": point at the job's declaration of n, and say how to set it.
+            const unset = /^Unset variable "([^"]+)"/.exec(rest)?.[1];
+            const decl = unset ? declared?.find((v) => v.name === unset) : undefined;
+            place = decl ? { text: `${file}:${decl.line}`, annotation: { file, startLine: decl.line } } : { text: file, annotation: { file } };
+            if (unset)
+                rest += ` Set "${unset}" in the \`variables\` input or a var-file (input \`var-files\`), or give it a default.`;
         }
         else {
-            annotation = { file, startLine: line, startColumn: column };
+            const inVars = varSyntax || VARIABLE_SUMMARIES.test(rest);
+            place = (inVars ? varPlace : jobPlace)(Number(m[1]), Number(m[2]));
+            // Positions inside the detail ("checked by the validation rule at input.hcl:5,3-13") are in the job file.
+            rest = varSyntax ? rest.replace(POSITION, (_x, l, c) => varPlace(Number(l), Number(c)).text) : rest.replace(POSITION, (_x, l, c) => jobPlace(Number(l), Number(c)).text);
         }
-    }
-    const text = body.replace(DIAG, (_m, l, c) => {
-        const line = Number(l);
-        const origin = vars && line > jobLines ? vars.origins[line - 1] : undefined;
-        if (origin)
-            return origin.file === VARIABLES_INPUT ? `variables input line ${origin.line},${c}` : `${origin.file}:${origin.line},${c}`;
-        return `${file}:${l},${c}`;
+        first ??= place;
+        return `${place.text}: ${rest}`;
     });
-    const intro = target === file ? `Nomad could not parse the job file ${file}` : `Nomad could not parse ${target} (used for job file ${file})`;
-    return new ActionError(`${intro}:\n${text}`, { annotation });
+    const annotation = first?.annotation ?? { file };
+    const intro = first?.target ? `Nomad could not use ${first.target} (variables for job file ${file})` : `Nomad could not parse the job file ${file}`;
+    return new ActionError(`${intro}:\n${lines.join('\n')}`, { annotation });
+}
+/** The diagnostics of a message: each starts a line with a position (or "<nil>:"); details may span lines. */
+function diagnostics(body) {
+    const out = [];
+    for (const line of body.split('\n')) {
+        if (out.length === 0 || DIAGNOSTIC.test(line))
+            out.push(line);
+        else
+            out[out.length - 1] += `\n${line}`;
+    }
+    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/nomad/alloc-summary.ts
@@ -52814,7 +53038,106 @@ function awaitingPromotion(d, groups) {
     return canary.length > 0 && canary.every((g) => g.placedCanaries >= g.desiredCanaries && g.healthyAllocs >= g.desiredCanaries);
 }
 
+;// CONCATENATED MODULE: ./src/nomad/job-errors.ts
+/**
+ * Nomad's refusals of a job (plan and register run the same admission checks) that differ between Nomad
+ * versions, in the user's words with the fix.
+ *
+ * - Nomad 1.7–1.9: a task with a `vault` block, no identity "vault_default" and no `vault.default_identity` on
+ *   the servers falls back to the legacy token flow, which needs `vault.policies`; the admission hook then refuses
+ *   the job with HTTP 500 "Task <name> has a Vault block with an empty list of policies" (nomad/job_endpoint_hooks.go,
+ *   jobVaultHook). Nomad 1.10+ accepts the job, and the task waits for a token that never comes.
+ * - All versions: a task using a non-default Vault cluster without its identity: "Task <name> uses Vault cluster
+ *   <cluster> but does not have an identity named <identity> and no default identity is provided in agent configuration".
+ */
+const EMPTY_POLICIES = /Task (\S+) has a Vault block with an empty list of policies/g;
+const CLUSTER_IDENTITY = /Task (\S+) uses Vault cluster (\S+) but does not have an identity named (\S+) and no default identity is provided/g;
+/** An explanation of a job refusal this knows, or undefined. */
+function explainJobRefusal(serverMessage, ctx) {
+    const where = ctx.file ? ` (${ctx.file})` : '';
+    const aud = JSON.stringify([ctx.audience || 'vault.io']);
+    const server = ctx.renderedServerBlock
+        ? `:\n${ctx.renderedServerBlock.replace(/\s+$/, '')}\n`
+        : ' (the action renders it in the `nomad-server-config` output), ';
+    const empty = [...serverMessage.matchAll(EMPTY_POLICIES)].map((m) => m[1]);
+    if (empty.length) {
+        return (`Nomad refused job "${ctx.jobId}"${where}: task(s) ${list(empty)} have a vault block but no identity "vault_default", and the ` +
+            'Nomad servers have no vault.default_identity, so Nomad 1.7–1.9 fall back to the legacy token flow and require vault.policies ' +
+            `("${firstLine(serverMessage, EMPTY_POLICIES)}"). Fix: add default_identity to the vault block of every Nomad server and restart them${server}` +
+            `or give each of these tasks its own identity: identity { name = "vault_default" aud = ${aud} ttl = "1h" }.`);
+    }
+    const cluster = [...serverMessage.matchAll(CLUSTER_IDENTITY)];
+    if (cluster.length) {
+        return (`Nomad refused job "${ctx.jobId}"${where}: task(s) ${list(cluster.map((m) => m[1]))} use Vault cluster ${list(cluster.map((m) => m[2]))} ` +
+            `without an identity for it, and the servers' vault block for that cluster has no default_identity. Fix: add identity { name = ` +
+            `"${cluster[0][3]}" aud = ${aud} ttl = "1h" } to each task, or default_identity to that vault block on the servers.`);
+    }
+    return undefined;
+}
+function list(names) {
+    return [...new Set(names)].map((n) => `"${n}"`).join(', ');
+}
+/** The first match only (a fresh, non-global RegExp: the shared /g patterns keep no state between calls). */
+function firstLine(msg, re) {
+    return new RegExp(re.source).exec(msg)?.[0] ?? '';
+}
+
+;// CONCATENATED MODULE: ./src/nomad/warnings.ts
+/**
+ * Nomad's `Warnings` string (register and plan responses) as one line per warning.
+ *
+ * Nomad builds it with helper.MergeMultierrorWarnings: a header "1 warning:" or "N warnings:", then one entry per
+ * warning, each starting "\n* " at column 0. Group and task warnings are nested go-multierror lists that are not
+ * re-indented: `Group "g" has warnings: 1 error occurred:` then `\t* Task "t" has warnings: 1 error occurred:` then
+ * `\t* Identity[vault_default] identities without an expiration are insecure` (nomad/structs Job.Warnings,
+ * TaskGroup.Warnings, Task.Warnings). The nesting lines are context, not warnings: a group's own warnings come
+ * before its tasks, and a task's warnings follow its header, so each leaf is named by the group and task above it.
+ */
+const COUNT_LINE = /^\d+ (warnings?|errors? occurred|error\(s\) occurred):$/i;
+const GROUP = /^Group "((?:[^"\\]|\\.)*)" has warnings:\s*(.*)$/;
+const TASK = /^Task "((?:[^"\\]|\\.)*)" has warnings:\s*(.*)$/;
+function splitWarnings(w) {
+    if (!w)
+        return [];
+    const out = [];
+    let group = '';
+    let task = '';
+    for (const raw of w.split('\n')) {
+        if (raw.trim() === '')
+            continue;
+        // A top-level entry ("* " at column 0) starts a new context.
+        if (/^\*\s/.test(raw)) {
+            group = '';
+            task = '';
+        }
+        let line = raw.trim().replace(/^\*\s*/, '');
+        const g = GROUP.exec(line);
+        if (g) {
+            group = g[1];
+            task = '';
+            line = g[2];
+        }
+        const t = TASK.exec(line);
+        if (t) {
+            task = t[1];
+            line = t[2];
+        }
+        if (line === '' || COUNT_LINE.test(line))
+            continue;
+        const where = group && task ? `group "${group}", task "${task}"` : group ? `group "${group}"` : task ? `task "${task}"` : '';
+        out.push(where ? `${where}: ${line}` : line);
+    }
+    return out;
+}
+
 ;// CONCATENATED MODULE: ./src/nomad/plan.ts
+/**
+ * `POST /v1/job/:id/plan` and a JSON-serialisable summary of it, plus placement-failure text shared with the
+ * monitor (AllocationMetric → words).
+ */
+
+
+
 async function planJob(client, job, opts = {}) {
     const id = String(job.ID ?? '');
     const query = {};
@@ -52822,7 +53145,17 @@ async function planJob(client, job, opts = {}) {
         query.namespace = opts.namespace;
     if (opts.region !== undefined)
         query.region = opts.region;
-    const res = await client.post(`/v1/job/${encodeURIComponent(id)}/plan`, { Job: job, Diff: true, PolicyOverride: opts.policyOverride === true }, query);
+    let res;
+    try {
+        res = await client.post(`/v1/job/${encodeURIComponent(id)}/plan`, { Job: job, Diff: true, PolicyOverride: opts.policyOverride === true }, query);
+    }
+    catch (err) {
+        // Plan runs the same admission checks as register, so version-specific refusals show up here first.
+        const explained = err instanceof HttpError ? explainJobRefusal(err.serverMessage, { jobId: id, ...opts.refusal }) : undefined;
+        if (explained)
+            throw new ActionError(explained, { cause: err });
+        throw err;
+    }
     return summarisePlan(res ?? {});
 }
 /** Build the summary from a plan response (exported for tests and the Nomad double). */
@@ -52858,15 +53191,6 @@ function summarisePlan(res) {
     if (launch && !launch.startsWith('0001-01-01'))
         summary.nextPeriodicLaunch = launch;
     return summary;
-}
-/** Nomad returns warnings as one multi-line string; split it into non-empty lines. */
-function splitWarnings(w) {
-    if (!w)
-        return [];
-    return w
-        .split('\n')
-        .map((l) => l.replace(/^\s*\*\s*/, '').trim())
-        .filter((l) => l && !/^\d+ (warning|error)(s|\(s\))?( occurred)?:$/i.test(l));
 }
 const DIMENSION_WORDS = { memory: 'memory', cpu: 'CPU', disk: 'disk space', cores: 'free CPU cores', devices: 'devices' };
 /**
@@ -53040,6 +53364,7 @@ async function followJob(client, opts) {
 
 
 
+
 /** Nomad only keeps sources up to job_max_source_size (default 1M) and drops bigger ones silently. */
 const MAX_SOURCE = 1024 * 1024;
 async function registerJob(client, job, submission, opts) {
@@ -53085,6 +53410,9 @@ function explainRegisterError(err, id, opts) {
             ` (planned against job modify index ${opts.jobModifyIndex}${existing ? `, the job is now at ${existing}` : ''}). ` +
             'Nothing was overwritten: the registration was refused. Re-run the workflow to plan against the current job.', { cause: err });
     }
+    const refusal = explainJobRefusal(msg, { jobId: id, file: opts.file, renderedServerBlock: opts.renderedServerBlock });
+    if (refusal)
+        return new ActionError(refusal, { cause: err });
     const vaultMissing = msg.match(/Vault "([^"]+)" not enabled but used in the job/i);
     if (vaultMissing) {
         return new ActionError(`Nomad refused job "${id}"${where}: the Nomad servers have no enabled vault block named "${vaultMissing[1]}", but the job uses Vault. ` +
@@ -53141,9 +53469,11 @@ async function prepareJobs(cfg, options = {}) {
         }
         throw new ActionError(`${failed.length} of ${files.length} job files could not be loaded (see the errors above); nothing was changed.`);
     }
+    const jobs = settled.map((s) => s.value);
+    checkVariableNames(await variables, jobs);
     return {
         client,
-        jobs: settled.map((s) => s.value),
+        jobs,
         self,
         context: options.context
     };
@@ -53220,7 +53550,11 @@ async function deployOne(client, cfg, vault, rendered, loaded, meta, self, emitt
             warn(needsDefault.length && /never get a Vault token/.test(w) ? `${w}\nTasks: ${needsDefault.join(', ')}` : w);
         // Plan.
         const query = { namespace, region: region || undefined };
-        result.plan = await planJob(client, job, { policyOverride: cfg.job.policyOverride, ...query });
+        result.plan = await planJob(client, job, {
+            policyOverride: cfg.job.policyOverride,
+            refusal: { file, audience: vault.audience, renderedServerBlock: rendered.server },
+            ...query
+        });
         for (const w of result.plan.warnings)
             warn(`Nomad plan for job "${jobId}" (${file}): ${w}`);
         logPlan(jobId, result.plan);
