@@ -133,12 +133,9 @@ describe('describePlacementFailure', () => {
     // helper.MergeMultierrorWarnings over Job.Warnings (group and task go-multierror lists, not re-indented) and a
     // top-level admission warning, as Nomad 1.9 sends them.
     const real =
-      '2 warnings:\n\n' +
-      '* Group "web" has warnings: 2 errors occurred:\n' +
-      '\t* mbits has been deprecated as of Nomad 0.12.0. Please remove mbits from the network block\n' +
-      '\t* Task "server" has warnings: 1 error occurred:\n' +
-      '\t* 1 error occurred:\n' +
-      '\t* Identity[vault_default] identities without an expiration are insecure\n\n\n\n\n\n\n' +
+      // Printed by go-multierror v1.1.1 with Nomad's warningsFormatter over the same nesting (a fact check, no Nomad code).
+      '2 warnings:\n\n* Group "web" has warnings: 2 errors occurred:\n\t* mbits has been deprecated as of Nomad 0.12.0. Please remove mbits from the network block\n' +
+      '\t* Task "server" has warnings: 1 error occurred:\n\t* 1 error occurred:\n\t* Identity[vault_default] identities without an expiration are insecure\n' +
       '* Task server has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored'
     expect(splitWarnings(real)).toEqual([
       'group "web": mbits has been deprecated as of Nomad 0.12.0. Please remove mbits from the network block',

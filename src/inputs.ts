@@ -35,7 +35,8 @@ export const DEFAULTS = {
   'inject-vault': 'none',
   meta: 'true',
   wait: 'deployment',
-  timeout: '10m'
+  timeout: '10m',
+  'max-parallel': '4'
 } as const
 
 class Collector {
@@ -325,6 +326,11 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
   const preserveCounts = c.bool('preserve-counts')
   const policyOverride = c.bool('policy-override')
 
+  const maxParallel = Number(c.string('max-parallel'))
+  if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64) {
+    c.problems.push(`Input "max-parallel" must be a whole number from 1 to 64 (jobs deployed at the same time), got "${c.raw('max-parallel')}".`)
+  }
+
   if (c.problems.length > 0) throw new ValidationErrors(c.problems)
 
   if (vaultSkipVerify) core.warning('vault-skip-verify is true: TLS certificates of the Vault server are NOT verified. Use vault-ca-cert instead.')
@@ -369,7 +375,8 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
       timeoutMs: timeout.seconds * 1000,
       autoPromote,
       preserveCounts,
-      policyOverride
+      policyOverride,
+      maxParallel
     },
     dryRun,
     tempDir: env.RUNNER_TEMP || path.join(os.tmpdir(), 'nomad-vault-action')
