@@ -3,7 +3,6 @@
  * JSON, parsing HCL2 on the Nomad server (`POST /v1/jobs/parse`) with the variables, and mapping parse errors
  * onto the user's file and line.
  */
-import * as glob from '@actions/glob'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { JobSettings } from '../config.js'
@@ -80,6 +79,8 @@ async function globFiles(raw: string, cwd: string): Promise<string[]> {
   let found: string[]
   try {
     // Without a dot segment in the pattern, hidden entries (.git, …) are not even walked.
+    // Loaded on first use: plain paths (the common case) never evaluate @actions/glob and minimatch.
+    const glob = await import('@actions/glob')
     const globber = await glob.create(anchored, { implicitDescendants: false, matchDirectories: false, followSymbolicLinks: true, excludeHiddenFiles: !dotAllowed })
     found = await globber.glob()
   } catch (err) {
