@@ -7,7 +7,10 @@ import { parse } from 'yaml'
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const action = parse(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
-const inputsSrc = fs.readFileSync(path.join(root, 'src/inputs.ts'), 'utf8')
+// src/inputs.ts and its readers in src/inputs/
+const inputsSrc = ['src/inputs.ts', ...fs.readdirSync(path.join(root, 'src/inputs')).map((f) => `src/inputs/${f}`)]
+  .map((f) => fs.readFileSync(path.join(root, f), 'utf8'))
+  .join('\n')
 const srcFiles = ['src/main.ts', 'src/report/outputs.ts'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
 
 describe('action.yml', () => {

@@ -6,6 +6,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { JobSettings } from '../config.js'
 import { ActionError, HttpError } from '../errors.js'
+import { readUserFile } from '../files.js'
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
 
@@ -286,14 +287,14 @@ interface Attr {
  * keeps its last definition (like the CLI: later -var-file wins, -var wins over files), because HCL rejects
  * a redefined attribute in one file.
  */
-export async function buildVariables(settings: Pick<JobSettings, 'variables' | 'varFiles'>): Promise<VariablesText> {
+export async function buildVariables(settings: Pick<JobSettings, 'variables' | 'varFiles' | 'fileAccess'>): Promise<VariablesText> {
   const attrs = new Map<string, Attr>()
   const rawParts: { file: string; text: string }[] = []
   let scannable = true
   for (const file of settings.varFiles) {
     let text: string
     try {
-      text = await fs.promises.readFile(file, 'utf8')
+      text = readUserFile(file, 'var-files', settings.fileAccess)
     } catch (err) {
       throw new ActionError(`The \`var-files\` input entry "${file}" cannot be read: ${(err as Error).message}`, { cause: err })
     }
@@ -467,13 +468,13 @@ const HCL_EXT = /\.(nomad|hcl|nomad\.hcl|hcl2)$/i
 /** Load one job file as api.Job JSON. HCL is parsed by the Nomad server (no HCL parser in the action). */
 export async function loadJob(
   file: string,
-  settings: Pick<JobSettings, 'variables' | 'varFiles'>,
+  settings: Pick<JobSettings, 'variables' | 'varFiles' | 'fileAccess'>,
   client: NomadClient,
   opts: LoadOptions = {}
 ): Promise<LoadedJob> {
   let source: string
   try {
-    source = await fs.promises.readFile(file, 'utf8')
+    source = readUserFile(file, 'job', settings.fileAccess)
   } catch (err) {
     throw new ActionError(`Job file "${file}" (input \`job\`) cannot be read: ${(err as Error).message}`, { cause: err })
   }
@@ -505,7 +506,7 @@ export async function loadJob(
   }
 }
 
-function loadJson(file: string, source: string, settings: Pick<JobSettings, 'variables' | 'varFiles'>): LoadedJob {
+function loadJson(file: string, source: string, settings: Pick<JobSettings, 'variables' | 'varFiles' | 'fileAccess'>): LoadedJob {
   let doc: unknown
   try {
     doc = JSON.parse(source)
