@@ -4,7 +4,8 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from '@cdktf/hcl2json'
 import { testConfig } from '../test-support/config-fixture.js'
-import { hclString, renderClientBlock, renderServerBlock } from '../src/nomad/agent-config.js'
+import { renderClientBlock, renderServerBlock } from '../src/nomad/agent-config.js'
+import { hclString } from '../src/nomad/hcl.js'
 
 const golden = (name: string) =>
   readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden', name), 'utf8')

@@ -6,7 +6,9 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { ActionError } from '../src/errors.js'
 import { NomadClient } from '../src/nomad/client.js'
-import { buildVariables, hclString, loadJob, renderVariables, resolveJobFiles, topLevelAttributes } from '../src/nomad/jobfile.js'
+import { hclString, topLevelAttributes } from '../src/nomad/hcl.js'
+import { loadJob, resolveJobFiles } from '../src/nomad/jobfile.js'
+import { buildVariables, renderVariables } from '../src/nomad/variables.js'
 
 let dir: string
 beforeAll(() => {
@@ -16,6 +18,9 @@ beforeAll(() => {
     'jobs/api.nomad.hcl',
     'jobs/readme.md',
     'jobs/.hidden.nomad.hcl',
+    'jobs/.git/objects/x.nomad.hcl',
+    '.deploy/prod.nomad.hcl',
+    '.deploy/.old/prod.nomad.hcl',
     'jobs/nested/deep/worker.nomad.hcl',
     'jobs/nested/batch.nomad',
     'other/cron.hcl',
@@ -29,38 +34,34 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }))
 
 describe('resolveJobFiles', () => {
-  it('resolves paths and globs in input order without duplicates', () => {
-    const r = resolveJobFiles(['single.json', 'jobs/*.nomad.hcl', 'jobs/web.nomad.hcl', '', 'other/c?on.hcl'], { cwd: dir })
+  it('resolves paths and globs in input order without duplicates', async () => {
+    const r = await resolveJobFiles(['single.json', 'jobs/*.nomad.hcl', 'jobs/web.nomad.hcl', '', 'other/c?on.hcl'], { cwd: dir })
     expect(r).toEqual(['single.json', 'jobs/api.nomad.hcl', 'jobs/web.nomad.hcl', 'other/cron.hcl'])
   })
 
-  it('supports ** across directories and skips dot files', () => {
-    expect(resolveJobFiles(['jobs/**/*.nomad.hcl'], { cwd: dir })).toEqual([
+  it('supports ** across directories and skips dot files', async () => {
+    expect(await resolveJobFiles(['jobs/**/*.nomad.hcl'], { cwd: dir })).toEqual([
       'jobs/api.nomad.hcl',
       'jobs/nested/deep/worker.nomad.hcl',
       'jobs/web.nomad.hcl'
     ])
-    expect(resolveJobFiles(['**/*.nomad'], { cwd: dir })).toEqual(['jobs/nested/batch.nomad'])
-    expect(resolveJobFiles(['jobs/[aw]*.nomad.hcl'], { cwd: dir })).toEqual(['jobs/api.nomad.hcl', 'jobs/web.nomad.hcl'])
-    expect(resolveJobFiles(['jobs/.*.nomad.hcl'], { cwd: dir })).toEqual(['jobs/.hidden.nomad.hcl'])
+    expect(await resolveJobFiles(['**/*.nomad'], { cwd: dir })).toEqual(['jobs/nested/batch.nomad'])
+    expect(await resolveJobFiles(['jobs/[aw]*.nomad.hcl'], { cwd: dir })).toEqual(['jobs/api.nomad.hcl', 'jobs/web.nomad.hcl'])
+    expect(await resolveJobFiles(['jobs/.*.nomad.hcl'], { cwd: dir })).toEqual(['jobs/.hidden.nomad.hcl'])
+    expect(await resolveJobFiles(['.deploy/**/*.hcl'], { cwd: dir })).toEqual(['.deploy/prod.nomad.hcl'])
+    expect(await resolveJobFiles(['.deploy/../jobs/**/x.nomad.hcl'], { cwd: dir }).catch((e: Error) => e.message)).toMatch(/matches no file/)
   })
 
-  it('supports absolute patterns', () => {
+  it('supports absolute patterns', async () => {
     const abs = path.join(dir, 'other', '*.hcl')
-    expect(resolveJobFiles([abs])).toEqual([path.join(dir, 'other', 'cron.hcl')])
+    expect(await resolveJobFiles([abs])).toEqual([path.join(dir, 'other', 'cron.hcl')])
   })
 
-  it('names the job input when a pattern matches nothing, or a path is missing or a directory', () => {
-    expect(() => resolveJobFiles(['jobs/*.nomad.json'], { cwd: dir })).toThrow(/`job` input pattern "jobs\/\*\.nomad\.json" matches no file/)
-    expect(() => resolveJobFiles(['nope.hcl'], { cwd: dir })).toThrow(/`job` input entry "nope.hcl" does not exist/)
-    expect(() => resolveJobFiles(['jobs'], { cwd: dir })).toThrow(/is a directory/)
-    const err = (() => {
-      try {
-        resolveJobFiles(['a.hcl', 'b/*.hcl'], { cwd: dir })
-      } catch (e) {
-        return e as Error
-      }
-    })()
+  it('names the job input when a pattern matches nothing, or a path is missing or a directory', async () => {
+    await expect(resolveJobFiles(['jobs/*.nomad.json'], { cwd: dir })).rejects.toThrow(/`job` input pattern "jobs\/\*\.nomad\.json" matches no file/)
+    await expect(resolveJobFiles(['nope.hcl'], { cwd: dir })).rejects.toThrow(/`job` input entry "nope.hcl" does not exist/)
+    await expect(resolveJobFiles(['jobs'], { cwd: dir })).rejects.toThrow(/is a directory/)
+    const err = (await resolveJobFiles(['a.hcl', 'b/*.hcl'], { cwd: dir }).catch((e: unknown) => e)) as Error
     expect(err).toBeInstanceOf(ActionError)
     expect(err?.message).toContain('2 problems with the `job` input')
   })

@@ -2,7 +2,9 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { NomadClient } from '../src/nomad/client.js'
-import { followJob, verdictFails, type FollowOptions } from '../src/nomad/monitor.js'
+import type { FollowOptions } from '../src/nomad/follow-context.js'
+import { followJob } from '../src/nomad/monitor.js'
+import { verdictFails } from '../src/nomad/verdict.js'
 
 // ---------------------------------------------------------------------------------------------
 // A tiny in-process Nomad stub. Resources are state sequences; a blocking GET (index+wait) must carry the

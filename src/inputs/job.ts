@@ -1,10 +1,9 @@
 /** Reader for the job inputs: files, variables, var-files, and how to register and follow the job. */
 import type { InjectVault, JobSettings, WaitMode } from '../config.js'
 import { readUserFile, type FileAccess } from '../files.js'
+import { HCL_IDENT } from '../nomad/hcl.js'
 import type { Collector } from './collector.js'
 import { readDuration } from './vault-settings.js'
-
-const VAR_NAME_RE = /^[A-Za-z_][A-Za-z0-9_-]*$/
 
 export function parseVariables(lines: string[]): { vars: Record<string, string>; errors: string[] } {
   const vars: Record<string, string> = {}
@@ -12,7 +11,7 @@ export function parseVariables(lines: string[]): { vars: Record<string, string>;
   for (const line of lines) {
     const eq = line.indexOf('=')
     const key = eq > 0 ? line.slice(0, eq).trim() : ''
-    if (!VAR_NAME_RE.test(key)) {
+    if (!HCL_IDENT.test(key)) {
       errors.push(`Input "variables": line "${line.slice(0, 40)}" is not key=value with a valid HCL variable name.`)
       continue
     }

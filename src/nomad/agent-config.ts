@@ -3,22 +3,7 @@
  * Pure: the same Config always gives the same text.
  */
 import type { Config } from '../config.js'
-
-/** An HCL native-syntax quoted string: escapes \ " and control characters, and template sequences ${ and %{. */
-export function hclString(s: string): string {
-  let out = ''
-  for (const ch of s) {
-    const code = ch.codePointAt(0)!
-    if (ch === '\\') out += '\\\\'
-    else if (ch === '"') out += '\\"'
-    else if (ch === '\n') out += '\\n'
-    else if (ch === '\r') out += '\\r'
-    else if (ch === '\t') out += '\\t'
-    else if (code < 0x20 || code === 0x7f) out += `\\u${code.toString(16).padStart(4, '0')}`
-    else out += ch
-  }
-  return `"${out.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{')}"`
-}
+import { hclString } from './hcl.js'
 
 /** Lines "name = value" with the `=` aligned, as `nomad fmt` does for consecutive attributes. */
 function attributes(indent: string, attrs: [string, string][]): string[] {

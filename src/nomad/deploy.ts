@@ -12,10 +12,12 @@ import { NomadClient, type NomadClientOptions } from './client.js'
 import { evaluateCluster, readAgentSelf, type AgentSelfResult } from './cluster-check.js'
 import type { VaultDiagContext } from './diagnose.js'
 import { injectMeta, injectVault, releaseMeta, tasksRelyingOnDefaultIdentity, type ApiJob, type ReleaseContext } from './inject.js'
-import { buildVariables, loadJob, resolveJobFiles, type LoadedJob } from './jobfile.js'
-import { followJob, type AllocSummary, type GroupHealth, type VerdictValue } from './monitor.js'
+import { loadJob, resolveJobFiles, type LoadedJob } from './jobfile.js'
+import { followJob } from './monitor.js'
+import type { AllocSummary, GroupHealth, VerdictValue } from './verdict.js'
 import { planJob, type PlanSummary } from './plan.js'
 import { registerJob } from './register.js'
+import { buildVariables } from './variables.js'
 
 export interface DeployVaultContext {
   role: string
@@ -79,7 +81,7 @@ export interface PreparedJobs {
  */
 export async function prepareJobs(cfg: Config, options: DeployOptions = {}): Promise<PreparedJobs> {
   const client = new NomadClient(cfg.nomad, options.client)
-  const files = resolveJobFiles(cfg.job.files)
+  const files = await resolveJobFiles(cfg.job.files)
   const agentSelf: Promise<AgentSelfResult> = readAgentSelf(client)
   const variables = buildVariables(cfg.job)
   const settled = await Promise.allSettled(

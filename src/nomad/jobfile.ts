@@ -1,7 +1,9 @@
 /**
- * Job files: resolve the `job` input (paths and globs) and load a job as api.Job JSON, parsing HCL2 on the
- * Nomad server (`POST /v1/jobs/parse`) with the `var-files` and `variables` inputs.
+ * Job files: resolve the `job` input (paths and globs, through @actions/glob) and load each file as api.Job
+ * JSON, parsing HCL2 on the Nomad server (`POST /v1/jobs/parse`) with the variables, and mapping parse errors
+ * onto the user's file and line.
  */
+import * as glob from '@actions/glob'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { JobSettings } from '../config.js'
@@ -9,19 +11,17 @@ import { ActionError, HttpError } from '../errors.js'
 import { readUserFile } from '../files.js'
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
-
-// ---------------------------------------------------------------------------------------------
-// Glob resolution
+import { buildVariables, VARIABLES_INPUT, type VariablesText } from './variables.js'
 
 const GLOB_CHARS = /[*?[]/
 
 /**
  * Resolve the `job` input's entries (one per line, already split) to files, in input order, without
- * duplicates. An entry is a path or a glob with `*` and `?` (within one path segment), `[abc]`, and `**`
- * (any number of directories). Wildcards do not match names starting with "." unless the pattern does.
- * Throws an ActionError naming the `job` input when an entry matches no file.
+ * duplicates. An entry is a path or a glob (@actions/glob: `*`, `?`, `[abc]`, `**`). Wildcards do not match
+ * names starting with "." unless the pattern names such a segment itself. Throws an ActionError naming the
+ * `job` input when an entry matches no file.
  */
-export function resolveJobFiles(patterns: string[], opts: { cwd?: string } = {}): string[] {
+export async function resolveJobFiles(patterns: string[], opts: { cwd?: string } = {}): Promise<string[]> {
   const cwd = opts.cwd ?? process.cwd()
   const out: string[] = []
   const seen = new Set<string>()
@@ -49,7 +49,7 @@ export function resolveJobFiles(patterns: string[], opts: { cwd?: string } = {})
       }
       matches = [path.posix.normalize(pattern)]
     } else {
-      matches = glob(pattern, cwd)
+      matches = await globFiles(pattern, cwd)
       if (matches.length === 0) {
         problems.push(`The \`job\` input pattern "${pattern}" matches no file (looked in ${cwd}); check the pattern, or check out the repository first (actions/checkout)`)
         continue
@@ -66,382 +66,56 @@ export function resolveJobFiles(patterns: string[], opts: { cwd?: string } = {})
   return out
 }
 
-/** Files matching one glob pattern, sorted, as paths relative to cwd (or absolute for an absolute pattern). */
-export function glob(pattern: string, cwd: string): string[] {
-  const isAbs = path.posix.isAbsolute(pattern)
-  const segments = pattern.split('/').filter((s, i) => s !== '' && !(s === '.' && i === 0))
-  const results = new Set<string>()
-  const startDir = isAbs ? '/' : cwd
-  const startRel = isAbs ? '/' : ''
-
-  const join = (rel: string, name: string) => (rel === '' ? name : rel === '/' ? `/${name}` : `${rel}/${name}`)
-
-  const walk = (dir: string, rel: string, i: number, visited: Set<string>) => {
-    if (i === segments.length) return
-    const seg = segments[i]
-    const last = i === segments.length - 1
-    if (seg === '**') {
-      if (last) {
-        // "dir/**" means every file below dir.
-        for (const e of list(dir)) {
-          if (e.name.startsWith('.')) continue
-          const childAbs = path.join(dir, e.name)
-          const kind = kindOf(childAbs, e)
-          if (kind === 'file') results.add(join(rel, e.name))
-          else if (kind === 'dir') walkDir(childAbs, join(rel, e.name), i, visited)
-        }
-        return
-      }
-      walk(dir, rel, i + 1, visited) // zero directories
-      for (const e of list(dir)) {
-        if (e.name.startsWith('.')) continue
-        const childAbs = path.join(dir, e.name)
-        if (kindOf(childAbs, e) === 'dir') walkDir(childAbs, join(rel, e.name), i, visited)
-      }
-      return
-    }
-    if (seg === '..' || !GLOB_CHARS.test(seg)) {
-      const childAbs = path.join(dir, seg)
-      const kind = kindOf(childAbs)
-      if (last) {
-        if (kind === 'file') results.add(join(rel, seg))
-      } else if (kind === 'dir') {
-        walk(childAbs, join(rel, seg), i + 1, visited)
-      }
-      return
-    }
-    const re = segmentRegex(seg)
-    for (const e of list(dir)) {
-      if (!re.test(e.name)) continue
-      if (e.name.startsWith('.') && !seg.startsWith('.')) continue
-      const childAbs = path.join(dir, e.name)
-      const kind = kindOf(childAbs, e)
-      if (last) {
-        if (kind === 'file') results.add(join(rel, e.name))
-      } else if (kind === 'dir') {
-        walk(childAbs, join(rel, e.name), i + 1, visited)
-      }
-    }
-  }
-  // Guard against symlink loops under "**".
-  const walkDir = (abs: string, rel: string, i: number, visited: Set<string>) => {
-    let real: string
-    try {
-      real = fs.realpathSync(abs)
-    } catch {
-      return
-    }
-    if (visited.has(real)) return
-    const next = new Set(visited)
-    next.add(real)
-    walk(abs, rel, i, next)
-  }
-  walk(startDir, startRel, 0, new Set())
-  return [...results].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-}
-
-function list(dir: string): fs.Dirent[] {
+/** Files matching one glob pattern, sorted, relative to cwd (absolute for an absolute pattern). */
+async function globFiles(raw: string, cwd: string): Promise<string[]> {
+  const isAbs = path.posix.isAbsolute(raw)
+  // @actions/glob refuses "." and ".." segments and resolves relative patterns against process.cwd(): normalise the
+  // pattern and anchor it at cwd, escaping cwd's own glob characters.
+  const anchored = path.posix.normalize(isAbs ? raw : `${escapeGlob(cwd.split(path.sep).join('/'))}/${raw}`)
+  const pattern = isAbs ? anchored : path.posix.normalize(raw)
+  const segs = pattern.split('/')
+  const literal = literalSegments(segs)
+  const dotAllowed = segs.some(isDotName)
+  const globDot = segs.slice(literal).some(isDotName)
+  let found: string[]
   try {
-    return fs.readdirSync(dir, { withFileTypes: true })
-  } catch {
-    return []
+    // Without a dot segment in the pattern, hidden entries (.git, …) are not even walked.
+    const globber = await glob.create(anchored, { implicitDescendants: false, matchDirectories: false, followSymbolicLinks: true, excludeHiddenFiles: !dotAllowed })
+    found = await globber.glob()
+  } catch (err) {
+    throw new ActionError(`The \`job\` input pattern "${raw}" is not a valid glob: ${(err as Error).message}`, { cause: err })
   }
+  const base = path.resolve(cwd)
+  return found
+    .map((abs) => (isAbs ? abs : path.relative(base, abs).split(path.sep).join('/')))
+    .filter((p) => globDot || !p.split('/').slice(literal).some(isDotName))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
 }
 
-function kindOf(abs: string, e?: fs.Dirent): 'file' | 'dir' | undefined {
-  if (e && !e.isSymbolicLink()) return e.isFile() ? 'file' : e.isDirectory() ? 'dir' : undefined
-  try {
-    const st = fs.statSync(abs)
-    return st.isFile() ? 'file' : st.isDirectory() ? 'dir' : undefined
-  } catch {
-    return undefined
-  }
+/** How many leading segments of the pattern are literal (no glob characters): they may name dot directories. */
+function literalSegments(segs: string[]): number {
+  const first = segs.findIndex((s) => GLOB_CHARS.test(s))
+  return first === -1 ? segs.length : first
 }
 
-/** One path segment with *, ? and [...] to a RegExp. */
-function segmentRegex(seg: string): RegExp {
-  let re = '^'
-  for (let i = 0; i < seg.length; i++) {
-    const c = seg[i]
-    if (c === '*') re += '[^/]*'
-    else if (c === '?') re += '[^/]'
-    else if (c === '[') {
-      const end = seg.indexOf(']', i + 2)
-      if (end === -1) {
-        re += '\\['
-        continue
-      }
-      let body = seg.slice(i + 1, end)
-      const negate = body.startsWith('!') || body.startsWith('^')
-      if (negate) body = body.slice(1)
-      re += `[${negate ? '^' : ''}${body.replace(/[\\\]]/g, '\\$&')}]`
-      i = end
-    } else re += c.replace(/[.+^${}()|\\]/g, '\\$&')
-  }
-  return new RegExp(`${re}$`)
+function isDotName(seg: string): boolean {
+  return seg.startsWith('.') && seg !== '.' && seg !== '..'
+}
+
+function escapeGlob(s: string): string {
+  return s.replace(/[*?[]/g, (c) => `[${c}]`)
 }
 
 // ---------------------------------------------------------------------------------------------
-// Variables
+// Loading
 
-/** `Submission` as sent with the registration (Nomad 1.6+, nomad-vault-facts §7.3). */
+/** `Submission` as sent with the registration (Nomad 1.6+: api.JobSubmission). */
 export interface Submission {
   Source: string
   Format: 'hcl2' | 'json'
   VariableFlags: Record<string, string>
   Variables: string
 }
-
-export interface VariablesText {
-  /** What is sent as `Variables` to /v1/jobs/parse: var-files, then the `variables` input (which wins). */
-  text: string
-  /** The var-files part only (Submission.Variables); the `variables` input goes to VariableFlags. */
-  fileText: string
-  /** For each line of `text` (0-based), where it came from. */
-  origins: { file: string; line: number }[]
-}
-
-const IDENT = /^[A-Za-z_][A-Za-z0-9_-]*$/
-
-/** Escape a value as an HCL quoted string (quotes, backslashes, control characters, `${` and `%{`). */
-export function hclString(value: string): string {
-  let s = ''
-  for (const ch of value) {
-    switch (ch) {
-      case '\\':
-        s += '\\\\'
-        break
-      case '"':
-        s += '\\"'
-        break
-      case '\n':
-        s += '\\n'
-        break
-      case '\r':
-        s += '\\r'
-        break
-      case '\t':
-        s += '\\t'
-        break
-      default: {
-        const code = ch.codePointAt(0) ?? 0
-        s += code < 0x20 ? `\\u${code.toString(16).padStart(4, '0')}` : ch
-      }
-    }
-  }
-  // Template sequences: "$${" and "%%{" are the HCL escapes for a literal "${" and "%{".
-  s = s.replace(/\$\{/g, () => '$${').replace(/%\{/g, () => '%%{')
-  return `"${s}"`
-}
-
-/** An HCL expression for a JSON value (used for JSON var-files and JSON-looking list/map variables). */
-export function hclValue(v: unknown): string {
-  if (v === null || v === undefined) return 'null'
-  if (typeof v === 'string') return hclString(v)
-  if (typeof v === 'number' || typeof v === 'boolean') return String(v)
-  if (Array.isArray(v)) return `[${v.map(hclValue).join(', ')}]`
-  if (typeof v === 'object') {
-    const entries = Object.entries(v as Record<string, unknown>)
-    return `{ ${entries.map(([k, x]) => `${hclString(k)} = ${hclValue(x)}`).join(', ')} }`
-  }
-  return hclString(String(v))
-}
-
-/**
- * Render the `variables` input as HCL var-file lines. Values are HCL strings (Nomad converts "3" or "true"
- * to number/bool variables); a value that starts with `[` or `{` and is valid JSON becomes an HCL list/map,
- * so that list and map variables can be set too.
- */
-export function renderVariables(vars: Record<string, string>): string {
-  const lines: string[] = []
-  for (const [k, v] of Object.entries(vars)) {
-    if (!IDENT.test(k)) {
-      throw new ActionError(`The \`variables\` input has an invalid variable name "${k}": names start with a letter or "_" and contain letters, digits, "_" or "-"`)
-    }
-    lines.push(`${k} = ${renderVariableValue(v)}`)
-  }
-  return lines.join('\n')
-}
-
-function renderVariableValue(v: string): string {
-  const t = v.trim()
-  if ((t.startsWith('[') && t.endsWith(']')) || (t.startsWith('{') && t.endsWith('}'))) {
-    try {
-      return hclValue(JSON.parse(t))
-    } catch {
-      /* a plain string */
-    }
-  }
-  return hclString(v)
-}
-
-interface Attr {
-  name: string
-  text: string
-  file: string
-  line: number
-}
-
-/**
- * Build the var-file text: var-files in order, then the `variables` input. A variable defined more than once
- * keeps its last definition (like the CLI: later -var-file wins, -var wins over files), because HCL rejects
- * a redefined attribute in one file.
- */
-export async function buildVariables(settings: Pick<JobSettings, 'variables' | 'varFiles' | 'fileAccess'>): Promise<VariablesText> {
-  const attrs = new Map<string, Attr>()
-  const rawParts: { file: string; text: string }[] = []
-  let scannable = true
-  for (const file of settings.varFiles) {
-    let text: string
-    try {
-      text = readUserFile(file, 'var-files', settings.fileAccess)
-    } catch (err) {
-      throw new ActionError(`The \`var-files\` input entry "${file}" cannot be read: ${(err as Error).message}`, { cause: err })
-    }
-    let fileAttrs: Attr[] | undefined
-    if (/\.json$/i.test(file) || /^\s*\{/.test(text)) {
-      let obj: unknown
-      try {
-        obj = JSON.parse(text)
-      } catch (err) {
-        throw new ActionError(`The var-file "${file}" (input \`var-files\`) is not valid JSON: ${(err as Error).message}`, { cause: err })
-      }
-      if (!obj || typeof obj !== 'object' || Array.isArray(obj)) {
-        throw new ActionError(`The var-file "${file}" (input \`var-files\`) must be a JSON object of variable names to values`)
-      }
-      fileAttrs = Object.entries(obj as Record<string, unknown>).map(([name, v]) => ({ name, text: `${name} = ${hclValue(v)}`, file, line: 1 }))
-      text = fileAttrs.map((a) => a.text).join('\n')
-    } else {
-      fileAttrs = topLevelAttributes(text)?.map((a) => ({ ...a, file }))
-    }
-    rawParts.push({ file, text })
-    if (!fileAttrs) scannable = false
-    else for (const a of fileAttrs) attrs.set(a.name, a)
-  }
-
-  const origins: VariablesText['origins'] = []
-  const pieces: string[] = []
-  const push = (text: string, file: string, line: number) => {
-    pieces.push(text)
-    text.split('\n').forEach((_, i) => origins.push({ file, line: line + i }))
-  }
-  if (scannable) {
-    for (const a of attrs.values()) if (!(a.name in settings.variables)) push(a.text, a.file, a.line)
-  } else {
-    // A var-file this scanner does not understand: pass the files through unchanged and let Nomad judge them.
-    for (const p of rawParts) push(p.text.replace(/\s+$/, ''), p.file, 1)
-  }
-  const fileText = pieces.join('\n')
-  const rendered = renderVariables(settings.variables)
-  if (rendered) rendered.split('\n').forEach((l, i) => push(l, 'variables input', i + 1))
-  const text = pieces.join('\n')
-  return { text: text ? `${text}\n` : '', fileText: fileText ? `${fileText}\n` : '', origins }
-}
-
-/**
- * The top-level `name = value` attributes of an HCL var file, with their source text and line, or undefined
- * when the file contains something else (blocks, unbalanced brackets): then the caller passes it on verbatim.
- */
-export function topLevelAttributes(src: string): { name: string; text: string; line: number }[] | undefined {
-  const out: { name: string; text: string; line: number }[] = []
-  let pos = 0
-  const n = src.length
-  const lineAt = (p: number) => src.slice(0, p).split('\n').length
-  while (pos < n) {
-    // Skip blank space and comments between attributes.
-    const c = src[pos]
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\uFEFF') {
-      pos++
-      continue
-    }
-    if (c === '#' || src.startsWith('//', pos)) {
-      const nl = src.indexOf('\n', pos)
-      pos = nl === -1 ? n : nl + 1
-      continue
-    }
-    if (src.startsWith('/*', pos)) {
-      const end = src.indexOf('*/', pos + 2)
-      if (end === -1) return undefined
-      pos = end + 2
-      continue
-    }
-    const m = /[A-Za-z_][A-Za-z0-9_-]*[ \t]*=(?!=)/y
-    m.lastIndex = pos
-    const hit = m.exec(src)
-    if (!hit) return undefined
-    const name = hit[0].replace(/[ \t]*=$/, '')
-    const end = scanExpression(src, pos + hit[0].length)
-    if (end === undefined) return undefined
-    out.push({ name, text: src.slice(pos, end).replace(/\s+$/, ''), line: lineAt(pos) })
-    pos = end
-  }
-  return out
-}
-
-/** The end of an attribute's expression: the first newline outside brackets, strings, heredocs and comments. */
-function scanExpression(src: string, from: number): number | undefined {
-  const stack: string[] = [] // '(', '[', '{', '"' (string), 'T' (template interpolation)
-  let i = from
-  const n = src.length
-  while (i < n) {
-    const top = stack[stack.length - 1]
-    const c = src[i]
-    if (top === '"') {
-      if (c === '\\') i += 2
-      else if (c === '"') {
-        stack.pop()
-        i++
-      } else if ((c === '$' || c === '%') && src[i + 1] === c && src[i + 2] === '{') i += 3
-      else if ((c === '$' || c === '%') && src[i + 1] === '{') {
-        stack.push('T')
-        i += 2
-      } else if (c === '\n') return undefined
-      else i++
-      continue
-    }
-    if (c === '\n' && stack.length === 0) return i
-    if (c === '"') stack.push('"')
-    else if (c === '(' || c === '[' || c === '{') stack.push(c)
-    else if (c === ')' || c === ']' || c === '}') {
-      const want = c === ')' ? '(' : c === ']' ? '[' : '{'
-      if (top === want || (c === '}' && top === 'T')) stack.pop()
-      else return undefined
-    } else if (c === '#' || (c === '/' && src[i + 1] === '/')) {
-      const nl = src.indexOf('\n', i)
-      i = nl === -1 ? n : nl
-      continue
-    } else if (c === '/' && src[i + 1] === '*') {
-      const end = src.indexOf('*/', i + 2)
-      if (end === -1) return undefined
-      i = end + 2
-      continue
-    } else if (c === '<' && src[i + 1] === '<') {
-      const h = /<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n/y
-      h.lastIndex = i
-      const hm = h.exec(src)
-      if (hm) {
-        const marker = hm[1]
-        let p = i + hm[0].length
-        for (;;) {
-          const nl = src.indexOf('\n', p)
-          const line = src.slice(p, nl === -1 ? n : nl)
-          if (line.trim() === marker) {
-            i = nl === -1 ? n : nl
-            break
-          }
-          if (nl === -1) return undefined
-          p = nl + 1
-        }
-        continue
-      }
-    }
-    i++
-  }
-  return stack.length === 0 ? n : undefined
-}
-
-// ---------------------------------------------------------------------------------------------
-// Loading
 
 export type JobFormat = 'hcl2' | 'json'
 
@@ -566,7 +240,7 @@ export function parseError(file: string, source: string, serverMessage: string, 
     const line = Number(first[1])
     const column = Number(first[2])
     const origin = vars && line > jobLines ? vars.origins[line - 1] : undefined
-    if (origin && origin.file !== 'variables input') {
+    if (origin && origin.file !== VARIABLES_INPUT) {
       target = origin.file
       annotation = { file: origin.file, startLine: origin.line, startColumn: column }
     } else if (origin) {
@@ -579,7 +253,7 @@ export function parseError(file: string, source: string, serverMessage: string, 
   const text = body.replace(DIAG, (_m, l: string, c: string) => {
     const line = Number(l)
     const origin = vars && line > jobLines ? vars.origins[line - 1] : undefined
-    if (origin) return origin.file === 'variables input' ? `variables input line ${origin.line},${c}` : `${origin.file}:${origin.line},${c}`
+    if (origin) return origin.file === VARIABLES_INPUT ? `variables input line ${origin.line},${c}` : `${origin.file}:${origin.line},${c}`
     return `${file}:${l},${c}`
   })
   const intro = target === file ? `Nomad could not parse the job file ${file}` : `Nomad could not parse ${target} (used for job file ${file})`

@@ -1,0 +1,156 @@
+/**
+ * Follow a deployment to its end: successful → healthy; failed/cancelled → failed (with rollback);
+ * healthy canaries waiting for manual promotion → promote (auto-promote) or awaiting-promotion; an allocation
+ * that failed on Vault → failed at once (rescheduling cannot fix a configuration error); budget spent → timeout.
+ */
+import * as core from '@actions/core'
+import { groupHealth, groupLine } from './deployment-health.js'
+import { pendingHint, short, withFailureDetails, type Obj } from './alloc-summary.js'
+import { nextIndex, type FollowContext } from './follow-context.js'
+import type { GroupHealth, Verdict } from './verdict.js'
+
+/** eval.DeploymentID, else the job's latest deployment if it is for the registered version. */
+export async function findDeployment(ctx: FollowContext, ev: Obj): Promise<string | undefined> {
+  if (ev.DeploymentID) return ev.DeploymentID
+  const { body } = await ctx.client.get<Obj | null>(ctx.jobPath('/deployment'), { query: ctx.query })
+  if (!body || !body.ID) return undefined
+  if (ctx.opts.jobVersion !== undefined && body.JobVersion !== ctx.opts.jobVersion) return undefined
+  return body.ID
+}
+
+export async function followDeployment(ctx: FollowContext, deploymentId: string): Promise<Verdict> {
+  const o = ctx.opts
+  let index = 0
+  let last: Obj | undefined
+  let lastLine = ''
+  let promoteSent = false
+  let lastUnhealthy = 0
+  core.info(`Following deployment ${short(deploymentId)} of job "${o.jobId}"`)
+  for (;;) {
+    if (ctx.remaining() <= 0) return deploymentTimeout(ctx, deploymentId, last)
+    const res = await ctx.block<Obj>(`/v1/deployment/${encodeURIComponent(deploymentId)}`, index)
+    const d = res.body ?? {}
+    last = d
+    const groups = groupHealth(d)
+    const line = `Deployment ${short(deploymentId)}: ${d.Status} - ${d.StatusDescription ?? ''} [${groups.map(groupLine).join('; ')}]`
+    if (line !== lastLine) core.info(line)
+    lastLine = line
+    const extra: Partial<Verdict> = {
+      deploymentId,
+      deploymentStatus: d.Status,
+      deploymentDescription: d.StatusDescription,
+      groups,
+      ...(promoteSent ? { promoted: true } : {})
+    }
+
+    if (d.Status === 'successful') {
+      const allocs = await ctx.allocations(d.JobVersion)
+      return ctx.verdict('healthy', `Deployment ${deploymentId} of job "${o.jobId}" version ${d.JobVersion} is successful: ${groups.map(groupLine).join('; ')}.`, {
+        ...extra,
+        allocations: allocs.summaries,
+        diagnoses: allocs.diagnoses
+      })
+    }
+    if (d.Status === 'failed' || d.Status === 'cancelled') return deploymentFailed(ctx, deploymentId, d, extra)
+    if (d.Status === 'blocked') {
+      return ctx.verdict('registered', `Deployment ${deploymentId} is blocked waiting for other regions (multiregion); not followed further.`, extra)
+    }
+
+    // Running (or paused/pending): canaries waiting for promotion?
+    if (awaitingPromotion(d, groups)) {
+      const nomadPromotes = /pending automatic promotion/i.test(d.StatusDescription ?? '') || canaryGroups(d).every((g) => g.AutoPromote === true)
+      if (!nomadPromotes) {
+        if (o.autoPromote && !promoteSent) {
+          core.info(`Canaries of deployment ${short(deploymentId)} are healthy; promoting (auto-promote: true)`)
+          await ctx.client.post(`/v1/deployment/promote/${encodeURIComponent(deploymentId)}`, { DeploymentID: deploymentId, All: true }, ctx.query)
+          promoteSent = true
+        } else if (!o.autoPromote) {
+          const allocs = await ctx.allocations(d.JobVersion)
+          return ctx.verdict(
+            'awaiting-promotion',
+            `Deployment ${deploymentId} of job "${o.jobId}": the canaries are healthy and wait for promotion. Promote with ` +
+              `\`nomad deployment promote ${deploymentId}\` (or set the auto-promote input, or update { auto_promote = true } in the job).`,
+            { ...extra, allocations: allocs.summaries, diagnoses: allocs.diagnoses }
+          )
+        }
+      }
+    }
+
+    // A Vault login failure is a configuration error: rescheduling will not fix it, so stop waiting for the deadline.
+    const unhealthy = groups.reduce((n, g) => n + g.unhealthyAllocs, 0)
+    if (o.failFastOnVault !== false && o.vaultDiag && unhealthy > lastUnhealthy) {
+      lastUnhealthy = unhealthy
+      const allocs = await ctx.allocations(d.JobVersion)
+      if (allocs.diagnoses.length && allocs.summaries.some((a) => a.clientStatus === 'failed')) {
+        return ctx.verdict(
+          'failed',
+          withFailureDetails(
+            `Deployment ${deploymentId} of job "${o.jobId}" has allocations that failed on Vault (Nomad keeps rescheduling them until the progress deadline):`,
+            allocs.summaries,
+            allocs.diagnoses
+          ),
+          { ...extra, allocations: allocs.summaries, diagnoses: allocs.diagnoses }
+        )
+      }
+    }
+    index = await nextIndex(index, res.index)
+  }
+}
+
+async function deploymentFailed(ctx: FollowContext, deploymentId: string, d: Obj, extra: Partial<Verdict>): Promise<Verdict> {
+  const desc: string = d.StatusDescription ?? ''
+  const allocs = await ctx.allocations(d.JobVersion)
+  const parts: string[] = []
+  if (d.Status === 'cancelled') {
+    parts.push(`Deployment ${deploymentId} of job "${ctx.opts.jobId}" was cancelled: ${desc || 'no reason given'}`)
+    if (/newer version/i.test(desc)) parts.push('someone registered a newer version of the job while this one was deploying')
+  } else {
+    parts.push(`Deployment ${deploymentId} of job "${ctx.opts.jobId}" version ${d.JobVersion} failed: ${desc || 'no reason given'}`)
+    if (/progress deadline/i.test(desc)) {
+      parts.push('no allocation became healthy within the update block\'s progress_deadline (default 10m): look at the task events below')
+    } else if (/unhealthy allocations/i.test(desc)) {
+      parts.push('allocations became unhealthy (failed tasks or health checks within healthy_deadline)')
+    }
+  }
+  const rollback = desc.match(/rolling back to job version (\d+)/i)
+  const notRolling = /not rolling back/i.test(desc)
+  const rollbackVersion = rollback && !notRolling ? Number(rollback[1]) : undefined
+  if (rollbackVersion !== undefined) parts.push(`Nomad is rolling back to job version ${rollbackVersion} (auto_revert)`)
+  return ctx.verdict('failed', withFailureDetails(parts.join('; ') + '.', allocs.summaries, allocs.diagnoses), {
+    ...extra,
+    allocations: allocs.summaries,
+    diagnoses: allocs.diagnoses,
+    ...(rollbackVersion !== undefined ? { rollbackVersion } : {})
+  })
+}
+
+async function deploymentTimeout(ctx: FollowContext, deploymentId: string, d: Obj | undefined): Promise<Verdict> {
+  const allocs = await ctx.allocations(d?.JobVersion).catch(() => ({ summaries: [], diagnoses: [] }))
+  const groups = d ? groupHealth(d) : []
+  const headline =
+    `Timed out after ${ctx.elapsed()} following deployment ${deploymentId} of job "${ctx.opts.jobId}"; last seen: ` +
+    `${d?.Status ?? 'unknown'}${d?.StatusDescription ? ` - ${d.StatusDescription}` : ''}` +
+    (groups.length ? ` [${groups.map(groupLine).join('; ')}]` : '') +
+    '. The deployment continues in Nomad.' +
+    pendingHint(allocs.summaries, !!ctx.opts.vaultDiag)
+  return ctx.verdict('timeout', withFailureDetails(headline, allocs.summaries, allocs.diagnoses), {
+    deploymentId,
+    deploymentStatus: d?.Status,
+    deploymentDescription: d?.StatusDescription,
+    groups,
+    allocations: allocs.summaries,
+    diagnoses: allocs.diagnoses
+  })
+}
+
+function canaryGroups(d: Obj): Obj[] {
+  return Object.values((d.TaskGroups ?? {}) as Record<string, Obj>).filter((g) => typeof g.DesiredCanaries === 'number' && g.DesiredCanaries > 0 && !g.Promoted)
+}
+
+function awaitingPromotion(d: Obj, groups: GroupHealth[]): boolean {
+  if (d.Status !== 'running') return false
+  // Nomad sets "requires manual promotion" as soon as the deployment is created, before any canary is healthy
+  // (the scheduler's reconciler does this when RequiresPromotion()), so the description alone is not enough.
+  const canary = groups.filter((g) => g.desiredCanaries > 0 && !g.promoted)
+  return canary.length > 0 && canary.every((g) => g.placedCanaries >= g.desiredCanaries && g.healthyAllocs >= g.desiredCanaries)
+}
