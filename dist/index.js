@@ -38657,17 +38657,20 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2468);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3974);
 /** Entry point of the bundled action (dist/index.js). */
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+const { cancelled } = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+// A cancelled run may leave a follow loop waiting on Nomad: exit now, with a failure.
+if (cancelled)
+    process.exit(1);
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 2468:
+/***/ 3974:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -41675,48 +41678,289 @@ function errorMessage(err) {
     return String(err);
 }
 
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
 ;// CONCATENATED MODULE: external "node:os"
 const external_node_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:os");
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/duration.ts
-/** Go/Vault-style durations ("30m", "1h30m", "90s", "1800"): parse to seconds, with precise errors. */
-const UNIT_SECONDS = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 };
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+;// CONCATENATED MODULE: ./src/files.ts
 /**
- * Parses a duration. A bare integer means seconds (Vault accepts that). Returns undefined when invalid.
- * Go's `ns`/`us` are not accepted: nothing here needs sub-millisecond precision.
+ * Safe reading of the files a user names in inputs (`policy-file`, `job`, `var-files`): a regular file, inside
+ * the workspace unless the user opted out (`allow-outside-workspace`), under a size limit, valid UTF-8 text.
+ * A FIFO never blocks (opened non-blocking, then refused), a device is never read, a symlink is judged by where
+ * it points. Errors name the input and the file, never the content.
  */
-function parseDurationSeconds(text) {
-    const s = text.trim();
-    if (/^\d+$/.test(s))
-        return Number(s);
-    if (!/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(s))
-        return undefined;
-    let total = 0;
-    for (const m of s.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g))
-        total += Number(m[1]) * UNIT_SECONDS[m[2]];
-    return total;
+
+
+
+/**
+ * Size limits in bytes. Job files and var-files: 1,000,000, Nomad's default server `job_max_source_size` ("1M",
+ * command/agent/config.go), above which Nomad discards the job source it keeps. Policies: 512 KiB, half the
+ * 1 MiB default storage entry limit (`max_entry_size`) of Vault's and OpenBao's integrated storage, which must
+ * also hold the JSON-escaped text.
+ */
+const FILE_LIMITS = Object.freeze({
+    'policy-file': 512 * 1024,
+    job: 1_000_000,
+    'var-files': 1_000_000
+});
+function fileAccessFromEnv(allowOutside, env = process.env) {
+    return { workspace: external_node_path_namespaceObject.resolve(env.GITHUB_WORKSPACE || process.cwd()), allowOutside };
 }
-/** Formats seconds the way Vault and Nomad show them in config: "1h", "30m", "1h30m", "45s". */
-function formatDuration(seconds) {
-    if (seconds === 0)
-        return '0s';
-    let rest = Math.round(seconds);
-    let out = '';
-    for (const [unit, size] of [
-        ['h', 3600],
-        ['m', 60],
-        ['s', 1]
-    ]) {
-        const n = Math.floor(rest / size);
-        if (n > 0) {
-            out += `${n}${unit}`;
-            rest -= n * size;
+const KIND_NAMES = [
+    [(s) => s.isDirectory(), 'a directory'],
+    [(s) => s.isFIFO(), 'a FIFO (named pipe)'],
+    [(s) => s.isCharacterDevice(), 'a character device'],
+    [(s) => s.isBlockDevice(), 'a block device'],
+    [(s) => s.isSocket(), 'a socket']
+];
+/**
+ * Reads a user file as UTF-8 text, or throws an ActionError naming `input` and `file`.
+ * `input` is the action input ("policy-file", "job", "var-files"); it selects the size limit.
+ */
+function readUserFile(file, input, access) {
+    const fail = (what) => new ActionError(`Input "${input}": "${file}" ${what}`);
+    const limit = FILE_LIMITS[input] ?? FILE_LIMITS.job;
+    let real;
+    try {
+        real = external_node_fs_namespaceObject.realpathSync(external_node_path_namespaceObject.resolve(file));
+    }
+    catch (e) {
+        const code = e.code;
+        throw fail(code === 'ENOENT'
+            ? 'does not exist on the runner. Give a path relative to the workspace, and check out the repository first (actions/checkout).'
+            : `cannot be read (${code ?? 'error'}).`);
+    }
+    if (access && !access.allowOutside && !isInside(real, access.workspace)) {
+        const via = real !== external_node_path_namespaceObject.resolve(file) ? ` (it resolves to "${real}")` : '';
+        throw fail(`is outside the workspace "${access.workspace}"${via}. Keep the file in the repository, or set ` +
+            'allow-outside-workspace: true if reading files elsewhere on the runner is intended.');
+    }
+    let fd;
+    try {
+        // O_NONBLOCK: opening a FIFO with no writer must not hang; a regular file is unaffected.
+        fd = external_node_fs_namespaceObject.openSync(real, external_node_fs_namespaceObject.constants.O_RDONLY | external_node_fs_namespaceObject.constants.O_NONBLOCK | external_node_fs_namespaceObject.constants.O_NOFOLLOW);
+    }
+    catch (e) {
+        throw fail(`cannot be read (${e.code ?? 'error'}).`);
+    }
+    let buf;
+    let length = 0;
+    try {
+        const st = external_node_fs_namespaceObject.fstatSync(fd);
+        if (!st.isFile()) {
+            const kind = KIND_NAMES.find(([is]) => is(st))?.[1] ?? 'not a regular file';
+            throw fail(`is ${kind}, not a regular file. Name a file.`);
+        }
+        if (st.size > limit)
+            throw fail(`is ${st.size} bytes; the limit for ${input} is ${limit} bytes.`);
+        // Read at most limit + 1 bytes: files that report size 0 (e.g. under /proc) cannot grow past the limit.
+        buf = Buffer.alloc(limit + 1);
+        for (;;) {
+            const n = external_node_fs_namespaceObject.readSync(fd, buf, length, buf.length - length, null);
+            if (n === 0)
+                break;
+            length += n;
+            if (length > limit)
+                throw fail(`is larger than the limit for ${input} (${limit} bytes).`);
         }
     }
-    return out;
+    finally {
+        external_node_fs_namespaceObject.closeSync(fd);
+    }
+    const bytes = buf.subarray(0, length);
+    if (bytes.includes(0))
+        throw fail('is a binary file (it contains NUL bytes), not text.');
+    try {
+        return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    }
+    catch {
+        throw fail('is not valid UTF-8 text. Save it as UTF-8.');
+    }
+}
+function isInside(real, workspace) {
+    let ws;
+    try {
+        ws = external_node_fs_namespaceObject.realpathSync(workspace);
+    }
+    catch {
+        ws = external_node_path_namespaceObject.resolve(workspace);
+    }
+    return real === ws || real.startsWith(ws.endsWith(external_node_path_namespaceObject.sep) ? ws : ws + external_node_path_namespaceObject.sep);
+}
+
+;// CONCATENATED MODULE: ./src/inputs/collector.ts
+/**
+ * The input collector: reads one input at a time, applies the action's defaults, and collects every problem so that
+ * all of them are reported at once. Each reader in src/inputs/ takes a Collector and returns its slice of Config.
+ */
+
+
+const envInputReader = (name) => getInput(name);
+/** Input defaults; action.yml declares the same (a test checks it). */
+const DEFAULTS = {
+    'auth-path': 'jwt-nomad',
+    role: 'nomad-workloads',
+    audience: 'vault.io',
+    'key-source': 'jwks',
+    'token-type': 'service',
+    'token-period': '30m',
+    'identity-ttl': '1h',
+    policy: 'nomad-workloads',
+    'kv-mount': 'secret',
+    'inject-vault': 'none',
+    meta: 'true',
+    wait: 'deployment',
+    timeout: '10m',
+    'allow-outside-workspace': 'false'
+};
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]*$/;
+const PATH_SEGMENT_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
+class Collector {
+    read;
+    problems = [];
+    constructor(read) {
+        this.read = read;
+    }
+    problem(text) {
+        this.problems.push(text);
+    }
+    raw(name) {
+        return (this.read(name) ?? '').trim();
+    }
+    string(name) {
+        const v = this.raw(name);
+        return v === '' && name in DEFAULTS ? DEFAULTS[name] : v;
+    }
+    secret(name) {
+        const v = this.raw(name);
+        if (v)
+            core_setSecret(v);
+        return v;
+    }
+    bool(name) {
+        const v = this.string(name).toLowerCase();
+        if (v === '' || v === 'false' || v === 'no' || v === '0')
+            return false;
+        if (v === 'true' || v === 'yes' || v === '1')
+            return true;
+        this.problem(`Input "${name}" must be true or false, got "${v}".`);
+        return false;
+    }
+    oneOf(name, allowed) {
+        const v = this.string(name);
+        if (allowed.includes(v))
+            return v;
+        this.problem(`Input "${name}" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got "${v}".`);
+        return allowed[0];
+    }
+    url(name, value, opts) {
+        if (!value) {
+            if (opts.required)
+                this.problem(`Input "${name}" is required.${opts.hint ? ` ${opts.hint}` : ''}`);
+            return '';
+        }
+        let u;
+        try {
+            u = new URL(value);
+        }
+        catch {
+            this.problem(`Input "${name}" is not a valid URL: "${value}". Use a full address such as https://host:port.`);
+            return '';
+        }
+        if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+            this.problem(`Input "${name}" must be an http:// or https:// URL, got "${u.protocol}".`);
+            return '';
+        }
+        if (u.username || u.password) {
+            this.problem(`Input "${name}" must not contain credentials; pass tokens in their own inputs.`);
+            return '';
+        }
+        return value.replace(/\/+$/, '');
+    }
+    name(name, what) {
+        const v = this.string(name);
+        if (!NAME_RE.test(v) || v.length > 128) {
+            this.problem(`Input "${name}" is not a valid ${what}: "${v}". Use letters, digits, "-", "_", "." or "@", starting with a letter or digit.`);
+        }
+        return v;
+    }
+    /** PEM text, or a path to a file holding PEM. */
+    pem(name) {
+        const v = this.raw(name);
+        if (!v)
+            return undefined;
+        if (v.includes('-----BEGIN'))
+            return this.checkPem(name, v, 'the input text');
+        let text;
+        try {
+            text = external_node_fs_namespaceObject.readFileSync(v, 'utf8');
+        }
+        catch (e) {
+            const code = e.code ?? 'error';
+            this.problem(`Input "${name}" is neither PEM text nor a readable file: cannot read "${v}" (${code}). ` +
+                `Pass the CA certificate itself (-----BEGIN CERTIFICATE-----…) or a path that exists on the runner.`);
+            return undefined;
+        }
+        return this.checkPem(name, text, `file "${v}"`);
+    }
+    lines(name) {
+        return this.raw(name)
+            .split(/\r?\n/)
+            .map((l) => l.trim())
+            .filter((l) => l !== '' && !l.startsWith('#'));
+    }
+    checkPem(name, text, where) {
+        if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text)) {
+            this.problem(`Input "${name}": ${where} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----).`);
+            return undefined;
+        }
+        return text.trim() + '\n';
+    }
+}
+/** "jwt-nomad", "/jwt-nomad/", "auth/jwt-nomad" → "jwt-nomad"; undefined when illegal. */
+function normaliseAuthPath(input) {
+    let p = input.trim().replace(/^\/+|\/+$/g, '');
+    if (p.startsWith('auth/'))
+        p = p.slice('auth/'.length);
+    if (!p || p.length > 256)
+        return undefined;
+    const segments = p.split('/');
+    if (segments.some((s) => !PATH_SEGMENT_RE.test(s) || s === '..' || s === '.'))
+        return undefined;
+    return p;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/connections.ts
+
+function readVaultConnection(c) {
+    const token = c.secret('vault-token');
+    const addr = c.url('vault-addr', c.raw('vault-addr'), {
+        required: true,
+        hint: 'Set it to your Vault (or OpenBao) API address, e.g. https://vault.example.com:8200.'
+    });
+    if (!token) {
+        c.problem('Input "vault-token" is empty. Pass a Vault token with the policy in the README ("Vault token policy"), e.g. vault-token: ${{ secrets.VAULT_TOKEN }}; an empty value usually means the secret is not available to this workflow (forks, environments).');
+    }
+    const namespace = c.raw('vault-namespace').replace(/^\/+|\/+$/g, '');
+    if (namespace && !namespace.split('/').every((s) => PATH_SEGMENT_RE.test(s))) {
+        c.problem(`Input "vault-namespace" is not a valid namespace path: "${namespace}".`);
+    }
+    const caPem = c.pem('vault-ca-cert');
+    const skipVerify = c.bool('vault-skip-verify');
+    return { addr, token, namespace, caPem, skipVerify };
+}
+function readNomadConnection(c) {
+    const token = c.secret('nomad-token');
+    const addr = c.url('nomad-addr', c.raw('nomad-addr'), { required: false });
+    const caPem = c.pem('nomad-ca-cert');
+    const skipVerify = c.bool('nomad-skip-verify');
+    const namespace = c.raw('nomad-namespace');
+    if (namespace && !NAME_RE.test(namespace))
+        c.problem(`Input "nomad-namespace" is not a valid Nomad namespace: "${namespace}".`);
+    const region = c.raw('nomad-region');
+    if (region && !NAME_RE.test(region))
+        c.problem(`Input "nomad-region" is not a valid Nomad region: "${region}".`);
+    return { addr, token, caPem, skipVerify, namespace, region };
 }
 
 ;// CONCATENATED MODULE: ./src/nomad/hcl.ts
@@ -41889,11 +42133,337 @@ function heredocStart(src, at) {
     return hm ? { marker: hm[1], length: hm[0].length } : undefined;
 }
 
-;// CONCATENATED MODULE: ./src/inputs.ts
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/duration.ts
 /**
- * Input parsing and validation. Every input is read and checked here, before the first request to any
- * server; all problems are collected and reported together, each naming the input and the fix.
- * Tokens are masked with core.setSecret the moment they are read.
+ * The one duration parser: Go/Vault-style durations ("30m", "1h30m", "90s", "500ms", "1800") to seconds.
+ * Used for inputs (token-period, identity-ttl, timeout) and for the durations Vault reads back (seconds).
+ */
+const UNIT_SECONDS = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
+const TERM = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g;
+/**
+ * Parses a duration: a bare integer means seconds (as Vault reads it), otherwise a sequence of number+unit terms
+ * with Go's units (ns, us, µs, ms, s, m, h) and Vault's "d". Returns the exact (possibly fractional) number of
+ * seconds, or undefined when the text is not a duration.
+ */
+function parseDurationSeconds(text) {
+    const s = text.trim();
+    if (/^\d+$/.test(s))
+        return Number(s);
+    if (!/^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h|d))+$/.test(s))
+        return undefined;
+    let total = 0;
+    for (const m of s.matchAll(TERM))
+        total += Number(m[1]) * UNIT_SECONDS[m[2]];
+    return total;
+}
+/**
+ * Seconds of a duration as Vault returns or accepts it: a number (seconds), "1800", "30m", "1h30m".
+ * Missing or empty is 0; NaN when unparsable. Rounded to whole seconds, as Vault stores durations.
+ */
+function durationSeconds(v) {
+    if (v === undefined || v === null || v === '')
+        return 0;
+    if (typeof v === 'number')
+        return v;
+    const seconds = parseDurationSeconds(String(v));
+    return seconds === undefined ? NaN : Math.round(seconds);
+}
+
+;// CONCATENATED MODULE: ./src/vault/desired.ts
+
+/** The literal in policy templates that stands for the JWT mount's accessor (as in `nomad setup vault`). */
+const ACCESSOR_PLACEHOLDER = 'auth_jwt_X';
+/** Shown in place of the accessor when the mount does not exist yet (dry run, or a plan before creation). */
+const NEW_ACCESSOR = '<accessor of new mount>';
+const MOUNT_DESCRIPTION = 'Nomad workload identity (managed by nomad-vault-action)';
+/**
+ * The default templated policy of `nomad setup vault` (command/asset/vault-wi-default-policy.hcl), with the KV v2
+ * mount as a parameter: each job reads secrets under <kv-mount>/data/<nomad namespace>/<job id>.
+ */
+function defaultPolicyTemplate(kvMount = 'secret') {
+    const kv = kvMount.replace(/^\/+|\/+$/g, '');
+    const alias = `identity.entity.aliases.${ACCESSOR_PLACEHOLDER}.metadata`;
+    return (`path "${kv}/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}/*" {\n` +
+        `  capabilities = ["read"]\n` +
+        `}\n` +
+        `\n` +
+        `path "${kv}/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}" {\n` +
+        `  capabilities = ["read"]\n` +
+        `}\n` +
+        `\n` +
+        `path "${kv}/metadata/{{${alias}.nomad_namespace}}/*" {\n` +
+        `  capabilities = ["list"]\n` +
+        `}\n` +
+        `\n` +
+        `path "${kv}/metadata/*" {\n` +
+        `  capabilities = ["list"]\n` +
+        `}\n`);
+}
+/** The template exactly as `nomad setup vault` ships it (kv mount `secret`). */
+const DEFAULT_POLICY_TEMPLATE = defaultPolicyTemplate('secret');
+const PLACEHOLDER_RE = new RegExp(`\\b${ACCESSOR_PLACEHOLDER}\\b`, 'g');
+/** Replaces every ACCESSOR_PLACEHOLDER (as a whole word) with the accessor ('' → the NEW_ACCESSOR marker). */
+function renderPolicy(template, accessor) {
+    return template.replace(PLACEHOLDER_RE, accessor || NEW_ACCESSOR);
+}
+const SUPPORTED_ALGS = ['RS256', 'EdDSA'];
+const CLAIM_MAPPINGS = Object.freeze({
+    nomad_namespace: 'nomad_namespace',
+    nomad_job_id: 'nomad_job_id',
+    nomad_task: 'nomad_task'
+});
+/** The role the action wants (without bound_claims when there are none). */
+function desiredRole(settings) {
+    const role = {
+        role_type: 'jwt',
+        bound_audiences: [settings.audience],
+        user_claim: '/nomad_job_id',
+        user_claim_json_pointer: true,
+        claim_mappings: { ...CLAIM_MAPPINGS },
+        token_type: settings.tokenType,
+        token_period: settings.tokenPeriodSeconds,
+        token_policies: [settings.policy],
+        token_explicit_max_ttl: 0
+    };
+    if (settings.boundClaims && Object.keys(settings.boundClaims).length > 0) {
+        role.bound_claims = cloneClaims(settings.boundClaims);
+    }
+    return role;
+}
+/** The body of the role write. bound_claims is always sent, so that claims removed from the input go too. */
+function roleWriteBody(role) {
+    return { ...role, bound_claims: role.bound_claims ?? {} };
+}
+function desiredState(settings, extra = {}) {
+    const path = settings.authPath.replace(/^\/+|\/+$/g, '');
+    const authConfig = {
+        ...keySourceFields(settings, extra.staticKeys),
+        jwt_supported_algs: [...SUPPORTED_ALGS],
+        default_role: settings.role
+    };
+    const template = settings.policyText ?? defaultPolicyTemplate(settings.kvMount);
+    return {
+        mount: { path, type: 'jwt', description: MOUNT_DESCRIPTION },
+        authConfig,
+        role: desiredRole(settings),
+        mountPath: `sys/auth/${path}`,
+        configPath: `auth/${path}/config`,
+        rolePath: `auth/${path}/role/${settings.role}`,
+        policyPath: `sys/policies/acl/${settings.policy}`,
+        policy: {
+            name: settings.policy,
+            text: (accessor) => renderPolicy(template, accessor)
+        }
+    };
+}
+function keySourceFields(s, staticKeys) {
+    switch (s.keySource) {
+        case 'jwks':
+            if (!s.jwksUrl)
+                throw new ActionError('Input "jwks-url" is required for key-source: jwks.');
+            return { jwks_url: s.jwksUrl, ...(s.jwksCaPem ? { jwks_ca_pem: s.jwksCaPem } : {}) };
+        case 'oidc-discovery':
+            if (!s.oidcDiscoveryUrl) {
+                throw new ActionError('Input "oidc-discovery-url" is required for key-source: oidc-discovery.');
+            }
+            return {
+                oidc_discovery_url: s.oidcDiscoveryUrl,
+                ...(s.oidcDiscoveryCaPem ? { oidc_discovery_ca_pem: s.oidcDiscoveryCaPem } : {})
+            };
+        case 'static':
+            if (!staticKeys || staticKeys.length === 0) {
+                throw new ActionError(`key-source: static needs the public keys of jwks-url "${s.jwksUrl}", and none were fetched.`);
+            }
+            return { jwt_validation_pubkeys: [...staticKeys] };
+        default:
+            throw new ActionError(`Unknown key-source "${String(s.keySource)}": use jwks, oidc-discovery or static.`);
+    }
+}
+function cloneClaims(c) {
+    const out = {};
+    for (const [k, v] of Object.entries(c))
+        out[k] = Array.isArray(v) ? [...v] : v;
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/vault/limits.ts
+/**
+ * Vault's and OpenBao's own limits, checked before the first write so that a value Vault would refuse with 400
+ * stops the run before anything changed. Pure: each check returns problems (empty when fine).
+ *
+ * Sources:
+ * - Role names: the JWT auth plugin's role path is `role/` + framework.GenericNameRegex("name"), i.e.
+ *   `\w(([\w-.]+)?\w)?` (vault-plugin-auth-jwt path_role.go; sdk/framework/path.go). Other names get
+ *   "unsupported path" (checked against OpenBao 2.7.2).
+ * - Policy names: Vault and OpenBao store ACL policy names in lower case (vault/policy_store.go lowercases the
+ *   name), so "Web" would be written as "web" and the role's token_policies would never match the input.
+ * - Durations: Vault keeps durations in whole seconds (token_period "500ms" is stored as 0, "1.5s" as 1 on
+ *   OpenBao 2.7.2). A role's period above the mount's maximum lease TTL is refused ("'period' ... is greater
+ *   than the backend's maximum lease TTL"); that maximum defaults to the server's max_lease_ttl, 768h
+ *   (Vault/OpenBao server configuration docs).
+ * - Request bodies: OpenBao (since 2.4.1, CVE-2025-6203) refuses a JSON body with more than
+ *   max_request_json_strings strings, counting object keys and string values; the listener default is 1000
+ *   ("refused JSON input due to high complexity: exceeded maximum number of strings", http/ in OpenBao).
+ */
+/** `\w(([\w-.]+)?\w)?` from Vault's framework.GenericNameRegex, anchored. */
+const ROLE_NAME_RE = /^\w(?:[\w.-]*\w)?$/;
+/** The default maximum lease TTL of Vault and OpenBao (server `max_lease_ttl`), in seconds. */
+const DEFAULT_MAX_LEASE_TTL_SECONDS = 768 * 3600;
+/** OpenBao's default listener `max_request_json_strings`. */
+const MAX_REQUEST_JSON_STRINGS = 1000;
+function checkRoleName(name) {
+    if (ROLE_NAME_RE.test(name))
+        return [];
+    return [
+        `Input "role" is not a valid Vault role name: "${name}". Vault accepts letters, digits, "_", "-" and ".", ` +
+            'starting and ending with a letter, digit or "_" (e.g. nomad-workloads).'
+    ];
+}
+function checkPolicyName(name) {
+    if (name === name.toLowerCase())
+        return [];
+    return [
+        `Input "policy": "${name}" has upper-case letters, and Vault stores policy names in lower case; the role would ` +
+            `then never match it. Use "${name.toLowerCase()}".`
+    ];
+}
+/** token-period in seconds (already parsed): whole seconds, 0 or at least 1 s, at most the default max lease TTL. */
+function checkTokenPeriod(seconds, text) {
+    if (!Number.isInteger(seconds)) {
+        return [
+            `Input "token-period": "${text}" is not a whole number of seconds; Vault keeps durations in whole seconds ` +
+                `and would store ${Math.floor(seconds)}s${Math.floor(seconds) === 0 ? ' (no period at all)' : ''}. Use 0 or a value such as 30m.`
+        ];
+    }
+    if (seconds > DEFAULT_MAX_LEASE_TTL_SECONDS) {
+        return [
+            `Input "token-period": "${text}" is longer than Vault's default maximum lease TTL (768h, 32 days), and Vault ` +
+                'refuses a role period above the maximum lease TTL of its mount. Use a shorter period: Nomad renews the token.'
+        ];
+    }
+    return [];
+}
+/** The number of strings Vault/OpenBao counts in a JSON body: every object key and every string value. */
+function countJsonStrings(value) {
+    if (typeof value === 'string')
+        return 1;
+    if (Array.isArray(value))
+        return value.reduce((n, v) => n + countJsonStrings(v), 0);
+    if (value && typeof value === 'object') {
+        return Object.entries(value).reduce((n, [, v]) => n + 1 + countJsonStrings(v), 0);
+    }
+    return 0;
+}
+/** A write body must stay within OpenBao's default JSON string limit. `what` names the input that fills it. */
+function checkRequestStrings(body, request, what) {
+    const n = countJsonStrings(body);
+    if (n <= MAX_REQUEST_JSON_STRINGS)
+        return [];
+    return [
+        `${what} make the ${request} carry ${n} JSON strings, and OpenBao refuses a request body with more than ` +
+            `${MAX_REQUEST_JSON_STRINGS} (its listener setting max_request_json_strings, default ${MAX_REQUEST_JSON_STRINGS}). ` +
+            'Use fewer values.'
+    ];
+}
+
+;// CONCATENATED MODULE: ./src/vault/policy-shape.ts
+/**
+ * Recognises a Vault ACL policy without echoing anything: HCL made of `path "<path>" { ... }` blocks (with
+ * comments), or the JSON form {"path": {...}}. Used to refuse a policy-file that is not a policy (say /etc/passwd)
+ * before its content could reach a log or a diff.
+ */
+function isAclPolicy(text) {
+    const trimmed = text.trim();
+    if (trimmed.startsWith('{')) {
+        try {
+            const doc = JSON.parse(trimmed);
+            return !!doc && typeof doc === 'object' && !Array.isArray(doc) && policy_shape_isObject(doc.path) &&
+                Object.keys(doc).every((k) => k === 'path' || k === 'name');
+        }
+        catch {
+            return false;
+        }
+    }
+    return isHclPolicy(text);
+}
+const policy_shape_isObject = (v) => !!v && typeof v === 'object' && !Array.isArray(v);
+function isHclPolicy(text) {
+    let i = 0;
+    let blocks = 0;
+    const skipSpaceAndComments = () => {
+        for (;;) {
+            while (i < text.length && /\s/.test(text[i]))
+                i++;
+            if (text[i] === '#' || (text[i] === '/' && text[i + 1] === '/')) {
+                while (i < text.length && text[i] !== '\n')
+                    i++;
+            }
+            else if (text[i] === '/' && text[i + 1] === '*') {
+                const end = text.indexOf('*/', i + 2);
+                if (end === -1)
+                    return false;
+                i = end + 2;
+            }
+            else
+                return true;
+        }
+    };
+    const readString = () => {
+        if (text[i] !== '"')
+            return false;
+        for (i++; i < text.length; i++) {
+            if (text[i] === '\\')
+                i++;
+            else if (text[i] === '"') {
+                i++;
+                return true;
+            }
+            else if (text[i] === '\n')
+                return false;
+        }
+        return false;
+    };
+    const readBlock = () => {
+        if (text[i] !== '{')
+            return false;
+        let depth = 0;
+        while (i < text.length) {
+            if (!skipSpaceAndComments())
+                return false;
+            const ch = text[i];
+            if (ch === '"') {
+                if (!readString())
+                    return false;
+                continue;
+            }
+            i++;
+            if (ch === '{')
+                depth++;
+            else if (ch === '}' && --depth === 0)
+                return true;
+        }
+        return false;
+    };
+    for (;;) {
+        if (!skipSpaceAndComments())
+            return false;
+        if (i >= text.length)
+            return blocks > 0;
+        if (!text.startsWith('path', i))
+            return false;
+        i += 4;
+        if (!skipSpaceAndComments() || !readString() || !skipSpaceAndComments() || !readBlock())
+            return false;
+        blocks++;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/inputs/vault-settings.ts
+/**
+ * Readers for what the action sets up in Vault: the auth method and role, the key source, the workload tokens,
+ * and the policy. Values Vault would refuse are caught here, before the first write (src/vault/limits.ts).
  */
 
 
@@ -41902,145 +42472,93 @@ function heredocStart(src, at) {
 
 
 
-
-const envInputReader = (name) => getInput(name);
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]*$/;
-const PATH_SEGMENT_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 const TOKEN_TYPES = ['service', 'batch', 'default', 'default-service', 'default-batch'];
-const DEFAULTS = {
-    'auth-path': 'jwt-nomad',
-    role: 'nomad-workloads',
-    audience: 'vault.io',
-    'key-source': 'jwks',
-    'token-type': 'service',
-    'token-period': '30m',
-    'identity-ttl': '1h',
-    policy: 'nomad-workloads',
-    'kv-mount': 'secret',
-    'inject-vault': 'none',
-    meta: 'true',
-    wait: 'deployment',
-    timeout: '10m'
-};
-class Collector {
-    read;
-    problems = [];
-    constructor(read) {
-        this.read = read;
+/** A duration input in seconds; a problem (and 0) when it is not a duration, or not positive unless allowZero. */
+function readDuration(c, name, opts = {}) {
+    const text = c.string(name);
+    const seconds = parseDurationSeconds(text);
+    if (seconds === undefined || (!opts.allowZero && seconds <= 0)) {
+        c.problem(`Input "${name}" is not a valid duration: "${text}". Use a number with a unit, such as 30m, 1h or 90s.`);
+        return { text, seconds: 0 };
     }
-    raw(name) {
-        return (this.read(name) ?? '').trim();
-    }
-    string(name) {
-        const v = this.raw(name);
-        return v === '' && name in DEFAULTS ? DEFAULTS[name] : v;
-    }
-    secret(name) {
-        const v = this.raw(name);
-        if (v)
-            core_setSecret(v);
-        return v;
-    }
-    bool(name) {
-        const v = this.string(name).toLowerCase();
-        if (v === '' || v === 'false' || v === 'no' || v === '0')
-            return false;
-        if (v === 'true' || v === 'yes' || v === '1')
-            return true;
-        this.problems.push(`Input "${name}" must be true or false, got "${v}".`);
-        return false;
-    }
-    oneOf(name, allowed) {
-        const v = this.string(name);
-        if (allowed.includes(v))
-            return v;
-        this.problems.push(`Input "${name}" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got "${v}".`);
-        return allowed[0];
-    }
-    url(name, value, opts) {
-        if (!value) {
-            if (opts.required)
-                this.problems.push(`Input "${name}" is required.${opts.hint ? ` ${opts.hint}` : ''}`);
-            return '';
+    return { text, seconds };
+}
+function readKeySource(c, nomadAddr) {
+    const keySource = c.oneOf('key-source', ['jwks', 'oidc-discovery', 'static']);
+    const jwksUrlRaw = c.raw('jwks-url');
+    const oidcUrlRaw = c.raw('oidc-discovery-url');
+    let jwksUrl = '';
+    let oidcDiscoveryUrl;
+    if (keySource === 'oidc-discovery') {
+        if (jwksUrlRaw)
+            c.problem('Inputs "jwks-url" and "key-source: oidc-discovery" conflict: Vault takes exactly one key source. Remove jwks-url, or use key-source: jwks.');
+        oidcDiscoveryUrl = c.url('oidc-discovery-url', oidcUrlRaw, {
+            required: true,
+            hint: 'With key-source: oidc-discovery, set it to the issuer URL (Nomad\'s server.oidc_issuer), without /.well-known/openid-configuration.'
+        });
+        if (/\.well-known\/openid-configuration\/?$/.test(oidcDiscoveryUrl ?? '')) {
+            c.problem('Input "oidc-discovery-url" must be the issuer URL without "/.well-known/openid-configuration" (Vault appends it).');
         }
-        let u;
+    }
+    else {
+        if (oidcUrlRaw)
+            c.problem(`Inputs "oidc-discovery-url" and "key-source: ${keySource}" conflict: Vault takes exactly one key source. Remove oidc-discovery-url, or use key-source: oidc-discovery.`);
+        if (jwksUrlRaw)
+            jwksUrl = c.url('jwks-url', jwksUrlRaw, { required: true });
+        else if (nomadAddr)
+            jwksUrl = `${nomadAddr}/.well-known/jwks.json`;
+        else
+            c.problem(`Input "jwks-url" or "nomad-addr" is required with key-source: ${keySource}: the action defaults jwks-url to <nomad-addr>/.well-known/jwks.json.`);
+    }
+    const jwksCaPem = c.pem('jwks-ca-cert');
+    const oidcDiscoveryCaPem = c.pem('oidc-discovery-ca-cert');
+    if (jwksCaPem && keySource === 'oidc-discovery')
+        c.problem('Input "jwks-ca-cert" only applies to key-source jwks or static; use oidc-discovery-ca-cert.');
+    if (oidcDiscoveryCaPem && keySource !== 'oidc-discovery')
+        c.problem('Input "oidc-discovery-ca-cert" only applies to key-source: oidc-discovery.');
+    return { keySource, jwksUrl, jwksCaPem, oidcDiscoveryUrl, oidcDiscoveryCaPem };
+}
+function readTokenSettings(c) {
+    const tokenType = c.string('token-type');
+    if (!TOKEN_TYPES.includes(tokenType))
+        c.problem(`Input "token-type" must be one of ${TOKEN_TYPES.join(', ')}, got "${tokenType}".`);
+    const period = readDuration(c, 'token-period', { allowZero: true });
+    if (tokenType.endsWith('batch') && period.seconds > 0 && c.raw('token-period') !== '') {
+        c.problem('Inputs "token-type: batch" and "token-period" conflict: batch tokens cannot be periodic. Set token-period: 0 or use token-type: service.');
+    }
+    for (const p of checkTokenPeriod(period.seconds, period.text))
+        c.problem(p);
+    return { tokenType, tokenPeriodSeconds: period.seconds };
+}
+function readPolicy(c, access) {
+    const policy = c.name('policy', 'Vault policy name');
+    if (policy === 'root' || policy === 'default') {
+        c.problem(`Input "policy" must not be "${policy}": that is a built-in Vault policy. Choose a name such as nomad-workloads.`);
+    }
+    for (const p of checkPolicyName(policy))
+        c.problem(p);
+    const kvMount = normaliseAuthPath(c.string('kv-mount')) ?? '';
+    if (!kvMount)
+        c.problem(`Input "kv-mount" is not a valid Vault mount path: "${c.string('kv-mount')}".`);
+    const file = c.raw('policy-file');
+    let policyText;
+    if (file) {
         try {
-            u = new URL(value);
-        }
-        catch {
-            this.problems.push(`Input "${name}" is not a valid URL: "${value}". Use a full address such as https://host:port.`);
-            return '';
-        }
-        if (u.protocol !== 'http:' && u.protocol !== 'https:') {
-            this.problems.push(`Input "${name}" must be an http:// or https:// URL, got "${u.protocol}".`);
-            return '';
-        }
-        if (u.username || u.password) {
-            this.problems.push(`Input "${name}" must not contain credentials; pass tokens in their own inputs.`);
-            return '';
-        }
-        return value.replace(/\/+$/, '');
-    }
-    duration(name, opts = {}) {
-        const text = this.string(name);
-        const seconds = parseDurationSeconds(text);
-        if (seconds === undefined || (!opts.allowZero && seconds <= 0)) {
-            this.problems.push(`Input "${name}" is not a valid duration: "${text}". Use a number with a unit, such as 30m, 1h or 90s.`);
-            return { text, seconds: 0 };
-        }
-        return { text, seconds };
-    }
-    name(name, what) {
-        const v = this.string(name);
-        if (!NAME_RE.test(v) || v.length > 128) {
-            this.problems.push(`Input "${name}" is not a valid ${what}: "${v}". Use letters, digits, "-", "_", "." or "@", starting with a letter or digit.`);
-        }
-        return v;
-    }
-    /** PEM text, or a path to a file holding PEM. */
-    pem(name) {
-        const v = this.raw(name);
-        if (!v)
-            return undefined;
-        if (v.includes('-----BEGIN'))
-            return checkPem(this, name, v, 'the input text');
-        let text;
-        try {
-            text = external_node_fs_namespaceObject.readFileSync(v, 'utf8');
+            policyText = readUserFile(file, 'policy-file', access);
+            if (!policyText.trim())
+                c.problem(`Input "policy-file": "${file}" is empty.`);
+            else if (!isAclPolicy(policyText)) {
+                // Never show the content: it may be any file on the runner.
+                c.problem(`Input "policy-file": "${file}" is not a Vault ACL policy (expected path "<path>" { capabilities = [...] } ` +
+                    'blocks in HCL, or {"path": {...}} in JSON). Its content is not shown.');
+                policyText = undefined;
+            }
         }
         catch (e) {
-            const code = e.code ?? 'error';
-            this.problems.push(`Input "${name}" is neither PEM text nor a readable file: cannot read "${v}" (${code}). ` +
-                `Pass the CA certificate itself (-----BEGIN CERTIFICATE-----…) or a path that exists on the runner.`);
-            return undefined;
+            c.problem(e.message);
         }
-        return checkPem(this, name, text, `file "${v}"`);
     }
-    lines(name) {
-        return this.raw(name)
-            .split(/\r?\n/)
-            .map((l) => l.trim())
-            .filter((l) => l !== '' && !l.startsWith('#'));
-    }
-}
-function checkPem(c, name, text, where) {
-    if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text)) {
-        c.problems.push(`Input "${name}": ${where} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----).`);
-        return undefined;
-    }
-    return text.trim() + '\n';
-}
-/** "jwt-nomad", "/jwt-nomad/", "auth/jwt-nomad" → "jwt-nomad"; undefined when illegal. */
-function normaliseAuthPath(input) {
-    let p = input.trim().replace(/^\/+|\/+$/g, '');
-    if (p.startsWith('auth/'))
-        p = p.slice('auth/'.length);
-    if (!p || p.length > 256)
-        return undefined;
-    const segments = p.split('/');
-    if (segments.some((s) => !PATH_SEGMENT_RE.test(s) || s === '..' || s === '.'))
-        return undefined;
-    return p;
+    return { policy, kvMount, policyText };
 }
 function parseBoundClaims(text) {
     if (!text.trim())
@@ -42066,6 +42584,47 @@ function parseBoundClaims(text) {
     }
     return { claims };
 }
+/** Everything the action sets up in Vault. `nomadAddr` is the default base of jwks-url. */
+function readVaultSettings(c, nomadAddr, access) {
+    const authPathRaw = c.string('auth-path');
+    const authPath = normaliseAuthPath(authPathRaw) ?? '';
+    if (!authPath) {
+        c.problem(`Input "auth-path" is not a valid Vault mount path: "${authPathRaw}". Use segments of letters, digits, "-", "_" or ".", e.g. jwt-nomad.`);
+    }
+    const role = c.string('role');
+    for (const p of checkRoleName(role))
+        c.problem(p);
+    const audience = c.string('audience');
+    if (!audience || /\s/.test(audience))
+        c.problem(`Input "audience" must be a non-empty string without spaces, got "${audience}".`);
+    const keySource = readKeySource(c, nomadAddr);
+    const tokens = readTokenSettings(c);
+    const identityTtl = readDuration(c, 'identity-ttl');
+    const policy = readPolicy(c, access);
+    const bc = parseBoundClaims(c.raw('bound-claims'));
+    if (bc.error)
+        c.problem(`Input "bound-claims" ${bc.error}.`);
+    const settings = {
+        authPath,
+        role,
+        audience,
+        ...keySource,
+        ...tokens,
+        ...policy,
+        boundClaims: bc.claims ?? {},
+        identityTtl: identityTtl.text
+    };
+    const roleBody = roleWriteBody(desiredRole(settings));
+    for (const p of checkRequestStrings(roleBody, `role write (POST auth/${authPath}/role/${role})`, 'The values of input "bound-claims"')) {
+        c.problem(p);
+    }
+    return settings;
+}
+
+;// CONCATENATED MODULE: ./src/inputs/job.ts
+
+
+
 function parseVariables(lines) {
     const vars = {};
     const errors = [];
@@ -42080,178 +42639,81 @@ function parseVariables(lines) {
     }
     return { vars, errors };
 }
-function parseInputs(read = envInputReader, env = process.env) {
-    const c = new Collector(read);
-    // --- connections -------------------------------------------------------------------------------
-    const vaultToken = c.secret('vault-token');
-    const nomadToken = c.secret('nomad-token');
-    const vaultAddr = c.url('vault-addr', c.raw('vault-addr'), {
-        required: true,
-        hint: 'Set it to your Vault (or OpenBao) API address, e.g. https://vault.example.com:8200.'
-    });
-    if (!vaultToken) {
-        c.problems.push('Input "vault-token" is empty. Pass a Vault token with the policy in the README ("Vault token policy"), e.g. vault-token: ${{ secrets.VAULT_TOKEN }}; an empty value usually means the secret is not available to this workflow (forks, environments).');
-    }
-    const vaultNamespace = c.raw('vault-namespace').replace(/^\/+|\/+$/g, '');
-    if (vaultNamespace && !vaultNamespace.split('/').every((s) => PATH_SEGMENT_RE.test(s))) {
-        c.problems.push(`Input "vault-namespace" is not a valid namespace path: "${vaultNamespace}".`);
-    }
-    const vaultCaPem = c.pem('vault-ca-cert');
-    const vaultSkipVerify = c.bool('vault-skip-verify');
-    const nomadAddr = c.url('nomad-addr', c.raw('nomad-addr'), { required: false });
-    const nomadCaPem = c.pem('nomad-ca-cert');
-    const nomadSkipVerify = c.bool('nomad-skip-verify');
-    // --- auth method and role ---------------------------------------------------------------------
-    const authPathRaw = c.string('auth-path');
-    const authPath = normaliseAuthPath(authPathRaw) ?? '';
-    if (!authPath) {
-        c.problems.push(`Input "auth-path" is not a valid Vault mount path: "${authPathRaw}". Use segments of letters, digits, "-", "_" or ".", e.g. jwt-nomad.`);
-    }
-    const role = c.name('role', 'Vault role name');
-    const audience = c.string('audience');
-    if (!audience || /\s/.test(audience))
-        c.problems.push(`Input "audience" must be a non-empty string without spaces, got "${audience}".`);
-    // --- key source --------------------------------------------------------------------------------
-    const keySource = c.oneOf('key-source', ['jwks', 'oidc-discovery', 'static']);
-    const jwksUrlRaw = c.raw('jwks-url');
-    const oidcUrlRaw = c.raw('oidc-discovery-url');
-    let jwksUrl = '';
-    let oidcDiscoveryUrl;
-    if (keySource === 'oidc-discovery') {
-        if (jwksUrlRaw)
-            c.problems.push('Inputs "jwks-url" and "key-source: oidc-discovery" conflict: Vault takes exactly one key source. Remove jwks-url, or use key-source: jwks.');
-        oidcDiscoveryUrl = c.url('oidc-discovery-url', oidcUrlRaw, {
-            required: true,
-            hint: 'With key-source: oidc-discovery, set it to the issuer URL (Nomad\'s server.oidc_issuer), without /.well-known/openid-configuration.'
-        });
-        if (/\.well-known\/openid-configuration\/?$/.test(oidcDiscoveryUrl ?? '')) {
-            c.problems.push('Input "oidc-discovery-url" must be the issuer URL without "/.well-known/openid-configuration" (Vault appends it).');
-        }
-    }
-    else {
-        if (oidcUrlRaw)
-            c.problems.push(`Inputs "oidc-discovery-url" and "key-source: ${keySource}" conflict: Vault takes exactly one key source. Remove oidc-discovery-url, or use key-source: oidc-discovery.`);
-        if (jwksUrlRaw)
-            jwksUrl = c.url('jwks-url', jwksUrlRaw, { required: true });
-        else if (nomadAddr)
-            jwksUrl = `${nomadAddr}/.well-known/jwks.json`;
-        else
-            c.problems.push(`Input "jwks-url" or "nomad-addr" is required with key-source: ${keySource}: the action defaults jwks-url to <nomad-addr>/.well-known/jwks.json.`);
-    }
-    const jwksCaPem = c.pem('jwks-ca-cert');
-    const oidcDiscoveryCaPem = c.pem('oidc-discovery-ca-cert');
-    if (jwksCaPem && keySource === 'oidc-discovery')
-        c.problems.push('Input "jwks-ca-cert" only applies to key-source jwks or static; use oidc-discovery-ca-cert.');
-    if (oidcDiscoveryCaPem && keySource !== 'oidc-discovery')
-        c.problems.push('Input "oidc-discovery-ca-cert" only applies to key-source: oidc-discovery.');
-    // --- token settings ----------------------------------------------------------------------------
-    const tokenType = c.string('token-type');
-    if (!TOKEN_TYPES.includes(tokenType)) {
-        c.problems.push(`Input "token-type" must be one of ${TOKEN_TYPES.join(', ')}, got "${tokenType}".`);
-    }
-    const period = c.duration('token-period', { allowZero: true });
-    if (tokenType.endsWith('batch') && period.seconds > 0 && c.raw('token-period') !== '') {
-        c.problems.push('Inputs "token-type: batch" and "token-period" conflict: batch tokens cannot be periodic. Set token-period: 0 or use token-type: service.');
-    }
-    const identityTtl = c.duration('identity-ttl');
-    // --- policy -------------------------------------------------------------------------------------
-    const policy = c.name('policy', 'Vault policy name');
-    if (policy === 'root' || policy === 'default') {
-        c.problems.push(`Input "policy" must not be "${policy}": that is a built-in Vault policy. Choose a name such as nomad-workloads.`);
-    }
-    const kvMount = normaliseAuthPath(c.string('kv-mount')) ?? '';
-    if (!kvMount)
-        c.problems.push(`Input "kv-mount" is not a valid Vault mount path: "${c.string('kv-mount')}".`);
-    const policyFile = c.raw('policy-file');
-    let policyText;
-    if (policyFile) {
-        try {
-            policyText = external_node_fs_namespaceObject.readFileSync(policyFile, 'utf8');
-            if (!policyText.trim())
-                c.problems.push(`Input "policy-file": "${policyFile}" is empty.`);
-        }
-        catch (e) {
-            c.problems.push(`Input "policy-file": cannot read "${policyFile}" (${e.code ?? 'error'}). Give a path relative to the workspace.`);
-        }
-    }
-    const bc = parseBoundClaims(c.raw('bound-claims'));
-    if (bc.error)
-        c.problems.push(`Input "bound-claims" ${bc.error}.`);
-    // --- job ---------------------------------------------------------------------------------------
+function readJobSettings(c, nomadAddr, fileAccess) {
     const files = c.lines('job');
     const vars = parseVariables(c.lines('variables'));
-    c.problems.push(...vars.errors);
+    for (const e of vars.errors)
+        c.problem(e);
     const varFiles = c.lines('var-files');
     for (const f of varFiles) {
-        if (!external_node_fs_namespaceObject.existsSync(f))
-            c.problems.push(`Input "var-files": "${f}" does not exist on the runner.`);
+        // Read now (regular file, workspace, size, UTF-8) so that a bad var-file stops the run before any write.
+        try {
+            readUserFile(f, 'var-files', fileAccess);
+        }
+        catch (e) {
+            c.problem(e.message);
+        }
     }
     if (files.length > 0 && !nomadAddr)
-        c.problems.push('Input "nomad-addr" is required when "job" is set.');
-    if (keySource === 'static' && !nomadAddr && !jwksUrlRaw) {
-        // already reported above as missing jwks-url/nomad-addr
-    }
-    const nomadNamespace = c.raw('nomad-namespace');
-    if (nomadNamespace && !NAME_RE.test(nomadNamespace))
-        c.problems.push(`Input "nomad-namespace" is not a valid Nomad namespace: "${nomadNamespace}".`);
-    const nomadRegion = c.raw('nomad-region');
-    if (nomadRegion && !NAME_RE.test(nomadRegion))
-        c.problems.push(`Input "nomad-region" is not a valid Nomad region: "${nomadRegion}".`);
+        c.problem('Input "nomad-addr" is required when "job" is set.');
     const injectVault = c.oneOf('inject-vault', ['none', 'missing', 'all']);
     const wait = c.oneOf('wait', ['none', 'evaluation', 'deployment']);
-    const timeout = c.duration('timeout');
+    const timeout = readDuration(c, 'timeout');
+    return {
+        files,
+        variables: vars.vars,
+        varFiles,
+        fileAccess,
+        injectVault,
+        meta: c.bool('meta'),
+        wait,
+        timeoutMs: timeout.seconds * 1000,
+        autoPromote: c.bool('auto-promote'),
+        preserveCounts: c.bool('preserve-counts'),
+        policyOverride: c.bool('policy-override')
+    };
+}
+
+;// CONCATENATED MODULE: ./src/inputs.ts
+/**
+ * Input parsing and validation. Every input is read and checked here, before the first request to any server;
+ * the readers in src/inputs/ each return their slice of Config into one Collector, and all problems are reported
+ * together, each naming the input and the fix. Tokens are masked with core.setSecret the moment they are read.
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+function parseInputs(read = envInputReader, env = process.env) {
+    const c = new Collector(read);
+    const vault = readVaultConnection(c);
+    const nomad = readNomadConnection(c);
+    // 'allow-outside-workspace': policy-file, job and var-files may then be anywhere on the runner.
+    const fileAccess = fileAccessFromEnv(c.bool('allow-outside-workspace'), env);
+    const settings = readVaultSettings(c, nomad.addr, fileAccess);
+    const job = readJobSettings(c, nomad.addr, fileAccess);
     const dryRun = c.bool('dry-run');
-    const meta = c.bool('meta');
-    const autoPromote = c.bool('auto-promote');
-    const preserveCounts = c.bool('preserve-counts');
-    const policyOverride = c.bool('policy-override');
     if (c.problems.length > 0)
         throw new ValidationErrors(c.problems);
-    if (vaultSkipVerify)
+    if (vault.skipVerify)
         warning('vault-skip-verify is true: TLS certificates of the Vault server are NOT verified. Use vault-ca-cert instead.');
-    if (nomadSkipVerify)
+    if (nomad.skipVerify)
         warning('nomad-skip-verify is true: TLS certificates of the Nomad server are NOT verified. Use nomad-ca-cert instead.');
+    if (fileAccess.allowOutside)
+        warning('allow-outside-workspace is true: policy-file, job and var-files may be read from anywhere on the runner.');
     return {
-        vault: { addr: vaultAddr, token: vaultToken, namespace: vaultNamespace, caPem: vaultCaPem, skipVerify: vaultSkipVerify },
-        nomad: {
-            addr: nomadAddr,
-            token: nomadToken,
-            caPem: nomadCaPem,
-            skipVerify: nomadSkipVerify,
-            namespace: nomadNamespace,
-            region: nomadRegion
-        },
-        settings: {
-            authPath,
-            role,
-            audience,
-            keySource,
-            jwksUrl,
-            jwksCaPem,
-            oidcDiscoveryUrl,
-            oidcDiscoveryCaPem,
-            tokenType,
-            tokenPeriod: period.text,
-            tokenPeriodSeconds: period.seconds,
-            policy,
-            kvMount,
-            policyText,
-            policyFile: policyFile || undefined,
-            boundClaims: bc.claims ?? {},
-            identityTtl: identityTtl.text
-        },
-        job: {
-            files,
-            variables: vars.vars,
-            varFiles,
-            injectVault,
-            meta,
-            wait,
-            timeoutMs: timeout.seconds * 1000,
-            autoPromote,
-            preserveCounts,
-            policyOverride
-        },
+        vault,
+        nomad,
+        settings,
+        job,
         dryRun,
         tempDir: env.RUNNER_TEMP || external_node_path_namespaceObject.join(external_node_os_namespaceObject.tmpdir(), 'nomad-vault-action')
     };
@@ -51599,10 +52061,6 @@ function glob_hashFiles(patterns_1) {
 }
 //# sourceMappingURL=glob.js.map
 ;// CONCATENATED MODULE: ./src/nomad/variables.ts
-/**
- * HCL2 job variables: build the text sent as `Variables` to Nomad's parse API from the `var-files` and
- * `variables` inputs, remembering for every line which file (or input line) it came from.
- */
 
 
 
@@ -51647,7 +52105,7 @@ async function buildVariables(settings) {
     for (const file of settings.varFiles) {
         let text;
         try {
-            text = await external_node_fs_namespaceObject.promises.readFile(file, 'utf8');
+            text = readUserFile(file, 'var-files', settings.fileAccess);
         }
         catch (err) {
             throw new ActionError(`The \`var-files\` input entry "${file}" cannot be read: ${err.message}`, { cause: err });
@@ -51707,6 +52165,7 @@ async function buildVariables(settings) {
  * JSON, parsing HCL2 on the Nomad server (`POST /v1/jobs/parse`) with the variables, and mapping parse errors
  * onto the user's file and line.
  */
+
 
 
 
@@ -51810,7 +52269,7 @@ const HCL_EXT = /\.(nomad|hcl|nomad\.hcl|hcl2)$/i;
 async function loadJob(file, settings, client, opts = {}) {
     let source;
     try {
-        source = await external_node_fs_namespaceObject.promises.readFile(file, 'utf8');
+        source = readUserFile(file, 'job', settings.fileAccess);
     }
     catch (err) {
         throw new ActionError(`Job file "${file}" (input \`job\`) cannot be read: ${err.message}`, { cause: err });
@@ -53045,7 +53504,7 @@ function buildSummary(s) {
     out.push(`| Key source | ${summary_show(s.vault.keySource)} |`);
     out.push('');
     if (s.vault.changes.length === 0) {
-        out.push('No changes: Vault already matched the desired state.');
+        out.push(s.vault.note ?? 'No changes: Vault already matched the desired state.');
     }
     else {
         out.push(`${s.vault.changes.length} change(s) ${s.dryRun ? 'would be made' : 'made'}:`, '');
@@ -53058,6 +53517,8 @@ function buildSummary(s) {
             }
         }
     }
+    if (s.vault.rollback && s.vault.rollback.length > 0)
+        out.push('', ...rollbackSection(s.vault.rollback));
     out.push('', '### Nomad agent configuration', '');
     out.push('<details><summary>Servers</summary>', '', '```hcl', s.serverBlock.trimEnd(), '```', '</details>', '');
     out.push('<details><summary>Clients</summary>', '', '```hcl', s.clientBlock.trimEnd(), '```', '</details>');
@@ -53095,6 +53556,151 @@ function buildSummary(s) {
             out.push('', `> [!WARNING]`, `> ${esc(w)}`);
     }
     return out.join('\n') + '\n';
+}
+/** What a failed run did to each object it had written: put back, or kept with the reason and the fix. */
+function rollbackSection(entries) {
+    const kept = entries.filter((e) => e.outcome === 'kept');
+    const out = [
+        kept.length === 0
+            ? '**Rolled back:** the run failed after writing, and every object it wrote was put back as it was before the run.'
+            : `**Rollback incomplete:** ${kept.length} object(s) could not be put back as they were before the run.`,
+        ''
+    ];
+    for (const e of entries) {
+        out.push(`- ${summary_show(e.path)}: ${e.outcome}${e.reason ? ` (${esc(e.reason)})` : ''}`);
+        if (e.fix)
+            out.push('', '  ```sh', ...e.fix.split('\n').map((l) => `  ${l}`), '  ```', '');
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/report/vault-changes.ts
+/** Human-readable lines for one change: a header, then `field: before → after` (a line diff for policies). */
+function formatChange(change) {
+    const lines = [`${change.action} ${change.resource} ${change.path}`];
+    for (const d of change.diff) {
+        const multiline = typeof d.before === 'string' && d.before.includes('\n');
+        if (d.field === 'policy' || multiline || (typeof d.after === 'string' && d.after.includes('\n'))) {
+            lines.push(`  ${d.field}:`);
+            for (const l of lineDiff(String(d.before ?? ''), String(d.after ?? '')))
+                lines.push(`    ${l}`);
+        }
+        else {
+            lines.push(`  ${d.field}: ${fmt(d.before)} → ${fmt(d.after)}`);
+        }
+    }
+    return lines;
+}
+function fmt(v) {
+    if (v === undefined)
+        return '(none)';
+    return JSON.stringify(v);
+}
+/** A minimal LCS line diff: unchanged lines prefixed "  ", removed "- ", added "+ ". */
+function lineDiff(before, after) {
+    const a = before === '' ? [] : before.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n');
+    const b = after === '' ? [] : after.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n');
+    const n = a.length;
+    const m = b.length;
+    const lcs = Array.from({ length: n + 1 }, () => new Array(m + 1).fill(0));
+    for (let i = n - 1; i >= 0; i--)
+        for (let j = m - 1; j >= 0; j--)
+            lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+    const out = [];
+    let i = 0;
+    let j = 0;
+    while (i < n || j < m) {
+        if (i < n && j < m && a[i] === b[j]) {
+            out.push(`  ${a[i]}`);
+            i++;
+            j++;
+        }
+        else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) {
+            out.push(`+ ${b[j++]}`);
+        }
+        else {
+            out.push(`- ${a[i++]}`);
+        }
+    }
+    return out;
+}
+/**
+ * The `changes` output: what was written. After a failed or cancelled run each written change also says what the
+ * rollback did (restored, deleted, disabled, or kept with the reason and the command that fixes it).
+ */
+function changesOutput(r) {
+    if (!r.rollback)
+        return r.changes;
+    return r.changes.map((c) => {
+        const rb = r.rollback?.find((e) => e.path === c.path);
+        return rb ? { ...c, rollback: rb.outcome, ...(rb.reason ? { reason: rb.reason } : {}), ...(rb.fix ? { fix: rb.fix } : {}) } : c;
+    });
+}
+
+;// CONCATENATED MODULE: ./src/cancel.ts
+/**
+ * Cancellation. GitHub cancels a step with SIGINT, then SIGTERM 7.5 s later, then SIGKILL 2.5 s after that
+ * (GitHub Actions runner, "cancel-timeout-minutes" docs). On the first SIGINT or SIGTERM the run stops at the next
+ * safe point: the Vault write in flight finishes and what was written is put back; a job being followed is left to
+ * Nomad. A last-resort timer exits the process before SIGKILL could cut the summary short.
+ */
+
+
+/** The run was cancelled (SIGINT/SIGTERM). */
+class CancelledError extends ActionError {
+    phase;
+    constructor(phase) {
+        super(`The run was cancelled ${phase}.`);
+        this.phase = phase;
+        this.name = 'CancelledError';
+    }
+}
+/** Listens for SIGINT and SIGTERM. `hardExitMs`: exit(1) that long after the first signal, whatever happens. */
+function watchCancellation(hardExitMs = 5000) {
+    const controller = new AbortController();
+    let reason;
+    const onSignal = (sig) => {
+        if (reason)
+            return; // already cancelling (SIGTERM after SIGINT)
+        reason = sig;
+        warning(`Received ${sig}: cancelling. Vault writes in flight finish and are put back; a deployment already registered continues in Nomad.`);
+        controller.abort(sig);
+        setTimeout(() => {
+            error(`The run did not stop within ${hardExitMs / 1000} s of ${sig}: exiting now.`);
+            process.exit(ExitCode.Failure);
+        }, hardExitMs).unref();
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    return {
+        signal: controller.signal,
+        get reason() {
+            return reason;
+        },
+        race(p, phase) {
+            if (controller.signal.aborted)
+                return Promise.reject(new CancelledError(phase));
+            return new Promise((resolve, reject) => {
+                const onAbort = () => reject(new CancelledError(phase));
+                controller.signal.addEventListener('abort', onAbort, { once: true });
+                p.then((v) => {
+                    controller.signal.removeEventListener('abort', onAbort);
+                    resolve(v);
+                }, (e) => {
+                    controller.signal.removeEventListener('abort', onAbort);
+                    reject(e);
+                });
+            });
+        },
+        check(phase) {
+            if (controller.signal.aborted)
+                throw new CancelledError(phase);
+        },
+        dispose() {
+            process.off('SIGINT', onSignal);
+            process.off('SIGTERM', onSignal);
+        }
+    };
 }
 
 // EXTERNAL MODULE: external "node:crypto"
@@ -54270,121 +54876,10 @@ function vaultHint(status, message, method, path, query) {
     return undefined;
 }
 
-;// CONCATENATED MODULE: ./src/vault/desired.ts
-
-/** The literal in policy templates that stands for the JWT mount's accessor (as in `nomad setup vault`). */
-const ACCESSOR_PLACEHOLDER = 'auth_jwt_X';
-/** Shown in place of the accessor when the mount does not exist yet (dry run, or a plan before creation). */
-const NEW_ACCESSOR = '<accessor of new mount>';
-const MOUNT_DESCRIPTION = 'Nomad workload identity (managed by nomad-vault-action)';
+;// CONCATENATED MODULE: ./src/vault/normalise.ts
 /**
- * The default templated policy of `nomad setup vault` (command/asset/vault-wi-default-policy.hcl), with the KV v2
- * mount as a parameter: each job reads secrets under <kv-mount>/data/<nomad namespace>/<job id>.
- */
-function defaultPolicyTemplate(kvMount = 'secret') {
-    const kv = kvMount.replace(/^\/+|\/+$/g, '');
-    const alias = `identity.entity.aliases.${ACCESSOR_PLACEHOLDER}.metadata`;
-    return (`path "${kv}/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}/*" {\n` +
-        `  capabilities = ["read"]\n` +
-        `}\n` +
-        `\n` +
-        `path "${kv}/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}" {\n` +
-        `  capabilities = ["read"]\n` +
-        `}\n` +
-        `\n` +
-        `path "${kv}/metadata/{{${alias}.nomad_namespace}}/*" {\n` +
-        `  capabilities = ["list"]\n` +
-        `}\n` +
-        `\n` +
-        `path "${kv}/metadata/*" {\n` +
-        `  capabilities = ["list"]\n` +
-        `}\n`);
-}
-/** The template exactly as `nomad setup vault` ships it (kv mount `secret`). */
-const DEFAULT_POLICY_TEMPLATE = defaultPolicyTemplate('secret');
-/** Replaces every `auth_jwt_X` with the accessor ('' → the NEW_ACCESSOR marker). */
-function renderPolicy(template, accessor) {
-    return template.replace(/\bauth_jwt_X\b/g, accessor || NEW_ACCESSOR);
-}
-const SUPPORTED_ALGS = ['RS256', 'EdDSA'];
-const CLAIM_MAPPINGS = Object.freeze({
-    nomad_namespace: 'nomad_namespace',
-    nomad_job_id: 'nomad_job_id',
-    nomad_task: 'nomad_task'
-});
-function desiredState(settings, extra = {}) {
-    const path = settings.authPath.replace(/^\/+|\/+$/g, '');
-    const authConfig = {
-        ...keySourceFields(settings, extra.staticKeys),
-        jwt_supported_algs: [...SUPPORTED_ALGS],
-        default_role: settings.role
-    };
-    const role = {
-        role_type: 'jwt',
-        bound_audiences: [settings.audience],
-        user_claim: '/nomad_job_id',
-        user_claim_json_pointer: true,
-        claim_mappings: { ...CLAIM_MAPPINGS },
-        token_type: settings.tokenType,
-        token_period: settings.tokenPeriodSeconds,
-        token_policies: [settings.policy],
-        token_explicit_max_ttl: 0
-    };
-    if (settings.boundClaims && Object.keys(settings.boundClaims).length > 0) {
-        role.bound_claims = cloneClaims(settings.boundClaims);
-    }
-    const template = settings.policyText ?? defaultPolicyTemplate(settings.kvMount);
-    return {
-        mount: { path, type: 'jwt', description: MOUNT_DESCRIPTION },
-        authConfig,
-        role,
-        mountPath: `sys/auth/${path}`,
-        configPath: `auth/${path}/config`,
-        rolePath: `auth/${path}/role/${settings.role}`,
-        policyPath: `sys/policies/acl/${settings.policy}`,
-        policy: {
-            name: settings.policy,
-            text: (accessor) => renderPolicy(template, accessor),
-            custom: settings.policyText !== undefined
-        }
-    };
-}
-function keySourceFields(s, staticKeys) {
-    switch (s.keySource) {
-        case 'jwks':
-            if (!s.jwksUrl)
-                throw new ActionError('Input "jwks-url" is required for key-source: jwks.');
-            return { jwks_url: s.jwksUrl, ...(s.jwksCaPem ? { jwks_ca_pem: s.jwksCaPem } : {}) };
-        case 'oidc-discovery':
-            if (!s.oidcDiscoveryUrl) {
-                throw new ActionError('Input "oidc-discovery-url" is required for key-source: oidc-discovery.');
-            }
-            return {
-                oidc_discovery_url: s.oidcDiscoveryUrl,
-                ...(s.oidcDiscoveryCaPem ? { oidc_discovery_ca_pem: s.oidcDiscoveryCaPem } : {})
-            };
-        case 'static':
-            if (!staticKeys || staticKeys.length === 0) {
-                throw new ActionError(`key-source: static needs the public keys of jwks-url "${s.jwksUrl}", and none were fetched.`);
-            }
-            return { jwt_validation_pubkeys: [...staticKeys] };
-        default:
-            throw new ActionError(`Unknown key-source "${String(s.keySource)}": use jwks, oidc-discovery or static.`);
-    }
-}
-function cloneClaims(c) {
-    const out = {};
-    for (const [k, v] of Object.entries(c))
-        out[k] = Array.isArray(v) ? [...v] : v;
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/vault/plan.ts
-/**
- * Pure planning: compares what Vault has (as read back) with what the action wants, field by field, and returns
- * the creates and updates to make. Nothing is ever deleted. No I/O here.
- *
- * Normalisations (Vault read-back vs what the action writes):
+ * Normalisation of Vault read-backs against what the action writes, so that a re-run over an unchanged Vault finds
+ * no change:
  * - durations: Vault returns seconds (token_period 1800); "30m", "1800s", 1800 are equal;
  * - set-like arrays (jwt_supported_algs, bound_audiences, token_policies, pubkeys, bound claim values): order and
  *   duplicates do not matter;
@@ -54393,6 +54888,137 @@ function cloneClaims(c) {
  * - policy text: whitespace outside quoted strings does not matter.
  */
 
+
+function isEmpty(v) {
+    if (v === undefined || v === null || v === '')
+        return true;
+    if (Array.isArray(v))
+        return v.length === 0;
+    if (typeof v === 'object')
+        return Object.keys(v).length === 0;
+    return false;
+}
+function equal(kind, a, b) {
+    if (isEmpty(a) && isEmpty(b))
+        return true;
+    if (kind === 'duration')
+        return durationSeconds(a) === durationSeconds(b);
+    if (isEmpty(a) !== isEmpty(b))
+        return false;
+    return JSON.stringify(canonical(kind, a)) === JSON.stringify(canonical(kind, b));
+}
+function canonical(kind, v) {
+    switch (kind) {
+        case 'string':
+            return String(v).trim();
+        case 'bool':
+            return v === true || v === 'true';
+        case 'number':
+            return Number(v);
+        case 'duration':
+            return durationSeconds(v);
+        case 'set':
+            return toSet(v);
+        case 'pem':
+            return normalisePem(String(v));
+        case 'pemset':
+            return [...new Set(toArray(v).map((p) => normalisePem(String(p))))].sort();
+        case 'map':
+            return sortedEntries(v, (x) => String(x));
+        case 'claims':
+            return sortedEntries(v, (x) => (Array.isArray(x) ? toSet(x) : String(x)));
+    }
+}
+/** For display in a diff: normalised but readable; PEMs as fingerprints (never the full text). */
+function normalise_show(kind, v) {
+    if (isEmpty(v))
+        return undefined;
+    switch (kind) {
+        case 'duration':
+            return durationSeconds(v);
+        case 'pem':
+            return pemLabel(String(v));
+        case 'pemset':
+            return toArray(v).map((p) => pemLabel(String(p)));
+        case 'set':
+            return toArray(v).map(String);
+        default:
+            return v;
+    }
+}
+function pemLabel(pem) {
+    const blocks = (pem.match(/-----BEGIN /g) ?? []).length;
+    return `PEM ${keyFingerprint(pem)}${blocks > 1 ? ` (${blocks} blocks)` : ''}`;
+}
+function toArray(v) {
+    if (Array.isArray(v))
+        return v;
+    if (typeof v === 'string')
+        return v.split(',').map((s) => s.trim()).filter(Boolean);
+    return isEmpty(v) ? [] : [v];
+}
+function toSet(v) {
+    return [...new Set(toArray(v).map((x) => String(x).trim()))].sort();
+}
+function sortedEntries(v, f) {
+    if (!v || typeof v !== 'object')
+        return [];
+    return Object.keys(v)
+        .sort()
+        .map((k) => [k, f(v[k])]);
+}
+function normalisePem(pem) {
+    return pem
+        .replace(/\r\n?/g, '\n')
+        .split('\n')
+        .map((l) => l.trim())
+        .filter((l) => l.length > 0)
+        .join('\n');
+}
+/** Policy text with insignificant whitespace outside double-quoted strings removed (HCL ignores it). */
+function normalisePolicy(text) {
+    let out = '';
+    let inString = false;
+    let pendingSpace = false;
+    for (let i = 0; i < text.length; i++) {
+        const ch = text[i];
+        if (inString) {
+            out += ch;
+            if (ch === '\\' && i + 1 < text.length)
+                out += text[++i];
+            else if (ch === '"')
+                inString = false;
+            continue;
+        }
+        if (/\s/.test(ch)) {
+            pendingSpace = true;
+            continue;
+        }
+        if (ch === '#' || (ch === '/' && text[i + 1] === '/')) {
+            // a line comment ends at the newline: keep it (trimmed) on its own line
+            const end = text.indexOf('\n', i);
+            const comment = text.slice(i, end === -1 ? text.length : end).trimEnd();
+            out += (out.length > 0 ? '\n' : '') + comment + '\n';
+            i = end === -1 ? text.length : end;
+            pendingSpace = false;
+            continue;
+        }
+        // A space only matters between two identifier/number characters (e.g. `a b`); elsewhere HCL ignores it.
+        if (pendingSpace && /[\w.-]$/.test(out) && /[\w.-]/.test(ch))
+            out += ' ';
+        pendingSpace = false;
+        out += ch;
+        if (ch === '"')
+            inString = true;
+    }
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/vault/plan.ts
+/**
+ * Pure planning: compares what Vault has (as read back) with what the action wants, field by field, and returns
+ * the creates and updates to make (normalised as in normalise.ts). Nothing is ever deleted. No I/O here.
+ */
 
 
 /**
@@ -54476,218 +55102,279 @@ function compareResource(resource, path, current, desired, fields) {
         const want = desired[field];
         if (current === null) {
             if (!isEmpty(want))
-                diff.push({ field, before: undefined, after: plan_show(kind, want) });
+                diff.push({ field, before: undefined, after: normalise_show(kind, want) });
             continue;
         }
         const have = current[field];
         if (!equal(kind, have, want))
-            diff.push({ field, before: plan_show(kind, have), after: plan_show(kind, want) });
+            diff.push({ field, before: normalise_show(kind, have), after: normalise_show(kind, want) });
     }
     if (current === null)
         return { resource, action: 'create', path, diff };
     return diff.length > 0 ? { resource, action: 'update', path, diff } : null;
 }
-// ---------------------------------------------------------------- normalisation
-function isEmpty(v) {
-    if (v === undefined || v === null || v === '')
-        return true;
-    if (Array.isArray(v))
-        return v.length === 0;
-    if (typeof v === 'object')
-        return Object.keys(v).length === 0;
-    return false;
-}
-function equal(kind, a, b) {
-    if (isEmpty(a) && isEmpty(b))
-        return true;
-    if (kind === 'duration')
-        return durationSeconds(a) === durationSeconds(b);
-    if (isEmpty(a) !== isEmpty(b))
-        return false;
-    return JSON.stringify(canonical(kind, a)) === JSON.stringify(canonical(kind, b));
-}
-function canonical(kind, v) {
-    switch (kind) {
-        case 'string':
-            return String(v).trim();
-        case 'bool':
-            return v === true || v === 'true';
-        case 'number':
-            return Number(v);
-        case 'duration':
-            return durationSeconds(v);
-        case 'set':
-            return toSet(v);
-        case 'pem':
-            return normalisePem(String(v));
-        case 'pemset':
-            return [...new Set(toArray(v).map((p) => normalisePem(String(p))))].sort();
-        case 'map':
-            return sortedEntries(v, (x) => String(x));
-        case 'claims':
-            return sortedEntries(v, (x) => (Array.isArray(x) ? toSet(x) : String(x)));
-    }
-}
-/** For display in a diff: normalised but readable; PEMs as fingerprints (never the full text). */
-function plan_show(kind, v) {
-    if (isEmpty(v))
-        return undefined;
-    switch (kind) {
-        case 'duration':
-            return durationSeconds(v);
-        case 'pem':
-            return pemLabel(String(v));
-        case 'pemset':
-            return toArray(v).map((p) => pemLabel(String(p)));
-        case 'set':
-            return toArray(v).map(String);
-        default:
-            return v;
-    }
-}
-function pemLabel(pem) {
-    const blocks = (pem.match(/-----BEGIN /g) ?? []).length;
-    return `PEM ${keyFingerprint(pem)}${blocks > 1 ? ` (${blocks} blocks)` : ''}`;
-}
-function toArray(v) {
-    if (Array.isArray(v))
-        return v;
-    if (typeof v === 'string')
-        return v.split(',').map((s) => s.trim()).filter(Boolean);
-    return isEmpty(v) ? [] : [v];
-}
-function toSet(v) {
-    return [...new Set(toArray(v).map((x) => String(x).trim()))].sort();
-}
-function sortedEntries(v, f) {
-    if (!v || typeof v !== 'object')
-        return [];
-    return Object.keys(v)
-        .sort()
-        .map((k) => [k, f(v[k])]);
-}
-function normalisePem(pem) {
-    return pem
-        .replace(/\r\n?/g, '\n')
-        .split('\n')
-        .map((l) => l.trim())
-        .filter((l) => l.length > 0)
-        .join('\n');
-}
-/** Policy text with insignificant whitespace outside double-quoted strings removed (HCL ignores it). */
-function normalisePolicy(text) {
-    let out = '';
-    let inString = false;
-    let pendingSpace = false;
-    for (let i = 0; i < text.length; i++) {
-        const ch = text[i];
-        if (inString) {
-            out += ch;
-            if (ch === '\\' && i + 1 < text.length)
-                out += text[++i];
-            else if (ch === '"')
-                inString = false;
-            continue;
-        }
-        if (/\s/.test(ch)) {
-            pendingSpace = true;
-            continue;
-        }
-        if (ch === '#' || (ch === '/' && text[i + 1] === '/')) {
-            // a line comment ends at the newline: keep it (trimmed) on its own line
-            const end = text.indexOf('\n', i);
-            const comment = text.slice(i, end === -1 ? text.length : end).trimEnd();
-            out += (out.length > 0 ? '\n' : '') + comment + '\n';
-            i = end === -1 ? text.length : end;
-            pendingSpace = false;
-            continue;
-        }
-        // A space only matters between two identifier/number characters (e.g. `a b`); elsewhere HCL ignores it.
-        if (pendingSpace && /[\w.-]$/.test(out) && /[\w.-]/.test(ch))
-            out += ' ';
-        pendingSpace = false;
-        out += ch;
-        if (ch === '"')
-            inString = true;
-    }
-    return out;
-}
-const plan_UNIT_SECONDS = { ns: 1e-9, us: 1e-6, µs: 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600, d: 86400 };
-/** Seconds of a Vault duration: a number (seconds), "1800", "30m", "1h30m", "1800s". NaN when unparsable. */
-function durationSeconds(v) {
-    if (v === undefined || v === null || v === '')
-        return 0;
-    if (typeof v === 'number')
-        return v;
-    const s = String(v).trim();
-    if (/^\d+$/.test(s))
-        return Number(s);
-    const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)/g;
-    let total = 0;
-    let consumed = 0;
-    for (const m of s.matchAll(re)) {
-        total += Number(m[1]) * plan_UNIT_SECONDS[m[2]];
-        consumed += m[0].length;
-    }
-    return consumed === s.length && consumed > 0 ? Math.round(total) : NaN;
-}
-// ---------------------------------------------------------------- formatting (for logs)
-/** Human-readable lines for one change: a header, then `field: before → after` (a line diff for policies). */
-function formatChange(change) {
-    const lines = [`${change.action} ${change.resource} ${change.path}`];
-    for (const d of change.diff) {
-        const multiline = typeof d.before === 'string' && d.before.includes('\n');
-        if (d.field === 'policy' || multiline || (typeof d.after === 'string' && d.after.includes('\n'))) {
-            lines.push(`  ${d.field}:`);
-            for (const l of lineDiff(String(d.before ?? ''), String(d.after ?? '')))
-                lines.push(`    ${l}`);
-        }
-        else {
-            lines.push(`  ${d.field}: ${fmt(d.before)} → ${fmt(d.after)}`);
-        }
-    }
-    return lines;
-}
-function fmt(v) {
-    if (v === undefined)
-        return '(none)';
-    return JSON.stringify(v);
-}
-/** A minimal LCS line diff: unchanged lines prefixed "  ", removed "- ", added "+ ". */
-function lineDiff(before, after) {
-    const a = before === '' ? [] : before.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n');
-    const b = after === '' ? [] : after.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n');
-    const n = a.length;
-    const m = b.length;
-    const lcs = Array.from({ length: n + 1 }, () => new Array(m + 1).fill(0));
-    for (let i = n - 1; i >= 0; i--)
-        for (let j = m - 1; j >= 0; j--)
-            lcs[i][j] = a[i] === b[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
-    const out = [];
-    let i = 0;
-    let j = 0;
-    while (i < n || j < m) {
-        if (i < n && j < m && a[i] === b[j]) {
-            out.push(`  ${a[i]}`);
-            i++;
-            j++;
-        }
-        else if (j < m && (i >= n || lcs[i][j + 1] >= lcs[i + 1][j])) {
-            out.push(`+ ${b[j++]}`);
-        }
-        else {
-            out.push(`- ${a[i++]}`);
-        }
-    }
-    return out;
+/**
+ * The order to write the planned changes in, chosen so that no working workload is worse off mid-run:
+ * - the mount first (nothing can use it yet), then the auth config (the write Vault most often refuses, as it
+ *   checks the key source; nothing else has been touched when it does);
+ * - a policy the current role does not use yet (first run, or a new policy name) before the role, so that the
+ *   role switches to a policy that is ready;
+ * - a policy the current role already uses (it is live) after the role, so that a role write Vault refuses leaves
+ *   the live policy untouched.
+ */
+function writeOrder(changes, current, policyName) {
+    const rank = (c) => {
+        if (c.resource === 'auth-mount')
+            return 0;
+        if (c.resource === 'auth-config')
+            return 1;
+        const policies = current.mount ? current.role?.token_policies : undefined;
+        const live = Array.isArray(policies) && policies.map(String).includes(policyName);
+        if (c.resource === 'policy')
+            return live ? 4 : 2;
+        return 3; // role
+    };
+    return [...changes].sort((a, b) => rank(a) - rank(b));
 }
 
+;// CONCATENATED MODULE: ./src/vault/transaction.ts
+/**
+ * The write side of a reconcile, as a transaction: every write is journalled with the value read before the run,
+ * and on failure (or cancellation) the journal is undone in reverse order. An object is put back only while it
+ * still holds what this run wrote (otherwise another run or a person changed it, and their value is kept); a
+ * mount is disabled only when this run's own POST created it, nothing else configured it, and nobody logged in
+ * through it.
+ */
+
+
+
+
+/** True when Vault answered the mount POST with "path is already in use": someone else mounted it. */
+function isPathInUse(err) {
+    return err instanceof HttpError && err.status === 400 && /path is already in use/i.test(err.serverMessage);
+}
+/** OpenBao's answer to a write that lost a race with a concurrent write to its storage: safe to repeat. */
+function isCommitConflict(err) {
+    return err instanceof HttpError && err.status === 500 && /transaction|commit/i.test(err.serverMessage);
+}
+/** Repeats an idempotent write while OpenBao reports a storage commit conflict (at most 6 attempts). */
+async function retryCommit(fn) {
+    for (let attempt = 1;; attempt++) {
+        try {
+            return await fn();
+        }
+        catch (err) {
+            if (!isCommitConflict(err) || attempt >= 6)
+                throw err;
+            await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * (0.5 + Math.random())));
+        }
+    }
+}
+class VaultTransaction {
+    api;
+    desired;
+    log;
+    journal = [];
+    /** true only when this run's own POST sys/auth/<path> got a success answer. */
+    mountCreatedHere = false;
+    accessor = '';
+    constructor(api, desired, log) {
+        this.api = api;
+        this.desired = desired;
+        this.log = log;
+    }
+    /** The changes written so far, in order. */
+    get written() {
+        return this.journal.map((e) => e.change);
+    }
+    /** Journals the mount POST: only a mount this run's own POST created can ever be disabled again. */
+    recordMount(change, createdHere) {
+        this.mountCreatedHere = createdHere;
+        if (createdHere)
+            this.journal.push({ change, before: null });
+    }
+    /** Writes one change (config, policy or role), journalled with its value in `before`. */
+    async write(change, before) {
+        const d = this.desired;
+        switch (change.resource) {
+            case 'auth-config':
+                await retryCommit(() => this.api.write(change.path, d.authConfig));
+                this.journal.push({ change, before: before.authConfig });
+                return;
+            case 'policy': {
+                if (!this.accessor)
+                    throw new ActionError(`Internal error: the accessor of auth-path "${d.mount.path}" is unknown.`);
+                const text = d.policy.text(this.accessor);
+                await retryCommit(() => this.api.write(change.path, { policy: text }));
+                this.journal.push({ change, before: before.policy, written: text });
+                return;
+            }
+            case 'role':
+                await retryCommit(() => this.api.write(change.path, roleWriteBody(d.role)));
+                this.journal.push({ change, before: before.role });
+                return;
+            case 'auth-mount':
+                throw new ActionError('Internal error: the mount is created by createMount.');
+        }
+    }
+    /** Undoes the journal in reverse order. Never throws: what could not be undone is reported with its fix. */
+    async rollback() {
+        const out = [];
+        const underNewMount = (e) => this.mountCreatedHere && e.change.resource !== 'policy';
+        for (const entry of [...this.journal].reverse()) {
+            if (underNewMount(entry))
+                continue;
+            out.push(await this.guarded(entry, () => this.undo(entry)));
+        }
+        // Last: the mount this run created takes its config and role with it, or keeps them when it must stay.
+        const mountEntry = this.journal.find((e) => e.change.resource === 'auth-mount');
+        if (mountEntry) {
+            const mount = await this.guarded(mountEntry, () => this.undoMount(mountEntry));
+            for (const entry of [...this.journal].reverse()) {
+                if (!underNewMount(entry) || entry === mountEntry)
+                    continue;
+                out.push(mount.outcome === 'disabled'
+                    ? { resource: entry.change.resource, path: entry.change.path, outcome: 'deleted' }
+                    : this.kept(entry, `the auth method it belongs to was kept (${mount.reason})`));
+            }
+            out.push(mount);
+        }
+        for (const r of out) {
+            this.log(r.outcome === 'kept'
+                ? `Vault: could NOT put back ${r.path}: ${r.reason}. To do it by hand: ${r.fix}`
+                : `Vault: rolled back ${r.path} (${r.outcome}).`);
+        }
+        return out;
+    }
+    async guarded(entry, fn) {
+        try {
+            return await fn();
+        }
+        catch (e) {
+            return this.kept(entry, `undoing it failed: ${e.message}`);
+        }
+    }
+    async undo(entry) {
+        const { change } = entry;
+        const resource = change.resource;
+        if (!(await this.stillOurs(entry))) {
+            return this.kept(entry, 'it no longer holds what this run wrote (another run or a person changed it since), so their value is kept');
+        }
+        if (entry.before === null) {
+            // Created by this run: remove it again.
+            await retryCommit(() => this.api.remove(change.path));
+            return { resource, path: change.path, outcome: 'deleted' };
+        }
+        const body = resource === 'policy'
+            ? { policy: entry.before }
+            : resource === 'auth-config'
+                ? configRestoreBody(entry.before)
+                : roleRestoreBody(entry.before, this.desired);
+        await retryCommit(() => this.api.write(change.path, body));
+        return { resource, path: change.path, outcome: 'restored' };
+    }
+    /** Whether the object still holds exactly what this run wrote. */
+    async stillOurs(entry) {
+        const { change } = entry;
+        const d = this.desired;
+        const res = await this.api.read(change.path);
+        if (change.resource === 'policy') {
+            const text = res?.data?.policy ?? res?.data?.rules;
+            return typeof text === 'string' && normalisePolicy(text) === normalisePolicy(entry.written ?? '');
+        }
+        const data = res?.data;
+        if (!data)
+            return false;
+        const fields = change.resource === 'auth-config' ? CONFIG_FIELDS : ROLE_FIELDS;
+        const want = (change.resource === 'auth-config' ? d.authConfig : d.role);
+        return fields.every(({ field, kind }) => equal(kind, data[field], want[field]));
+    }
+    async undoMount(entry) {
+        const d = this.desired;
+        const path = d.mount.path;
+        const keep = (reason) => this.kept(entry, reason);
+        // Objects under the mount that this run did not write, but exist now: another run is configuring it.
+        const wrote = new Set(this.journal.map((e) => e.change.resource));
+        const [config, role] = await Promise.all([this.api.read(d.configPath), this.api.read(d.rolePath)]);
+        const foreign = [
+            !wrote.has('auth-config') && config?.data && Object.keys(config.data).length > 0 ? d.configPath : '',
+            !wrote.has('role') && role?.data ? d.rolePath : ''
+        ].filter(Boolean);
+        if (foreign.length > 0)
+            return keep(`another run configured it meanwhile (${foreign.join(', ')} exist), so it is in use`);
+        let aliases;
+        try {
+            if (!this.accessor)
+                this.accessor = (await this.api.read('sys/auth'))?.data?.[`${path}/`]?.accessor ?? '';
+            if (!this.accessor)
+                return keep('its accessor could not be read, so logins through it could not be checked');
+            aliases = await this.loginsThrough(this.accessor);
+        }
+        catch (e) {
+            return keep(`could not check whether anything logged in through it (${e.message})`);
+        }
+        if (aliases > 0)
+            return keep(`${aliases} identit${aliases === 1 ? 'y has' : 'ies have'} logged in through it`);
+        await retryCommit(() => this.api.remove(d.mountPath));
+        return { resource: 'auth-mount', path: `sys/auth/${path}`, outcome: 'disabled' };
+    }
+    /** The number of entity aliases on the mount accessor: every JWT login creates one. */
+    async loginsThrough(accessor) {
+        const res = await this.api.read('identity/entity-alias/id?list=true');
+        const info = (res?.data?.key_info ?? {});
+        return Object.values(info).filter((a) => a.mount_accessor === accessor).length;
+    }
+    kept(entry, reason) {
+        return { resource: entry.change.resource, path: entry.change.path, outcome: 'kept', reason, fix: this.fixFor(entry) };
+    }
+    /** The vault CLI command that puts an object back to its value before the run. */
+    fixFor(entry) {
+        const { change, before } = entry;
+        const d = this.desired;
+        if (change.resource === 'auth-mount')
+            return `vault auth disable ${d.mount.path}`;
+        if (before === null) {
+            return change.resource === 'policy' ? `vault policy delete ${d.policy.name}` : `vault delete ${change.path}`;
+        }
+        if (change.resource === 'policy')
+            return `vault policy write ${d.policy.name} - <<'EOF'\n${String(before).trimEnd()}\nEOF`;
+        const body = change.resource === 'auth-config'
+            ? configRestoreBody(before)
+            : roleRestoreBody(before, d);
+        return `vault write ${change.path} - <<'EOF'\n${JSON.stringify(body)}\nEOF`;
+    }
+}
+/** A config write replaces the whole config: send back every non-empty field that was read. */
+function configRestoreBody(before) {
+    const out = {};
+    for (const [k, v] of Object.entries(before))
+        if (!isEmpty(v))
+            out[k] = v;
+    return out;
+}
+/** A role write changes only the fields sent: send back the managed fields as they were (empty ones cleared). */
+function roleRestoreBody(before, desired) {
+    const written = roleWriteBody(desired.role);
+    const out = {};
+    for (const { field, kind } of ROLE_FIELDS) {
+        if (!(field in written))
+            continue;
+        const v = before[field];
+        out[field] = isEmpty(v) ? (kind === 'map' || kind === 'claims' ? {} : kind === 'set' ? [] : kind === 'bool' ? false : kind === 'duration' ? 0 : '') : v;
+    }
+    return out;
+}
 
 ;// CONCATENATED MODULE: ./src/vault/reconcile.ts
 /**
- * Reads what Vault has, plans, and applies the changes (mount → accessor → auth config → policy → role).
- * A run against an unchanged Vault only reads (4 GETs, in parallel).
+ * Reads what Vault has, plans, checks Vault's limits, and applies the changes as a transaction (transaction.ts):
+ * a failed or cancelled run puts back what it wrote. A run against an unchanged Vault only reads (4 GETs, in
+ * parallel); a run that wrote reads the objects back once to prove the end state.
  */
+
+
+
+
 
 
 
@@ -54766,6 +55453,9 @@ async function reconcileVault(cfg, opts = {}) {
         authPath: desired.mount.path,
         role: settings.role
     });
+    const tooBig = checkRequestStrings(desired.authConfig, `auth config write (POST ${desired.configPath})`, 'The keys of the key source');
+    if (tooBig.length > 0)
+        throw new ActionError(`${tooBig[0]} Nothing was written to Vault.`);
     if (planned.length === 0) {
         log(`Vault: auth method "${desired.mount.path}", role "${settings.role}" and policy "${settings.policy}" are up to date.`);
         return result(current.mount?.accessor ?? '', [], false);
@@ -54777,42 +55467,85 @@ async function reconcileVault(cfg, opts = {}) {
                 log(`  ${l}`);
         return result(current.mount?.accessor ?? '', planned, false);
     }
-    const applied = [];
-    let accessor = current.mount?.accessor ?? '';
-    let state = current;
-    const mountChange = planned.find((c) => c.resource === 'auth-mount');
-    if (mountChange) {
-        logChange(log, mountChange);
-        accessor = await createMount(api, desired);
-        applied.push(mountChange);
-        // Re-plan with the real accessor, so that the reported policy is the one written.
-        state = { ...current, mount: { type: desired.mount.type, accessor } };
-    }
-    const rest = mountChange ? planVault(state, desired) : planned;
+    const tx = new VaultTransaction(api, desired, log);
+    tx.accessor = current.mount?.accessor ?? '';
     try {
-        for (const change of rest) {
-            logChange(log, change);
-            await applyChange(api, desired, change, accessor);
-            applied.push(change);
+        let state = current;
+        let steps = writeOrder(planned, current, settings.policy);
+        const mountChange = steps.find((c) => c.resource === 'auth-mount');
+        if (opts.signal?.aborted)
+            throw new CancelledError('before its first write to Vault');
+        if (mountChange) {
+            logChange(log, mountChange);
+            const mount = await createMount(api, desired, (createdHere) => tx.recordMount(mountChange, createdHere));
+            tx.accessor = mount.accessor;
+            // Another run mounted it first: what it wrote under the mount is now the state to update from.
+            state = mount.createdHere ? { ...current, mount: mount.current } : await readCurrentState(api, settings);
+            if (!state.mount)
+                state = { ...state, mount: mount.current };
+            steps = writeOrder(planVault(state, desired), state, settings.policy).filter((c) => c.resource !== 'auth-mount');
         }
+        for (const change of steps) {
+            if (opts.signal?.aborted)
+                throw new CancelledError('while it was writing to Vault');
+            logChange(log, change);
+            await tx.write(change, state);
+        }
+        await verifyEndState(api, settings, desired, log);
     }
     catch (err) {
-        // Nothing half-written: a mount this run created (still empty of working config) is removed again.
-        if (mountChange)
-            await rollBackMount(api, desired, log);
-        throw err;
+        const written = tx.written;
+        const conflict = err instanceof ConcurrentChangeError;
+        const rollback = written.length > 0 && !conflict ? await tx.rollback() : undefined;
+        throw attachOutcome(err, { ...result(tx.accessor, written, written.length > 0), rollback });
     }
-    log(`Vault: ${applied.length} change(s) applied.`);
-    return result(accessor, applied, true);
+    log(`Vault: ${tx.written.length} change(s) applied.`);
+    return result(tx.accessor, tx.written, true);
 }
-async function rollBackMount(api, desired, log) {
+/** Another run or a person changed an object while this run was writing: nothing is rolled back. */
+class ConcurrentChangeError extends ActionError {
+    constructor(changes) {
+        super(`Another run (or a person) changed ${changes.map((c) => c.path).join(', ')} while this run was writing to Vault: ` +
+            `reading back, ${changes.flatMap((c) => c.diff.map((d) => `${d.field} is ${JSON.stringify(d.before)}, not ${JSON.stringify(d.after)}`)).join('; ')}. ` +
+            'Nothing was rolled back, so as not to undo the other run\'s work. Re-run this workflow; to avoid the race, ' +
+            'let only one deploy at a time use this Vault auth path (a GitHub Actions `concurrency:` group).');
+        this.name = 'ConcurrentChangeError';
+    }
+}
+const OUTCOME = Symbol('vaultOutcome');
+function attachOutcome(err, outcome) {
+    if (!(err instanceof Error))
+        return err;
+    err[OUTCOME] = outcome;
+    const kept = outcome.rollback?.filter((r) => r.outcome === 'kept') ?? [];
+    if (outcome.rollback && outcome.rollback.length > 0) {
+        err.message +=
+            kept.length === 0
+                ? ` Vault was put back as it was before the run (${outcome.rollback.length} object(s) restored).`
+                : ` Vault could NOT be fully put back: ${kept.map((k) => `${k.path} (${k.reason})`).join('; ')}. The step summary gives the command to fix each.`;
+    }
+    return err;
+}
+/** What a failed reconcile wrote and put back (undefined when the error did not come from reconcileVault). */
+function vaultOutcomeOf(err) {
+    return err instanceof Error ? err[OUTCOME] : undefined;
+}
+/**
+ * Reads the objects back after writing: they must be the desired state, or another writer was at work. Every write
+ * succeeded, so a failed read-back only gives a warning (undoing good writes would not help anyone).
+ */
+async function verifyEndState(api, settings, desired, log) {
+    let after;
     try {
-        await api.remove(desired.mountPath);
-        log(`Vault: rolled back: disabled the auth method "${desired.mount.path}" that this run had just enabled.`);
+        after = await readCurrentState(api, settings);
     }
     catch (e) {
-        log(`Vault: could not roll back the new auth method "${desired.mount.path}" (${e.message}); the next run continues from it.`);
+        log(`Vault: every write succeeded, but reading them back to verify failed: ${e.message}`);
+        return;
     }
+    const left = planVault(after, desired);
+    if (left.length > 0)
+        throw new ConcurrentChangeError(left);
 }
 function logChange(log, change) {
     const lines = formatChange(change);
@@ -54820,16 +55553,23 @@ function logChange(log, change) {
     for (const l of lines.slice(1))
         log(l);
 }
-async function createMount(api, desired) {
+/**
+ * Enables the JWT auth method. "path is already in use" means another run (or a person) mounted it after our
+ * read: then it is not ours (never disabled by a rollback), and the run goes on as an update.
+ */
+async function createMount(api, desired, record) {
     const { path, type, description } = desired.mount;
+    let createdHere = true;
     try {
-        await api.write(desired.mountPath, { type, description });
+        await retryCommit(() => api.write(desired.mountPath, { type, description }));
     }
     catch (err) {
-        // Another run created it between our read and this write: fine if it is a JWT mount (checked below).
-        if (!(err instanceof HttpError && err.status === 400 && /path is already in use/i.test(err.serverMessage)))
+        if (!isPathInUse(err))
             throw err;
+        createdHere = false;
     }
+    // Journalled before anything else can fail, so that a failed read below still rolls the new mount back.
+    record(createdHere);
     const mount = parseMounts(await api.read('sys/auth'))[`${path}/`];
     if (!mount || !mount.accessor) {
         throw new ActionError(`Vault accepted enabling the JWT auth method at auth-path "${path}", but GET /v1/sys/auth does not list it. ` +
@@ -54838,29 +55578,7 @@ async function createMount(api, desired) {
     if (mount.type !== type) {
         throw new ActionError(`auth-path "${path}": an auth method of type "${mount.type}" was mounted there concurrently. Choose another auth-path.`);
     }
-    return mount.accessor;
-}
-async function applyChange(api, desired, change, accessor) {
-    switch (change.resource) {
-        case 'auth-mount':
-            return; // handled by createMount
-        case 'auth-config':
-            await api.write(change.path, desired.authConfig);
-            return;
-        case 'policy': {
-            if (!accessor)
-                throw new ActionError(`Internal error: the accessor of auth-path "${desired.mount.path}" is unknown.`);
-            const text = desired.policy.text(accessor);
-            if (text.includes(NEW_ACCESSOR))
-                throw new ActionError('Internal error: policy still holds the accessor placeholder.');
-            await api.write(change.path, { policy: text });
-            return;
-        }
-        case 'role':
-            // bound_claims is always sent, so that claims removed from the input are removed from the role too.
-            await api.write(change.path, { ...desired.role, bound_claims: desired.role.bound_claims ?? {} });
-            return;
-    }
+    return { createdHere, accessor: mount.accessor, current: mount };
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts
@@ -54879,7 +55597,13 @@ async function applyChange(api, desired, change, accessor) {
 
 
 
+
+
+/** Runs the action. Resolves `{ cancelled: true }` after a SIGINT/SIGTERM (the caller then exits non-zero). */
 async function run(read = envInputReader) {
+    const cancel = watchCancellation();
+    // Where the run is, for the summary of a failed or cancelled run.
+    let phase = 'inputs';
     let cfg;
     let vault;
     let blocks;
@@ -54894,7 +55618,8 @@ async function run(read = envInputReader) {
         if (cfg.job.files.length > 0) {
             startGroup('Nomad: reading and parsing the job files');
             try {
-                prepared = await prepareJobs(cfg);
+                phase = 'prepare';
+                prepared = await cancel.race(prepareJobs(cfg), 'while the job files were read (nothing was written)');
             }
             finally {
                 endGroup();
@@ -54902,7 +55627,8 @@ async function run(read = envInputReader) {
         }
         startGroup('Vault: JWT auth method for Nomad workload identity');
         try {
-            vault = await reconcileVault(cfg);
+            phase = 'vault';
+            vault = await reconcileVault(cfg, { signal: cancel.signal });
         }
         finally {
             endGroup();
@@ -54924,7 +55650,9 @@ async function run(read = envInputReader) {
             'nomad-client-config-file': files.client
         });
         if (prepared) {
-            jobs = await deployJobs(prepared, cfg, {
+            cancel.check('after Vault was set up, before the job was registered');
+            phase = 'nomad';
+            jobs = await cancel.race(deployJobs(prepared, cfg, {
                 role: vault.role,
                 audience: cfg.settings.audience,
                 authPath: vault.authPath,
@@ -54932,7 +55660,7 @@ async function run(read = envInputReader) {
                 boundAudiences: [cfg.settings.audience],
                 kvMount: cfg.settings.kvMount,
                 boundClaims: cfg.settings.boundClaims
-            }, blocks);
+            }, blocks), 'while the job was being deployed');
             setOutputs(jobOutputs(jobs));
             const failed = jobs.filter((j) => verdictFails(j.verdict));
             if (failed.length > 0) {
@@ -54945,11 +55673,37 @@ async function run(read = envInputReader) {
         }
     }
     catch (err) {
+        // A failed Vault step: `changes` says exactly what was written and what the rollback did.
+        vault = vaultOutcomeOf(err) ?? vault;
+        if (phase === 'vault')
+            setOutputs({ changes: JSON.stringify(vault ? changesOutput(vault) : []) });
+        if (err instanceof CancelledError)
+            addCancelNote(err, phase, vault);
         failure = reportError(err, cfg);
     }
     finally {
         if (cfg)
-            await writeSummary(cfg, vault, blocks, jobs, failure);
+            await writeSummary(cfg, vault, blocks, jobs, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs');
+        cancel.dispose();
+    }
+    return { cancelled: cancel.reason !== undefined };
+}
+/** What a cancelled run left behind, appended to its message. */
+function addCancelNote(err, phase, vault) {
+    const kept = vault?.rollback?.filter((r) => r.outcome === 'kept') ?? [];
+    if (phase === 'nomad') {
+        err.message +=
+            ' Vault is set up. The job was registered or was being registered: the deployment continues in Nomad (the action ' +
+                'only stopped following it); check it with `nomad job status`.';
+    }
+    else if (phase === 'vault' && vault?.rollback && kept.length === 0) {
+        err.message += ' Nothing was registered in Nomad.';
+    }
+    else if (phase === 'vault' && !vault?.rollback) {
+        err.message += ' Nothing was written to Vault or Nomad.';
+    }
+    else if (phase !== 'vault') {
+        err.message += ' Nothing was written to Vault or Nomad.';
     }
 }
 /** Reports an error without a stack trace for user errors; never prints a token. */
@@ -54986,7 +55740,7 @@ async function writeBlocks(dir, blocks) {
     await Promise.all([promises_namespaceObject.writeFile(server, blocks.server), promises_namespaceObject.writeFile(client, blocks.client)]);
     return { server, client };
 }
-async function writeSummary(cfg, vault, blocks, jobs, error) {
+async function writeSummary(cfg, vault, blocks, jobs, error, beforeVaultDone = false) {
     if (!process.env.GITHUB_STEP_SUMMARY)
         return;
     const md = buildSummary({
@@ -54998,7 +55752,9 @@ async function writeSummary(cfg, vault, blocks, jobs, error) {
             role: vault?.role ?? cfg.settings.role,
             keySource: cfg.settings.keySource,
             policies: vault?.policies ?? [cfg.settings.policy],
-            changes: vault?.changes ?? []
+            changes: vault?.changes ?? [],
+            rollback: vault?.rollback,
+            note: error && beforeVaultDone && !vault?.changes.length ? 'Nothing was written to Vault.' : undefined
         },
         serverBlock: blocks?.server ?? '',
         clientBlock: blocks?.client ?? '',

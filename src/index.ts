@@ -1,4 +1,6 @@
 /** Entry point of the bundled action (dist/index.js). */
 import { run } from './main.js'
 
-await run()
+const { cancelled } = await run()
+// A cancelled run may leave a follow loop waiting on Nomad: exit now, with a failure.
+if (cancelled) process.exit(1)

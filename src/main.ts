@@ -13,9 +13,15 @@ import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './no
 import { verdictFails } from './nomad/verdict.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
-import { reconcileVault, type VaultResult } from './vault/reconcile.js'
+import { changesOutput } from './report/vault-changes.js'
+import { reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
+import { CancelledError, watchCancellation } from './cancel.js'
 
-export async function run(read: InputReader = envInputReader): Promise<void> {
+/** Runs the action. Resolves `{ cancelled: true }` after a SIGINT/SIGTERM (the caller then exits non-zero). */
+export async function run(read: InputReader = envInputReader): Promise<{ cancelled: boolean }> {
+  const cancel = watchCancellation()
+  // Where the run is, for the summary of a failed or cancelled run.
+  let phase: 'inputs' | 'prepare' | 'vault' | 'nomad' = 'inputs'
   let cfg: Config | undefined
   let vault: VaultResult | undefined
   let blocks: { server: string; client: string } | undefined
@@ -30,7 +36,8 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
     if (cfg.job.files.length > 0) {
       core.startGroup('Nomad: reading and parsing the job files')
       try {
-        prepared = await prepareJobs(cfg)
+        phase = 'prepare'
+        prepared = await cancel.race(prepareJobs(cfg), 'while the job files were read (nothing was written)')
       } finally {
         core.endGroup()
       }
@@ -38,7 +45,8 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
 
     core.startGroup('Vault: JWT auth method for Nomad workload identity')
     try {
-      vault = await reconcileVault(cfg)
+      phase = 'vault'
+      vault = await reconcileVault(cfg, { signal: cancel.signal })
     } finally {
       core.endGroup()
     }
@@ -61,7 +69,9 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
     })
 
     if (prepared) {
-      jobs = await deployJobs(
+      cancel.check('after Vault was set up, before the job was registered')
+      phase = 'nomad'
+      jobs = await cancel.race(deployJobs(
         prepared,
         cfg,
         {
@@ -74,7 +84,7 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
           boundClaims: cfg.settings.boundClaims
         },
         blocks
-      )
+      ), 'while the job was being deployed')
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
       if (failed.length > 0) {
@@ -85,9 +95,31 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
       core.info('No "job" input: stopping after Vault and the agent configuration.')
     }
   } catch (err) {
+    // A failed Vault step: `changes` says exactly what was written and what the rollback did.
+    vault = vaultOutcomeOf(err) ?? vault
+    if (phase === 'vault') setOutputs({ changes: JSON.stringify(vault ? changesOutput(vault) : []) })
+    if (err instanceof CancelledError) addCancelNote(err, phase, vault)
     failure = reportError(err, cfg)
   } finally {
-    if (cfg) await writeSummary(cfg, vault, blocks, jobs, failure)
+    if (cfg) await writeSummary(cfg, vault, blocks, jobs, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
+    cancel.dispose()
+  }
+  return { cancelled: cancel.reason !== undefined }
+}
+
+/** What a cancelled run left behind, appended to its message. */
+function addCancelNote(err: CancelledError, phase: string, vault: VaultResult | undefined): void {
+  const kept = vault?.rollback?.filter((r) => r.outcome === 'kept') ?? []
+  if (phase === 'nomad') {
+    err.message +=
+      ' Vault is set up. The job was registered or was being registered: the deployment continues in Nomad (the action ' +
+      'only stopped following it); check it with `nomad job status`.'
+  } else if (phase === 'vault' && vault?.rollback && kept.length === 0) {
+    err.message += ' Nothing was registered in Nomad.'
+  } else if (phase === 'vault' && !vault?.rollback) {
+    err.message += ' Nothing was written to Vault or Nomad.'
+  } else if (phase !== 'vault') {
+    err.message += ' Nothing was written to Vault or Nomad.'
   }
 }
 
@@ -129,7 +161,8 @@ async function writeSummary(
   vault: VaultResult | undefined,
   blocks: { server: string; client: string } | undefined,
   jobs: JobResult[],
-  error: string | undefined
+  error: string | undefined,
+  beforeVaultDone = false
 ): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   const md = buildSummary({
@@ -141,7 +174,9 @@ async function writeSummary(
       role: vault?.role ?? cfg.settings.role,
       keySource: cfg.settings.keySource,
       policies: vault?.policies ?? [cfg.settings.policy],
-      changes: vault?.changes ?? []
+      changes: vault?.changes ?? [],
+      rollback: vault?.rollback,
+      note: error && beforeVaultDone && !vault?.changes.length ? 'Nothing was written to Vault.' : undefined
     },
     serverBlock: blocks?.server ?? '',
     clientBlock: blocks?.client ?? '',

@@ -3,6 +3,7 @@
  * line diff for policies.
  */
 import type { Change } from '../vault/plan.js'
+import type { RollbackEntry, RollbackOutcome } from '../vault/transaction.js'
 
 /** Human-readable lines for one change: a header, then `field: before → after` (a line diff for policies). */
 export function formatChange(change: Change): string[] {
@@ -49,4 +50,19 @@ export function lineDiff(before: string, after: string): string[] {
     }
   }
   return out
+}
+
+/** One written change in the `changes` output of a failed run, with what the rollback did to it. */
+export type ChangeWithRollback = Change & { rollback?: RollbackOutcome; reason?: string; fix?: string }
+
+/**
+ * The `changes` output: what was written. After a failed or cancelled run each written change also says what the
+ * rollback did (restored, deleted, disabled, or kept with the reason and the command that fixes it).
+ */
+export function changesOutput(r: { changes: Change[]; rollback?: RollbackEntry[] }): ChangeWithRollback[] {
+  if (!r.rollback) return r.changes
+  return r.changes.map((c) => {
+    const rb = r.rollback?.find((e) => e.path === c.path)
+    return rb ? { ...c, rollback: rb.outcome, ...(rb.reason ? { reason: rb.reason } : {}), ...(rb.fix ? { fix: rb.fix } : {}) } : c
+  })
 }

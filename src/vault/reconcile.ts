@@ -5,6 +5,7 @@
  */
 import * as core from '@actions/core'
 import type { Config, VaultSettings } from '../config.js'
+import { CancelledError } from '../cancel.js'
 import { ActionError, HttpError } from '../errors.js'
 import { formatChange } from '../report/vault-changes.js'
 import type { TlsOptions } from '../http.js'
@@ -140,6 +141,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
     let state = current
     let steps = writeOrder(planned, current, settings.policy)
     const mountChange = steps.find((c) => c.resource === 'auth-mount')
+    if (opts.signal?.aborted) throw new CancelledError('before its first write to Vault')
     if (mountChange) {
       logChange(log, mountChange)
       const mount = await createMount(api, desired, (createdHere) => tx.recordMount(mountChange, createdHere))
@@ -150,7 +152,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
       steps = writeOrder(planVault(state, desired), state, settings.policy).filter((c) => c.resource !== 'auth-mount')
     }
     for (const change of steps) {
-      if (opts.signal?.aborted) throw new CancelledError()
+      if (opts.signal?.aborted) throw new CancelledError('while it was writing to Vault')
       logChange(log, change)
       await tx.write(change, state)
     }
@@ -163,14 +165,6 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
   }
   log(`Vault: ${tx.written.length} change(s) applied.`)
   return result(tx.accessor, tx.written, true)
-}
-
-/** The run was cancelled (SIGINT/SIGTERM) between two Vault writes. */
-export class CancelledError extends ActionError {
-  constructor() {
-    super('The run was cancelled while it was writing to Vault.')
-    this.name = 'CancelledError'
-  }
 }
 
 /** Another run or a person changed an object while this run was writing: nothing is rolled back. */
