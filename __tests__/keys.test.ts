@@ -4,7 +4,7 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { CompactSign, exportJWK, generateKeyPair } from 'jose'
 import { ActionError } from '../src/errors.js'
-import { fetchJwks, jwksToPem, keyFingerprint } from '../src/nomad/keys.js'
+import { fetchJwks, jwksToPem, keyFingerprint } from '../src/keys/jwks.js'
 
 async function signedBy(alg: 'RS256' | 'EdDSA') {
   const { publicKey, privateKey } = await generateKeyPair(alg, { extractable: true })

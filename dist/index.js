@@ -38657,7 +38657,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3974);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(7193);
 /** Entry point of the bundled action (dist/index.js). */
 
 const { cancelled } = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
@@ -38670,7 +38670,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3974:
+/***/ 7193:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -47770,110 +47770,562 @@ function getOctokit(token, options, ...additionalPlugins) {
 var external_node_http_ = __nccwpck_require__(7067);
 ;// CONCATENATED MODULE: external "node:https"
 const external_node_https_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:https");
-;// CONCATENATED MODULE: ./src/http.ts
-
-
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __nccwpck_require__(1692);
+;// CONCATENATED MODULE: ./src/transport/errors.ts
 /**
- * A minimal HTTP(S) request on node:http/https. Used for Nomad and for JWKS/OIDC fetches,
- * because Node 20's fetch cannot take a custom CA. Transport errors are rethrown with the
- * method and URL (never headers, which may carry tokens).
+ * One classification of network failures and one TLS error mapping for Vault, Nomad and the JWKS/OIDC fetch.
+ * A NetworkError's message names the server, the input that holds its address, the method and path, the
+ * error code and the fix. It never carries a token, a request body or the original error (whose request
+ * options would).
  */
-function http_request(req) {
-    const url = new URL(req.url);
-    const isHttps = url.protocol === 'https:';
-    const mod = isHttps ? external_node_https_namespaceObject : external_node_http_;
-    const options = {
-        method: req.method,
-        headers: { ...(req.headers ?? {}) },
-        timeout: req.timeoutMs ?? 30_000
-    };
-    if (isHttps) {
-        if (req.tls?.ca)
-            options.ca = req.tls.ca;
-        options.rejectUnauthorized = req.tls?.insecure !== true;
+
+/** Codes of TLS failures (Node/OpenSSL): verification, host names, protocol mismatch, client certificates. */
+const TLS_CODES = new Set([
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'CERT_HAS_EXPIRED',
+    'CERT_NOT_YET_VALID',
+    'CERT_UNTRUSTED',
+    'CERT_REJECTED',
+    'CERT_SIGNATURE_FAILURE',
+    'ERR_TLS_CERT_ALTNAME_INVALID',
+    'HOSTNAME_MISMATCH',
+    'EPROTO',
+    'ERR_SSL_WRONG_VERSION_NUMBER',
+    'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+    'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+    'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+    'ERR_SSL_TLSV1_ALERT_DECRYPT_ERROR',
+    'ERR_OSSL_PEM_NO_START_LINE',
+    'ERR_OSSL_X509_KEY_VALUES_MISMATCH'
+]);
+function classifyNetworkError(code, message = '') {
+    if (code === 'EPROXY')
+        return 'proxy';
+    if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|X509_KEY_VALUES_MISMATCH|PEM_NO_START_LINE/.test(code))
+        return 'client-cert';
+    if (TLS_CODES.has(code) || /certificate|self[- ]signed|SSL routines|wrong version number/i.test(message))
+        return 'tls';
+    if (code === 'ECONNREFUSED')
+        return 'refused';
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN')
+        return 'dns';
+    if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'ESOCKETTIMEDOUT' || /timeout/i.test(message))
+        return 'timeout';
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETRUNCATED' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'HPE_INVALID_CONSTANT')
+        return 'reset';
+    return 'other';
+}
+/** Failures worth another attempt (for requests that are safe to repeat). */
+function transientKind(kind, code) {
+    return kind === 'refused' || kind === 'timeout' || kind === 'reset' || (kind === 'dns' && code === 'EAI_AGAIN') || kind === 'proxy';
+}
+class NetworkError extends ActionError {
+    method;
+    path;
+    code;
+    kind;
+    ambiguous;
+    constructor(message, method, path, code, kind, 
+    /** The request may have reached the server (written, then the connection failed or timed out). */
+    ambiguous) {
+        super(message);
+        this.method = method;
+        this.path = path;
+        this.code = code;
+        this.kind = kind;
+        this.ambiguous = ambiguous;
+        this.name = 'NetworkError';
     }
-    if (req.body !== undefined) {
-        ;
-        options.headers['Content-Length'] = String(Buffer.byteLength(req.body));
+}
+/** The one message for a network failure: server, input, method, path, code and the fix. */
+function networkMessage(server, shownAddr, method, path, code, kind, attempts = 1) {
+    const tries = attempts > 1 ? ` after ${attempts} attempts` : '';
+    const at = `${server.name} at ${server.addr} "${shownAddr}"`;
+    switch (kind) {
+        case 'tls':
+            return (`TLS to ${at} failed for ${method} ${path}: ${code || 'TLS error'}` +
+                (code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? ' (the certificate does not name this host)' : '') +
+                (server.ca ? `. Set ${server.ca} to the PEM (or a path to it) of the CA that signed the certificate, and check` : '. Check') +
+                ` that ${server.addr} uses the host name in the certificate${server.serverName ? ` (or set ${server.serverName})` : ''} and the right scheme ` +
+                '(https:// for a TLS listener, http:// otherwise).');
+        case 'client-cert':
+            return (`TLS to ${at} failed for ${method} ${path}: ${code}. The server requires a client certificate it trusts` +
+                (server.clientCert ? `: set ${server.clientCert} and ${server.clientKey} (PEM text or paths) to a certificate signed by a CA the server trusts, with its key.` : '.'));
+        case 'timeout':
+            return (`${at} did not answer ${method} ${path} in time (${code || 'timeout'})${tries}. ` +
+                `Check that ${server.addr} points at a reachable ${server.name} API (scheme, host and port) and that the runner can reach it ` +
+                '(firewall, VPN, self-hosted runner network); raise request-timeout for a slow server.');
+        case 'refused':
+            return `Cannot reach ${at} (${method} ${path}: ${code})${tries}. Nothing accepted the connection: check the host and port in ${server.addr} and that the runner can reach it over the network.`;
+        case 'dns':
+            return `Cannot reach ${at} (${method} ${path}: ${code})${tries}. The host name in ${server.addr} does not resolve from the runner: check it, or use a self-hosted runner inside the network.`;
+        case 'reset':
+            return `Cannot reach ${at} (${method} ${path}: ${code})${tries}. The connection was reset or cut: check that ${server.addr} uses the right scheme (http/https) and that no proxy or firewall cuts the connection.`;
+        case 'proxy':
+            return `Cannot reach ${at} through the proxy (${method} ${path}: ${code})${tries}. Check HTTPS_PROXY/HTTP_PROXY, or add the host to NO_PROXY.`;
+        default:
+            return `Cannot reach ${at} (${method} ${path}: ${code || 'error'})${tries}. Check the address in ${server.addr} and that the runner can reach it over the network.`;
     }
+}
+/** A redirect the transport refuses to follow: another origin, or HTTPS to plain HTTP. */
+class RedirectError extends ActionError {
+    method;
+    path;
+    status;
+    location;
+    constructor(server, method, path, status, location, reason) {
+        super(reason === 'too-many'
+            ? `${server.name} ${method} ${path}: too many redirects (last Location ${location}). Check ${server.addr}.`
+            : `${server.name} ${method} ${path} answered HTTP ${status} with a redirect to ${location}, ` +
+                (reason === 'downgrade' ? 'which is plain HTTP while ' + server.addr + ' is HTTPS' : `another origin than ${server.addr}`) +
+                '. The action never sends its token to another origin or over plain HTTP, so it did not follow it. ' +
+                `Set ${server.addr} to the address that answers directly (for example ${new URL(location).origin}, ` +
+                'a load balancer in front of the active node, or enable request forwarding on standbys).');
+        this.method = method;
+        this.path = path;
+        this.status = status;
+        this.location = location;
+        this.name = 'RedirectError';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/transport/proxy.ts
+/**
+ * HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and the lower-case forms), read exactly as @actions/http-client reads
+ * them on self-hosted runners (its getProxyUrl: loopback is never proxied, NO_PROXY entries match a host, a
+ * host:port, a domain suffix, or "*"). HTTPS goes through a CONNECT tunnel; plain HTTP is sent to the proxy
+ * with the absolute URL.
+ */
+
+
+/** The proxy for a request URL, or undefined for a direct connection. */
+function proxyFor(url) {
+    const p = getProxyUrl(url);
+    return p ? new URL(p.href) : undefined;
+}
+function proxyAuthorization(proxy) {
+    if (!proxy.username && !proxy.password)
+        return undefined;
+    const user = decodeURIComponent(proxy.username);
+    const pass = decodeURIComponent(proxy.password);
+    return `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+}
+/** Opens a CONNECT tunnel to target's host:port through an http:// proxy. */
+function connectTunnel(proxy, target, timeoutMs) {
+    const port = target.port || (target.protocol === 'https:' ? '443' : '80');
+    const authority = `${target.hostname.replace(/^\[|\]$/g, '')}:${port}`;
+    const headers = { Host: authority };
+    const auth = proxyAuthorization(proxy);
+    if (auth)
+        headers['Proxy-Authorization'] = auth;
     return new Promise((resolve, reject) => {
-        const r = mod.request(url, options, (res) => {
-            const chunks = [];
-            res.on('data', (c) => chunks.push(c));
-            res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-            res.on('error', reject);
+        const req = external_node_http_.request({
+            host: proxy.hostname.replace(/^\[|\]$/g, ''),
+            port: proxy.port || 80,
+            method: 'CONNECT',
+            path: target.hostname.includes(':') ? `[${target.hostname.replace(/^\[|\]$/g, '')}]:${port}` : authority,
+            headers,
+            timeout: timeoutMs
         });
-        r.on('timeout', () => {
-            r.destroy(new TransportError(req.method, url, 'ETIMEDOUT', `no response within ${options.timeout} ms`));
+        req.once('connect', (res, socket) => {
+            if (res.statusCode === 200)
+                return resolve(socket);
+            socket.destroy();
+            reject(Object.assign(new Error(`the proxy answered CONNECT with HTTP ${res.statusCode}`), { code: 'EPROXY' }));
         });
-        r.on('error', (e) => {
-            if (e instanceof TransportError)
-                return reject(e);
-            reject(new TransportError(req.method, url, e.code ?? 'ERROR', e.message));
-        });
-        if (req.body !== undefined)
-            r.write(req.body);
-        r.end();
+        req.once('timeout', () => req.destroy(Object.assign(new Error('the proxy did not answer CONNECT in time'), { code: 'ETIMEDOUT' })));
+        req.once('error', (e) => reject(Object.assign(e, { code: e.code ?? 'EPROXY' })));
+        req.end();
     });
 }
-class TransportError extends Error {
-    method;
-    url;
-    code;
-    constructor(method, url, code, detail) {
-        super(`${method} ${url.origin}${url.pathname}: ${code} (${detail})`);
-        this.method = method;
-        this.url = url;
-        this.code = code;
-        this.name = 'TransportError';
-    }
+
+;// CONCATENATED MODULE: ./src/transport/redact.ts
+/**
+ * The one redaction function. Every message, annotation, output and summary the action writes passes through
+ * `redact()`: it removes the secrets registered with `addSecret()` (tokens the action read or obtained, client
+ * key text), anything shaped like a JWT, Vault token shapes, token headers, and userinfo in URLs.
+ */
+
+const secrets = new Set();
+/** Masks a secret in the runner's log (core.setSecret) and registers it for redact(). Empty values are ignored. */
+function addSecret(value) {
+    if (!value)
+        return;
+    const v = value.trim();
+    if (v.length < 4)
+        return;
+    if (!secrets.has(v))
+        core.setSecret(v);
+    secrets.add(v);
+    // Multi-line secrets (PEM keys) are masked line by line by the runner; register the lines too.
+    if (v.includes('\n'))
+        for (const line of v.split(/\r?\n/))
+            if (line.trim().length >= 8)
+                addSecret(line.trim());
 }
-/** Strip userinfo and query strings so that an URL is safe to show in logs. */
+/** Three base64url segments, the first a JSON header ("eyJ"): a JWS/JWT; five segments (JWE) are covered too. */
+const JWT = /\beyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)?/g;
+/** Vault service/batch/recovery tokens (hvs., hvb., hvr., and the older s., b., r. forms). */
+const VAULT_TOKEN = /\b(?:hv[sbr]|[sbr])\.[A-Za-z0-9_-]{20,}(?:\.[A-Za-z0-9_-]+)?/g;
+/** user:password@ (or token@) in any scheme://… URL. */
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s/?#@"'<>]*@/gi;
+/** A header carrying a token: X-Vault-Token: …, 'X-Nomad-Token': '…', Authorization: Bearer … */
+const TOKEN_HEADER = /\b(x-vault-token|x-nomad-token|authorization|proxy-authorization)(["']?\s*[:=]\s*["']?)(bearer\s+|basic\s+)?[^\s"',;}]+/gi;
+/** A JSON field carrying a token: "SecretID":"…", "client_token":"…", "LoginToken":"…", "token":"…", "jwt":"…" */
+const TOKEN_FIELD = /("(?:secretid|client_token|logintoken|token|jwt|id_token)"\s*:\s*")[^"]*"/gi;
+function redact(text, extra = []) {
+    let out = text;
+    const all = [...secrets, ...extra.filter((s) => !!s && s.trim().length >= 4).map((s) => s.trim())];
+    // Longest first, so that a secret containing another is removed whole.
+    all.sort((a, b) => b.length - a.length);
+    for (const s of all)
+        if (out.includes(s))
+            out = out.split(s).join('***');
+    return out
+        .replace(JWT, '***')
+        .replace(VAULT_TOKEN, '***')
+        .replace(USERINFO, '$1***@')
+        .replace(TOKEN_HEADER, (_m, name, sep, scheme) => `${name}${sep}${scheme ?? ''}***`)
+        .replace(TOKEN_FIELD, '$1***"');
+}
+/** An URL without userinfo, query or fragment: safe to show in messages. */
 function safeUrl(u) {
     try {
-        const url = new URL(u);
+        const url = new URL(String(u));
         url.username = '';
         url.password = '';
         url.search = '';
+        url.hash = '';
         return url.toString();
     }
     catch {
         return '(invalid URL)';
     }
 }
+/** For tests: forget the registered secrets. */
+function clearSecrets() {
+    secrets.clear();
+}
+
+;// CONCATENATED MODULE: ./src/transport/retry.ts
+/**
+ * Retries with full-jitter exponential backoff (the model is aws-actions/configure-aws-credentials'
+ * retryAndBackoff: sleep random(0, base * 2^n)), bounded by a number of attempts, by the time spent on one
+ * request, and by the whole run's budget.
+ */
+const DEFAULT_RETRY = { maxRetries: 4, baseDelayMs: 250, maxDelayMs: 5_000, maxElapsedMs: 120_000 };
+/** Statuses that mean "try again": rate limit, server errors a retry can fix, Vault's 412 (index not yet replicated on a performance standby). */
+const TRANSIENT_STATUSES = new Set([412, 429, 500, 502, 503, 504]);
+/** The whole run's budget: no retry is scheduled past the deadline. */
+class RunBudget {
+    deadline;
+    constructor(deadline = Number.POSITIVE_INFINITY) {
+        this.deadline = deadline;
+    }
+    remaining() {
+        return this.deadline - Date.now();
+    }
+}
+let runBudget = new RunBudget();
+/** Sets the budget of this run (main.ts, once the inputs are known). */
+function setRunBudget(ms) {
+    runBudget = new RunBudget(Date.now() + ms);
+}
+function currentRunBudget() {
+    return runBudget;
+}
+/** Delay before retry number `retry` (0-based): full jitter, honouring a Retry-After in seconds when given. */
+function backoffMs(policy, retry, random = Math.random, retryAfterS) {
+    const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry);
+    const jittered = Math.floor(random() * cap);
+    if (retryAfterS !== undefined && Number.isFinite(retryAfterS) && retryAfterS > 0) {
+        return Math.min(policy.maxDelayMs, Math.max(jittered, retryAfterS * 1000));
+    }
+    return jittered;
+}
+/** May another attempt start `delay` ms from now? */
+function mayRetry(policy, retriesDone, startedAt, delay, budget = runBudget) {
+    if (retriesDone >= policy.maxRetries)
+        return false;
+    const at = Date.now() + delay;
+    return at - startedAt <= policy.maxElapsedMs && at <= budget.deadline;
+}
+function sleep(ms) {
+    return new Promise((r) => setTimeout(r, ms));
+}
+
+;// CONCATENATED MODULE: ./src/transport/transport.ts
+/**
+ * The one HTTP transport for Vault, Nomad and the JWKS/OIDC fetch (node:http/https; no other HTTP stack runs).
+ *
+ * - per-attempt timeout (input request-timeout) and retries with jittered backoff (input max-retries), bounded
+ *   by attempts, by time per request and by the whole run's budget (retry.ts);
+ * - one classification of transient failures: connection refused/reset/cut, timeouts, truncated bodies, and
+ *   HTTP 412, 429, 500, 502, 503, 504. Only requests the caller marks `idempotent` (default: GET and HEAD) are
+ *   repeated after the request may have reached the server; a refused connection is always safe to retry;
+ * - redirects: only to the same origin (scheme, host and port) as the configured address, at most 5; anything
+ *   else is a RedirectError naming the Location, so a token never leaves the configured origin or HTTPS;
+ * - proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (proxy.ts) and TLS with a CA, a client certificate and key,
+ *   and a server-name override;
+ * - errors: NetworkError/RedirectError with one message per failure kind (errors.ts), redacted.
+ */
+
+
+
+
+
+
+
+const MAX_REDIRECTS = 5;
+class Transport {
+    options;
+    origin;
+    shownAddr;
+    baseUrl;
+    timeoutMs;
+    retry;
+    agent;
+    constructor(options) {
+        this.options = options;
+        this.baseUrl = new URL(options.base);
+        this.origin = this.baseUrl.origin;
+        this.shownAddr = safeUrl(options.base).replace(/\/$/, '');
+        this.timeoutMs = options.timeoutMs ?? 30_000;
+        this.retry = { ...DEFAULT_RETRY, ...(options.retry ?? {}) };
+        const t = options.tls ?? {};
+        this.agent =
+            this.baseUrl.protocol === 'https:'
+                ? new external_node_https_namespaceObject.Agent({ keepAlive: true, ...tlsOptions(t) })
+                : new external_node_http_.Agent({ keepAlive: true });
+    }
+    /** Sends a request, retrying transient failures; resolves with any HTTP answer, rejects with NetworkError/RedirectError. */
+    async request(req) {
+        const method = req.method.toUpperCase();
+        const idempotent = req.idempotent ?? (method === 'GET' || method === 'HEAD');
+        const transient = req.retryOn ?? ((status) => TRANSIENT_STATUSES.has(status));
+        const started = Date.now();
+        let retries = 0;
+        let ambiguous = false;
+        for (;;) {
+            let res;
+            let failure;
+            let raw;
+            try {
+                res = await this.followRedirects(method, req);
+            }
+            catch (err) {
+                if (err instanceof RedirectError)
+                    throw err;
+                raw = err;
+                const code = raw.code ?? 'ERROR';
+                const kind = classifyNetworkError(code, raw.message);
+                const maybeSent = raw.sent === true || kind === 'timeout' || kind === 'reset';
+                const pathShown = shownPath(req.path);
+                failure = new NetworkError(redact(networkMessage(this.options.server, this.shownAddr, method, pathShown, code, kind, retries + 1), this.secrets()), method, pathShown, code, kind, maybeSent || ambiguous);
+                const retryable = transientKind(kind, code) && (idempotent || kind === 'refused' || (kind === 'dns' && !maybeSent));
+                if (maybeSent)
+                    ambiguous = true;
+                if (!retryable)
+                    throw failure;
+            }
+            if (res) {
+                res.retriedAfterAmbiguous = ambiguous;
+                res.attempts = retries + 1;
+                // A 429/503 was answered without doing the request; other statuses only for requests safe to repeat.
+                const retryStatus = transient(res.status, res.body) && (idempotent || res.status === 429 || res.status === 503);
+                if (!retryStatus)
+                    return res;
+            }
+            const retryAfter = res ? Number(firstHeader(res.headers['retry-after'])) : undefined;
+            const delay = backoffMs(this.retry, retries, Math.random, retryAfter);
+            if (!mayRetry(this.retry, retries, started, delay, currentRunBudget())) {
+                if (res)
+                    return res;
+                throw failure;
+            }
+            retries++;
+            await sleep(delay);
+        }
+    }
+    secrets() {
+        return this.options.secrets?.() ?? [];
+    }
+    async followRedirects(method, req) {
+        let url = /^[a-z][a-z0-9+.-]*:/i.test(req.path)
+            ? new URL(req.path)
+            : new URL(`${this.baseUrl.href.replace(/\/+$/, '')}${req.path.startsWith('/') ? '' : '/'}${req.path}`);
+        if (url.origin !== this.origin) {
+            throw new RedirectError(this.options.server, method, shownPath(req.path), 0, safeUrl(url), 'origin');
+        }
+        let m = method;
+        let body = req.body;
+        for (let hop = 0;; hop++) {
+            this.options.onRequest?.(m, url.pathname);
+            const res = await this.once(m, url, req.headers ?? {}, body, req.timeoutMs ?? this.timeoutMs);
+            if (![301, 302, 303, 307, 308].includes(res.status) || !res.headers.location)
+                return res;
+            const location = new URL(firstHeader(res.headers.location) ?? '', url);
+            const shownLoc = safeUrl(location);
+            if (location.protocol === 'http:' && this.baseUrl.protocol === 'https:') {
+                throw new RedirectError(this.options.server, method, shownPath(req.path), res.status, shownLoc, 'downgrade');
+            }
+            if (location.origin !== this.origin) {
+                throw new RedirectError(this.options.server, method, shownPath(req.path), res.status, shownLoc, 'origin');
+            }
+            if (hop + 1 >= MAX_REDIRECTS)
+                throw new RedirectError(this.options.server, method, shownPath(req.path), res.status, shownLoc, 'too-many');
+            if (res.status === 303 || ((res.status === 301 || res.status === 302) && m === 'POST')) {
+                m = 'GET';
+                body = undefined;
+            }
+            url = location;
+        }
+    }
+    /** One attempt: resolves with the full answer, rejects with a RawError (code, sent). */
+    async once(method, url, headers, body, timeoutMs) {
+        const isHttps = url.protocol === 'https:';
+        const proxy = proxyFor(url);
+        const h = { ...headers };
+        if (body !== undefined)
+            h['Content-Length'] = String(Buffer.byteLength(body));
+        const options = { method, headers: h, timeout: timeoutMs, agent: this.agent };
+        let target = url;
+        if (proxy && isHttps) {
+            let tunnel;
+            try {
+                tunnel = await connectTunnel(proxy, url, timeoutMs);
+            }
+            catch (e) {
+                throw Object.assign(e, { sent: false, code: e.code === 'ETIMEDOUT' ? 'ETIMEDOUT' : 'EPROXY' });
+            }
+            const t = this.options.tls ?? {};
+            options.agent = false;
+            options.createConnection = () => external_node_tls_.connect({ socket: tunnel, servername: t.servername ?? (isIp(url.hostname) ? undefined : url.hostname), ...tlsOptions(t) });
+        }
+        else if (proxy) {
+            // Plain HTTP through the proxy: the absolute URL as the request target.
+            options.agent = false;
+            options.host = proxy.hostname.replace(/^\[|\]$/g, '');
+            options.port = proxy.port || 80;
+            options.path = url.href;
+            h.Host = url.host;
+            const auth = proxyAuthorization(proxy);
+            if (auth)
+                h['Proxy-Authorization'] = auth;
+            target = '';
+        }
+        const mod = isHttps ? external_node_https_namespaceObject : external_node_http_;
+        return new Promise((resolve, reject) => {
+            let sent = false;
+            const fail = (e) => reject(Object.assign(e, { sent }));
+            const onResponse = (res) => {
+                const chunks = [];
+                res.on('data', (c) => chunks.push(c));
+                res.on('error', (e) => fail(Object.assign(e, { code: e.code ?? 'ECONNRESET' })));
+                res.on('aborted', () => fail(Object.assign(new Error('the connection closed before the whole answer arrived'), { code: 'ETRUNCATED' })));
+                res.on('end', () => {
+                    const data = Buffer.concat(chunks);
+                    const expected = Number(res.headers['content-length']);
+                    if (!res.complete || (Number.isFinite(expected) && res.headers['content-length'] !== undefined && data.length < expected)) {
+                        return fail(Object.assign(new Error('the answer was cut short'), { code: 'ETRUNCATED' }));
+                    }
+                    resolve({ status: res.statusCode ?? 0, headers: res.headers, body: data.toString('utf8'), attempts: 1, retriedAfterAmbiguous: false });
+                });
+            };
+            const r = target === '' ? mod.request(options, onResponse) : mod.request(target, options, onResponse);
+            r.on('finish', () => (sent = true));
+            r.on('timeout', () => r.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+            r.on('error', (e) => fail(e));
+            r.end(body);
+        });
+    }
+}
+function tlsOptions(t) {
+    const o = { rejectUnauthorized: t.insecure !== true };
+    if (t.ca)
+        o.ca = t.ca;
+    if (t.cert)
+        o.cert = t.cert;
+    if (t.key)
+        o.key = t.key;
+    if (t.servername) {
+        o.servername = t.servername;
+        // Check the certificate against the override name, not the address's host.
+        o.checkServerIdentity = (_host, cert) => external_node_tls_.checkServerIdentity(t.servername, cert);
+    }
+    return o;
+}
+function isIp(host) {
+    return /^[\d.]+$/.test(host) || host.includes(':') || host.startsWith('[');
+}
+function firstHeader(v) {
+    return Array.isArray(v) ? v[0] : v;
+}
+/** A request path for messages: no query string (it may hold secrets), no origin. */
+function shownPath(p) {
+    try {
+        if (/^[a-z][a-z0-9+.-]*:/i.test(p))
+            return new URL(p).pathname;
+    }
+    catch {
+        /* fall through */
+    }
+    return p.split('?')[0];
+}
+
+;// CONCATENATED MODULE: ./src/transport/index.ts
+/** The transport API: one HTTP stack, retries, redirects policy, proxies, TLS/mTLS, error mapping and redaction. */
+
+
+
+
+
 
 ;// CONCATENATED MODULE: ./src/nomad/client.ts
 
 
-const TLS_CODES = new Set([
-    'CERT_HAS_EXPIRED',
-    'CERT_NOT_YET_VALID',
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'ERR_TLS_CERT_ALTNAME_INVALID',
-    'ERR_SSL_WRONG_VERSION_NUMBER',
-    'EPROTO',
-    'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
-    'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-    'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'
-]);
+const NOMAD_INPUTS = {
+    name: 'Nomad',
+    addr: 'nomad-addr',
+    ca: 'nomad-ca-cert',
+    clientCert: 'nomad-client-cert',
+    clientKey: 'nomad-client-key',
+    serverName: 'nomad-tls-server-name'
+};
+/**
+ * Nomad answers many permanent errors (job validation, check-and-set conflicts) with HTTP 500, so a 500 is
+ * transient only when it is not one of those.
+ */
+function nomadTransient(status, body) {
+    if (status === 500)
+        return !/error occurred|validation|Enforcing job modify index|not enabled but used|invalid|not found|permission denied|failed to parse|unsupported|not allowed/i.test(body);
+    return TRANSIENT_STATUSES.has(status);
+}
 class NomadClient {
     conn;
-    base;
-    onRequest;
+    transport;
     timeoutMs;
-    retries;
-    retryDelayMs;
     constructor(conn, options = {}) {
         this.conn = conn;
-        this.base = conn.addr.replace(/\/+$/, '');
-        this.onRequest = options.onRequest;
-        this.timeoutMs = options.timeoutMs ?? 30_000;
-        this.retries = options.retries ?? 2;
-        this.retryDelayMs = options.retryDelayMs ?? 500;
+        this.timeoutMs = options.timeoutMs ?? conn.transport?.requestTimeoutMs ?? 30_000;
+        const retries = options.retries ?? conn.transport?.maxRetries;
+        this.transport = new Transport({
+            base: conn.addr.replace(/\/+$/, ''),
+            server: NOMAD_INPUTS,
+            tls: { ca: conn.caPem, insecure: conn.skipVerify, cert: conn.clientCert, key: conn.clientKey, servername: conn.tlsServerName || undefined },
+            timeoutMs: this.timeoutMs,
+            retry: {
+                ...(retries !== undefined ? { maxRetries: retries } : {}),
+                ...(options.retryDelayMs !== undefined ? { baseDelayMs: options.retryDelayMs } : {})
+            },
+            onRequest: options.onRequest,
+            secrets: () => [conn.token, conn.clientKey]
+        });
     }
     /** The namespace that calls use unless overridden ('' = the job's own / "default"). */
     get namespace() {
@@ -47889,23 +48341,12 @@ class NomadClient {
             // Nomad adds up to wait/16 of jitter; leave room for it and for a slow network.
             timeoutMs = waitMs + Math.ceil(waitMs / 16) + this.timeoutMs;
         }
-        let attempt = 0;
-        for (;;) {
-            try {
-                const res = await this.send('GET', path, query, undefined, timeoutMs);
-                return { body: parseJson(res, 'GET', path), index: indexOf(res) };
-            }
-            catch (err) {
-                if (attempt >= this.retries || !retryable(err))
-                    throw err;
-                attempt++;
-                await delay(this.retryDelayMs * 2 ** (attempt - 1));
-            }
-        }
+        const res = await this.send('GET', path, query, undefined, timeoutMs, true);
+        return { body: parseJson(res, 'GET', path), index: indexOf(res) };
     }
     /** POST a JSON body; returns the decoded JSON response. */
-    async post(path, body, query = {}) {
-        const res = await this.send('POST', path, query, JSON.stringify(body), this.timeoutMs);
+    async post(path, body, query = {}, opts = {}) {
+        const res = await this.send('POST', path, query, JSON.stringify(body), this.timeoutMs, opts.idempotent === true);
         return parseJson(res, 'POST', path);
     }
     url(path, query) {
@@ -47917,66 +48358,22 @@ class NomadClient {
             params.set(k, String(v));
         }
         const qs = params.toString();
-        return `${this.base}${path}${qs ? `?${qs}` : ''}`;
+        return `${path}${qs ? `?${qs}` : ''}`;
     }
-    async send(method, path, query, body, timeoutMs) {
-        this.onRequest?.(method, path);
+    async send(method, path, query, body, timeoutMs, idempotent) {
         const headers = { Accept: 'application/json' };
         if (this.conn.token)
             headers['X-Nomad-Token'] = this.conn.token;
         if (body !== undefined)
             headers['Content-Type'] = 'application/json';
-        let res;
-        try {
-            res = await http_request({
-                method,
-                url: this.url(path, query),
-                headers,
-                body,
-                timeoutMs,
-                tls: { ca: this.conn.caPem, insecure: this.conn.skipVerify }
-            });
-        }
-        catch (err) {
-            throw this.transportError(err, method, path);
-        }
+        const res = await this.transport.request({ method, path: this.url(path, query), headers, body, timeoutMs, idempotent, retryOn: nomadTransient });
         if (res.status < 200 || res.status >= 300) {
-            const message = redact(res.body.trim(), this.conn.token);
-            throw new HttpError('Nomad', method, path, res.status, message, this.hint(method, path, res.status, message, query));
+            const message = redact(res.body.trim(), [this.conn.token]);
+            const err = new HttpError('Nomad', method, path, res.status, message, this.hint(method, path, res.status, message, query));
+            err.retriedAfterAmbiguous = res.retriedAfterAmbiguous;
+            throw err;
         }
         return res;
-    }
-    transportError(err, method, path) {
-        const addr = safeUrl(this.base);
-        if (err instanceof TransportError) {
-            const tls = TLS_CODES.has(err.code) || /certificate|ssl|tls/i.test(err.message);
-            let fix;
-            if (tls) {
-                fix =
-                    'This is a TLS error: if Nomad uses a private CA, pass its PEM (or a path to it) in the `nomad-ca-cert` input; ' +
-                        'check that `nomad-addr` uses the host name the certificate was issued for, and that https is right for this port';
-            }
-            else if (err.code === 'ECONNREFUSED') {
-                fix = 'Nothing accepted the connection: check the host and port in `nomad-addr` (the HTTP API port is usually 4646) and that the runner can reach it';
-            }
-            else if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
-                fix = 'The host name in `nomad-addr` does not resolve from the runner: check it, or use a self-hosted runner inside the network';
-            }
-            else if (err.code === 'ETIMEDOUT' || err.code === 'ECONNRESET') {
-                fix = 'The connection timed out or was reset: check that `nomad-addr` is reachable from the runner (firewall, VPN) and uses the right scheme (http/https)';
-            }
-            else {
-                fix = 'Check that `nomad-addr` is the address of the Nomad HTTP API and reachable from the runner';
-            }
-            return new ActionError(`Could not reach Nomad at ${addr} (input nomad-addr) for ${method} ${path}: ${err.code} (${redact(err.message, this.conn.token)}). ${fix}.`, {
-                cause: err
-            });
-        }
-        if (err instanceof ActionError)
-            return err;
-        return new ActionError(`Nomad ${method} ${path} at ${addr} (input nomad-addr) failed: ${redact(String(err?.message ?? err), this.conn.token)}`, {
-            cause: err
-        });
     }
     hint(method, path, status, message, query) {
         const ns = effective(query.namespace, this.conn.namespace) || 'default';
@@ -48043,7 +48440,7 @@ function parseJson(res, method, path) {
     }
     catch {
         const ct = String(res.headers['content-type'] ?? 'unknown content type');
-        throw new ActionError(`Nomad ${method} ${path} returned HTTP ${res.status} with a body that is not JSON (${ct}, starts with ${JSON.stringify(res.body.slice(0, 80))}): ` +
+        throw new ActionError(`Nomad ${method} ${path} returned HTTP ${res.status} with a body that is not JSON (${ct}, starts with ${JSON.stringify(redact(res.body.slice(0, 80)))}): ` +
             'check that `nomad-addr` points at the Nomad HTTP API and not at a proxy or login page');
     }
 }
@@ -48051,23 +48448,6 @@ function indexOf(res) {
     const raw = res.headers['x-nomad-index'];
     const v = Number(Array.isArray(raw) ? raw[0] : raw);
     return Number.isFinite(v) && v > 0 ? v : 0;
-}
-function retryable(err) {
-    if (err instanceof HttpError) {
-        return [502, 503, 504].includes(err.status) || (err.status === 500 && /No cluster leader|rpc error: EOF/i.test(err.serverMessage));
-    }
-    if (err instanceof ActionError && err.cause instanceof TransportError) {
-        return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'].includes(err.cause.code);
-    }
-    return false;
-}
-function redact(text, token) {
-    if (!token || token.length < 4)
-        return text;
-    return text.split(token).join('***');
-}
-function delay(ms) {
-    return new Promise((r) => setTimeout(r, ms));
 }
 
 ;// CONCATENATED MODULE: ./src/nomad/cluster-check.ts
@@ -54558,32 +54938,39 @@ async function exportJWK(key) {
 }
 
 
-;// CONCATENATED MODULE: ./src/nomad/keys.ts
+;// CONCATENATED MODULE: ./src/keys/jwks.ts
 /**
- * Nomad's signing keys: fetch the JWKS (/.well-known/jwks.json) and convert it to PEM public keys for Vault's
- * jwt_validation_pubkeys (key-source: static).
+ * Nomad's signing keys, used by the Vault layer (key-source: static) and by key checks: fetch the JWKS
+ * (/.well-known/jwks.json) through the shared transport and convert it to PEM public keys for Vault's
+ * jwt_validation_pubkeys. Neutral ground: neither vault/ nor nomad/ code, so both may import it.
  */
 
 
 
 
+const JWKS_INPUTS = { name: 'the Nomad JWKS', addr: 'jwks-url', ca: 'jwks-ca-cert' };
 /** GETs a JWKS. Every failure is an ActionError naming jwks-url, the URL and the fix. */
 async function fetchJwks(url, tls = {}, timeoutMs = 30_000) {
     const shown = safeUrl(url);
     let res;
     try {
-        res = await http_request({ method: 'GET', url, headers: { Accept: 'application/json' }, tls, timeoutMs });
+        const target = new URL(url);
+        const transport = new Transport({ base: target.origin, server: JWKS_INPUTS, tls, timeoutMs });
+        // The URL's own userinfo is never sent on (it is not a credential the JWKS endpoint takes).
+        res = await transport.request({ method: 'GET', path: `${target.pathname}${target.search}`, headers: { Accept: 'application/json' } });
     }
     catch (err) {
-        const code = err instanceof TransportError ? err.code : '';
-        const tlsProblem = /CERT|SELF_SIGNED|UNABLE_TO_|EPROTO|SSL|ALTNAME/i.test(code + ' ' + errorMessage(err));
-        throw new ActionError(`Cannot fetch the Nomad JWKS from jwks-url "${shown}": ${code || errorMessage(err)}. ` +
+        if (err instanceof RedirectError)
+            throw err;
+        const code = err instanceof NetworkError ? err.code : '';
+        const tlsProblem = err instanceof NetworkError && (err.kind === 'tls' || err.kind === 'client-cert');
+        throw new ActionError(`Cannot fetch the Nomad JWKS from jwks-url "${shown}": ${code || redact(errorMessage(err))}. ` +
             (tlsProblem
                 ? 'Set jwks-ca-cert to the CA of Nomad\'s HTTPS certificate, and check the host name in jwks-url.'
                 : 'With key-source: static the GitHub runner fetches the keys: check the URL, port and that the runner can reach Nomad.'));
     }
     if (res.status !== 200) {
-        const snippet = res.body.replace(/\s+/g, ' ').trim().slice(0, 200);
+        const snippet = redact(res.body.replace(/\s+/g, ' ').trim().slice(0, 200));
         throw new ActionError(`GET jwks-url "${shown}" returned HTTP ${res.status}${snippet ? `: ${snippet}` : ''}. ` +
             'jwks-url must be Nomad\'s /.well-known/jwks.json (Nomad 1.7+), e.g. https://nomad.example.com:4646/.well-known/jwks.json.');
     }
@@ -54679,38 +55066,78 @@ var src = __nccwpck_require__(8096);
 var src_default = /*#__PURE__*/__nccwpck_require__.n(src);
 ;// CONCATENATED MODULE: ./src/vault/client.ts
 /**
- * A thin Vault (or OpenBao) client over node-vault 0.12.
+ * A thin Vault (or OpenBao) client over node-vault 0.12, whose HTTP requests go through our transport
+ * (src/transport): node-vault accepts `request-promise`, so its axios stack is never used at run time, and the
+ * transport's retries, timeouts, redirect policy, proxies, TLS and mTLS apply to Vault as to Nomad.
  *
  * Only explicit settings are used: node-vault falls back to VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE,
  * VAULT_PREFIX and VAULT_SKIP_VERIFY for every falsy option, so every one of them is overwritten after
  * construction. Errors are mapped to ActionError/HttpError messages that name the path, the status, the
- * server's own message and the fix. No message ever contains a token or a request body, and the original
- * node-vault/axios error is never attached as `cause` (axios errors carry the request headers, i.e. the token).
+ * server's own message and the fix. No message ever contains a token or a request body.
  */
 
 
 
 /** Where the action's minimal Vault policy is documented (README links to it). */
 const POLICY_DOC = 'README.md, section "Vault token policy"';
-/** Codes of TLS verification failures (Node/OpenSSL). */
-const TLS_ERROR_CODES = new Set([
-    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-    'UNABLE_TO_GET_ISSUER_CERT',
-    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-    'SELF_SIGNED_CERT_IN_CHAIN',
-    'DEPTH_ZERO_SELF_SIGNED_CERT',
-    'CERT_HAS_EXPIRED',
-    'CERT_NOT_YET_VALID',
-    'CERT_UNTRUSTED',
-    'CERT_REJECTED',
-    'ERR_TLS_CERT_ALTNAME_INVALID',
-    'HOSTNAME_MISMATCH',
-    'EPROTO',
-    'ERR_SSL_WRONG_VERSION_NUMBER'
-]);
+const VAULT_INPUTS = {
+    name: 'Vault',
+    addr: 'vault-addr',
+    ca: 'vault-ca-cert',
+    clientCert: 'vault-client-cert',
+    clientKey: 'vault-client-key',
+    serverName: 'vault-tls-server-name'
+};
+/**
+ * `POST sys/auth/<path>` answered "path is already in use": a mount exists there that this request did not
+ * create (another run made it, or, when `afterAmbiguousAttempt`, possibly this run's own earlier attempt whose
+ * answer was lost). Not an error to retry: re-read the mount and continue as an update.
+ */
+class MountInUseError extends HttpError {
+    afterAmbiguousAttempt;
+    constructor(path, status, message, afterAmbiguousAttempt) {
+        super('Vault', 'POST', `/v1/${path}`, status, message, 'Another run (or an earlier attempt of this request) enabled an auth method at this path');
+        this.afterAmbiguousAttempt = afterAmbiguousAttempt;
+        this.name = 'MountInUseError';
+    }
+}
+/** The `request-promise` stand-in node-vault 0.12 accepts: `.defaults(rpDefaults)` returns the request function. */
+function requestPromise(transport) {
+    return {
+        defaults: () => async (options) => {
+            const headers = { Accept: 'application/json', ...(options.headers ?? {}) };
+            let body;
+            if (options.json !== undefined && typeof options.json === 'object') {
+                body = JSON.stringify(options.json);
+                headers['Content-Type'] = 'application/json';
+            }
+            const res = await transport.request({ method: options.method, path: options.uri, headers, body, idempotent: options.idempotent });
+            // node-vault passes our request object through (and builds its errors from status and body only).
+            options.retriedAfterAmbiguous = res.retriedAfterAmbiguous;
+            return { statusCode: res.status, body: parseBody(res.body), request: { path: new URL(options.uri).pathname } };
+        }
+    };
+}
+function parseBody(text) {
+    if (text === '')
+        return '';
+    try {
+        return JSON.parse(text);
+    }
+    catch {
+        return text;
+    }
+}
 function createVaultApi(conn, options = {}) {
-    const timeout = options.timeoutMs ?? 30_000;
     const addr = conn.addr.replace(/\/+$/, '');
+    const transport = new Transport({
+        base: addr,
+        server: VAULT_INPUTS,
+        tls: { ca: conn.caPem, insecure: conn.skipVerify, cert: conn.clientCert, key: conn.clientKey, servername: conn.tlsServerName || undefined },
+        timeoutMs: options.timeoutMs ?? conn.transport?.requestTimeoutMs,
+        retry: conn.transport ? { maxRetries: conn.transport.maxRetries } : undefined,
+        secrets: () => [conn.token, conn.clientKey]
+    });
     const vaultOptions = {
         endpoint: addr,
         token: conn.token,
@@ -54719,9 +55146,7 @@ function createVaultApi(conn, options = {}) {
         apiVersion: 'v1',
         // node-vault logs request bodies (login JWTs) under DEBUG=node-vault: never.
         debug: () => { },
-        // Passed explicitly: node-vault's default is strictSSL = !process.env.VAULT_SKIP_VERIFY.
-        rpDefaults: { strictSSL: !conn.skipVerify, timeout },
-        ...(conn.caPem ? { requestOptions: { ca: conn.caPem } } : {})
+        'request-promise': requestPromise(transport)
     };
     const client = src_default()(vaultOptions);
     // The constructor did `option || process.env.VAULT_*`: overwrite with the explicit values.
@@ -54730,19 +55155,26 @@ function createVaultApi(conn, options = {}) {
     client.namespace = conn.namespace;
     client.pathPrefix = '';
     client.apiVersion = 'v1';
-    const shownAddr = safeUrl(addr).replace(/\/$/, '');
+    const shownAddr = transport.shownAddr;
     async function send(method, path, json, query = '') {
         const clean = normalisePath(path);
         options.onRequest?.({ method, path: clean, write: method !== 'GET' });
+        let req = { path: '', method };
         try {
-            const req = { path: `/${encodeURI(clean)}${query}`, method };
+            // Every request the action sends to Vault is safe to repeat: reads, and writes of whole objects (config,
+            // role, policy), a mount POST (a repeat answers "path is already in use": MountInUseError), a DELETE.
+            req = { path: `/${encodeURI(clean)}${query}`, method, idempotent: true };
             if (json !== undefined)
                 req.json = json;
             const body = await client.request(req);
             return body === '' || body === undefined ? null : body;
         }
         catch (err) {
-            throw toVaultError(err, method, clean, shownAddr, query);
+            const mapped = toVaultError(err, method, clean, shownAddr, query);
+            if (method === 'POST' && /^sys\/auth\/[^/]/.test(clean) && mapped instanceof HttpError && /path is already in use/i.test(mapped.serverMessage)) {
+                throw new MountInUseError(clean, mapped.status, mapped.serverMessage, req.retriedAfterAmbiguous === true);
+            }
+            throw mapped;
         }
     }
     return {
@@ -54783,36 +55215,28 @@ function normalisePath(path) {
 /**
  * Turns a node-vault rejection into an ActionError. Exported for tests.
  * - ApiResponseError (has `response.statusCode`): HttpError('Vault', …) with the server's errors and a hint.
- * - axios transport error (no `response`): ActionError naming vault-addr and the fix.
+ * - the transport's NetworkError/RedirectError: already worded for Vault, passed on.
+ * - any other error with a network `code`: the transport's message for that failure kind.
  */
 function toVaultError(err, method, path, addr, query = '') {
+    if (err instanceof NetworkError || err instanceof RedirectError)
+        return err;
     const e = err;
     const shownPath = `/v1/${path}${query}`;
     if (e && typeof e === 'object' && e.response && typeof e.response.statusCode === 'number') {
         const status = e.response.statusCode;
-        const message = serverMessage(e.response.body);
+        const message = redact(serverMessage(e.response.body));
         return new HttpError('Vault', method, shownPath, status, message, vaultHint(status, message, method, path, query));
     }
     const code = (e && typeof e === 'object' && typeof e.code === 'string' && e.code) || '';
-    if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(e?.message ?? '')) {
-        return new ActionError(`Vault at vault-addr "${addr}" did not answer ${method} ${shownPath} in time (${code || 'timeout'}). ` +
-            'Check that vault-addr points at a reachable Vault API (scheme, host and port) and that the runner can reach it ' +
-            '(firewall, VPN, self-hosted runner network).');
-    }
-    if (TLS_ERROR_CODES.has(code) || /certificate|self[- ]signed|SSL routines|wrong version number/i.test(e?.message ?? '')) {
-        return new ActionError(`TLS to Vault at vault-addr "${addr}" failed for ${method} ${shownPath}: ${code || 'TLS error'}` +
-            (code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? ' (the certificate does not name this host)' : '') +
-            '. Set vault-ca-cert to the PEM of the CA that signed Vault\'s certificate, and check that vault-addr uses ' +
-            'the host name in the certificate and the right scheme (https:// for a TLS listener, http:// otherwise).');
-    }
-    if (code) {
-        return new ActionError(`Cannot reach Vault at vault-addr "${addr}" (${method} ${shownPath}: ${code}). ` +
-            'Check the address and port in vault-addr and that the runner can reach it over the network.');
+    const kind = classifyNetworkError(code, e?.message ?? '');
+    if (code || kind !== 'other') {
+        return new ActionError(redact(networkMessage(VAULT_INPUTS, safeUrl(addr).replace(/\/$/, ''), method, shownPath, code, kind)));
     }
     if (err instanceof ActionError)
         return err;
     // Not an HTTP or network error (e.g. a programming error): keep the message, without any request details.
-    return new ActionError(`Vault ${method} ${shownPath} failed: ${e?.message ?? String(err)}`);
+    return new ActionError(redact(`Vault ${method} ${shownPath} failed: ${e?.message ?? String(err)}`));
 }
 /** The server's errors, joined; Vault's multierror wrapping ("1 error occurred:\n\t* …") is flattened. */
 function serverMessage(body) {
@@ -55149,27 +55573,6 @@ function writeOrder(changes, current, policyName) {
 
 
 
-/** True when Vault answered the mount POST with "path is already in use": someone else mounted it. */
-function isPathInUse(err) {
-    return err instanceof HttpError && err.status === 400 && /path is already in use/i.test(err.serverMessage);
-}
-/** OpenBao's answer to a write that lost a race with a concurrent write to its storage: safe to repeat. */
-function isCommitConflict(err) {
-    return err instanceof HttpError && err.status === 500 && /transaction|commit/i.test(err.serverMessage);
-}
-/** Repeats an idempotent write while OpenBao reports a storage commit conflict (at most 6 attempts). */
-async function retryCommit(fn) {
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await fn();
-        }
-        catch (err) {
-            if (!isCommitConflict(err) || attempt >= 6)
-                throw err;
-            await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * (0.5 + Math.random())));
-        }
-    }
-}
 class VaultTransaction {
     api;
     desired;
@@ -55177,6 +55580,8 @@ class VaultTransaction {
     journal = [];
     /** true only when this run's own POST sys/auth/<path> got a success answer. */
     mountCreatedHere = false;
+    /** The POST was repeated after an answer was lost, then found the path in use: maybe this run's mount, maybe not. */
+    mountAmbiguous = false;
     accessor = '';
     constructor(api, desired, log) {
         this.api = api;
@@ -55187,10 +55592,14 @@ class VaultTransaction {
     get written() {
         return this.journal.map((e) => e.change);
     }
-    /** Journals the mount POST: only a mount this run's own POST created can ever be disabled again. */
-    recordMount(change, createdHere) {
-        this.mountCreatedHere = createdHere;
-        if (createdHere)
+    /**
+     * Journals the mount POST: only a mount this run's own POST created ('created') can ever be disabled again.
+     * 'ambiguous' (a repeated POST found the path in use) is journalled to be reported, never disabled.
+     */
+    recordMount(change, origin) {
+        this.mountCreatedHere = origin === 'created';
+        this.mountAmbiguous = origin === 'ambiguous';
+        if (origin !== 'foreign')
             this.journal.push({ change, before: null });
     }
     /** Writes one change (config, policy or role), journalled with its value in `before`. */
@@ -55198,19 +55607,19 @@ class VaultTransaction {
         const d = this.desired;
         switch (change.resource) {
             case 'auth-config':
-                await retryCommit(() => this.api.write(change.path, d.authConfig));
+                await this.api.write(change.path, d.authConfig);
                 this.journal.push({ change, before: before.authConfig });
                 return;
             case 'policy': {
                 if (!this.accessor)
                     throw new ActionError(`Internal error: the accessor of auth-path "${d.mount.path}" is unknown.`);
                 const text = d.policy.text(this.accessor);
-                await retryCommit(() => this.api.write(change.path, { policy: text }));
+                await this.api.write(change.path, { policy: text });
                 this.journal.push({ change, before: before.policy, written: text });
                 return;
             }
             case 'role':
-                await retryCommit(() => this.api.write(change.path, roleWriteBody(d.role)));
+                await this.api.write(change.path, roleWriteBody(d.role));
                 this.journal.push({ change, before: before.role });
                 return;
             case 'auth-mount':
@@ -55262,7 +55671,7 @@ class VaultTransaction {
         }
         if (entry.before === null) {
             // Created by this run: remove it again.
-            await retryCommit(() => this.api.remove(change.path));
+            await this.api.remove(change.path);
             return { resource, path: change.path, outcome: 'deleted' };
         }
         const body = resource === 'policy'
@@ -55270,7 +55679,7 @@ class VaultTransaction {
             : resource === 'auth-config'
                 ? configRestoreBody(entry.before)
                 : roleRestoreBody(entry.before, this.desired);
-        await retryCommit(() => this.api.write(change.path, body));
+        await this.api.write(change.path, body);
         return { resource, path: change.path, outcome: 'restored' };
     }
     /** Whether the object still holds exactly what this run wrote. */
@@ -55293,6 +55702,9 @@ class VaultTransaction {
         const d = this.desired;
         const path = d.mount.path;
         const keep = (reason) => this.kept(entry, reason);
+        if (this.mountAmbiguous) {
+            return keep('the answer to enabling it was lost and a repeat found the path in use, so it may be another run\'s; it is kept');
+        }
         // Objects under the mount that this run did not write, but exist now: another run is configuring it.
         const wrote = new Set(this.journal.map((e) => e.change.resource));
         const [config, role] = await Promise.all([this.api.read(d.configPath), this.api.read(d.rolePath)]);
@@ -55315,7 +55727,7 @@ class VaultTransaction {
         }
         if (aliases > 0)
             return keep(`${aliases} identit${aliases === 1 ? 'y has' : 'ies have'} logged in through it`);
-        await retryCommit(() => this.api.remove(d.mountPath));
+        await this.api.remove(d.mountPath);
         return { resource: 'auth-mount', path: `sys/auth/${path}`, outcome: 'disabled' };
     }
     /** The number of entity aliases on the mount accessor: every JWT login creates one. */
@@ -55477,7 +55889,7 @@ async function reconcileVault(cfg, opts = {}) {
             throw new CancelledError('before its first write to Vault');
         if (mountChange) {
             logChange(log, mountChange);
-            const mount = await createMount(api, desired, (createdHere) => tx.recordMount(mountChange, createdHere));
+            const mount = await createMount(api, desired, (origin) => tx.recordMount(mountChange, origin));
             tx.accessor = mount.accessor;
             // Another run mounted it first: what it wrote under the mount is now the state to update from.
             state = mount.createdHere ? { ...current, mount: mount.current } : await readCurrentState(api, settings);
@@ -55559,17 +55971,17 @@ function logChange(log, change) {
  */
 async function createMount(api, desired, record) {
     const { path, type, description } = desired.mount;
-    let createdHere = true;
+    let origin = 'created';
     try {
-        await retryCommit(() => api.write(desired.mountPath, { type, description }));
+        await api.write(desired.mountPath, { type, description });
     }
     catch (err) {
-        if (!isPathInUse(err))
+        if (!(err instanceof MountInUseError))
             throw err;
-        createdHere = false;
+        origin = err.afterAmbiguousAttempt ? 'ambiguous' : 'foreign';
     }
     // Journalled before anything else can fail, so that a failed read below still rolls the new mount back.
-    record(createdHere);
+    record(origin);
     const mount = parseMounts(await api.read('sys/auth'))[`${path}/`];
     if (!mount || !mount.accessor) {
         throw new ActionError(`Vault accepted enabling the JWT auth method at auth-path "${path}", but GET /v1/sys/auth does not list it. ` +
@@ -55578,7 +55990,7 @@ async function createMount(api, desired, record) {
     if (mount.type !== type) {
         throw new ActionError(`auth-path "${path}": an auth method of type "${mount.type}" was mounted there concurrently. Choose another auth-path.`);
     }
-    return { createdHere, accessor: mount.accessor, current: mount };
+    return { createdHere: origin === 'created', accessor: mount.accessor, current: mount };
 }
 
 ;// CONCATENATED MODULE: ./src/main.ts

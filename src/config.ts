@@ -13,6 +13,18 @@ export interface ServerConnection {
   caPem?: string
   /** Only true when the user turned TLS verification off explicitly. */
   skipVerify: boolean
+  /** mTLS: PEM client certificate and key (read from a file when the input was a path). */
+  clientCert?: string
+  clientKey?: string
+  /** TLS server name to send and to check the certificate against, when it differs from the address's host. */
+  tlsServerName?: string
+  /** Retries and per-attempt timeout (inputs max-retries, request-timeout); defaults when absent. */
+  transport?: TransportSettings
+}
+
+export interface TransportSettings {
+  maxRetries: number
+  requestTimeoutMs: number
 }
 
 export interface VaultConnection extends ServerConnection {

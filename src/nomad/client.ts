@@ -1,5 +1,6 @@
 /**
- * A small Nomad HTTP API client over src/http.ts (node:http/https, custom CA support).
+ * The Nomad HTTP API client over the shared transport (src/transport: retries, timeouts, redirects policy,
+ * proxies, TLS and mTLS, error mapping and redaction). Typed handles per resource are in api.ts.
  *
  * - `X-Nomad-Token` is sent when a token is configured; the token never appears in any message.
  * - `?namespace=` / `?region=` come from the connection and can be overridden per call
@@ -11,7 +12,7 @@
  */
 import type { NomadConnection } from '../config.js'
 import { ActionError, HttpError } from '../errors.js'
-import { request, safeUrl, TransportError, type HttpResponse } from '../http.js'
+import { redact, Transport, TRANSIENT_STATUSES, type ServerInputs, type TransportResponse } from '../transport/index.js'
 
 export type QueryValue = string | number | boolean | undefined
 export type Query = Record<string, QueryValue>
@@ -25,6 +26,11 @@ export interface GetOptions {
   waitMs?: number
 }
 
+export interface PostOptions {
+  /** Safe to repeat after a lost answer (parse, plan; register only with EnforceIndex). Default false. */
+  idempotent?: boolean
+}
+
 export interface NomadResponse<T> {
   body: T
   /** X-Nomad-Index of the response (0 when absent). */
@@ -36,46 +42,59 @@ export type OnRequest = (method: string, path: string) => void
 export interface NomadClientOptions {
   /** Called before every request (tests, bench). `path` has no query string. */
   onRequest?: OnRequest
-  /** Timeout for non-blocking requests in ms (default 30 s). Blocking queries add their wait time. */
+  /** Timeout for non-blocking requests in ms (default: request-timeout, 30 s). Blocking queries add their wait time. */
   timeoutMs?: number
-  /** Retries for idempotent GETs on transport errors and 502/503/504/"No cluster leader" (default 2). */
+  /** Retries of requests safe to repeat on transient failures (default: max-retries, 4). */
   retries?: number
-  /** Base delay between GET retries in ms (default 500, doubled each time). */
+  /** Base delay of the jittered backoff in ms (default 250). */
   retryDelayMs?: number
 }
 
-const TLS_CODES = new Set([
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'ERR_SSL_WRONG_VERSION_NUMBER',
-  'EPROTO',
-  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
-  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED'
-])
+export const NOMAD_INPUTS: ServerInputs = {
+  name: 'Nomad',
+  addr: 'nomad-addr',
+  ca: 'nomad-ca-cert',
+  clientCert: 'nomad-client-cert',
+  clientKey: 'nomad-client-key',
+  serverName: 'nomad-tls-server-name'
+}
+
+/**
+ * Nomad answers many permanent errors (job validation, check-and-set conflicts) with HTTP 500, so a 500 is
+ * transient only when it is not one of those.
+ */
+function nomadTransient(status: number, body: string): boolean {
+  if (status === 500) return !/error occurred|validation|Enforcing job modify index|not enabled but used|invalid|not found|permission denied|failed to parse|unsupported|not allowed/i.test(body)
+  return TRANSIENT_STATUSES.has(status)
+}
+
+/** An HttpError whose request was repeated after an attempt that may have reached Nomad. */
+export interface AmbiguousMark {
+  retriedAfterAmbiguous?: boolean
+}
 
 export class NomadClient {
-  private readonly base: string
-  private readonly onRequest?: OnRequest
+  readonly transport: Transport
   private readonly timeoutMs: number
-  private readonly retries: number
-  private readonly retryDelayMs: number
 
   constructor(
     readonly conn: NomadConnection,
     options: NomadClientOptions = {}
   ) {
-    this.base = conn.addr.replace(/\/+$/, '')
-    this.onRequest = options.onRequest
-    this.timeoutMs = options.timeoutMs ?? 30_000
-    this.retries = options.retries ?? 2
-    this.retryDelayMs = options.retryDelayMs ?? 500
+    this.timeoutMs = options.timeoutMs ?? conn.transport?.requestTimeoutMs ?? 30_000
+    const retries = options.retries ?? conn.transport?.maxRetries
+    this.transport = new Transport({
+      base: conn.addr.replace(/\/+$/, ''),
+      server: NOMAD_INPUTS,
+      tls: { ca: conn.caPem, insecure: conn.skipVerify, cert: conn.clientCert, key: conn.clientKey, servername: conn.tlsServerName || undefined },
+      timeoutMs: this.timeoutMs,
+      retry: {
+        ...(retries !== undefined ? { maxRetries: retries } : {}),
+        ...(options.retryDelayMs !== undefined ? { baseDelayMs: options.retryDelayMs } : {})
+      },
+      onRequest: options.onRequest,
+      secrets: () => [conn.token, conn.clientKey]
+    })
   }
 
   /** The namespace that calls use unless overridden ('' = the job's own / "default"). */
@@ -93,22 +112,13 @@ export class NomadClient {
       // Nomad adds up to wait/16 of jitter; leave room for it and for a slow network.
       timeoutMs = waitMs + Math.ceil(waitMs / 16) + this.timeoutMs
     }
-    let attempt = 0
-    for (;;) {
-      try {
-        const res = await this.send('GET', path, query, undefined, timeoutMs)
-        return { body: parseJson<T>(res, 'GET', path), index: indexOf(res) }
-      } catch (err) {
-        if (attempt >= this.retries || !retryable(err)) throw err
-        attempt++
-        await delay(this.retryDelayMs * 2 ** (attempt - 1))
-      }
-    }
+    const res = await this.send('GET', path, query, undefined, timeoutMs, true)
+    return { body: parseJson<T>(res, 'GET', path), index: indexOf(res) }
   }
 
   /** POST a JSON body; returns the decoded JSON response. */
-  async post<T>(path: string, body: unknown, query: Query = {}): Promise<T> {
-    const res = await this.send('POST', path, query, JSON.stringify(body), this.timeoutMs)
+  async post<T>(path: string, body: unknown, query: Query = {}, opts: PostOptions = {}): Promise<T> {
+    const res = await this.send('POST', path, query, JSON.stringify(body), this.timeoutMs, opts.idempotent === true)
     return parseJson<T>(res, 'POST', path)
   }
 
@@ -120,60 +130,21 @@ export class NomadClient {
       params.set(k, String(v))
     }
     const qs = params.toString()
-    return `${this.base}${path}${qs ? `?${qs}` : ''}`
+    return `${path}${qs ? `?${qs}` : ''}`
   }
 
-  private async send(method: string, path: string, query: Query, body: string | undefined, timeoutMs: number) {
-    this.onRequest?.(method, path)
+  private async send(method: string, path: string, query: Query, body: string | undefined, timeoutMs: number, idempotent: boolean) {
     const headers: Record<string, string> = { Accept: 'application/json' }
     if (this.conn.token) headers['X-Nomad-Token'] = this.conn.token
     if (body !== undefined) headers['Content-Type'] = 'application/json'
-    let res: HttpResponse
-    try {
-      res = await request({
-        method,
-        url: this.url(path, query),
-        headers,
-        body,
-        timeoutMs,
-        tls: { ca: this.conn.caPem, insecure: this.conn.skipVerify }
-      })
-    } catch (err) {
-      throw this.transportError(err, method, path)
-    }
+    const res = await this.transport.request({ method, path: this.url(path, query), headers, body, timeoutMs, idempotent, retryOn: nomadTransient })
     if (res.status < 200 || res.status >= 300) {
-      const message = redact(res.body.trim(), this.conn.token)
-      throw new HttpError('Nomad', method, path, res.status, message, this.hint(method, path, res.status, message, query))
+      const message = redact(res.body.trim(), [this.conn.token])
+      const err: HttpError & AmbiguousMark = new HttpError('Nomad', method, path, res.status, message, this.hint(method, path, res.status, message, query))
+      err.retriedAfterAmbiguous = res.retriedAfterAmbiguous
+      throw err
     }
     return res
-  }
-
-  private transportError(err: unknown, method: string, path: string): ActionError {
-    const addr = safeUrl(this.base)
-    if (err instanceof TransportError) {
-      const tls = TLS_CODES.has(err.code) || /certificate|ssl|tls/i.test(err.message)
-      let fix: string
-      if (tls) {
-        fix =
-          'This is a TLS error: if Nomad uses a private CA, pass its PEM (or a path to it) in the `nomad-ca-cert` input; ' +
-          'check that `nomad-addr` uses the host name the certificate was issued for, and that https is right for this port'
-      } else if (err.code === 'ECONNREFUSED') {
-        fix = 'Nothing accepted the connection: check the host and port in `nomad-addr` (the HTTP API port is usually 4646) and that the runner can reach it'
-      } else if (err.code === 'ENOTFOUND' || err.code === 'EAI_AGAIN') {
-        fix = 'The host name in `nomad-addr` does not resolve from the runner: check it, or use a self-hosted runner inside the network'
-      } else if (err.code === 'ETIMEDOUT' || err.code === 'ECONNRESET') {
-        fix = 'The connection timed out or was reset: check that `nomad-addr` is reachable from the runner (firewall, VPN) and uses the right scheme (http/https)'
-      } else {
-        fix = 'Check that `nomad-addr` is the address of the Nomad HTTP API and reachable from the runner'
-      }
-      return new ActionError(`Could not reach Nomad at ${addr} (input nomad-addr) for ${method} ${path}: ${err.code} (${redact(err.message, this.conn.token)}). ${fix}.`, {
-        cause: err
-      })
-    }
-    if (err instanceof ActionError) return err
-    return new ActionError(`Nomad ${method} ${path} at ${addr} (input nomad-addr) failed: ${redact(String((err as Error)?.message ?? err), this.conn.token)}`, {
-      cause: err
-    })
   }
 
   private hint(method: string, path: string, status: number, message: string, query: Query): string | undefined {
@@ -231,40 +202,21 @@ function notFoundHint(path: string, namespace: string, message: string): string 
   return `Nomad could not find what ${path} refers to`
 }
 
-function parseJson<T>(res: HttpResponse, method: string, path: string): T {
+function parseJson<T>(res: TransportResponse, method: string, path: string): T {
   if (res.body === '') return null as T
   try {
     return JSON.parse(res.body) as T
   } catch {
     const ct = String(res.headers['content-type'] ?? 'unknown content type')
     throw new ActionError(
-      `Nomad ${method} ${path} returned HTTP ${res.status} with a body that is not JSON (${ct}, starts with ${JSON.stringify(res.body.slice(0, 80))}): ` +
+      `Nomad ${method} ${path} returned HTTP ${res.status} with a body that is not JSON (${ct}, starts with ${JSON.stringify(redact(res.body.slice(0, 80)))}): ` +
         'check that `nomad-addr` points at the Nomad HTTP API and not at a proxy or login page'
     )
   }
 }
 
-function indexOf(res: HttpResponse): number {
+function indexOf(res: TransportResponse): number {
   const raw = res.headers['x-nomad-index']
   const v = Number(Array.isArray(raw) ? raw[0] : raw)
   return Number.isFinite(v) && v > 0 ? v : 0
-}
-
-function retryable(err: unknown): boolean {
-  if (err instanceof HttpError) {
-    return [502, 503, 504].includes(err.status) || (err.status === 500 && /No cluster leader|rpc error: EOF/i.test(err.serverMessage))
-  }
-  if (err instanceof ActionError && err.cause instanceof TransportError) {
-    return ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED'].includes(err.cause.code)
-  }
-  return false
-}
-
-function redact(text: string, token: string): string {
-  if (!token || token.length < 4) return text
-  return text.split(token).join('***')
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
 }

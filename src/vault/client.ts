@@ -1,31 +1,71 @@
 /**
- * A thin Vault (or OpenBao) client over node-vault 0.12.
+ * A thin Vault (or OpenBao) client over node-vault 0.12, whose HTTP requests go through our transport
+ * (src/transport): node-vault accepts `request-promise`, so its axios stack is never used at run time, and the
+ * transport's retries, timeouts, redirect policy, proxies, TLS and mTLS apply to Vault as to Nomad.
  *
  * Only explicit settings are used: node-vault falls back to VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE,
  * VAULT_PREFIX and VAULT_SKIP_VERIFY for every falsy option, so every one of them is overwritten after
  * construction. Errors are mapped to ActionError/HttpError messages that name the path, the status, the
- * server's own message and the fix. No message ever contains a token or a request body, and the original
- * node-vault/axios error is never attached as `cause` (axios errors carry the request headers, i.e. the token).
+ * server's own message and the fix. No message ever contains a token or a request body.
  */
 import vault from 'node-vault'
 import type { VaultConnection } from '../config.js'
 import { ActionError, HttpError } from '../errors.js'
-import { safeUrl } from '../http.js'
+import {
+  classifyNetworkError,
+  NetworkError,
+  networkMessage,
+  RedirectError,
+  redact,
+  safeUrl,
+  Transport,
+  type ServerInputs,
+  type TransportResponse
+} from '../transport/index.js'
 
 /** Where the action's minimal Vault policy is documented (README links to it). */
 export const POLICY_DOC = 'README.md, section "Vault token policy"'
+
+export const VAULT_INPUTS: ServerInputs = {
+  name: 'Vault',
+  addr: 'vault-addr',
+  ca: 'vault-ca-cert',
+  clientCert: 'vault-client-cert',
+  clientKey: 'vault-client-key',
+  serverName: 'vault-tls-server-name'
+}
 
 export interface VaultApi {
   /** The Vault address, safe to show in messages. */
   readonly addr: string
   /** GET /v1/<path>; resolves null on 404. */
   read(path: string): Promise<any | null>
-  /** POST /v1/<path> with a JSON body; resolves the response body (null for 204). */
+  /**
+   * POST /v1/<path> with a JSON body; resolves the response body (null for 204). A POST to sys/auth/<path> that
+   * Vault answers with "path is already in use" rejects with MountInUseError.
+   */
   write(path: string, body: unknown): Promise<any>
   /** GET /v1/<path>?list=true; resolves data.keys, [] on 404. */
   list(path: string): Promise<string[]>
   /** DELETE /v1/<path>. Only used to roll back a mount this run created. */
   remove(path: string): Promise<void>
+}
+
+/**
+ * `POST sys/auth/<path>` answered "path is already in use": a mount exists there that this request did not
+ * create (another run made it, or, when `afterAmbiguousAttempt`, possibly this run's own earlier attempt whose
+ * answer was lost). Not an error to retry: re-read the mount and continue as an update.
+ */
+export class MountInUseError extends HttpError {
+  constructor(
+    path: string,
+    status: number,
+    message: string,
+    readonly afterAmbiguousAttempt: boolean
+  ) {
+    super('Vault', 'POST', `/v1/${path}`, status, message, 'Another run (or an earlier attempt of this request) enabled an auth method at this path')
+    this.name = 'MountInUseError'
+  }
 }
 
 /** One HTTP request the client is about to send (for tests and diagnostics; never contains the body). */
@@ -38,32 +78,66 @@ export interface VaultRequestEvent {
 }
 
 export interface VaultApiOptions {
-  /** Per-request timeout; default 30 s. */
+  /** Per-attempt timeout; default conn.transport.requestTimeoutMs or 30 s. */
   timeoutMs?: number
   /** Called before every request. */
   onRequest?: (event: VaultRequestEvent) => void
 }
 
-/** Codes of TLS verification failures (Node/OpenSSL). */
-const TLS_ERROR_CODES = new Set([
-  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
-  'UNABLE_TO_GET_ISSUER_CERT',
-  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
-  'SELF_SIGNED_CERT_IN_CHAIN',
-  'DEPTH_ZERO_SELF_SIGNED_CERT',
-  'CERT_HAS_EXPIRED',
-  'CERT_NOT_YET_VALID',
-  'CERT_UNTRUSTED',
-  'CERT_REJECTED',
-  'ERR_TLS_CERT_ALTNAME_INVALID',
-  'HOSTNAME_MISMATCH',
-  'EPROTO',
-  'ERR_SSL_WRONG_VERSION_NUMBER'
-])
+/** node-vault's request options as it passes them to `request-promise` (plus our `idempotent` flag). */
+interface RpOptions {
+  method: string
+  uri: string
+  headers?: Record<string, string>
+  json?: unknown
+  idempotent?: boolean
+  /** Set by requestPromise: an earlier attempt of this request may have reached Vault. */
+  retriedAfterAmbiguous?: boolean
+}
+
+interface RpResponse {
+  statusCode: number
+  body: unknown
+  request: { path: string }
+}
+
+/** The `request-promise` stand-in node-vault 0.12 accepts: `.defaults(rpDefaults)` returns the request function. */
+function requestPromise(transport: Transport) {
+  return {
+    defaults: () => async (options: RpOptions): Promise<RpResponse> => {
+      const headers: Record<string, string> = { Accept: 'application/json', ...(options.headers ?? {}) }
+      let body: string | undefined
+      if (options.json !== undefined && typeof options.json === 'object') {
+        body = JSON.stringify(options.json)
+        headers['Content-Type'] = 'application/json'
+      }
+      const res: TransportResponse = await transport.request({ method: options.method, path: options.uri, headers, body, idempotent: options.idempotent })
+      // node-vault passes our request object through (and builds its errors from status and body only).
+      options.retriedAfterAmbiguous = res.retriedAfterAmbiguous
+      return { statusCode: res.status, body: parseBody(res.body), request: { path: new URL(options.uri).pathname } }
+    }
+  }
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return ''
+  try {
+    return JSON.parse(text)
+  } catch {
+    return text
+  }
+}
 
 export function createVaultApi(conn: VaultConnection, options: VaultApiOptions = {}): VaultApi {
-  const timeout = options.timeoutMs ?? 30_000
   const addr = conn.addr.replace(/\/+$/, '')
+  const transport = new Transport({
+    base: addr,
+    server: VAULT_INPUTS,
+    tls: { ca: conn.caPem, insecure: conn.skipVerify, cert: conn.clientCert, key: conn.clientKey, servername: conn.tlsServerName || undefined },
+    timeoutMs: options.timeoutMs ?? conn.transport?.requestTimeoutMs,
+    retry: conn.transport ? { maxRetries: conn.transport.maxRetries } : undefined,
+    secrets: () => [conn.token, conn.clientKey]
+  })
   const vaultOptions = {
     endpoint: addr,
     token: conn.token,
@@ -72,9 +146,7 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
     apiVersion: 'v1',
     // node-vault logs request bodies (login JWTs) under DEBUG=node-vault: never.
     debug: () => {},
-    // Passed explicitly: node-vault's default is strictSSL = !process.env.VAULT_SKIP_VERIFY.
-    rpDefaults: { strictSSL: !conn.skipVerify, timeout },
-    ...(conn.caPem ? { requestOptions: { ca: conn.caPem } } : {})
+    'request-promise': requestPromise(transport)
   }
   const client = vault(vaultOptions as vault.VaultOptions) as vault.client & {
     namespace?: string
@@ -87,18 +159,25 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
   client.pathPrefix = ''
   client.apiVersion = 'v1'
 
-  const shownAddr = safeUrl(addr).replace(/\/$/, '')
+  const shownAddr = transport.shownAddr
 
   async function send(method: 'GET' | 'POST' | 'DELETE', path: string, json?: unknown, query = ''): Promise<any> {
     const clean = normalisePath(path)
     options.onRequest?.({ method, path: clean, write: method !== 'GET' })
+    let req: vault.RequestOption & Pick<RpOptions, 'idempotent' | 'retriedAfterAmbiguous'> = { path: '', method }
     try {
-      const req: vault.RequestOption = { path: `/${encodeURI(clean)}${query}`, method }
+      // Every request the action sends to Vault is safe to repeat: reads, and writes of whole objects (config,
+      // role, policy), a mount POST (a repeat answers "path is already in use": MountInUseError), a DELETE.
+      req = { path: `/${encodeURI(clean)}${query}`, method, idempotent: true }
       if (json !== undefined) req.json = json
       const body = await client.request(req)
       return body === '' || body === undefined ? null : body
     } catch (err) {
-      throw toVaultError(err, method, clean, shownAddr, query)
+      const mapped = toVaultError(err, method, clean, shownAddr, query)
+      if (method === 'POST' && /^sys\/auth\/[^/]/.test(clean) && mapped instanceof HttpError && /path is already in use/i.test(mapped.serverMessage)) {
+        throw new MountInUseError(clean, mapped.status, mapped.serverMessage, req.retriedAfterAmbiguous === true)
+      }
+      throw mapped
     }
   }
 
@@ -138,41 +217,26 @@ function normalisePath(path: string): string {
 /**
  * Turns a node-vault rejection into an ActionError. Exported for tests.
  * - ApiResponseError (has `response.statusCode`): HttpError('Vault', …) with the server's errors and a hint.
- * - axios transport error (no `response`): ActionError naming vault-addr and the fix.
+ * - the transport's NetworkError/RedirectError: already worded for Vault, passed on.
+ * - any other error with a network `code`: the transport's message for that failure kind.
  */
 export function toVaultError(err: unknown, method: string, path: string, addr: string, query = ''): ActionError {
+  if (err instanceof NetworkError || err instanceof RedirectError) return err
   const e = err as { response?: { statusCode?: number; body?: unknown }; code?: string; message?: string }
   const shownPath = `/v1/${path}${query}`
   if (e && typeof e === 'object' && e.response && typeof e.response.statusCode === 'number') {
     const status = e.response.statusCode
-    const message = serverMessage(e.response.body)
+    const message = redact(serverMessage(e.response.body))
     return new HttpError('Vault', method, shownPath, status, message, vaultHint(status, message, method, path, query))
   }
   const code = (e && typeof e === 'object' && typeof e.code === 'string' && e.code) || ''
-  if (code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(e?.message ?? '')) {
-    return new ActionError(
-      `Vault at vault-addr "${addr}" did not answer ${method} ${shownPath} in time (${code || 'timeout'}). ` +
-        'Check that vault-addr points at a reachable Vault API (scheme, host and port) and that the runner can reach it ' +
-        '(firewall, VPN, self-hosted runner network).'
-    )
-  }
-  if (TLS_ERROR_CODES.has(code) || /certificate|self[- ]signed|SSL routines|wrong version number/i.test(e?.message ?? '')) {
-    return new ActionError(
-      `TLS to Vault at vault-addr "${addr}" failed for ${method} ${shownPath}: ${code || 'TLS error'}` +
-        (code === 'ERR_TLS_CERT_ALTNAME_INVALID' ? ' (the certificate does not name this host)' : '') +
-        '. Set vault-ca-cert to the PEM of the CA that signed Vault\'s certificate, and check that vault-addr uses ' +
-        'the host name in the certificate and the right scheme (https:// for a TLS listener, http:// otherwise).'
-    )
-  }
-  if (code) {
-    return new ActionError(
-      `Cannot reach Vault at vault-addr "${addr}" (${method} ${shownPath}: ${code}). ` +
-        'Check the address and port in vault-addr and that the runner can reach it over the network.'
-    )
+  const kind = classifyNetworkError(code, e?.message ?? '')
+  if (code || kind !== 'other') {
+    return new ActionError(redact(networkMessage(VAULT_INPUTS, safeUrl(addr).replace(/\/$/, ''), method, shownPath, code, kind)))
   }
   if (err instanceof ActionError) return err
   // Not an HTTP or network error (e.g. a programming error): keep the message, without any request details.
-  return new ActionError(`Vault ${method} ${shownPath} failed: ${e?.message ?? String(err)}`)
+  return new ActionError(redact(`Vault ${method} ${shownPath} failed: ${e?.message ?? String(err)}`))
 }
 
 /** The server's errors, joined; Vault's multierror wrapping ("1 error occurred:\n\t* …") is flattened. */

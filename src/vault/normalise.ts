@@ -9,7 +9,7 @@
  * - policy text: whitespace outside quoted strings does not matter.
  */
 import { durationSeconds } from '../duration.js'
-import { keyFingerprint } from '../nomad/keys.js'
+import { keyFingerprint } from '../keys/jwks.js'
 
 export type Kind = 'string' | 'bool' | 'set' | 'duration' | 'map' | 'claims' | 'pem' | 'pemset' | 'number'
 

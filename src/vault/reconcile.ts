@@ -8,13 +8,13 @@ import type { Config, VaultSettings } from '../config.js'
 import { CancelledError } from '../cancel.js'
 import { ActionError, HttpError } from '../errors.js'
 import { formatChange } from '../report/vault-changes.js'
-import type { TlsOptions } from '../http.js'
-import { fetchJwks, jwksToPem } from '../nomad/keys.js'
-import { createVaultApi, type VaultApi, type VaultRequestEvent } from './client.js'
+import type { TlsSettings as TlsOptions } from '../transport/index.js'
+import { fetchJwks, jwksToPem } from '../keys/jwks.js'
+import { createVaultApi, MountInUseError, type VaultApi, type VaultRequestEvent } from './client.js'
 import { desiredState, type DesiredState } from './desired.js'
 import { checkRequestStrings } from './limits.js'
 import { planVault, writeOrder, type Change, type CurrentMount, type CurrentState } from './plan.js'
-import { isPathInUse, retryCommit, VaultTransaction, type RollbackEntry } from './transaction.js'
+import { VaultTransaction, type RollbackEntry } from './transaction.js'
 
 export interface VaultResult {
   /** Accessor of the JWT auth mount; '' in a dry run when the mount does not exist yet. */
@@ -144,7 +144,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
     if (opts.signal?.aborted) throw new CancelledError('before its first write to Vault')
     if (mountChange) {
       logChange(log, mountChange)
-      const mount = await createMount(api, desired, (createdHere) => tx.recordMount(mountChange, createdHere))
+      const mount = await createMount(api, desired, (origin) => tx.recordMount(mountChange, origin))
       tx.accessor = mount.accessor
       // Another run mounted it first: what it wrote under the mount is now the state to update from.
       state = mount.createdHere ? { ...current, mount: mount.current } : await readCurrentState(api, settings)
@@ -229,18 +229,18 @@ function logChange(log: (l: string) => void, change: Change): void {
 async function createMount(
   api: VaultApi,
   desired: DesiredState,
-  record: (createdHere: boolean) => void
+  record: (origin: 'created' | 'ambiguous' | 'foreign') => void
 ): Promise<{ createdHere: boolean; accessor: string; current: CurrentMount }> {
   const { path, type, description } = desired.mount
-  let createdHere = true
+  let origin: 'created' | 'ambiguous' | 'foreign' = 'created'
   try {
-    await retryCommit(() => api.write(desired.mountPath, { type, description }))
+    await api.write(desired.mountPath, { type, description })
   } catch (err) {
-    if (!isPathInUse(err)) throw err
-    createdHere = false
+    if (!(err instanceof MountInUseError)) throw err
+    origin = err.afterAmbiguousAttempt ? 'ambiguous' : 'foreign'
   }
   // Journalled before anything else can fail, so that a failed read below still rolls the new mount back.
-  record(createdHere)
+  record(origin)
   const mount = parseMounts(await api.read('sys/auth'))[`${path}/`]
   if (!mount || !mount.accessor) {
     throw new ActionError(
@@ -253,5 +253,5 @@ async function createMount(
       `auth-path "${path}": an auth method of type "${mount.type}" was mounted there concurrently. Choose another auth-path.`
     )
   }
-  return { createdHere, accessor: mount.accessor, current: mount }
+  return { createdHere: origin === 'created', accessor: mount.accessor, current: mount }
 }

@@ -5,7 +5,7 @@
  * mount is disabled only when this run's own POST created it, nothing else configured it, and nobody logged in
  * through it.
  */
-import { ActionError, HttpError } from '../errors.js'
+import { ActionError } from '../errors.js'
 import type { VaultApi } from './client.js'
 import { roleWriteBody, type DesiredState } from './desired.js'
 import { equal, isEmpty, normalisePolicy } from './normalise.js'
@@ -32,32 +32,12 @@ interface JournalEntry {
   written?: string
 }
 
-/** True when Vault answered the mount POST with "path is already in use": someone else mounted it. */
-export function isPathInUse(err: unknown): boolean {
-  return err instanceof HttpError && err.status === 400 && /path is already in use/i.test(err.serverMessage)
-}
-
-/** OpenBao's answer to a write that lost a race with a concurrent write to its storage: safe to repeat. */
-export function isCommitConflict(err: unknown): boolean {
-  return err instanceof HttpError && err.status === 500 && /transaction|commit/i.test(err.serverMessage)
-}
-
-/** Repeats an idempotent write while OpenBao reports a storage commit conflict (at most 6 attempts). */
-export async function retryCommit<T>(fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn()
-    } catch (err) {
-      if (!isCommitConflict(err) || attempt >= 6) throw err
-      await new Promise((r) => setTimeout(r, 20 * 2 ** attempt * (0.5 + Math.random())))
-    }
-  }
-}
-
 export class VaultTransaction {
   private readonly journal: JournalEntry[] = []
   /** true only when this run's own POST sys/auth/<path> got a success answer. */
   mountCreatedHere = false
+  /** The POST was repeated after an answer was lost, then found the path in use: maybe this run's mount, maybe not. */
+  mountAmbiguous = false
   accessor = ''
 
   constructor(
@@ -71,10 +51,14 @@ export class VaultTransaction {
     return this.journal.map((e) => e.change)
   }
 
-  /** Journals the mount POST: only a mount this run's own POST created can ever be disabled again. */
-  recordMount(change: Change, createdHere: boolean): void {
-    this.mountCreatedHere = createdHere
-    if (createdHere) this.journal.push({ change, before: null })
+  /**
+   * Journals the mount POST: only a mount this run's own POST created ('created') can ever be disabled again.
+   * 'ambiguous' (a repeated POST found the path in use) is journalled to be reported, never disabled.
+   */
+  recordMount(change: Change, origin: 'created' | 'ambiguous' | 'foreign'): void {
+    this.mountCreatedHere = origin === 'created'
+    this.mountAmbiguous = origin === 'ambiguous'
+    if (origin !== 'foreign') this.journal.push({ change, before: null })
   }
 
   /** Writes one change (config, policy or role), journalled with its value in `before`. */
@@ -82,18 +66,18 @@ export class VaultTransaction {
     const d = this.desired
     switch (change.resource) {
       case 'auth-config':
-        await retryCommit(() => this.api.write(change.path, d.authConfig))
+        await this.api.write(change.path, d.authConfig)
         this.journal.push({ change, before: before.authConfig })
         return
       case 'policy': {
         if (!this.accessor) throw new ActionError(`Internal error: the accessor of auth-path "${d.mount.path}" is unknown.`)
         const text = d.policy.text(this.accessor)
-        await retryCommit(() => this.api.write(change.path, { policy: text }))
+        await this.api.write(change.path, { policy: text })
         this.journal.push({ change, before: before.policy, written: text })
         return
       }
       case 'role':
-        await retryCommit(() => this.api.write(change.path, roleWriteBody(d.role)))
+        await this.api.write(change.path, roleWriteBody(d.role))
         this.journal.push({ change, before: before.role })
         return
       case 'auth-mount':
@@ -149,7 +133,7 @@ export class VaultTransaction {
     }
     if (entry.before === null) {
       // Created by this run: remove it again.
-      await retryCommit(() => this.api.remove(change.path))
+      await this.api.remove(change.path)
       return { resource, path: change.path, outcome: 'deleted' }
     }
     const body =
@@ -158,7 +142,7 @@ export class VaultTransaction {
         : resource === 'auth-config'
           ? configRestoreBody(entry.before as Record<string, unknown>)
           : roleRestoreBody(entry.before as Record<string, unknown>, this.desired)
-    await retryCommit(() => this.api.write(change.path, body))
+    await this.api.write(change.path, body)
     return { resource, path: change.path, outcome: 'restored' }
   }
 
@@ -182,6 +166,9 @@ export class VaultTransaction {
     const d = this.desired
     const path = d.mount.path
     const keep = (reason: string) => this.kept(entry, reason)
+    if (this.mountAmbiguous) {
+      return keep('the answer to enabling it was lost and a repeat found the path in use, so it may be another run\'s; it is kept')
+    }
     // Objects under the mount that this run did not write, but exist now: another run is configuring it.
     const wrote = new Set(this.journal.map((e) => e.change.resource))
     const [config, role] = await Promise.all([this.api.read(d.configPath), this.api.read(d.rolePath)])
@@ -199,7 +186,7 @@ export class VaultTransaction {
       return keep(`could not check whether anything logged in through it (${(e as Error).message})`)
     }
     if (aliases > 0) return keep(`${aliases} identit${aliases === 1 ? 'y has' : 'ies have'} logged in through it`)
-    await retryCommit(() => this.api.remove(d.mountPath))
+    await this.api.remove(d.mountPath)
     return { resource: 'auth-mount', path: `sys/auth/${path}`, outcome: 'disabled' }
   }
 

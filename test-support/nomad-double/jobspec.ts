@@ -1,18 +1,10 @@
 /**
  * HCL2 jobspec → Nomad api.Job JSON, for the Nomad test double's /v1/jobs/parse.
  * Only the subset the project's tests use (see README.md "HCL subset"). Field names follow Nomad's MPL api/ structs
- * (nomad-vault-facts.md §3.1, §3.2, §3.3); defaults follow api Canonicalize where the reference gives them.
+ * (Nomad api/jobs.go, api/tasks.go); defaults follow the api Canonicalize methods.
  */
 import { parse } from '@cdktf/hcl2json'
-
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string
-  ) {
-    super(message)
-  }
-}
+import { NomadApiError } from './api-error.js'
 
 type Obj = Record<string, any>
 
@@ -61,7 +53,7 @@ function convertToType(name: string, value: unknown, type: string | undefined): 
   if (type === 'number') {
     const n = typeof value === 'number' ? value : Number(value)
     if (Number.isNaN(n))
-      throw new HttpError(
+      throw new NomadApiError(
         400,
         `Failed to parse job: Invalid value for variable; The value for ${name} is not compatible with the variable's type constraint: a number is required.`
       )
@@ -70,7 +62,7 @@ function convertToType(name: string, value: unknown, type: string | undefined): 
   if (type === 'bool') {
     if (typeof value === 'boolean') return value
     if (value === 'true' || value === 'false') return value === 'true'
-    throw new HttpError(
+    throw new NomadApiError(
       400,
       `Failed to parse job: Invalid value for variable; The value for ${name} is not compatible with the variable's type constraint: a bool is required.`
     )
@@ -158,7 +150,7 @@ function convertVault(v: Obj | undefined): Obj | null {
   return out
 }
 
-/** api.Vault.Canonicalize defaults (§3.1 table). */
+/** api.Vault.Canonicalize defaults (Nomad api/tasks.go). */
 export function canonicalVault(v: Obj): Obj {
   return {
     Policies: v.Policies ?? null,
@@ -261,15 +253,15 @@ export interface ParseInput {
   Variables?: string
 }
 
-/** Implements POST /v1/jobs/parse. Throws HttpError(400, …) with Nomad's texts. */
+/** Implements POST /v1/jobs/parse. Throws NomadApiError(400, …) with Nomad's texts. */
 export async function parseJobHCL(input: ParseInput): Promise<Obj> {
   const hcl = input.JobHCL ?? ''
-  if (hcl.trim() === '') throw new HttpError(400, 'Job spec is empty')
+  if (hcl.trim() === '') throw new NomadApiError(400, 'Job spec is empty')
   let doc: Obj
   try {
     doc = (await parse('input.hcl', hcl)) as Obj
   } catch (e) {
-    throw new HttpError(400, `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`)
+    throw new NomadApiError(400, `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`)
   }
   // variable declarations
   const decls: Record<string, VarDecl> = {}
@@ -285,11 +277,11 @@ export async function parseJobHCL(input: ParseInput): Promise<Obj> {
     try {
       vf = (await parse('input.hcl', input.Variables)) as Obj
     } catch (e) {
-      throw new HttpError(400, `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`)
+      throw new NomadApiError(400, `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`)
     }
     for (const [name, v] of Object.entries(vf)) {
       if (!(name in decls))
-        throw new HttpError(
+        throw new NomadApiError(
           400,
           `Failed to parse job: Undefined variable; A ${JSON.stringify(name)} variable was set but was not found in known variables. To declare variable ${JSON.stringify(name)}, place this block in your job files`
         )
@@ -299,14 +291,14 @@ export async function parseJobHCL(input: ParseInput): Promise<Obj> {
   // Nomad evaluates all declared variables; an unset one is an error even if unused.
   for (const name of Object.keys(decls))
     if (!(name in values))
-      throw new HttpError(
+      throw new NomadApiError(
         400,
         `Failed to parse job: Unset variable ${JSON.stringify(name)}; A used variable must be set or have a default value; see https://www.nomadproject.io/docs/job-specification/hcl2/variables for details.`
       )
   const used = new Set<string>()
   const jobs = Object.entries((doc.job as Obj) ?? {})
   if (jobs.length !== 1)
-    throw new HttpError(
+    throw new NomadApiError(
       400,
       jobs.length === 0
         ? 'Failed to parse job: Missing job block; A job block is required'
@@ -316,7 +308,7 @@ export async function parseJobHCL(input: ParseInput): Promise<Obj> {
   const j = substitute(firstBlock(jobBlocks) ?? {}, values, used) as Obj
   for (const u of used)
     if (!(u in decls))
-      throw new HttpError(
+      throw new NomadApiError(
         400,
         `Failed to parse job: Unknown variable; There is no variable named ${JSON.stringify(u)}.`
       )

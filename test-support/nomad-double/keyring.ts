@@ -1,6 +1,6 @@
 /**
  * The Nomad test double's root keyring: RSA keys that sign workload identities (RS256, kid = key UUID),
- * published as a JWKS like Nomad's /.well-known/jwks.json (see nomad-vault-facts.md §1.1, §1.4).
+ * published as a JWKS like Nomad's /.well-known/jwks.json (Nomad nomad/encrypter.go, command/agent/keyring_endpoint.go).
  */
 import { randomUUID } from 'node:crypto'
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose'

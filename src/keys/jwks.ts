@@ -1,34 +1,41 @@
 /**
- * Nomad's signing keys: fetch the JWKS (/.well-known/jwks.json) and convert it to PEM public keys for Vault's
- * jwt_validation_pubkeys (key-source: static).
+ * Nomad's signing keys, used by the Vault layer (key-source: static) and by key checks: fetch the JWKS
+ * (/.well-known/jwks.json) through the shared transport and convert it to PEM public keys for Vault's
+ * jwt_validation_pubkeys. Neutral ground: neither vault/ nor nomad/ code, so both may import it.
  */
 import { createHash, createPublicKey } from 'node:crypto'
 import { exportSPKI, importJWK, type JWK } from 'jose'
 import { ActionError, errorMessage } from '../errors.js'
-import { request, safeUrl, TransportError, type TlsOptions } from '../http.js'
+import { NetworkError, RedirectError, redact, safeUrl, Transport, type ServerInputs, type TlsSettings } from '../transport/index.js'
 
 export interface Jwks {
   keys: JWK[]
 }
 
+const JWKS_INPUTS: ServerInputs = { name: 'the Nomad JWKS', addr: 'jwks-url', ca: 'jwks-ca-cert' }
+
 /** GETs a JWKS. Every failure is an ActionError naming jwks-url, the URL and the fix. */
-export async function fetchJwks(url: string, tls: TlsOptions = {}, timeoutMs = 30_000): Promise<Jwks> {
+export async function fetchJwks(url: string, tls: TlsSettings = {}, timeoutMs = 30_000): Promise<Jwks> {
   const shown = safeUrl(url)
   let res
   try {
-    res = await request({ method: 'GET', url, headers: { Accept: 'application/json' }, tls, timeoutMs })
+    const target = new URL(url)
+    const transport = new Transport({ base: target.origin, server: JWKS_INPUTS, tls, timeoutMs })
+    // The URL's own userinfo is never sent on (it is not a credential the JWKS endpoint takes).
+    res = await transport.request({ method: 'GET', path: `${target.pathname}${target.search}`, headers: { Accept: 'application/json' } })
   } catch (err) {
-    const code = err instanceof TransportError ? err.code : ''
-    const tlsProblem = /CERT|SELF_SIGNED|UNABLE_TO_|EPROTO|SSL|ALTNAME/i.test(code + ' ' + errorMessage(err))
+    if (err instanceof RedirectError) throw err
+    const code = err instanceof NetworkError ? err.code : ''
+    const tlsProblem = err instanceof NetworkError && (err.kind === 'tls' || err.kind === 'client-cert')
     throw new ActionError(
-      `Cannot fetch the Nomad JWKS from jwks-url "${shown}": ${code || errorMessage(err)}. ` +
+      `Cannot fetch the Nomad JWKS from jwks-url "${shown}": ${code || redact(errorMessage(err))}. ` +
         (tlsProblem
           ? 'Set jwks-ca-cert to the CA of Nomad\'s HTTPS certificate, and check the host name in jwks-url.'
           : 'With key-source: static the GitHub runner fetches the keys: check the URL, port and that the runner can reach Nomad.')
     )
   }
   if (res.status !== 200) {
-    const snippet = res.body.replace(/\s+/g, ' ').trim().slice(0, 200)
+    const snippet = redact(res.body.replace(/\s+/g, ' ').trim().slice(0, 200))
     throw new ActionError(
       `GET jwks-url "${shown}" returned HTTP ${res.status}${snippet ? `: ${snippet}` : ''}. ` +
         'jwks-url must be Nomad\'s /.well-known/jwks.json (Nomad 1.7+), e.g. https://nomad.example.com:4646/.well-known/jwks.json.'

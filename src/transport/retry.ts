@@ -1,0 +1,58 @@
+/**
+ * Retries with full-jitter exponential backoff (the model is aws-actions/configure-aws-credentials'
+ * retryAndBackoff: sleep random(0, base * 2^n)), bounded by a number of attempts, by the time spent on one
+ * request, and by the whole run's budget.
+ */
+
+export interface RetryPolicy {
+  /** Retries after the first attempt (input max-retries). */
+  maxRetries: number
+  /** Base of the backoff in ms: the n-th retry waits random(0, min(maxDelayMs, baseDelayMs * 2^n)). */
+  baseDelayMs: number
+  maxDelayMs: number
+  /** No retry starts later than this after the first attempt. */
+  maxElapsedMs: number
+}
+
+export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 250, maxDelayMs: 5_000, maxElapsedMs: 120_000 }
+
+/** Statuses that mean "try again": rate limit, server errors a retry can fix, Vault's 412 (index not yet replicated on a performance standby). */
+export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([412, 429, 500, 502, 503, 504])
+
+/** The whole run's budget: no retry is scheduled past the deadline. */
+export class RunBudget {
+  constructor(readonly deadline: number = Number.POSITIVE_INFINITY) {}
+  remaining(): number {
+    return this.deadline - Date.now()
+  }
+}
+
+let runBudget = new RunBudget()
+/** Sets the budget of this run (main.ts, once the inputs are known). */
+export function setRunBudget(ms: number): void {
+  runBudget = new RunBudget(Date.now() + ms)
+}
+export function currentRunBudget(): RunBudget {
+  return runBudget
+}
+
+/** Delay before retry number `retry` (0-based): full jitter, honouring a Retry-After in seconds when given. */
+export function backoffMs(policy: RetryPolicy, retry: number, random: () => number = Math.random, retryAfterS?: number): number {
+  const cap = Math.min(policy.maxDelayMs, policy.baseDelayMs * 2 ** retry)
+  const jittered = Math.floor(random() * cap)
+  if (retryAfterS !== undefined && Number.isFinite(retryAfterS) && retryAfterS > 0) {
+    return Math.min(policy.maxDelayMs, Math.max(jittered, retryAfterS * 1000))
+  }
+  return jittered
+}
+
+/** May another attempt start `delay` ms from now? */
+export function mayRetry(policy: RetryPolicy, retriesDone: number, startedAt: number, delay: number, budget: RunBudget = runBudget): boolean {
+  if (retriesDone >= policy.maxRetries) return false
+  const at = Date.now() + delay
+  return at - startedAt <= policy.maxElapsedMs && at <= budget.deadline
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms))
+}

@@ -1,0 +1,186 @@
+/**
+ * The Nomad test double's deployment watcher: deployments per job version, alloc health, canary promotion,
+ * progress deadlines, failure with auto-revert.
+ */
+import { randomUUID } from 'node:crypto'
+import { NomadApiError } from './api-error.js'
+import type { Obj } from './options.js'
+import { isTerminal, nowNs, type State } from './state.js'
+import { specOf } from './diff.js'
+import { createEval, placeAlloc, taskGroupsUpdate, type TgPlan } from './scheduler.js'
+import { register } from './jobs-admission.js'
+import { stopAlloc } from './task-runner.js'
+
+export function createDeployment(s: State, job: Obj, plans: TgPlan[], evalId: string): Obj {
+  const idx = s.bump('deployments')
+  const TaskGroups: Obj = {}
+  let requiresPromotion = false
+  let autoPromote = true
+  for (const p of plans) {
+    const tg = job.TaskGroups.find((g: Obj) => g.Name === p.name)
+    const upd = taskGroupsUpdate(job, tg)
+    const progress = s.progressDeadlineOverrideMs !== undefined ? s.progressDeadlineOverrideMs * 1e6 : upd.ProgressDeadline
+    if (p.canary > 0) {
+      requiresPromotion = true
+      autoPromote &&= Boolean(upd.AutoPromote)
+    }
+    TaskGroups[p.name] = {
+      AutoRevert: Boolean(upd.AutoRevert),
+      AutoPromote: Boolean(upd.AutoPromote),
+      ProgressDeadline: progress,
+      RequireProgressBy: progress ? new Date(Date.now() + progress / 1e6).toISOString() : '0001-01-01T00:00:00Z',
+      Promoted: false,
+      PlacedCanaries: null,
+      DesiredCanaries: p.canary,
+      DesiredTotal: Number(tg.Count ?? 1),
+      PlacedAllocs: 0,
+      HealthyAllocs: 0,
+      UnhealthyAllocs: 0
+    }
+  }
+  const d: Obj = {
+    ID: randomUUID(),
+    Namespace: job.Namespace,
+    JobID: job.ID,
+    JobVersion: job.Version,
+    JobModifyIndex: job.JobModifyIndex,
+    JobSpecModifyIndex: job.JobModifyIndex,
+    JobCreateIndex: job.CreateIndex,
+    IsMultiregion: false,
+    TaskGroups,
+    Status: 'running',
+    StatusDescription: requiresPromotion
+      ? autoPromote
+        ? 'Deployment is running pending automatic promotion'
+        : 'Deployment is running but requires manual promotion'
+      : 'Deployment is running',
+    EvalPriority: job.Priority ?? 50,
+    CreateIndex: idx,
+    ModifyIndex: idx,
+    CreateTime: nowNs(),
+    ModifyTime: nowNs()
+  }
+  void evalId
+  s.deployments.set(d.ID, d)
+  armProgress(s, d)
+  return d
+}
+
+export function armProgress(s: State, d: Obj): void {
+  s.cancel(s.progressTimers.get(d.ID))
+  const ms = Math.min(
+    ...Object.values(d.TaskGroups as Obj)
+      .map((t: Obj) => t.ProgressDeadline / 1e6)
+      .filter((x: number) => x > 0)
+  )
+  if (!Number.isFinite(ms)) return
+  for (const t of Object.values(d.TaskGroups as Obj)) t.RequireProgressBy = new Date(Date.now() + t.ProgressDeadline / 1e6).toISOString()
+  s.progressTimers.set(
+    d.ID,
+    s.later(ms, () => {
+      if (d.Status === 'running') failDeployment(s, d, 'Failed due to progress deadline')
+    })
+  )
+}
+
+
+// ---------------------------------------------------------------- s.deployments
+export function setAllocHealth(s: State, a: Obj, healthy: boolean): void {
+  s.cancel(s.healthTimers.get(a.ID))
+  a.DeploymentStatus = { ...(a.DeploymentStatus ?? {}), Healthy: healthy, Timestamp: new Date().toISOString() }
+  s.touchAlloc(a)
+  a.DeploymentStatus.ModifyIndex = a.ModifyIndex
+  const d = s.deployments.get(a.DeploymentID)
+  if (!d || d.Status !== 'running') return
+  const dtg = d.TaskGroups[a.TaskGroup]
+  if (healthy) {
+    dtg.HealthyAllocs++
+    armProgress(s, d)
+    s.touchDeployment(d)
+    maybeCompleteDeployment(s, d)
+  } else {
+    dtg.UnhealthyAllocs++
+    s.touchDeployment(d)
+    failDeployment(s, d, 'Failed due to unhealthy allocations')
+  }
+}
+
+export function maybeCompleteDeployment(s: State, d: Obj): void {
+  if (d.Status !== 'running') return
+  const tgs = Object.entries(d.TaskGroups as Obj)
+  // canary phase
+  const needsPromotion = tgs.some(([, t]) => t.DesiredCanaries > 0 && !t.Promoted)
+  if (needsPromotion) {
+    const canariesHealthy = tgs.every(
+      ([, t]) => t.DesiredCanaries === 0 || t.Promoted || ((t.PlacedCanaries?.length ?? 0) >= t.DesiredCanaries && t.HealthyAllocs >= t.DesiredCanaries)
+    )
+    const auto = tgs.every(([, t]) => t.DesiredCanaries === 0 || t.AutoPromote)
+    if (canariesHealthy && auto) promote(s, d)
+    return
+  }
+  const done = tgs.every(([, t]) => t.HealthyAllocs >= t.DesiredTotal)
+  if (!done) return
+  s.cancel(s.progressTimers.get(d.ID))
+  d.Status = 'successful'
+  d.StatusDescription = 'Deployment completed successfully'
+  s.touchDeployment(d)
+  const rec = s.findJob(d.Namespace, d.JobID)
+  if (rec) {
+    const v = rec.versions[d.JobVersion]
+    if (v) v.Stable = true
+    s.bump('jobs')
+  }
+}
+
+export function failDeployment(s: State, d: Obj, why: string): void {
+  if (d.Status !== 'running') return
+  s.cancel(s.progressTimers.get(d.ID))
+  d.Status = 'failed'
+  d.StatusDescription = why
+  const rec = s.findJob(d.Namespace, d.JobID)
+  const autoRevert = Object.values(d.TaskGroups as Obj).some((t: Obj) => t.AutoRevert)
+  let revertTo: Obj | undefined
+  if (autoRevert && rec) {
+    revertTo = [...rec.versions].reverse().find((v) => v.Stable && v.Version < d.JobVersion)
+    if (revertTo) {
+      if (specOf(revertTo) === specOf(rec.current))
+        d.StatusDescription += ` - not rolling back to stable job version ${revertTo.Version} as current job has same specification`
+      else d.StatusDescription += ` - rolling back to job version ${revertTo.Version}`
+    }
+  }
+  s.touchDeployment(d)
+  // canaries of a failed deployment are stopped
+  for (const id of Object.values(d.TaskGroups as Obj).flatMap((t: Obj) => t.PlacedCanaries ?? []))
+    if (s.allocs.get(id) && !isTerminal(s.allocs.get(id)!)) stopAlloc(s, s.allocs.get(id)!, 'alloc is being stopped due to failed deployment')
+  if (revertTo && rec && d.StatusDescription.includes('rolling back to job version')) {
+    const copy = structuredClone(revertTo)
+    register(s, rec.namespace, copy, { triggeredBy: 'deployment-watcher' })
+  }
+}
+
+export function promote(s: State, d: Obj, groups?: string[]): Obj {
+  const rec = s.findJob(d.Namespace, d.JobID)
+  if (!rec) throw new NomadApiError(500, 'job not found')
+  const job = rec.versions[d.JobVersion]
+  for (const [name, t] of Object.entries(d.TaskGroups as Obj)) {
+    if (groups && !groups.includes(name)) continue
+    if (t.DesiredCanaries === 0 || t.Promoted) continue
+    t.Promoted = true
+  }
+  d.StatusDescription = 'Deployment is running'
+  s.touchDeployment(d)
+  // the promotion eval replaces the remaining old s.allocs with new-version ones
+  const ev = createEval(s, d.Namespace, job, 'deployment-watcher', undefined, { DeploymentID: d.ID }, (ev) => {
+    for (const [name, t] of Object.entries(d.TaskGroups as Obj)) {
+      if (!t.Promoted) continue
+      const tg = job.TaskGroups.find((g: Obj) => g.Name === name)
+      const old = s.liveAllocs(d.Namespace, d.JobID).filter((a) => a.TaskGroup === name && a.JobVersion !== job.Version)
+      for (const a of old) stopAlloc(s, a, 'alloc is being updated due to job update')
+      const have = s.liveAllocs(d.Namespace, d.JobID).filter((a) => a.TaskGroup === name && a.JobVersion === job.Version).length
+      for (let i = have; i < t.DesiredTotal; i++) placeAlloc(s, job, tg, ev, d, false)
+    }
+    maybeCompleteDeployment(s, d)
+  })
+  return ev
+}
+

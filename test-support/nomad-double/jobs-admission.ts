@@ -1,0 +1,187 @@
+/**
+ * The Nomad test double's job admission: server-side canonicalisation and the implicit Vault identity,
+ * validation, registration (versions, JobModifyIndex, EnforceIndex, submissions) and the plan endpoint's answer.
+ */
+import { NomadApiError } from './api-error.js'
+import { canonicalVault, parseDurationNs } from './jobspec.js'
+import type { Obj } from './options.js'
+import { jobKey, nowNs, type JobRecord, type State } from './state.js'
+import { jobDiff, specOf } from './diff.js'
+import { createEval, reconcile } from './scheduler.js'
+
+export function validateVaultUse(s: State, job: Obj): void {
+  const uses = job.TaskGroups.some((g: Obj) => (g.Tasks ?? []).some((t: Obj) => t.Vault))
+  if (uses && !s.serverVault.enabled) throw new NomadApiError(500, 'Vault "default" not enabled but used in the job')
+  for (const g of job.TaskGroups)
+    for (const t of g.Tasks ?? [])
+      if (t.Vault && (t.Vault.Cluster ?? 'default') !== 'default')
+        throw new NomadApiError(500, `Task ${t.Name} uses Vault cluster ${t.Vault.Cluster}: non-default Vault cluster requires Nomad Enterprise`)
+}
+
+/** Server-side canonicalisation + implicit identity hook (nomad/job_endpoint_hook_implicit_identities.go). Returns warnings. */
+export function admit(s: State, job: Obj): string[] {
+  const warnings: string[] = []
+  job.Type ??= 'service'
+  job.Priority ??= 50
+  job.Datacenters ??= ['*']
+  job.NodePool ??= 'default'
+  job.Name ??= job.ID
+  for (const g of job.TaskGroups ?? []) {
+    g.Count ??= 1
+    for (const t of g.Tasks ?? []) {
+      t.Resources = { CPU: 100, MemoryMB: 300, ...(t.Resources ?? {}) }
+      if (!t.Vault) continue
+      t.Vault = canonicalVault(t.Vault)
+      const name = `vault_${t.Vault.Cluster || 'default'}`
+      t.Identities ??= []
+      const existing = t.Identities.find((i: Obj) => i.Name === name)
+      const def = s.serverVault.default_identity
+      if (!existing && def) {
+        t.Identities.push({
+          Name: name,
+          Audience: [...def.aud],
+          ChangeMode: '',
+          ChangeSignal: '',
+          Env: false,
+          File: false,
+          Filepath: '',
+          ServiceName: '',
+          TTL: def.ttl ? parseDurationNs(def.ttl) : 0
+        })
+      }
+      if (t.Vault.Policies?.length && t.Identities.some((i: Obj) => i.Name === name))
+        warnings.push(
+          `Task ${t.Name} has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored`
+        )
+    }
+    for (const t of g.Tasks ?? []) {
+      for (const i of t.Identities ?? [])
+        if (!i.TTL) {
+          warnings.push('identities without an expiration are insecure')
+          break
+        }
+      if (t.Identities && t.Identities.length === 0) t.Identities = null
+    }
+  }
+  return [...new Set(warnings)]
+}
+
+export function formatWarnings(ws: string[]): string {
+  if (ws.length === 0) return ''
+  return `${ws.length} warning(s):\n\n${ws.map((w) => `* ${w}`).join('\n')}`
+}
+
+interface RegisterResult {
+  EvalID: string
+  EvalCreateIndex: number
+  JobModifyIndex: number
+  Warnings: string
+  Index: number
+}
+
+export function register(s: State, 
+  ns: string,
+  jobIn: Obj,
+  o: { enforceIndex?: boolean; jobModifyIndex?: number; preserveCounts?: boolean; submission?: Obj; triggeredBy?: string }
+): RegisterResult {
+  if (!s.namespaces.has(ns)) throw new NomadApiError(500, `job "${jobIn.ID}" is in nonexistent namespace "${ns}"`)
+  const job: Obj = structuredClone(jobIn)
+  job.Namespace = ns
+  job.Region = s.region
+  validateVaultUse(s, job)
+  const rec = s.findJob(ns, job.ID)
+  const existing = rec?.current
+  if (o.enforceIndex) {
+    const want = o.jobModifyIndex ?? 0
+    if (want === 0 && existing) throw new NomadApiError(500, `Enforcing job modify index 0: job already exists`)
+    if (want !== 0 && !existing) throw new NomadApiError(500, `Enforcing job modify index ${want}: job does not exist`)
+    if (existing && existing.JobModifyIndex !== want)
+      throw new NomadApiError(
+        500,
+        `Enforcing job modify index ${want}: job exists with conflicting job modify index: ${existing.JobModifyIndex}`
+      )
+  }
+  if (o.preserveCounts && existing)
+    for (const g of job.TaskGroups) {
+      const og = existing.TaskGroups.find((x: Obj) => x.Name === g.Name)
+      if (og) g.Count = og.Count
+    }
+  const warnings = admit(s, job)
+  const idx = s.bump('jobs')
+  const changed = !existing || specOf(existing) !== specOf(job) || existing.Stop
+  job.CreateIndex = existing?.CreateIndex ?? idx
+  job.ModifyIndex = idx
+  job.JobModifyIndex = changed ? idx : existing!.JobModifyIndex
+  job.Version = existing ? (changed ? rec!.versions.length : existing.Version) : 0
+  job.SubmitTime = nowNs()
+  job.Stable = changed ? false : existing!.Stable
+  job.Stop = false
+  const periodicOrParam = Boolean(job.Periodic || job.ParameterizedJob)
+  job.Status = periodicOrParam ? 'running' : existing && !changed ? existing.Status : 'pending'
+  job.StatusDescription = ''
+  let r = rec
+  if (!r) {
+    r = { namespace: ns, id: job.ID, versions: [], submissions: new Map(), current: job }
+    s.jobs.set(jobKey(ns, job.ID), r)
+  }
+  if (changed) r.versions.push(job)
+  else r.versions[job.Version] = job
+  r.current = job
+  if (o.submission) {
+    r.submissions.set(job.Version, { ...o.submission, JobID: job.ID, Namespace: ns, Version: job.Version, JobModifyIndex: job.JobModifyIndex })
+    const keep = [...r.submissions.keys()].sort((a, b) => b - a).slice(0, 6)
+    for (const k of [...r.submissions.keys()]) if (!keep.includes(k)) r.submissions.delete(k)
+  }
+  if (periodicOrParam) {
+    return { EvalID: '', EvalCreateIndex: 0, JobModifyIndex: job.JobModifyIndex, Warnings: formatWarnings(warnings), Index: idx }
+  }
+  const ev = createEval(s, ns, job, o.triggeredBy ?? 'job-register', existing)
+  return {
+    EvalID: ev.ID,
+    EvalCreateIndex: ev.CreateIndex,
+    JobModifyIndex: job.JobModifyIndex,
+    Warnings: formatWarnings(warnings),
+    Index: ev.CreateIndex
+  }
+}
+
+export function planJob(s: State, ns: string, job: Obj, wantDiff: boolean): Obj {
+  validateVaultUse(s, job)
+  const j = structuredClone(job)
+  j.Namespace = ns
+  admit(s, j)
+  const rec = s.findJob(ns, j.ID)
+  const old = rec?.current
+  if (old) j.Version = old.Version + 1
+  const plans = reconcile(s, ns, j, old, true)
+  const DesiredTGUpdates: Obj = {}
+  const FailedTGAllocs: Obj = {}
+  for (const p of plans) {
+    DesiredTGUpdates[p.name] = {
+      Ignore: p.ignore,
+      Place: p.place + p.destructive,
+      Migrate: 0,
+      Stop: p.stop + p.destructive,
+      InPlaceUpdate: p.inplace,
+      DestructiveUpdate: p.destructive,
+      Canary: p.canary,
+      Preemptions: 0,
+      Disconnect: 0,
+      Reconnect: 0,
+      RescheduleNow: 0,
+      RescheduleLater: 0
+    }
+    if (p.destructive) DesiredTGUpdates[p.name].Place = 0
+    if (p.failed) FailedTGAllocs[p.name] = p.failed
+  }
+  return {
+    JobModifyIndex: old?.JobModifyIndex ?? 0,
+    CreatedEvals: null,
+    Diff: wantDiff ? jobDiff(old, j, plans) : null,
+    Annotations: { DesiredTGUpdates, PreemptedAllocs: null },
+    FailedTGAllocs: Object.keys(FailedTGAllocs).length ? FailedTGAllocs : null,
+    NextPeriodicLaunch: '0001-01-01T00:00:00Z',
+    Warnings: ''
+  }
+}
+

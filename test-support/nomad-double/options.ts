@@ -1,0 +1,101 @@
+/** The Nomad test double's public types: start options, the handle tests hold, and the records it logs. */
+import type { Keyring } from './keyring.js'
+import type { Route } from './http.js'
+
+export type Obj = Record<string, any>
+
+export type AclPolicy = 'management' | 'read-only' | 'submit' | 'agent-read' | string
+
+export interface NomadDoubleOptions {
+  /** Address of the real Vault/OpenBao the double's "clients" log in to. */
+  vaultAddr?: string
+  region?: string
+  datacenter?: string
+  /** Namespaces that exist (default ["default"]). */
+  namespaces?: string[]
+  acl?: {
+    enabled: boolean
+    /** SecretID of a management token (generated when omitted). */
+    managementToken?: string
+    tokens?: { secret: string; policies: AclPolicy[] | AclPolicy }[]
+  }
+  /** Agent `vault` block, server side. Default: enabled with default_identity aud ["vault.io"] ttl "1h". */
+  server?: { enabled: boolean; default_identity?: { aud: string[]; ttl?: string; extra_claims?: Record<string, string> } }
+  /** Agent `vault` block, client side. Default: enabled, address = vaultAddr, jwt_auth_backend_path "jwt-nomad". */
+  client?: { enabled: boolean; address?: string; jwt_auth_backend_path?: string; create_from_role?: string; namespace?: string }
+  /** server.oidc_issuer. */
+  oidcIssuer?: string
+  /** ms from alloc creation until the client starts it (default 50). */
+  allocStartMs?: number
+  /** ms from task start until the alloc is healthy (service) or complete (batch) (default 100). */
+  healthyAfterMs?: number
+  /** ms from eval creation until the scheduler processes it (default 10). */
+  evalDelayMs?: number
+  /** Client nodes; default one node with 4000 MHz / 8192 MB in `datacenter`. */
+  nodes?: { name?: string; datacenter?: string; cpu: number; memoryMB: number }[]
+  port?: number
+  host?: string
+  /** Test hook: called after a plan is computed and before it is answered. */
+  onPlan?: (jobId: string, namespace: string) => void
+  /** Routes added after the built-in ones (see routes/index.ts for adding a route file instead). */
+  extraRoutes?: Route[]
+}
+
+export interface RequestLogEntry {
+  method: string
+  path: string
+  query: Record<string, string>
+  time: number
+  status?: number
+  /** ms the request waited in a blocking query */
+  blockedMs?: number
+}
+
+export interface SecretRead {
+  namespace: string
+  jobId: string
+  allocId: string
+  group: string
+  task: string
+  path: string
+  data: unknown
+}
+
+export interface VaultLogin {
+  allocId: string
+  task: string
+  role: string
+  jwt: string
+  ok: boolean
+  error?: string
+  policies?: string[]
+}
+
+export interface NomadDouble {
+  url: string
+  managementToken: string
+  keyring: Keyring
+  requests: RequestLogEntry[]
+  secretReads: SecretRead[]
+  vaultLogins: VaultLogin[]
+  /** Current Raft-like index (every state change bumps it). */
+  readonly index: number
+  /** The next allocation placed for jobId fails its first task with a driver failure event carrying message. */
+  failNextAlloc(jobId: string, message?: string, namespace?: string): void
+  /** Deployment progress deadline in ms for deployments created from now on (overrides the jobspec). */
+  setProgressDeadlineMs(ms: number | undefined): void
+  /** Alloc healthy deadline in ms for allocs created from now on (overrides the jobspec). */
+  setHealthyDeadlineMs(ms: number | undefined): void
+  /** Simulates a concurrent `nomad job run` of the same job with a changed meta key: new version + JobModifyIndex. */
+  modifyJobOutOfBand(jobId: string, namespace?: string, mutate?: (job: Obj) => void): number
+  /** Alias of modifyJobOutOfBand (JobModifyIndex only moves on a spec change, like Nomad). */
+  bumpJobModifyIndex(jobId: string, namespace?: string): number
+  /** `nomad operator root keyring rotate -now`. */
+  rotateKey(): Promise<void>
+  /** Resolves when predicate() is true after a state change (or immediately). Rejects after timeoutMs. */
+  waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>
+  getJob(jobId: string, namespace?: string): Obj | undefined
+  allocations(jobId: string, namespace?: string): Obj[]
+  deployments(jobId: string, namespace?: string): Obj[]
+  close(): Promise<void>
+}

@@ -1,0 +1,65 @@
+/** Routes: `/v1/agent/self` (the contacted agent's configuration) and `/v1/status/leader`. */
+import type { Route } from '../http.js'
+import { parseDurationNs } from '../jobspec.js'
+import type { Obj } from '../options.js'
+import type { State } from '../state.js'
+
+export function agentSelf(s: State): Obj {
+  const { region, datacenter, nodes, serverVault, clientVault, aclEnabled, opts } = s
+  const di = serverVault.default_identity
+  return {
+    config: {
+      Region: region,
+      Datacenter: datacenter,
+      NodeName: nodes[0]?.Name ?? 'nomad-double',
+      Version: { Version: '1.10.0', VersionPrerelease: '', VersionMetadata: '', Revision: 'nomad-double' },
+      Server: { Enabled: true, OIDCIssuer: opts.oidcIssuer ?? '' },
+      Client: { Enabled: true },
+      ACL: { Enabled: aclEnabled },
+      // One merged entry: a dev agent is both server and client, so the server's default_identity and the
+      // client's address/jwt_auth_backend_path/create_from_role live in the same VaultConfig (README: shape).
+      Vaults: [
+        {
+          Name: 'default',
+          Enabled: serverVault.enabled || clientVault.enabled,
+          Role: clientVault.create_from_role,
+          Namespace: clientVault.namespace,
+          Addr: clientVault.address,
+          JWTAuthBackendPath: clientVault.jwt_auth_backend_path,
+          ConnectionRetryIntv: 30e9,
+          TLSCaFile: '',
+          TLSCaPath: '',
+          TLSCertFile: '',
+          TLSKeyFile: '',
+          TLSSkipVerify: null,
+          TLSServerName: '',
+          DefaultIdentity: di
+            ? {
+                Audience: di.aud,
+                Env: null,
+                File: null,
+                Filepath: '',
+                TTL: di.ttl ? parseDurationNs(di.ttl) : null,
+                ExtraClaims: di.extra_claims ?? null
+              }
+            : null,
+          Token: ''
+        }
+      ]
+    },
+    member: { Name: `${nodes[0]?.Name ?? 'nomad-double'}.${region}`, Addr: '127.0.0.1', Port: 4648, Tags: { region, dc: datacenter, role: 'nomad' }, Status: 'alive' },
+    stats: { nomad: { server: 'true', leader: 'true', known_regions: '1' }, client: { known_servers: '127.0.0.1:4647' } }
+  }
+}
+
+export const routes: Route[] = [
+  {
+    method: 'GET',
+    path: '/v1/agent/self',
+    handle(c) {
+      c.acl('agent:read')
+      c.send(200, agentSelf(c.s))
+    }
+  },
+  { path: '/v1/status/leader', handle: (c) => c.send(200, '127.0.0.1:4647') }
+]

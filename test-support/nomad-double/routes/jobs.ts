@@ -1,0 +1,196 @@
+/**
+ * Routes: `/v1/jobs` (list, register), `/v1/jobs/parse`, `/v1/job/:id` (read, register, stop/purge) and the
+ * job's plan, submission, allocations, evaluations, deployment(s) and versions.
+ */
+import { NomadApiError } from '../api-error.js'
+import type { Route, RouteContext } from '../http.js'
+import { parseJobHCL } from '../jobspec.js'
+import { DEFAULT_NS, jobKey } from '../state.js'
+import { planJob, register } from '../jobs-admission.js'
+import { createEval } from '../scheduler.js'
+import { stopAlloc } from '../task-runner.js'
+import { stub } from './allocations.js'
+
+async function registerHttp(c: RouteContext, pathId: string | null): Promise<void> {
+  c.acl('submit-job')
+  const body = await c.body()
+  if (!body.Job) throw new NomadApiError(400, 'Job must be specified')
+  if (!body.Job.ID) throw new NomadApiError(400, "Job ID hasn't been provided")
+  if (pathId !== null && body.Job.ID !== pathId) throw new NomadApiError(400, 'Job ID does not match name')
+  if (body.Job.Region && body.Job.Region !== 'global' && body.Job.Region !== c.s.region && !c.q.get('region'))
+    throw new NomadApiError(500, 'No path to region')
+  const jobNs = c.q.get('namespace') || body.Namespace || body.Job.Namespace || DEFAULT_NS
+  const r = register(c.s, jobNs, body.Job, {
+    enforceIndex: Boolean(body.EnforceIndex),
+    jobModifyIndex: Number(body.JobModifyIndex ?? 0),
+    preserveCounts: Boolean(body.PreserveCounts),
+    submission: body.Submission ?? undefined
+  })
+  c.send(200, { ...r, LastContact: 0, KnownLeader: false }, { 'X-Nomad-Index': String(r.Index) })
+}
+
+export const routes: Route[] = [
+  {
+    method: 'WRITE',
+    path: '/v1/jobs/parse',
+    async handle(c) {
+      c.acl('parse-job')
+      c.send(200, await parseJobHCL(await c.body()))
+    }
+  },
+  {
+    method: 'GET',
+    path: '/v1/jobs',
+    handle(c) {
+      c.acl('list-jobs')
+      return c.blocking(() => ({
+        index: c.s.tables.jobs,
+        body: [...c.s.jobs.values()]
+          .filter((r) => c.ns === '*' || r.namespace === c.ns)
+          .map((r) => ({
+            ID: r.current.ID,
+            ParentID: '',
+            Name: r.current.Name,
+            Namespace: r.namespace,
+            Datacenters: r.current.Datacenters,
+            Type: r.current.Type,
+            Priority: r.current.Priority,
+            Periodic: Boolean(r.current.Periodic),
+            ParameterizedJob: Boolean(r.current.ParameterizedJob),
+            Stop: r.current.Stop,
+            Status: r.current.Status,
+            StatusDescription: '',
+            JobSummary: null,
+            CreateIndex: r.current.CreateIndex,
+            ModifyIndex: r.current.ModifyIndex,
+            JobModifyIndex: r.current.JobModifyIndex,
+            SubmitTime: r.current.SubmitTime
+          }))
+      }))
+    }
+  },
+  { method: 'WRITE', path: '/v1/jobs', handle: (c) => registerHttp(c, null) },
+  {
+    method: 'WRITE',
+    path: '/v1/job/:id/plan',
+    async handle(c) {
+      c.acl('submit-job')
+      const body = await c.body()
+      if (!body.Job) throw new NomadApiError(400, 'Job must be specified')
+      const id = c.params.id
+      if (body.Job.ID !== id) throw new NomadApiError(400, 'Job ID does not match')
+      const jobNs = c.q.get('namespace') || body.Job.Namespace || DEFAULT_NS
+      const planned = planJob(c.s, jobNs, body.Job, Boolean(body.Diff))
+      // test hook: runs after the plan is computed, before the response (e.g. a concurrent `nomad job run`)
+      c.s.opts.onPlan?.(id, jobNs)
+      c.send(200, planned)
+    }
+  },
+  {
+    method: 'GET',
+    path: '/v1/job/:id/submission',
+    handle(c) {
+      c.acl('read-job')
+      const rec = c.s.jobRec(c.ns, c.params.id)
+      const v = c.q.has('version') ? Number(c.q.get('version')) : rec.current.Version
+      return c.blocking(() => {
+        const sub = rec.submissions.get(v)
+        if (!sub) throw new NomadApiError(404, 'job source not found')
+        return { index: c.s.tables.jobs, body: sub }
+      })
+    }
+  },
+  {
+    method: 'GET',
+    path: '/v1/job/:id/allocations',
+    handle(c) {
+      c.acl('read-job')
+      const id = c.params.id
+      const all = c.q.get('all') === 'true'
+      return c.blocking(() => {
+        const rec = c.s.findJob(c.ns, id)
+        const list = [...c.s.allocs.values()]
+          .filter((a) => a.Namespace === c.ns && a.JobID === id)
+          .filter((a) => all || !rec || a.JobVersion <= rec.current.Version)
+          .sort((x, y) => y.CreateIndex - x.CreateIndex)
+          .map(stub)
+        return { index: c.s.tables.allocs, body: list }
+      })
+    }
+  },
+  {
+    method: 'GET',
+    path: '/v1/job/:id/evaluations',
+    handle(c) {
+      c.acl('read-job')
+      return c.blocking(() => ({
+        index: c.s.tables.evals,
+        body: [...c.s.evals.values()].filter((e) => e.Namespace === c.ns && e.JobID === c.params.id).sort((x, y) => y.CreateIndex - x.CreateIndex)
+      }))
+    }
+  },
+  ...(['deployment', 'deployments'] as const).map(
+    (which): Route => ({
+      method: 'GET',
+      path: `/v1/job/:id/${which}`,
+      handle(c) {
+        c.acl('read-job')
+        return c.blocking(() => {
+          const list = [...c.s.deployments.values()]
+            .filter((d) => d.Namespace === c.ns && d.JobID === c.params.id)
+            .sort((x, y) => y.CreateIndex - x.CreateIndex)
+          return { index: c.s.tables.deployments, body: which === 'deployment' ? (list[0] ?? null) : list }
+        })
+      }
+    })
+  ),
+  {
+    method: 'GET',
+    path: '/v1/job/:id/versions',
+    handle(c) {
+      c.acl('read-job')
+      return c.blocking(() => {
+        const rec = c.s.jobRec(c.ns, c.params.id)
+        return { index: c.s.tables.jobs, body: { Versions: [...rec.versions].reverse(), Diffs: null } }
+      })
+    }
+  },
+  {
+    method: 'GET',
+    path: '/v1/job/:id',
+    handle(c) {
+      c.acl('read-job')
+      return c.blocking(() => {
+        const rec = c.s.jobRec(c.ns, c.params.id)
+        return { index: rec.current.ModifyIndex, body: rec.current }
+      })
+    }
+  },
+  { method: 'WRITE', path: '/v1/job/:id', handle: (c) => registerHttp(c, c.params.id) },
+  {
+    method: 'DELETE',
+    path: '/v1/job/:id',
+    handle(c) {
+      c.acl('submit-job')
+      const { s, ns } = c
+      const id = c.params.id
+      const rec = s.jobRec(ns, id)
+      const idx = s.bump('jobs')
+      rec.current.Stop = true
+      rec.current.ModifyIndex = idx
+      rec.current.Status = 'dead'
+      for (const a of s.liveAllocs(ns, id)) stopAlloc(s, a, 'alloc is being stopped because the job was stopped')
+      for (const d of s.deployments.values())
+        if (d.JobID === id && d.Namespace === ns && d.Status === 'running') {
+          d.Status = 'cancelled'
+          d.StatusDescription = 'Cancelled because job is stopped'
+          s.cancel(s.progressTimers.get(d.ID))
+          s.touchDeployment(d)
+        }
+      if (c.q.get('purge') === 'true') s.jobs.delete(jobKey(ns, id))
+      const ev = createEval(s, ns, rec.current, 'job-deregister', undefined)
+      ev.Status = 'complete'
+      c.send(200, { EvalID: ev.ID, EvalCreateIndex: ev.CreateIndex, JobModifyIndex: rec.current.JobModifyIndex, Index: ev.CreateIndex })
+    }
+  }
+]
