@@ -85,6 +85,8 @@ export interface JobSettings {
   autoPromote: boolean
   preserveCounts: boolean
   policyOverride: boolean
+  /** How many jobs are prepared, planned, registered and followed at the same time (max-parallel, >= 1). */
+  maxParallel: number
 }
 
 export interface Config {

@@ -8,13 +8,15 @@ import * as path from 'node:path'
 import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
+import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
 import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
 import { verdictFails } from './nomad/verdict.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
-import { reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
+import { createVaultApi } from './vault/client.js'
+import { readCurrentState, reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
 import { CancelledError, watchCancellation } from './cancel.js'
 
 /** Runs the action. Resolves `{ cancelled: true }` after a SIGINT/SIGTERM (the caller then exits non-zero). */
@@ -27,11 +29,19 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   let blocks: { server: string; client: string } | undefined
   let jobs: JobResult[] = []
   let failure: string | undefined
+  const github = runContextFromEnv()
+  const meta = releaseMeta(github)
+  const release = { ...meta, ...runFacts(github) }
   try {
     cfg = parseInputs(read)
     if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
+    setOutputs({ release: JSON.stringify(release) })
 
-    // Everything is read and checked before the first write: the job files are parsed first.
+    // Everything is read and checked before the first write. Reading Vault and parsing the job files are both
+    // reads, so they run at the same time; the first write comes after both.
+    const vaultApi = createVaultApi(cfg.vault)
+    const vaultCurrent = readCurrentState(vaultApi, cfg.settings)
+    vaultCurrent.catch(() => undefined) // awaited by reconcileVault; a job file error ends the run first
     let prepared: PreparedJobs | undefined
     if (cfg.job.files.length > 0) {
       core.startGroup('Nomad: reading and parsing the job files')
@@ -46,7 +56,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     core.startGroup('Vault: JWT auth method for Nomad workload identity')
     try {
       phase = 'vault'
-      vault = await reconcileVault(cfg, { signal: cancel.signal })
+      vault = await reconcileVault(cfg, { api: vaultApi, current: vaultCurrent, signal: cancel.signal })
     } finally {
       core.endGroup()
     }
@@ -83,7 +93,8 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
           kvMount: cfg.settings.kvMount,
           boundClaims: cfg.settings.boundClaims
         },
-        blocks
+        blocks,
+        meta
       ), 'while the job was being deployed')
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
@@ -101,7 +112,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     if (err instanceof CancelledError) addCancelNote(err, phase, vault)
     failure = reportError(err, cfg)
   } finally {
-    if (cfg) await writeSummary(cfg, vault, blocks, jobs, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
+    if (cfg) await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
     cancel.dispose()
   }
   return { cancelled: cancel.reason !== undefined }
@@ -109,16 +120,15 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
 
 /** What a cancelled run left behind, appended to its message. */
 function addCancelNote(err: CancelledError, phase: string, vault: VaultResult | undefined): void {
-  const kept = vault?.rollback?.filter((r) => r.outcome === 'kept') ?? []
   if (phase === 'nomad') {
     err.message +=
       ' Vault is set up. The job was registered or was being registered: the deployment continues in Nomad (the action ' +
       'only stopped following it); check it with `nomad job status`.'
-  } else if (phase === 'vault' && vault?.rollback && kept.length === 0) {
+  } else if (vault?.rollback) {
     err.message += ' Nothing was registered in Nomad.'
-  } else if (phase === 'vault' && !vault?.rollback) {
-    err.message += ' Nothing was written to Vault or Nomad.'
-  } else if (phase !== 'vault') {
+  } else if (vault?.applied) {
+    err.message += ' Vault is set up (every change was written); nothing was registered in Nomad.'
+  } else {
     err.message += ' Nothing was written to Vault or Nomad.'
   }
 }
@@ -161,6 +171,7 @@ async function writeSummary(
   vault: VaultResult | undefined,
   blocks: { server: string; client: string } | undefined,
   jobs: JobResult[],
+  release: Record<string, string>,
   error: string | undefined,
   beforeVaultDone = false
 ): Promise<void> {
@@ -181,6 +192,7 @@ async function writeSummary(
     serverBlock: blocks?.server ?? '',
     clientBlock: blocks?.client ?? '',
     jobs,
+    release,
     error
   })
   try {

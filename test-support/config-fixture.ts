@@ -42,6 +42,7 @@ export function testConfig(over: ConfigOverrides = {}): Config {
       autoPromote: false,
       preserveCounts: false,
       policyOverride: false,
+      maxParallel: 4,
       ...over.job
     },
     dryRun: over.dryRun ?? false,

@@ -25,6 +25,7 @@ export const DEFAULTS = {
   meta: 'true',
   wait: 'deployment',
   timeout: '10m',
+  'max-parallel': '4',
   'allow-outside-workspace': 'false'
 } as const
 

@@ -37,6 +37,10 @@ export function readJobSettings(c: Collector, nomadAddr: string, fileAccess: Fil
   const injectVault = c.oneOf<InjectVault>('inject-vault', ['none', 'missing', 'all'])
   const wait = c.oneOf<WaitMode>('wait', ['none', 'evaluation', 'deployment'])
   const timeout = readDuration(c, 'timeout')
+  const maxParallel = Number(c.string('max-parallel'))
+  if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64) {
+    c.problem(`Input "max-parallel" must be a whole number from 1 to 64 (jobs deployed at the same time), got "${c.raw('max-parallel')}".`)
+  }
   return {
     files,
     variables: vars.vars,
@@ -48,6 +52,7 @@ export function readJobSettings(c: Collector, nomadAddr: string, fileAccess: Fil
     timeoutMs: timeout.seconds * 1000,
     autoPromote: c.bool('auto-promote'),
     preserveCounts: c.bool('preserve-counts'),
-    policyOverride: c.bool('policy-override')
+    policyOverride: c.bool('policy-override'),
+    maxParallel
   }
 }

@@ -2,6 +2,7 @@
  * The job summary a person reads: what changed in Vault (before → after), the agent blocks to use,
  * and for each job the plan, the verdict and per-group health. Pure: builds Markdown; main.ts writes it.
  */
+import type { JobResult } from '../nomad/result.js'
 
 export interface SummaryChange {
   resource: string
@@ -10,22 +11,9 @@ export interface SummaryChange {
   diff: { field: string; before: unknown; after: unknown }[]
 }
 
-export interface SummaryJob {
-  file: string
-  jobId: string
-  namespace?: string
-  jobVersion?: number
-  verdict: string
-  reason?: string
-  deploymentStatus?: string
-  plan?: {
-    groups?: { name: string; create?: number; inPlace?: number; destructive?: number; stop?: number; ignore?: number; canary?: number; placementFailures?: string }[]
-  }
-  groups?: { name: string; desiredTotal?: number; placedAllocs?: number; healthyAllocs?: number; unhealthyAllocs?: number; desiredCanaries?: number; promoted?: boolean }[]
-  allocations?: { id: string; taskGroup: string; clientStatus: string; healthy?: boolean; events?: { task: string; type: string; message: string }[] }[]
-  injectedTasks?: string[]
-  warnings?: string[]
-}
+/** What the summary shows of a job: a view of the one JobResult shape, not a copy of it. */
+export type SummaryJob = Pick<JobResult, 'file' | 'jobId' | 'verdict'> &
+  Partial<Pick<JobResult, 'namespace' | 'jobVersion' | 'reason' | 'deploymentStatus' | 'plan' | 'groups' | 'allocations' | 'injectedTasks' | 'warnings'>>
 
 export interface SummaryInput {
   dryRun: boolean
@@ -45,6 +33,8 @@ export interface SummaryInput {
   serverBlock: string
   clientBlock: string
   jobs: SummaryJob[]
+  /** Release metadata (Job.Meta) and the facts of this run (run ID, URL, attempt, actor), shown, never in Job.Meta. */
+  release?: Record<string, string>
   error?: string
 }
 
@@ -61,6 +51,7 @@ const VERDICT_ICON: Record<string, string> = {
   registered: '☑️',
   evaluated: '☑️',
   planned: '📝',
+  unchanged: '🟰',
   'awaiting-promotion': '⏸️',
   failed: '❌',
   timeout: '⏱️'
@@ -93,6 +84,11 @@ export function buildSummary(s: SummaryInput): string {
   }
 
   if (s.vault.rollback && s.vault.rollback.length > 0) out.push('', ...rollbackSection(s.vault.rollback))
+  const release = Object.entries(s.release ?? {})
+  if (release.length > 0) {
+    out.push('', '### Release', '', '| | |', '|---|---|')
+    for (const [k, v] of release) out.push(`| ${esc(k)} | ${show(v)} |`)
+  }
 
   out.push('', '### Nomad agent configuration', '')
   out.push('<details><summary>Servers</summary>', '', '```hcl', s.serverBlock.trimEnd(), '```', '</details>', '')

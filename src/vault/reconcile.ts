@@ -42,6 +42,8 @@ export interface ReconcileOptions {
   log?: (line: string) => void
   /** Aborted on cancellation: the write in flight finishes, then what was written is put back. */
   signal?: AbortSignal
+  /** The current state, when the caller started readCurrentState earlier (main.ts reads while job files parse). */
+  current?: Promise<CurrentState>
 }
 
 export async function defaultFetchStaticKeys(url: string, tls: TlsOptions): Promise<string[]> {
@@ -107,7 +109,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
   const fetchStatic = opts.fetchStaticKeys ?? defaultFetchStaticKeys
 
   const [current, staticKeys] = await Promise.all([
-    readCurrentState(api, settings),
+    opts.current ?? readCurrentState(api, settings),
     settings.keySource === 'static'
       ? fetchStatic(settings.jwksUrl, { ca: settings.jwksCaPem })
       : Promise.resolve(undefined)
