@@ -1,6 +1,12 @@
-/** Entry point of the bundled action (dist/index.js). */
+/** Entry point of the bundled action (dist/index.js): the main step, or the post step (revokes what main left). */
+import { isPostStep, markMainStep, post } from './auth/post.js'
 import { run } from './main.js'
 
-const { cancelled } = await run()
-// A cancelled run may leave a follow loop waiting on Nomad: exit now, with a failure.
-if (cancelled) process.exit(1)
+if (isPostStep()) {
+  await post()
+} else {
+  markMainStep()
+  const { cancelled } = await run()
+  // A cancelled run may leave a follow loop waiting on Nomad: exit now, with a failure.
+  if (cancelled) process.exit(1)
+}

@@ -7,6 +7,7 @@ import * as core from '@actions/core'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import type { Config } from './config.js'
+import { authConflicts, parseAuthInputs } from './auth/inputs.js'
 import { ValidationErrors } from './errors.js'
 import { fileAccessFromEnv } from './files.js'
 import { Collector, envInputReader, type InputReader } from './inputs/collector.js'
@@ -20,7 +21,11 @@ export { parseBoundClaims } from './inputs/vault-settings.js'
 
 export function parseInputs(read: InputReader = envInputReader, env: NodeJS.ProcessEnv = process.env): Config {
   const c = new Collector(read)
-  const vault = readVaultConnection(c)
+  const signIn = parseAuthInputs(read)
+  const vault = readVaultConnection(c, {
+    tokenSignIn: signIn.auth.vault.method === 'token',
+    problems: (vaultToken, nomadToken) => [...signIn.problems, ...authConflicts(signIn.auth, vaultToken, nomadToken, c.raw('nomad-addr'))]
+  })
   const nomad = readNomadConnection(c)
   // 'allow-outside-workspace': policy-file, job and var-files may then be anywhere on the runner.
   const fileAccess = fileAccessFromEnv(c.bool('allow-outside-workspace'), env)
@@ -35,6 +40,7 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
   if (fileAccess.allowOutside) core.warning('allow-outside-workspace is true: policy-file, job and var-files may be read from anywhere on the runner.')
 
   return {
+    auth: signIn.auth,
     vault,
     nomad,
     settings,

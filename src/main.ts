@@ -5,6 +5,7 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { signIn, type Session } from './auth/index.js'
 import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
@@ -29,11 +30,14 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   let blocks: { server: string; client: string } | undefined
   let jobs: JobResult[] = []
   let failure: string | undefined
+  let session: Session | undefined
   const github = runContextFromEnv()
   const meta = releaseMeta(github)
   const release = { ...meta, ...runFacts(github) }
   try {
     cfg = parseInputs(read)
+    session = await signIn(cfg)
+    cfg = session.config
     if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
     setOutputs({ release: JSON.stringify(release) })
 
@@ -112,6 +116,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     if (err instanceof CancelledError) addCancelNote(err, phase, vault)
     failure = reportError(err, cfg)
   } finally {
+    await session?.end()
     if (cfg) await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
     cancel.dispose()
   }

@@ -2,13 +2,22 @@
 import type { NomadConnection, VaultConnection } from '../config.js'
 import { NAME_RE, PATH_SEGMENT_RE, type Collector } from './collector.js'
 
-export function readVaultConnection(c: Collector): VaultConnection {
+/**
+ * The Vault connection. `signIn` (src/auth) checks the sign-in inputs against the tokens read here; the token is
+ * required only when the action signs in to Vault with it (`tokenSignIn`).
+ */
+export function readVaultConnection(
+  c: Collector,
+  signIn: { tokenSignIn: boolean; problems: (vaultToken: string, nomadToken: string) => string[] }
+): VaultConnection {
   const token = c.secret('vault-token')
+  const nomadToken = c.secret('nomad-token')
   const addr = c.url('vault-addr', c.raw('vault-addr'), {
     required: true,
     hint: 'Set it to your Vault (or OpenBao) API address, e.g. https://vault.example.com:8200.'
   })
-  if (!token) {
+  for (const p of signIn.problems(token, nomadToken)) c.problem(p)
+  if (!token && signIn.tokenSignIn) {
     c.problem(
       'Input "vault-token" is empty. Pass a Vault token with the policy in the README ("Vault token policy"), e.g. vault-token: ${{ secrets.VAULT_TOKEN }}; an empty value usually means the secret is not available to this workflow (forks, environments).'
     )
