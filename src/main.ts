@@ -13,6 +13,8 @@ import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
 import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
 import { verdictFails } from './nomad/verdict.js'
+import { runMode } from './modes/index.js'
+import { parseModeOptions } from './modes/options.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
@@ -34,10 +36,17 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   const github = runContextFromEnv()
   const meta = releaseMeta(github)
   const release = { ...meta, ...runFacts(github) }
+  let delegated = false // check and destroy report (and summarise) themselves: src/modes/
   try {
     cfg = parseInputs(read)
+    const mode = parseModeOptions(read, cfg)
     session = await signIn(cfg)
     cfg = session.config
+    if (mode.mode === 'check' || mode.mode === 'destroy') {
+      delegated = true
+      await runMode(cfg, mode)
+      return { cancelled: cancel.reason !== undefined }
+    }
     if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
     setOutputs({ release: JSON.stringify(release) })
 
@@ -117,7 +126,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     failure = reportError(err, cfg)
   } finally {
     await session?.end()
-    if (cfg) await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
+    if (cfg && !delegated) await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
     cancel.dispose()
   }
   return { cancelled: cancel.reason !== undefined }
