@@ -24,6 +24,8 @@ export interface ActOptions {
   vars?: Record<string, string>
   /** Extra environment for every step (e.g. ACTIONS_ID_TOKEN_REQUEST_*). */
   env?: Record<string, string>
+  /** `secrets.*`; GITHUB_TOKEN is also `github.token`. */
+  secrets?: Record<string, string>
   timeoutMs?: number
 }
 
@@ -72,6 +74,7 @@ export async function runAct(opts: ActOptions): Promise<ActRun> {
   const args = [opts.event, '-e', eventFile, '-W', workflow, '-P', 'ubuntu-latest=-self-hosted', '--no-cache-server', '--action-offline-mode']
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}=${v}`)
   for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`)
+  for (const [k, v] of Object.entries(opts.secrets ?? {})) args.push('--secret', `${k}=${v}`)
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(VAULT_|NOMAD_|INPUT_|GITHUB_|RUNNER_|ACTIONS_|NODE_OPTIONS|DOCKER_)/.test(k)) env[k] = v
