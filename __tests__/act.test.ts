@@ -96,7 +96,7 @@ describe('example workflows under act', () => {
 
   it('release.yml: a failing deployment fails the step and the job', async () => {
     const n = await cluster()
-    n.failNextAlloc('web', 'failed to start task: image not found')
+    n.failAllocs('web', 'failed to start task: image not found') // every alloc: Nomad reschedules a single failure
     const r = await runAct(release(n))
     expect(r.output).toContain('❌  Failure - Main Deploy')
     expect(r.output).toMatch(/::error::.*Job "web" failed/)

@@ -38,6 +38,12 @@ export interface NomadDoubleOptions {
   healthyAfterMs?: number
   /** ms from eval creation until the scheduler processes it (default 10). */
   evalDelayMs?: number
+  /**
+   * Wall-clock time per Nomad time (default 0.01): Nomad's durations — restart delay (15 s), reschedule delay (30 s,
+   * exponential), healthy_deadline (5 m), progress_deadline (10 m), min_healthy_time (10 s), template retry backoff —
+   * are multiplied by it. 1 = real Nomad timing. Event texts keep Nomad's unscaled durations.
+   */
+  timeScale?: number
   /** Client nodes; default one node with 4000 MHz / 8192 MB in `datacenter`. */
   nodes?: { name?: string; datacenter?: string; cpu: number; memoryMB: number }[]
   port?: number
@@ -87,8 +93,16 @@ export interface NomadDouble {
   vaultLogins: VaultLogin[]
   /** Current Raft-like index (every state change bumps it). */
   readonly index: number
-  /** The next allocation placed for jobId fails its first task with a driver failure event carrying message. */
+  /**
+   * The next allocation placed for jobId fails to start its first task, on every restart ("Driver Failure" events),
+   * until the restart policy gives up; a rescheduled replacement starts normally.
+   */
   failNextAlloc(jobId: string, message?: string, namespace?: string): void
+  /**
+   * Like failNextAlloc for the next `times` allocations (default: all from now on), optionally only those of one
+   * job version: a crash-looping job that restarts, is rescheduled and fails its deployment at the progress deadline.
+   */
+  failAllocs(jobId: string, message?: string, o?: { namespace?: string; version?: number; times?: number }): void
   /** Deployment progress deadline in ms for deployments created from now on (overrides the jobspec). */
   setProgressDeadlineMs(ms: number | undefined): void
   /** Alloc healthy deadline in ms for allocs created from now on (overrides the jobspec). */

@@ -13,7 +13,7 @@ import { NomadApiError } from './api-error.js'
 import { Router, routeContext, send } from './http.js'
 import type { NomadDouble, NomadDoubleOptions, RequestLogEntry } from './options.js'
 import { register } from './jobs-admission.js'
-import { DEFAULT_NS, jobKey, State } from './state.js'
+import { DEFAULT_NS, State } from './state.js'
 import { ROUTE_FILES } from './routes/index.js'
 
 export type { AclPolicy, NomadDouble, NomadDoubleOptions, RequestLogEntry, SecretRead, VaultLogin } from './options.js'
@@ -59,9 +59,11 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
     get index() {
       return s.index
     },
-    failNextAlloc(jobId, message = 'failed to start task: scripted failure', namespace = DEFAULT_NS) {
-      const k = jobKey(namespace, jobId)
-      s.failNext.set(k, [...(s.failNext.get(k) ?? []), message])
+    failNextAlloc(jobId, message, namespace = DEFAULT_NS) {
+      double.failAllocs(jobId, message, { namespace, times: 1 })
+    },
+    failAllocs(jobId, message = 'failed to start task: scripted failure', o = {}) {
+      s.failures.push({ ns: o.namespace ?? DEFAULT_NS, jobId, message, version: o.version, remaining: o.times ?? Infinity })
     },
     setProgressDeadlineMs(ms) {
       s.progressDeadlineOverrideMs = ms
