@@ -119,8 +119,10 @@ describe('deployment-environment', () => {
     expect(ok.code).toBe(0)
     expect(api.deployments.at(-1)).toMatchObject({ environment: 'production', ref: '0123456789abcdef0123456789abcdef01234567', statuses: ['in_progress', 'success'] })
 
-    n.failNextAlloc('web', 'failed to start task: image not found')
-    const bad = await runAction(inputs(n, { job: 'examples/web.nomad.hcl', 'deployment-environment': 'production', 'github-token': api.token, variables: 'image_tag=9.9.9' }), { env })
+    await n.close()
+    const fresh = await cluster() // a first deployment whose only allocation fails
+    fresh.failAllocs('web', 'failed to start task: image not found') // every alloc: restarts, reschedules, then the progress deadline
+    const bad = await runAction(inputs(fresh, { job: 'examples/web.nomad.hcl', 'deployment-environment': 'production', 'github-token': api.token }), { env })
     expect(bad.code).toBe(1)
     expect(api.deployments.at(-1)!.statuses).toEqual(['in_progress', 'failure'])
   })
