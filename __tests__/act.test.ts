@@ -8,7 +8,8 @@ import * as path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { runAct } from '../test-support/act.js'
 import { startGitHubApi } from '../test-support/github-api.js'
-import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
+import type { NomadDouble } from '../test-support/nomad-double/server.js'
+import { startE2eCluster } from '../test-support/e2e-cluster.js'
 import { startOidcIssuer, type OidcIssuer } from '../test-support/oidc-issuer.js'
 import { nomadOidcAcl, setupActionPolicy, setupVaultOidc } from '../test-support/oidc-setup.js'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
@@ -38,11 +39,7 @@ afterEach(async () => {
 })
 
 async function cluster(): Promise<NomadDouble> {
-  nomad = await startNomadDouble({
-    vaultAddr: bao.addr,
-    acl: { enabled: true, ...nomadOidcAcl(issuer) },
-    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' }
-  })
+  nomad = await startE2eCluster(bao.addr, { enabled: true, ...nomadOidcAcl(issuer) })
   return nomad
 }
 

@@ -7,7 +7,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { startGitHubApi, type GitHubApi } from '../test-support/github-api.js'
-import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
+import type { NomadDouble } from '../test-support/nomad-double/server.js'
+import { startE2eCluster } from '../test-support/e2e-cluster.js'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
 import { runAction } from '../test-support/run-action.js'
 
@@ -31,11 +32,7 @@ afterEach(async () => {
 })
 
 async function cluster(): Promise<NomadDouble> {
-  nomad = await startNomadDouble({
-    vaultAddr: bao.addr,
-    acl: { enabled: true },
-    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' }
-  })
+  nomad = await startE2eCluster(bao.addr)
   return nomad
 }
 

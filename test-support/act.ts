@@ -11,6 +11,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { actionNode, repoRoot } from './run-action.js'
+import { installedTool } from './tools.js'
 
 export interface ActOptions {
   /** The workflow text; `uses: your-org/nomad-vault-action@v1` is replaced by `uses: ./`. */
@@ -36,15 +37,7 @@ export interface ActRun {
 }
 
 export function actBinary(): string {
-  try {
-    return execFileSync('bash', [path.join(repoRoot, 'scripts/act.sh')], {
-      encoding: 'utf8',
-      env: { ...process.env, NVA_NO_INSTALL: '1' },
-      stdio: ['ignore', 'pipe', 'pipe']
-    }).trim()
-  } catch (e) {
-    throw new Error(`No act binary for the tests. Run "bash scripts/act.sh" (or set ACT_BIN). ${(e as { stderr?: string }).stderr ?? ''}`)
-  }
+  return installedTool('act.sh', 'act binary', 'ACT_BIN')
 }
 
 export async function runAct(opts: ActOptions): Promise<ActRun> {
