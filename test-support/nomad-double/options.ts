@@ -50,6 +50,11 @@ export interface NomadDoubleOptions {
   host?: string
   /** Test hook: called after a plan is computed and before it is answered. */
   onPlan?: (jobId: string, namespace: string) => void
+  /**
+   * File to append one JSON line per request to: `{ method, path, query, body, status, response }` (request body and
+   * response body as text; none for /v1/acl/* responses, which carry tokens). The Go contract test replays it.
+   */
+  requestLog?: string
   /** Routes added after the built-in ones (see routes/index.ts for adding a route file instead). */
   extraRoutes?: Route[]
 }
@@ -62,6 +67,8 @@ export interface RequestLogEntry {
   status?: number
   /** ms the request waited in a blocking query */
   blockedMs?: number
+  /** the request body as sent (only for routes that read a body) */
+  body?: string
 }
 
 export interface SecretRead {

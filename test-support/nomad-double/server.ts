@@ -7,6 +7,7 @@
  *   task-runner.ts (alloc lifecycle) · vault-hook.ts (client-side Vault login, template reads) · jobspec.ts (parse)
  * Every behaviour names its source in README.md (fidelity table). No Nomad (BUSL) code is used; only facts.
  */
+import * as fs from 'node:fs'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { NomadApiError } from './api-error.js'
@@ -20,6 +21,12 @@ export type { AclPolicy, NomadDouble, NomadDoubleOptions, RequestLogEntry, Secre
 export type { Route, RouteContext } from './http.js'
 export { NomadApiError } from './api-error.js'
 
+/** One JSON line per request for the contract test (tools/nomad-contract). */
+function logRequest(file: string, e: RequestLogEntry, response: string | undefined): void {
+  const line = { method: e.method, path: e.path, query: e.query, body: e.body ?? null, status: e.status, response: response ?? null }
+  fs.appendFileSync(file, JSON.stringify(line) + '\n')
+}
+
 export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<NomadDouble> {
   const s = await State.create(opts)
   const router = new Router([...ROUTE_FILES.flat(), ...(opts.extraRoutes ?? [])])
@@ -30,7 +37,18 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
     const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(q), time: Date.now() }
     s.requests.push(entry)
     s.wake() // lets waitFor() observe request arrival; blocking queries re-check and keep waiting
-    res.on('finish', () => (entry.status = res.statusCode))
+    const chunks: Buffer[] = []
+    if (opts.requestLog) {
+      const end = res.end.bind(res) as (...a: unknown[]) => http.ServerResponse
+      res.end = ((...a: unknown[]) => {
+        if (typeof a[0] === 'string' || Buffer.isBuffer(a[0])) chunks.push(Buffer.from(a[0] as string))
+        return end(...a)
+      }) as typeof res.end
+    }
+    res.on('finish', () => {
+      entry.status = res.statusCode
+      if (opts.requestLog) logRequest(opts.requestLog, entry, url.pathname.startsWith('/v1/acl/') ? undefined : Buffer.concat(chunks).toString('utf8'))
+    })
     try {
       const { route, params } = router.match(req.method ?? 'GET', url.pathname)
       const qRegion = q.get('region')
