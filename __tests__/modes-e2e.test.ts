@@ -62,7 +62,11 @@ const errors = (r: ActionRun) => findings(r).filter((f) => f.severity === 'error
 /** Registers a job file in the double as `nomad job run` would (parse, then register), bypassing the action. */
 async function registerDirect(n: NomadDouble, file: string): Promise<void> {
   const headers = { 'X-Nomad-Token': n.managementToken, 'Content-Type': 'application/json' }
-  const parsed = await fetch(`${n.url}/v1/jobs/parse`, { method: 'POST', headers, body: JSON.stringify({ JobHCL: fs.readFileSync(file, 'utf8'), Canonicalize: true }) })
+  const parsed = await fetch(`${n.url}/v1/jobs/parse`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ JobHCL: fs.readFileSync(file, 'utf8'), Canonicalize: true })
+  })
   expect(parsed.status).toBe(200)
   const reg = await fetch(`${n.url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ Job: await parsed.json() }) })
   expect(reg.status).toBe(200)
@@ -110,7 +114,9 @@ describe('mode: check', () => {
     expect(d?.evidence).toEqual(expect.arrayContaining([{ field: 'token_period', before: 7200, after: 1800 }]))
     // The audience no longer matches the servers' default identity either.
     expect(errors(drift).map((f) => f.check)).toContain('audience')
-    expect(drift.annotations.filter((a) => a.level === 'error').map((a) => a.props.title)).toEqual(expect.arrayContaining(['check: vault-drift', 'check: audience']))
+    expect(drift.annotations.filter((a) => a.level === 'error').map((a) => a.props.title)).toEqual(
+      expect.arrayContaining(['check: vault-drift', 'check: audience'])
+    )
     // Read-only: the role is still as it was changed.
     const role = await bao.api('GET', 'auth/jwt-chk/role/role-chk')
     expect(role.data.token_period).toBe(7200)
@@ -138,14 +144,18 @@ describe('mode: check', () => {
     expect(f[0].severity).toBe('error')
   })
 
-  it('lists jobs without a Vault identity from Nomad\'s upgrade check; warnings fail the step only with fail-on-warning', async () => {
+  it("lists jobs without a Vault identity from Nomad's upgrade check; warnings fail the step only with fail-on-warning", async () => {
     const n = await cluster('upg', { server: { enabled: true } })
     expect((await runAction(inputs(n, 'upg', { mode: 'setup' }))).code).toBe(0)
     const before = await runAction(inputs(n, 'upg', { mode: 'check' }))
     // no default_identity on the servers: a warning only, the step passes...
     expect(errors(before)).toEqual([])
     expect(before.code).toBe(0)
-    expect(findings(before).filter((f) => f.severity === 'warning').map((f) => f.check)).toContain('identity-ttl')
+    expect(
+      findings(before)
+        .filter((f) => f.severity === 'warning')
+        .map((f) => f.check)
+    ).toContain('identity-ttl')
     // ...unless warnings fail it.
     const strict = await runAction(inputs(n, 'upg', { mode: 'check', 'fail-on-warning': 'true' }))
     expect(strict.code).toBe(1)
@@ -224,7 +234,12 @@ describe('mode: destroy', () => {
 
     const forced = await runAction(inputs(n, 'hand', { mode: 'destroy', force: 'true' }))
     expect(forced.code).toBe(0)
-    expect(forced.annotations.filter((a) => a.level === 'warning').map((a) => a.message).join('\n')).toContain('although')
+    expect(
+      forced.annotations
+        .filter((a) => a.level === 'warning')
+        .map((a) => a.message)
+        .join('\n')
+    ).toContain('although')
     expect(await exists('hand')).toEqual({ mount: false, policy: false })
   })
 

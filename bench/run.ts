@@ -32,21 +32,27 @@ const rows: string[] = []
     spawnSync(process.execPath, ['-e', '0'])
     base.push(Number(process.hrtime.bigint() - t) / 1e6)
   }
-  rows.push(`| cold start: \`node dist/index.js\` to its input error (median of 11) | ${median(times).toFixed(0)} ms | \`node -e 0\`: ${median(base).toFixed(0)} ms |`)
+  rows.push(
+    `| cold start: \`node dist/index.js\` to its input error (median of 11) | ${median(times).toFixed(0)} ms | \`node -e 0\`: ${median(base).toFixed(0)} ms |`
+  )
 }
 
 const bao = await startOpenBao()
 try {
   // 2. reconcile round trips
   const nomadStub = await startNomadDouble({ vaultAddr: bao.addr })
-  const cfg = parseInputs((n) => ({ 'vault-addr': bao.addr, 'vault-token': bao.rootToken, 'nomad-addr': nomadStub.url } as Record<string, string>)[n] ?? '')
+  const cfg = parseInputs(
+    (n) => (({ 'vault-addr': bao.addr, 'vault-token': bao.rootToken, 'nomad-addr': nomadStub.url }) as Record<string, string>)[n] ?? ''
+  )
   for (const label of ['fresh setup', 'no-change re-run']) {
     const reqs: string[] = []
     const t = process.hrtime.bigint()
     const res = await reconcileVault(cfg, { onRequest: (e) => reqs.push(`${e.method} ${e.path}`), log: () => {} })
     const ms = Number(process.hrtime.bigint() - t) / 1e6
     const writes = reqs.filter((r) => !r.startsWith('GET')).length
-    rows.push(`| Vault reconcile, ${label} | ${ms.toFixed(0)} ms | ${reqs.length} requests (${reqs.length - writes} reads, ${writes} writes), ${res.changes.length} changes |`)
+    rows.push(
+      `| Vault reconcile, ${label} | ${ms.toFixed(0)} ms | ${reqs.length} requests (${reqs.length - writes} reads, ${writes} writes), ${res.changes.length} changes |`
+    )
   }
   await nomadStub.close()
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite: type check, then every jest test (unit, OpenBao integration, end-to-end against
+# The whole test suite: lint and format check, type check, then every jest test (unit, OpenBao integration, end-to-end against
 # the bundled dist/index.js with OpenBao and the Nomad test double). Tests start and stop their own servers
 # on 127.0.0.1. Extra arguments go to jest (e.g. a file name).
 set -euo pipefail
@@ -15,6 +15,9 @@ export ACT_BIN
 ACTIONLINT_BIN=$(bash scripts/actionlint.sh)
 export ACTIONLINT_BIN
 
+# Lint and format check (Biome, biome.json): errors fail the suite; `npm run lint` also lists the warnings,
+# `npm run format` applies the formatter and the safe fixes.
+npx biome check --diagnostic-level=error
 npx tsc -p tsconfig.test.json
 
 results=$(mktemp)

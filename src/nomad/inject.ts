@@ -3,7 +3,6 @@
  * Nothing here does I/O and nothing mutates its input.
  */
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 export type ApiJob = Record<string, any>
 
 export type InjectMode = 'none' | 'missing' | 'all'

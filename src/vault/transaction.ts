@@ -167,7 +167,7 @@ export class VaultTransaction {
     const path = d.mount.path
     const keep = (reason: string) => this.kept(entry, reason)
     if (this.mountAmbiguous) {
-      return keep('the answer to enabling it was lost and a repeat found the path in use, so it may be another run\'s; it is kept')
+      return keep("the answer to enabling it was lost and a repeat found the path in use, so it may be another run's; it is kept")
     }
     // Objects under the mount that this run did not write, but exist now: another run is configuring it.
     const wrote = new Set(this.journal.map((e) => e.change.resource))
@@ -211,9 +211,7 @@ export class VaultTransaction {
     }
     if (change.resource === 'policy') return `vault policy write ${d.policy.name} - <<'EOF'\n${String(before).trimEnd()}\nEOF`
     const body =
-      change.resource === 'auth-config'
-        ? configRestoreBody(before as Record<string, unknown>)
-        : roleRestoreBody(before as Record<string, unknown>, d)
+      change.resource === 'auth-config' ? configRestoreBody(before as Record<string, unknown>) : roleRestoreBody(before as Record<string, unknown>, d)
     return `vault write ${change.path} - <<'EOF'\n${JSON.stringify(body)}\nEOF`
   }
 }
@@ -232,7 +230,17 @@ export function roleRestoreBody(before: Record<string, unknown>, desired: Desire
   for (const { field, kind } of ROLE_FIELDS) {
     if (!(field in written)) continue
     const v = before[field]
-    out[field] = isEmpty(v) ? (kind === 'map' || kind === 'claims' ? {} : kind === 'set' ? [] : kind === 'bool' ? false : kind === 'duration' ? 0 : '') : v
+    out[field] = isEmpty(v)
+      ? kind === 'map' || kind === 'claims'
+        ? {}
+        : kind === 'set'
+          ? []
+          : kind === 'bool'
+            ? false
+            : kind === 'duration'
+              ? 0
+              : ''
+      : v
   }
   return out
 }
