@@ -7,6 +7,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
+import { addSecret, redact, setRunBudget } from './transport/index.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
 import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
@@ -23,6 +24,15 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   let failure: string | undefined
   try {
     cfg = parseInputs(read)
+    for (const secret of [cfg.vault.token, cfg.nomad.token, cfg.vault.clientKey, cfg.nomad.clientKey]) addSecret(secret)
+    // Retries stop when the run's budget is spent: following every job, plus ten minutes for everything else.
+    setRunBudget(cfg.job.timeoutMs * Math.max(1, cfg.job.files.length) + 10 * 60_000)
+    if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
+      core.warning(
+        'NODE_TLS_REJECT_UNAUTHORIZED=0 is set in the environment: Node.js does not verify TLS certificates for any server. ' +
+          'Remove it and pass vault-ca-cert / nomad-ca-cert instead.'
+      )
+    }
     if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
 
     // Everything is read and checked before the first write: the job files are parsed first.
@@ -78,7 +88,8 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
       if (failed.length > 0) {
-        failure = failed.map((j) => `Job "${j.jobId}" ${j.verdict === 'timeout' ? 'timed out' : 'failed'}: ${j.reason}`).join('\n')
+        const how = (v: string) => (v === 'timeout' ? 'timed out' : v === 'unknown' ? 'has an unknown outcome' : 'failed')
+        failure = redact(failed.map((j) => `Job "${j.jobId}" ${how(j.verdict)}: ${j.reason}`).join('\n'))
         core.setFailed(failure)
       }
     } else {
@@ -93,10 +104,7 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
 
 /** Reports an error without a stack trace for user errors; never prints a token. */
 function reportError(err: unknown, cfg: Config | undefined): string {
-  let message = errorMessage(err)
-  for (const secret of [cfg?.vault.token, cfg?.nomad.token]) {
-    if (secret && secret.length >= 4) message = message.split(secret).join('***')
-  }
+  const message = redact(errorMessage(err), [cfg?.vault.token, cfg?.nomad.token])
   if (err instanceof ActionError && err.annotation) {
     // One annotation on the user's file and line (setFailed would add a second, unplaced one).
     core.error(message, {
@@ -149,7 +157,7 @@ async function writeSummary(
     error
   })
   try {
-    await core.summary.addRaw(md).write()
+    await core.summary.addRaw(redact(md)).write()
   } catch (e) {
     core.debug(`job summary not written: ${errorMessage(e)}`)
   }

@@ -61,3 +61,22 @@ export function safeUrl(u: string | URL): string {
 export function clearSecrets(): void {
   secrets.clear()
 }
+
+/**
+ * Passes everything the process writes to stdout and stderr (log lines, annotations, the debug output of
+ * bundled libraries) through redact(). The runner's own `::add-mask::` commands are left intact.
+ */
+export function installOutputRedaction(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return write(chunk, ...rest)
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+      const safe = text
+        .split('\n')
+        .map((line) => (line.startsWith('::add-mask::') ? line : redact(line)))
+        .join('\n')
+      return write(safe, ...rest)
+    }) as typeof stream.write
+  }
+}

@@ -202,7 +202,8 @@ export class Transport {
         throw Object.assign(e as RawError, { sent: false, code: (e as RawError).code === 'ETIMEDOUT' ? 'ETIMEDOUT' : 'EPROXY' })
       }
       const t = this.options.tls ?? {}
-      options.agent = false
+      // No agent: Node then opens the connection with createConnection (over the tunnel).
+      options.agent = undefined
       options.createConnection = () =>
         tls.connect({ socket: tunnel, servername: t.servername ?? (isIp(url.hostname) ? undefined : url.hostname), ...tlsOptions(t) })
     } else if (proxy) {
