@@ -21,10 +21,8 @@ describe('dist/', () => {
   it('matches a fresh build of src/ (run "npm run package" and commit dist/)', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nva-dist-'))
     try {
-      execFileSync(path.join(root, 'node_modules/.bin/ncc'), ['build', 'src/index.ts', '-o', out, '--license', 'licenses.txt'], {
-        cwd: root,
-        stdio: 'pipe'
-      })
+      // The same build as `npm run package` (scripts/build.mjs), into a temp dir.
+      execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs'), out], { cwd: root, stdio: 'pipe' })
       const committed = listFiles(path.join(root, 'dist'))
       const fresh = listFiles(out)
       expect(committed).toEqual(fresh)

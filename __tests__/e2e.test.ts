@@ -85,9 +85,13 @@ describe('deploying a job end to end', () => {
     expect(job.Meta).toMatchObject({
       github_sha: '0123456789abcdef0123456789abcdef01234567',
       github_ref: 'refs/tags/v1.2.3',
-      github_actor: 'octocat',
-      github_run_url: 'https://github.com/acme/web/actions/runs/4242'
+      github_repository: 'acme/web',
+      github_workflow: 'release'
     })
+    // Per-run facts are in the release output and the summary, never in Job.Meta (they would roll every allocation).
+    for (const key of ['github_run_id', 'github_run_url', 'github_actor', 'github_run_attempt']) expect(job.Meta).not.toHaveProperty(key)
+    expect(JSON.parse(r.outputs.release)).toMatchObject({ github_run_id: '4242', github_actor: 'octocat', github_run_url: 'https://github.com/acme/web/actions/runs/4242' })
+    expect(r.summary).toContain('| github_run_url | `https://github.com/acme/web/actions/runs/4242` |')
     expect(JSON.stringify(job.TaskGroups[0].Tasks[0].Config.args)).toContain('release 2.0.0')
     expect(r.summary).toContain('### Job `web` ✅ healthy')
 
@@ -95,14 +99,31 @@ describe('deploying a job end to end', () => {
     expect(n.requests.some((q) => q.method === 'GET' && q.query.index !== undefined && Number(q.query.index) > 0)).toBe(true)
   })
 
-  it('a re-run changes nothing in Vault and deploys the same job version again', async () => {
+  it('a re-run of the same commit changes nothing in Vault or Nomad and says so', async () => {
     const n = await cluster()
     const first = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
     expect(first.code).toBe(0)
-    const again = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
+    expect(first.outputs.verdict).toBe('healthy')
+    const before = { job: n.getJob('web')!, allocs: n.allocations('web').map((a) => a.ID).sort(), requests: n.requests.length }
+
+    // Another run (and attempt, by another actor) of the same commit.
+    const again = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }), {
+      env: { GITHUB_RUN_ID: '4243', GITHUB_RUN_ATTEMPT: '2', GITHUB_ACTOR: 'someone-else' }
+    })
     expect(again.code).toBe(0)
     expect(JSON.parse(again.outputs.changes)).toEqual([])
-    expect(again.outputs.verdict).toBe('healthy')
+    expect(again.outputs.verdict).toBe('unchanged')
+    expect(again.outputs['job-version']).toBe(first.outputs['job-version'])
+    expect(again.outputs['deployment-status']).toBe('successful')
+    const rerunRequests = n.requests.slice(before.requests)
+    expect(rerunRequests.filter((q) => q.method !== 'GET' && q.path !== '/v1/jobs/parse' && !q.path.endsWith('/plan'))).toEqual([])
+    const job = n.getJob('web')!
+    expect(job.Version).toBe(before.job.Version)
+    expect(job.JobModifyIndex).toBe(before.job.JobModifyIndex)
+    expect(job.Meta).toEqual(before.job.Meta)
+    expect(n.allocations('web').map((a) => a.ID).sort()).toEqual(before.allocs)
+    expect(JSON.parse(again.outputs.release)).toMatchObject({ github_run_id: '4243', github_run_attempt: '2', github_actor: 'someone-else' })
+    expect(again.summary).toContain('### Job `web` 🟰 unchanged')
   })
 
   it('fails with a diagnosis when the servers give tasks another audience than the role expects', async () => {
@@ -221,6 +242,26 @@ describe('deploying a job end to end', () => {
     const job = n.getJob('worker')!
     expect(job.Meta.changed_by).toBe('someone-else')
     expect(job.Meta.github_sha).not.toBe('fedcba9876543210fedcba9876543210fedcba98')
+  })
+
+  it('deploys several jobs at once: one failure does not stop the others, and outputs and summary keep the input order', async () => {
+    const n = await cluster()
+    n.failNextAlloc('worker', 'exec: "/bin/worker": no such file or directory')
+    const r = await runAction(inputs(n, { job: `examples/web.nomad.hcl\n${FIX}/worker.json\n${FIX}/batch.nomad.hcl`, 'max-parallel': '3' }))
+    expect(r.code).toBe(1)
+    const verdicts = JSON.parse(r.outputs.verdict)
+    expect(Object.keys(verdicts)).toEqual(['web', 'worker', 'report'])
+    expect(verdicts).toEqual({ web: 'healthy', worker: 'failed', report: 'complete' })
+    expect(Object.keys(JSON.parse(r.outputs['deployment-status']))).toEqual(['web', 'worker', 'report'])
+    const positions = ['web', 'worker', 'report'].map((id) => r.summary.indexOf(`### Job \`${id}\``))
+    expect(positions.every((p) => p > 0)).toBe(true)
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions)
+    const errors = r.annotations.filter((a) => a.level === 'error').map((a) => a.message)
+    expect(errors.join('\n')).toContain('worker')
+    expect(errors.join('\n')).not.toMatch(/Job "web"|Job "report"/)
+    // the others really ran: web's task read its secret, the batch job's allocation completed
+    expect(n.secretReads.map((x) => x.jobId)).toContain('web')
+    expect(n.allocations('report').every((a) => a.ClientStatus === 'complete')).toBe(true)
   })
 
   it('deploys several jobs in one step, with outputs as maps keyed by job id', async () => {

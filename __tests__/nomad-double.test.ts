@@ -201,15 +201,25 @@ job "web" {
     ])
   })
 
-  it('rejects undeclared and unset variables with 400 text/plain', async () => {
-    const hcl = 'variable "image" {\n  type = string\n}\njob "x" {\n  group "g" {\n    task "t" {\n      driver = "docker"\n    }\n  }\n}\n'
+  it('ignores undeclared variables (non-strict parse) and reports variable errors as Nomad does', async () => {
+    const hcl = 'variable "image" {\n  type = string\n}\nvariable "n" {\n  type    = number\n  default = 1\n}\njob "x" {\n  group "g" {\n    count = var.n\n    task "t" {\n      driver = "docker"\n      config {\n        image = var.image\n      }\n    }\n  }\n}\n'
     const undeclared = await parseHcl(d, hcl, 'image = "a"\nnope = "b"\n')
-    expect(undeclared.status).toBe(400)
-    expect(undeclared.headers.get('content-type')).toMatch(/^text\/plain/)
-    expect(undeclared.text).toMatch(/^Failed to parse job: Undefined variable; A "nope" variable was set but was not found in known variables/)
+    expect(undeclared.status).toBe(200)
+    expect(undeclared.json.TaskGroups[0].Tasks[0].Config.image).toBe('a')
     const unset = await parseHcl(d, hcl)
     expect(unset.status).toBe(400)
-    expect(unset.text).toMatch(/^Failed to parse job: Unset variable "image"; A used variable must be set or have a default value/)
+    expect(unset.headers.get('content-type')).toMatch(/^text\/plain/)
+    expect(unset.text).toBe(
+      'Failed to parse job: <nil>: Unset variable "image"; A used variable must be set or have a default value; see https://developer.hashicorp.com/nomad/docs/job-specification/hcl2/variables for details.'
+    )
+    const badType = await parseHcl(d, hcl, 'image = "a"\nn     = "many"\n')
+    expect(badType.text).toBe(
+      "Failed to parse job: input.hcl:2,9-15: Invalid value for variable; The value for n is not compatible with the variable's type constraint: a number is required."
+    )
+    const syntax = await parseHcl(d, hcl, 'image = "abc\n')
+    expect(syntax.text).toMatch(/^Failed to parse job: unable to parse var content: input\.hcl:1,13-2,1: Invalid multi-line string; .*, and 1 other diagnostic\(s\)$/s)
+    const v111 = await start({ nomadVersion: '1.11.3' })
+    expect((await parseHcl(v111, hcl)).text).toContain('see https://developer.hashicorp.com/nomad/docs/reference/hcl2/variables for details.')
   })
 
   it('reports syntax errors like Nomad (input.hcl:line,col-col) and empty specs', async () => {
@@ -220,7 +230,7 @@ job "web" {
     )
     const multi = await parseHcl(d, 'job "x" {\n  a = "unterminated\n}\n')
     expect(multi.text).toMatch(/^Failed to parse job: input\.hcl:2,\d+-3,1: Invalid multi-line string; .*, and \d+ other diagnostic\(s\)$/s)
-    const empty = await parseHcl(d, '   ')
+    const empty = await parseHcl(d, '')
     expect(empty.status).toBe(400)
     expect(empty.text).toBe('Job spec is empty')
   })
@@ -320,7 +330,7 @@ describe('nomad double: run with Vault', () => {
     )
   })
 
-  it('plans a destructive update and a meta-only in-place update', async () => {
+  it('plans a destructive update for a task change and for a meta-only change, in-place for an update-block change', async () => {
     const destructive = await parseHcl(d, webJob({ image: 'nginx:1.26' }))
     const plan = await call(d, 'POST', '/v1/job/web/plan', { Job: destructive.json, Diff: true })
     expect(plan.status).toBe(200)
@@ -332,7 +342,14 @@ describe('nomad double: run with Vault', () => {
     const metaOnly = structuredClone(job)
     metaOnly.Meta = { ...(metaOnly.Meta ?? {}), release: 'x' }
     const plan2 = await call(d, 'POST', '/v1/job/web/plan', { Job: metaOnly, Diff: true })
-    expect(plan2.json.Annotations.DesiredTGUpdates.web).toMatchObject({ InPlaceUpdate: 1, DestructiveUpdate: 0 })
+    // the combined job+group+task meta is compared per task (scheduler/util.go tasksUpdated)
+    expect(plan2.json.Annotations.DesiredTGUpdates.web).toMatchObject({ InPlaceUpdate: 0, DestructiveUpdate: 1 })
+    const groupMeta = structuredClone(job)
+    groupMeta.TaskGroups[0].Meta = { ...(groupMeta.TaskGroups[0].Meta ?? {}), release: 'x' }
+    expect((await call(d, 'POST', '/v1/job/web/plan', { Job: groupMeta })).json.Annotations.DesiredTGUpdates.web).toMatchObject({ DestructiveUpdate: 1 })
+    const updateOnly = structuredClone(job)
+    updateOnly.TaskGroups[0].Update = { ...(updateOnly.TaskGroups[0].Update ?? {}), MinHealthyTime: 1e9 }
+    expect((await call(d, 'POST', '/v1/job/web/plan', { Job: updateOnly })).json.Annotations.DesiredTGUpdates.web).toMatchObject({ InPlaceUpdate: 1, DestructiveUpdate: 0 })
     const same = await call(d, 'POST', '/v1/job/web/plan', { Job: job, Diff: true })
     expect(same.json.Diff.Type).toBe('None')
   })
@@ -474,7 +491,93 @@ describe('nomad double: server config edge cases', () => {
     const d = await start({ server: { enabled: false } })
     const { reg } = await run(d, webJob())
     expect(reg.status).toBe(500)
-    expect(reg.text).toBe('Vault "default" not enabled but used in the job')
+    expect(reg.text).toBe('1 error occurred:\n\t* Vault "default" not enabled but used in the job\n\n')
+  })
+})
+
+describe('nomad double: versions, warnings, strictness and field shapes', () => {
+  const policiesJob = (policies: string) =>
+    webJob({ id: 'pol' }).replace('vault {}', `vault {\n        policies = [${policies}]\n      }`)
+
+  it('1.7–1.9 refuse a Vault task without identity and without policies, and warn that policies are ignored', async () => {
+    const v19 = await start({ nomadVersion: '1.9.7', server: { enabled: true } })
+    const refused = await run(v19, policiesJob(''))
+    expect(refused.reg.status).toBe(500)
+    expect(refused.reg.text).toBe('1 error occurred:\n\t* Task server has a Vault block with an empty list of policies\n\n')
+    const v19id = await start({ nomadVersion: '1.9.7' })
+    const warned = await run(v19id, policiesJob('"app"'))
+    expect(warned.reg.json.Warnings).toBe(
+      '1 warning:\n\n* Task server has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored'
+    )
+    const v110 = await start({ nomadVersion: '1.10.5', server: { enabled: true } })
+    const accepted = await run(v110, policiesJob(''))
+    expect(accepted.reg.status).toBe(200)
+    expect(accepted.reg.json.Warnings).toBe('')
+    expect((await run(v110, policiesJob('"app"').replace('job "pol"', 'job "pol2"'))).reg.json.Warnings).toBe('')
+    expect((await call(v110, 'GET', '/v1/agent/self')).json.config.Version.Version).toBe('1.10.5')
+    await expect(startNomadDouble({ nomadVersion: '1.6.0' })).rejects.toThrow(/1\.7\.0 to 2\.0/)
+  })
+
+  it('nests identity warnings under their group and task, with the real header', async () => {
+    const d = await start()
+    const hcl = webJob({ id: 'warn', identity: '      identity {\n        name = "vault_default"\n        aud  = ["vault.io", "other"]\n      }' })
+    const { reg } = await run(d, hcl)
+    expect(reg.json.Warnings).toBe(
+      '1 warning:\n\n* Group "web" has warnings: 1 error occurred:\n\t* Task "server" has warnings: 1 error occurred:\n\t* 2 errors occurred:\n\t' +
+        '* Identity[vault_default] while multiple audiences is allowed, it is more secure to use 1 audience per identity\n\t' +
+        '* Identity[vault_default] identities without an expiration are insecure'
+    )
+    const p = await parseHcl(d, hcl)
+    const plan = await call(d, 'POST', '/v1/job/warn/plan', { Job: p.json })
+    expect(plan.json.Warnings).toBe(reg.json.Warnings)
+  })
+
+  it('discards a submission over 1,000,000 bytes (source + variables + variable flags) with Nomad\'s warning', async () => {
+    const d = await start()
+    const hcl = webJob({ id: 'big-src' })
+    const p = await parseHcl(d, hcl)
+    const flags = { pad: 'x'.repeat(1_000_000 - Buffer.byteLength(hcl) - 3 + 1) }
+    const r = await call(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2', VariableFlags: flags } })
+    expect(r.status).toBe(200)
+    expect(r.json.Warnings).toBe('1 warning:\n\n* job source size of 1.0 MB exceeds maximum of 1.0 MB and will be discarded')
+    expect((await call(d, 'GET', '/v1/job/big-src/submission?version=0')).status).toBe(404)
+    const exact = { pad: 'x'.repeat(1_000_000 - Buffer.byteLength(hcl) - 3) }
+    const ok = await call(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2', VariableFlags: exact } })
+    expect(ok.json.Warnings).toBe('')
+    expect((await call(d, 'GET', '/v1/job/big-src/submission?version=0')).status).toBe(200)
+  })
+
+  it('answers 400 on a bad wait or index and on a promote without DeploymentID; ignores region on parse and agent/self', async () => {
+    const d = await start()
+    expect(await call(d, 'GET', '/v1/jobs?wait=10')).toMatchObject({ status: 400, text: 'Invalid wait time' })
+    expect(await call(d, 'GET', '/v1/jobs?index=-1')).toMatchObject({ status: 400, text: 'Invalid index' })
+    expect(await call(d, 'GET', '/v1/jobs?index=abc')).toMatchObject({ status: 400, text: 'Invalid index' })
+    expect((await call(d, 'GET', '/v1/jobs?index=1&wait=1ms')).status).toBe(200)
+    expect(await call(d, 'POST', '/v1/deployment/promote/abc', { All: true })).toMatchObject({ status: 400, text: 'DeploymentID must be specified' })
+    expect(await call(d, 'GET', '/v1/deployment/fail/abc')).toMatchObject({ status: 405 })
+    expect((await call(d, 'GET', '/v1/agent/self?region=mars')).status).toBe(200)
+    expect((await call(d, 'POST', '/v1/jobs/parse?region=mars', { JobHCL: webJob() })).status).toBe(200)
+    expect(await call(d, 'GET', '/v1/jobs?region=mars')).toMatchObject({ status: 500, text: 'No path to region' })
+  })
+
+  it('lists allocations as AllocListStub (DesiredTransition, no DeploymentID) and a single one as Allocation (no JobType/JobVersion)', async () => {
+    const d = await start()
+    await configureJwks(d)
+    const { reg } = await run(d, webJob({ id: 'shape' }))
+    await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const [a] = await until(d, '/v1/job/shape/allocations', (l) => l.length === 1)
+    expect(a).toHaveProperty('DesiredTransition')
+    expect(a).toHaveProperty('JobVersion', 0)
+    expect(a).not.toHaveProperty('DeploymentID')
+    expect(a).not.toHaveProperty('PreviousAllocation')
+    expect(a).not.toHaveProperty('AllocatedResources')
+    const full = (await call(d, 'GET', `/v1/allocation/${a.ID}`)).json
+    expect(full).toHaveProperty('DeploymentID')
+    expect(full).toHaveProperty('PreviousAllocation', '')
+    expect(full).not.toHaveProperty('JobType')
+    expect(full).not.toHaveProperty('JobVersion')
+    expect(full.Job.ID).toBe('shape')
+    expect(full.AllocatedResources.Tasks.server.Memory.MemoryMB).toBe(128)
   })
 })
 

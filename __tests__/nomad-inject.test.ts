@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { injectMeta, injectVault, releaseMeta, tasksRelyingOnDefaultIdentity, vaultTasks } from '../src/nomad/inject.js'
+import { injectMeta, injectVault, tasksRelyingOnDefaultIdentity, vaultTasks } from '../src/nomad/inject.js'
 
 function job() {
   return {
@@ -79,41 +79,6 @@ describe('injectMeta', () => {
   it('coerces non-string values to strings', () => {
     const out = injectMeta({ ID: 'x' }, { n: 7 as unknown as string })
     expect(out.Meta).toEqual({ n: '7' })
-  })
-})
-
-describe('releaseMeta', () => {
-  it('builds the github_* keys and the run URL', () => {
-    const meta = releaseMeta({
-      sha: 'deadbeef',
-      ref: 'refs/heads/main',
-      actor: 'octocat',
-      workflow: 'deploy',
-      runId: 1234,
-      serverUrl: 'https://github.example.com/',
-      repo: { owner: 'acme', repo: 'shop' }
-    })
-    expect(meta).toEqual({
-      github_sha: 'deadbeef',
-      github_ref: 'refs/heads/main',
-      github_actor: 'octocat',
-      github_workflow: 'deploy',
-      github_run_id: '1234',
-      github_repository: 'acme/shop',
-      github_run_url: 'https://github.example.com/acme/shop/actions/runs/1234'
-    })
-    expect(Object.values(meta).every((v) => typeof v === 'string')).toBe(true)
-  })
-
-  it('tolerates a context whose repo getter throws and a missing run id', () => {
-    const ctx = {
-      sha: 'abc',
-      runId: NaN,
-      get repo(): { owner: string; repo: string } {
-        throw new Error("context.repo requires a GITHUB_REPOSITORY environment variable like 'owner/repo'")
-      }
-    }
-    expect(releaseMeta(ctx)).toEqual({ github_sha: 'abc' })
   })
 })
 

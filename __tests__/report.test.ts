@@ -1,16 +1,17 @@
 import { describe, expect, it } from '@jest/globals'
+import { newJobResult, type JobResult } from '../src/nomad/result.js'
+import type { VerdictValue } from '../src/nomad/verdict.js'
 import { jobOutputs } from '../src/report/outputs.js'
 import { buildSummary, type SummaryInput } from '../src/report/summary.js'
 
-const job = (id: string, verdict: string) => ({
-  jobId: id,
+const job = (id: string, verdict: VerdictValue): JobResult => ({
+  ...newJobResult(`${id}.nomad.hcl`, id, 'default'),
   jobVersion: 3,
   jobModifyIndex: 120,
   evalId: `eval-${id}`,
   deploymentId: `dep-${id}`,
   deploymentStatus: 'successful',
-  allocations: [{ id: 'a1' }],
-  plan: { groups: [] },
+  allocations: [{ id: 'a1', name: `${id}.web[0]`, taskGroup: 'web', clientStatus: 'running', desiredStatus: 'run', events: [] }],
   verdict
 })
 
@@ -20,7 +21,7 @@ describe('jobOutputs', () => {
     expect(out['job-id']).toBe('web')
     expect(out['job-version']).toBe('3')
     expect(out['verdict']).toBe('healthy')
-    expect(JSON.parse(out['allocations'])).toEqual([{ id: 'a1' }])
+    expect(JSON.parse(out['allocations'])).toEqual([expect.objectContaining({ id: 'a1', clientStatus: 'running' })])
   })
 
   it('gives JSON maps keyed by job id for several jobs', () => {
@@ -63,7 +64,7 @@ describe('buildSummary', () => {
         verdict: 'failed',
         reason: 'deployment failed | unhealthy',
         allocations: [
-          { id: 'abcdef0123', taskGroup: 'web', clientStatus: 'failed', events: [{ task: 'server', type: 'Killing', message: 'Vault: failed' }] }
+          { id: 'abcdef0123', name: 'web.web[0]', taskGroup: 'web', clientStatus: 'failed', desiredStatus: 'run', events: [{ task: 'server', type: 'Killing', message: 'Vault: failed' }] }
         ]
       }
     ]
@@ -82,5 +83,25 @@ describe('buildSummary', () => {
     const md = buildSummary({ ...input, dryRun: true, vault: { ...input.vault, changes: [] }, jobs: [] })
     expect(md).toContain('(dry run: nothing was changed)')
     expect(md).toContain('No changes: Vault already matched the desired state.')
+  })
+})
+
+describe('one result shape per job', () => {
+  it('outputs and summary list the jobs in the order given, whatever their verdicts', () => {
+    const jobs = [job('web', 'failed'), job('api', 'unchanged'), job('worker', 'healthy')]
+    expect(Object.keys(JSON.parse(jobOutputs(jobs)['verdict']))).toEqual(['web', 'api', 'worker'])
+    const md = buildSummary({
+      dryRun: false,
+      vault: { addr: 'x', authPath: 'jwt-nomad', accessor: '', role: 'r', keySource: 'jwks', policies: [], changes: [] },
+      serverBlock: '',
+      clientBlock: '',
+      jobs,
+      release: { github_sha: 'abc', github_run_id: '42' }
+    })
+    const order = ['web', 'api', 'worker'].map((id) => md.indexOf(`### Job \`${id}\``))
+    expect(order.every((pos) => pos >= 0)).toBe(true)
+    expect([...order].sort((a, b) => a - b)).toEqual(order)
+    expect(md).toContain('### Job `api` 🟰 unchanged')
+    expect(md).toContain('| github_run_id | `42` |')
   })
 })

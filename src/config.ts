@@ -85,9 +85,39 @@ export interface JobSettings {
   autoPromote: boolean
   preserveCounts: boolean
   policyOverride: boolean
+  /** How many jobs are prepared, planned, registered and followed at the same time (max-parallel, >= 1). */
+  maxParallel: number
+}
+
+/** How the action itself signs in (src/auth): a token from the inputs, or the workflow's GitHub OIDC token. */
+export type AuthMode = 'token' | 'jwt'
+
+export interface VaultAuthSettings {
+  method: AuthMode
+  /** JWT mount the ACTION logs in through (not the workload mount `settings.authPath`), e.g. "jwt". */
+  path: string
+  /** Vault role of that mount. */
+  role: string
+  /** Audience requested for the GitHub ID token; '' = GitHub's default (the repository owner's URL). */
+  audience: string
+}
+
+export interface NomadAuthSettings {
+  method: AuthMode
+  /** Name of the Nomad ACL auth method (type JWT), e.g. "github". */
+  methodName: string
+  /** Audience requested for the GitHub ID token; '' = GitHub's default. */
+  audience: string
+}
+
+export interface AuthSettings {
+  vault: VaultAuthSettings
+  nomad: NomadAuthSettings
 }
 
 export interface Config {
+  /** How the action signs in to Vault and Nomad; the tokens in `vault`/`nomad` are filled in by src/auth. */
+  auth: AuthSettings
   vault: VaultConnection
   nomad: NomadConnection
   settings: VaultSettings

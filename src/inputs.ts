@@ -11,6 +11,7 @@ import { parse as parseYaml } from 'yaml'
 import type { BoundClaims, Config, InjectVault, KeySource, WaitMode } from './config.js'
 import { parseDurationSeconds } from './duration.js'
 import { ValidationErrors } from './errors.js'
+import { authConflicts, parseAuthInputs } from './auth/inputs.js'
 import { HCL_IDENT } from './nomad/hcl.js'
 
 /** Reads an input; the indirection lets tests and the local runner feed inputs without the environment. */
@@ -35,7 +36,8 @@ export const DEFAULTS = {
   'inject-vault': 'none',
   meta: 'true',
   wait: 'deployment',
-  timeout: '10m'
+  timeout: '10m',
+  'max-parallel': '4'
 } as const
 
 class Collector {
@@ -210,7 +212,9 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
     required: true,
     hint: 'Set it to your Vault (or OpenBao) API address, e.g. https://vault.example.com:8200.'
   })
-  if (!vaultToken) {
+  const signIn = parseAuthInputs(read)
+  c.problems.push(...signIn.problems, ...authConflicts(signIn.auth, vaultToken, nomadToken, c.raw('nomad-addr')))
+  if (!vaultToken && signIn.auth.vault.method === 'token') {
     c.problems.push(
       'Input "vault-token" is empty. Pass a Vault token with the policy in the README ("Vault token policy"), e.g. vault-token: ${{ secrets.VAULT_TOKEN }}; an empty value usually means the secret is not available to this workflow (forks, environments).'
     )
@@ -325,12 +329,18 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
   const preserveCounts = c.bool('preserve-counts')
   const policyOverride = c.bool('policy-override')
 
+  const maxParallel = Number(c.string('max-parallel'))
+  if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64) {
+    c.problems.push(`Input "max-parallel" must be a whole number from 1 to 64 (jobs deployed at the same time), got "${c.raw('max-parallel')}".`)
+  }
+
   if (c.problems.length > 0) throw new ValidationErrors(c.problems)
 
   if (vaultSkipVerify) core.warning('vault-skip-verify is true: TLS certificates of the Vault server are NOT verified. Use vault-ca-cert instead.')
   if (nomadSkipVerify) core.warning('nomad-skip-verify is true: TLS certificates of the Nomad server are NOT verified. Use nomad-ca-cert instead.')
 
   return {
+    auth: signIn.auth,
     vault: { addr: vaultAddr, token: vaultToken, namespace: vaultNamespace, caPem: vaultCaPem, skipVerify: vaultSkipVerify },
     nomad: {
       addr: nomadAddr,
@@ -369,7 +379,8 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
       timeoutMs: timeout.seconds * 1000,
       autoPromote,
       preserveCounts,
-      policyOverride
+      policyOverride,
+      maxParallel
     },
     dryRun,
     tempDir: env.RUNNER_TEMP || path.join(os.tmpdir(), 'nomad-vault-action')

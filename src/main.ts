@@ -5,16 +5,19 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { signIn, type Session } from './auth/index.js'
 import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
 import { addSecret, redact, setRunBudget } from './transport/index.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
+import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
 import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
 import { verdictFails } from './nomad/verdict.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
-import { reconcileVault, type VaultResult } from './vault/reconcile.js'
+import { createVaultApi } from './vault/client.js'
+import { readCurrentState, reconcileVault, type VaultResult } from './vault/reconcile.js'
 
 export async function run(read: InputReader = envInputReader): Promise<void> {
   let cfg: Config | undefined
@@ -22,9 +25,12 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   let blocks: { server: string; client: string } | undefined
   let jobs: JobResult[] = []
   let failure: string | undefined
+  let session: Session | undefined
+  const github = runContextFromEnv()
+  const meta = releaseMeta(github)
+  const release = { ...meta, ...runFacts(github) }
   try {
     cfg = parseInputs(read)
-    for (const secret of [cfg.vault.token, cfg.nomad.token, cfg.vault.clientKey, cfg.nomad.clientKey]) addSecret(secret)
     // Retries stop when the run's budget is spent: following every job, plus ten minutes for everything else.
     setRunBudget(cfg.job.timeoutMs * Math.max(1, cfg.job.files.length) + 10 * 60_000)
     if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
@@ -33,9 +39,17 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
           'Remove it and pass vault-ca-cert / nomad-ca-cert instead.'
       )
     }
+    session = await signIn(cfg)
+    cfg = session.config
+    for (const secret of [cfg.vault.token, cfg.nomad.token, cfg.vault.clientKey, cfg.nomad.clientKey]) addSecret(secret)
     if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
+    setOutputs({ release: JSON.stringify(release) })
 
-    // Everything is read and checked before the first write: the job files are parsed first.
+    // Everything is read and checked before the first write. Reading Vault and parsing the job files are both
+    // reads, so they run at the same time; the first write comes after both.
+    const vaultApi = createVaultApi(cfg.vault)
+    const vaultCurrent = readCurrentState(vaultApi, cfg.settings)
+    vaultCurrent.catch(() => undefined) // awaited by reconcileVault; a job file error ends the run first
     let prepared: PreparedJobs | undefined
     if (cfg.job.files.length > 0) {
       core.startGroup('Nomad: reading and parsing the job files')
@@ -48,7 +62,7 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
 
     core.startGroup('Vault: JWT auth method for Nomad workload identity')
     try {
-      vault = await reconcileVault(cfg)
+      vault = await reconcileVault(cfg, { api: vaultApi, current: vaultCurrent })
     } finally {
       core.endGroup()
     }
@@ -83,7 +97,8 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
           kvMount: cfg.settings.kvMount,
           boundClaims: cfg.settings.boundClaims
         },
-        blocks
+        blocks,
+        meta
       )
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
@@ -98,7 +113,8 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   } catch (err) {
     failure = reportError(err, cfg)
   } finally {
-    if (cfg) await writeSummary(cfg, vault, blocks, jobs, failure)
+    await session?.end()
+    if (cfg) await writeSummary(cfg, vault, blocks, jobs, release, failure)
   }
 }
 
@@ -137,6 +153,7 @@ async function writeSummary(
   vault: VaultResult | undefined,
   blocks: { server: string; client: string } | undefined,
   jobs: JobResult[],
+  release: Record<string, string>,
   error: string | undefined
 ): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
@@ -154,6 +171,7 @@ async function writeSummary(
     serverBlock: blocks?.server ?? '',
     clientBlock: blocks?.client ?? '',
     jobs,
+    release,
     error
   })
   try {

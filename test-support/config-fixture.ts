@@ -29,6 +29,7 @@ export interface ConfigOverrides {
 
 export function testConfig(over: ConfigOverrides = {}): Config {
   return {
+    auth: { vault: { method: 'token', path: 'jwt', role: '', audience: '' }, nomad: { method: 'token', methodName: 'github', audience: '' } },
     vault: { addr: 'https://vault.example.com:8200', token: 'hvs.secret-token', skipVerify: false, namespace: '', ...over.vault },
     nomad: { addr: 'https://nomad.example.com:4646', token: '', skipVerify: false, namespace: '', region: '', ...over.nomad },
     settings: testSettings(over.settings),
@@ -43,6 +44,7 @@ export function testConfig(over: ConfigOverrides = {}): Config {
       autoPromote: false,
       preserveCounts: false,
       policyOverride: false,
+      maxParallel: 4,
       ...over.job
     },
     dryRun: over.dryRun ?? false,

@@ -15,6 +15,8 @@ export interface ActionRun {
   stdout: string
   stderr: string
   outputs: Record<string, string>
+  /** core.saveState values for the post step (GITHUB_STATE), the last value of each name. */
+  state: Record<string, string>
   summary: string
   /** ::error:: / ::warning:: / ::notice:: lines, parsed. */
   annotations: { level: string; props: Record<string, string>; message: string }[]
@@ -65,6 +67,8 @@ export async function runAction(
   const outputFile = path.join(tempDir, 'output')
   const summaryFile = path.join(tempDir, 'summary.md')
   fs.writeFileSync(outputFile, '')
+  const stateFile = path.join(tempDir, 'state')
+  fs.writeFileSync(stateFile, '')
   fs.writeFileSync(summaryFile, '')
   const env: NodeJS.ProcessEnv = {}
   // Like a runner: a clean environment, no inherited VAULT_*/NOMAD_*/INPUT_* variables.
@@ -73,6 +77,7 @@ export async function runAction(
   }
   Object.assign(env, {
     GITHUB_OUTPUT: outputFile,
+    GITHUB_STATE: stateFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     RUNNER_TEMP: tempDir,
     GITHUB_REPOSITORY: 'acme/web',
@@ -110,6 +115,7 @@ export async function runAction(
     stdout,
     stderr,
     outputs: parseOutputFile(fs.readFileSync(outputFile, 'utf8')),
+    state: parseOutputFile(fs.readFileSync(stateFile, 'utf8')),
     summary: fs.readFileSync(summaryFile, 'utf8'),
     annotations: parseAnnotations(stdout),
     tempDir

@@ -1,23 +1,25 @@
 /**
  * Deploy the `job` input's files: load + parse (in parallel) while reading the agent configuration, then for
- * each job in input order: inject Vault blocks and release meta, plan, register with check-and-set against
- * the plan's JobModifyIndex, and follow it to a verdict. One job's failure does not hide the others' results;
- * the caller decides the step's result (see verdictFails in monitor.ts).
+ * every job, at most `max-parallel` at a time: inject Vault blocks and release meta, plan, register with
+ * check-and-set against the plan's JobModifyIndex (or nothing when the plan shows no change), and follow it to a
+ * verdict. Results come back in input order; one job's failure does not stop the others (the caller decides the
+ * step's result, see verdictFails in monitor.ts).
  */
 import * as core from '@actions/core'
-import { context } from '@actions/github'
 import type { Config } from '../config.js'
 import { ActionError, errorMessage } from '../errors.js'
 import { NomadClient, type NomadClientOptions } from './client.js'
 import { evaluateCluster, readAgentSelf, type AgentSelfResult } from './cluster-check.js'
 import type { VaultDiagContext } from './diagnose.js'
-import { injectMeta, injectVault, releaseMeta, tasksRelyingOnDefaultIdentity, type ApiJob, type ReleaseContext } from './inject.js'
+import { injectMeta, injectVault, tasksRelyingOnDefaultIdentity, type ApiJob } from './inject.js'
 import { loadJob, resolveJobFiles, type LoadedJob } from './jobfile.js'
 import { followJob } from './monitor.js'
-import type { AllocSummary, GroupHealth, VerdictValue } from './verdict.js'
 import { planJob, type PlanSummary } from './plan.js'
 import { registerJob } from './register.js'
 import { buildVariables } from './variables.js'
+import { newJobResult, type JobResult } from './result.js'
+
+export type { JobResult } from './result.js'
 
 export interface DeployVaultContext {
   role: string
@@ -29,41 +31,9 @@ export interface DeployVaultContext {
   boundClaims?: Record<string, string | string[]>
 }
 
-export interface JobResult {
-  file: string
-  jobId: string
-  namespace: string
-  jobVersion?: number
-  jobModifyIndex?: number
-  evalId?: string
-  deploymentId?: string
-  deploymentStatus?: string
-  deploymentDescription?: string
-  allocations: AllocSummary[]
-  groups: GroupHealth[]
-  plan: PlanSummary
-  verdict: VerdictValue
-  reason: string
-  warnings: string[]
-  injectedTasks: string[]
-  meta: Record<string, string>
-  /** Vault failure explanations (also appended to `reason`). */
-  diagnoses: string[]
-  promoted?: boolean
-  rollbackVersion?: number
-  /** File position for an annotation when the job could not be parsed. */
-  annotation?: { file: string; startLine?: number; startColumn?: number }
-}
-
 export interface DeployOptions {
-  /** Test hooks: client options (onRequest, timeouts) and the workflow context for release meta. */
+  /** Test hooks: client options (onRequest, timeouts). */
   client?: NomadClientOptions
-  context?: ReleaseContext
-}
-
-/** An empty plan for jobs that never reached the plan step. */
-function noPlan(): PlanSummary {
-  return { jobModifyIndex: 0, diffType: '', groups: [], warnings: [], failedTGAllocs: {} }
 }
 
 /** Jobs resolved, read and parsed, and the agent configuration read: everything checked before the first write. */
@@ -71,7 +41,39 @@ export interface PreparedJobs {
   client: NomadClient
   jobs: LoadedJob[]
   self: AgentSelfResult
-  context?: ReleaseContext
+}
+
+/** What every job of one run shares. */
+export interface DeployRun {
+  client: NomadClient
+  cfg: Config
+  vault: DeployVaultContext
+  /** The agent vault blocks the action rendered. */
+  rendered: { server: string; client: string }
+  /** Release metadata for Job.Meta (empty with meta: false). */
+  meta: Record<string, string>
+  /** The agent configuration, read once. */
+  self: AgentSelfResult
+  log: RunLog
+}
+
+/** Log state shared by the jobs of a run: each warning is annotated once, the cluster notes are shown once. */
+export class RunLog {
+  private readonly warned = new Set<string>()
+  private clusterNotesShown = false
+
+  warning(message: string): void {
+    if (this.warned.has(message)) return
+    this.warned.add(message)
+    core.warning(message)
+  }
+
+  /** True for the first job that checks the cluster: it logs the notes, the others stay quiet. */
+  firstClusterCheck(): boolean {
+    const first = !this.clusterNotesShown
+    this.clusterNotesShown = true
+    return first
+  }
 }
 
 /**
@@ -99,73 +101,61 @@ export async function prepareJobs(cfg: Config, options: DeployOptions = {}): Pro
     }
     throw new ActionError(`${failed.length} of ${files.length} job files could not be loaded (see the errors above); nothing was changed.`)
   }
-  return {
-    client,
-    jobs: settled.map((s) => (s as PromiseFulfilledResult<LoadedJob>).value),
-    self,
-    context: options.context
-  }
+  return { client, jobs: settled.map((s) => (s as PromiseFulfilledResult<LoadedJob>).value), self }
 }
 
-/** For each prepared job in input order: inject, check the cluster, plan, register, follow to a verdict. */
+/**
+ * Deploys every prepared job, at most cfg.job.maxParallel at a time, and returns the results in input order.
+ * Log groups are per job when the jobs run one at a time; with several at once their lines interleave (each
+ * names its job), and the summary shows them in input order.
+ */
 export async function deployJobs(
   prepared: PreparedJobs,
   cfg: Config,
   vault: DeployVaultContext,
-  rendered: { server: string; client: string }
+  rendered: { server: string; client: string },
+  meta: Record<string, string>
 ): Promise<JobResult[]> {
-  const meta = cfg.job.meta ? releaseMeta(prepared.context ?? safeContext()) : {}
-  const emitted = new Set<string>()
-  const results: JobResult[] = []
-  for (const loaded of prepared.jobs) {
-    results.push(await deployOne(prepared.client, cfg, vault, rendered, loaded, meta, prepared.self, emitted))
+  const run: DeployRun = { client: prepared.client, cfg, vault, rendered, meta: cfg.job.meta ? meta : {}, self: prepared.self, log: new RunLog() }
+  const limit = Math.max(1, cfg.job.maxParallel)
+  const grouped = limit === 1 || prepared.jobs.length === 1
+  return mapLimit(prepared.jobs, limit, async (loaded) => {
+    const label = `Nomad job "${String(loaded.job.ID)}" (${loaded.file})`
+    if (grouped) core.startGroup(label)
+    else core.info(`${label}: started`)
+    try {
+      return await deployOne(run, loaded)
+    } finally {
+      if (grouped) core.endGroup()
+    }
+  })
+}
+
+/** Runs fn over items with at most `limit` in flight; results in input order. fn must not throw. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length)
+  let next = 0
+  const worker = async () => {
+    for (let i = next++; i < items.length; i = next++) results[i] = await fn(items[i], i)
   }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
   return results
 }
 
-function safeContext(): ReleaseContext {
-  // @actions/github's context reads the environment; `repo` throws without GITHUB_REPOSITORY (releaseMeta guards it).
-  return context as unknown as ReleaseContext
-}
-
-async function deployOne(
-  client: NomadClient,
-  cfg: Config,
-  vault: DeployVaultContext,
-  rendered: { server: string; client: string },
-  loaded: LoadedJob,
-  meta: Record<string, string>,
-  self: AgentSelfResult,
-  emitted: Set<string>
-): Promise<JobResult> {
+async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> {
+  const { client, cfg, vault, rendered, log } = run
   const file = loaded.file
   let job: ApiJob = loaded.job
   const jobId = String(job.ID)
   const namespace = cfg.nomad.namespace || String(job.Namespace || '') || 'default'
   const region = cfg.nomad.region || (job.Region && job.Region !== 'global' ? String(job.Region) : '')
-  const warnings: string[] = [...loaded.warnings]
-  const result: JobResult = {
-    file,
-    jobId,
-    namespace,
-    allocations: [],
-    groups: [],
-    plan: noPlan(),
-    verdict: 'failed',
-    reason: '',
-    warnings,
-    injectedTasks: [],
-    meta: {},
-    diagnoses: []
-  }
+  const result = newJobResult(file, jobId, namespace)
   const warn = (w: string) => {
-    warnings.push(w)
-    if (!emitted.has(w)) core.warning(w)
-    emitted.add(w)
+    result.warnings.push(w)
+    log.warning(w)
   }
-  core.startGroup(`Nomad job "${jobId}" (${file})`)
   try {
-    for (const w of loaded.warnings) core.warning(w)
+    for (const w of loaded.warnings) warn(w)
     if (cfg.nomad.namespace && job.Namespace && job.Namespace !== cfg.nomad.namespace && job.Namespace !== 'default') {
       warn(`Job "${jobId}" (${file}) sets namespace "${job.Namespace}", but the nomad-namespace input is "${cfg.nomad.namespace}": deploying to "${cfg.nomad.namespace}".`)
     }
@@ -175,20 +165,22 @@ async function deployOne(
       const r = injectVault(job, cfg.job.injectVault, vault.role)
       job = r.job
       result.injectedTasks = r.injectedTasks
-      if (r.injectedTasks.length) core.info(`Vault role "${vault.role}" set on task(s): ${r.injectedTasks.join(', ')} (inject-vault: ${cfg.job.injectVault})`)
+      if (r.injectedTasks.length) core.info(`Vault role "${vault.role}" set on task(s) of job "${jobId}": ${r.injectedTasks.join(', ')} (inject-vault: ${cfg.job.injectVault})`)
     }
-    if (cfg.job.meta && Object.keys(meta).length) {
-      job = injectMeta(job, meta)
-      result.meta = { ...meta }
+    if (Object.keys(run.meta).length) {
+      job = injectMeta(job, run.meta)
+      result.meta = { ...run.meta }
     }
 
     // Cluster check for this job (the agent configuration was read once).
     const needsDefault = tasksRelyingOnDefaultIdentity(job)
-    const check = evaluateCluster(self, { audience: vault.audience, authPath: vault.authPath, role: vault.role }, needsDefault.length > 0, {
-      renderedServerBlock: rendered.server,
-      renderedClientBlock: rendered.client
-    }, { quiet: emitted.has('::cluster-notes') })
-    emitted.add('::cluster-notes')
+    const check = evaluateCluster(
+      run.self,
+      { audience: vault.audience, authPath: vault.authPath, role: vault.role },
+      needsDefault.length > 0,
+      { renderedServerBlock: rendered.server, renderedClientBlock: rendered.client },
+      { quiet: !log.firstClusterCheck() }
+    )
     for (const w of check.warnings) warn(needsDefault.length && /never get a Vault token/.test(w) ? `${w}\nTasks: ${needsDefault.join(', ')}` : w)
 
     // Plan.
@@ -203,6 +195,7 @@ async function deployOne(
       result.reason = `Dry run: job "${jobId}" planned (${result.plan.diffType || 'no diff'}), not registered.`
       return result
     }
+    if (result.plan.diffType === 'None') return await unchanged(client, result, query)
 
     // Register with check-and-set against what was planned.
     const reg = await registerJob(client, job, loaded.submission, {
@@ -214,7 +207,7 @@ async function deployOne(
       file,
       ...query
     })
-    warnings.push(...reg.warnings)
+    result.warnings.push(...reg.warnings)
     result.evalId = reg.evalId
     result.jobModifyIndex = reg.jobModifyIndex
     core.info(`Registered job "${jobId}" in namespace "${namespace}"${reg.evalId ? `, evaluation ${reg.evalId}` : ''}`)
@@ -252,17 +245,7 @@ async function deployOne(
       nextPeriodicLaunch: result.plan.nextPeriodicLaunch,
       vaultDiag: diag
     })
-    result.verdict = verdict.verdict
-    result.reason = verdict.reason
-    result.allocations = verdict.allocations
-    result.groups = verdict.groups
-    result.diagnoses = verdict.diagnoses
-    if (verdict.deploymentId) result.deploymentId = verdict.deploymentId
-    if (verdict.deploymentStatus) result.deploymentStatus = verdict.deploymentStatus
-    if (verdict.deploymentDescription) result.deploymentDescription = verdict.deploymentDescription
-    if (verdict.promoted) result.promoted = true
-    if (verdict.rollbackVersion !== undefined) result.rollbackVersion = verdict.rollbackVersion
-    if (verdict.evalId) result.evalId = verdict.evalId
+    Object.assign(result, verdict, { evalId: verdict.evalId || result.evalId })
     if (verdict.verdict === 'awaiting-promotion') core.notice(verdict.reason)
     return result
   } catch (err) {
@@ -270,9 +253,42 @@ async function deployOne(
     result.reason = errorMessage(err)
     if (err instanceof ActionError && err.annotation) result.annotation = err.annotation
     return result
-  } finally {
-    core.endGroup()
   }
+}
+
+/**
+ * The plan shows no difference (a re-run of the same commit): nothing is registered, so Nomad creates no new
+ * version, evaluation or allocation. One read of the job's latest deployment tells whether the running version
+ * is good: a failed or cancelled deployment fails the step, as it did when that version was deployed.
+ */
+async function unchanged(client: NomadClient, result: JobResult, query: { namespace: string; region?: string }): Promise<JobResult> {
+  const id = encodeURIComponent(result.jobId)
+  const [{ body: stored }, { body: deployment }] = await Promise.all([
+    client.get<ApiJob>(`/v1/job/${id}`, { query }),
+    client.get<{ ID?: string; Status?: string; StatusDescription?: string; JobVersion?: number } | null>(`/v1/job/${id}/deployment`, { query })
+  ])
+  if (typeof stored?.Version === 'number') result.jobVersion = stored.Version
+  if (typeof stored?.JobModifyIndex === 'number') result.jobModifyIndex = stored.JobModifyIndex
+  const current = deployment?.ID && deployment.JobVersion === result.jobVersion ? deployment : undefined
+  if (current) {
+    result.deploymentId = current.ID
+    result.deploymentStatus = current.Status
+    result.deploymentDescription = current.StatusDescription
+  }
+  const version = result.jobVersion !== undefined ? ` version ${result.jobVersion}` : ''
+  if (current && (current.Status === 'failed' || current.Status === 'cancelled')) {
+    result.verdict = 'failed'
+    result.reason =
+      `Job "${result.jobId}"${version} is unchanged (the plan shows no difference), so nothing was registered; but its deployment ` +
+      `${current.ID} is ${current.Status}${current.StatusDescription ? ` (${current.StatusDescription})` : ''}. Change the job to deploy a new version.`
+  } else {
+    result.verdict = 'unchanged'
+    result.reason =
+      `Job "${result.jobId}"${version} is unchanged (the plan shows no difference): nothing was registered` +
+      (current ? `; its deployment ${current.ID} is ${current.Status}.` : '.')
+  }
+  core.info(result.reason)
+  return result
 }
 
 function groupCounts(job: ApiJob): Record<string, number> {

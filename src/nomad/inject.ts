@@ -54,17 +54,6 @@ export function injectVault(job: ApiJob, mode: InjectMode, role: string): { job:
   return { job: copy, injectedTasks }
 }
 
-/** The release metadata keys the action writes into Job.Meta. */
-export const META_KEYS = [
-  'github_sha',
-  'github_ref',
-  'github_run_url',
-  'github_actor',
-  'github_repository',
-  'github_workflow',
-  'github_run_id'
-] as const
-
 /** Merge `meta` into Job.Meta (string values only: Nomad meta is map[string]string). Returns a new job. */
 export function injectMeta(job: ApiJob, meta: Record<string, string>): ApiJob {
   const copy = clone(job)
@@ -76,48 +65,6 @@ export function injectMeta(job: ApiJob, meta: Record<string, string>): ApiJob {
   }
   copy.Meta = merged
   return copy
-}
-
-/** The subset of @actions/github's Context that releaseMeta reads. */
-export interface ReleaseContext {
-  sha?: string
-  ref?: string
-  actor?: string
-  workflow?: string
-  runId?: number
-  serverUrl?: string
-  /** A getter on the real Context that throws when GITHUB_REPOSITORY is unset. */
-  readonly repo?: { owner: string; repo: string }
-}
-
-/**
- * Build the github_* meta from the workflow context. Keys whose source is missing are left out
- * (e.g. when run outside GitHub Actions), so the map only contains real values.
- */
-export function releaseMeta(context: ReleaseContext): Record<string, string> {
-  const meta: Record<string, string> = {}
-  let repository: string | undefined
-  try {
-    const r = context.repo
-    if (r?.owner && r?.repo) repository = `${r.owner}/${r.repo}`
-  } catch {
-    repository = undefined
-  }
-  const runId = context.runId !== undefined && Number.isFinite(context.runId) && context.runId > 0 ? String(context.runId) : undefined
-  const set = (k: (typeof META_KEYS)[number], v: string | undefined) => {
-    if (v) meta[k] = v
-  }
-  set('github_sha', context.sha)
-  set('github_ref', context.ref)
-  set('github_actor', context.actor)
-  set('github_repository', repository)
-  set('github_workflow', context.workflow)
-  set('github_run_id', runId)
-  if (repository && runId) {
-    const server = (context.serverUrl || 'https://github.com').replace(/\/+$/, '')
-    set('github_run_url', `${server}/${repository}/actions/runs/${runId}`)
-  }
-  return meta
 }
 
 /**

@@ -4,25 +4,14 @@
  */
 import * as core from '@actions/core'
 import { redact } from '../transport/index.js'
+import type { JobResult } from '../nomad/result.js'
 
 export type OutputSetter = (name: string, value: string) => void
 
-export interface JobOutputSource {
-  jobId: string
-  jobVersion?: number
-  jobModifyIndex?: number
-  evalId?: string
-  deploymentId?: string
-  deploymentStatus?: string
-  allocations: unknown[]
-  plan: unknown
-  verdict: string
-}
-
 const str = (v: unknown): string => (v === undefined || v === null ? '' : typeof v === 'string' ? v : JSON.stringify(v))
 
-export function jobOutputs(jobs: JobOutputSource[]): Record<string, string> {
-  const fields: Record<string, (j: JobOutputSource) => unknown> = {
+export function jobOutputs(jobs: JobResult[]): Record<string, string> {
+  const fields: Record<string, (j: JobResult) => unknown> = {
     'job-id': (j) => j.jobId,
     'job-version': (j) => j.jobVersion,
     'job-modify-index': (j) => j.jobModifyIndex,

@@ -2,6 +2,7 @@
  * The job summary a person reads: what changed in Vault (before → after), the agent blocks to use,
  * and for each job the plan, the verdict and per-group health. Pure: builds Markdown; main.ts writes it.
  */
+import type { JobResult } from '../nomad/result.js'
 
 export interface SummaryChange {
   resource: string
@@ -10,22 +11,9 @@ export interface SummaryChange {
   diff: { field: string; before: unknown; after: unknown }[]
 }
 
-export interface SummaryJob {
-  file: string
-  jobId: string
-  namespace?: string
-  jobVersion?: number
-  verdict: string
-  reason?: string
-  deploymentStatus?: string
-  plan?: {
-    groups?: { name: string; create?: number; inPlace?: number; destructive?: number; stop?: number; ignore?: number; canary?: number; placementFailures?: string }[]
-  }
-  groups?: { name: string; desiredTotal?: number; placedAllocs?: number; healthyAllocs?: number; unhealthyAllocs?: number; desiredCanaries?: number; promoted?: boolean }[]
-  allocations?: { id: string; taskGroup: string; clientStatus: string; healthy?: boolean; events?: { task: string; type: string; message: string }[] }[]
-  injectedTasks?: string[]
-  warnings?: string[]
-}
+/** What the summary shows of a job: a view of the one JobResult shape, not a copy of it. */
+export type SummaryJob = Pick<JobResult, 'file' | 'jobId' | 'verdict'> &
+  Partial<Pick<JobResult, 'namespace' | 'jobVersion' | 'reason' | 'deploymentStatus' | 'plan' | 'groups' | 'allocations' | 'injectedTasks' | 'warnings'>>
 
 export interface SummaryInput {
   dryRun: boolean
@@ -33,6 +21,8 @@ export interface SummaryInput {
   serverBlock: string
   clientBlock: string
   jobs: SummaryJob[]
+  /** Release metadata (Job.Meta) and the facts of this run (run ID, URL, attempt, actor), shown, never in Job.Meta. */
+  release?: Record<string, string>
   error?: string
 }
 
@@ -49,6 +39,7 @@ const VERDICT_ICON: Record<string, string> = {
   registered: '☑️',
   evaluated: '☑️',
   planned: '📝',
+  unchanged: '🟰',
   'awaiting-promotion': '⏸️',
   failed: '❌',
   timeout: '⏱️'
@@ -78,6 +69,12 @@ export function buildSummary(s: SummaryInput): string {
         out.push(`| ${i === 0 ? show(ch.path) : ''} | ${i === 0 ? ch.action : ''} | ${esc(d.field)} | ${show(d.before)} | ${show(d.after)} |`)
       }
     }
+  }
+
+  const release = Object.entries(s.release ?? {})
+  if (release.length > 0) {
+    out.push('', '### Release', '', '| | |', '|---|---|')
+    for (const [k, v] of release) out.push(`| ${esc(k)} | ${show(v)} |`)
   }
 
   out.push('', '### Nomad agent configuration', '')

@@ -33,6 +33,8 @@ export interface ReconcileOptions {
   onRequest?: (event: VaultRequestEvent) => void
   /** Log sink; default core.info. */
   log?: (line: string) => void
+  /** The current state, when the caller started readCurrentState earlier (main.ts reads while job files parse). */
+  current?: Promise<CurrentState>
 }
 
 export async function defaultFetchStaticKeys(url: string, tls: TlsOptions): Promise<string[]> {
@@ -98,7 +100,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
   const fetchStatic = opts.fetchStaticKeys ?? defaultFetchStaticKeys
 
   const [current, staticKeys] = await Promise.all([
-    readCurrentState(api, settings),
+    opts.current ?? readCurrentState(api, settings),
     settings.keySource === 'static'
       ? fetchStatic(settings.jwksUrl, { ca: settings.jwksCaPem })
       : Promise.resolve(undefined)

@@ -1,19 +1,26 @@
 /** The Nomad test double's public types: start options, the handle tests hold, and the records it logs. */
 import type { Keyring } from './keyring.js'
 import type { Route } from './http.js'
+import type { AclLoginOptions } from './acl-login.js'
 
 export type Obj = Record<string, any>
 
 export type AclPolicy = 'management' | 'read-only' | 'submit' | 'agent-read' | string
 
 export interface NomadDoubleOptions {
+  /**
+   * The Nomad version to behave like, "1.7.0" to "2.0.x" (default "1.10.5"); see the README's version table for
+   * what differs (e.g. 1.7–1.9 refuse a Vault task without identity and without policies).
+   */
+  nomadVersion?: string
   /** Address of the real Vault/OpenBao the double's "clients" log in to. */
   vaultAddr?: string
   region?: string
   datacenter?: string
   /** Namespaces that exist (default ["default"]). */
   namespaces?: string[]
-  acl?: {
+  /** With the JWT auth methods, binding rules and roles of acl-login.ts for POST /v1/acl/login. */
+  acl?: AclLoginOptions & {
     enabled: boolean
     /** SecretID of a management token (generated when omitted). */
     managementToken?: string

@@ -24,24 +24,37 @@ export function tgResources(tg: Obj): { cpu: number; mem: number } {
   return { cpu, mem }
 }
 export type TgChange = 'none' | 'inplace' | 'destructive' | 'new'
+
+/** Task fields whose change replaces the allocation (scheduler/util.go tasksUpdated; the double's subset). */
+const DESTRUCTIVE_TASK_FIELDS = ['Driver', 'User', 'Config', 'Env', 'Artifacts', 'Vault', 'Templates', 'Identity', 'Identities', 'VolumeMounts', 'LogConfig']
+const DESTRUCTIVE_RESOURCES = ['CPU', 'Cores', 'MemoryMB', 'MemoryMaxMB', 'DiskMB', 'Networks', 'Devices']
+
+/** Job meta, then group meta, then task meta (structs.Job.CombinedTaskMeta). */
+function combinedTaskMeta(job: Obj | undefined, tg: Obj, t: Obj): Obj {
+  return { ...(job?.Meta ?? {}), ...(tg.Meta ?? {}), ...(t.Meta ?? {}) }
+}
+
+/**
+ * How a task group changes between two job versions. Like Nomad's tasksUpdated, a change in the combined meta of
+ * any task is destructive: a meta-only change replaces every allocation. Count and update-block changes are in-place.
+ */
 export function tgChange(oldJob: Obj | undefined, newJob: Obj, tgName: string): TgChange {
   const oldTg = oldJob?.TaskGroups?.find((g: Obj) => g.Name === tgName)
   const newTg = newJob.TaskGroups.find((g: Obj) => g.Name === tgName)
   if (!oldTg) return 'new'
-  const oldTasks = new Map<string, Obj>(oldTg.Tasks.map((t: Obj) => [t.Name, t]))
   if (oldTg.Tasks.length !== newTg.Tasks.length) return 'destructive'
+  const oldTasks = new Map<string, Obj>(oldTg.Tasks.map((t: Obj) => [t.Name, t]))
   for (const t of newTg.Tasks) {
     const o = oldTasks.get(t.Name)
     if (!o) return 'destructive'
-    // task Meta changes are in-place; everything else in a task is destructive (README: guess)
-    const { Meta: m1, ...a } = o
-    const { Meta: m2, ...b } = t
-    if (stableStringify(a) !== stableStringify(b)) return 'destructive'
-    if (stableStringify(m1) !== stableStringify(m2)) return 'inplace'
+    for (const f of DESTRUCTIVE_TASK_FIELDS) if (stableStringify(o[f]) !== stableStringify(t[f])) return 'destructive'
+    for (const f of DESTRUCTIVE_RESOURCES) if (stableStringify(o.Resources?.[f]) !== stableStringify(t.Resources?.[f])) return 'destructive'
+    if (stableStringify(combinedTaskMeta(oldJob, oldTg, o)) !== stableStringify(combinedTaskMeta(newJob, newTg, t))) return 'destructive'
   }
-  if (stableStringify(oldTg.Meta) !== stableStringify(newTg.Meta)) return 'inplace'
-  if (stableStringify(oldJob?.Meta) !== stableStringify(newJob.Meta)) return 'inplace'
-  if (stableStringify(oldTg.Update) !== stableStringify(newTg.Update)) return 'inplace'
+  const { Tasks: ot, Count: oc, ...oldRest } = oldTg
+  const { Tasks: nt, Count: nc, ...newRest } = newTg
+  void oc, nc
+  if (stableStringify(ot) !== stableStringify(nt) || stableStringify(oldRest) !== stableStringify(newRest)) return 'inplace'
   return 'none'
 }
 
@@ -345,6 +358,9 @@ export function placeAlloc(s: State, job: Obj, tg: Obj, ev: Obj, deployment: Obj
     NextAllocation: '',
     PreviousAllocation: '',
     RescheduleTracker: null,
+    DesiredTransition: { Migrate: null, Reschedule: null, ForceReschedule: null, NoShutdownDelay: null },
+    PreemptedAllocations: null,
+    PreemptedByAllocation: '',
     AllocatedResources: { Shared: need },
     CreateIndex: idx,
     ModifyIndex: idx,

@@ -45,6 +45,20 @@ export interface Node {
 
 export type Table = 'jobs' | 'evals' | 'allocs' | 'deployments' | 'keyring'
 
+/** The Nomad version the double behaves like unless `nomadVersion` says otherwise. */
+export const DEFAULT_NOMAD_VERSION = '1.10.5'
+
+function parseVersion(v: string): number[] {
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?$/.exec(v.trim())
+  if (!m) throw new Error(`nomadVersion ${JSON.stringify(v)}: expected "1.10.5" or "1.10"`)
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)]
+}
+
+function compareVersions(a: number[], b: number[]): number {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] - b[i]
+  return 0
+}
+
 export const isTerminal = (a: Obj) => ['complete', 'failed', 'lost'].includes(a.ClientStatus)
 export const jobKey = (ns: string, id: string) => `${ns}\u0000${id}`
 
@@ -63,6 +77,9 @@ export class State {
   readonly healthyAfterMs: number
   readonly evalDelayMs: number
   readonly nodes: Node[]
+  /** The Nomad version modelled, e.g. "1.10.5" */
+  readonly nomadVersion: string
+  private readonly versionParts: number[]
 
   index = 1
   closed = false
@@ -102,6 +119,10 @@ export class State {
       create_from_role: opts.client?.create_from_role ?? '',
       namespace: opts.client?.namespace ?? ''
     }
+    this.nomadVersion = opts.nomadVersion ?? DEFAULT_NOMAD_VERSION
+    this.versionParts = parseVersion(this.nomadVersion)
+    if (compareVersions(this.versionParts, [1, 7, 0]) < 0 || compareVersions(this.versionParts, [2, 1, 0]) >= 0)
+      throw new Error(`nomadVersion ${this.nomadVersion}: the double models Nomad 1.7.0 to 2.0.x`)
     this.allocStartMs = opts.allocStartMs ?? 50
     this.healthyAfterMs = opts.healthyAfterMs ?? 100
     this.evalDelayMs = opts.evalDelayMs ?? 10
@@ -122,6 +143,11 @@ export class State {
 
   static async create(opts: NomadDoubleOptions): Promise<State> {
     return new State(opts, await Keyring.create())
+  }
+
+  /** True when the modelled Nomad version is v or newer ("1.10.0"). */
+  atLeast(v: string): boolean {
+    return compareVersions(this.versionParts, parseVersion(v)) >= 0
   }
 
   /** Advances the global index, stamps the given tables with it and wakes every blocking query. */
