@@ -7,15 +7,15 @@ import { parse } from 'yaml'
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const action = parse(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
-const inputsSrc = ['src/inputs.ts', 'src/auth/inputs.ts'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
-const srcFiles = ['src/main.ts', 'src/report/outputs.ts'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
+const inputsSrc = ['src/inputs.ts', 'src/auth/inputs.ts', 'src/modes/options.ts'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
+const srcFiles = ['src/main.ts', 'src/report/outputs.ts', 'src/modes/check.ts'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
 
 describe('action.yml', () => {
   it('runs the committed bundle on node24', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js', post: 'dist/index.js', 'post-if': 'always()' })
   })
 
-  it.each(Object.keys(action.inputs))('input %s is read by src/inputs.ts (or src/auth/inputs.ts) and documented in the README', (name) => {
+  it.each(Object.keys(action.inputs))('input %s is read by src/inputs.ts (or src/auth/inputs.ts, src/modes/options.ts) and documented in the README', (name) => {
     expect(inputsSrc).toContain(`'${name}'`)
     expect(readme).toContain(`| \`${name}\` |`)
   })

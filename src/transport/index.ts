@@ -4,3 +4,4 @@ export { NetworkError, RedirectError, classifyNetworkError, networkMessage, type
 export { addSecret, installOutputRedaction, redact, safeUrl } from './redact.js'
 export { DEFAULT_RETRY, TRANSIENT_STATUSES, setRunBudget, type RetryPolicy } from './retry.js'
 export { proxyFor } from './proxy.js'
+export { registerSecrets, startTransport } from './run.js'

@@ -1,0 +1,15 @@
+/** The modes that main.ts hands over entirely (deploy and setup are main.ts's own flow). */
+import type { Config } from '../config.js'
+import { ActionError } from '../errors.js'
+import { runCheck } from './check.js'
+import type { ModeOptions } from './options.js'
+
+export async function runMode(cfg: Config, opts: ModeOptions): Promise<void> {
+  switch (opts.mode) {
+    case 'check':
+      await runCheck(cfg, opts)
+      return
+    default:
+      throw new ActionError(`mode: ${opts.mode} is not available in this build yet; nothing was changed.`)
+  }
+}
