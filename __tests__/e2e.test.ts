@@ -334,3 +334,21 @@ describe('secrets and user errors', () => {
     expect(error).not.toContain(token)
   })
 })
+
+describe('behaving right on real Nomad (job variables, verdicts, versions)', () => {
+  it('fails on the var-file line that sets a variable the job does not declare, before any Vault write', async () => {
+    // Nomad's parse API is not strict: an undeclared variable is dropped and the job would deploy with its default.
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: `${FIX}/vars.nomad.hcl`, 'var-files': `${FIX}/typo.vars.hcl`, variables: 'greeting=hi', 'auth-path': 'jwt-never-written-vars' }))
+    expect(r.code).toBe(1)
+    const errors = r.annotations.filter((a) => a.level === 'error')
+    expect(errors).toHaveLength(1)
+    expect(errors[0].props.file).toBe(`${FIX}/typo.vars.hcl`)
+    expect(errors[0].props.line).toBe('2')
+    expect(errors[0].message).toContain('sets "image_tg" on line 2')
+    expect(errors[0].message).toContain('(did you mean "image_tag"?)')
+    expect((await bao.api('GET', 'sys/auth')).data['jwt-never-written-vars/']).toBeUndefined()
+    expect(n.requests.some((q) => q.path === '/v1/jobs' && q.method !== 'GET')).toBe(false)
+    noStackTrace(r)
+  })
+})

@@ -16,7 +16,7 @@ import { loadJob, resolveJobFiles, type LoadedJob } from './jobfile.js'
 import { followJob } from './monitor.js'
 import { planJob, type PlanSummary } from './plan.js'
 import { registerJob } from './register.js'
-import { buildVariables } from './variables.js'
+import { buildVariables, checkVariableNames } from './variables.js'
 import { newJobResult, type JobResult } from './result.js'
 
 export type { JobResult } from './result.js'
@@ -101,7 +101,9 @@ export async function prepareJobs(cfg: Config, options: DeployOptions = {}): Pro
     }
     throw new ActionError(`${failed.length} of ${files.length} job files could not be loaded (see the errors above); nothing was changed.`)
   }
-  return { client, jobs: settled.map((s) => (s as PromiseFulfilledResult<LoadedJob>).value), self }
+  const jobs = settled.map((s) => (s as PromiseFulfilledResult<LoadedJob>).value)
+  checkVariableNames(await variables, jobs)
+  return { client, jobs, self }
 }
 
 /**
@@ -185,7 +187,11 @@ async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> 
 
     // Plan.
     const query = { namespace, region: region || undefined }
-    result.plan = await planJob(client, job, { policyOverride: cfg.job.policyOverride, ...query })
+    result.plan = await planJob(client, job, {
+      policyOverride: cfg.job.policyOverride,
+      refusal: { file, audience: vault.audience, renderedServerBlock: rendered.server },
+      ...query
+    })
     for (const w of result.plan.warnings) warn(`Nomad plan for job "${jobId}" (${file}): ${w}`)
     logPlan(jobId, result.plan)
     for (const g of result.plan.groups) if (g.placementFailures) warn(`Nomad plan for job "${jobId}": ${g.placementFailures}`)

@@ -10,8 +10,9 @@ import { NetworkError } from '../transport/index.js'
 import { NomadApi, type Job } from './api.js'
 import type { AmbiguousMark, NomadClient } from './client.js'
 import type { ApiJob } from './inject.js'
+import { explainJobRefusal } from './job-errors.js'
 import type { Submission } from './jobfile.js'
-import { splitWarnings } from './plan.js'
+import { splitWarnings } from './warnings.js'
 
 export interface RegisterOptions {
   /** Check-and-set: register only if the job's modify index still equals jobModifyIndex (0 = only if new). */
@@ -159,6 +160,8 @@ function explainRegisterError(err: unknown, id: string, opts: RegisterOptions): 
       { cause: err }
     )
   }
+  const refusal = explainJobRefusal(msg, { jobId: id, file: opts.file, renderedServerBlock: opts.renderedServerBlock })
+  if (refusal) return new ActionError(refusal, { cause: err })
   const vaultMissing = msg.match(/Vault "([^"]+)" not enabled but used in the job/i)
   if (vaultMissing) {
     return new ActionError(
