@@ -7,7 +7,15 @@ import { parse } from 'yaml'
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const action = parse(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
-const inputsSrc = ['src/inputs.ts', 'src/auth/inputs.ts', 'src/modes/options.ts'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
+// src/inputs.ts, its readers in src/inputs/, the sign-in inputs (src/auth/inputs.ts) and the mode options
+const inputsSrc = [
+  'src/inputs.ts',
+  ...fs.readdirSync(path.join(root, 'src/inputs')).map((f) => `src/inputs/${f}`),
+  'src/auth/inputs.ts',
+  'src/modes/options.ts'
+]
+  .map((f) => fs.readFileSync(path.join(root, f), 'utf8'))
+  .join('\n')
 const srcFiles = ['src/main.ts', 'src/report/outputs.ts', 'src/modes/check.ts'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
 
 describe('action.yml', () => {

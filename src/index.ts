@@ -8,5 +8,7 @@ if (isPostStep()) {
   await post()
 } else {
   markMainStep()
-  await run()
+  const { cancelled } = await run()
+  // A cancelled run may leave a follow loop waiting on Nomad: exit now, with a failure.
+  if (cancelled) process.exit(1)
 }

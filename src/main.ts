@@ -18,10 +18,16 @@ import { runMode } from './modes/index.js'
 import { parseModeOptions } from './modes/options.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
+import { changesOutput } from './report/vault-changes.js'
 import { createVaultApi } from './vault/client.js'
-import { readCurrentState, reconcileVault, type VaultResult } from './vault/reconcile.js'
+import { readCurrentState, reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
+import { CancelledError, watchCancellation } from './cancel.js'
 
-export async function run(read: InputReader = envInputReader): Promise<void> {
+/** Runs the action. Resolves `{ cancelled: true }` after a SIGINT/SIGTERM (the caller then exits non-zero). */
+export async function run(read: InputReader = envInputReader): Promise<{ cancelled: boolean }> {
+  const cancel = watchCancellation()
+  // Where the run is, for the summary of a failed or cancelled run.
+  let phase: 'inputs' | 'prepare' | 'vault' | 'nomad' = 'inputs'
   let cfg: Config | undefined
   let vault: VaultResult | undefined
   let blocks: { server: string; client: string } | undefined
@@ -41,7 +47,8 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
     registerSecrets(cfg)
     if (mode.mode === 'check' || mode.mode === 'destroy') {
       delegated = true
-      return await runMode(cfg, mode)
+      await runMode(cfg, mode)
+      return { cancelled: cancel.reason !== undefined }
     }
     if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
     setOutputs({ release: JSON.stringify(release) })
@@ -55,7 +62,8 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
     if (cfg.job.files.length > 0) {
       core.startGroup('Nomad: reading and parsing the job files')
       try {
-        prepared = await prepareJobs(cfg)
+        phase = 'prepare'
+        prepared = await cancel.race(prepareJobs(cfg), 'while the job files were read (nothing was written)')
       } finally {
         core.endGroup()
       }
@@ -63,7 +71,8 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
 
     core.startGroup('Vault: JWT auth method for Nomad workload identity')
     try {
-      vault = await reconcileVault(cfg, { api: vaultApi, current: vaultCurrent })
+      phase = 'vault'
+      vault = await reconcileVault(cfg, { api: vaultApi, current: vaultCurrent, signal: cancel.signal })
     } finally {
       core.endGroup()
     }
@@ -86,7 +95,9 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
     })
 
     if (prepared) {
-      jobs = await deployJobs(
+      cancel.check('after Vault was set up, before the job was registered')
+      phase = 'nomad'
+      jobs = await cancel.race(deployJobs(
         prepared,
         cfg,
         {
@@ -100,7 +111,7 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
         },
         blocks,
         meta
-      )
+      ), 'while the job was being deployed')
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
       if (failed.length > 0) {
@@ -112,10 +123,31 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
       core.info('No "job" input: stopping after Vault and the agent configuration.')
     }
   } catch (err) {
+    // A failed Vault step: `changes` says exactly what was written and what the rollback did.
+    vault = vaultOutcomeOf(err) ?? vault
+    if (phase === 'vault') setOutputs({ changes: JSON.stringify(vault ? changesOutput(vault) : []) })
+    if (err instanceof CancelledError) addCancelNote(err, phase, vault)
     failure = reportError(err, cfg)
   } finally {
     await session?.end()
-    if (cfg && !delegated) await writeSummary(cfg, vault, blocks, jobs, release, failure)
+    if (cfg && !delegated) await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
+    cancel.dispose()
+  }
+  return { cancelled: cancel.reason !== undefined }
+}
+
+/** What a cancelled run left behind, appended to its message. */
+function addCancelNote(err: CancelledError, phase: string, vault: VaultResult | undefined): void {
+  if (phase === 'nomad') {
+    err.message +=
+      ' Vault is set up. The job was registered or was being registered: the deployment continues in Nomad (the action ' +
+      'only stopped following it); check it with `nomad job status`.'
+  } else if (vault?.rollback) {
+    err.message += ' Nothing was registered in Nomad.'
+  } else if (vault?.applied) {
+    err.message += ' Vault is set up (every change was written); nothing was registered in Nomad.'
+  } else {
+    err.message += ' Nothing was written to Vault or Nomad.'
   }
 }
 
@@ -155,7 +187,8 @@ async function writeSummary(
   blocks: { server: string; client: string } | undefined,
   jobs: JobResult[],
   release: Record<string, string>,
-  error: string | undefined
+  error: string | undefined,
+  beforeVaultDone = false
 ): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
   const md = buildSummary({
@@ -167,7 +200,9 @@ async function writeSummary(
       role: vault?.role ?? cfg.settings.role,
       keySource: cfg.settings.keySource,
       policies: vault?.policies ?? [cfg.settings.policy],
-      changes: vault?.changes ?? []
+      changes: vault?.changes ?? [],
+      rollback: vault?.rollback,
+      note: error && beforeVaultDone && !vault?.changes.length ? 'Nothing was written to Vault.' : undefined
     },
     serverBlock: blocks?.server ?? '',
     clientBlock: blocks?.client ?? '',

@@ -9,7 +9,6 @@ export function testSettings(over: Partial<VaultSettings> = {}): VaultSettings {
     keySource: 'jwks',
     jwksUrl: 'https://nomad.example.com:4646/.well-known/jwks.json',
     tokenType: 'service',
-    tokenPeriod: '30m',
     tokenPeriodSeconds: 1800,
     policy: 'nomad-workloads',
     kvMount: 'secret',

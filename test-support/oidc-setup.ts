@@ -8,17 +8,17 @@ import type { OpenBao } from './openbao.js'
 
 export const DEPLOY_AUDIENCE = 'nomad-vault-action'
 
-/** Vault: a JWT mount "jwt" trusting the issuer, and a role "deploy" bound to repository and ref (glob). */
+/** Vault: a JWT mount "jwt" trusting the issuer, and a role (default "deploy") bound to repository and ref (glob). */
 export async function setupVaultOidc(
   bao: OpenBao,
   issuer: OidcIssuer,
-  opts: { repository?: string; ref?: string; policies?: string[]; mount?: string } = {}
+  opts: { repository?: string; ref?: string; policies?: string[]; mount?: string; role?: string } = {}
 ): Promise<void> {
   const mount = opts.mount ?? 'jwt'
   const mounts = await bao.api('GET', 'sys/auth')
   if (!mounts.data[`${mount}/`]) await bao.api('POST', `sys/auth/${mount}`, { type: 'jwt' })
   await bao.api('POST', `auth/${mount}/config`, { oidc_discovery_url: issuer.url, bound_issuer: issuer.url })
-  await bao.api('POST', `auth/${mount}/role/deploy`, {
+  await bao.api('POST', `auth/${mount}/role/${opts.role ?? 'deploy'}`, {
     role_type: 'jwt',
     user_claim: 'job_workflow_ref',
     bound_audiences: [DEPLOY_AUDIENCE],
@@ -36,7 +36,7 @@ export async function setupActionPolicy(bao: OpenBao, name = 'root-like-for-test
   })
 }
 
-/** Nomad: a JWT auth method "github" and binding rules for the repository's tags. */
+/** Nomad: a JWT auth method "github" and binding rules for the repository's tags and pull requests. */
 export function nomadOidcAcl(issuer: OidcIssuer, opts: { repository?: string } = {}): AclLoginOptions {
   return {
     authMethods: [
@@ -50,16 +50,19 @@ export function nomadOidcAcl(issuer: OidcIssuer, opts: { repository?: string } =
           BoundIssuer: [issuer.url],
           BoundAudiences: [DEPLOY_AUDIENCE],
           SigningAlgs: ['RS256'],
-          ClaimMappings: { repository: 'repository', ref: 'ref', ref_type: 'ref_type' }
+          ClaimMappings: { repository: 'repository', ref: 'ref', ref_type: 'ref_type', event_name: 'event_name' }
         }
       }
     ],
     // The double's policies "submit" (read + submit-job) and "agent-read" stand for a real policy such as the README's.
-    bindingRules: ['submit', 'agent-read'].map((policy) => ({
-      AuthMethod: 'github',
-      Selector: `value.repository == "${opts.repository ?? 'acme/web'}" and value.ref_type == "tag"`,
-      BindType: 'policy' as const,
-      BindName: policy
-    }))
+    // Tags deploy; pull requests plan (Nomad's plan endpoint needs submit-job too).
+    bindingRules: ['value.ref_type == "tag"', 'value.event_name == "pull_request"'].flatMap((which) =>
+      ['submit', 'agent-read'].map((policy) => ({
+        AuthMethod: 'github',
+        Selector: `value.repository == "${opts.repository ?? 'acme/web'}" and ${which}`,
+        BindType: 'policy' as const,
+        BindName: policy
+      }))
+    )
   }
 }

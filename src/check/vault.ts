@@ -6,7 +6,8 @@ import type { VaultSettings } from '../config.js'
 import { errorMessage } from '../errors.js'
 import { keyFingerprint } from '../keys/jwks.js'
 import type { DesiredState } from '../vault/desired.js'
-import { normalisePem, planVault, type Change, type CurrentState } from '../vault/plan.js'
+import { normalisePem } from '../vault/normalise.js'
+import { planVault, type Change, type CurrentState } from '../vault/plan.js'
 import type { Finding } from './findings.js'
 
 /** One signing key Nomad publishes, with its PEM when it could be converted. */

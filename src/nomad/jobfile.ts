@@ -7,6 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { JobSettings } from '../config.js'
 import { ActionError, HttpError } from '../errors.js'
+import { readUserFile } from '../files.js'
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
 import { declaredVariables, type DeclaredVariable } from './hcl.js'
@@ -145,13 +146,13 @@ const HCL_EXT = /\.(nomad|hcl|nomad\.hcl|hcl2)$/i
 /** Load one job file as api.Job JSON. HCL is parsed by the Nomad server (no HCL parser in the action). */
 export async function loadJob(
   file: string,
-  settings: Pick<JobSettings, 'variables' | 'varFiles'>,
+  settings: Pick<JobSettings, 'variables' | 'varFiles' | 'fileAccess'>,
   client: NomadClient,
   opts: LoadOptions = {}
 ): Promise<LoadedJob> {
   let source: string
   try {
-    source = await fs.promises.readFile(file, 'utf8')
+    source = readUserFile(file, 'job', settings.fileAccess)
   } catch (err) {
     throw new ActionError(`Job file "${file}" (input \`job\`) cannot be read: ${(err as Error).message}`, { cause: err })
   }
@@ -187,7 +188,7 @@ export async function loadJob(
   }
 }
 
-function loadJson(file: string, source: string, settings: Pick<JobSettings, 'variables' | 'varFiles'>): LoadedJob {
+function loadJson(file: string, source: string, settings: Pick<JobSettings, 'variables' | 'varFiles' | 'fileAccess'>): LoadedJob {
   let doc: unknown
   try {
     doc = JSON.parse(source)

@@ -7,6 +7,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { JobSettings } from '../config.js'
 import { ActionError } from '../errors.js'
+import { readUserFile } from '../files.js'
 import { HCL_IDENT, hclString, hclValue, lineOfJsonKey, topLevelAttributes, type DeclaredVariable } from './hcl.js'
 
 /** The origin of the `variables` input's lines in VariablesText.origins. */
@@ -75,14 +76,14 @@ interface Attr {
  * keeps its last definition (like the CLI: later -var-file wins, -var wins over files), because HCL rejects
  * a redefined attribute in one file.
  */
-export async function buildVariables(settings: Pick<JobSettings, 'variables' | 'varFiles'>): Promise<VariablesText> {
+export async function buildVariables(settings: Pick<JobSettings, 'variables' | 'varFiles' | 'fileAccess'>): Promise<VariablesText> {
   const attrs = new Map<string, Attr>()
   const rawParts: { file: string; text: string }[] = []
   let scannable = true
   for (const file of settings.varFiles) {
     let text: string
     try {
-      text = await fs.promises.readFile(file, 'utf8')
+      text = readUserFile(file, 'var-files', settings.fileAccess)
     } catch (err) {
       throw new ActionError(`The \`var-files\` input entry "${file}" cannot be read: ${(err as Error).message}`, { cause: err })
     }
