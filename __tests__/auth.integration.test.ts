@@ -92,6 +92,21 @@ describe('Vault: JWT login with the GitHub OIDC token', () => {
     expect(msg).not.toMatch(/eyJ/)
   })
 
+  it('logs in inside the namespace of vault-namespace, and revokes the token there', async () => {
+    await bao.api('POST', 'sys/namespaces/team', {})
+    await setupVaultOidc(bao, issuer, { namespace: 'team', role: 'team-deploy' })
+    asJob(release)
+    const cred = await vaultJwtLogin({ ...vaultConn(), namespace: 'team' }, vaultAuth({ role: 'team-deploy' }), fast).login()
+    const self = await bao.api('GET', 'team/auth/token/lookup-self', undefined, cred.token)
+    expect(self.data.meta.role).toBe('team-deploy')
+    expect(self.data.namespace_path).toBe('team/')
+    // the role exists only in the namespace: without it, the root mount answers
+    const msg = await loginError(vaultJwtLogin(vaultConn(), vaultAuth({ role: 'team-deploy' }), fast).login())
+    expect(msg).toMatch(/role "team-deploy".*vault-auth-role/)
+    await cred.revoke()
+    await expect(bao.api('GET', 'team/auth/token/lookup-self', undefined, cred.token)).rejects.toThrow(/HTTP 403/)
+  })
+
   it('retries the GitHub token request when it fails', async () => {
     asJob(release)
     const before = issuer.requests.length

@@ -10,6 +10,9 @@ import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
 import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
+import { startDeploymentRecord, type DeploymentRecord } from './github/deployment.js'
+import { driftFailure, parseGitHubOptions, type GitHubOptions } from './github/options.js'
+import { publishPlanComment } from './github/pr-comment.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
 import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
 import { verdictFails } from './nomad/verdict.js'
@@ -33,6 +36,8 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   let jobs: JobResult[] = []
   let failure: string | undefined
   let session: Session | undefined
+  let gh: GitHubOptions | undefined
+  let record: DeploymentRecord | undefined
   const github = runContextFromEnv()
   const meta = releaseMeta(github)
   const release = { ...meta, ...runFacts(github) }
@@ -40,6 +45,8 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   try {
     cfg = parseInputs(read)
     const mode = parseModeOptions(read, cfg)
+    gh = parseGitHubOptions(read, cfg.dryRun)
+    if (gh.failOnDrift) cfg = { ...cfg, dryRun: true } // a drift check writes nothing
     session = await signIn(cfg)
     cfg = session.config
     if (mode.mode === 'check' || mode.mode === 'destroy') {
@@ -81,6 +88,11 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
       'key-source': cfg.settings.keySource,
       changes: JSON.stringify(vault.changes)
     })
+    const drift = gh.failOnDrift ? driftFailure(vault.changes) : undefined
+    if (drift) {
+      failure = drift
+      core.setFailed(drift)
+    }
 
     blocks = { server: renderServerBlock(cfg), client: renderClientBlock(cfg) }
     const files = await writeBlocks(cfg.tempDir, blocks)
@@ -94,6 +106,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     if (prepared) {
       cancel.check('after Vault was set up, before the job was registered')
       phase = 'nomad'
+      if (gh.deploymentEnvironment) record = await startDeploymentRecord(gh.token, gh.deploymentEnvironment, cfg.job.files)
       jobs = await cancel.race(deployJobs(
         prepared,
         cfg,
@@ -126,7 +139,9 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     failure = reportError(err, cfg)
   } finally {
     await session?.end()
-    if (cfg && !delegated) await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
+    await record?.finish(failure ? 'failure' : 'success')
+    const md = cfg && !delegated ? await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs') : undefined
+    if (md && cfg && gh?.prComment) await publishPlanComment(gh.token, md, cfg.job.files)
     cancel.dispose()
   }
   return { cancelled: cancel.reason !== undefined }
@@ -188,8 +203,7 @@ async function writeSummary(
   release: Record<string, string>,
   error: string | undefined,
   beforeVaultDone = false
-): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return
+): Promise<string> {
   const md = buildSummary({
     dryRun: cfg.dryRun,
     vault: {
@@ -209,9 +223,11 @@ async function writeSummary(
     release,
     error
   })
+  if (!process.env.GITHUB_STEP_SUMMARY) return md
   try {
     await core.summary.addRaw(md).write()
   } catch (e) {
     core.debug(`job summary not written: ${errorMessage(e)}`)
   }
+  return md
 }

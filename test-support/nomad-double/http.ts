@@ -132,10 +132,11 @@ function parseBlocking(q: URLSearchParams): { minIndex: number; waitMs: number }
   return { minIndex: idx ? Number(idx) : 0, waitMs: Math.min(waitMs, WAIT_MAX_MS) }
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Obj> {
+async function readBody(req: http.IncomingMessage, entry: RequestLogEntry): Promise<Obj> {
   const chunks: Buffer[] = []
   for await (const c of req) chunks.push(c as Buffer)
   const text = Buffer.concat(chunks).toString('utf8')
+  entry.body = text
   if (!text) return {}
   try {
     return JSON.parse(text)
@@ -173,7 +174,7 @@ export function routeContext(
     ns: q.get('namespace') || DEFAULT_NS,
     params,
     entry,
-    body: () => (body ??= readBody(req)),
+    body: () => (body ??= readBody(req, entry)),
     send: (status, b, headers) => send(res, status, b, headers),
     acl: (cap) => aclCheck(s, req, cap),
     async blocking(get) {
