@@ -23,7 +23,7 @@ import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
 import { createVaultApi } from './vault/client.js'
 import { readCurrentState, reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
-import { CancelledError, watchCancellation } from './cancel.js'
+import { CancelledError, registeredSoFar, watchCancellation } from './cancel.js'
 
 /** Runs the action. Resolves `{ cancelled: true }` after a SIGINT/SIGTERM (the caller then exits non-zero). */
 export async function run(read: InputReader = envInputReader): Promise<{ cancelled: boolean }> {
@@ -41,6 +41,8 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   const github = runContextFromEnv()
   const meta = releaseMeta(github)
   const release = { ...meta, ...runFacts(github) }
+  const started: JobResult[] = []
+  let prepared: PreparedJobs | undefined
   let delegated = false // check and destroy report (and summarise) themselves: src/modes/
   try {
     cfg = parseInputs(read)
@@ -62,7 +64,6 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     const vaultApi = createVaultApi(cfg.vault)
     const vaultCurrent = readCurrentState(vaultApi, cfg.settings)
     vaultCurrent.catch(() => undefined) // awaited by reconcileVault; a job file error ends the run first
-    let prepared: PreparedJobs | undefined
     if (cfg.job.files.length > 0) {
       core.startGroup('Nomad: reading and parsing the job files')
       try {
@@ -120,7 +121,8 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
           boundClaims: cfg.settings.boundClaims
         },
         blocks,
-        meta
+        meta,
+        started
       ), 'while the job was being deployed')
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
@@ -136,6 +138,11 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     vault = vaultOutcomeOf(err) ?? vault
     if (phase === 'vault') setOutputs({ changes: JSON.stringify(vault ? changesOutput(vault) : []) })
     if (err instanceof CancelledError) addCancelNote(err, phase, vault)
+    if (err instanceof CancelledError && phase === 'nomad') {
+      // The outputs known so far: the jobs registered before the signal (their deployments go on in Nomad).
+      jobs = await registeredSoFar(started, prepared?.client)
+      if (jobs.length > 0) setOutputs(jobOutputs(jobs))
+    }
     failure = reportError(err, cfg)
   } finally {
     await session?.end()
