@@ -78,6 +78,11 @@ function tokenPolicyReadOnly(cfg: Config, readOnly: string): string {
     .join('\n')
 }
 
+/** The real client with its writes going through `write` (to inject what another writer does, or a refusal). */
+function withWrites(real: VaultApi, write: (path: string, body: unknown, real: VaultApi) => Promise<unknown>): VaultApi {
+  return { addr: real.addr, read: (p) => real.read(p), list: (p) => real.list(p), remove: (p) => real.remove(p), write: (p, b) => write(p, b, real) }
+}
+
 describe('rollback of a failed run', () => {
   it('a role write Vault refuses: the config written before it is put back, the live policy is never touched', async () => {
     const { ring, url } = await jwks.keyring('rb1')
@@ -132,21 +137,14 @@ describe('rollback of a failed run', () => {
     const before = scenarioConfig(bao.addr, bao.rootToken, 'rb3', url)
     await runOk(before)
     const after = scenarioConfig(bao.addr, bao.rootToken, 'rb3', url, { jwksUrl: otherUrl, audience: 'other.io' })
-    const real = createVaultApi(after.vault)
     // a person rewrites the config right after this run's write; then the role write fails
-    const api: VaultApi = {
-      ...real,
-      read: (p) => real.read(p),
-      list: (p) => real.list(p),
-      remove: (p) => real.remove(p),
-      async write(p, body) {
-        if (p.endsWith('/role/role-rb3')) {
-          await bao.api('POST', 'auth/jwt-rb3/config', { jwks_url: url, jwt_supported_algs: ['RS256'], default_role: 'someone' })
-          throw new HttpError('Vault', 'POST', `/v1/${p}`, 400, 'injected refusal')
-        }
-        return real.write(p, body)
+    const api = withWrites(createVaultApi(after.vault), async (p, body, real) => {
+      if (p.endsWith('/role/role-rb3')) {
+        await bao.api('POST', 'auth/jwt-rb3/config', { jwks_url: url, jwt_supported_algs: ['RS256'], default_role: 'someone' })
+        throw new HttpError('Vault', 'POST', `/v1/${p}`, 400, 'injected refusal')
       }
-    }
+      return real.write(p, body)
+    })
     const { error, outcome } = await runFails(after, api)
     expect(outcome?.rollback).toEqual([
       expect.objectContaining({ path: 'auth/jwt-rb3/config', outcome: 'kept', reason: expect.stringMatching(/another run or a person changed it/) })
@@ -159,18 +157,11 @@ describe('rollback of a failed run', () => {
   it('never disables a mount another run created between the read and the POST', async () => {
     const { url } = await jwks.keyring('rb4')
     const cfg = scenarioConfig(bao.addr, bao.rootToken, 'rb4', url)
-    const real = createVaultApi(cfg.vault)
-    const api: VaultApi = {
-      ...real,
-      read: (p) => real.read(p),
-      list: (p) => real.list(p),
-      remove: (p) => real.remove(p),
-      async write(p, body) {
-        if (p === 'sys/auth/jwt-rb4') await bao.api('POST', 'sys/auth/jwt-rb4', { type: 'jwt' }) // the other run
-        if (p === 'sys/policies/acl/policy-rb4') throw new HttpError('Vault', 'POST', `/v1/${p}`, 400, 'injected refusal')
-        return real.write(p, body)
-      }
-    }
+    const api = withWrites(createVaultApi(cfg.vault), async (p, body, real) => {
+      if (p === 'sys/auth/jwt-rb4') await bao.api('POST', 'sys/auth/jwt-rb4', { type: 'jwt' }) // the other run
+      if (p === 'sys/policies/acl/policy-rb4') throw new HttpError('Vault', 'POST', `/v1/${p}`, 400, 'injected refusal')
+      return real.write(p, body)
+    })
     const { outcome } = await runFails(cfg, api)
     expect(outcome?.changes.map((c) => c.resource)).toEqual(['auth-config'])
     // Vault cannot remove an auth config, and the mount is the other run's: both stay, reported.
