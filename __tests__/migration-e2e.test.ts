@@ -7,10 +7,10 @@
  * (what a rolling restart of the servers with the new block does); jobs registered before keep no identity, as in
  * Nomad, until they are submitted again.
  */
-import * as fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { registerJobFile } from '../test-support/register-job-file.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 
 const FIX = '__tests__/fixtures/jobs'
@@ -46,18 +46,12 @@ interface Finding { severity: string; check: string; message: string }
 const findings = (r: ActionRun): Finding[] => JSON.parse(r.outputs.findings)
 const upgrade = (r: ActionRun) => findings(r).filter((f) => f.check === 'upgrade-check')
 
-async function registerDirect(file: string): Promise<void> {
-  const headers = { 'X-Nomad-Token': n.managementToken, 'Content-Type': 'application/json' }
-  const parsed = await fetch(`${n.url}/v1/jobs/parse`, { method: 'POST', headers, body: JSON.stringify({ JobHCL: fs.readFileSync(file, 'utf8'), Canonicalize: true }) })
-  const reg = await fetch(`${n.url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ Job: await parsed.json() }) })
-  expect(reg.status).toBe(200)
-}
 
 describe('migration from legacy Vault tokens', () => {
   it('check lists what must change, deploy moves the jobs one by one, a final check shows nothing left', async () => {
     expect((await runAction({ ...base(), mode: 'setup' })).code).toBe(0)
-    await registerDirect(`${FIX}/legacy.nomad.hcl`)
-    await registerDirect(`${FIX}/legacy-b.nomad.hcl`)
+    await registerJobFile(n, `${FIX}/legacy.nomad.hcl`)
+    await registerJobFile(n, `${FIX}/legacy.nomad.hcl`, 'legacy-b')
 
     // 1. What must change.
     const first = await runAction({ ...base(), mode: 'check' })
