@@ -7,7 +7,9 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { runAct } from '../test-support/act.js'
-import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
+import { startGitHubApi } from '../test-support/github-api.js'
+import type { NomadDouble } from '../test-support/nomad-double/server.js'
+import { startE2eCluster } from '../test-support/e2e-cluster.js'
 import { startOidcIssuer, type OidcIssuer } from '../test-support/oidc-issuer.js'
 import { nomadOidcAcl, setupActionPolicy, setupVaultOidc } from '../test-support/oidc-setup.js'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
@@ -25,6 +27,7 @@ beforeAll(async () => {
   await setupActionPolicy(bao)
   await setupVaultOidc(bao, issuer) // role "deploy": acme/web, refs/tags/v*
   await setupVaultOidc(bao, issuer, { role: 'plan', ref: 'refs/pull/*' })
+  await setupVaultOidc(bao, issuer, { role: 'drift-check', ref: 'refs/heads/main' })
   await bao.api('POST', 'secret/data/default/web/config', { data: { password: 'web-password' } })
 })
 afterAll(async () => {
@@ -36,11 +39,7 @@ afterEach(async () => {
 })
 
 async function cluster(): Promise<NomadDouble> {
-  nomad = await startNomadDouble({
-    vaultAddr: bao.addr,
-    acl: { enabled: true, ...nomadOidcAcl(issuer) },
-    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' }
-  })
+  nomad = await startE2eCluster(bao.addr, { enabled: true, ...nomadOidcAcl(issuer) })
   return nomad
 }
 
@@ -70,32 +69,54 @@ describe('example workflows under act', () => {
     expect(n.getJob('web')!.Meta).toMatchObject({ github_ref: 'refs/tags/v1.2.3', github_repository: 'acme/web' })
   })
 
-  it('plan-pr.yml: a pull request plans and writes nothing', async () => {
+  it('plan-pr.yml: a pull request plans, writes nothing, and puts the plan into a pull-request comment', async () => {
     const n = await cluster()
+    const api = await startGitHubApi()
     const r = await runAct({
       workflow: example('plan-pr.yml'),
       event: 'pull_request',
       payload: { number: 7, pull_request: { number: 7, head: { ref: 'feature', sha: 'a'.repeat(40) }, base: { ref: 'main' } }, repository: { full_name: 'acme/web' } },
       files: { 'deploy/web.nomad.hcl': jobFile },
       vars: { VAULT_ADDR: bao.addr, NOMAD_ADDR: n.url },
-      env: issuer.jobEnv({ repository: 'acme/web', ref: 'refs/pull/7/merge', event_name: 'pull_request', workflow: 'plan' })
-    })
+      env: { ...issuer.jobEnv({ repository: 'acme/web', ref: 'refs/pull/7/merge', event_name: 'pull_request', workflow: 'plan' }), GITHUB_API_URL: api.url },
+      secrets: { GITHUB_TOKEN: api.token }
+    }).finally(() => api.close())
     expect(r.output).toContain('✅  Success - Main Plan')
     expect(r.output).toMatch(/\| plan planned; Vault changes \[/)
     expect(r.output).toContain('🏁  Job succeeded')
     expect(r.code).toBe(0)
     expect(n.getJob('web')).toBeUndefined()
+    expect(r.output).toContain('| pr-comment: wrote the plan comment on pull request #7.')
+    expect(api.comments).toEqual([expect.objectContaining({ issue: 7, body: expect.stringMatching(/^<!-- nomad-vault-action plan: plan \/ plan \/ deploy\/web.nomad.hcl -->/) })])
     expect(n.requests.filter((q) => q.method !== 'GET' && q.path !== '/v1/acl/login' && !q.path.endsWith('/plan') && q.path !== '/v1/jobs/parse')).toEqual([])
   })
 
   it('release.yml: a failing deployment fails the step and the job', async () => {
     const n = await cluster()
-    n.failNextAlloc('web', 'failed to start task: image not found')
+    n.failAllocs('web', 'failed to start task: image not found') // every alloc: Nomad reschedules a single failure
     const r = await runAct(release(n))
     expect(r.output).toContain('❌  Failure - Main Deploy')
     expect(r.output).toMatch(/::error::.*Job "web" failed/)
     expect(r.output).not.toContain('Success - Main Report')
     expect(r.output).toContain('🏁  Job failed')
     expect(r.code).not.toBe(0)
+  })
+
+  it('drift-check.yml: the scheduled run fails when Vault differs from the desired state, and writes nothing', async () => {
+    const n = await cluster()
+    const before = await bao.api('GET', 'sys/auth')
+    const r = await runAct({
+      workflow: example('drift-check.yml'),
+      event: 'schedule',
+      payload: { schedule: '17 6 * * 1-5', ref: 'refs/heads/main' },
+      vars: { VAULT_ADDR: bao.addr, NOMAD_ADDR: n.url },
+      env: issuer.jobEnv({ repository: 'acme/web', ref: 'refs/heads/main', event_name: 'schedule', workflow: 'vault-drift' })
+    })
+    expect(r.output).toMatch(/::error::Vault has drifted from the desired state \(fail-on-drift\)/)
+    expect(r.output).toContain('❌  Failure - Main ./')
+    expect(r.output).toMatch(/\| Vault drifted; the changes that would repair it are in the job summary/)
+    expect(r.output).toContain('🏁  Job failed')
+    expect(r.code).not.toBe(0)
+    expect(Object.keys((await bao.api('GET', 'sys/auth')).data)).toEqual(Object.keys(before.data))
   })
 })

@@ -7,12 +7,13 @@ import { parse } from 'yaml'
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const action = parse(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
-// src/inputs.ts, its readers in src/inputs/, the sign-in inputs (src/auth/inputs.ts) and the mode options
+// src/inputs.ts, its readers in src/inputs/, the sign-in inputs (src/auth/inputs.ts), the mode options and the GitHub options
 const inputsSrc = [
   'src/inputs.ts',
   ...fs.readdirSync(path.join(root, 'src/inputs')).map((f) => `src/inputs/${f}`),
   'src/auth/inputs.ts',
-  'src/modes/options.ts'
+  'src/modes/options.ts',
+  'src/github/options.ts'
 ]
   .map((f) => fs.readFileSync(path.join(root, f), 'utf8'))
   .join('\n')
@@ -23,7 +24,7 @@ describe('action.yml', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js', post: 'dist/index.js', 'post-if': 'always()' })
   })
 
-  it.each(Object.keys(action.inputs))('input %s is read by src/inputs.ts (or src/auth/inputs.ts, src/modes/options.ts) and documented in the README', (name) => {
+  it.each(Object.keys(action.inputs))('input %s is read by src/inputs.ts (or src/auth/inputs.ts, src/modes/options.ts, src/github/options.ts) and documented in the README', (name) => {
     expect(inputsSrc).toContain(`'${name}'`)
     expect(readme).toContain(`| \`${name}\` |`)
   })

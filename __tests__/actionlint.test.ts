@@ -9,6 +9,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { repoRoot } from '../test-support/run-action.js'
+import { installedTool } from '../test-support/tools.js'
 
 let actionlint: string
 let project: string
@@ -32,10 +33,7 @@ function lint(cwd: string, files: string[] = []): { code: number; out: string } 
 }
 
 beforeAll(() => {
-  actionlint = execFileSync('bash', [path.join(repoRoot, 'scripts/actionlint.sh')], {
-    encoding: 'utf8',
-    env: { ...process.env, NVA_NO_INSTALL: '1' }
-  }).trim()
+  actionlint = installedTool('actionlint.sh', 'actionlint binary', 'ACTIONLINT_BIN')
   const examples = path.join(repoRoot, 'examples/workflows')
   project = projectWith(Object.fromEntries(fs.readdirSync(examples).map((f) => [f, fs.readFileSync(path.join(examples, f), 'utf8')])))
 })

@@ -92,6 +92,21 @@ describe('Vault: JWT login with the GitHub OIDC token', () => {
     expect(msg).not.toMatch(/eyJ/)
   })
 
+  it('logs in inside the namespace of vault-namespace, and revokes the token there', async () => {
+    await bao.api('POST', 'sys/namespaces/team', {})
+    await setupVaultOidc(bao, issuer, { namespace: 'team', role: 'team-deploy' })
+    asJob(release)
+    const cred = await vaultJwtLogin({ ...vaultConn(), namespace: 'team' }, vaultAuth({ role: 'team-deploy' }), fast).login()
+    const self = await bao.api('GET', 'team/auth/token/lookup-self', undefined, cred.token)
+    expect(self.data.meta.role).toBe('team-deploy')
+    expect(self.data.namespace_path).toBe('team/')
+    // the role exists only in the namespace: without it, the root mount answers
+    const msg = await loginError(vaultJwtLogin(vaultConn(), vaultAuth({ role: 'team-deploy' }), fast).login())
+    expect(msg).toMatch(/role "team-deploy".*vault-auth-role/)
+    await cred.revoke()
+    await expect(bao.api('GET', 'team/auth/token/lookup-self', undefined, cred.token)).rejects.toThrow(/HTTP 403/)
+  })
+
   it('retries the GitHub token request when it fails', async () => {
     asJob(release)
     const before = issuer.requests.length
@@ -149,6 +164,26 @@ describe('Nomad: POST /v1/acl/login through the JWT auth method', () => {
     const msg = await loginError(nomadJwtLogin(conn(), auth({ audience: 'other' }), fast).login())
     expect(msg).toMatch(/HTTP 401: unable to validate provided token: .*aud/)
     expect(msg).toMatch(/BoundAudiences must contain "other" \(input nomad-oidc-audience\)/)
+  })
+})
+
+describe('the double\'s tokens from a JWT login', () => {
+  it('stop working after MaxTokenTTL: 500 "ACL token expired"', async () => {
+    const acl = nomadOidcAcl(issuer)
+    acl.authMethods![0].MaxTokenTTL = '1s'
+    const n = await startNomadDouble({ acl: { enabled: true, ...acl } })
+    try {
+      const jwt = await issuer.mint(release, DEPLOY_AUDIENCE)
+      const res = await fetch(`${n.url}/v1/acl/login`, { method: 'POST', body: JSON.stringify({ AuthMethodName: 'github', LoginToken: jwt }) })
+      const t = (await res.json()) as { SecretID: string; ExpirationTime: string }
+      const wait = Date.parse(t.ExpirationTime) + 50 - Date.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      const after = await fetch(`${n.url}/v1/jobs`, { headers: { 'X-Nomad-Token': t.SecretID } })
+      expect(after.status).toBe(500)
+      expect(await after.text()).toBe('ACL token expired')
+    } finally {
+      await n.close()
+    }
   })
 })
 

@@ -4,7 +4,8 @@
  * main step left behind.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
+import type { NomadDouble } from '../test-support/nomad-double/server.js'
+import { startE2eCluster } from '../test-support/e2e-cluster.js'
 import { startOidcIssuer, type OidcIssuer } from '../test-support/oidc-issuer.js'
 import { DEPLOY_AUDIENCE, nomadOidcAcl, setupActionPolicy, setupVaultOidc } from '../test-support/oidc-setup.js'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
@@ -19,11 +20,7 @@ beforeAll(async () => {
   await setupActionPolicy(bao)
   await setupVaultOidc(bao, issuer)
   await bao.api('POST', 'secret/data/default/web/config', { data: { password: 'web-password' } })
-  nomad = await startNomadDouble({
-    vaultAddr: bao.addr,
-    acl: { enabled: true, ...nomadOidcAcl(issuer) },
-    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' }
-  })
+  nomad = await startE2eCluster(bao.addr, { enabled: true, ...nomadOidcAcl(issuer) })
 })
 afterAll(async () => {
   await Promise.all([bao?.stop(), issuer?.close(), nomad?.close()])

@@ -152,7 +152,7 @@ describe('deploying a job end to end', () => {
 
   it('fails a failed deployment, naming the unhealthy allocation and its task events', async () => {
     const n = await cluster()
-    n.failNextAlloc('web', 'exec: "/bin/sh": permission denied')
+    n.failAllocs('web', 'exec: "/bin/sh": permission denied') // every alloc: restarts, reschedules, then the progress deadline
     const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
     expect(r.code).toBe(1)
     expect(r.outputs.verdict).toBe('failed')
@@ -246,7 +246,7 @@ describe('deploying a job end to end', () => {
 
   it('deploys several jobs at once: one failure does not stop the others, and outputs and summary keep the input order', async () => {
     const n = await cluster()
-    n.failNextAlloc('worker', 'exec: "/bin/worker": no such file or directory')
+    n.failAllocs('worker', 'exec: "/bin/worker": no such file or directory') // every alloc of the job
     const r = await runAction(inputs(n, { job: `examples/web.nomad.hcl\n${FIX}/worker.json\n${FIX}/batch.nomad.hcl`, 'max-parallel': '3' }))
     expect(r.code).toBe(1)
     const verdicts = JSON.parse(r.outputs.verdict)

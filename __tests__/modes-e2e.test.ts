@@ -2,10 +2,11 @@
  * mode: setup, check (and later destroy) end to end: dist/index.js against a real OpenBao and the Nomad test double.
  * Each test uses its own auth-path/role/policy so that the tests share one OpenBao without seeing each other.
  */
-import * as fs from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startFaultProxy } from '../test-support/fault-proxy.js'
+import { registerJobFile } from '../test-support/register-job-file.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 
 let bao: OpenBao
@@ -58,14 +59,6 @@ interface Finding {
 const findings = (r: ActionRun): Finding[] => JSON.parse(r.outputs.findings)
 const errors = (r: ActionRun) => findings(r).filter((f) => f.severity === 'error')
 
-/** Registers a job file in the double as `nomad job run` would (parse, then register), bypassing the action. */
-async function registerDirect(n: NomadDouble, file: string): Promise<void> {
-  const headers = { 'X-Nomad-Token': n.managementToken, 'Content-Type': 'application/json' }
-  const parsed = await fetch(`${n.url}/v1/jobs/parse`, { method: 'POST', headers, body: JSON.stringify({ JobHCL: fs.readFileSync(file, 'utf8'), Canonicalize: true }) })
-  expect(parsed.status).toBe(200)
-  const reg = await fetch(`${n.url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ Job: await parsed.json() }) })
-  expect(reg.status).toBe(200)
-}
 
 describe('mode input', () => {
   it('refuses mode: setup with a job, and an unknown mode, before any write', async () => {
@@ -121,7 +114,7 @@ describe('mode: check', () => {
       client: { enabled: true, address: 'http://127.0.0.1:1', jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'someone-else' }
     })
     expect((await runAction(inputs(n, 'agents', { mode: 'setup' }))).code).toBe(0)
-    await registerDirect(n, '__tests__/fixtures/jobs/legacy.nomad.hcl')
+    await registerJobFile(n, '__tests__/fixtures/jobs/legacy.nomad.hcl')
     const r = await runAction(inputs(n, 'agents', { mode: 'check' }))
     expect(r.code).toBe(1)
     const f = findings(r)
@@ -149,7 +142,7 @@ describe('mode: check', () => {
     const strict = await runAction(inputs(n, 'upg', { mode: 'check', 'fail-on-warning': 'true' }))
     expect(strict.code).toBe(1)
 
-    await registerDirect(n, '__tests__/fixtures/jobs/legacy.nomad.hcl')
+    await registerJobFile(n, '__tests__/fixtures/jobs/legacy.nomad.hcl')
     const r = await runAction(inputs(n, 'upg', { mode: 'check' }))
     expect(r.code).toBe(1)
     const up = errors(r).find((f) => f.check === 'upgrade-check')
@@ -173,5 +166,89 @@ describe('mode: check', () => {
     expect(k?.message).toContain(`kid ${n.keyring.active.kid}`)
     expect((await runAction({ ...base, mode: 'setup' })).code).toBe(0)
     expect((await runAction({ ...base, mode: 'check' })).code).toBe(0)
+  })
+})
+
+describe('mode: destroy', () => {
+  const exists = async (name: string) => {
+    const mounts = await bao.api('GET', 'sys/auth')
+    const policies: string[] = (await bao.api('GET', 'sys/policies/acl?list=true')).data.keys
+    return { mount: `jwt-${name}/` in (mounts.data ?? mounts), policy: policies.includes(`policy-${name}`) }
+  }
+
+  it('dry-run lists role, policy, mount in that order; destroy removes them; a re-run has nothing left to do', async () => {
+    const n = await cluster('dst')
+    const setup = await runAction(inputs(n, 'dst', { mode: 'setup' }))
+    expect(setup.code).toBe(0)
+    expect((await bao.api('GET', 'sys/policies/acl/policy-dst')).data.policy).toMatch(/^# managed by nomad-vault-action/)
+
+    const dry = await runAction(inputs(n, 'dst', { mode: 'destroy', 'dry-run': 'true' }))
+    expect(dry.code).toBe(0)
+    expect(JSON.parse(dry.outputs.changes).map((c: { resource: string; path: string }) => `${c.resource} ${c.path}`)).toEqual([
+      'role auth/jwt-dst/role/role-dst',
+      'policy sys/policies/acl/policy-dst',
+      'auth-mount sys/auth/jwt-dst'
+    ])
+    expect(dry.summary).toContain('would be removed')
+    expect(await exists('dst')).toEqual({ mount: true, policy: true })
+
+    const r = await runAction(inputs(n, 'dst', { mode: 'destroy' }))
+    expect(r.code).toBe(0)
+    expect(JSON.parse(r.outputs.changes)).toHaveLength(3)
+    expect(await exists('dst')).toEqual({ mount: false, policy: false })
+    const again = await runAction(inputs(n, 'dst', { mode: 'destroy' }))
+    expect(again.code).toBe(0)
+    expect(JSON.parse(again.outputs.changes)).toEqual([])
+    expect(again.stdout).toContain('destroy: nothing to remove')
+  })
+
+  it('refuses objects the action did not create, removing nothing, unless force', async () => {
+    const n = await cluster('hand')
+    // What `nomad setup vault` or a person would have made: no marker on the mount or the policy.
+    await bao.api('POST', 'sys/auth/jwt-hand', { type: 'jwt' })
+    await bao.api('POST', 'auth/jwt-hand/role/role-hand', { role_type: 'jwt', user_claim: 'sub', bound_audiences: ['vault.io'] })
+    await bao.api('POST', 'sys/policies/acl/policy-hand', { policy: 'path "secret/*" { capabilities = ["read"] }' })
+    const r = await runAction(inputs(n, 'hand', { mode: 'destroy' }))
+    expect(r.code).toBe(1)
+    expect(r.stdout).toContain('destroy refuses to remove what the action did not create')
+    expect(r.stdout).toContain('policy sys/policies/acl/policy-hand (its first line is not the nomad-vault-action marker)')
+    expect(await exists('hand')).toEqual({ mount: true, policy: true })
+
+    const forced = await runAction(inputs(n, 'hand', { mode: 'destroy', force: 'true' }))
+    expect(forced.code).toBe(0)
+    expect(forced.annotations.filter((a) => a.level === 'warning').map((a) => a.message).join('\n')).toContain('although')
+    expect(await exists('hand')).toEqual({ mount: false, policy: false })
+  })
+
+  it('survives faults: an ambiguous DELETE is retried, a run that stops half-way is finished by the next one', async () => {
+    const n = await cluster('flt')
+    expect((await runAction(inputs(n, 'flt', { mode: 'setup' }))).code).toBe(0)
+    let resets = 0
+    const proxy = await startFaultProxy({
+      target: bao.addr,
+      rule: (req) => {
+        // The policy DELETE is done by OpenBao, then the connection drops: the client cannot know it worked.
+        if (req.method === 'DELETE' && req.path === '/v1/sys/policies/acl/policy-flt' && resets++ === 0) return 'reset-after'
+        // The mount DELETE keeps failing with a server error for this run.
+        if (req.method === 'DELETE' && req.path === '/v1/sys/auth/jwt-flt') return 'status-500'
+        return null
+      }
+    })
+    try {
+      const r = await runAction({ ...inputs(n, 'flt', { mode: 'destroy' }), 'vault-addr': proxy.url })
+      expect(r.code).toBe(1)
+      expect(r.stdout).toContain('destroy stopped after removing 2 of 3 object(s)')
+      expect(r.stdout).toContain('Re-run the step')
+      expect(proxy.log.filter((e) => e.fault === 'reset-after')).toHaveLength(1)
+      expect(await exists('flt')).toEqual({ mount: true, policy: false })
+
+      proxy.configure({ rule: () => null })
+      const again = await runAction({ ...inputs(n, 'flt', { mode: 'destroy' }), 'vault-addr': proxy.url })
+      expect(again.code).toBe(0)
+      expect(JSON.parse(again.outputs.changes)).toEqual([expect.objectContaining({ resource: 'auth-mount', path: 'sys/auth/jwt-flt' })])
+      expect(await exists('flt')).toEqual({ mount: false, policy: false })
+    } finally {
+      await proxy.close()
+    }
   })
 })

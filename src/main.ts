@@ -11,6 +11,9 @@ import { ActionError, errorMessage } from './errors.js'
 import { redact, registerSecrets, startTransport } from './transport/index.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
 import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
+import { startDeploymentRecord, type DeploymentRecord } from './github/deployment.js'
+import { driftFailure, parseGitHubOptions, type GitHubOptions } from './github/options.js'
+import { publishPlanComment } from './github/pr-comment.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
 import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
 import { verdictFails } from './nomad/verdict.js'
@@ -21,7 +24,7 @@ import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
 import { createVaultApi } from './vault/client.js'
 import { readCurrentState, reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
-import { CancelledError, watchCancellation } from './cancel.js'
+import { CancelledError, registeredSoFar, watchCancellation } from './cancel.js'
 
 /** Runs the action. Resolves `{ cancelled: true }` after a SIGINT/SIGTERM (the caller then exits non-zero). */
 export async function run(read: InputReader = envInputReader): Promise<{ cancelled: boolean }> {
@@ -34,14 +37,20 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   let jobs: JobResult[] = []
   let failure: string | undefined
   let session: Session | undefined
+  let gh: GitHubOptions | undefined
+  let record: DeploymentRecord | undefined
   const github = runContextFromEnv()
   const meta = releaseMeta(github)
   const release = { ...meta, ...runFacts(github) }
+  const started: JobResult[] = []
+  let prepared: PreparedJobs | undefined
   let delegated = false // check and destroy report (and summarise) themselves: src/modes/
   try {
     cfg = parseInputs(read)
     startTransport(cfg)
     const mode = parseModeOptions(read, cfg)
+    gh = parseGitHubOptions(read, cfg.dryRun)
+    if (gh.failOnDrift) cfg = { ...cfg, dryRun: true } // a drift check writes nothing
     session = await signIn(cfg)
     cfg = session.config
     registerSecrets(cfg)
@@ -58,7 +67,6 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     const vaultApi = createVaultApi(cfg.vault)
     const vaultCurrent = readCurrentState(vaultApi, cfg.settings)
     vaultCurrent.catch(() => undefined) // awaited by reconcileVault; a job file error ends the run first
-    let prepared: PreparedJobs | undefined
     if (cfg.job.files.length > 0) {
       core.startGroup('Nomad: reading and parsing the job files')
       try {
@@ -84,6 +92,11 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
       'key-source': cfg.settings.keySource,
       changes: JSON.stringify(vault.changes)
     })
+    const drift = gh.failOnDrift ? driftFailure(vault.changes) : undefined
+    if (drift) {
+      failure = drift
+      core.setFailed(drift)
+    }
 
     blocks = { server: renderServerBlock(cfg), client: renderClientBlock(cfg) }
     const files = await writeBlocks(cfg.tempDir, blocks)
@@ -97,6 +110,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     if (prepared) {
       cancel.check('after Vault was set up, before the job was registered')
       phase = 'nomad'
+      if (gh.deploymentEnvironment) record = await startDeploymentRecord(gh.token, gh.deploymentEnvironment, cfg.job.files)
       jobs = await cancel.race(deployJobs(
         prepared,
         cfg,
@@ -110,7 +124,8 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
           boundClaims: cfg.settings.boundClaims
         },
         blocks,
-        meta
+        meta,
+        started
       ), 'while the job was being deployed')
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
@@ -127,10 +142,17 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     vault = vaultOutcomeOf(err) ?? vault
     if (phase === 'vault') setOutputs({ changes: JSON.stringify(vault ? changesOutput(vault) : []) })
     if (err instanceof CancelledError) addCancelNote(err, phase, vault)
+    if (err instanceof CancelledError && phase === 'nomad') {
+      // The outputs known so far: the jobs registered before the signal (their deployments go on in Nomad).
+      jobs = await registeredSoFar(started, prepared?.client)
+      if (jobs.length > 0) setOutputs(jobOutputs(jobs))
+    }
     failure = reportError(err, cfg)
   } finally {
     await session?.end()
-    if (cfg && !delegated) await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
+    await record?.finish(failure ? 'failure' : 'success')
+    const md = cfg && !delegated ? await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs') : undefined
+    if (md && cfg && gh?.prComment) await publishPlanComment(gh.token, md, cfg.job.files)
     cancel.dispose()
   }
   return { cancelled: cancel.reason !== undefined }
@@ -189,8 +211,7 @@ async function writeSummary(
   release: Record<string, string>,
   error: string | undefined,
   beforeVaultDone = false
-): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return
+): Promise<string> {
   const md = buildSummary({
     dryRun: cfg.dryRun,
     vault: {
@@ -210,9 +231,11 @@ async function writeSummary(
     release,
     error
   })
+  if (!process.env.GITHUB_STEP_SUMMARY) return md
   try {
     await core.summary.addRaw(redact(md)).write()
   } catch (e) {
     core.debug(`job summary not written: ${errorMessage(e)}`)
   }
+  return md
 }

@@ -11,6 +11,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { actionNode, repoRoot } from './run-action.js'
+import { installedTool } from './tools.js'
 
 export interface ActOptions {
   /** The workflow text; `uses: your-org/nomad-vault-action@v1` is replaced by `uses: ./`. */
@@ -24,6 +25,8 @@ export interface ActOptions {
   vars?: Record<string, string>
   /** Extra environment for every step (e.g. ACTIONS_ID_TOKEN_REQUEST_*). */
   env?: Record<string, string>
+  /** `secrets.*`; GITHUB_TOKEN is also `github.token`. */
+  secrets?: Record<string, string>
   timeoutMs?: number
 }
 
@@ -34,15 +37,7 @@ export interface ActRun {
 }
 
 export function actBinary(): string {
-  try {
-    return execFileSync('bash', [path.join(repoRoot, 'scripts/act.sh')], {
-      encoding: 'utf8',
-      env: { ...process.env, NVA_NO_INSTALL: '1' },
-      stdio: ['ignore', 'pipe', 'pipe']
-    }).trim()
-  } catch (e) {
-    throw new Error(`No act binary for the tests. Run "bash scripts/act.sh" (or set ACT_BIN). ${(e as { stderr?: string }).stderr ?? ''}`)
-  }
+  return installedTool('act.sh', 'act binary', 'ACT_BIN')
 }
 
 export async function runAct(opts: ActOptions): Promise<ActRun> {
@@ -72,6 +67,7 @@ export async function runAct(opts: ActOptions): Promise<ActRun> {
   const args = [opts.event, '-e', eventFile, '-W', workflow, '-P', 'ubuntu-latest=-self-hosted', '--no-cache-server', '--action-offline-mode']
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}=${v}`)
   for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`)
+  for (const [k, v] of Object.entries(opts.secrets ?? {})) args.push('--secret', `${k}=${v}`)
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(VAULT_|NOMAD_|INPUT_|GITHUB_|RUNNER_|ACTIONS_|NODE_OPTIONS|DOCKER_)/.test(k)) env[k] = v

@@ -12,13 +12,14 @@ export const DEPLOY_AUDIENCE = 'nomad-vault-action'
 export async function setupVaultOidc(
   bao: OpenBao,
   issuer: OidcIssuer,
-  opts: { repository?: string; ref?: string; policies?: string[]; mount?: string; role?: string } = {}
+  opts: { repository?: string; ref?: string; policies?: string[]; mount?: string; role?: string; namespace?: string } = {}
 ): Promise<void> {
   const mount = opts.mount ?? 'jwt'
-  const mounts = await bao.api('GET', 'sys/auth')
-  if (!mounts.data[`${mount}/`]) await bao.api('POST', `sys/auth/${mount}`, { type: 'jwt' })
-  await bao.api('POST', `auth/${mount}/config`, { oidc_discovery_url: issuer.url, bound_issuer: issuer.url })
-  await bao.api('POST', `auth/${mount}/role/${opts.role ?? 'deploy'}`, {
+  const ns = opts.namespace ? `${opts.namespace}/` : '' // Vault takes the namespace as a path prefix too
+  const mounts = await bao.api('GET', `${ns}sys/auth`)
+  if (!mounts.data[`${mount}/`]) await bao.api('POST', `${ns}sys/auth/${mount}`, { type: 'jwt' })
+  await bao.api('POST', `${ns}auth/${mount}/config`, { oidc_discovery_url: issuer.url, bound_issuer: issuer.url })
+  await bao.api('POST', `${ns}auth/${mount}/role/${opts.role ?? 'deploy'}`, {
     role_type: 'jwt',
     user_claim: 'job_workflow_ref',
     bound_audiences: [DEPLOY_AUDIENCE],

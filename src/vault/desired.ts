@@ -15,6 +15,18 @@ export const NEW_ACCESSOR = '<accessor of new mount>'
 export const MOUNT_DESCRIPTION = 'Nomad workload identity (managed by nomad-vault-action)'
 
 /**
+ * First line of every policy the action writes: the marker that `mode: destroy` looks for. Vault and OpenBao keep a
+ * policy's text as written, comments included (JWT roles keep no free-form field, so a role counts as managed when it
+ * lives on a mount with MOUNT_DESCRIPTION).
+ */
+export const POLICY_MARKER = '# managed by nomad-vault-action (mode: destroy removes it; delete this line to keep it)'
+
+/** The policy text with the marker as its first line (once). */
+export function markPolicy(text: string): string {
+  return text.startsWith(POLICY_MARKER) ? text : `${POLICY_MARKER}\n${text}`
+}
+
+/**
  * The default templated policy of `nomad setup vault` (command/asset/vault-wi-default-policy.hcl), with the KV v2
  * mount as a parameter: each job reads secrets under <kv-mount>/data/<nomad namespace>/<job id>.
  */
@@ -149,7 +161,7 @@ export function desiredState(settings: VaultSettings, extra: { staticKeys?: stri
     policyPath: `sys/policies/acl/${settings.policy}`,
     policy: {
       name: settings.policy,
-      text: (accessor) => renderPolicy(template, accessor)
+      text: (accessor) => markPolicy(renderPolicy(template, accessor))
     }
   }
 }

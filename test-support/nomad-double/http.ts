@@ -111,6 +111,10 @@ export function aclCheck(s: State, req: http.IncomingMessage, cap: string): void
   if (!secret) throw new NomadApiError(403, 'Permission denied') // anonymous token has no policies
   const caps = s.tokens.get(secret)
   if (!caps) throw new NomadApiError(403, 'ACL token not found')
+  // An expired token (ExpirationTime passed): nomad/auth/auth.go returns structs.ErrTokenExpired, which
+  // command/agent/http.go does not map to a status, so the answer is 500 "ACL token expired".
+  const expiresAt = s.tokenInfo.get(secret)?.expiresAt
+  if (expiresAt !== undefined && Date.now() >= expiresAt) throw new NomadApiError(500, 'ACL token expired')
   if (caps.has('*') || caps.has(cap)) return
   throw new NomadApiError(403, 'Permission denied')
 }
@@ -132,10 +136,11 @@ function parseBlocking(q: URLSearchParams): { minIndex: number; waitMs: number }
   return { minIndex: idx ? Number(idx) : 0, waitMs: Math.min(waitMs, WAIT_MAX_MS) }
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Obj> {
+async function readBody(req: http.IncomingMessage, entry: RequestLogEntry): Promise<Obj> {
   const chunks: Buffer[] = []
   for await (const c of req) chunks.push(c as Buffer)
   const text = Buffer.concat(chunks).toString('utf8')
+  entry.body = text
   if (!text) return {}
   try {
     return JSON.parse(text)
@@ -173,7 +178,7 @@ export function routeContext(
     ns: q.get('namespace') || DEFAULT_NS,
     params,
     entry,
-    body: () => (body ??= readBody(req)),
+    body: () => (body ??= readBody(req, entry)),
     send: (status, b, headers) => send(res, status, b, headers),
     acl: (cap) => aclCheck(s, req, cap),
     async blocking(get) {

@@ -5,6 +5,7 @@
  */
 import { parse } from '@cdktf/hcl2json'
 import { NomadApiError } from './api-error.js'
+import { defaultReschedulePolicy, defaultRestartPolicy } from './policies.js'
 
 type Obj = Record<string, any>
 
@@ -139,6 +140,31 @@ function convertUpdate(u: Obj | undefined): Obj | null {
   if (u.auto_revert !== undefined) out.AutoRevert = Boolean(u.auto_revert)
   if (u.auto_promote !== undefined) out.AutoPromote = Boolean(u.auto_promote)
   return out
+}
+
+/** `restart` block → api.RestartPolicy; Canonicalize fills the job type's defaults (policies.ts). */
+function convertRestart(r: Obj | undefined, jobType: string, canonical: boolean): Obj | null {
+  const out: Obj = {}
+  if (r?.attempts !== undefined) out.Attempts = Number(r.attempts)
+  if (r?.interval !== undefined) out.Interval = parseDurationNs(r.interval)
+  if (r?.delay !== undefined) out.Delay = parseDurationNs(r.delay)
+  if (r?.mode !== undefined) out.Mode = r.mode
+  if (r?.render_templates !== undefined) out.RenderTemplates = Boolean(r.render_templates)
+  if (canonical) return { ...defaultRestartPolicy(jobType), ...out }
+  return r ? out : null
+}
+
+/** `reschedule` block (group, else job) → api.ReschedulePolicy; Canonicalize fills the job type's defaults. */
+function convertReschedule(r: Obj | undefined, jobType: string, canonical: boolean): Obj | null {
+  const out: Obj = {}
+  if (r?.attempts !== undefined) out.Attempts = Number(r.attempts)
+  if (r?.interval !== undefined) out.Interval = parseDurationNs(r.interval)
+  if (r?.delay !== undefined) out.Delay = parseDurationNs(r.delay)
+  if (r?.delay_function !== undefined) out.DelayFunction = r.delay_function
+  if (r?.max_delay !== undefined) out.MaxDelay = parseDurationNs(r.max_delay)
+  if (r?.unlimited !== undefined) out.Unlimited = Boolean(r.unlimited)
+  if (canonical && (jobType === 'service' || jobType === 'batch')) return { ...defaultReschedulePolicy(jobType), ...out }
+  return r ? out : null
 }
 
 /** api.UpdateStrategy canonical defaults (api/jobs.go). */
@@ -351,6 +377,7 @@ export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: str
 }
 
 function toApiJob(id: string, j: Obj, canonical: boolean): Obj {
+  const jobType = String(j.type ?? 'service')
   const jobVault = firstBlock(j.vault)
   const jobUpdate = convertUpdate(firstBlock(j.update))
   const groups = Object.entries((j.group as Obj) ?? {}).map(([gname, gblocks]) => {
@@ -364,6 +391,8 @@ function toApiJob(id: string, j: Obj, canonical: boolean): Obj {
       Count: g.count !== undefined ? Number(g.count) : canonical ? 1 : null,
       Meta: strMap(g.meta),
       Update: mergeUpdate(jobUpdate, convertUpdate(firstBlock(g.update)), canonical),
+      RestartPolicy: convertRestart(firstBlock(g.restart), jobType, canonical),
+      ReschedulePolicy: convertReschedule(firstBlock(g.reschedule) ?? firstBlock(j.reschedule), jobType, canonical),
       Tasks: tasks
     }
     return grp

@@ -59,6 +59,9 @@ function compareVersions(a: number[], b: number[]): number {
   return 0
 }
 
+/** Default timeScale: Nomad's 10-minute progress deadline takes 6 s, a 15 s restart delay 150 ms. */
+export const DEFAULT_TIME_SCALE = 0.01
+
 export const isTerminal = (a: Obj) => ['complete', 'failed', 'lost'].includes(a.ClientStatus)
 export const jobKey = (ns: string, id: string) => `${ns}\u0000${id}`
 
@@ -70,12 +73,14 @@ export class State {
   readonly aclEnabled: boolean
   readonly tokens = new Map<string, Set<string>>()
   /** SecretID → AccessorID and the policy names it was created with */
-  readonly tokenInfo = new Map<string, { accessor: string; policies: string[] }>()
+  readonly tokenInfo = new Map<string, { accessor: string; policies: string[]; expiresAt?: number }>()
   readonly serverVault: NonNullable<NomadDoubleOptions['server']>
   readonly clientVault: { enabled: boolean; address: string; jwt_auth_backend_path: string; create_from_role: string; namespace: string }
   readonly allocStartMs: number
   readonly healthyAfterMs: number
   readonly evalDelayMs: number
+  /** Multiplier from Nomad's durations (restart and reschedule delays, deadlines, min_healthy_time, template retries) to wall-clock ms/ns */
+  readonly timeScale: number
   readonly nodes: Node[]
   /** The Nomad version modelled, e.g. "1.10.5" */
   readonly nomadVersion: string
@@ -88,7 +93,10 @@ export class State {
   readonly evals = new Map<string, Obj>()
   readonly allocs = new Map<string, Obj>()
   readonly deployments = new Map<string, Obj>()
-  readonly failNext = new Map<string, string[]>()
+  /** Scripted task start failures: each placed alloc of the job takes one while `remaining` > 0. */
+  readonly failures: { ns: string; jobId: string; message: string; version?: number; remaining: number }[] = []
+  /** alloc id → the scripted failure every start attempt of that alloc hits */
+  readonly allocFailures = new Map<string, string>()
   progressDeadlineOverrideMs: number | undefined
   healthyDeadlineOverrideMs: number | undefined
   readonly timers = new Set<NodeJS.Timeout>()
@@ -99,6 +107,7 @@ export class State {
   readonly vaultLogins: VaultLogin[] = []
   readonly healthTimers = new Map<string, NodeJS.Timeout>() // alloc id → healthy deadline
   readonly progressTimers = new Map<string, NodeJS.Timeout>() // deployment id → progress deadline
+  readonly progressMs = new Map<string, number>() // deployment id → wall-clock progress deadline (ms)
 
   private constructor(
     readonly opts: NomadDoubleOptions,
@@ -126,6 +135,7 @@ export class State {
     this.allocStartMs = opts.allocStartMs ?? 50
     this.healthyAfterMs = opts.healthyAfterMs ?? 100
     this.evalDelayMs = opts.evalDelayMs ?? 10
+    this.timeScale = opts.timeScale ?? DEFAULT_TIME_SCALE
     this.nodes = (opts.nodes ?? [{ cpu: 4000, memoryMB: 8192 }]).map((n, i) => ({
       ID: randomUUID(),
       Name: n.name ?? `node-${i + 1}`,
@@ -136,13 +146,18 @@ export class State {
   }
 
   /** Adds an ACL token (also used by ACL login routes to issue tokens). */
-  addToken(secret: string, policies: AclPolicy[]): void {
+  addToken(secret: string, policies: AclPolicy[], expiresAt?: number): void {
     this.tokens.set(secret, capsFor(policies))
-    this.tokenInfo.set(secret, { accessor: randomUUID(), policies })
+    this.tokenInfo.set(secret, { accessor: randomUUID(), policies, expiresAt })
   }
 
   static async create(opts: NomadDoubleOptions): Promise<State> {
     return new State(opts, await Keyring.create())
+  }
+
+  /** Wall-clock ms for a Nomad duration in ns, scaled by timeScale. */
+  scaledMs(ns: number): number {
+    return Math.max(0, (ns / 1e6) * this.timeScale)
   }
 
   /** True when the modelled Nomad version is v or newer ("1.10.0"). */
