@@ -273,7 +273,8 @@ export function parseError(file: string, source: string, serverMessage: string, 
     if (!origin) return { text: `the variables (line ${line},${column})`, annotation: { file }, target: 'the variables' }
     if (origin.file === VARIABLES_INPUT) {
       const name = origin.name ? ` (${origin.name})` : ''
-      return { text: `the \`variables\` input${name}`, annotation: (origin.name && locateInputLine(origin.name)) || { file }, target: `the \`variables\` input${name}` }
+      // The fault is in the workflow file, not the job file: annotate its line when it is checked out, else nothing.
+      return { text: `the \`variables\` input${name}`, annotation: origin.name ? locateInputLine(origin.name) : undefined, target: `the \`variables\` input${name}` }
     }
     const col = origin.rendered ? '' : `,${column}`
     return {
@@ -304,7 +305,7 @@ export function parseError(file: string, source: string, serverMessage: string, 
     first ??= place
     return `${place.text}: ${rest}`
   })
-  const annotation = first?.annotation ?? { file }
+  const annotation = first ? first.annotation : { file }
   const intro = first?.target ? `Nomad could not use ${first.target} (variables for job file ${file})` : `Nomad could not parse the job file ${file}`
   return new ActionError(`${intro}:\n${lines.join('\n')}`, { annotation })
 }
