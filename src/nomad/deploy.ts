@@ -215,9 +215,10 @@ async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> 
       policyOverride: cfg.job.policyOverride,
       renderedServerBlock: rendered.server,
       file,
+      shownWarnings: result.plan.warnings,
       ...query
     })
-    result.warnings.push(...reg.warnings)
+    result.warnings.push(...reg.warnings.filter((w) => !result.plan.warnings.includes(w)))
     result.evalId = reg.evalId
     result.jobModifyIndex = reg.jobModifyIndex
     core.info(`Registered job "${jobId}" in namespace "${namespace}"${reg.evalId ? `, evaluation ${reg.evalId}` : ''}`)

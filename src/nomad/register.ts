@@ -26,6 +26,8 @@ export interface RegisterOptions {
   renderedServerBlock?: string
   /** The user's file, for messages. */
   file?: string
+  /** Warnings already shown (the plan's): not annotated again. */
+  shownWarnings?: string[]
 }
 
 export interface RegisterResult {
@@ -65,7 +67,8 @@ export async function registerJob(
         where
       )) ?? {}
     const warnings = splitWarnings(res.Warnings)
-    for (const w of warnings) core.warning(`Nomad job "${id}"${opts.file ? ` (${opts.file})` : ''}: ${w}`)
+    // Plan runs the same admission checks, so most warnings were already shown with the plan.
+    for (const w of warnings) if (!opts.shownWarnings?.includes(w)) core.warning(`Nomad job "${id}"${opts.file ? ` (${opts.file})` : ''}: ${w}`)
     return { evalId: res.EvalID ?? '', jobModifyIndex: res.JobModifyIndex ?? 0, warnings }
   } catch (err) {
     const lost = (err instanceof NetworkError && err.ambiguous) || (err instanceof HttpError && (err as HttpError & AmbiguousMark).retriedAfterAmbiguous === true)
