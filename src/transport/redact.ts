@@ -8,14 +8,14 @@ import * as core from '@actions/core'
 const secrets = new Set<string>()
 
 /** Masks a secret in the runner's log (core.setSecret) and registers it for redact(). Empty values are ignored. */
-export function addSecret(value: string | undefined): void {
+export function addSecret(value: string | undefined, alreadyMasked = false): void {
   if (!value) return
   const v = value.trim()
   if (v.length < 4) return
-  if (!secrets.has(v)) core.setSecret(v)
+  if (!secrets.has(v) && !alreadyMasked) core.setSecret(v)
   secrets.add(v)
   // Multi-line secrets (PEM keys) are masked line by line by the runner; register the lines too.
-  if (v.includes('\n')) for (const line of v.split(/\r?\n/)) if (line.trim().length >= 8) addSecret(line.trim())
+  if (v.includes('\n')) for (const line of v.split(/\r?\n/)) if (line.trim().length >= 8) addSecret(line.trim(), alreadyMasked)
 }
 
 /** Three base64url segments, the first a JSON header ("eyJ"): a JWS/JWT; five segments (JWE) are covered too. */

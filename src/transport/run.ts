@@ -19,5 +19,7 @@ export function startTransport(cfg: Config, env: NodeJS.ProcessEnv = process.env
 
 /** Registers the tokens and client keys of the connections for redaction (again after sign-in obtained tokens). */
 export function registerSecrets(cfg: Config): void {
-  for (const secret of [cfg.vault.token, cfg.nomad.token, cfg.vault.clientKey, cfg.nomad.clientKey]) addSecret(secret)
+  // The input readers and src/auth mask these with core.setSecret when they read or obtain them; here they only join
+  // the redaction set (a second ::add-mask:: of the same value would be noise in the log).
+  for (const secret of [cfg.vault.token, cfg.nomad.token, cfg.vault.clientKey, cfg.nomad.clientKey]) addSecret(secret, true)
 }
