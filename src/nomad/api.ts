@@ -71,10 +71,11 @@ export interface AllocationListStub {
   ModifyIndex?: number
 }
 
-/** api.AllocationMetric (subset): why a task group could not be placed. */
+/** api.AllocationMetric (subset): why a task group could not be placed (all optional: older servers omit some). */
 export interface AllocationMetric {
   NodesEvaluated?: number
   NodesFiltered?: number
+  NodesInPool?: number
   NodesAvailable?: Record<string, number> | null
   ClassFiltered?: Record<string, number> | null
   ConstraintFiltered?: Record<string, number> | null
@@ -82,6 +83,7 @@ export interface AllocationMetric {
   ClassExhausted?: Record<string, number> | null
   DimensionExhausted?: Record<string, number> | null
   QuotaExhausted?: string[] | null
+  ResourcesExhausted?: Record<string, unknown> | null
   CoalescedFailures?: number
 }
 
