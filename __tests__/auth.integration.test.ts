@@ -178,6 +178,26 @@ describe('Nomad: POST /v1/acl/login through the JWT auth method', () => {
   })
 })
 
+describe("the double's tokens from a JWT login", () => {
+  it('stop working after MaxTokenTTL: 500 "ACL token expired"', async () => {
+    const acl = nomadOidcAcl(issuer)
+    acl.authMethods![0].MaxTokenTTL = '1s'
+    const n = await startNomadDouble({ acl: { enabled: true, ...acl } })
+    try {
+      const jwt = await issuer.mint(release, DEPLOY_AUDIENCE)
+      const res = await fetch(`${n.url}/v1/acl/login`, { method: 'POST', body: JSON.stringify({ AuthMethodName: 'github', LoginToken: jwt }) })
+      const t = (await res.json()) as { SecretID: string; ExpirationTime: string }
+      const wait = Date.parse(t.ExpirationTime) + 50 - Date.now()
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait))
+      const after = await fetch(`${n.url}/v1/jobs`, { headers: { 'X-Nomad-Token': t.SecretID } })
+      expect(after.status).toBe(500)
+      expect(await after.text()).toBe('ACL token expired')
+    } finally {
+      await n.close()
+    }
+  })
+})
+
 describe("the double's binding rules see only mapped claims", () => {
   it('does not match a selector on a claim that ClaimMappings does not list, as Nomad', async () => {
     const acl = nomadOidcAcl(issuer)

@@ -402,4 +402,101 @@ describe('behaving right on real Nomad (job variables, verdicts, versions)', () 
     expect(n.requests.some((q) => q.path === '/v1/jobs' && q.method !== 'GET')).toBe(false)
     noStackTrace(r)
   })
+
+  it('puts errors inside the variables on the var-file line or the variables input, not on the job file', async () => {
+    // Nomad parses the Variables as their own "input.hcl" from line 1.
+    const n = await cluster()
+    const syntax = await runAction(inputs(n, { job: `${FIX}/vars.nomad.hcl`, 'var-files': `${FIX}/broken.vars.hcl`, variables: 'image_tag=1' }))
+    expect(syntax.code).toBe(1)
+    const se = syntax.annotations.filter((a) => a.level === 'error')
+    expect(se).toHaveLength(1)
+    expect(se[0].props.file).toBe(`${FIX}/broken.vars.hcl`)
+    expect(se[0].props.line).toBe('1')
+    expect(se[0].message).toContain(`Nomad could not use ${FIX}/broken.vars.hcl (variables for job file ${FIX}/vars.nomad.hcl)`)
+    expect(se[0].message).not.toContain('input.hcl')
+
+    const typed = await runAction(inputs(n, { job: `${FIX}/vars.nomad.hcl`, variables: 'image_tag=1\nreplicas=many' }))
+    expect(typed.code).toBe(1)
+    const te = typed.annotations.filter((a) => a.level === 'error')
+    expect(te).toHaveLength(1)
+    expect(te[0].props.file).toBeUndefined()
+    expect(te[0].message).toContain('the `variables` input (replicas): Invalid value for variable; The value for replicas is not compatible')
+
+    const unset = await runAction(inputs(n, { job: `${FIX}/vars.nomad.hcl` }))
+    expect(unset.code).toBe(1)
+    const ue = unset.annotations.filter((a) => a.level === 'error')
+    expect(ue[0].props.file).toBe(`${FIX}/vars.nomad.hcl`)
+    expect(ue[0].props.line).toBe('1')
+    expect(ue[0].message).toContain('Unset variable "image_tag"')
+    expect(ue[0].message).toContain('Set "image_tag" in the `variables` input or a var-file')
+    expect(n.requests.some((q) => q.path === '/v1/jobs' && q.method !== 'GET')).toBe(false)
+  })
+
+  it("turns Nomad's nested warnings into one GitHub warning per leaf, named by group and task", async () => {
+    const n = await cluster({ nomadVersion: '1.9.7' })
+    const r = await runAction(inputs(n, { job: `${FIX}/identity.nomad.hcl` }))
+    expect(r.code).toBe(0)
+    const warnings = r.annotations.filter((a) => a.level === 'warning').map((a) => a.message)
+    expect(warnings.filter((w) => w.includes('identities without an expiration are insecure'))).toEqual([
+      expect.stringContaining('group "app", task "app": Identity[vault_default] identities without an expiration are insecure')
+    ])
+    expect(warnings.filter((w) => /has warnings|error(s)? occurred|^\d+ warnings?:/.test(w))).toEqual([])
+  })
+
+  it('names unknown fields of a JSON job, which Nomad would drop silently', async () => {
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: `${FIX}/typo.json` }))
+    expect(r.code).toBe(0)
+    const warnings = r.annotations
+      .filter((a) => a.level === 'warning')
+      .map((a) => a.message)
+      .join('\n')
+    expect(warnings).toContain('TaskGroups[typo].Tasks[typo].KillTimout (did you mean "KillTimeout"?)')
+  })
+})
+
+describe.each(['1.7.7', '2.0.5'])('on Nomad %s', (nomadVersion) => {
+  it('deploys a service job whose task reads its secret', async () => {
+    const n = await cluster({ nomadVersion })
+    const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
+    expect(r.code).toBe(0)
+    expect(r.outputs.verdict).toBe('healthy')
+    expect(n.secretReads).toEqual([expect.objectContaining({ jobId: 'web', task: 'server', path: 'secret/data/default/web/config' })])
+    // The double is a dev agent (server and client): the client check covers that one agent only, and says so.
+    expect(r.stdout).toContain('only: /v1/agent/self describes only the agent nomad-addr points at')
+  })
+
+  it('fails a Vault login failure with the task, the event and the fix', async () => {
+    const n = await cluster({ nomadVersion, server: { enabled: true, default_identity: { aud: ['nomad.example'], ttl: '1h' } } })
+    const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
+    expect(r.code).toBe(1)
+    expect(r.outputs.verdict).toBe('failed')
+    const errors = r.annotations
+      .filter((a) => a.level === 'error')
+      .map((a) => a.message)
+      .join('\n')
+    expect(errors).toContain('task "server": Killing: Vault: failed to derive vault token')
+    expect(errors).toMatch(/bound_audiences \["vault.io"\]/)
+  })
+
+  it(`a Vault task without identity or server default_identity: ${nomadVersion === '1.7.7' ? 'refused, with the fix' : 'accepted, and the task never gets a token'}`, async () => {
+    const n = await cluster({ nomadVersion, server: { enabled: true } })
+    const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl', timeout: '3s' }))
+    expect(r.code).toBe(1)
+    const errors = r.annotations
+      .filter((a) => a.level === 'error')
+      .map((a) => a.message)
+      .join('\n')
+    if (nomadVersion === '1.7.7') {
+      expect(errors).toContain(
+        'Nomad refused job "web" (examples/web.nomad.hcl): task(s) "server" have a vault block but no identity "vault_default"'
+      )
+      expect(errors).toContain('default_identity')
+      expect(errors).toContain('identity { name = "vault_default" aud = ["vault.io"] ttl = "1h" }')
+      expect(n.getJob('web')).toBeUndefined()
+    } else {
+      expect(r.outputs.verdict).toBe('timeout')
+      expect(errors).toContain('still pending')
+    }
+  })
 })

@@ -2,11 +2,11 @@
  * mode: setup, check (and later destroy) end to end: dist/index.js against a real OpenBao and the Nomad test double.
  * Each test uses its own auth-path/role/policy so that the tests share one OpenBao without seeing each other.
  */
-import * as fs from 'node:fs'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
 import { startFaultProxy } from '../test-support/fault-proxy.js'
+import { registerJobFile } from '../test-support/register-job-file.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 
 let bao: OpenBao
@@ -58,19 +58,6 @@ interface Finding {
 }
 const findings = (r: ActionRun): Finding[] => JSON.parse(r.outputs.findings)
 const errors = (r: ActionRun) => findings(r).filter((f) => f.severity === 'error')
-
-/** Registers a job file in the double as `nomad job run` would (parse, then register), bypassing the action. */
-async function registerDirect(n: NomadDouble, file: string): Promise<void> {
-  const headers = { 'X-Nomad-Token': n.managementToken, 'Content-Type': 'application/json' }
-  const parsed = await fetch(`${n.url}/v1/jobs/parse`, {
-    method: 'POST',
-    headers,
-    body: JSON.stringify({ JobHCL: fs.readFileSync(file, 'utf8'), Canonicalize: true })
-  })
-  expect(parsed.status).toBe(200)
-  const reg = await fetch(`${n.url}/v1/jobs`, { method: 'POST', headers, body: JSON.stringify({ Job: await parsed.json() }) })
-  expect(reg.status).toBe(200)
-}
 
 describe('mode input', () => {
   it('refuses mode: setup with a job, and an unknown mode, before any write', async () => {
@@ -128,7 +115,7 @@ describe('mode: check', () => {
       client: { enabled: true, address: 'http://127.0.0.1:1', jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'someone-else' }
     })
     expect((await runAction(inputs(n, 'agents', { mode: 'setup' }))).code).toBe(0)
-    await registerDirect(n, '__tests__/fixtures/jobs/legacy.nomad.hcl')
+    await registerJobFile(n, '__tests__/fixtures/jobs/legacy.nomad.hcl')
     const r = await runAction(inputs(n, 'agents', { mode: 'check' }))
     expect(r.code).toBe(1)
     const f = findings(r)
@@ -160,7 +147,7 @@ describe('mode: check', () => {
     const strict = await runAction(inputs(n, 'upg', { mode: 'check', 'fail-on-warning': 'true' }))
     expect(strict.code).toBe(1)
 
-    await registerDirect(n, '__tests__/fixtures/jobs/legacy.nomad.hcl')
+    await registerJobFile(n, '__tests__/fixtures/jobs/legacy.nomad.hcl')
     const r = await runAction(inputs(n, 'upg', { mode: 'check' }))
     expect(r.code).toBe(1)
     const up = errors(r).find((f) => f.check === 'upgrade-check')

@@ -8,6 +8,7 @@ import * as path from 'node:path'
 import { signIn, type Session } from './auth/index.js'
 import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
+import { redact, registerSecrets, startTransport } from './transport/index.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
 import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
 import { startDeploymentRecord, type DeploymentRecord } from './github/deployment.js'
@@ -23,7 +24,7 @@ import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
 import { createVaultApi } from './vault/client.js'
 import { readCurrentState, reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
-import { CancelledError, watchCancellation } from './cancel.js'
+import { CancelledError, registeredSoFar, watchCancellation } from './cancel.js'
 
 /** Runs the action. Resolves `{ cancelled: true }` after a SIGINT/SIGTERM (the caller then exits non-zero). */
 export async function run(read: InputReader = envInputReader): Promise<{ cancelled: boolean }> {
@@ -41,14 +42,18 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   const github = runContextFromEnv()
   const meta = releaseMeta(github)
   const release = { ...meta, ...runFacts(github) }
+  const started: JobResult[] = []
+  let prepared: PreparedJobs | undefined
   let delegated = false // check and destroy report (and summarise) themselves: src/modes/
   try {
     cfg = parseInputs(read)
+    startTransport(cfg)
     const mode = parseModeOptions(read, cfg)
     gh = parseGitHubOptions(read, cfg.dryRun)
     if (gh.failOnDrift) cfg = { ...cfg, dryRun: true } // a drift check writes nothing
     session = await signIn(cfg)
     cfg = session.config
+    registerSecrets(cfg)
     if (mode.mode === 'check' || mode.mode === 'destroy') {
       delegated = true
       await runMode(cfg, mode)
@@ -62,7 +67,6 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     const vaultApi = createVaultApi(cfg.vault)
     const vaultCurrent = readCurrentState(vaultApi, cfg.settings)
     vaultCurrent.catch(() => undefined) // awaited by reconcileVault; a job file error ends the run first
-    let prepared: PreparedJobs | undefined
     if (cfg.job.files.length > 0) {
       core.startGroup('Nomad: reading and parsing the job files')
       try {
@@ -121,14 +125,16 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
             boundClaims: cfg.settings.boundClaims
           },
           blocks,
-          meta
+          meta,
+          started
         ),
         'while the job was being deployed'
       )
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
       if (failed.length > 0) {
-        failure = failed.map((j) => `Job "${j.jobId}" ${j.verdict === 'timeout' ? 'timed out' : 'failed'}: ${j.reason}`).join('\n')
+        const how = (v: string) => (v === 'timeout' ? 'timed out' : v === 'unknown' ? 'has an unknown outcome' : 'failed')
+        failure = redact(failed.map((j) => `Job "${j.jobId}" ${how(j.verdict)}: ${j.reason}`).join('\n'))
         core.setFailed(failure)
       }
     } else {
@@ -139,6 +145,11 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     vault = vaultOutcomeOf(err) ?? vault
     if (phase === 'vault') setOutputs({ changes: JSON.stringify(vault ? changesOutput(vault) : []) })
     if (err instanceof CancelledError) addCancelNote(err, phase, vault)
+    if (err instanceof CancelledError && phase === 'nomad') {
+      // The outputs known so far: the jobs registered before the signal (their deployments go on in Nomad).
+      jobs = await registeredSoFar(started, prepared?.client)
+      if (jobs.length > 0) setOutputs(jobOutputs(jobs))
+    }
     failure = reportError(err, cfg)
   } finally {
     await session?.end()
@@ -170,10 +181,7 @@ function addCancelNote(err: CancelledError, phase: string, vault: VaultResult | 
 
 /** Reports an error without a stack trace for user errors; never prints a token. */
 function reportError(err: unknown, cfg: Config | undefined): string {
-  let message = errorMessage(err)
-  for (const secret of [cfg?.vault.token, cfg?.nomad.token]) {
-    if (secret && secret.length >= 4) message = message.split(secret).join('***')
-  }
+  const message = redact(errorMessage(err), [cfg?.vault.token, cfg?.nomad.token])
   if (err instanceof ActionError && err.annotation) {
     // One annotation on the user's file and line (setFailed would add a second, unplaced one).
     core.error(message, {
@@ -231,7 +239,7 @@ async function writeSummary(
   })
   if (!process.env.GITHUB_STEP_SUMMARY) return md
   try {
-    await core.summary.addRaw(md).write()
+    await core.summary.addRaw(redact(md)).write()
   } catch (e) {
     core.debug(`job summary not written: ${errorMessage(e)}`)
   }

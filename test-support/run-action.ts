@@ -2,7 +2,7 @@
  * Runs the bundled action (dist/index.js) as a child process exactly as the runner does:
  * inputs as INPUT_* variables, outputs through GITHUB_OUTPUT, the summary through GITHUB_STEP_SUMMARY.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -75,7 +75,7 @@ export function actionNode(): string {
 
 export async function runAction(
   inputs: Record<string, string>,
-  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}
+  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void | Promise<void> } = {}
 ): Promise<ActionRun> {
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nva-run-'))
   const outputFile = path.join(tempDir, 'output')
@@ -112,6 +112,7 @@ export async function runAction(
   })
   let stdout = ''
   let stderr = ''
+  void opts.onSpawn?.(child)
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
   const code = await new Promise<number>((resolve, reject) => {

@@ -27,8 +27,13 @@ export interface GetOptions {
 }
 
 export interface PostOptions {
-  /** Safe to repeat after a lost answer (parse, plan; register only with EnforceIndex). Default false. */
+  /** Safe to repeat after a lost answer. Default: true for the read-only POSTs (parse, plan), else false. */
   idempotent?: boolean
+}
+
+/** POSTs that change nothing in Nomad: parsing HCL and planning a job. */
+function readOnlyPost(path: string): boolean {
+  return path === '/v1/jobs/parse' || /^\/v1\/job\/[^/]+\/plan$/.test(path)
 }
 
 export interface NomadResponse<T> {
@@ -121,7 +126,7 @@ export class NomadClient {
 
   /** POST a JSON body; returns the decoded JSON response. */
   async post<T>(path: string, body: unknown, query: Query = {}, opts: PostOptions = {}): Promise<T> {
-    const res = await this.send('POST', path, query, JSON.stringify(body), this.timeoutMs, opts.idempotent === true)
+    const res = await this.send('POST', path, query, JSON.stringify(body), this.timeoutMs, opts.idempotent ?? readOnlyPost(path))
     return parseJson<T>(res, 'POST', path)
   }
 

@@ -55,6 +55,8 @@ export interface DeployRun {
   /** The agent configuration, read once. */
   self: AgentSelfResult
   log: RunLog
+  /** Every job's result as soon as its deploy starts (filled in as it goes): what a cancelled run reports. */
+  started?: JobResult[]
 }
 
 /** Log state shared by the jobs of a run: each warning is annotated once, the cluster notes are shown once. */
@@ -114,9 +116,19 @@ export async function deployJobs(
   cfg: Config,
   vault: DeployVaultContext,
   rendered: { server: string; client: string },
-  meta: Record<string, string>
+  meta: Record<string, string>,
+  started?: JobResult[]
 ): Promise<JobResult[]> {
-  const run: DeployRun = { client: prepared.client, cfg, vault, rendered, meta: cfg.job.meta ? meta : {}, self: prepared.self, log: new RunLog() }
+  const run: DeployRun = {
+    client: prepared.client,
+    cfg,
+    vault,
+    rendered,
+    meta: cfg.job.meta ? meta : {},
+    self: prepared.self,
+    log: new RunLog(),
+    started
+  }
   const limit = Math.max(1, cfg.job.maxParallel)
   const grouped = limit === 1 || prepared.jobs.length === 1
   return mapLimit(prepared.jobs, limit, async (loaded) => {
@@ -150,6 +162,7 @@ async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> 
   const namespace = cfg.nomad.namespace || String(job.Namespace || '') || 'default'
   const region = cfg.nomad.region || (job.Region && job.Region !== 'global' ? String(job.Region) : '')
   const result = newJobResult(file, jobId, namespace)
+  run.started?.push(result)
   const warn = (w: string) => {
     result.warnings.push(w)
     log.warning(w)
@@ -212,9 +225,10 @@ async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> 
       policyOverride: cfg.job.policyOverride,
       renderedServerBlock: rendered.server,
       file,
+      shownWarnings: result.plan.warnings,
       ...query
     })
-    result.warnings.push(...reg.warnings)
+    result.warnings.push(...reg.warnings.filter((w) => !result.plan.warnings.includes(w)))
     result.evalId = reg.evalId
     result.jobModifyIndex = reg.jobModifyIndex
     core.info(`Registered job "${jobId}" in namespace "${namespace}"${reg.evalId ? `, evaluation ${reg.evalId}` : ''}`)

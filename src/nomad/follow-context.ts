@@ -45,6 +45,8 @@ export class FollowContext {
   private readonly maxWait: number
   readonly query: Query = {}
   private readonly start = Date.now()
+  /** The last evaluation or deployment state a blocking GET returned, for the verdict when contact is lost. */
+  lastSeen?: string
 
   constructor(
     readonly client: NomadClient,
@@ -71,7 +73,12 @@ export class FollowContext {
   /** A GET that blocks when index > 0, for at most min(remaining, maxWait). */
   async block<T>(path: string, index: number, extra: Query = {}): Promise<{ body: T; index: number }> {
     const waitMs = Math.max(1, Math.min(this.remaining(), this.maxWait))
-    return this.client.get<T>(path, { query: { ...this.query, ...extra }, index, waitMs })
+    const res = await this.client.get<T>(path, { query: { ...this.query, ...extra }, index, waitMs })
+    const b = res.body as { ID?: string; Status?: string; StatusDescription?: string } | null
+    if (b && typeof b === 'object' && typeof b.Status === 'string') {
+      this.lastSeen = `${path.includes('/deployment/') ? 'deployment' : 'evaluation'} ${b.ID ?? ''} ${b.Status}${b.StatusDescription ? ` (${b.StatusDescription})` : ''}`
+    }
+    return res
   }
 
   jobPath(suffix = ''): string {

@@ -11,6 +11,7 @@ import { readUserFile } from '../files.js'
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
 import { declaredVariables, type DeclaredVariable } from './hcl.js'
+import { unknownJobFields } from './json-fields.js'
 import { buildVariables, checkVariableNames, locateInputLine, VARIABLES_INPUT, type VariablesText } from './variables.js'
 
 const GLOB_CHARS = /[*?[]/
@@ -239,6 +240,14 @@ function loadJson(file: string, source: string, settings: Pick<JobSettings, 'var
   if (!job.ID && typeof job.Name === 'string' && job.Name) job.ID = job.Name
   if (!job.ID || typeof job.ID !== 'string') throw new ActionError(`The job in "${file}" has no "ID"`, { annotation: { file } })
   const warnings: string[] = []
+  const unknown = unknownJobFields(job)
+  if (unknown.length) {
+    const list = unknown.map((u) => `${u.path}${u.suggestion ? ` (did you mean "${u.suggestion}"?)` : ''}`)
+    warnings.push(
+      `JSON job file "${file}" has ${unknown.length === 1 ? 'a field' : `${unknown.length} fields`} that Nomad's api.Job does not have, which Nomad ` +
+        `ignores silently: ${list.join(', ')}. Check the spelling against \`nomad job inspect\` output (api.Job field names).`
+    )
+  }
   if (Object.keys(settings.variables).length || settings.varFiles.length) {
     warnings.push(`"${file}" is a JSON job: the \`variables\` and \`var-files\` inputs only apply to HCL jobs and were not used for it.`)
   }
@@ -283,9 +292,10 @@ export function parseError(file: string, source: string, serverMessage: string, 
     if (!origin) return { text: `the variables (line ${line},${column})`, annotation: { file }, target: 'the variables' }
     if (origin.file === VARIABLES_INPUT) {
       const name = origin.name ? ` (${origin.name})` : ''
+      // The fault is in the workflow file, not the job file: annotate its line when it is checked out, else nothing.
       return {
         text: `the \`variables\` input${name}`,
-        annotation: (origin.name && locateInputLine(origin.name)) || { file },
+        annotation: origin.name ? locateInputLine(origin.name) : undefined,
         target: `the \`variables\` input${name}`
       }
     }
@@ -320,7 +330,7 @@ export function parseError(file: string, source: string, serverMessage: string, 
     first ??= place
     return `${place.text}: ${rest}`
   })
-  const annotation = first?.annotation ?? { file }
+  const annotation = first ? first.annotation : { file }
   const intro = first?.target ? `Nomad could not use ${first.target} (variables for job file ${file})` : `Nomad could not parse the job file ${file}`
   return new ActionError(`${intro}:\n${lines.join('\n')}`, { annotation })
 }

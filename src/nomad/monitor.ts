@@ -8,10 +8,26 @@ import { followAllocations } from './follow-allocations.js'
 import { findDeployment, followDeployment } from './follow-deployment.js'
 import { followEval, judgeEval } from './follow-eval.js'
 import type { NomadClient } from './client.js'
+import { NetworkError } from '../transport/index.js'
 import type { Verdict } from './verdict.js'
 
 export async function followJob(client: NomadClient, opts: FollowOptions): Promise<Verdict> {
   const ctx = new FollowContext(client, opts)
+  try {
+    return await follow(ctx, opts)
+  } catch (err) {
+    if (!(err instanceof NetworkError)) throw err
+    // The transport's retries ran out: the job is registered, but its outcome is not known.
+    return ctx.verdict(
+      'unknown',
+      `Lost contact with Nomad after ${ctx.elapsed()} while following job "${opts.jobId}": ${err.message} ` +
+        `Last state seen: ${ctx.lastSeen ?? 'none (no answer since the registration)'}. The job is registered and Nomad carries on; ` +
+        `check it with \`nomad job status ${opts.jobId}\`.`
+    )
+  }
+}
+
+async function follow(ctx: FollowContext, opts: FollowOptions): Promise<Verdict> {
   const o = opts
   const id = o.jobId
   if (o.periodic) {

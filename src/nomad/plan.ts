@@ -6,23 +6,10 @@ import { ActionError, HttpError } from '../errors.js'
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
 import { explainJobRefusal, type RefusalContext } from './job-errors.js'
+import type { AllocationMetric } from './api.js'
 import { splitWarnings } from './warnings.js'
 
-/** The subset of Nomad's AllocationMetric this reads (all optional: older servers omit some). */
-export interface AllocationMetric {
-  NodesEvaluated?: number
-  NodesFiltered?: number
-  NodesInPool?: number
-  NodesAvailable?: Record<string, number> | null
-  ClassFiltered?: Record<string, number> | null
-  ConstraintFiltered?: Record<string, number> | null
-  NodesExhausted?: number
-  ClassExhausted?: Record<string, number> | null
-  DimensionExhausted?: Record<string, number> | null
-  QuotaExhausted?: string[] | null
-  ResourcesExhausted?: Record<string, unknown> | null
-  CoalescedFailures?: number
-}
+export type { AllocationMetric } from './api.js'
 
 export interface GroupPlan {
   name: string

@@ -1,7 +1,14 @@
-/** `POST /v1/jobs` with check-and-set (EnforceIndex) and readable errors. */
+/**
+ * `POST /v1/jobs` with check-and-set (EnforceIndex) and readable errors. When the answer is lost (the
+ * connection failed after Nomad may have accepted the job, or a retry was refused by the check index because
+ * an earlier attempt took), the job is read back and its submission compared with this run's, so the run says
+ * whether its registration took instead of "could not reach Nomad".
+ */
 import * as core from '@actions/core'
 import { ActionError, HttpError } from '../errors.js'
-import type { NomadClient, Query } from './client.js'
+import { NetworkError } from '../transport/index.js'
+import { NomadApi, type Job } from './api.js'
+import type { AmbiguousMark, NomadClient } from './client.js'
 import type { ApiJob } from './inject.js'
 import { explainJobRefusal } from './job-errors.js'
 import type { Submission } from './jobfile.js'
@@ -19,19 +26,16 @@ export interface RegisterOptions {
   renderedServerBlock?: string
   /** The user's file, for messages. */
   file?: string
+  /** Warnings already shown (the plan's): not annotated again. */
+  shownWarnings?: string[]
 }
 
 export interface RegisterResult {
   evalId: string
   jobModifyIndex: number
   warnings: string[]
-}
-
-interface RegisterResponse {
-  EvalID?: string
-  EvalCreateIndex?: number
-  JobModifyIndex?: number
-  Warnings?: string | null
+  /** The answer was lost and the registration was confirmed by reading the job back. */
+  confirmedByReadBack?: boolean
 }
 
 /** Nomad only keeps sources up to job_max_source_size (default 1M) and drops bigger ones silently. */
@@ -44,31 +48,108 @@ export async function registerJob(
   opts: RegisterOptions
 ): Promise<RegisterResult> {
   const id = String(job.ID ?? '')
-  const query: Query = {}
-  if (opts.namespace !== undefined) query.namespace = opts.namespace
-  if (opts.region !== undefined) query.region = opts.region
-  const body: Record<string, unknown> = {
-    Job: job,
-    EnforceIndex: opts.enforceIndex,
-    JobModifyIndex: opts.jobModifyIndex,
-    PolicyOverride: opts.policyOverride,
-    PreserveCounts: opts.preserveCounts
+  const api = new NomadApi(client)
+  const where = { namespace: opts.namespace, region: opts.region }
+  if (submission && Buffer.byteLength(submission.Source) > MAX_SOURCE) {
+    core.info(`The source of job "${id}" is larger than 1 MiB; Nomad keeps it only if the servers' job_max_source_size allows it.`)
   }
-  if (submission) {
-    body.Submission = submission
-    if (Buffer.byteLength(submission.Source) > MAX_SOURCE) {
-      core.info(`The source of job "${id}" is larger than 1 MiB; Nomad keeps it only if the servers' job_max_source_size allows it.`)
-    }
-  }
-  let res: RegisterResponse
   try {
-    res = (await client.post<RegisterResponse>('/v1/jobs', body, query)) ?? {}
+    const res =
+      (await api.jobs().register(
+        {
+          Job: job,
+          ...(submission ? { Submission: submission } : {}),
+          EnforceIndex: opts.enforceIndex,
+          JobModifyIndex: opts.jobModifyIndex,
+          PolicyOverride: opts.policyOverride,
+          PreserveCounts: opts.preserveCounts
+        },
+        where
+      )) ?? {}
+    const warnings = splitWarnings(res.Warnings)
+    // Plan runs the same admission checks, so most warnings were already shown with the plan.
+    for (const w of warnings) if (!opts.shownWarnings?.includes(w)) core.warning(`Nomad job "${id}"${opts.file ? ` (${opts.file})` : ''}: ${w}`)
+    return { evalId: res.EvalID ?? '', jobModifyIndex: res.JobModifyIndex ?? 0, warnings }
   } catch (err) {
+    const lost =
+      (err instanceof NetworkError && err.ambiguous) ||
+      (err instanceof HttpError && (err as HttpError & AmbiguousMark).retriedAfterAmbiguous === true)
+    if (lost && opts.enforceIndex) {
+      const outcome = await readBack(api, id, job, submission, opts).catch(() => undefined)
+      if (outcome?.took) {
+        core.info(
+          `The answer to the registration of job "${id}" was lost; read back: version ${outcome.job?.Version} (job modify index ${outcome.job?.JobModifyIndex}) ` +
+            `holds this run's submission, so the registration took${outcome.evalId ? ` (evaluation ${outcome.evalId})` : ''}.`
+        )
+        return { evalId: outcome.evalId, jobModifyIndex: outcome.job?.JobModifyIndex ?? 0, warnings: [], confirmedByReadBack: true }
+      }
+      if (outcome && !outcome.took) {
+        throw new ActionError(
+          `The answer to the registration of job "${id}"${opts.file ? ` (${opts.file})` : ''} was lost (${errorText(err)}); read back, the job ` +
+            (outcome.job
+              ? `is at job modify index ${outcome.job.JobModifyIndex} ${outcome.changed ? "with a submission that is not this run's (someone else registered it)" : '(unchanged since the plan)'}`
+              : 'does not exist') +
+            ", so this run's registration did not take. Nothing was changed by this run in Nomad; re-run the workflow."
+        )
+      }
+      throw new ActionError(
+        `The answer to the registration of job "${id}"${opts.file ? ` (${opts.file})` : ''} was lost (${errorText(err)}), and reading the job back failed too: ` +
+          `it is unknown whether this run registered it. Check with \`nomad job status ${id}\` and re-run the workflow.`
+      )
+    }
     throw explainRegisterError(err, id, opts)
   }
-  const warnings = splitWarnings(res.Warnings)
-  for (const w of warnings) core.warning(`Nomad job "${id}"${opts.file ? ` (${opts.file})` : ''}: ${w}`)
-  return { evalId: res.EvalID ?? '', jobModifyIndex: res.JobModifyIndex ?? 0, warnings }
+}
+
+function errorText(err: unknown): string {
+  return err instanceof NetworkError ? `${err.code}` : err instanceof HttpError ? `HTTP ${err.status}` : 'no answer'
+}
+
+interface ReadBack {
+  took: boolean
+  /** The job changed since the plan's job modify index. */
+  changed: boolean
+  job?: Job
+  evalId: string
+}
+
+/**
+ * Decides from the stored job whether this run's registration took: the job's modify index moved past the one
+ * the plan saw, and the submission Nomad keeps with that version is this run's (same source, format and
+ * variables); with no stored submission, the release metadata this run injected (github_run_id) decides.
+ */
+async function readBack(api: NomadApi, id: string, job: ApiJob, submission: Submission | undefined, opts: RegisterOptions): Promise<ReadBack> {
+  const where = { namespace: opts.namespace, region: opts.region }
+  let stored: Job | undefined
+  try {
+    ;[stored] = await api.jobs().info(id, where)
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 404) return { took: false, changed: false, evalId: '' }
+    throw err
+  }
+  const changed = (stored.JobModifyIndex ?? 0) > opts.jobModifyIndex || (opts.jobModifyIndex === 0 && !!stored)
+  if (!changed) return { took: false, changed, job: stored, evalId: '' }
+  let mine: boolean | undefined
+  if (submission && typeof stored.Version === 'number') {
+    const kept = await api
+      .jobs()
+      .submission(id, stored.Version, where)
+      .catch(() => null)
+    if (kept && typeof kept.Source === 'string') {
+      mine =
+        kept.Source === submission.Source &&
+        (kept.Format ?? '') === submission.Format &&
+        (kept.Variables ?? '') === (submission.Variables ?? '') &&
+        JSON.stringify(kept.VariableFlags ?? {}) === JSON.stringify(submission.VariableFlags ?? {})
+    }
+  }
+  const runId = (job.Meta as Record<string, string> | undefined)?.github_run_id
+  if (mine !== false && runId) mine = stored.Meta?.github_run_id === runId && (mine ?? true)
+  if (mine === undefined) throw new Error('cannot tell')
+  if (!mine) return { took: false, changed, job: stored, evalId: '' }
+  const [evals] = await api.jobs().evaluations(id, where)
+  const ev = (evals ?? []).filter((e) => e.JobModifyIndex === stored.JobModifyIndex).sort((a, b) => (a.CreateIndex ?? 0) - (b.CreateIndex ?? 0))[0]
+  return { took: true, changed, job: stored, evalId: ev?.ID ?? '' }
 }
 
 function explainRegisterError(err: unknown, id: string, opts: RegisterOptions): unknown {

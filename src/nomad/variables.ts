@@ -9,6 +9,7 @@ import type { JobSettings } from '../config.js'
 import { ActionError } from '../errors.js'
 import { readUserFile } from '../files.js'
 import { HCL_IDENT, hclString, hclValue, lineOfJsonKey, topLevelAttributes, type DeclaredVariable } from './hcl.js'
+import { closest } from './spelling.js'
 
 /** The origin of the `variables` input's lines in VariablesText.origins. */
 export const VARIABLES_INPUT = 'variables input'
@@ -169,7 +170,7 @@ export function checkVariableNames(vars: VariablesText, jobs: JobDeclarations[])
       hcl.length === 1
         ? `job file ${hcl[0].file} declares no variable "${name}"`
         : `none of the job files (${hcl.map((j) => j.file).join(', ')}) declares a variable "${name}"`
-    const guess = closest(name, [...declared])
+    const guess = closest(name, declared)
     problems.push({
       message:
         `${where}, but ${jobsText}${guess ? ` (did you mean "${guess}"?)` : ''}. Nomad ignores undeclared variables silently, so the job ` +
@@ -202,28 +203,4 @@ export function locateInputLine(name: string): ActionError['annotation'] {
   const re = new RegExp(`^\\s*(?:variables:\\s*\\|?\\s*)?${name}\\s*=`)
   const i = text.split('\n').findIndex((l) => re.test(l))
   return i === -1 ? { file } : { file, startLine: i + 1 }
-}
-
-/** The declared name closest to a misspelt one (edit distance at most 2), if any. */
-function closest(name: string, candidates: string[]): string | undefined {
-  let best: string | undefined
-  let bestD = 3
-  for (const c of candidates) {
-    const d = editDistance(name.toLowerCase(), c.toLowerCase())
-    if (d < bestD) {
-      best = c
-      bestD = d
-    }
-  }
-  return best
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i)
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i]
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
-    prev = cur
-  }
-  return prev[b.length]
 }

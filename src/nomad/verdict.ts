@@ -6,13 +6,24 @@
  * or no deployment to follow), registered (wait=none, periodic, parameterized, multiregion),
  * awaiting-promotion (canaries healthy, promotion is manual), planned (dry run, set by deploy.ts), unchanged (the plan
  * showed no difference, nothing registered; set by deploy.ts): these pass.
- * failed and timeout fail the step (see FAILING_VERDICTS).
+ * failed and timeout fail the step (see FAILING_VERDICTS), and so does unknown: contact with Nomad was lost
+ * while following, so the outcome is not known (it never claims failed for a deployment that did not fail).
  */
 
-export type VerdictValue = 'healthy' | 'failed' | 'timeout' | 'registered' | 'evaluated' | 'complete' | 'awaiting-promotion' | 'planned' | 'unchanged'
+export type VerdictValue =
+  | 'healthy'
+  | 'failed'
+  | 'timeout'
+  | 'registered'
+  | 'evaluated'
+  | 'complete'
+  | 'awaiting-promotion'
+  | 'planned'
+  | 'unchanged'
+  | 'unknown'
 
 /** Verdicts that should fail the step. */
-export const FAILING_VERDICTS: readonly VerdictValue[] = ['failed', 'timeout']
+export const FAILING_VERDICTS: readonly VerdictValue[] = ['failed', 'timeout', 'unknown']
 
 export function verdictFails(v: VerdictValue): boolean {
   return FAILING_VERDICTS.includes(v)

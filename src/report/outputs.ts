@@ -3,6 +3,7 @@
  * keyed by job ID for several jobs (so later steps can use fromJSON()).
  */
 import * as core from '@actions/core'
+import { redact } from '../transport/index.js'
 import type { JobResult } from '../nomad/result.js'
 
 export type OutputSetter = (name: string, value: string) => void
@@ -34,5 +35,5 @@ export function jobOutputs(jobs: JobResult[]): Record<string, string> {
 }
 
 export function setOutputs(values: Record<string, string>, set: OutputSetter = core.setOutput): void {
-  for (const [k, v] of Object.entries(values)) set(k, v)
+  for (const [k, v] of Object.entries(values)) set(k, redact(v))
 }

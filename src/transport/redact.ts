@@ -8,14 +8,14 @@ import * as core from '@actions/core'
 const secrets = new Set<string>()
 
 /** Masks a secret in the runner's log (core.setSecret) and registers it for redact(). Empty values are ignored. */
-export function addSecret(value: string | undefined): void {
+export function addSecret(value: string | undefined, alreadyMasked = false): void {
   if (!value) return
   const v = value.trim()
   if (v.length < 4) return
-  if (!secrets.has(v)) core.setSecret(v)
+  if (!secrets.has(v) && !alreadyMasked) core.setSecret(v)
   secrets.add(v)
   // Multi-line secrets (PEM keys) are masked line by line by the runner; register the lines too.
-  if (v.includes('\n')) for (const line of v.split(/\r?\n/)) if (line.trim().length >= 8) addSecret(line.trim())
+  if (v.includes('\n')) for (const line of v.split(/\r?\n/)) if (line.trim().length >= 8) addSecret(line.trim(), alreadyMasked)
 }
 
 /** Three base64url segments, the first a JSON header ("eyJ"): a JWS/JWT; five segments (JWE) are covered too. */
@@ -60,4 +60,23 @@ export function safeUrl(u: string | URL): string {
 /** For tests: forget the registered secrets. */
 export function clearSecrets(): void {
   secrets.clear()
+}
+
+/**
+ * Passes everything the process writes to stdout and stderr (log lines, annotations, the debug output of
+ * bundled libraries) through redact(). The runner's own `::add-mask::` commands are left intact.
+ */
+export function installOutputRedaction(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    const write = stream.write.bind(stream) as (chunk: unknown, ...rest: unknown[]) => boolean
+    stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (typeof chunk !== 'string' && !(chunk instanceof Uint8Array)) return write(chunk, ...rest)
+      const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8')
+      const safe = text
+        .split('\n')
+        .map((line) => (line.startsWith('::add-mask::') ? line : redact(line)))
+        .join('\n')
+      return write(safe, ...rest)
+    }) as typeof stream.write
+  }
 }

@@ -14,7 +14,17 @@ export interface RetryPolicy {
   maxElapsedMs: number
 }
 
-export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 250, maxDelayMs: 5_000, maxElapsedMs: 120_000 }
+export const DEFAULT_RETRY: Readonly<RetryPolicy> = { maxRetries: 4, baseDelayMs: 250, maxDelayMs: 5_000, maxElapsedMs: 120_000 }
+
+let defaults: RetryPolicy = { ...DEFAULT_RETRY }
+/** The policy a new Transport starts from (DEFAULT_RETRY unless scaled down). */
+export function retryDefaults(): RetryPolicy {
+  return defaults
+}
+/** Scales the backoff down for tests and the bench (they have no time to wait); `{}` restores DEFAULT_RETRY. */
+export function setRetryDefaults(over: Partial<RetryPolicy>): void {
+  defaults = { ...DEFAULT_RETRY, ...over }
+}
 
 /** Statuses that mean "try again": rate limit, server errors a retry can fix, Vault's 412 (index not yet replicated on a performance standby). */
 export const TRANSIENT_STATUSES: ReadonlySet<number> = new Set([412, 429, 500, 502, 503, 504])

@@ -19,7 +19,7 @@ import * as tls from 'node:tls'
 import { classifyNetworkError, NetworkError, networkMessage, RedirectError, transientKind, type ServerInputs } from './errors.js'
 import { connectTunnel, proxyAuthorization, proxyFor } from './proxy.js'
 import { redact, safeUrl } from './redact.js'
-import { backoffMs, currentRunBudget, DEFAULT_RETRY, mayRetry, sleep, TRANSIENT_STATUSES, type RetryPolicy } from './retry.js'
+import { backoffMs, currentRunBudget, mayRetry, retryDefaults, sleep, TRANSIENT_STATUSES, type RetryPolicy } from './retry.js'
 
 export interface TlsSettings {
   /** PEM of the CA bundle to trust (replaces the system store when set). */
@@ -93,7 +93,7 @@ export class Transport {
     this.origin = this.baseUrl.origin
     this.shownAddr = safeUrl(options.base).replace(/\/$/, '')
     this.timeoutMs = options.timeoutMs ?? 30_000
-    this.retry = { ...DEFAULT_RETRY, ...(options.retry ?? {}) }
+    this.retry = { ...retryDefaults(), ...(options.retry ?? {}) }
     const t = options.tls ?? {}
     this.agent = this.baseUrl.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...tlsOptions(t) }) : new http.Agent({ keepAlive: true })
   }
@@ -205,7 +205,8 @@ export class Transport {
         throw Object.assign(e as RawError, { sent: false, code: (e as RawError).code === 'ETIMEDOUT' ? 'ETIMEDOUT' : 'EPROXY' })
       }
       const t = this.options.tls ?? {}
-      options.agent = false
+      // No agent: Node then opens the connection with createConnection (over the tunnel).
+      options.agent = undefined
       options.createConnection = () =>
         tls.connect({ socket: tunnel, servername: t.servername ?? (isIp(url.hostname) ? undefined : url.hostname), ...tlsOptions(t) })
     } else if (proxy) {

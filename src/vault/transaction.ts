@@ -36,8 +36,6 @@ export class VaultTransaction {
   private readonly journal: JournalEntry[] = []
   /** true only when this run's own POST sys/auth/<path> got a success answer. */
   mountCreatedHere = false
-  /** The POST was repeated after an answer was lost, then found the path in use: maybe this run's mount, maybe not. */
-  mountAmbiguous = false
   accessor = ''
 
   constructor(
@@ -57,7 +55,6 @@ export class VaultTransaction {
    */
   recordMount(change: Change, origin: 'created' | 'ambiguous' | 'foreign'): void {
     this.mountCreatedHere = origin === 'created'
-    this.mountAmbiguous = origin === 'ambiguous'
     if (origin !== 'foreign') this.journal.push({ change, before: null })
   }
 
@@ -88,21 +85,26 @@ export class VaultTransaction {
   /** Undoes the journal in reverse order. Never throws: what could not be undone is reported with its fix. */
   async rollback(): Promise<RollbackEntry[]> {
     const out: RollbackEntry[] = []
-    const underNewMount = (e: JournalEntry) => this.mountCreatedHere && e.change.resource !== 'policy'
+    const mountEntry = this.mountCreatedHere ? this.journal.find((e) => e.change.resource === 'auth-mount') : undefined
+    // A mount this run created goes last and takes its config and role with it; when it must stay (in use),
+    // everything this run wrote stays, so that whoever uses it keeps working.
+    const inUse = mountEntry ? await this.mountInUse() : undefined
     for (const entry of [...this.journal].reverse()) {
-      if (underNewMount(entry)) continue
-      out.push(await this.guarded(entry, () => this.undo(entry)))
+      if (inUse) out.push(this.kept(entry, entry === mountEntry ? inUse : `the auth method this run enabled is in use (${inUse})`))
+      else if (mountEntry && entry.change.resource !== 'policy') continue
+      else out.push(await this.guarded(entry, () => this.undo(entry)))
     }
-    // Last: the mount this run created takes its config and role with it, or keeps them when it must stay.
-    const mountEntry = this.journal.find((e) => e.change.resource === 'auth-mount')
-    if (mountEntry) {
-      const mount = await this.guarded(mountEntry, () => this.undoMount(mountEntry))
+    if (mountEntry && !inUse) {
+      const mount = await this.guarded(mountEntry, async () => {
+        await this.api.remove(this.desired.mountPath)
+        return { resource: 'auth-mount', path: mountEntry.change.path, outcome: 'disabled' }
+      })
       for (const entry of [...this.journal].reverse()) {
-        if (!underNewMount(entry) || entry === mountEntry) continue
+        if (entry === mountEntry || entry.change.resource === 'policy') continue
         out.push(
           mount.outcome === 'disabled'
             ? { resource: entry.change.resource, path: entry.change.path, outcome: 'deleted' }
-            : this.kept(entry, `the auth method it belongs to was kept (${mount.reason})`)
+            : this.kept(entry, `the auth method it belongs to could not be disabled (${mount.reason})`)
         )
       }
       out.push(mount)
@@ -128,6 +130,15 @@ export class VaultTransaction {
   private async undo(entry: JournalEntry): Promise<RollbackEntry> {
     const { change } = entry
     const resource = change.resource
+    if (resource === 'auth-mount') {
+      return this.kept(entry, "the answer to enabling it was lost and a repeat found the path in use, so it may be another run's")
+    }
+    if (resource === 'auth-config' && entry.before === null) {
+      return this.kept(
+        entry,
+        "Vault cannot remove an auth method's config; the method was not configured before, so nothing could log in through it then"
+      )
+    }
     if (!(await this.stillOurs(entry))) {
       return this.kept(entry, 'it no longer holds what this run wrote (another run or a person changed it since), so their value is kept')
     }
@@ -162,32 +173,26 @@ export class VaultTransaction {
     return fields.every(({ field, kind }) => equal(kind, data[field], want[field]))
   }
 
-  private async undoMount(entry: JournalEntry): Promise<RollbackEntry> {
+  /** Why the mount this run created must stay (undefined: nothing else uses it, it may be disabled). */
+  private async mountInUse(): Promise<string | undefined> {
     const d = this.desired
-    const path = d.mount.path
-    const keep = (reason: string) => this.kept(entry, reason)
-    if (this.mountAmbiguous) {
-      return keep("the answer to enabling it was lost and a repeat found the path in use, so it may be another run's; it is kept")
-    }
     // Objects under the mount that this run did not write, but exist now: another run is configuring it.
     const wrote = new Set(this.journal.map((e) => e.change.resource))
-    const [config, role] = await Promise.all([this.api.read(d.configPath), this.api.read(d.rolePath)])
-    const foreign = [
-      !wrote.has('auth-config') && config?.data && Object.keys(config.data).length > 0 ? d.configPath : '',
-      !wrote.has('role') && role?.data ? d.rolePath : ''
-    ].filter(Boolean)
-    if (foreign.length > 0) return keep(`another run configured it meanwhile (${foreign.join(', ')} exist), so it is in use`)
-    let aliases: number
     try {
-      if (!this.accessor) this.accessor = (await this.api.read('sys/auth'))?.data?.[`${path}/`]?.accessor ?? ''
-      if (!this.accessor) return keep('its accessor could not be read, so logins through it could not be checked')
-      aliases = await this.loginsThrough(this.accessor)
+      const [config, role] = await Promise.all([this.api.read(d.configPath), this.api.read(d.rolePath)])
+      const foreign = [
+        !wrote.has('auth-config') && config?.data && Object.keys(config.data).length > 0 ? d.configPath : '',
+        !wrote.has('role') && role?.data ? d.rolePath : ''
+      ].filter(Boolean)
+      if (foreign.length > 0) return `another run configured it meanwhile (${foreign.join(', ')} exist)`
+      if (!this.accessor) this.accessor = (await this.api.read('sys/auth'))?.data?.[`${d.mount.path}/`]?.accessor ?? ''
+      if (!this.accessor) return 'its accessor could not be read, so logins through it could not be checked'
+      const aliases = await this.loginsThrough(this.accessor)
+      if (aliases > 0) return `${aliases} identit${aliases === 1 ? 'y has' : 'ies have'} logged in through it`
     } catch (e) {
-      return keep(`could not check whether anything logged in through it (${(e as Error).message})`)
+      return `could not check whether it is in use (${(e as Error).message})`
     }
-    if (aliases > 0) return keep(`${aliases} identit${aliases === 1 ? 'y has' : 'ies have'} logged in through it`)
-    await this.api.remove(d.mountPath)
-    return { resource: 'auth-mount', path: `sys/auth/${path}`, outcome: 'disabled' }
+    return undefined
   }
 
   /** The number of entity aliases on the mount accessor: every JWT login creates one. */
@@ -207,6 +212,7 @@ export class VaultTransaction {
     const d = this.desired
     if (change.resource === 'auth-mount') return `vault auth disable ${d.mount.path}`
     if (before === null) {
+      if (change.resource === 'auth-config') return `vault auth disable ${d.mount.path}   # only if nothing uses this auth method`
       return change.resource === 'policy' ? `vault policy delete ${d.policy.name}` : `vault delete ${change.path}`
     }
     if (change.resource === 'policy') return `vault policy write ${d.policy.name} - <<'EOF'\n${String(before).trimEnd()}\nEOF`

@@ -65,8 +65,8 @@ export interface AclLoginOptions {
 
 export interface AclLoginDeps {
   aclEnabled: boolean
-  /** Registers a new token with the union of the policies' capabilities; returns its AccessorID. */
-  addToken(secret: string, policies: string[]): string
+  /** Registers a new token with the union of the policies' capabilities, expiring at `expiresAt` (ms); returns its AccessorID. */
+  addToken(secret: string, policies: string[], expiresAt: number): string
   nextIndex(): number
 }
 
@@ -83,8 +83,8 @@ export const routes: Route[] = [
         const s = c.s
         login = createAclLogin(s.opts.acl ?? {}, {
           aclEnabled: s.aclEnabled,
-          addToken: (secret, policies) => {
-            s.addToken(secret, policies)
+          addToken: (secret, policies, expiresAt) => {
+            s.addToken(secret, policies, expiresAt)
             return s.tokenInfo.get(secret)!.accessor
           },
           nextIndex: () => s.bump()
@@ -150,9 +150,9 @@ export function createAclLogin(opts: AclLoginOptions, deps: AclLoginDeps): (body
 
     const secret = randomUUID()
     const effective = management ? ['management'] : [...boundPolicies, ...boundRoles.flatMap((r) => roles.get(r.Name)!.Policies.map((p) => p.Name))]
-    const accessor = deps.addToken(secret, effective)
     const ttlMs = goDurationMs(method.MaxTokenTTL)
     const created = new Date()
+    const accessor = deps.addToken(secret, effective, created.getTime() + ttlMs)
     const index = deps.nextIndex()
     return {
       status: 200,

@@ -111,6 +111,10 @@ export function aclCheck(s: State, req: http.IncomingMessage, cap: string): void
   if (!secret) throw new NomadApiError(403, 'Permission denied') // anonymous token has no policies
   const caps = s.tokens.get(secret)
   if (!caps) throw new NomadApiError(403, 'ACL token not found')
+  // An expired token (ExpirationTime passed): nomad/auth/auth.go returns structs.ErrTokenExpired, which
+  // command/agent/http.go does not map to a status, so the answer is 500 "ACL token expired".
+  const expiresAt = s.tokenInfo.get(secret)?.expiresAt
+  if (expiresAt !== undefined && Date.now() >= expiresAt) throw new NomadApiError(500, 'ACL token expired')
   if (caps.has('*') || caps.has(cap)) return
   throw new NomadApiError(403, 'Permission denied')
 }
