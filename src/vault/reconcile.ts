@@ -139,11 +139,13 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
   }
   const rest = mountChange ? planVault(state, desired) : planned
   try {
-    for (const change of rest) {
-      logChange(log, change)
-      await applyChange(api, desired, change, accessor)
-      applied.push(change)
-    }
+    // The auth config, the policy and the role do not depend on each other (the role names the policy, which Vault
+    // does not require to exist): one round of writes. Every write settles before a failure is reported.
+    for (const change of rest) logChange(log, change)
+    const settled = await Promise.allSettled(rest.map((change) => applyChange(api, desired, change, accessor)))
+    rest.forEach((change, i) => settled[i].status === 'fulfilled' && applied.push(change))
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
+    if (failed) throw failed.reason
   } catch (err) {
     // Nothing half-written: a mount this run created (still empty of working config) is removed again.
     if (mountChange) await rollBackMount(api, desired, log)
