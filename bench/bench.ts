@@ -83,10 +83,8 @@ export interface JobsRun {
   nomadRequests: number
   /** GETs that follow evaluations, deployments and allocations. */
   followGets: number
-  /** ... of which carried an index (blocking queries). */
+  /** ... of which carried an index (blocking queries); the others are the first read of each object. */
   blockingGets: number
-  /** ... of which were answered after waiting in the server. */
-  blockedGets: number
 }
 
 export interface LatencySample {
@@ -212,7 +210,7 @@ export function bundle(tmp: string): BundleReport {
   for (const out of Object.values(metafile.outputs)) {
     for (const [input, info] of Object.entries(out.inputs)) {
       const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input)
-      const name = m ? m[1] : input.startsWith('lazy:') ? '(lazy facades)' : '(our src/)'
+      const name = m ? m[1] : /^(lazy|absent):/.test(input) ? '(lazy facades)' : '(our src/)'
       byPkg.set(name, (byPkg.get(name) ?? 0) + info.bytesInOutput)
     }
   }
@@ -380,8 +378,7 @@ async function manyJobs(bao: OpenBao, tmp: string, preload: string, sizes: { job
           verdicts,
           nomadRequests: c.nomad.requests.length,
           followGets: follow.length,
-          blockingGets: follow.filter((q) => Number(q.query.index ?? 0) > 0).length,
-          blockedGets: follow.filter((q) => (q.blockedMs ?? 0) > 0).length
+          blockingGets: follow.filter((q) => Number(q.query.index ?? 0) > 0).length
         })
       })
     }

@@ -7,10 +7,10 @@ import { median, type BenchReport } from './bench.js'
 /** Why each bundled package stays (shown in the size table). */
 const WHY: Record<string, string> = {
   '(our src/)': 'the action itself',
-  '(lazy facades)': 'the small stand-ins that load undici and node-vault on first use (scripts/build.mjs)',
+  '(lazy facades)': 'the stand-ins that load node-vault (and undici, when something imports it) on first use, and the axios stub (scripts/build.mjs)',
   undici:
-    '@actions/http-client imports it at its top for a proxy dispatcher, and @actions/core imports http-client for getIDToken. ' +
-    'Behind a lazy facade: bundled, but never evaluated unless a proxy dispatcher or fetch is created',
+    'octokit and core.getIDToken need it through @actions/http-client\'s proxy dispatcher. Behind a lazy facade: evaluated ' +
+    'only when a proxy dispatcher or fetch is created',
   yaml: 'parses the bound-claims input (YAML or JSON)',
   axios:
     'node-vault requires it at its top. Behind node-vault\'s lazy facade, so it loads only when the action first calls Vault; ' +
@@ -75,6 +75,8 @@ export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
     `Written by \`npm run bench\` (bench/run.ts → bench/bench.ts) from **one run** on ${r.date}${r.smoke ? ' (SMOKE RUN: 1-2 iterations, not a measurement)' : ''}.`,
     'Every figure below comes from that run. Performance is tracked here and never asserted by timed tests; CI runs',
     'only a smoke of this harness (__tests__/bench-smoke.test.ts: 1-2 iterations, asserts that numbers came out).',
+    'Other tools may add their own figures in a block between `<!-- keep:NAME -->` and `<!-- /keep:NAME -->`: `npm run bench`',
+    'carries such blocks over unchanged, at the end of the file.',
     ''
   )
   p('## Machine', '')
@@ -116,15 +118,21 @@ export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
   p(`- bare node: ${list(c.bareMs)}`)
   p(`- peak RSS (MB): ours ${list(c.oursRssMB, 1)}; vault-action ${list(c.theirsRssMB, 1)}; bare ${list(c.bareRssMB, 1)}`, '')
   p(
-    'What made it fast (before: about 1.76× vault-action, 2.47 MB bundle):',
-    '- `@actions/github` was imported for seven GITHUB_* values: src/github/context.ts reads them from the environment.',
-    '  Octokit is loaded only by `loadOctokit()` (src/github/octokit.ts, a dynamic import) when a feature needs the API.',
-    '- scripts/build.mjs bundles with esbuild (minified, deterministic) instead of ncc. It replaces `undici` and `node-vault`',
-    '  with small facades that load the real package on first use: @actions/core imports @actions/http-client, which',
-    '  imports undici at its top only for a proxy dispatcher; node-vault requires axios at its top. Both stay in the bundle',
-    '  but their top-level code runs only when a run needs them (a proxy dispatcher, the first Vault call).',
-    '- ncc\'s `--v8-cache` is not used: ncc writes no code cache for an ESM bundle, and a V8 cache is tied to the exact',
-    '  Node build, so it would not help on runners with another Node 24 patch release.',
+    'What made it fast (before: about 1.76× vault-action, with a 2.47 MB ncc bundle):',
+    '- `@actions/github` was imported for seven GITHUB_* values; src/github/context.ts now reads them from the environment.',
+    '  Octokit (with its own @actions/http-client and undici) is loaded only through `loadOctokit()` (src/github/octokit.ts,',
+    '  a dynamic import) by a feature that needs the GitHub API.',
+    '- scripts/build.mjs bundles with esbuild (minified, tree-shaken, deterministic) instead of ncc. Tree-shaking drops what',
+    '  the action never calls: undici came in only through @actions/http-client\'s proxy dispatcher (used by octokit and',
+    '  by core.getIDToken, neither of which the action calls today), and jose shrinks to the key conversion it uses.',
+    '- node-vault sits behind a facade that loads it on the first Vault call, so a run that stops at its inputs never',
+    '  evaluates it. undici has the same facade, for when a feature brings it back.',
+    '- axios is not in the bundle: node-vault requires it at its top but calls it only when it is not given a',
+    '  `request-promise`, and src/vault/client.ts always gives it our transport. The build replaces axios with a stub that',
+    '  throws if it is ever called (with it go form-data, mime-db, follow-redirects and two proxy agents, about 250 kB',
+    '  minified); the end-to-end tests run the bundle against a real OpenBao, so a call through axios would fail them.',
+    '- ncc\'s `--v8-cache` is not used: ncc writes no code cache for an ESM bundle, and a V8 code cache is tied to the exact',
+    '  Node build, so it would be rejected on runners with another Node 24 release.',
     ''
   )
 
@@ -152,13 +160,14 @@ export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
     `Method: \`dist/index.js\` as the runner runs it, against OpenBao (no-change) and the Nomad test double, whose allocations`,
     `start after 50 ms and turn healthy ${r.healthyAfterMs} ms later (equal deployment times). N identical service jobs in N files. Wall time = spawn to`,
     'exit; each size runs 3 times after one discarded warm-up run. Follow GETs = evaluation, deployment and allocation',
-    'reads; blocking = sent with an index; blocked = the server held them until something changed.',
+    'reads; blocking = sent with the previous X-Nomad-Index, so the server holds it until something changes; the others',
+    'are the first read of each object. A polling loop would show non-blocking reads growing with the deployment time.',
     ''
   )
-  p('| jobs | max-parallel | wall time (median) | × 1 job | raw (ms) | peak RSS (max) | verdicts | Nomad requests | per job | follow GETs | blocking | blocked |', '|---|---|---|---|---|---|---|---|---|---|---|---|')
+  p('| jobs | max-parallel | wall time (median) | × 1 job | raw (ms) | peak RSS (max) | verdicts | Nomad requests | per job | follow GETs | blocking | non-blocking per job |', '|---|---|---|---|---|---|---|---|---|---|---|---|')
   for (const j of r.jobs) {
     p(
-      `| ${j.jobs} | ${j.maxParallel} | ${ms(j.wallMs)} | ${one ? (j.wallMs / one.wallMs).toFixed(2) : ''} | ${list(j.wallRawMs)} | ${mb(j.peakRssMB)} | ${Object.entries(j.verdicts).map(([k, v]) => `${v} ${k}`).join(', ')} | ${j.nomadRequests} | ${(j.nomadRequests / j.jobs).toFixed(1)} | ${j.followGets} | ${j.blockingGets} | ${j.blockedGets} |`
+      `| ${j.jobs} | ${j.maxParallel} | ${ms(j.wallMs)} | ${one ? (j.wallMs / one.wallMs).toFixed(2) : ''} | ${list(j.wallRawMs)} | ${mb(j.peakRssMB)} | ${Object.entries(j.verdicts).map(([k, v]) => `${v} ${k}`).join(', ')} | ${j.nomadRequests} | ${(j.nomadRequests / j.jobs).toFixed(1)} | ${j.followGets} | ${j.blockingGets} | ${((j.followGets - j.blockingGets) / j.jobs).toFixed(1)} |`
     )
   }
   p(
