@@ -7,15 +7,24 @@ import { parse } from 'yaml'
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const action = parse(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
-const inputsSrc = fs.readFileSync(path.join(root, 'src/inputs.ts'), 'utf8')
-const srcFiles = ['src/main.ts', 'src/report/outputs.ts'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
+// src/inputs.ts, its readers in src/inputs/, the sign-in inputs (src/auth/inputs.ts), the mode options and the GitHub options
+const inputsSrc = [
+  'src/inputs.ts',
+  ...fs.readdirSync(path.join(root, 'src/inputs')).map((f) => `src/inputs/${f}`),
+  'src/auth/inputs.ts',
+  'src/modes/options.ts',
+  'src/github/options.ts'
+]
+  .map((f) => fs.readFileSync(path.join(root, f), 'utf8'))
+  .join('\n')
+const srcFiles = ['src/main.ts', 'src/report/outputs.ts', 'src/modes/check.ts'].map((f) => fs.readFileSync(path.join(root, f), 'utf8')).join('\n')
 
 describe('action.yml', () => {
   it('runs the committed bundle on node24', () => {
-    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js' })
+    expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js', post: 'dist/index.js', 'post-if': 'always()' })
   })
 
-  it.each(Object.keys(action.inputs))('input %s is read by src/inputs.ts and documented in the README', (name) => {
+  it.each(Object.keys(action.inputs))('input %s is read by src/inputs.ts (or src/auth/inputs.ts, src/modes/options.ts, src/github/options.ts) and documented in the README', (name) => {
     expect(inputsSrc).toContain(`'${name}'`)
     expect(readme).toContain(`| \`${name}\` |`)
   })
@@ -27,7 +36,8 @@ describe('action.yml', () => {
 
   it('declares defaults that match the defaults the code applies', async () => {
     const { DEFAULTS } = await import('../src/inputs.js')
-    for (const [name, value] of Object.entries(DEFAULTS)) {
+    const { AUTH_DEFAULTS } = await import('../src/auth/inputs.js')
+    for (const [name, value] of Object.entries({ ...DEFAULTS, ...AUTH_DEFAULTS })) {
       expect(String(action.inputs[name]?.default)).toBe(value)
     }
   })

@@ -152,7 +152,7 @@ describe('deploying a job end to end', () => {
 
   it('fails a failed deployment, naming the unhealthy allocation and its task events', async () => {
     const n = await cluster()
-    n.failNextAlloc('web', 'exec: "/bin/sh": permission denied')
+    n.failAllocs('web', 'exec: "/bin/sh": permission denied') // every alloc: restarts, reschedules, then the progress deadline
     const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
     expect(r.code).toBe(1)
     expect(r.outputs.verdict).toBe('failed')
@@ -246,7 +246,7 @@ describe('deploying a job end to end', () => {
 
   it('deploys several jobs at once: one failure does not stop the others, and outputs and summary keep the input order', async () => {
     const n = await cluster()
-    n.failNextAlloc('worker', 'exec: "/bin/worker": no such file or directory')
+    n.failAllocs('worker', 'exec: "/bin/worker": no such file or directory') // every alloc of the job
     const r = await runAction(inputs(n, { job: `examples/web.nomad.hcl\n${FIX}/worker.json\n${FIX}/batch.nomad.hcl`, 'max-parallel': '3' }))
     expect(r.code).toBe(1)
     const verdicts = JSON.parse(r.outputs.verdict)
@@ -332,5 +332,23 @@ describe('secrets and user errors', () => {
     expect(error).toContain('sys/auth/jwt-forbidden')
     expect(error).toContain('sudo')
     expect(error).not.toContain(token)
+  })
+})
+
+describe('behaving right on real Nomad (job variables, verdicts, versions)', () => {
+  it('fails on the var-file line that sets a variable the job does not declare, before any Vault write', async () => {
+    // Nomad's parse API is not strict: an undeclared variable is dropped and the job would deploy with its default.
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: `${FIX}/vars.nomad.hcl`, 'var-files': `${FIX}/typo.vars.hcl`, variables: 'greeting=hi', 'auth-path': 'jwt-never-written-vars' }))
+    expect(r.code).toBe(1)
+    const errors = r.annotations.filter((a) => a.level === 'error')
+    expect(errors).toHaveLength(1)
+    expect(errors[0].props.file).toBe(`${FIX}/typo.vars.hcl`)
+    expect(errors[0].props.line).toBe('2')
+    expect(errors[0].message).toContain('sets "image_tg" on line 2')
+    expect(errors[0].message).toContain('(did you mean "image_tag"?)')
+    expect((await bao.api('GET', 'sys/auth')).data['jwt-never-written-vars/']).toBeUndefined()
+    expect(n.requests.some((q) => q.path === '/v1/jobs' && q.method !== 'GET')).toBe(false)
+    noStackTrace(r)
   })
 })

@@ -49,7 +49,6 @@ describe('parseInputs', () => {
       keySource: 'jwks',
       jwksUrl: 'https://nomad.example.com:4646/.well-known/jwks.json',
       tokenType: 'service',
-      tokenPeriod: '30m',
       tokenPeriodSeconds: 1800,
       policy: 'nomad-workloads',
       kvMount: 'secret',

@@ -64,6 +64,21 @@ describe('checkCluster', () => {
     expect(r.serverVault?.defaultIdentity).toEqual({ audience: ['vault.io'], ttlSeconds: 3600 })
   })
 
+  it('says it could not check the clients when nomad-addr is a server, and checked one client when it is a client', async () => {
+    const a = await agent(200, self({ vaults: [vaultBlock({ JWTAuthBackendPath: 'somewhere-else' })] }))
+    const r = await checkCluster(a.client, expected, false, rendered)
+    // A server's jwt_auth_backend_path says nothing about the clients: neither a pass nor a failure.
+    expect(r.warnings).toEqual([])
+    expect(r.clientSide).toBe('not-checked')
+    expect(r.notes.join('\n')).toContain('Could not check the Nomad clients\' vault block')
+    expect(r.notes.join('\n')).toContain('describes only the agent it is sent to')
+    await new Promise<void>((done) => server!.close(() => done()))
+    const c = await agent(200, self({ server: false, client: true, vaults: [vaultBlock({ DefaultIdentity: null })] }))
+    const rc = await checkCluster(c.client, expected, false, rendered)
+    expect(rc.clientSide).toBe('this-agent-only')
+    expect(rc.notes.join('\n')).toContain('Checked the vault block of Nomad client agent "nomad-1" only')
+  })
+
   it('warns about an audience mismatch and shows the rendered server block', async () => {
     const a = await agent(200, self({ vaults: [vaultBlock({ DefaultIdentity: { Audience: ['nomadproject.io'], TTL: 3600000000000 } })] }))
     const r = await checkCluster(a.client, expected, false, rendered)

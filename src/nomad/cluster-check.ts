@@ -43,6 +43,11 @@ export interface ClusterCheck {
   /** The vault block of a client agent. */
   clientVault?: AgentVaultBlock
   agent?: { server: boolean; client: boolean; version?: string; name?: string }
+  /**
+   * The clients' side (vault block enabled, jwt_auth_backend_path): 'not-checked' when nomad-addr is not a client
+   * (agent/self describes only that agent), 'this-agent-only' when it is one client among possibly many.
+   */
+  clientSide?: 'not-checked' | 'this-agent-only'
 }
 
 export type AgentSelfResult = { ok: true; self: AgentSelf } | { ok: false; reason: string }
@@ -168,6 +173,19 @@ export function evaluateCluster(
       `${agentLabel} is not a server, so the servers' vault.default_identity could not be checked; the job's Vault tasks rely on it ` +
         '(they have no identity "vault_default").'
     )
+  }
+
+  // /v1/agent/self describes only the agent nomad-addr points at (command/agent/agent_endpoint.go answers from the
+  // local agent's config); a production nomad-addr is usually a server, whose answer says nothing about the clients.
+  if (!isClient) {
+    check.clientSide = 'not-checked'
+    note(
+      `Could not check the Nomad clients' vault block (enabled, address, jwt_auth_backend_path = "${expected.authPath.replace(/^\/+|\/+$/g, '')}"): ` +
+        `nomad-addr points at ${agentLabel}, and /v1/agent/self describes only the agent it is sent to. Make sure every client has the rendered client block.`
+    )
+  } else {
+    check.clientSide = 'this-agent-only'
+    note(`Checked the vault block of ${agentLabel} only: /v1/agent/self describes only the agent nomad-addr points at, not the other clients.`)
   }
 
   if (isClient) {

@@ -16,7 +16,7 @@ import { loadJob, resolveJobFiles, type LoadedJob } from './jobfile.js'
 import { followJob } from './monitor.js'
 import { planJob, type PlanSummary } from './plan.js'
 import { registerJob } from './register.js'
-import { buildVariables } from './variables.js'
+import { buildVariables, checkVariableNames } from './variables.js'
 import { newJobResult, type JobResult } from './result.js'
 
 export type { JobResult } from './result.js'
@@ -55,6 +55,8 @@ export interface DeployRun {
   /** The agent configuration, read once. */
   self: AgentSelfResult
   log: RunLog
+  /** Every job's result as soon as its deploy starts (filled in as it goes): what a cancelled run reports. */
+  started?: JobResult[]
 }
 
 /** Log state shared by the jobs of a run: each warning is annotated once, the cluster notes are shown once. */
@@ -101,7 +103,9 @@ export async function prepareJobs(cfg: Config, options: DeployOptions = {}): Pro
     }
     throw new ActionError(`${failed.length} of ${files.length} job files could not be loaded (see the errors above); nothing was changed.`)
   }
-  return { client, jobs: settled.map((s) => (s as PromiseFulfilledResult<LoadedJob>).value), self }
+  const jobs = settled.map((s) => (s as PromiseFulfilledResult<LoadedJob>).value)
+  checkVariableNames(await variables, jobs)
+  return { client, jobs, self }
 }
 
 /**
@@ -114,9 +118,10 @@ export async function deployJobs(
   cfg: Config,
   vault: DeployVaultContext,
   rendered: { server: string; client: string },
-  meta: Record<string, string>
+  meta: Record<string, string>,
+  started?: JobResult[]
 ): Promise<JobResult[]> {
-  const run: DeployRun = { client: prepared.client, cfg, vault, rendered, meta: cfg.job.meta ? meta : {}, self: prepared.self, log: new RunLog() }
+  const run: DeployRun = { client: prepared.client, cfg, vault, rendered, meta: cfg.job.meta ? meta : {}, self: prepared.self, log: new RunLog(), started }
   const limit = Math.max(1, cfg.job.maxParallel)
   const grouped = limit === 1 || prepared.jobs.length === 1
   return mapLimit(prepared.jobs, limit, async (loaded) => {
@@ -150,6 +155,7 @@ async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> 
   const namespace = cfg.nomad.namespace || String(job.Namespace || '') || 'default'
   const region = cfg.nomad.region || (job.Region && job.Region !== 'global' ? String(job.Region) : '')
   const result = newJobResult(file, jobId, namespace)
+  run.started?.push(result)
   const warn = (w: string) => {
     result.warnings.push(w)
     log.warning(w)
@@ -185,7 +191,11 @@ async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> 
 
     // Plan.
     const query = { namespace, region: region || undefined }
-    result.plan = await planJob(client, job, { policyOverride: cfg.job.policyOverride, ...query })
+    result.plan = await planJob(client, job, {
+      policyOverride: cfg.job.policyOverride,
+      refusal: { file, audience: vault.audience, renderedServerBlock: rendered.server },
+      ...query
+    })
     for (const w of result.plan.warnings) warn(`Nomad plan for job "${jobId}" (${file}): ${w}`)
     logPlan(jobId, result.plan)
     for (const g of result.plan.groups) if (g.placementFailures) warn(`Nomad plan for job "${jobId}": ${g.placementFailures}`)

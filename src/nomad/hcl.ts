@@ -54,27 +54,9 @@ export interface HclAttribute {
  */
 export function topLevelAttributes(src: string): HclAttribute[] | undefined {
   const out: HclAttribute[] = []
-  let pos = 0
-  const n = src.length
   const lineAt = (p: number) => src.slice(0, p).split('\n').length
-  while (pos < n) {
-    // Skip blank space and comments between attributes.
-    const c = src[pos]
-    if (c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\uFEFF') {
-      pos++
-      continue
-    }
-    if (c === '#' || src.startsWith('//', pos)) {
-      const nl = src.indexOf('\n', pos)
-      pos = nl === -1 ? n : nl + 1
-      continue
-    }
-    if (src.startsWith('/*', pos)) {
-      const end = src.indexOf('*/', pos + 2)
-      if (end === -1) return undefined
-      pos = end + 2
-      continue
-    }
+  let pos = skipBlank(src, 0)
+  while (pos !== undefined && pos < src.length) {
     ATTRIBUTE_START.lastIndex = pos
     const hit = ATTRIBUTE_START.exec(src)
     if (!hit) return undefined
@@ -82,9 +64,9 @@ export function topLevelAttributes(src: string): HclAttribute[] | undefined {
     const end = scanExpression(src, pos + hit[0].length)
     if (end === undefined) return undefined
     out.push({ name, text: src.slice(pos, end).replace(/\s+$/, ''), line: lineAt(pos) })
-    pos = end
+    pos = skipBlank(src, end)
   }
-  return out
+  return pos === undefined ? undefined : out
 }
 
 /** The end of an attribute's expression: the first newline outside brackets, strings, heredocs and comments. */
@@ -150,4 +132,97 @@ function heredocStart(src: string, at: number): { marker: string; length: number
   HEREDOC_START.lastIndex = at
   const hm = HEREDOC_START.exec(src)
   return hm ? { marker: hm[1], length: hm[0].length } : undefined
+}
+
+/** A variable a job declares, with the 1-based line of its `variable` block (or `variables` attribute). */
+export interface DeclaredVariable {
+  name: string
+  line: number
+}
+
+/**
+ * The variables a job file declares: top-level `variable "name" { … }` blocks and the attributes of top-level
+ * `variables { … }` blocks (both jobspec2 forms), in HCL native syntax or HCL JSON syntax. Undefined when the
+ * file has a shape this scanner does not follow; then nobody can tell and the caller skips its check.
+ */
+export function declaredVariables(src: string): DeclaredVariable[] | undefined {
+  if (/^[\s\uFEFF]*\{/.test(src)) return declaredInJson(src)
+  const out: DeclaredVariable[] = []
+  const n = src.length
+  const lineAt = (p: number) => src.slice(0, p).split('\n').length
+  let pos = skipBlank(src, 0)
+  while (pos !== undefined && pos < n) {
+    BLOCK_TYPE.lastIndex = pos
+    const head = BLOCK_TYPE.exec(src)
+    if (!head) return undefined
+    const type = head[1]
+    const labels = [...head[2].matchAll(/"((?:[^"\\\n]|\\.)*)"|([A-Za-z_][A-Za-z0-9_-]*)/g)].map((m) => m[1] ?? m[2])
+    const open = pos + head[0].length - 1
+    if (src[open] !== '{') {
+      // A top-level attribute (name = value): skip its expression.
+      const end = scanExpression(src, open + 1)
+      if (end === undefined) return undefined
+      pos = skipBlank(src, end)
+      continue
+    }
+    const end = scanExpression(src, open)
+    if (end === undefined) return undefined
+    if (type === 'variable' && labels.length === 1) out.push({ name: labels[0], line: lineAt(pos) })
+    if (type === 'variables' && labels.length === 0) {
+      const close = src.lastIndexOf('}', end)
+      const body = src.slice(open + 1, close)
+      const attrs = topLevelAttributes(body)
+      if (!attrs) return undefined
+      const base = lineAt(open) - 1
+      for (const a of attrs) out.push({ name: a.name, line: base + a.line })
+    }
+    pos = skipBlank(src, end)
+  }
+  return pos === undefined ? undefined : out
+}
+
+/** `type label "label" {` or `name =` at a top-level position. */
+const BLOCK_TYPE = new RegExp(`(${IDENT})((?:[ \\t]+(?:"(?:[^"\\\\\\n]|\\\\.)*"|${IDENT}))*)[ \\t]*([{=])`, 'y')
+
+/** The next position that is not blank space or a comment; undefined for an unterminated comment. */
+function skipBlank(src: string, from: number): number | undefined {
+  let pos = from
+  const n = src.length
+  while (pos < n) {
+    const c = src[pos]
+    if (c === ' ' || c === '\t' || c === '\r' || c === '\n' || c === '\uFEFF') pos++
+    else if (c === '#' || src.startsWith('//', pos)) {
+      const nl = src.indexOf('\n', pos)
+      pos = nl === -1 ? n : nl + 1
+    } else if (src.startsWith('/*', pos)) {
+      const end = src.indexOf('*/', pos + 2)
+      if (end === -1) return undefined
+      pos = end + 2
+    } else break
+  }
+  return pos
+}
+
+function declaredInJson(src: string): DeclaredVariable[] | undefined {
+  let doc: unknown
+  try {
+    doc = JSON.parse(src)
+  } catch {
+    return undefined
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) return undefined
+  const d = doc as Record<string, unknown>
+  const names = new Set<string>()
+  const collect = (v: unknown) => {
+    for (const item of Array.isArray(v) ? v : [v]) if (item && typeof item === 'object') for (const k of Object.keys(item)) names.add(k)
+  }
+  collect(d.variable)
+  collect(d.variables)
+  return [...names].map((name) => ({ name, line: lineOfJsonKey(src, name) }))
+}
+
+/** The 1-based line of the first `"name":` key in a JSON text (1 when not found). */
+export function lineOfJsonKey(src: string, name: string): number {
+  const at = src.search(new RegExp(`"${name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}"\\s*:`))
+  return at < 0 ? 1 : src.slice(0, at).split('\n').length
 }

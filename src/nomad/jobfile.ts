@@ -3,14 +3,15 @@
  * JSON, parsing HCL2 on the Nomad server (`POST /v1/jobs/parse`) with the variables, and mapping parse errors
  * onto the user's file and line.
  */
-import * as glob from '@actions/glob'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { JobSettings } from '../config.js'
 import { ActionError, HttpError } from '../errors.js'
+import { readUserFile } from '../files.js'
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
-import { buildVariables, VARIABLES_INPUT, type VariablesText } from './variables.js'
+import { declaredVariables, type DeclaredVariable } from './hcl.js'
+import { buildVariables, checkVariableNames, locateInputLine, VARIABLES_INPUT, type VariablesText } from './variables.js'
 
 const GLOB_CHARS = /[*?[]/
 
@@ -79,6 +80,8 @@ async function globFiles(raw: string, cwd: string): Promise<string[]> {
   let found: string[]
   try {
     // Without a dot segment in the pattern, hidden entries (.git, …) are not even walked.
+    // Loaded on first use: plain paths (the common case) never evaluate @actions/glob and minimatch.
+    const glob = await import('@actions/glob')
     const globber = await glob.create(anchored, { implicitDescendants: false, matchDirectories: false, followSymbolicLinks: true, excludeHiddenFiles: !dotAllowed })
     found = await globber.glob()
   } catch (err) {
@@ -127,6 +130,8 @@ export interface LoadedJob {
   submission: Submission
   /** Notes for the user (e.g. variables ignored for JSON jobs). */
   warnings: string[]
+  /** The variables an HCL job declares (undefined for JSON jobs, or when the file could not be scanned). */
+  declared?: DeclaredVariable[]
 }
 
 export interface LoadOptions {
@@ -141,13 +146,13 @@ const HCL_EXT = /\.(nomad|hcl|nomad\.hcl|hcl2)$/i
 /** Load one job file as api.Job JSON. HCL is parsed by the Nomad server (no HCL parser in the action). */
 export async function loadJob(
   file: string,
-  settings: Pick<JobSettings, 'variables' | 'varFiles'>,
+  settings: Pick<JobSettings, 'variables' | 'varFiles' | 'fileAccess'>,
   client: NomadClient,
   opts: LoadOptions = {}
 ): Promise<LoadedJob> {
   let source: string
   try {
-    source = await fs.promises.readFile(file, 'utf8')
+    source = readUserFile(file, 'job', settings.fileAccess)
   } catch (err) {
     throw new ActionError(`Job file "${file}" (input \`job\`) cannot be read: ${(err as Error).message}`, { cause: err })
   }
@@ -156,6 +161,7 @@ export async function loadJob(
   if (format === 'json') return loadJson(file, source, settings)
 
   const vars = opts.variables ?? (await buildVariables(settings))
+  const declared = declaredVariables(source)
   const query: Query = {}
   if (opts.namespace !== undefined) query.namespace = opts.namespace
   if (opts.region !== undefined) query.region = opts.region
@@ -163,8 +169,10 @@ export async function loadJob(
   try {
     job = await client.post<ApiJob>('/v1/jobs/parse', { JobHCL: source, Canonicalize: true, Variables: vars.text }, query)
   } catch (err) {
-    if (err instanceof HttpError && err.status === 400) throw parseError(file, source, err.serverMessage, vars)
-    throw err
+    if (!(err instanceof HttpError) || err.status !== 400) throw err
+    // A misspelt variable often shows up as "Unset variable" for the real one: name the misspelling first.
+    checkVariableNames(vars, [{ file, format, declared }])
+    throw parseError(file, source, err.serverMessage, vars, declared)
   }
   if (!job || typeof job !== 'object' || !job.ID) {
     throw new ActionError(`Nomad parsed "${file}" but returned no job ID: does the file contain a \`job "<name>" { … }\` block?`, { annotation: { file } })
@@ -175,11 +183,12 @@ export async function loadJob(
     source,
     format,
     submission: { Source: source, Format: 'hcl2', VariableFlags: { ...settings.variables }, Variables: vars.fileText },
-    warnings: []
+    warnings: [],
+    declared
   }
 }
 
-function loadJson(file: string, source: string, settings: Pick<JobSettings, 'variables' | 'varFiles'>): LoadedJob {
+function loadJson(file: string, source: string, settings: Pick<JobSettings, 'variables' | 'varFiles' | 'fileAccess'>): LoadedJob {
   let doc: unknown
   try {
     doc = JSON.parse(source)
@@ -222,39 +231,82 @@ function loadJson(file: string, source: string, settings: Pick<JobSettings, 'var
   return { file, job, source, format: 'json', submission: { Source: source, Format: 'json', VariableFlags: {}, Variables: '' }, warnings }
 }
 
-const DIAG = /input\.hcl:(\d+),(\d+)(?:-(?:\d+,)?\d+)?/g
+/** `input.hcl:L,C-C` or `input.hcl:L,C-L,C`: Nomad names both the job and the variables "input.hcl". */
+const POSITION = /input\.hcl:(\d+),(\d+)(?:-(?:\d+,)?\d+)?/g
+const DIAGNOSTIC = /^(?:input\.hcl:(\d+),(\d+)(?:-(?:\d+,)?\d+)?|<nil>):\s*/
+/**
+ * Diagnostics whose position is in the Variables text (jobspec2 collectInputVariableValues and Variable.Value):
+ * the Variables are parsed as their own "input.hcl" from line 1, so their positions are not job file lines.
+ */
+const VARIABLE_SUMMARIES = /^(Invalid value for variable|Invalid value for varfile variable|Variable declaration in a \.var file|Undefined variable|Variables not allowed|Function calls not allowed|Unexpected "[^"]*" block)(;|$)/
+
+interface Place {
+  text: string
+  annotation?: ActionError['annotation']
+  /** What to name in the headline when this is the first diagnostic: the var-file or the input. */
+  target?: string
+}
 
 /**
- * Turn a /v1/jobs/parse 400 into an ActionError that points at the user's file:
- * `Failed to parse job: input.hcl:5,3-9: Summary; Detail` → `<file>:5,3: Summary; Detail` with an annotation.
- * When the line is past the end of the job file it came from the variables, which Nomad also calls input.hcl.
+ * Turn a /v1/jobs/parse 400 into an ActionError that points at the file and line really at fault. Nomad parses the
+ * job and the Variables as two files both called input.hcl (command/agent/job_endpoint.go, jobspec2/parse.go):
+ * - `unable to parse var content: input.hcl:1,13-2,1: …`: a syntax error in the Variables (lines of vars.text);
+ * - `input.hcl:L,C-C: Invalid value for variable; The value for n is not …`: a value in the Variables;
+ * - `<nil>: Unset variable "n"; …`: no position; the job declares n with no default and nothing set it;
+ * - anything else: a position in the job file.
  */
-export function parseError(file: string, source: string, serverMessage: string, vars?: VariablesText): ActionError {
-  const body = serverMessage.replace(/^Failed to parse job:\s*/i, '').trim()
-  const first = /input\.hcl:(\d+),(\d+)/.exec(body)
-  const jobLines = source.split('\n').length
-  let annotation: ActionError['annotation'] = { file }
-  let target = file
-  if (first) {
-    const line = Number(first[1])
-    const column = Number(first[2])
-    const origin = vars && line > jobLines ? vars.origins[line - 1] : undefined
-    if (origin && origin.file !== VARIABLES_INPUT) {
-      target = origin.file
-      annotation = { file: origin.file, startLine: origin.line, startColumn: column }
-    } else if (origin) {
-      target = 'the `variables` input'
-      annotation = { file }
-    } else {
-      annotation = { file, startLine: line, startColumn: column }
+export function parseError(file: string, source: string, serverMessage: string, vars?: VariablesText, declared?: DeclaredVariable[]): ActionError {
+  let body = serverMessage.replace(/^Failed to parse job:\s*/i, '').trim()
+  const varSyntax = /^unable to parse var content:\s*/i.test(body)
+  body = body.replace(/^unable to parse var content:\s*/i, '')
+  const jobPlace = (line: number, column: number): Place => ({ text: `${file}:${line},${column}`, annotation: { file, startLine: line, startColumn: column } })
+  const varPlace = (line: number, column: number): Place => {
+    const origin = vars?.origins[line - 1]
+    if (!origin) return { text: `the variables (line ${line},${column})`, annotation: { file }, target: 'the variables' }
+    if (origin.file === VARIABLES_INPUT) {
+      const name = origin.name ? ` (${origin.name})` : ''
+      return { text: `the \`variables\` input${name}`, annotation: (origin.name && locateInputLine(origin.name)) || { file }, target: `the \`variables\` input${name}` }
+    }
+    const col = origin.rendered ? '' : `,${column}`
+    return {
+      text: `${origin.file}:${origin.line}${col}`,
+      annotation: { file: origin.file, startLine: origin.line, ...(origin.rendered ? {} : { startColumn: column }) },
+      target: origin.file
     }
   }
-  const text = body.replace(DIAG, (_m, l: string, c: string) => {
-    const line = Number(l)
-    const origin = vars && line > jobLines ? vars.origins[line - 1] : undefined
-    if (origin) return origin.file === VARIABLES_INPUT ? `variables input line ${origin.line},${c}` : `${origin.file}:${origin.line},${c}`
-    return `${file}:${l},${c}`
+
+  let first: Place | undefined
+  const lines = diagnostics(body).map((d) => {
+    const m = DIAGNOSTIC.exec(d)
+    if (!m) return d.replace(POSITION, (_x, l: string, c: string) => jobPlace(Number(l), Number(c)).text)
+    let rest = d.slice(m[0].length)
+    let place: Place
+    if (m[1] === undefined) {
+      // "<nil>: Unset variable "n"": point at the job's declaration of n, and say how to set it.
+      const unset = /^Unset variable "([^"]+)"/.exec(rest)?.[1]
+      const decl = unset ? declared?.find((v) => v.name === unset) : undefined
+      place = decl ? { text: `${file}:${decl.line}`, annotation: { file, startLine: decl.line } } : { text: file, annotation: { file } }
+      if (unset) rest += ` Set "${unset}" in the \`variables\` input or a var-file (input \`var-files\`), or give it a default.`
+    } else {
+      const inVars = varSyntax || VARIABLE_SUMMARIES.test(rest)
+      place = (inVars ? varPlace : jobPlace)(Number(m[1]), Number(m[2]))
+      // Positions inside the detail ("checked by the validation rule at input.hcl:5,3-13") are in the job file.
+      rest = varSyntax ? rest.replace(POSITION, (_x, l: string, c: string) => varPlace(Number(l), Number(c)).text) : rest.replace(POSITION, (_x, l: string, c: string) => jobPlace(Number(l), Number(c)).text)
+    }
+    first ??= place
+    return `${place.text}: ${rest}`
   })
-  const intro = target === file ? `Nomad could not parse the job file ${file}` : `Nomad could not parse ${target} (used for job file ${file})`
-  return new ActionError(`${intro}:\n${text}`, { annotation })
+  const annotation = first?.annotation ?? { file }
+  const intro = first?.target ? `Nomad could not use ${first.target} (variables for job file ${file})` : `Nomad could not parse the job file ${file}`
+  return new ActionError(`${intro}:\n${lines.join('\n')}`, { annotation })
+}
+
+/** The diagnostics of a message: each starts a line with a position (or "<nil>:"); details may span lines. */
+function diagnostics(body: string): string[] {
+  const out: string[] = []
+  for (const line of body.split('\n')) {
+    if (out.length === 0 || DIAGNOSTIC.test(line)) out.push(line)
+    else out[out.length - 1] += `\n${line}`
+  }
+  return out
 }

@@ -2,8 +2,11 @@
  * `POST /v1/job/:id/plan` and a JSON-serialisable summary of it, plus placement-failure text shared with the
  * monitor (AllocationMetric → words).
  */
+import { ActionError, HttpError } from '../errors.js'
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
+import { explainJobRefusal, type RefusalContext } from './job-errors.js'
+import { splitWarnings } from './warnings.js'
 
 /** The subset of Nomad's AllocationMetric this reads (all optional: older servers omit some). */
 export interface AllocationMetric {
@@ -50,6 +53,8 @@ export interface PlanOptions {
   /** Per-call namespace/region (override the connection's). */
   namespace?: string
   region?: string
+  /** Context for explaining a refused job (file, audience, rendered server block). */
+  refusal?: Omit<RefusalContext, 'jobId'>
 }
 
 interface PlanResponse {
@@ -66,11 +71,15 @@ export async function planJob(client: NomadClient, job: ApiJob, opts: PlanOption
   const query: Query = {}
   if (opts.namespace !== undefined) query.namespace = opts.namespace
   if (opts.region !== undefined) query.region = opts.region
-  const res = await client.post<PlanResponse>(
-    `/v1/job/${encodeURIComponent(id)}/plan`,
-    { Job: job, Diff: true, PolicyOverride: opts.policyOverride === true },
-    query
-  )
+  let res: PlanResponse
+  try {
+    res = await client.post<PlanResponse>(`/v1/job/${encodeURIComponent(id)}/plan`, { Job: job, Diff: true, PolicyOverride: opts.policyOverride === true }, query)
+  } catch (err) {
+    // Plan runs the same admission checks as register, so version-specific refusals show up here first.
+    const explained = err instanceof HttpError ? explainJobRefusal(err.serverMessage, { jobId: id, ...opts.refusal }) : undefined
+    if (explained) throw new ActionError(explained, { cause: err })
+    throw err
+  }
   return summarisePlan(res ?? {})
 }
 
@@ -105,15 +114,6 @@ export function summarisePlan(res: PlanResponse): PlanSummary {
   // Go's zero time ("0001-01-01T00:00:00Z") means "not periodic".
   if (launch && !launch.startsWith('0001-01-01')) summary.nextPeriodicLaunch = launch
   return summary
-}
-
-/** Nomad returns warnings as one multi-line string; split it into non-empty lines. */
-export function splitWarnings(w: string | null | undefined): string[] {
-  if (!w) return []
-  return w
-    .split('\n')
-    .map((l) => l.replace(/^\s*\*\s*/, '').trim())
-    .filter((l) => l && !/^\d+ (warning|error)(s|\(s\))?( occurred)?:$/i.test(l))
 }
 
 const DIMENSION_WORDS: Record<string, string> = { memory: 'memory', cpu: 'CPU', disk: 'disk space', cores: 'free CPU cores', devices: 'devices' }

@@ -3,8 +3,9 @@ import * as core from '@actions/core'
 import { ActionError, HttpError } from '../errors.js'
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
+import { explainJobRefusal } from './job-errors.js'
 import type { Submission } from './jobfile.js'
-import { splitWarnings } from './plan.js'
+import { splitWarnings } from './warnings.js'
 
 export interface RegisterOptions {
   /** Check-and-set: register only if the job's modify index still equals jobModifyIndex (0 = only if new). */
@@ -83,6 +84,8 @@ function explainRegisterError(err: unknown, id: string, opts: RegisterOptions): 
       { cause: err }
     )
   }
+  const refusal = explainJobRefusal(msg, { jobId: id, file: opts.file, renderedServerBlock: opts.renderedServerBlock })
+  if (refusal) return new ActionError(refusal, { cause: err })
   const vaultMissing = msg.match(/Vault "([^"]+)" not enabled but used in the job/i)
   if (vaultMissing) {
     return new ActionError(

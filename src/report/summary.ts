@@ -17,7 +17,19 @@ export type SummaryJob = Pick<JobResult, 'file' | 'jobId' | 'verdict'> &
 
 export interface SummaryInput {
   dryRun: boolean
-  vault: { addr: string; authPath: string; accessor: string; role: string; keySource: string; policies: string[]; changes: SummaryChange[] }
+  vault: {
+    addr: string
+    authPath: string
+    accessor: string
+    role: string
+    keySource: string
+    policies: string[]
+    changes: SummaryChange[]
+    /** After a failed or cancelled run that wrote to Vault: what the rollback did to each written object. */
+    rollback?: { path: string; outcome: string; reason?: string; fix?: string }[]
+    /** Replaces "No changes" when the run stopped before Vault was reconciled (e.g. "Nothing was written to Vault."). */
+    note?: string
+  }
   serverBlock: string
   clientBlock: string
   jobs: SummaryJob[]
@@ -59,7 +71,7 @@ export function buildSummary(s: SummaryInput): string {
   out.push(`| Key source | ${show(s.vault.keySource)} |`)
   out.push('')
   if (s.vault.changes.length === 0) {
-    out.push('No changes: Vault already matched the desired state.')
+    out.push(s.vault.note ?? 'No changes: Vault already matched the desired state.')
   } else {
     out.push(`${s.vault.changes.length} change(s) ${s.dryRun ? 'would be made' : 'made'}:`, '')
     out.push('| Resource | Action | Field | Before | After |', '|---|---|---|---|---|')
@@ -71,6 +83,7 @@ export function buildSummary(s: SummaryInput): string {
     }
   }
 
+  if (s.vault.rollback && s.vault.rollback.length > 0) out.push('', ...rollbackSection(s.vault.rollback))
   const release = Object.entries(s.release ?? {})
   if (release.length > 0) {
     out.push('', '### Release', '', '| | |', '|---|---|')
@@ -111,4 +124,20 @@ export function buildSummary(s: SummaryInput): string {
     for (const w of j.warnings ?? []) out.push('', `> [!WARNING]`, `> ${esc(w)}`)
   }
   return out.join('\n') + '\n'
+}
+
+/** What a failed run did to each object it had written: put back, or kept with the reason and the fix. */
+function rollbackSection(entries: NonNullable<SummaryInput['vault']['rollback']>): string[] {
+  const kept = entries.filter((e) => e.outcome === 'kept')
+  const out = [
+    kept.length === 0
+      ? '**Rolled back:** the run failed after writing, and every object it wrote was put back as it was before the run.'
+      : `**Rollback incomplete:** ${kept.length} object(s) could not be put back as they were before the run.`,
+    ''
+  ]
+  for (const e of entries) {
+    out.push(`- ${show(e.path)}: ${e.outcome}${e.reason ? ` (${esc(e.reason)})` : ''}`)
+    if (e.fix) out.push('', '  ```sh', ...e.fix.split('\n').map((l) => `  ${l}`), '  ```', '')
+  }
+  return out
 }

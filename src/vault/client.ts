@@ -171,6 +171,13 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
       req = { path: `/${encodeURI(clean)}${query}`, method, idempotent: true }
       if (json !== undefined) req.json = json
       const body = await client.request(req)
+      if (typeof body === 'string' && body.trim() !== '') {
+        // A 2xx that is not JSON (a login portal, a proxy page) is not Vault: never read it as "nothing there".
+        throw new ActionError(
+          `Vault at vault-addr "${shownAddr}" answered ${method} /v1/${clean}${query} with a page that is not Vault's JSON ` +
+            `API ("${serverMessage(body).slice(0, 80)}"). Check that vault-addr points at the Vault API itself, not at a login page or proxy.`
+        )
+      }
       return body === '' || body === undefined ? null : body
     } catch (err) {
       const mapped = toVaultError(err, method, clean, shownAddr, query)

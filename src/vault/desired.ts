@@ -1,6 +1,7 @@
 /**
  * The Vault objects the action wants, as a pure function of the settings. The shapes follow what
- * `nomad setup vault` writes (nomad-vault-facts.md §4.3), with the action's inputs in place of its constants.
+ * `nomad setup vault` writes (Nomad's command/setup_vault.go and its command/asset/*.hcl, *.json), with the
+ * action's inputs in place of its constants.
  */
 import type { BoundClaims, VaultSettings } from '../config.js'
 import { ActionError } from '../errors.js'
@@ -12,6 +13,18 @@ export const ACCESSOR_PLACEHOLDER = 'auth_jwt_X'
 export const NEW_ACCESSOR = '<accessor of new mount>'
 
 export const MOUNT_DESCRIPTION = 'Nomad workload identity (managed by nomad-vault-action)'
+
+/**
+ * First line of every policy the action writes: the marker that `mode: destroy` looks for. Vault and OpenBao keep a
+ * policy's text as written, comments included (JWT roles keep no free-form field, so a role counts as managed when it
+ * lives on a mount with MOUNT_DESCRIPTION).
+ */
+export const POLICY_MARKER = '# managed by nomad-vault-action (mode: destroy removes it; delete this line to keep it)'
+
+/** The policy text with the marker as its first line (once). */
+export function markPolicy(text: string): string {
+  return text.startsWith(POLICY_MARKER) ? text : `${POLICY_MARKER}\n${text}`
+}
 
 /**
  * The default templated policy of `nomad setup vault` (command/asset/vault-wi-default-policy.hcl), with the KV v2
@@ -42,9 +55,11 @@ export function defaultPolicyTemplate(kvMount = 'secret'): string {
 /** The template exactly as `nomad setup vault` ships it (kv mount `secret`). */
 export const DEFAULT_POLICY_TEMPLATE = defaultPolicyTemplate('secret')
 
-/** Replaces every `auth_jwt_X` with the accessor ('' → the NEW_ACCESSOR marker). */
+const PLACEHOLDER_RE = new RegExp(`\\b${ACCESSOR_PLACEHOLDER}\\b`, 'g')
+
+/** Replaces every ACCESSOR_PLACEHOLDER (as a whole word) with the accessor ('' → the NEW_ACCESSOR marker). */
 export function renderPolicy(template: string, accessor: string): string {
-  return template.replace(/\bauth_jwt_X\b/g, accessor || NEW_ACCESSOR)
+  return template.replace(PLACEHOLDER_RE, accessor || NEW_ACCESSOR)
 }
 
 export interface DesiredMount {
@@ -83,8 +98,6 @@ export interface DesiredPolicy {
   name: string
   /** The policy text for a mount accessor ('' when the mount does not exist yet). */
   text: (accessor: string) => string
-  /** Whether the text comes from policy-file (for messages). */
-  custom: boolean
 }
 
 export interface DesiredState {
@@ -106,13 +119,8 @@ export const CLAIM_MAPPINGS: Readonly<Record<string, string>> = Object.freeze({
   nomad_task: 'nomad_task'
 })
 
-export function desiredState(settings: VaultSettings, extra: { staticKeys?: string[] } = {}): DesiredState {
-  const path = settings.authPath.replace(/^\/+|\/+$/g, '')
-  const authConfig: DesiredAuthConfig = {
-    ...keySourceFields(settings, extra.staticKeys),
-    jwt_supported_algs: [...SUPPORTED_ALGS],
-    default_role: settings.role
-  }
+/** The role the action wants (without bound_claims when there are none). */
+export function desiredRole(settings: VaultSettings): DesiredRole {
   const role: DesiredRole = {
     role_type: 'jwt',
     bound_audiences: [settings.audience],
@@ -127,19 +135,33 @@ export function desiredState(settings: VaultSettings, extra: { staticKeys?: stri
   if (settings.boundClaims && Object.keys(settings.boundClaims).length > 0) {
     role.bound_claims = cloneClaims(settings.boundClaims)
   }
+  return role
+}
+
+/** The body of the role write. bound_claims is always sent, so that claims removed from the input go too. */
+export function roleWriteBody(role: DesiredRole): Record<string, unknown> {
+  return { ...role, bound_claims: role.bound_claims ?? {} }
+}
+
+export function desiredState(settings: VaultSettings, extra: { staticKeys?: string[] } = {}): DesiredState {
+  const path = settings.authPath.replace(/^\/+|\/+$/g, '')
+  const authConfig: DesiredAuthConfig = {
+    ...keySourceFields(settings, extra.staticKeys),
+    jwt_supported_algs: [...SUPPORTED_ALGS],
+    default_role: settings.role
+  }
   const template = settings.policyText ?? defaultPolicyTemplate(settings.kvMount)
   return {
     mount: { path, type: 'jwt', description: MOUNT_DESCRIPTION },
     authConfig,
-    role,
+    role: desiredRole(settings),
     mountPath: `sys/auth/${path}`,
     configPath: `auth/${path}/config`,
     rolePath: `auth/${path}/role/${settings.role}`,
     policyPath: `sys/policies/acl/${settings.policy}`,
     policy: {
       name: settings.policy,
-      text: (accessor) => renderPolicy(template, accessor),
-      custom: settings.policyText !== undefined
+      text: (accessor) => markPolicy(renderPolicy(template, accessor))
     }
   }
 }

@@ -1,15 +1,20 @@
 /**
- * Reads what Vault has, plans, and applies the changes (mount → accessor → auth config → policy → role).
- * A run against an unchanged Vault only reads (4 GETs, in parallel).
+ * Reads what Vault has, plans, checks Vault's limits, and applies the changes as a transaction (transaction.ts):
+ * a failed or cancelled run puts back what it wrote. A run against an unchanged Vault only reads (4 GETs, in
+ * parallel); a run that wrote reads the objects back once to prove the end state.
  */
 import * as core from '@actions/core'
 import type { Config, VaultSettings } from '../config.js'
+import { CancelledError } from '../cancel.js'
 import { ActionError, HttpError } from '../errors.js'
+import { formatChange } from '../report/vault-changes.js'
 import type { TlsSettings as TlsOptions } from '../transport/index.js'
 import { fetchJwks, jwksToPem } from '../keys/jwks.js'
-import { createVaultApi, type VaultApi, type VaultRequestEvent } from './client.js'
-import { desiredState, NEW_ACCESSOR, type DesiredState } from './desired.js'
-import { formatChange, planVault, type Change, type CurrentMount, type CurrentState } from './plan.js'
+import { createVaultApi, MountInUseError, type VaultApi, type VaultRequestEvent } from './client.js'
+import { desiredState, type DesiredState } from './desired.js'
+import { checkRequestStrings } from './limits.js'
+import { planVault, writeOrder, type Change, type CurrentMount, type CurrentState } from './plan.js'
+import { VaultTransaction, type RollbackEntry } from './transaction.js'
 
 export interface VaultResult {
   /** Accessor of the JWT auth mount; '' in a dry run when the mount does not exist yet. */
@@ -22,6 +27,8 @@ export interface VaultResult {
   policies: string[]
   authPath: string
   role: string
+  /** Set when the run failed or was cancelled after writing: what happened to each written object. */
+  rollback?: RollbackEntry[]
 }
 
 export interface ReconcileOptions {
@@ -33,6 +40,8 @@ export interface ReconcileOptions {
   onRequest?: (event: VaultRequestEvent) => void
   /** Log sink; default core.info. */
   log?: (line: string) => void
+  /** Aborted on cancellation: the write in flight finishes, then what was written is put back. */
+  signal?: AbortSignal
   /** The current state, when the caller started readCurrentState earlier (main.ts reads while job files parse). */
   current?: Promise<CurrentState>
 }
@@ -115,6 +124,8 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
     authPath: desired.mount.path,
     role: settings.role
   })
+  const tooBig = checkRequestStrings(desired.authConfig, `auth config write (POST ${desired.configPath})`, 'The keys of the key source')
+  if (tooBig.length > 0) throw new ActionError(`${tooBig[0]} Nothing was written to Vault.`)
 
   if (planned.length === 0) {
     log(`Vault: auth method "${desired.mount.path}", role "${settings.role}" and policy "${settings.policy}" are up to date.`)
@@ -126,42 +137,85 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
     return result(current.mount?.accessor ?? '', planned, false)
   }
 
-  const applied: Change[] = []
-  let accessor = current.mount?.accessor ?? ''
-  let state = current
-  const mountChange = planned.find((c) => c.resource === 'auth-mount')
-  if (mountChange) {
-    logChange(log, mountChange)
-    accessor = await createMount(api, desired)
-    applied.push(mountChange)
-    // Re-plan with the real accessor, so that the reported policy is the one written.
-    state = { ...current, mount: { type: desired.mount.type, accessor } }
-  }
-  const rest = mountChange ? planVault(state, desired) : planned
+  const tx = new VaultTransaction(api, desired, log)
+  tx.accessor = current.mount?.accessor ?? ''
   try {
-    // The auth config, the policy and the role do not depend on each other (the role names the policy, which Vault
-    // does not require to exist): one round of writes. Every write settles before a failure is reported.
-    for (const change of rest) logChange(log, change)
-    const settled = await Promise.allSettled(rest.map((change) => applyChange(api, desired, change, accessor)))
-    rest.forEach((change, i) => settled[i].status === 'fulfilled' && applied.push(change))
-    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected')
-    if (failed) throw failed.reason
+    let state = current
+    let steps = writeOrder(planned, current, settings.policy)
+    const mountChange = steps.find((c) => c.resource === 'auth-mount')
+    if (opts.signal?.aborted) throw new CancelledError('before its first write to Vault')
+    if (mountChange) {
+      logChange(log, mountChange)
+      const mount = await createMount(api, desired, (origin) => tx.recordMount(mountChange, origin))
+      tx.accessor = mount.accessor
+      // Another run mounted it first: what it wrote under the mount is now the state to update from.
+      state = mount.createdHere ? { ...current, mount: mount.current } : await readCurrentState(api, settings)
+      if (!state.mount) state = { ...state, mount: mount.current }
+      steps = writeOrder(planVault(state, desired), state, settings.policy).filter((c) => c.resource !== 'auth-mount')
+    }
+    for (const change of steps) {
+      if (opts.signal?.aborted) throw new CancelledError('while it was writing to Vault')
+      logChange(log, change)
+      await tx.write(change, state)
+    }
+    await verifyEndState(api, settings, desired, log)
   } catch (err) {
-    // Nothing half-written: a mount this run created (still empty of working config) is removed again.
-    if (mountChange) await rollBackMount(api, desired, log)
-    throw err
+    const written = tx.written
+    const conflict = err instanceof ConcurrentChangeError
+    const rollback = written.length > 0 && !conflict ? await tx.rollback() : undefined
+    throw attachOutcome(err, { ...result(tx.accessor, written, written.length > 0), rollback })
   }
-  log(`Vault: ${applied.length} change(s) applied.`)
-  return result(accessor, applied, true)
+  log(`Vault: ${tx.written.length} change(s) applied.`)
+  return result(tx.accessor, tx.written, true)
 }
 
-async function rollBackMount(api: VaultApi, desired: DesiredState, log: (l: string) => void): Promise<void> {
-  try {
-    await api.remove(desired.mountPath)
-    log(`Vault: rolled back: disabled the auth method "${desired.mount.path}" that this run had just enabled.`)
-  } catch (e) {
-    log(`Vault: could not roll back the new auth method "${desired.mount.path}" (${(e as Error).message}); the next run continues from it.`)
+/** Another run or a person changed an object while this run was writing: nothing is rolled back. */
+export class ConcurrentChangeError extends ActionError {
+  constructor(changes: Change[]) {
+    super(
+      `Another run (or a person) changed ${changes.map((c) => c.path).join(', ')} while this run was writing to Vault: ` +
+        `reading back, ${changes.flatMap((c) => c.diff.map((d) => `${d.field} is ${JSON.stringify(d.before)}, not ${JSON.stringify(d.after)}`)).join('; ')}. ` +
+        'Nothing was rolled back, so as not to undo the other run\'s work. Re-run this workflow; to avoid the race, ' +
+        'let only one deploy at a time use this Vault auth path (a GitHub Actions `concurrency:` group).'
+    )
+    this.name = 'ConcurrentChangeError'
   }
+}
+
+const OUTCOME = Symbol('vaultOutcome')
+
+function attachOutcome(err: unknown, outcome: VaultResult): unknown {
+  if (!(err instanceof Error)) return err
+  ;(err as Error & { [OUTCOME]?: VaultResult })[OUTCOME] = outcome
+  const kept = outcome.rollback?.filter((r) => r.outcome === 'kept') ?? []
+  if (outcome.rollback && outcome.rollback.length > 0) {
+    err.message +=
+      kept.length === 0
+        ? ` Vault was put back as it was before the run (${outcome.rollback.length} object(s) restored).`
+        : ` Vault could NOT be fully put back: ${kept.map((k) => `${k.path} (${k.reason})`).join('; ')}. The step summary gives the command to fix each.`
+  }
+  return err
+}
+
+/** What a failed reconcile wrote and put back (undefined when the error did not come from reconcileVault). */
+export function vaultOutcomeOf(err: unknown): VaultResult | undefined {
+  return err instanceof Error ? (err as Error & { [OUTCOME]?: VaultResult })[OUTCOME] : undefined
+}
+
+/**
+ * Reads the objects back after writing: they must be the desired state, or another writer was at work. Every write
+ * succeeded, so a failed read-back only gives a warning (undoing good writes would not help anyone).
+ */
+async function verifyEndState(api: VaultApi, settings: VaultSettings, desired: DesiredState, log: (l: string) => void): Promise<void> {
+  let after: CurrentState
+  try {
+    after = await readCurrentState(api, settings)
+  } catch (e) {
+    log(`Vault: every write succeeded, but reading them back to verify failed: ${(e as Error).message}`)
+    return
+  }
+  const left = planVault(after, desired)
+  if (left.length > 0) throw new ConcurrentChangeError(left)
 }
 
 function logChange(log: (l: string) => void, change: Change): void {
@@ -170,14 +224,25 @@ function logChange(log: (l: string) => void, change: Change): void {
   for (const l of lines.slice(1)) log(l)
 }
 
-async function createMount(api: VaultApi, desired: DesiredState): Promise<string> {
+/**
+ * Enables the JWT auth method. "path is already in use" means another run (or a person) mounted it after our
+ * read: then it is not ours (never disabled by a rollback), and the run goes on as an update.
+ */
+async function createMount(
+  api: VaultApi,
+  desired: DesiredState,
+  record: (origin: 'created' | 'ambiguous' | 'foreign') => void
+): Promise<{ createdHere: boolean; accessor: string; current: CurrentMount }> {
   const { path, type, description } = desired.mount
+  let origin: 'created' | 'ambiguous' | 'foreign' = 'created'
   try {
     await api.write(desired.mountPath, { type, description })
   } catch (err) {
-    // Another run created it between our read and this write: fine if it is a JWT mount (checked below).
-    if (!(err instanceof HttpError && err.status === 400 && /path is already in use/i.test(err.serverMessage))) throw err
+    if (!(err instanceof MountInUseError)) throw err
+    origin = err.afterAmbiguousAttempt ? 'ambiguous' : 'foreign'
   }
+  // Journalled before anything else can fail, so that a failed read below still rolls the new mount back.
+  record(origin)
   const mount = parseMounts(await api.read('sys/auth'))[`${path}/`]
   if (!mount || !mount.accessor) {
     throw new ActionError(
@@ -190,26 +255,5 @@ async function createMount(api: VaultApi, desired: DesiredState): Promise<string
       `auth-path "${path}": an auth method of type "${mount.type}" was mounted there concurrently. Choose another auth-path.`
     )
   }
-  return mount.accessor
-}
-
-async function applyChange(api: VaultApi, desired: DesiredState, change: Change, accessor: string): Promise<void> {
-  switch (change.resource) {
-    case 'auth-mount':
-      return // handled by createMount
-    case 'auth-config':
-      await api.write(change.path, desired.authConfig)
-      return
-    case 'policy': {
-      if (!accessor) throw new ActionError(`Internal error: the accessor of auth-path "${desired.mount.path}" is unknown.`)
-      const text = desired.policy.text(accessor)
-      if (text.includes(NEW_ACCESSOR)) throw new ActionError('Internal error: policy still holds the accessor placeholder.')
-      await api.write(change.path, { policy: text })
-      return
-    }
-    case 'role':
-      // bound_claims is always sent, so that claims removed from the input are removed from the role too.
-      await api.write(change.path, { ...desired.role, bound_claims: desired.role.bound_claims ?? {} })
-      return
-  }
+  return { createdHere: origin === 'created', accessor: mount.accessor, current: mount }
 }

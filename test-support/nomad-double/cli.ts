@@ -4,6 +4,7 @@
  *     [--datacenter dc1] [--acl] [--management-token T] [--jwt-auth-backend-path jwt-nomad] [--create-from-role R]
  *     [--default-identity-aud vault.io] [--default-identity-ttl 1h] [--no-default-identity] [--no-server-vault]
  *     [--oidc-issuer URL] [--alloc-start-ms 50] [--healthy-after-ms 100] [--node-cpu 4000] [--node-memory 8192]
+ *     [--nomad-version 1.10.5] [--time-scale 0.01] [--request-log FILE]
  * Prints one JSON line {"url","managementToken","jwksUrl"} on stdout; stops on SIGTERM/SIGINT.
  */
 import { parseArgs } from 'node:util'
@@ -29,7 +30,10 @@ const { values } = parseArgs({
     'alloc-start-ms': { type: 'string' },
     'healthy-after-ms': { type: 'string' },
     'node-cpu': { type: 'string' },
-    'node-memory': { type: 'string' }
+    'node-memory': { type: 'string' },
+    'nomad-version': { type: 'string' },
+    'time-scale': { type: 'string' },
+    'request-log': { type: 'string' }
   },
   strict: true
 })
@@ -58,6 +62,9 @@ const double = await startNomadDouble({
   oidcIssuer: values['oidc-issuer'],
   allocStartMs: num(values['alloc-start-ms']),
   healthyAfterMs: num(values['healthy-after-ms']),
+  nomadVersion: values['nomad-version'],
+  timeScale: num(values['time-scale']),
+  requestLog: values['request-log'],
   nodes:
     values['node-cpu'] || values['node-memory']
       ? [{ cpu: num(values['node-cpu']) ?? 4000, memoryMB: num(values['node-memory']) ?? 8192 }]

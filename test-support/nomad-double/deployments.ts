@@ -10,16 +10,20 @@ import { specOf } from './diff.js'
 import { createEval, placeAlloc, taskGroupsUpdate, type TgPlan } from './scheduler.js'
 import { register } from './jobs-admission.js'
 import { stopAlloc } from './task-runner.js'
+import { rescheduleEligible, reschedulePolicy } from './policies.js'
 
 export function createDeployment(s: State, job: Obj, plans: TgPlan[], evalId: string): Obj {
   const idx = s.bump('deployments')
   const TaskGroups: Obj = {}
   let requiresPromotion = false
   let autoPromote = true
+  const wall: number[] = []
   for (const p of plans) {
     const tg = job.TaskGroups.find((g: Obj) => g.Name === p.name)
     const upd = taskGroupsUpdate(job, tg)
     const progress = s.progressDeadlineOverrideMs !== undefined ? s.progressDeadlineOverrideMs * 1e6 : upd.ProgressDeadline
+    // wall clock: the override as given, Nomad's deadline scaled by timeScale
+    const wallMs = s.progressDeadlineOverrideMs ?? s.scaledMs(upd.ProgressDeadline)
     if (p.canary > 0) {
       requiresPromotion = true
       autoPromote &&= Boolean(upd.AutoPromote)
@@ -28,7 +32,7 @@ export function createDeployment(s: State, job: Obj, plans: TgPlan[], evalId: st
       AutoRevert: Boolean(upd.AutoRevert),
       AutoPromote: Boolean(upd.AutoPromote),
       ProgressDeadline: progress,
-      RequireProgressBy: progress ? new Date(Date.now() + progress / 1e6).toISOString() : '0001-01-01T00:00:00Z',
+      RequireProgressBy: progress ? new Date(Date.now() + wallMs).toISOString() : '0001-01-01T00:00:00Z',
       Promoted: false,
       PlacedCanaries: null,
       DesiredCanaries: p.canary,
@@ -37,6 +41,7 @@ export function createDeployment(s: State, job: Obj, plans: TgPlan[], evalId: st
       HealthyAllocs: 0,
       UnhealthyAllocs: 0
     }
+    if (progress) wall.push(wallMs)
   }
   const d: Obj = {
     ID: randomUUID(),
@@ -62,19 +67,16 @@ export function createDeployment(s: State, job: Obj, plans: TgPlan[], evalId: st
   }
   void evalId
   s.deployments.set(d.ID, d)
+  if (wall.length) s.progressMs.set(d.ID, Math.min(...wall))
   armProgress(s, d)
   return d
 }
 
 export function armProgress(s: State, d: Obj): void {
   s.cancel(s.progressTimers.get(d.ID))
-  const ms = Math.min(
-    ...Object.values(d.TaskGroups as Obj)
-      .map((t: Obj) => t.ProgressDeadline / 1e6)
-      .filter((x: number) => x > 0)
-  )
-  if (!Number.isFinite(ms)) return
-  for (const t of Object.values(d.TaskGroups as Obj)) t.RequireProgressBy = new Date(Date.now() + t.ProgressDeadline / 1e6).toISOString()
+  const ms = s.progressMs.get(d.ID)
+  if (ms === undefined) return
+  for (const t of Object.values(d.TaskGroups as Obj)) if (t.ProgressDeadline) t.RequireProgressBy = new Date(Date.now() + ms).toISOString()
   s.progressTimers.set(
     d.ID,
     s.later(ms, () => {
@@ -84,7 +86,7 @@ export function armProgress(s: State, d: Obj): void {
 }
 
 
-// ---------------------------------------------------------------- s.deployments
+// ---------------------------------------------------------------- alloc health
 export function setAllocHealth(s: State, a: Obj, healthy: boolean): void {
   s.cancel(s.healthTimers.get(a.ID))
   a.DeploymentStatus = { ...(a.DeploymentStatus ?? {}), Healthy: healthy, Timestamp: new Date().toISOString() }
@@ -101,8 +103,21 @@ export function setAllocHealth(s: State, a: Obj, healthy: boolean): void {
   } else {
     dtg.UnhealthyAllocs++
     s.touchDeployment(d)
-    failDeployment(s, d, 'Failed due to unhealthy allocations')
+    if (shouldFailEarly(s, d, a)) failDeployment(s, d, 'Failed due to unhealthy allocations')
   }
+}
+
+/**
+ * An unhealthy alloc fails the deployment at once only without a progress deadline, or when the alloc cannot be
+ * rescheduled any more; otherwise the deployment runs on until its progress deadline
+ * (nomad/deploymentwatcher/deployment_watcher.go `shouldFailEarly`).
+ */
+function shouldFailEarly(s: State, d: Obj, a: Obj): boolean {
+  if (!d.TaskGroups[a.TaskGroup]?.ProgressDeadline) return true
+  const job = s.findJob(d.Namespace, d.JobID)?.versions[d.JobVersion]
+  const tg = job?.TaskGroups.find((g: Obj) => g.Name === a.TaskGroup)
+  if (!job || !tg) return true
+  return !rescheduleEligible(reschedulePolicy(job, tg), a.RescheduleTracker?.Events ?? [], nowNs())
 }
 
 export function maybeCompleteDeployment(s: State, d: Obj): void {
@@ -169,7 +184,7 @@ export function promote(s: State, d: Obj, groups?: string[]): Obj {
   }
   d.StatusDescription = 'Deployment is running'
   s.touchDeployment(d)
-  // the promotion eval replaces the remaining old s.allocs with new-version ones
+  // the promotion eval replaces the remaining old allocs with new-version ones
   const ev = createEval(s, d.Namespace, job, 'deployment-watcher', undefined, { DeploymentID: d.ID }, (ev) => {
     for (const [name, t] of Object.entries(d.TaskGroups as Obj)) {
       if (!t.Promoted) continue

@@ -111,25 +111,36 @@ export function aclCheck(s: State, req: http.IncomingMessage, cap: string): void
   if (!secret) throw new NomadApiError(403, 'Permission denied') // anonymous token has no policies
   const caps = s.tokens.get(secret)
   if (!caps) throw new NomadApiError(403, 'ACL token not found')
+  // An expired token (ExpirationTime passed): nomad/auth/auth.go returns structs.ErrTokenExpired, which
+  // command/agent/http.go does not map to a status, so the answer is 500 "ACL token expired".
+  const expiresAt = s.tokenInfo.get(secret)?.expiresAt
+  if (expiresAt !== undefined && Date.now() >= expiresAt) throw new NomadApiError(500, 'ACL token expired')
   if (caps.has('*') || caps.has(cap)) return
   throw new NomadApiError(403, 'Permission denied')
 }
 
-function parseWaitMs(v: string | undefined): number {
-  if (!v) return WAIT_DEFAULT_MS
-  let ms: number
-  try {
-    ms = /^\d+$/.test(v) ? Number(v) * 1000 : parseDurationNs(v) / 1e6
-  } catch {
-    throw new NomadApiError(400, `Invalid wait time`)
+/** Go time.ParseDuration: a bare number other than "0" is invalid (Nomad answers 400 "Invalid wait time"). */
+const GO_DURATION = /^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/
+
+/** `?wait=` and `?index=` as Nomad's parseWait reads them (command/agent/http.go). */
+function parseBlocking(q: URLSearchParams): { minIndex: number; waitMs: number } {
+  const wait = q.get('wait')
+  let waitMs = WAIT_DEFAULT_MS
+  if (wait) {
+    if (wait !== '0' && !GO_DURATION.test(wait)) throw new NomadApiError(400, 'Invalid wait time')
+    waitMs = wait === '0' ? 0 : Math.max(0, parseDurationNs(wait.replace(/^\+/, '').replace('μs', 'µs')) / 1e6)
+    if (waitMs === 0) waitMs = WAIT_DEFAULT_MS // MaxQueryTime 0 means the default
   }
-  return Math.min(ms, WAIT_MAX_MS)
+  const idx = q.get('index')
+  if (idx && (!/^\d+$/.test(idx) || BigInt(idx) > 2n ** 64n - 1n)) throw new NomadApiError(400, 'Invalid index')
+  return { minIndex: idx ? Number(idx) : 0, waitMs: Math.min(waitMs, WAIT_MAX_MS) }
 }
 
-async function readBody(req: http.IncomingMessage): Promise<Obj> {
+async function readBody(req: http.IncomingMessage, entry: RequestLogEntry): Promise<Obj> {
   const chunks: Buffer[] = []
   for await (const c of req) chunks.push(c as Buffer)
   const text = Buffer.concat(chunks).toString('utf8')
+  entry.body = text
   if (!text) return {}
   try {
     return JSON.parse(text)
@@ -167,12 +178,12 @@ export function routeContext(
     ns: q.get('namespace') || DEFAULT_NS,
     params,
     entry,
-    body: () => (body ??= readBody(req)),
+    body: () => (body ??= readBody(req, entry)),
     send: (status, b, headers) => send(res, status, b, headers),
     acl: (cap) => aclCheck(s, req, cap),
     async blocking(get) {
-      const minIndex = Number(q.get('index') ?? 0)
-      const deadline = Date.now() + parseWaitMs(q.get('wait') ?? undefined)
+      const { minIndex, waitMs } = parseBlocking(q)
+      const deadline = Date.now() + waitMs
       const t0 = Date.now()
       let r = get()
       while (minIndex > 0 && r.index <= minIndex && Date.now() < deadline && !s.closed) {

@@ -8,19 +8,13 @@ import type { Obj } from './options.js'
 import { jobKey, nowNs, type JobRecord, type State } from './state.js'
 import { jobDiff, specOf } from './diff.js'
 import { createEval, reconcile } from './scheduler.js'
+import { checkSubmission, formatWarnings, validateJob } from './validate.js'
 
-export function validateVaultUse(s: State, job: Obj): void {
-  const uses = job.TaskGroups.some((g: Obj) => (g.Tasks ?? []).some((t: Obj) => t.Vault))
-  if (uses && !s.serverVault.enabled) throw new NomadApiError(500, 'Vault "default" not enabled but used in the job')
-  for (const g of job.TaskGroups)
-    for (const t of g.Tasks ?? [])
-      if (t.Vault && (t.Vault.Cluster ?? 'default') !== 'default')
-        throw new NomadApiError(500, `Task ${t.Name} uses Vault cluster ${t.Vault.Cluster}: non-default Vault cluster requires Nomad Enterprise`)
-}
-
-/** Server-side canonicalisation + implicit identity hook (nomad/job_endpoint_hook_implicit_identities.go). Returns warnings. */
+/**
+ * Admission: server-side canonicalisation, the implicit identity hook (nomad/job_endpoint_hook_implicit_identities.go)
+ * and the validators (validate.ts). Throws 500 when a validator fails; returns the warnings.
+ */
 export function admit(s: State, job: Obj): string[] {
-  const warnings: string[] = []
   job.Type ??= 'service'
   job.Priority ??= 50
   job.Datacenters ??= ['*']
@@ -49,26 +43,10 @@ export function admit(s: State, job: Obj): string[] {
           TTL: def.ttl ? parseDurationNs(def.ttl) : 0
         })
       }
-      if (t.Vault.Policies?.length && t.Identities.some((i: Obj) => i.Name === name))
-        warnings.push(
-          `Task ${t.Name} has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored`
-        )
     }
-    for (const t of g.Tasks ?? []) {
-      for (const i of t.Identities ?? [])
-        if (!i.TTL) {
-          warnings.push('identities without an expiration are insecure')
-          break
-        }
-      if (t.Identities && t.Identities.length === 0) t.Identities = null
-    }
+    for (const t of g.Tasks ?? []) if (t.Identities && t.Identities.length === 0) t.Identities = null
   }
-  return [...new Set(warnings)]
-}
-
-export function formatWarnings(ws: string[]): string {
-  if (ws.length === 0) return ''
-  return `${ws.length} warning(s):\n\n${ws.map((w) => `* ${w}`).join('\n')}`
+  return validateJob(s, job)
 }
 
 interface RegisterResult {
@@ -88,7 +66,7 @@ export function register(s: State,
   const job: Obj = structuredClone(jobIn)
   job.Namespace = ns
   job.Region = s.region
-  validateVaultUse(s, job)
+  const warnings = admit(s, job)
   const rec = s.findJob(ns, job.ID)
   const existing = rec?.current
   if (o.enforceIndex) {
@@ -106,7 +84,8 @@ export function register(s: State,
       const og = existing.TaskGroups.find((x: Obj) => x.Name === g.Name)
       if (og) g.Count = og.Count
     }
-  const warnings = admit(s, job)
+  const submission = checkSubmission(o.submission)
+  if (submission.warning) warnings.push(submission.warning)
   const idx = s.bump('jobs')
   const changed = !existing || specOf(existing) !== specOf(job) || existing.Stop
   job.CreateIndex = existing?.CreateIndex ?? idx
@@ -127,7 +106,7 @@ export function register(s: State,
   if (changed) r.versions.push(job)
   else r.versions[job.Version] = job
   r.current = job
-  if (o.submission) {
+  if (o.submission && submission.keep) {
     r.submissions.set(job.Version, { ...o.submission, JobID: job.ID, Namespace: ns, Version: job.Version, JobModifyIndex: job.JobModifyIndex })
     const keep = [...r.submissions.keys()].sort((a, b) => b - a).slice(0, 6)
     for (const k of [...r.submissions.keys()]) if (!keep.includes(k)) r.submissions.delete(k)
@@ -146,10 +125,9 @@ export function register(s: State,
 }
 
 export function planJob(s: State, ns: string, job: Obj, wantDiff: boolean): Obj {
-  validateVaultUse(s, job)
   const j = structuredClone(job)
   j.Namespace = ns
-  admit(s, j)
+  const warnings = admit(s, j)
   const rec = s.findJob(ns, j.ID)
   const old = rec?.current
   if (old) j.Version = old.Version + 1
@@ -181,7 +159,7 @@ export function planJob(s: State, ns: string, job: Obj, wantDiff: boolean): Obj 
     Annotations: { DesiredTGUpdates, PreemptedAllocs: null },
     FailedTGAllocs: Object.keys(FailedTGAllocs).length ? FailedTGAllocs : null,
     NextPeriodicLaunch: '0001-01-01T00:00:00Z',
-    Warnings: ''
+    Warnings: formatWarnings(warnings)
   }
 }
 

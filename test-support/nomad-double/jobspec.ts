@@ -5,6 +5,7 @@
  */
 import { parse } from '@cdktf/hcl2json'
 import { NomadApiError } from './api-error.js'
+import { defaultReschedulePolicy, defaultRestartPolicy } from './policies.js'
 
 type Obj = Record<string, any>
 
@@ -49,26 +50,45 @@ interface VarDecl {
   hasDefault: boolean
 }
 
-function convertToType(name: string, value: unknown, type: string | undefined): unknown {
+class TypeMismatch extends Error {}
+
+/** cty-style conversion of a variable value to its declared type; TypeMismatch carries cty's reason. */
+function convertToType(value: unknown, type: string | undefined): unknown {
   if (type === 'number') {
-    const n = typeof value === 'number' ? value : Number(value)
-    if (Number.isNaN(n))
-      throw new NomadApiError(
-        400,
-        `Failed to parse job: Invalid value for variable; The value for ${name} is not compatible with the variable's type constraint: a number is required.`
-      )
+    const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
+    if (Number.isNaN(n)) throw new TypeMismatch('a number is required')
     return n
   }
   if (type === 'bool') {
     if (typeof value === 'boolean') return value
     if (value === 'true' || value === 'false') return value === 'true'
-    throw new NomadApiError(
-      400,
-      `Failed to parse job: Invalid value for variable; The value for ${name} is not compatible with the variable's type constraint: a bool is required.`
-    )
+    throw new TypeMismatch('a bool is required')
   }
   if (type === 'string' && typeof value !== 'string' && value !== null && typeof value !== 'object') return String(value)
   return value
+}
+
+/**
+ * The HCL range of `name = <expr>`'s expression in var-file text, as `input.hcl:L,C-C` (1-based, end exclusive).
+ * Single-line expressions only; a multi-line one is given up to the end of its first line.
+ */
+function varExprRange(text: string, name: string): string {
+  const lines = text.split('\n')
+  const re = new RegExp(`^\\s*${name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}\\s*=\\s*`)
+  for (let i = 0; i < lines.length; i++) {
+    const m = re.exec(lines[i])
+    if (!m) continue
+    const expr = lines[i].slice(m[0].length).replace(/\s+(#|\/\/).*$/, '').trimEnd()
+    return `input.hcl:${i + 1},${m[0].length + 1}-${m[0].length + 1 + expr.length}`
+  }
+  return 'input.hcl:1,1-1'
+}
+
+/** Where Nomad's "Unset variable" detail points; the docs moved in 1.11. */
+export function variablesDocsUrl(nomadAtLeast111: boolean): string {
+  return nomadAtLeast111
+    ? 'https://developer.hashicorp.com/nomad/docs/reference/hcl2/variables'
+    : 'https://developer.hashicorp.com/nomad/docs/job-specification/hcl2/variables'
 }
 
 /** Replaces ${var.x} references. A string that is exactly one reference keeps the value's type. */
@@ -120,6 +140,31 @@ function convertUpdate(u: Obj | undefined): Obj | null {
   if (u.auto_revert !== undefined) out.AutoRevert = Boolean(u.auto_revert)
   if (u.auto_promote !== undefined) out.AutoPromote = Boolean(u.auto_promote)
   return out
+}
+
+/** `restart` block → api.RestartPolicy; Canonicalize fills the job type's defaults (policies.ts). */
+function convertRestart(r: Obj | undefined, jobType: string, canonical: boolean): Obj | null {
+  const out: Obj = {}
+  if (r?.attempts !== undefined) out.Attempts = Number(r.attempts)
+  if (r?.interval !== undefined) out.Interval = parseDurationNs(r.interval)
+  if (r?.delay !== undefined) out.Delay = parseDurationNs(r.delay)
+  if (r?.mode !== undefined) out.Mode = r.mode
+  if (r?.render_templates !== undefined) out.RenderTemplates = Boolean(r.render_templates)
+  if (canonical) return { ...defaultRestartPolicy(jobType), ...out }
+  return r ? out : null
+}
+
+/** `reschedule` block (group, else job) → api.ReschedulePolicy; Canonicalize fills the job type's defaults. */
+function convertReschedule(r: Obj | undefined, jobType: string, canonical: boolean): Obj | null {
+  const out: Obj = {}
+  if (r?.attempts !== undefined) out.Attempts = Number(r.attempts)
+  if (r?.interval !== undefined) out.Interval = parseDurationNs(r.interval)
+  if (r?.delay !== undefined) out.Delay = parseDurationNs(r.delay)
+  if (r?.delay_function !== undefined) out.DelayFunction = r.delay_function
+  if (r?.max_delay !== undefined) out.MaxDelay = parseDurationNs(r.max_delay)
+  if (r?.unlimited !== undefined) out.Unlimited = Boolean(r.unlimited)
+  if (canonical && (jobType === 'service' || jobType === 'batch')) return { ...defaultReschedulePolicy(jobType), ...out }
+  return r ? out : null
 }
 
 /** api.UpdateStrategy canonical defaults (api/jobs.go). */
@@ -253,16 +298,31 @@ export interface ParseInput {
   Variables?: string
 }
 
-/** Implements POST /v1/jobs/parse. Throws NomadApiError(400, …) with Nomad's texts. */
-export async function parseJobHCL(input: ParseInput): Promise<Obj> {
+/**
+ * Implements POST /v1/jobs/parse. Throws NomadApiError(400, …) with Nomad's texts. Like the agent's parse endpoint
+ * (command/agent/job_endpoint.go: no `Strict`), a variable that the job does not declare is ignored.
+ * `Variables` is parsed as its own file named input.hcl (jobspec2/parse.go).
+ */
+export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: string } = {}): Promise<Obj> {
   const hcl = input.JobHCL ?? ''
-  if (hcl.trim() === '') throw new NomadApiError(400, 'Job spec is empty')
-  let doc: Obj
+  if (hcl === '') throw new NomadApiError(400, 'Job spec is empty')
+  let doc: Obj | undefined
+  let jobError: string | undefined
   try {
     doc = (await parse('input.hcl', hcl)) as Obj
   } catch (e) {
-    throw new NomadApiError(400, `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`)
+    jobError = `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`
   }
+  // the var content is parsed right after the job file, and its syntax errors are returned first
+  let vf: Obj = {}
+  if (input.Variables) {
+    try {
+      vf = (await parse('input.hcl', input.Variables)) as Obj
+    } catch (e) {
+      throw new NomadApiError(400, `Failed to parse job: unable to parse var content: ${formatHclError(String((e as Error).message ?? e))}`)
+    }
+  }
+  if (jobError || !doc) throw new NomadApiError(400, jobError ?? 'Failed to parse job')
   // variable declarations
   const decls: Record<string, VarDecl> = {}
   for (const [name, blocks] of Object.entries((doc.variable as Obj) ?? {})) {
@@ -271,30 +331,31 @@ export async function parseJobHCL(input: ParseInput): Promise<Obj> {
     decls[name] = { type, default: b.default, hasDefault: 'default' in b }
   }
   const values: Record<string, unknown> = {}
-  for (const [name, d] of Object.entries(decls)) if (d.hasDefault) values[name] = convertToType(name, d.default, d.type)
-  if (input.Variables && input.Variables.trim() !== '') {
-    let vf: Obj
+  const diags: string[] = []
+  for (const [name, d] of Object.entries(decls))
+    if (d.hasDefault)
+      try {
+        values[name] = convertToType(d.default, d.type)
+      } catch {
+        values[name] = d.default
+      }
+  for (const [name, v] of Object.entries(vf)) {
+    if (!(name in decls)) continue // non-strict: an undeclared variable is a warning Nomad drops
     try {
-      vf = (await parse('input.hcl', input.Variables)) as Obj
+      values[name] = convertToType(v, decls[name].type)
     } catch (e) {
-      throw new NomadApiError(400, `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`)
-    }
-    for (const [name, v] of Object.entries(vf)) {
-      if (!(name in decls))
-        throw new NomadApiError(
-          400,
-          `Failed to parse job: Undefined variable; A ${JSON.stringify(name)} variable was set but was not found in known variables. To declare variable ${JSON.stringify(name)}, place this block in your job files`
-        )
-      values[name] = convertToType(name, v, decls[name].type)
+      if (!(e instanceof TypeMismatch)) throw e
+      diags.push(
+        `${varExprRange(input.Variables ?? '', name)}: Invalid value for variable; The value for ${name} is not compatible with the variable's type constraint: ${e.message}.`
+      )
     }
   }
-  // Nomad evaluates all declared variables; an unset one is an error even if unused.
+  // Nomad evaluates all declared variables; an unset one is an error even if unused. No subject: "<nil>".
+  const docs = o.variablesDocsUrl ?? variablesDocsUrl(false)
   for (const name of Object.keys(decls))
-    if (!(name in values))
-      throw new NomadApiError(
-        400,
-        `Failed to parse job: Unset variable ${JSON.stringify(name)}; A used variable must be set or have a default value; see https://www.nomadproject.io/docs/job-specification/hcl2/variables for details.`
-      )
+    if (!(name in values) && !diags.some((d) => d.includes(`The value for ${name} is`)))
+      diags.push(`<nil>: Unset variable ${JSON.stringify(name)}; A used variable must be set or have a default value; see ${docs} for details.`)
+  if (diags.length) throw new NomadApiError(400, `Failed to parse job: ${diags.join('\n')}`)
   const used = new Set<string>()
   const jobs = Object.entries((doc.job as Obj) ?? {})
   if (jobs.length !== 1)
@@ -316,6 +377,7 @@ export async function parseJobHCL(input: ParseInput): Promise<Obj> {
 }
 
 function toApiJob(id: string, j: Obj, canonical: boolean): Obj {
+  const jobType = String(j.type ?? 'service')
   const jobVault = firstBlock(j.vault)
   const jobUpdate = convertUpdate(firstBlock(j.update))
   const groups = Object.entries((j.group as Obj) ?? {}).map(([gname, gblocks]) => {
@@ -329,6 +391,8 @@ function toApiJob(id: string, j: Obj, canonical: boolean): Obj {
       Count: g.count !== undefined ? Number(g.count) : canonical ? 1 : null,
       Meta: strMap(g.meta),
       Update: mergeUpdate(jobUpdate, convertUpdate(firstBlock(g.update)), canonical),
+      RestartPolicy: convertRestart(firstBlock(g.restart), jobType, canonical),
+      ReschedulePolicy: convertReschedule(firstBlock(g.reschedule) ?? firstBlock(j.reschedule), jobType, canonical),
       Tasks: tasks
     }
     return grp

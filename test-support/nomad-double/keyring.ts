@@ -9,7 +9,8 @@ export interface RootKey {
   kid: string
   privateKey: CryptoKey
   publicJwk: JWK
-  state: 'active' | 'inactive'
+  /** Nomad's RootKeyState values that are published in the JWKS (nomad/structs/keyring.go). */
+  state: 'active' | 'inactive' | 'prepublished'
   createTime: number
 }
 
@@ -67,9 +68,29 @@ export class Keyring {
     return key
   }
 
-  /** Drop inactive keys from the published set (like a key GC after rotation). */
+  /**
+   * Like `nomad operator root keyring rotate -prepublish <d>` (Nomad 1.8.3+, and the automatic rotation at half of
+   * root_key_rotation_threshold): the new key is published in the JWKS at once but signs nothing until promote().
+   */
+  async prepublish(): Promise<RootKey> {
+    const key = await newKey()
+    key.state = 'prepublished'
+    this.keys.push(key)
+    return key
+  }
+
+  /** The prepublished key's publish time has come: it becomes active and the active key inactive (still published). */
+  promote(): RootKey {
+    const next = this.keys.find((k) => k.state === 'prepublished')
+    if (!next) throw new Error('keyring has no prepublished key')
+    for (const k of this.keys) if (k.state === 'active') k.state = 'inactive'
+    next.state = 'active'
+    return next
+  }
+
+  /** Drop inactive keys from the published set (like a key GC after rotation); prepublished keys stay. */
   dropInactive(): void {
-    this.keys = this.keys.filter((k) => k.state === 'active')
+    this.keys = this.keys.filter((k) => k.state !== 'inactive')
   }
 
   get active(): RootKey {

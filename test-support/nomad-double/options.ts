@@ -1,19 +1,26 @@
 /** The Nomad test double's public types: start options, the handle tests hold, and the records it logs. */
 import type { Keyring } from './keyring.js'
 import type { Route } from './http.js'
+import type { AclLoginOptions } from './acl-login.js'
 
 export type Obj = Record<string, any>
 
 export type AclPolicy = 'management' | 'read-only' | 'submit' | 'agent-read' | string
 
 export interface NomadDoubleOptions {
+  /**
+   * The Nomad version to behave like, "1.7.0" to "2.0.x" (default "1.10.5"); see the README's version table for
+   * what differs (e.g. 1.7–1.9 refuse a Vault task without identity and without policies).
+   */
+  nomadVersion?: string
   /** Address of the real Vault/OpenBao the double's "clients" log in to. */
   vaultAddr?: string
   region?: string
   datacenter?: string
   /** Namespaces that exist (default ["default"]). */
   namespaces?: string[]
-  acl?: {
+  /** With the JWT auth methods, binding rules and roles of acl-login.ts for POST /v1/acl/login. */
+  acl?: AclLoginOptions & {
     enabled: boolean
     /** SecretID of a management token (generated when omitted). */
     managementToken?: string
@@ -31,12 +38,23 @@ export interface NomadDoubleOptions {
   healthyAfterMs?: number
   /** ms from eval creation until the scheduler processes it (default 10). */
   evalDelayMs?: number
+  /**
+   * Wall-clock time per Nomad time (default 0.01): Nomad's durations — restart delay (15 s), reschedule delay (30 s,
+   * exponential), healthy_deadline (5 m), progress_deadline (10 m), min_healthy_time (10 s), template retry backoff —
+   * are multiplied by it. 1 = real Nomad timing. Event texts keep Nomad's unscaled durations.
+   */
+  timeScale?: number
   /** Client nodes; default one node with 4000 MHz / 8192 MB in `datacenter`. */
   nodes?: { name?: string; datacenter?: string; cpu: number; memoryMB: number }[]
   port?: number
   host?: string
   /** Test hook: called after a plan is computed and before it is answered. */
   onPlan?: (jobId: string, namespace: string) => void
+  /**
+   * File to append one JSON line per request to: `{ method, path, query, body, status, response }` (request body and
+   * response body as text; none for /v1/acl/* responses, which carry tokens). The Go contract test replays it.
+   */
+  requestLog?: string
   /** Routes added after the built-in ones (see routes/index.ts for adding a route file instead). */
   extraRoutes?: Route[]
 }
@@ -49,6 +67,8 @@ export interface RequestLogEntry {
   status?: number
   /** ms the request waited in a blocking query */
   blockedMs?: number
+  /** the request body as sent (only for routes that read a body) */
+  body?: string
 }
 
 export interface SecretRead {
@@ -80,8 +100,16 @@ export interface NomadDouble {
   vaultLogins: VaultLogin[]
   /** Current Raft-like index (every state change bumps it). */
   readonly index: number
-  /** The next allocation placed for jobId fails its first task with a driver failure event carrying message. */
+  /**
+   * The next allocation placed for jobId fails to start its first task, on every restart ("Driver Failure" events),
+   * until the restart policy gives up; a rescheduled replacement starts normally.
+   */
   failNextAlloc(jobId: string, message?: string, namespace?: string): void
+  /**
+   * Like failNextAlloc for the next `times` allocations (default: all from now on), optionally only those of one
+   * job version: a crash-looping job that restarts, is rescheduled and fails its deployment at the progress deadline.
+   */
+  failAllocs(jobId: string, message?: string, o?: { namespace?: string; version?: number; times?: number }): void
   /** Deployment progress deadline in ms for deployments created from now on (overrides the jobspec). */
   setProgressDeadlineMs(ms: number | undefined): void
   /** Alloc healthy deadline in ms for allocs created from now on (overrides the jobspec). */

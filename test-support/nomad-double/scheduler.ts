@@ -5,10 +5,11 @@
 import { randomUUID } from 'node:crypto'
 import { UPDATE_DEFAULTS } from './jobspec.js'
 import type { Obj } from './options.js'
-import { isTerminal, nowNs, jobKey, type State } from './state.js'
+import { isTerminal, nowNs, type State } from './state.js'
 import { stableStringify } from './diff.js'
 import { createDeployment, maybeCompleteDeployment, setAllocHealth } from './deployments.js'
 import { startAlloc, stopAlloc, taskEvent } from './task-runner.js'
+import { rescheduleDelay, rescheduleEligible, reschedulePolicy } from './policies.js'
 
 export function taskGroupsUpdate(job: Obj, tg: Obj): Obj {
   return { ...UPDATE_DEFAULTS, ...(job.Update ?? {}), ...(tg.Update ?? {}) }
@@ -24,24 +25,37 @@ export function tgResources(tg: Obj): { cpu: number; mem: number } {
   return { cpu, mem }
 }
 export type TgChange = 'none' | 'inplace' | 'destructive' | 'new'
+
+/** Task fields whose change replaces the allocation (scheduler/util.go tasksUpdated; the double's subset). */
+const DESTRUCTIVE_TASK_FIELDS = ['Driver', 'User', 'Config', 'Env', 'Artifacts', 'Vault', 'Templates', 'Identity', 'Identities', 'VolumeMounts', 'LogConfig']
+const DESTRUCTIVE_RESOURCES = ['CPU', 'Cores', 'MemoryMB', 'MemoryMaxMB', 'DiskMB', 'Networks', 'Devices']
+
+/** Job meta, then group meta, then task meta (structs.Job.CombinedTaskMeta). */
+function combinedTaskMeta(job: Obj | undefined, tg: Obj, t: Obj): Obj {
+  return { ...(job?.Meta ?? {}), ...(tg.Meta ?? {}), ...(t.Meta ?? {}) }
+}
+
+/**
+ * How a task group changes between two job versions. Like Nomad's tasksUpdated, a change in the combined meta of
+ * any task is destructive: a meta-only change replaces every allocation. Count and update-block changes are in-place.
+ */
 export function tgChange(oldJob: Obj | undefined, newJob: Obj, tgName: string): TgChange {
   const oldTg = oldJob?.TaskGroups?.find((g: Obj) => g.Name === tgName)
   const newTg = newJob.TaskGroups.find((g: Obj) => g.Name === tgName)
   if (!oldTg) return 'new'
-  const oldTasks = new Map<string, Obj>(oldTg.Tasks.map((t: Obj) => [t.Name, t]))
   if (oldTg.Tasks.length !== newTg.Tasks.length) return 'destructive'
+  const oldTasks = new Map<string, Obj>(oldTg.Tasks.map((t: Obj) => [t.Name, t]))
   for (const t of newTg.Tasks) {
     const o = oldTasks.get(t.Name)
     if (!o) return 'destructive'
-    // task Meta changes are in-place; everything else in a task is destructive (README: guess)
-    const { Meta: m1, ...a } = o
-    const { Meta: m2, ...b } = t
-    if (stableStringify(a) !== stableStringify(b)) return 'destructive'
-    if (stableStringify(m1) !== stableStringify(m2)) return 'inplace'
+    for (const f of DESTRUCTIVE_TASK_FIELDS) if (stableStringify(o[f]) !== stableStringify(t[f])) return 'destructive'
+    for (const f of DESTRUCTIVE_RESOURCES) if (stableStringify(o.Resources?.[f]) !== stableStringify(t.Resources?.[f])) return 'destructive'
+    if (stableStringify(combinedTaskMeta(oldJob, oldTg, o)) !== stableStringify(combinedTaskMeta(newJob, newTg, t))) return 'destructive'
   }
-  if (stableStringify(oldTg.Meta) !== stableStringify(newTg.Meta)) return 'inplace'
-  if (stableStringify(oldJob?.Meta) !== stableStringify(newJob.Meta)) return 'inplace'
-  if (stableStringify(oldTg.Update) !== stableStringify(newTg.Update)) return 'inplace'
+  const { Tasks: ot, Count: oc, ...oldRest } = oldTg
+  const { Tasks: nt, Count: nc, ...newRest } = newTg
+  void oc, nc
+  if (stableStringify(ot) !== stableStringify(nt) || stableStringify(oldRest) !== stableStringify(newRest)) return 'inplace'
   return 'none'
 }
 
@@ -84,7 +98,7 @@ export interface TgPlan {
 export function reconcile(s: State, ns: string, newJob: Obj, oldJob: Obj | undefined, isPlan: boolean): TgPlan[] {
   const result: TgPlan[] = []
   const live = s.liveAllocs(ns, newJob.ID)
-  // capacity simulation: free resources per node excluding s.allocs that this plan stops
+  // capacity simulation: free resources per node excluding allocs that this plan stops
   const free = new Map(s.nodes.map((n) => [n.ID, { cpu: n.cpu - s.nodeUsage(n.ID).cpu, mem: n.memoryMB - s.nodeUsage(n.ID).mem }]))
   const plans: TgPlan[] = []
   for (const tg of newJob.TaskGroups) {
@@ -94,7 +108,7 @@ export function reconcile(s: State, ns: string, newJob: Obj, oldJob: Obj | undef
     const count = Number(tg.Count ?? 1)
     const p: TgPlan = { name: tg.Name, change, place: 0, stop: 0, inplace: 0, destructive: 0, canary: 0, ignore: 0 }
     if (newJob.Type === 'batch' && change === 'none') {
-      // completed batch s.allocs are not re-placed
+      // completed batch allocs are not re-placed
       const done = [...s.allocs.values()].filter(
         (a) => a.Namespace === ns && a.JobID === newJob.ID && a.TaskGroup === tg.Name && a.ClientStatus === 'complete'
       ).length
@@ -122,7 +136,7 @@ export function reconcile(s: State, ns: string, newJob: Obj, oldJob: Obj | undef
     }
     plans.push(p)
   }
-  // free resources of s.allocs that will be stopped or replaced
+  // free resources of allocs that will be stopped or replaced
   for (const p of plans) {
     const tgLive = live.filter((a) => a.TaskGroup === p.name)
     const freed = p.destructive + p.stop
@@ -171,7 +185,8 @@ export function createEval(s: State,
   triggeredBy: string,
   previousJob: Obj | undefined,
   extra: Obj = {},
-  work?: (ev: Obj) => void
+  work?: (ev: Obj) => void,
+  delayMs?: number
 ): Obj {
   const idx = s.bump('evals')
   const ev: Obj = {
@@ -187,6 +202,7 @@ export function createEval(s: State,
     Status: 'pending',
     StatusDescription: '',
     Wait: 0,
+    WaitUntil: '0001-01-01T00:00:00Z',
     NextEval: '',
     PreviousEval: '',
     BlockedEval: '',
@@ -202,7 +218,7 @@ export function createEval(s: State,
   }
   s.evals.set(ev.ID, ev)
   const prevSnapshot = previousJob ? structuredClone(previousJob) : undefined
-  s.later(s.evalDelayMs, () => {
+  s.later(delayMs ?? s.evalDelayMs, () => {
     if (!work) return processEval(s, ev.ID, prevSnapshot)
     if (ev.Status !== 'pending') return
     work(ev)
@@ -245,7 +261,7 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
   for (const p of plans) {
     const tg = job.TaskGroups.find((g: Obj) => g.Name === p.name)
     const tgLive = live.filter((a) => a.TaskGroup === p.name)
-    // in-place: existing s.allocs move to the new version and join the deployment (healthy again after s.healthyAfterMs)
+    // in-place: existing allocs move to the new version and join the deployment (healthy again after healthyAfterMs)
     if (p.change === 'none' || p.change === 'inplace') for (const a of tgLive) a.JobVersion = job.Version
     if (p.change === 'inplace' && deployment)
       for (const a of tgLive.slice(0, p.inplace)) {
@@ -286,7 +302,7 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
       ID: randomUUID(),
       Status: 'blocked',
       StatusDescription: 'created to place remaining allocations',
-      TriggeredBy: 'queued-s.allocs',
+      TriggeredBy: 'queued-allocs',
       PreviousEval: ev.ID,
       FailedTGAllocs: null,
       DeploymentID: ev.DeploymentID,
@@ -301,7 +317,15 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
   }
   if (deployment) maybeCompleteDeployment(s, deployment)
 }
-export function placeAlloc(s: State, job: Obj, tg: Obj, ev: Obj, deployment: Obj | undefined, canary: boolean): Obj | undefined {
+export function placeAlloc(
+  s: State,
+  job: Obj,
+  tg: Obj,
+  ev: Obj,
+  deployment: Obj | undefined,
+  canary: boolean,
+  previous?: { alloc: Obj; delayNs: number }
+): Obj | undefined {
   const need = tgResources(tg)
   const node = s.nodes.find((n) => {
     const u = s.nodeUsage(n.ID)
@@ -313,7 +337,7 @@ export function placeAlloc(s: State, job: Obj, tg: Obj, ev: Obj, deployment: Obj
   const a: Obj = {
     ID: randomUUID(),
     EvalID: ev.ID,
-    Name: `${job.ID}.${tg.Name}[${sameTg.length % Math.max(1, Number(tg.Count ?? 1))}]`,
+    Name: previous ? previous.alloc.Name : `${job.ID}.${tg.Name}[${sameTg.length % Math.max(1, Number(tg.Count ?? 1))}]`,
     Namespace: job.Namespace,
     NodeID: node.ID,
     NodeName: node.Name,
@@ -343,8 +367,19 @@ export function placeAlloc(s: State, job: Obj, tg: Obj, ev: Obj, deployment: Obj
     ),
     FollowupEvalID: '',
     NextAllocation: '',
-    PreviousAllocation: '',
-    RescheduleTracker: null,
+    PreviousAllocation: previous?.alloc.ID ?? '',
+    RescheduleTracker: previous
+      ? {
+          Events: [
+            ...(previous.alloc.RescheduleTracker?.Events ?? []),
+            { RescheduleTime: nowNs(), PrevAllocID: previous.alloc.ID, PrevNodeID: previous.alloc.NodeID, Delay: previous.delayNs }
+          ],
+          LastReschedule: 'ok'
+        }
+      : null,
+    DesiredTransition: { Migrate: null, Reschedule: null, ForceReschedule: null, NoShutdownDelay: null },
+    PreemptedAllocations: null,
+    PreemptedByAllocation: '',
     AllocatedResources: { Shared: need },
     CreateIndex: idx,
     ModifyIndex: idx,
@@ -362,7 +397,7 @@ export function placeAlloc(s: State, job: Obj, tg: Obj, ev: Obj, deployment: Obj
     s.touchDeployment(deployment)
     if (job.Type === 'service') {
       const hd =
-        s.healthyDeadlineOverrideMs !== undefined ? s.healthyDeadlineOverrideMs : taskGroupsUpdate(job, tg).HealthyDeadline / 1e6
+        s.healthyDeadlineOverrideMs !== undefined ? s.healthyDeadlineOverrideMs : s.scaledMs(taskGroupsUpdate(job, tg).HealthyDeadline)
       if (hd > 0)
         s.healthTimers.set(
           a.ID,
@@ -373,8 +408,61 @@ export function placeAlloc(s: State, job: Obj, tg: Obj, ev: Obj, deployment: Obj
         )
     }
   }
-  const script = s.failNext.get(jobKey(job.Namespace, job.ID))?.shift()
-  s.later(s.allocStartMs, () => startAlloc(s, a.ID, job, tg, script))
+  const failure = s.failures.find(
+    (f) => f.ns === job.Namespace && f.jobId === job.ID && (f.version === undefined || f.version === job.Version) && f.remaining > 0
+  )
+  if (failure) {
+    failure.remaining--
+    s.allocFailures.set(a.ID, failure.message)
+  }
+  s.later(s.allocStartMs, () => startAlloc(s, a.ID, job, tg))
   return a
+}
+
+/**
+ * After an allocation failed: if its reschedule policy allows, a follow-up evaluation ("alloc-failure",
+ * "created for delayed rescheduling", WaitUntil) places a replacement after the policy's delay; the failed alloc is
+ * then stopped with "alloc was rescheduled because it failed" (scheduler/reconcile.go, generic_sched.go).
+ * No rescheduling inside a failed deployment.
+ */
+export function maybeReschedule(s: State, a: Obj): void {
+  const rec = s.findJob(a.Namespace, a.JobID)
+  if (!rec || rec.current.Stop || a.DesiredStatus !== 'run' || a.FollowupEvalID) return
+  const job = rec.current
+  const tg = job.TaskGroups.find((g: Obj) => g.Name === a.TaskGroup)
+  if (!tg) return
+  const d = a.DeploymentID ? s.deployments.get(a.DeploymentID) : undefined
+  if (d && d.Status === 'failed') return
+  const policy = reschedulePolicy(job, tg)
+  const events: Obj[] = a.RescheduleTracker?.Events ?? []
+  if (!rescheduleEligible(policy, events, nowNs())) return
+  const delayNs = rescheduleDelay(policy, events)
+  const waitMs = s.scaledMs(delayNs)
+  const ev = createEval(
+    s,
+    a.Namespace,
+    job,
+    'alloc-failure',
+    undefined,
+    { StatusDescription: 'created for delayed rescheduling', WaitUntil: new Date(Date.now() + delayNs / 1e6).toISOString(), PreviousEval: a.EvalID },
+    (ev) => {
+      const dep = a.DeploymentID ? s.deployments.get(a.DeploymentID) : undefined
+      if (a.DesiredStatus !== 'run' || a.NextAllocation || (dep && dep.Status === 'failed')) return
+      const current = s.findJob(a.Namespace, a.JobID)?.current
+      if (!current || current.Stop) return
+      const curTg = current.TaskGroups.find((g: Obj) => g.Name === a.TaskGroup)
+      if (!curTg) return
+      const active = dep && dep.Status === 'running' && dep.JobVersion === current.Version ? dep : undefined
+      const next = placeAlloc(s, current, curTg, ev, active, false, { alloc: a, delayNs })
+      if (!next) return
+      a.NextAllocation = next.ID
+      a.DesiredStatus = 'stop'
+      a.DesiredDescription = 'alloc was rescheduled because it failed'
+      s.touchAlloc(a)
+    },
+    waitMs
+  )
+  a.FollowupEvalID = ev.ID
+  s.touchAlloc(a)
 }
 

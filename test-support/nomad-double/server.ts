@@ -7,18 +7,25 @@
  *   task-runner.ts (alloc lifecycle) · vault-hook.ts (client-side Vault login, template reads) · jobspec.ts (parse)
  * Every behaviour names its source in README.md (fidelity table). No Nomad (BUSL) code is used; only facts.
  */
+import * as fs from 'node:fs'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { NomadApiError } from './api-error.js'
 import { Router, routeContext, send } from './http.js'
 import type { NomadDouble, NomadDoubleOptions, RequestLogEntry } from './options.js'
 import { register } from './jobs-admission.js'
-import { DEFAULT_NS, jobKey, State } from './state.js'
+import { DEFAULT_NS, State } from './state.js'
 import { ROUTE_FILES } from './routes/index.js'
 
 export type { AclPolicy, NomadDouble, NomadDoubleOptions, RequestLogEntry, SecretRead, VaultLogin } from './options.js'
 export type { Route, RouteContext } from './http.js'
 export { NomadApiError } from './api-error.js'
+
+/** One JSON line per request for the contract test (tools/nomad-contract). */
+function logRequest(file: string, e: RequestLogEntry, response: string | undefined): void {
+  const line = { method: e.method, path: e.path, query: e.query, body: e.body ?? null, status: e.status, response: response ?? null }
+  fs.appendFileSync(file, JSON.stringify(line) + '\n')
+}
 
 export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<NomadDouble> {
   const s = await State.create(opts)
@@ -30,7 +37,18 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
     const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(q), time: Date.now() }
     s.requests.push(entry)
     s.wake() // lets waitFor() observe request arrival; blocking queries re-check and keep waiting
-    res.on('finish', () => (entry.status = res.statusCode))
+    const chunks: Buffer[] = []
+    if (opts.requestLog) {
+      const end = res.end.bind(res) as (...a: unknown[]) => http.ServerResponse
+      res.end = ((...a: unknown[]) => {
+        if (typeof a[0] === 'string' || Buffer.isBuffer(a[0])) chunks.push(Buffer.from(a[0] as string))
+        return end(...a)
+      }) as typeof res.end
+    }
+    res.on('finish', () => {
+      entry.status = res.statusCode
+      if (opts.requestLog) logRequest(opts.requestLog, entry, url.pathname.startsWith('/v1/acl/') ? undefined : Buffer.concat(chunks).toString('utf8'))
+    })
     try {
       const { route, params } = router.match(req.method ?? 'GET', url.pathname)
       const qRegion = q.get('region')
@@ -59,9 +77,11 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
     get index() {
       return s.index
     },
-    failNextAlloc(jobId, message = 'failed to start task: scripted failure', namespace = DEFAULT_NS) {
-      const k = jobKey(namespace, jobId)
-      s.failNext.set(k, [...(s.failNext.get(k) ?? []), message])
+    failNextAlloc(jobId, message, namespace = DEFAULT_NS) {
+      double.failAllocs(jobId, message, { namespace, times: 1 })
+    },
+    failAllocs(jobId, message = 'failed to start task: scripted failure', o = {}) {
+      s.failures.push({ ns: o.namespace ?? DEFAULT_NS, jobId, message, version: o.version, remaining: o.times ?? Infinity })
     },
     setProgressDeadlineMs(ms) {
       s.progressDeadlineOverrideMs = ms

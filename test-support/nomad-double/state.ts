@@ -45,6 +45,23 @@ export interface Node {
 
 export type Table = 'jobs' | 'evals' | 'allocs' | 'deployments' | 'keyring'
 
+/** The Nomad version the double behaves like unless `nomadVersion` says otherwise. */
+export const DEFAULT_NOMAD_VERSION = '1.10.5'
+
+function parseVersion(v: string): number[] {
+  const m = /^v?(\d+)\.(\d+)(?:\.(\d+))?$/.exec(v.trim())
+  if (!m) throw new Error(`nomadVersion ${JSON.stringify(v)}: expected "1.10.5" or "1.10"`)
+  return [Number(m[1]), Number(m[2]), Number(m[3] ?? 0)]
+}
+
+function compareVersions(a: number[], b: number[]): number {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i] - b[i]
+  return 0
+}
+
+/** Default timeScale: Nomad's 10-minute progress deadline takes 6 s, a 15 s restart delay 150 ms. */
+export const DEFAULT_TIME_SCALE = 0.01
+
 export const isTerminal = (a: Obj) => ['complete', 'failed', 'lost'].includes(a.ClientStatus)
 export const jobKey = (ns: string, id: string) => `${ns}\u0000${id}`
 
@@ -56,13 +73,18 @@ export class State {
   readonly aclEnabled: boolean
   readonly tokens = new Map<string, Set<string>>()
   /** SecretID → AccessorID and the policy names it was created with */
-  readonly tokenInfo = new Map<string, { accessor: string; policies: string[] }>()
+  readonly tokenInfo = new Map<string, { accessor: string; policies: string[]; expiresAt?: number }>()
   readonly serverVault: NonNullable<NomadDoubleOptions['server']>
   readonly clientVault: { enabled: boolean; address: string; jwt_auth_backend_path: string; create_from_role: string; namespace: string }
   readonly allocStartMs: number
   readonly healthyAfterMs: number
   readonly evalDelayMs: number
+  /** Multiplier from Nomad's durations (restart and reschedule delays, deadlines, min_healthy_time, template retries) to wall-clock ms/ns */
+  readonly timeScale: number
   readonly nodes: Node[]
+  /** The Nomad version modelled, e.g. "1.10.5" */
+  readonly nomadVersion: string
+  private readonly versionParts: number[]
 
   index = 1
   closed = false
@@ -71,7 +93,10 @@ export class State {
   readonly evals = new Map<string, Obj>()
   readonly allocs = new Map<string, Obj>()
   readonly deployments = new Map<string, Obj>()
-  readonly failNext = new Map<string, string[]>()
+  /** Scripted task start failures: each placed alloc of the job takes one while `remaining` > 0. */
+  readonly failures: { ns: string; jobId: string; message: string; version?: number; remaining: number }[] = []
+  /** alloc id → the scripted failure every start attempt of that alloc hits */
+  readonly allocFailures = new Map<string, string>()
   progressDeadlineOverrideMs: number | undefined
   healthyDeadlineOverrideMs: number | undefined
   readonly timers = new Set<NodeJS.Timeout>()
@@ -82,6 +107,7 @@ export class State {
   readonly vaultLogins: VaultLogin[] = []
   readonly healthTimers = new Map<string, NodeJS.Timeout>() // alloc id → healthy deadline
   readonly progressTimers = new Map<string, NodeJS.Timeout>() // deployment id → progress deadline
+  readonly progressMs = new Map<string, number>() // deployment id → wall-clock progress deadline (ms)
 
   private constructor(
     readonly opts: NomadDoubleOptions,
@@ -102,9 +128,14 @@ export class State {
       create_from_role: opts.client?.create_from_role ?? '',
       namespace: opts.client?.namespace ?? ''
     }
+    this.nomadVersion = opts.nomadVersion ?? DEFAULT_NOMAD_VERSION
+    this.versionParts = parseVersion(this.nomadVersion)
+    if (compareVersions(this.versionParts, [1, 7, 0]) < 0 || compareVersions(this.versionParts, [2, 1, 0]) >= 0)
+      throw new Error(`nomadVersion ${this.nomadVersion}: the double models Nomad 1.7.0 to 2.0.x`)
     this.allocStartMs = opts.allocStartMs ?? 50
     this.healthyAfterMs = opts.healthyAfterMs ?? 100
     this.evalDelayMs = opts.evalDelayMs ?? 10
+    this.timeScale = opts.timeScale ?? DEFAULT_TIME_SCALE
     this.nodes = (opts.nodes ?? [{ cpu: 4000, memoryMB: 8192 }]).map((n, i) => ({
       ID: randomUUID(),
       Name: n.name ?? `node-${i + 1}`,
@@ -115,13 +146,23 @@ export class State {
   }
 
   /** Adds an ACL token (also used by ACL login routes to issue tokens). */
-  addToken(secret: string, policies: AclPolicy[]): void {
+  addToken(secret: string, policies: AclPolicy[], expiresAt?: number): void {
     this.tokens.set(secret, capsFor(policies))
-    this.tokenInfo.set(secret, { accessor: randomUUID(), policies })
+    this.tokenInfo.set(secret, { accessor: randomUUID(), policies, expiresAt })
   }
 
   static async create(opts: NomadDoubleOptions): Promise<State> {
     return new State(opts, await Keyring.create())
+  }
+
+  /** Wall-clock ms for a Nomad duration in ns, scaled by timeScale. */
+  scaledMs(ns: number): number {
+    return Math.max(0, (ns / 1e6) * this.timeScale)
+  }
+
+  /** True when the modelled Nomad version is v or newer ("1.10.0"). */
+  atLeast(v: string): boolean {
+    return compareVersions(this.versionParts, parseVersion(v)) >= 0
   }
 
   /** Advances the global index, stamps the given tables with it and wakes every blocking query. */

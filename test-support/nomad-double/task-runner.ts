@@ -6,6 +6,8 @@ import type { Obj } from './options.js'
 import { isTerminal, nowNs, type JobRecord, type State } from './state.js'
 import { setAllocHealth } from './deployments.js'
 import { vaultPrestart } from './vault-hook.js'
+import { maybeReschedule, taskGroupsUpdate } from './scheduler.js'
+import { goDuration, restartDelay, restartPolicy } from './policies.js'
 
 export function taskEvent(type: string, display: string, extra: Obj = {}): Obj {
   const details: Record<string, string> = {}
@@ -83,11 +85,12 @@ export function failTask(s: State, a: Obj, task: string, ev: Obj): void {
   s.cancel(s.healthTimers.get(a.ID))
   s.touchAlloc(a)
   if (a.DeploymentStatus && a.DeploymentStatus.Healthy === null) setAllocHealth(s, a, false)
+  maybeReschedule(s, a)
   const rec = s.findJob(a.Namespace, a.JobID)
-  if (rec && rec.current.Type === 'batch') maybeBatchDone(s, rec)
+  if (rec && rec.current.Type === 'batch' && !a.FollowupEvalID) maybeBatchDone(s, rec)
 }
 
-export async function startAlloc(s: State, allocId: string, job: Obj, tg: Obj, scriptedFailure: string | undefined): Promise<void> {
+export async function startAlloc(s: State, allocId: string, job: Obj, tg: Obj): Promise<void> {
   const a = s.allocs.get(allocId)
   if (!a || a.DesiredStatus !== 'run' || isTerminal(a)) return
   for (const t of tg.Tasks ?? []) addEvent(s, a, t.Name, taskEvent('Task Setup', 'Building Task Directory', { Message: 'Building Task Directory' }))
@@ -98,13 +101,39 @@ export async function startAlloc(s: State, allocId: string, job: Obj, tg: Obj, s
     if (outcome === 'failed') return
     if (outcome === 'waiting') return // recoverable: alloc stays pending, no event (client/allocrunner/taskrunner/vault_hook.go)
   }
-  if (scriptedFailure !== undefined) {
+  runTasks(s, a, job, tg)
+}
+
+/**
+ * The driver starts the tasks. A scripted failure fails the first task's start on every attempt: "Driver Failure",
+ * then "Restarting" while the restart policy allows (service default: 2 attempts in 30m, 15s delay + jitter),
+ * then "Not Restarting" (FailsTask), which fails the alloc and lets the scheduler reschedule it.
+ */
+function runTasks(s: State, a: Obj, job: Obj, tg: Obj): void {
+  if (a.DesiredStatus !== 'run' || isTerminal(a)) return
+  const failure = s.allocFailures.get(a.ID)
+  if (failure !== undefined) {
     const t = tg.Tasks[0]
-    failTask(s, 
-      a,
-      t.Name,
-      taskEvent('Driver Failure', scriptedFailure, { DriverError: scriptedFailure, FailsTask: true, Details: { fails_task: 'true', driver_error: scriptedFailure } })
+    const ts = a.TaskStates[t.Name]
+    ts.Events.push(taskEvent('Driver Failure', failure, { DriverError: failure, Details: { driver_error: failure } }))
+    const policy = restartPolicy(job, tg)
+    if (policy.Attempts === 0) {
+      const reason = 'Policy allows no restarts'
+      return failTask(s, a, t.Name, taskEvent('Not Restarting', reason, { RestartReason: reason, FailsTask: true, Details: { fails_task: 'true', restart_reason: reason } }))
+    }
+    if (ts.Restarts >= policy.Attempts && policy.Mode === 'fail') {
+      const reason = `Exceeded allowed attempts ${policy.Attempts} in interval ${goDuration(policy.Interval)} and mode is "fail"`
+      return failTask(s, a, t.Name, taskEvent('Not Restarting', reason, { RestartReason: reason, FailsTask: true, Details: { fails_task: 'true', restart_reason: reason } }))
+    }
+    const delay = ts.Restarts >= policy.Attempts ? policy.Interval : restartDelay(policy)
+    const reason = ts.Restarts >= policy.Attempts ? 'Exceeded allowed attempts, applying a delay' : 'Restart within policy'
+    ts.Events.push(
+      taskEvent('Restarting', `${reason} - Task restarting in ${goDuration(delay)}`, { RestartReason: reason, StartDelay: delay, Details: { restart_reason: reason, start_delay: String(delay) } })
     )
+    ts.Restarts++
+    ts.LastRestart = new Date().toISOString()
+    s.touchAlloc(a)
+    s.later(s.scaledMs(delay), () => runTasks(s, a, job, tg))
     return
   }
   for (const t of tg.Tasks ?? []) {
@@ -118,7 +147,9 @@ export async function startAlloc(s: State, allocId: string, job: Obj, tg: Obj, s
   s.touchAlloc(a)
   const rec = s.findJob(a.Namespace, a.JobID)
   if (rec && rec.current.Status === 'pending' && rec.current.Version === a.JobVersion) s.setJobStatus(rec, 'running')
-  s.later(s.healthyAfterMs, () => {
+  // healthy once checks pass (healthyAfterMs) and the tasks have run for min_healthy_time (scaled)
+  const minHealthy = job.Type === 'service' ? s.scaledMs(taskGroupsUpdate(job, tg).MinHealthyTime ?? 0) : 0
+  s.later(Math.max(s.healthyAfterMs, minHealthy), () => {
     if (a.DesiredStatus !== 'run' || isTerminal(a)) return
     if (job.Type === 'batch') {
       for (const t of tg.Tasks ?? []) {

@@ -68,9 +68,12 @@ export async function vaultPrestart(s: State, a: Obj, job: Obj, tg: Obj, t: Obj)
     r = await vaultFetch(s, 'PUT', loginPath, { role, jwt })
   } catch (e) {
     if (s.closed) return 'failed'
-    // network error: recoverable in Nomad (retried with backoff, logged only)
-    s.vaultLogins.push({ allocId: a.ID, task: t.Name, role, jwt, ok: false, error: String(e) })
-    return 'waiting'
+    // any JWT login error, a dial error too, is non-recoverable (client/vaultclient/vaultclient.go DeriveTokenWithJWT)
+    const msg = `Put "${vaultUrl(s, loginPath)}": ${goDialError(e, vaultUrl(s, loginPath))}`
+    s.vaultLogins.push({ allocId: a.ID, task: t.Name, role, jwt, ok: false, error: msg })
+    const display = `Vault: failed to derive vault token: failed to derive Vault token for identity ${idName}: failed to login with JWT: ${msg}`
+    failTask(s, a, t.Name, taskEvent('Killing', display, { FailsTask: true, VaultError: display, Details: { fails_task: 'true' } }))
+    return 'failed'
   }
   if (r.status < 200 || r.status >= 300 || !r.json?.auth?.client_token) {
     const msg = vaultApiError(s, 'PUT', loginPath, r.status, r.json, r.text)
@@ -89,25 +92,71 @@ export async function vaultPrestart(s: State, a: Obj, job: Obj, tg: Obj, t: Obj)
     while ((m = re.exec(tpl.EmbeddedTmpl ?? ''))) paths.add(m[1])
   }
   for (const p of paths) {
-    let rr: { status: number; json: Obj | undefined; text: string }
-    try {
-      rr = await vaultFetch(s, 'GET', p, undefined, token)
-    } catch {
-      return 'waiting'
-    }
-    if (rr.status === 404) {
-      // consul-template keeps waiting for data that does not exist yet
-      addEvent(s, a, t.Name, taskEvent('Template', `Missing: vault.read(${p})`))
-      return 'waiting'
-    }
-    if (rr.status < 200 || rr.status >= 300) {
-      const msg = vaultApiError(s, 'GET', p, rr.status, rr.json, rr.text)
-      const display = `Template failed: vault.read(${p}): vault.read(${p}): ${msg}`
-      failTask(s, a, t.Name, taskEvent('Killing', display, { FailsTask: true, Details: { fails_task: 'true' } }))
-      return 'failed'
-    }
-    s.secretReads.push({ namespace: a.Namespace, jobId: a.JobID, allocId: a.ID, group: tg.Name, task: t.Name, path: p, data: rr.json?.data })
+    const outcome = await readSecret(s, a, tg, t, p, token)
+    if (outcome !== 'ok') return outcome
   }
   return 'ok'
 }
 
+
+/** client.template.vault_retry defaults (client/config/config.go): 12 attempts, backoff 250ms doubling up to 1m. */
+const TEMPLATE_RETRY = { attempts: 12, backoffNs: 250e6, maxBackoffNs: 60e9 }
+
+/**
+ * The template runner's read of one secret, retried like consul-template: a 404 ("no secret exists at <path>") or
+ * a 403 is retried with backoff (scaled by timeScale); a 404 shows `Missing: vault.read(p)` while it waits; after
+ * the last attempt the task is killed with "Template failed: …" (FailsTask).
+ */
+async function readSecret(s: State, a: Obj, tg: Obj, t: Obj, p: string, token: string): Promise<'ok' | 'failed' | 'waiting'> {
+  let lastError = ''
+  for (let attempt = 0; attempt <= TEMPLATE_RETRY.attempts; attempt++) {
+    if (attempt > 0) {
+      const backoff = Math.min(TEMPLATE_RETRY.backoffNs * 2 ** (attempt - 1), TEMPLATE_RETRY.maxBackoffNs)
+      await new Promise<void>((resolve) => s.later(s.scaledMs(backoff), resolve))
+      if (s.closed || a.DesiredStatus !== 'run') return 'failed'
+    }
+    let rr: { status: number; json: Obj | undefined; text: string }
+    try {
+      rr = await vaultFetch(s, 'GET', p, undefined, token)
+    } catch (e) {
+      if (s.closed) return 'failed'
+      lastError = `vault.read(${p}): Get "${vaultUrl(s, p)}": ${goDialError(e, vaultUrl(s, p))}`
+      continue
+    }
+    if (rr.status >= 200 && rr.status < 300) {
+      s.secretReads.push({ namespace: a.Namespace, jobId: a.JobID, allocId: a.ID, group: tg.Name, task: t.Name, path: p, data: rr.json?.data })
+      return 'ok'
+    }
+    if (rr.status === 404) {
+      if (attempt === 0) addEvent(s, a, t.Name, taskEvent('Template', `Missing: vault.read(${p})`))
+      lastError = `vault.read(${p}): no secret exists at ${p}`
+    } else lastError = `vault.read(${p}): vault.read(${p}): ${vaultApiError(s, 'GET', p, rr.status, rr.json, rr.text)}`
+  }
+  const display = `Template failed: ${lastError}`
+  failTask(s, a, t.Name, taskEvent('Killing', display, { FailsTask: true, Details: { fails_task: 'true' } }))
+  return 'failed'
+}
+
+function vaultUrl(s: State, p: string): string {
+  return `${s.clientVault.address.replace(/\/+$/, '')}/v1/${p}`
+}
+
+/** A Node fetch failure as Go's net/http reports it ("dial tcp 127.0.0.1:1: connect: connection refused"). */
+function goDialError(e: unknown, url: string): string {
+  const cause = (e as { cause?: { code?: string; address?: string; port?: number; hostname?: string } })?.cause
+  const u = new URL(url)
+  const hostPort = `${cause?.address ?? u.hostname}:${cause?.port ?? (u.port || (u.protocol === 'https:' ? 443 : 80))}`
+  switch (cause?.code) {
+    case 'ECONNREFUSED':
+      return `dial tcp ${hostPort}: connect: connection refused`
+    case 'ENOTFOUND':
+      return `dial tcp: lookup ${cause.hostname ?? u.hostname}: no such host`
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return `dial tcp ${hostPort}: i/o timeout`
+    case 'ECONNRESET':
+      return 'read: connection reset by peer'
+    default:
+      return String((cause as Error | undefined)?.message ?? (e as Error)?.message ?? e)
+  }
+}

@@ -12,7 +12,7 @@ export function agentSelf(s: State): Obj {
       Region: region,
       Datacenter: datacenter,
       NodeName: nodes[0]?.Name ?? 'nomad-double',
-      Version: { Version: '1.10.0', VersionPrerelease: '', VersionMetadata: '', Revision: 'nomad-double' },
+      Version: { Version: s.nomadVersion, VersionPrerelease: '', VersionMetadata: '', Revision: 'nomad-double' },
       Server: { Enabled: true, OIDCIssuer: opts.oidcIssuer ?? '' },
       Client: { Enabled: true },
       ACL: { Enabled: aclEnabled },
@@ -56,6 +56,7 @@ export const routes: Route[] = [
   {
     method: 'GET',
     path: '/v1/agent/self',
+    anyRegion: true, // answered by the contacted agent itself (command/agent/agent_endpoint.go AgentSelfRequest)
     handle(c) {
       c.acl('agent:read')
       c.send(200, agentSelf(c.s))

@@ -13,7 +13,8 @@ export const routes: Route[] = [
       c.acl('submit-job')
       const body = await c.body()
       const id = c.params.id
-      if (body.DeploymentID && body.DeploymentID !== id) throw new NomadApiError(400, 'Deployment ID does not match')
+      if (!body.DeploymentID) throw new NomadApiError(400, 'DeploymentID must be specified')
+      if (body.DeploymentID !== id) throw new NomadApiError(400, 'Deployment ID does not match')
       const d = c.s.deployments.get(id)
       if (!d) throw new NomadApiError(404, 'deployment not found')
       if (d.Status !== 'running') throw new NomadApiError(500, `can't promote terminal deployment`)
@@ -28,6 +29,7 @@ export const routes: Route[] = [
     }
   },
   {
+    method: 'WRITE',
     path: '/v1/deployment/fail/:id',
     handle(c) {
       c.acl('submit-job')

@@ -4,7 +4,7 @@
  */
 import { NomadApiError } from '../api-error.js'
 import type { Route, RouteContext } from '../http.js'
-import { parseJobHCL } from '../jobspec.js'
+import { parseJobHCL, variablesDocsUrl } from '../jobspec.js'
 import { DEFAULT_NS, jobKey } from '../state.js'
 import { planJob, register } from '../jobs-admission.js'
 import { createEval } from '../scheduler.js'
@@ -33,9 +33,10 @@ export const routes: Route[] = [
   {
     method: 'WRITE',
     path: '/v1/jobs/parse',
+    anyRegion: true, // parsed on the contacted agent (command/agent/job_endpoint.go JobsParseRequest)
     async handle(c) {
       c.acl('parse-job')
-      c.send(200, await parseJobHCL(await c.body()))
+      c.send(200, await parseJobHCL(await c.body(), { variablesDocsUrl: variablesDocsUrl(c.s.atLeast('1.11.0')) }))
     }
   },
   {

@@ -1,0 +1,103 @@
+/**
+ * Cancellation of the real bundle (dist/index.js) with real signals, as GitHub cancels a step: SIGINT during the
+ * Vault writes puts back what was written; SIGINT while following a deployment leaves it to Nomad. Both write a
+ * summary that says so, the outputs known so far, and exit non-zero.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { startFaultProxy, type FaultProxy } from '../test-support/fault-proxy.js'
+import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
+import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { runAction } from '../test-support/run-action.js'
+
+let bao: OpenBao
+let proxy: FaultProxy
+let nomad: NomadDouble | undefined
+
+beforeAll(async () => {
+  bao = await startOpenBao()
+  proxy = await startFaultProxy({ target: bao.addr, delayMs: 1500 })
+  await bao.api('POST', 'secret/data/default/web/config', { data: { password: 'web-password' } })
+}, 60_000)
+afterAll(async () => {
+  await proxy?.close()
+  await bao?.stop()
+})
+afterEach(async () => {
+  await nomad?.close()
+  nomad = undefined
+})
+
+async function until(cond: () => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 60_000
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+describe('cancellation with real signals', () => {
+  it('SIGINT during the Vault writes: the write in flight finishes, everything written is put back', async () => {
+    nomad = await startNomadDouble({ vaultAddr: bao.addr })
+    // the policy write is held for a while in the proxy: the signal arrives while it is in flight
+    proxy.configure({ rule: (req) => (req.method === 'POST' && req.path === '/v1/sys/policies/acl/policy-sig' ? 'delay' : null) })
+    const start = proxy.log.length
+    const r = await runAction(
+      {
+        'vault-addr': proxy.url,
+        'vault-token': bao.rootToken,
+        'nomad-addr': nomad.url,
+        'auth-path': 'jwt-sig',
+        role: 'role-sig',
+        policy: 'policy-sig',
+        'key-source': 'jwks',
+        job: 'examples/web.nomad.hcl'
+      },
+      {
+        onSpawn: async (child) => {
+          await until(() => proxy.log.slice(start).some((e) => e.method === 'POST' && e.path === '/v1/sys/policies/acl/policy-sig'), 'the policy write')
+          child.kill('SIGINT')
+        }
+      }
+    )
+    proxy.configure({ rule: () => null })
+    expect(r.code).not.toBe(0)
+    expect(r.summary).toMatch(/cancelled while it was writing to Vault/)
+    expect(r.summary).toMatch(/Rolled back/)
+    const changes = JSON.parse(r.outputs.changes) as { resource: string; rollback?: string }[]
+    expect(changes.map((c) => `${c.resource} ${c.rollback}`)).toEqual([
+      'auth-mount disabled',
+      'auth-config deleted',
+      'policy deleted'
+    ])
+    expect((await bao.api('GET', 'sys/auth')).data['jwt-sig/']).toBeUndefined()
+    await expect(bao.api('GET', 'sys/policies/acl/policy-sig')).rejects.toThrow(/404/)
+    expect(nomad.getJob('web')).toBeUndefined()
+    expect(r.stdout.replace(/^::add-mask::.*$/gm, '') + r.stderr + r.summary + JSON.stringify(r.outputs)).not.toContain(bao.rootToken)
+  }, 90_000)
+
+  it('SIGINT while following: outputs of the registered job, a summary that says the deployment continues in Nomad', async () => {
+    nomad = await startNomadDouble({
+      vaultAddr: bao.addr,
+      server: { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } },
+      client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' }
+    })
+    const n = nomad
+    const r = await runAction(
+      { 'vault-addr': bao.addr, 'vault-token': bao.rootToken, 'nomad-addr': n.url, job: 'examples/web.nomad.hcl', timeout: '5m' },
+      {
+        onSpawn: async (child) => {
+          await until(() => n.getJob('web') !== undefined, 'the registration')
+          child.kill('SIGINT')
+        }
+      }
+    )
+    expect(r.code).not.toBe(0)
+    expect(r.outputs['job-id']).toBe('web')
+    expect(r.outputs['eval-id']).toMatch(/^[0-9a-f-]{36}$/)
+    expect(r.outputs.verdict).toBe('registered')
+    expect(r.summary).toMatch(/cancelled while the job was being deployed/)
+    expect(r.summary).toMatch(/the deployment continues in Nomad/)
+    expect(JSON.parse(r.outputs.changes).length).toBeGreaterThan(0) // Vault was set up and stays
+    expect(r.stdout.replace(/^::add-mask::.*$/gm, '') + r.stderr + r.summary + JSON.stringify(r.outputs)).not.toContain(bao.rootToken)
+  }, 90_000)
+})

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Finds or installs rhysd/actionlint (lints GitHub workflow files, and the action.yml of `uses: ./` steps), and
+# prints its path.
+#
+# Order:
+#   1. $ACTIONLINT_BIN (an explicit path to an `actionlint` binary);
+#   2. the cache: ${NVA_CACHE_DIR:-$HOME/.cache/nomad-vault-action}/actionlint-<version>/actionlint;
+#   3. install into the cache: `go install github.com/rhysd/actionlint/cmd/actionlint@<version>` from the Go module
+#      proxy (the module's go.sum entries are checked against the Go checksum database). Needs the Go toolchain,
+#      which GitHub's ubuntu runners have.
+# Nothing is downloaded silently as a fallback for a failed step: every failure exits non-zero.
+set -euo pipefail
+
+ACTIONLINT_VERSION=v1.7.12
+
+cache=${NVA_CACHE_DIR:-$HOME/.cache/nomad-vault-action}
+log() { printf '%s\n' "$*" >&2; }
+
+if [ -n "${ACTIONLINT_BIN:-}" ]; then
+  [ -x "$ACTIONLINT_BIN" ] || { log "ACTIONLINT_BIN=$ACTIONLINT_BIN is not an executable file"; exit 1; }
+  echo "$ACTIONLINT_BIN"; exit 0
+fi
+
+dest="$cache/actionlint-$ACTIONLINT_VERSION"
+if [ ! -x "$dest/actionlint" ] && [ "${NVA_NO_INSTALL:-0}" = 1 ]; then
+  log "no actionlint binary: not in ACTIONLINT_BIN and not in $dest (run bash scripts/actionlint.sh)"; exit 1
+fi
+if [ ! -x "$dest/actionlint" ]; then
+  command -v go >/dev/null || { log "installing actionlint needs the Go toolchain (go on PATH), or set ACTIONLINT_BIN"; exit 1; }
+  log "installing actionlint $ACTIONLINT_VERSION with go install into $dest"
+  mkdir -p "$dest"
+  GOBIN="$dest" GOFLAGS=-mod=mod go install "github.com/rhysd/actionlint/cmd/actionlint@$ACTIONLINT_VERSION" >&2
+  "$dest/actionlint" -version >&2
+fi
+echo "$dest/actionlint"

@@ -1,0 +1,149 @@
+/**
+ * The input collector: reads one input at a time, applies the action's defaults, and collects every problem so that
+ * all of them are reported at once. Each reader in src/inputs/ takes a Collector and returns its slice of Config.
+ */
+import * as core from '@actions/core'
+import * as fs from 'node:fs'
+
+/** Reads an input; the indirection lets tests and the local runner feed inputs without the environment. */
+export type InputReader = (name: string) => string
+
+export const envInputReader: InputReader = (name) => core.getInput(name)
+
+/** Input defaults; action.yml declares the same (a test checks it). */
+export const DEFAULTS = {
+  'auth-path': 'jwt-nomad',
+  role: 'nomad-workloads',
+  audience: 'vault.io',
+  'key-source': 'jwks',
+  'token-type': 'service',
+  'token-period': '30m',
+  'identity-ttl': '1h',
+  policy: 'nomad-workloads',
+  'kv-mount': 'secret',
+  'inject-vault': 'none',
+  meta: 'true',
+  wait: 'deployment',
+  timeout: '10m',
+  'max-parallel': '4',
+  'allow-outside-workspace': 'false'
+} as const
+
+export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]*$/
+export const PATH_SEGMENT_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+
+export class Collector {
+  problems: string[] = []
+  constructor(private readonly read: InputReader) {}
+
+  problem(text: string): void {
+    this.problems.push(text)
+  }
+
+  raw(name: string): string {
+    return (this.read(name) ?? '').trim()
+  }
+
+  string(name: string): string {
+    const v = this.raw(name)
+    return v === '' && name in DEFAULTS ? DEFAULTS[name as keyof typeof DEFAULTS] : v
+  }
+
+  secret(name: string): string {
+    const v = this.raw(name)
+    if (v) core.setSecret(v)
+    return v
+  }
+
+  bool(name: string): boolean {
+    const v = this.string(name).toLowerCase()
+    if (v === '' || v === 'false' || v === 'no' || v === '0') return false
+    if (v === 'true' || v === 'yes' || v === '1') return true
+    this.problem(`Input "${name}" must be true or false, got "${v}".`)
+    return false
+  }
+
+  oneOf<T extends string>(name: string, allowed: readonly T[]): T {
+    const v = this.string(name)
+    if ((allowed as readonly string[]).includes(v)) return v as T
+    this.problem(`Input "${name}" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got "${v}".`)
+    return allowed[0]
+  }
+
+  url(name: string, value: string, opts: { required: boolean; hint?: string }): string {
+    if (!value) {
+      if (opts.required) this.problem(`Input "${name}" is required.${opts.hint ? ` ${opts.hint}` : ''}`)
+      return ''
+    }
+    let u: URL
+    try {
+      u = new URL(value)
+    } catch {
+      this.problem(`Input "${name}" is not a valid URL: "${value}". Use a full address such as https://host:port.`)
+      return ''
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      this.problem(`Input "${name}" must be an http:// or https:// URL, got "${u.protocol}".`)
+      return ''
+    }
+    if (u.username || u.password) {
+      this.problem(`Input "${name}" must not contain credentials; pass tokens in their own inputs.`)
+      return ''
+    }
+    return value.replace(/\/+$/, '')
+  }
+
+  name(name: string, what: string): string {
+    const v = this.string(name)
+    if (!NAME_RE.test(v) || v.length > 128) {
+      this.problem(
+        `Input "${name}" is not a valid ${what}: "${v}". Use letters, digits, "-", "_", "." or "@", starting with a letter or digit.`
+      )
+    }
+    return v
+  }
+
+  /** PEM text, or a path to a file holding PEM. */
+  pem(name: string): string | undefined {
+    const v = this.raw(name)
+    if (!v) return undefined
+    if (v.includes('-----BEGIN')) return this.checkPem(name, v, 'the input text')
+    let text: string
+    try {
+      text = fs.readFileSync(v, 'utf8')
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error'
+      this.problem(
+        `Input "${name}" is neither PEM text nor a readable file: cannot read "${v}" (${code}). ` +
+          `Pass the CA certificate itself (-----BEGIN CERTIFICATE-----…) or a path that exists on the runner.`
+      )
+      return undefined
+    }
+    return this.checkPem(name, text, `file "${v}"`)
+  }
+
+  lines(name: string): string[] {
+    return this.raw(name)
+      .split(/\r?\n/)
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'))
+  }
+
+  private checkPem(name: string, text: string, where: string): string | undefined {
+    if (!/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.test(text)) {
+      this.problem(`Input "${name}": ${where} holds no PEM certificate (-----BEGIN CERTIFICATE----- … -----END CERTIFICATE-----).`)
+      return undefined
+    }
+    return text.trim() + '\n'
+  }
+}
+
+/** "jwt-nomad", "/jwt-nomad/", "auth/jwt-nomad" → "jwt-nomad"; undefined when illegal. */
+export function normaliseAuthPath(input: string): string | undefined {
+  let p = input.trim().replace(/^\/+|\/+$/g, '')
+  if (p.startsWith('auth/')) p = p.slice('auth/'.length)
+  if (!p || p.length > 256) return undefined
+  const segments = p.split('/')
+  if (segments.some((s) => !PATH_SEGMENT_RE.test(s) || s === '..' || s === '.')) return undefined
+  return p
+}

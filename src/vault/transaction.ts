@@ -1,0 +1,244 @@
+/**
+ * The write side of a reconcile, as a transaction: every write is journalled with the value read before the run,
+ * and on failure (or cancellation) the journal is undone in reverse order. An object is put back only while it
+ * still holds what this run wrote (otherwise another run or a person changed it, and their value is kept); a
+ * mount is disabled only when this run's own POST created it, nothing else configured it, and nobody logged in
+ * through it.
+ */
+import { ActionError } from '../errors.js'
+import type { VaultApi } from './client.js'
+import { roleWriteBody, type DesiredState } from './desired.js'
+import { equal, isEmpty, normalisePolicy } from './normalise.js'
+import { CONFIG_FIELDS, ROLE_FIELDS, type Change, type CurrentState } from './plan.js'
+
+export type RollbackOutcome = 'restored' | 'deleted' | 'disabled' | 'kept'
+
+/** What happened to one written object when the run failed. */
+export interface RollbackEntry {
+  resource: Change['resource']
+  path: string
+  outcome: RollbackOutcome
+  /** Why it was kept (outcome 'kept'). */
+  reason?: string
+  /** The command that puts it back by hand (outcome 'kept'). */
+  fix?: string
+}
+
+interface JournalEntry {
+  change: Change
+  /** The value read before the write: the data of config/role, the policy text; null when it did not exist. */
+  before: Record<string, unknown> | string | null
+  /** The policy text written (policies only). */
+  written?: string
+}
+
+export class VaultTransaction {
+  private readonly journal: JournalEntry[] = []
+  /** true only when this run's own POST sys/auth/<path> got a success answer. */
+  mountCreatedHere = false
+  accessor = ''
+
+  constructor(
+    private readonly api: VaultApi,
+    private readonly desired: DesiredState,
+    private readonly log: (line: string) => void
+  ) {}
+
+  /** The changes written so far, in order. */
+  get written(): Change[] {
+    return this.journal.map((e) => e.change)
+  }
+
+  /**
+   * Journals the mount POST: only a mount this run's own POST created ('created') can ever be disabled again.
+   * 'ambiguous' (a repeated POST found the path in use) is journalled to be reported, never disabled.
+   */
+  recordMount(change: Change, origin: 'created' | 'ambiguous' | 'foreign'): void {
+    this.mountCreatedHere = origin === 'created'
+    if (origin !== 'foreign') this.journal.push({ change, before: null })
+  }
+
+  /** Writes one change (config, policy or role), journalled with its value in `before`. */
+  async write(change: Change, before: CurrentState): Promise<void> {
+    const d = this.desired
+    switch (change.resource) {
+      case 'auth-config':
+        await this.api.write(change.path, d.authConfig)
+        this.journal.push({ change, before: before.authConfig })
+        return
+      case 'policy': {
+        if (!this.accessor) throw new ActionError(`Internal error: the accessor of auth-path "${d.mount.path}" is unknown.`)
+        const text = d.policy.text(this.accessor)
+        await this.api.write(change.path, { policy: text })
+        this.journal.push({ change, before: before.policy, written: text })
+        return
+      }
+      case 'role':
+        await this.api.write(change.path, roleWriteBody(d.role))
+        this.journal.push({ change, before: before.role })
+        return
+      case 'auth-mount':
+        throw new ActionError('Internal error: the mount is created by createMount.')
+    }
+  }
+
+  /** Undoes the journal in reverse order. Never throws: what could not be undone is reported with its fix. */
+  async rollback(): Promise<RollbackEntry[]> {
+    const out: RollbackEntry[] = []
+    const mountEntry = this.mountCreatedHere ? this.journal.find((e) => e.change.resource === 'auth-mount') : undefined
+    // A mount this run created goes last and takes its config and role with it; when it must stay (in use),
+    // everything this run wrote stays, so that whoever uses it keeps working.
+    const inUse = mountEntry ? await this.mountInUse() : undefined
+    for (const entry of [...this.journal].reverse()) {
+      if (inUse) out.push(this.kept(entry, entry === mountEntry ? inUse : `the auth method this run enabled is in use (${inUse})`))
+      else if (mountEntry && entry.change.resource !== 'policy') continue
+      else out.push(await this.guarded(entry, () => this.undo(entry)))
+    }
+    if (mountEntry && !inUse) {
+      const mount = await this.guarded(mountEntry, async () => {
+        await this.api.remove(this.desired.mountPath)
+        return { resource: 'auth-mount', path: mountEntry.change.path, outcome: 'disabled' }
+      })
+      for (const entry of [...this.journal].reverse()) {
+        if (entry === mountEntry || entry.change.resource === 'policy') continue
+        out.push(
+          mount.outcome === 'disabled'
+            ? { resource: entry.change.resource, path: entry.change.path, outcome: 'deleted' }
+            : this.kept(entry, `the auth method it belongs to could not be disabled (${mount.reason})`)
+        )
+      }
+      out.push(mount)
+    }
+    for (const r of out) {
+      this.log(
+        r.outcome === 'kept'
+          ? `Vault: could NOT put back ${r.path}: ${r.reason}. To do it by hand: ${r.fix}`
+          : `Vault: rolled back ${r.path} (${r.outcome}).`
+      )
+    }
+    return out
+  }
+
+  private async guarded(entry: JournalEntry, fn: () => Promise<RollbackEntry>): Promise<RollbackEntry> {
+    try {
+      return await fn()
+    } catch (e) {
+      return this.kept(entry, `undoing it failed: ${(e as Error).message}`)
+    }
+  }
+
+  private async undo(entry: JournalEntry): Promise<RollbackEntry> {
+    const { change } = entry
+    const resource = change.resource
+    if (resource === 'auth-mount') {
+      return this.kept(entry, 'the answer to enabling it was lost and a repeat found the path in use, so it may be another run\'s')
+    }
+    if (resource === 'auth-config' && entry.before === null) {
+      return this.kept(
+        entry,
+        "Vault cannot remove an auth method's config; the method was not configured before, so nothing could log in through it then"
+      )
+    }
+    if (!(await this.stillOurs(entry))) {
+      return this.kept(entry, 'it no longer holds what this run wrote (another run or a person changed it since), so their value is kept')
+    }
+    if (entry.before === null) {
+      // Created by this run: remove it again.
+      await this.api.remove(change.path)
+      return { resource, path: change.path, outcome: 'deleted' }
+    }
+    const body =
+      resource === 'policy'
+        ? { policy: entry.before as string }
+        : resource === 'auth-config'
+          ? configRestoreBody(entry.before as Record<string, unknown>)
+          : roleRestoreBody(entry.before as Record<string, unknown>, this.desired)
+    await this.api.write(change.path, body)
+    return { resource, path: change.path, outcome: 'restored' }
+  }
+
+  /** Whether the object still holds exactly what this run wrote. */
+  private async stillOurs(entry: JournalEntry): Promise<boolean> {
+    const { change } = entry
+    const d = this.desired
+    const res = await this.api.read(change.path)
+    if (change.resource === 'policy') {
+      const text = res?.data?.policy ?? res?.data?.rules
+      return typeof text === 'string' && normalisePolicy(text) === normalisePolicy(entry.written ?? '')
+    }
+    const data = res?.data as Record<string, unknown> | undefined
+    if (!data) return false
+    const fields = change.resource === 'auth-config' ? CONFIG_FIELDS : ROLE_FIELDS
+    const want = (change.resource === 'auth-config' ? d.authConfig : d.role) as unknown as Record<string, unknown>
+    return fields.every(({ field, kind }) => equal(kind, data[field], want[field]))
+  }
+
+  /** Why the mount this run created must stay (undefined: nothing else uses it, it may be disabled). */
+  private async mountInUse(): Promise<string | undefined> {
+    const d = this.desired
+    // Objects under the mount that this run did not write, but exist now: another run is configuring it.
+    const wrote = new Set(this.journal.map((e) => e.change.resource))
+    try {
+      const [config, role] = await Promise.all([this.api.read(d.configPath), this.api.read(d.rolePath)])
+      const foreign = [
+        !wrote.has('auth-config') && config?.data && Object.keys(config.data).length > 0 ? d.configPath : '',
+        !wrote.has('role') && role?.data ? d.rolePath : ''
+      ].filter(Boolean)
+      if (foreign.length > 0) return `another run configured it meanwhile (${foreign.join(', ')} exist)`
+      if (!this.accessor) this.accessor = (await this.api.read('sys/auth'))?.data?.[`${d.mount.path}/`]?.accessor ?? ''
+      if (!this.accessor) return 'its accessor could not be read, so logins through it could not be checked'
+      const aliases = await this.loginsThrough(this.accessor)
+      if (aliases > 0) return `${aliases} identit${aliases === 1 ? 'y has' : 'ies have'} logged in through it`
+    } catch (e) {
+      return `could not check whether it is in use (${(e as Error).message})`
+    }
+    return undefined
+  }
+
+  /** The number of entity aliases on the mount accessor: every JWT login creates one. */
+  private async loginsThrough(accessor: string): Promise<number> {
+    const res = await this.api.read('identity/entity-alias/id?list=true')
+    const info = (res?.data?.key_info ?? {}) as Record<string, { mount_accessor?: string }>
+    return Object.values(info).filter((a) => a.mount_accessor === accessor).length
+  }
+
+  private kept(entry: JournalEntry, reason: string): RollbackEntry {
+    return { resource: entry.change.resource, path: entry.change.path, outcome: 'kept', reason, fix: this.fixFor(entry) }
+  }
+
+  /** The vault CLI command that puts an object back to its value before the run. */
+  private fixFor(entry: JournalEntry): string {
+    const { change, before } = entry
+    const d = this.desired
+    if (change.resource === 'auth-mount') return `vault auth disable ${d.mount.path}`
+    if (before === null) {
+      if (change.resource === 'auth-config') return `vault auth disable ${d.mount.path}   # only if nothing uses this auth method`
+      return change.resource === 'policy' ? `vault policy delete ${d.policy.name}` : `vault delete ${change.path}`
+    }
+    if (change.resource === 'policy') return `vault policy write ${d.policy.name} - <<'EOF'\n${String(before).trimEnd()}\nEOF`
+    const body =
+      change.resource === 'auth-config'
+        ? configRestoreBody(before as Record<string, unknown>)
+        : roleRestoreBody(before as Record<string, unknown>, d)
+    return `vault write ${change.path} - <<'EOF'\n${JSON.stringify(body)}\nEOF`
+  }
+}
+
+/** A config write replaces the whole config: send back every non-empty field that was read. */
+export function configRestoreBody(before: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const [k, v] of Object.entries(before)) if (!isEmpty(v)) out[k] = v
+  return out
+}
+
+/** A role write changes only the fields sent: send back the managed fields as they were (empty ones cleared). */
+export function roleRestoreBody(before: Record<string, unknown>, desired: DesiredState): Record<string, unknown> {
+  const written = roleWriteBody(desired.role)
+  const out: Record<string, unknown> = {}
+  for (const { field, kind } of ROLE_FIELDS) {
+    if (!(field in written)) continue
+    const v = before[field]
+    out[field] = isEmpty(v) ? (kind === 'map' || kind === 'claims' ? {} : kind === 'set' ? [] : kind === 'bool' ? false : kind === 'duration' ? 0 : '') : v
+  }
+  return out
+}
