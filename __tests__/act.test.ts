@@ -75,10 +75,17 @@ describe('example workflows under act', () => {
     const r = await runAct({
       workflow: example('plan-pr.yml'),
       event: 'pull_request',
-      payload: { number: 7, pull_request: { number: 7, head: { ref: 'feature', sha: 'a'.repeat(40) }, base: { ref: 'main' } }, repository: { full_name: 'acme/web' } },
+      payload: {
+        number: 7,
+        pull_request: { number: 7, head: { ref: 'feature', sha: 'a'.repeat(40) }, base: { ref: 'main' } },
+        repository: { full_name: 'acme/web' }
+      },
       files: { 'deploy/web.nomad.hcl': jobFile },
       vars: { VAULT_ADDR: bao.addr, NOMAD_ADDR: n.url },
-      env: { ...issuer.jobEnv({ repository: 'acme/web', ref: 'refs/pull/7/merge', event_name: 'pull_request', workflow: 'plan' }), GITHUB_API_URL: api.url },
+      env: {
+        ...issuer.jobEnv({ repository: 'acme/web', ref: 'refs/pull/7/merge', event_name: 'pull_request', workflow: 'plan' }),
+        GITHUB_API_URL: api.url
+      },
       secrets: { GITHUB_TOKEN: api.token }
     }).finally(() => api.close())
     expect(r.output).toContain('✅  Success - Main Plan')
@@ -87,8 +94,12 @@ describe('example workflows under act', () => {
     expect(r.code).toBe(0)
     expect(n.getJob('web')).toBeUndefined()
     expect(r.output).toContain('| pr-comment: wrote the plan comment on pull request #7.')
-    expect(api.comments).toEqual([expect.objectContaining({ issue: 7, body: expect.stringMatching(/^<!-- nomad-vault-action plan: plan \/ plan \/ deploy\/web.nomad.hcl -->/) })])
-    expect(n.requests.filter((q) => q.method !== 'GET' && q.path !== '/v1/acl/login' && !q.path.endsWith('/plan') && q.path !== '/v1/jobs/parse')).toEqual([])
+    expect(api.comments).toEqual([
+      expect.objectContaining({ issue: 7, body: expect.stringMatching(/^<!-- nomad-vault-action plan: plan \/ plan \/ deploy\/web.nomad.hcl -->/) })
+    ])
+    expect(
+      n.requests.filter((q) => q.method !== 'GET' && q.path !== '/v1/acl/login' && !q.path.endsWith('/plan') && q.path !== '/v1/jobs/parse')
+    ).toEqual([])
   })
 
   it('release.yml: a failing deployment fails the step and the job', async () => {

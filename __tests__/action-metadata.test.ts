@@ -24,10 +24,13 @@ describe('action.yml', () => {
     expect(action.runs).toEqual({ using: 'node24', main: 'dist/index.js', post: 'dist/index.js', 'post-if': 'always()' })
   })
 
-  it.each(Object.keys(action.inputs))('input %s is read by src/inputs.ts (or src/auth/inputs.ts, src/modes/options.ts, src/github/options.ts) and documented in the README', (name) => {
-    expect(inputsSrc).toContain(`'${name}'`)
-    expect(readme).toContain(`| \`${name}\` |`)
-  })
+  it.each(Object.keys(action.inputs))(
+    'input %s is read by src/inputs.ts (or src/auth/inputs.ts, src/modes/options.ts, src/github/options.ts) and documented in the README',
+    (name) => {
+      expect(inputsSrc).toContain(`'${name}'`)
+      expect(readme).toContain(`| \`${name}\` |`)
+    }
+  )
 
   it.each(Object.keys(action.outputs))('output %s is set by the code and documented in the README', (name) => {
     expect(srcFiles).toMatch(new RegExp(`['"]?${name.replace(/-/g, '\\-')}['"]?\\s*:`))

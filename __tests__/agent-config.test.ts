@@ -7,8 +7,7 @@ import { testConfig } from '../test-support/config-fixture.js'
 import { renderClientBlock, renderServerBlock } from '../src/nomad/agent-config.js'
 import { hclString } from '../src/nomad/hcl.js'
 
-const golden = (name: string) =>
-  readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden', name), 'utf8')
+const golden = (name: string) => readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'golden', name), 'utf8')
 
 const config = testConfig
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from '@jest/globals'
 import { authConflicts, parseAuthInputs } from '../src/auth/inputs.js'
 
-const read = (over: Record<string, string> = {}) => (name: string) => over[name] ?? ''
+const read =
+  (over: Record<string, string> = {}) =>
+  (name: string) =>
+    over[name] ?? ''
 
 describe('sign-in inputs', () => {
   it('defaults to the token inputs, with the jwt mount and the "github" Nomad auth method ready', () => {
@@ -16,7 +19,15 @@ describe('sign-in inputs', () => {
 
   it('reads jwt for both servers and normalises the mount path', () => {
     const { auth, problems } = parseAuthInputs(
-      read({ 'vault-auth-method': 'jwt', 'vault-auth-path': '/auth/github-actions/', 'vault-auth-role': 'deploy', 'vault-oidc-audience': 'vault', 'nomad-auth-method': 'jwt', 'nomad-auth-method-name': 'gha', 'nomad-oidc-audience': 'nomad' })
+      read({
+        'vault-auth-method': 'jwt',
+        'vault-auth-path': '/auth/github-actions/',
+        'vault-auth-role': 'deploy',
+        'vault-oidc-audience': 'vault',
+        'nomad-auth-method': 'jwt',
+        'nomad-auth-method-name': 'gha',
+        'nomad-oidc-audience': 'nomad'
+      })
     )
     expect(problems).toEqual([])
     expect(auth.vault).toEqual({ method: 'jwt', path: 'github-actions', role: 'deploy', audience: 'vault' })
@@ -24,7 +35,9 @@ describe('sign-in inputs', () => {
   })
 
   it('reports every problem, each naming its input', () => {
-    const { problems } = parseAuthInputs(read({ 'vault-auth-method': 'jwt', 'nomad-auth-method': 'oidc', 'vault-auth-path': 'a b', 'nomad-oidc-audience': 'a b' }))
+    const { problems } = parseAuthInputs(
+      read({ 'vault-auth-method': 'jwt', 'nomad-auth-method': 'oidc', 'vault-auth-path': 'a b', 'nomad-oidc-audience': 'a b' })
+    )
     expect(problems).toEqual([
       expect.stringMatching(/^Input "vault-auth-path" is not a valid Vault mount path/),
       expect.stringMatching(/^Input "vault-auth-role" is required with vault-auth-method: jwt/),

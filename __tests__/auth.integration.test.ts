@@ -40,7 +40,13 @@ function asJob(ctx: JobContext): void {
   Object.assign(process.env, issuer.jobEnv(ctx), { GITHUB_REPOSITORY: ctx.repository, GITHUB_REF: ctx.ref })
 }
 const vaultConn = (): VaultConnection => ({ addr: bao.addr, token: '', namespace: '', skipVerify: false })
-const vaultAuth = (over: Partial<VaultAuthSettings> = {}): VaultAuthSettings => ({ method: 'jwt', path: 'jwt', role: 'deploy', audience: DEPLOY_AUDIENCE, ...over })
+const vaultAuth = (over: Partial<VaultAuthSettings> = {}): VaultAuthSettings => ({
+  method: 'jwt',
+  path: 'jwt',
+  role: 'deploy',
+  audience: DEPLOY_AUDIENCE,
+  ...over
+})
 const fast = { baseDelayMs: 10 }
 const loginError = (p: Promise<unknown>) =>
   p.then(
@@ -125,7 +131,12 @@ describe('Vault: JWT login with the GitHub OIDC token', () => {
 
 describe('Nomad: POST /v1/acl/login through the JWT auth method', () => {
   const conn = (): NomadConnection => ({ addr: nomad.url, token: '', namespace: '', region: '', skipVerify: false })
-  const auth = (over: Partial<NomadAuthSettings> = {}): NomadAuthSettings => ({ method: 'jwt', methodName: 'github', audience: DEPLOY_AUDIENCE, ...over })
+  const auth = (over: Partial<NomadAuthSettings> = {}): NomadAuthSettings => ({
+    method: 'jwt',
+    methodName: 'github',
+    audience: DEPLOY_AUDIENCE,
+    ...over
+  })
 
   it('trades a release token for an ACL token whose policies come from the binding rules', async () => {
     asJob(release)
@@ -167,7 +178,7 @@ describe('Nomad: POST /v1/acl/login through the JWT auth method', () => {
   })
 })
 
-describe('the double\'s tokens from a JWT login', () => {
+describe("the double's tokens from a JWT login", () => {
   it('stop working after MaxTokenTTL: 500 "ACL token expired"', async () => {
     const acl = nomadOidcAcl(issuer)
     acl.authMethods![0].MaxTokenTTL = '1s'
@@ -187,7 +198,7 @@ describe('the double\'s tokens from a JWT login', () => {
   })
 })
 
-describe('the double\'s binding rules see only mapped claims', () => {
+describe("the double's binding rules see only mapped claims", () => {
   it('does not match a selector on a claim that ClaimMappings does not list, as Nomad', async () => {
     const acl = nomadOidcAcl(issuer)
     acl.bindingRules = [{ AuthMethod: 'github', Selector: 'value.job_workflow_ref matches "acme/web"', BindType: 'policy', BindName: 'submit' }]

@@ -54,7 +54,10 @@ describe('cancellation with real signals', () => {
       },
       {
         onSpawn: async (child) => {
-          await until(() => proxy.log.slice(start).some((e) => e.method === 'POST' && e.path === '/v1/sys/policies/acl/policy-sig'), 'the policy write')
+          await until(
+            () => proxy.log.slice(start).some((e) => e.method === 'POST' && e.path === '/v1/sys/policies/acl/policy-sig'),
+            'the policy write'
+          )
           child.kill('SIGINT')
         }
       }
@@ -64,11 +67,7 @@ describe('cancellation with real signals', () => {
     expect(r.summary).toMatch(/cancelled while it was writing to Vault/)
     expect(r.summary).toMatch(/Rolled back/)
     const changes = JSON.parse(r.outputs.changes) as { resource: string; rollback?: string }[]
-    expect(changes.map((c) => `${c.resource} ${c.rollback}`)).toEqual([
-      'auth-mount disabled',
-      'auth-config deleted',
-      'policy deleted'
-    ])
+    expect(changes.map((c) => `${c.resource} ${c.rollback}`)).toEqual(['auth-mount disabled', 'auth-config deleted', 'policy deleted'])
     expect((await bao.api('GET', 'sys/auth')).data['jwt-sig/']).toBeUndefined()
     await expect(bao.api('GET', 'sys/policies/acl/policy-sig')).rejects.toThrow(/404/)
     expect(nomad.getJob('web')).toBeUndefined()

@@ -25,18 +25,27 @@ describe('policy hazard (nomad#20099)', () => {
       ]
     })
     expect(f).toHaveLength(1)
-    expect(f[0]).toMatchObject({ severity: 'warning', check: 'policy-hazard', evidence: { templatedKey: 'nomad_namespace', jobIdsInSeveralNamespaces: ['web: default, prod'] } })
+    expect(f[0]).toMatchObject({
+      severity: 'warning',
+      check: 'policy-hazard',
+      evidence: { templatedKey: 'nomad_namespace', jobIdsInSeveralNamespaces: ['web: default, prod'] }
+    })
     expect(f[0].fix).toContain('/extra_claims/unique_id')
   })
 
   it('is only an info while no job ID is shared, and nothing when bound_claims pins the namespace', () => {
     expect(policyHazards({ policyName: 'p', policyText: text, accessor: ACC, role: role(), jobs: [] })[0].severity).toBe('info')
-    expect(policyHazards({ policyName: 'p', policyText: text, accessor: ACC, role: role({ bound_claims: { nomad_namespace: ['prod'] } }) })).toEqual([])
+    expect(policyHazards({ policyName: 'p', policyText: text, accessor: ACC, role: role({ bound_claims: { nomad_namespace: ['prod'] } }) })).toEqual(
+      []
+    )
   })
 
   it('templating on nomad_task is always a warning; on the alias name (the user claim) it is safe', () => {
     const task = `path "secret/data/{{identity.entity.aliases.${ACC}.metadata.nomad_task}}/*" { capabilities = ["read"] }`
-    expect(policyHazards({ policyName: 'p', policyText: task, accessor: ACC, role: role() })[0]).toMatchObject({ severity: 'warning', evidence: { claim: 'nomad_task' } })
+    expect(policyHazards({ policyName: 'p', policyText: task, accessor: ACC, role: role() })[0]).toMatchObject({
+      severity: 'warning',
+      evidence: { claim: 'nomad_task' }
+    })
     const job = `path "secret/data/{{identity.entity.aliases.${ACC}.metadata.nomad_job_id}}/*" { capabilities = ["read"] }`
     expect(policyHazards({ policyName: 'p', policyText: job, accessor: ACC, role: role() })).toEqual([])
     // another mount's alias is not ours to judge
@@ -63,7 +72,10 @@ describe('vault findings', () => {
       desired,
       keys: [{ kid: 'k1', alg: 'EdDSA', pem: '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n' }]
     })
-    expect(f.find((x) => x.check === 'jwt-algs')).toMatchObject({ severity: 'error', evidence: { nomadAlgorithms: ['EdDSA'], vaultAlgorithms: ['RS256'] } })
+    expect(f.find((x) => x.check === 'jwt-algs')).toMatchObject({
+      severity: 'error',
+      evidence: { nomadAlgorithms: ['EdDSA'], vaultAlgorithms: ['RS256'] }
+    })
     const drift = f.filter((x) => x.check === 'vault-drift').map((x) => x.message)
     expect(drift).toEqual(
       expect.arrayContaining([
@@ -102,7 +114,10 @@ describe('nomad findings from the upgrade check', () => {
   })
 
   it('a 404 (Nomad before 1.7) is an info, a 403 a warning naming operator:read', () => {
-    const nf = (status: number) => nomadFindings({ expected, self, upgrade: { ok: false, status, reason: 'x' }, jobs: { ok: true, value: [] } }).find((x) => x.check === 'upgrade-check')!
+    const nf = (status: number) =>
+      nomadFindings({ expected, self, upgrade: { ok: false, status, reason: 'x' }, jobs: { ok: true, value: [] } }).find(
+        (x) => x.check === 'upgrade-check'
+      )!
     expect(nf(404).severity).toBe('info')
     expect(nf(403)).toMatchObject({ severity: 'warning', fix: expect.stringContaining('operator:read') })
   })

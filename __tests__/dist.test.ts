@@ -26,9 +26,7 @@ describe('dist/', () => {
       const committed = listFiles(path.join(root, 'dist'))
       const fresh = listFiles(out)
       expect(committed).toEqual(fresh)
-      const differing = fresh.filter(
-        (f) => !fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(root, 'dist', f)))
-      )
+      const differing = fresh.filter((f) => !fs.readFileSync(path.join(out, f)).equals(fs.readFileSync(path.join(root, 'dist', f))))
       expect(differing).toEqual([])
     } finally {
       fs.rmSync(out, { recursive: true, force: true })

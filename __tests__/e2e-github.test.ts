@@ -43,14 +43,22 @@ function inputs(n: NomadDouble, extra: Record<string, string> = {}): Record<stri
 function pullRequestEnv(number: number): Record<string, string> {
   const file = path.join(eventDir, `pr-${number}.json`)
   fs.writeFileSync(file, JSON.stringify({ number, pull_request: { number, head: { ref: 'feature' } } }))
-  return { GITHUB_EVENT_NAME: 'pull_request', GITHUB_EVENT_PATH: file, GITHUB_API_URL: api.url, GITHUB_JOB: 'plan', GITHUB_REF: `refs/pull/${number}/merge` }
+  return {
+    GITHUB_EVENT_NAME: 'pull_request',
+    GITHUB_EVENT_PATH: file,
+    GITHUB_API_URL: api.url,
+    GITHUB_JOB: 'plan',
+    GITHUB_REF: `refs/pull/${number}/merge`
+  }
 }
 
 describe('pr-comment', () => {
   it('writes the plan into one comment and updates it in place on the next push', async () => {
     const n = await cluster()
     const env = pullRequestEnv(7)
-    const first = await runAction(inputs(n, { job: 'examples/web.nomad.hcl', 'dry-run': 'true', 'pr-comment': 'true', 'github-token': api.token }), { env })
+    const first = await runAction(inputs(n, { job: 'examples/web.nomad.hcl', 'dry-run': 'true', 'pr-comment': 'true', 'github-token': api.token }), {
+      env
+    })
     expect(first.code).toBe(0)
     expect(first.stdout).toContain('pr-comment: wrote the plan comment on pull request #7.')
     expect(api.comments).toHaveLength(1)
@@ -59,7 +67,10 @@ describe('pr-comment', () => {
     expect(api.comments[0].body).toContain(first.summary.trim().split('\n')[0])
     expect(api.comments[0].body).toContain('`web`')
 
-    const again = await runAction(inputs(n, { job: 'examples/web.nomad.hcl', 'dry-run': 'true', 'pr-comment': 'true', 'github-token': api.token, variables: 'image_tag=2.0.0' }), { env })
+    const again = await runAction(
+      inputs(n, { job: 'examples/web.nomad.hcl', 'dry-run': 'true', 'pr-comment': 'true', 'github-token': api.token, variables: 'image_tag=2.0.0' }),
+      { env }
+    )
     expect(again.code).toBe(0)
     expect(again.stdout).toContain('pr-comment: updated the plan comment on pull request #7.')
     expect(api.comments).toHaveLength(1)
@@ -76,7 +87,10 @@ describe('pr-comment', () => {
     try {
       const r = await runAction(inputs(n, { 'dry-run': 'true', 'pr-comment': 'true', 'github-token': api.token }), { env: pullRequestEnv(8) })
       expect(r.code).toBe(0)
-      const warnings = r.annotations.filter((a) => a.level === 'warning').map((a) => a.message).join('\n')
+      const warnings = r.annotations
+        .filter((a) => a.level === 'warning')
+        .map((a) => a.message)
+        .join('\n')
       expect(warnings).toMatch(/pr-comment: could not write the plan comment on pull request #8.*permissions: pull-requests: write/)
     } finally {
       api.failWith(undefined)
@@ -89,7 +103,10 @@ describe('fail-on-drift', () => {
     const n = await cluster()
     const drift = await runAction(inputs(n, { 'fail-on-drift': 'true' }))
     expect(drift.code).toBe(1)
-    const errors = drift.annotations.filter((a) => a.level === 'error').map((a) => a.message).join('\n')
+    const errors = drift.annotations
+      .filter((a) => a.level === 'error')
+      .map((a) => a.message)
+      .join('\n')
     expect(errors).toMatch(/Vault has drifted from the desired state \(fail-on-drift\): 4 change\(s\)/)
     expect(errors).toContain('- create sys/auth/jwt-nomad')
     const mounts = await bao.api('GET', 'sys/auth')
@@ -112,14 +129,22 @@ describe('deployment-environment', () => {
   it('records a GitHub deployment: in_progress, then success, or failure when the job fails', async () => {
     const n = await cluster()
     const env = { GITHUB_API_URL: api.url }
-    const ok = await runAction(inputs(n, { job: 'examples/web.nomad.hcl', 'deployment-environment': 'production', 'github-token': api.token }), { env })
+    const ok = await runAction(inputs(n, { job: 'examples/web.nomad.hcl', 'deployment-environment': 'production', 'github-token': api.token }), {
+      env
+    })
     expect(ok.code).toBe(0)
-    expect(api.deployments.at(-1)).toMatchObject({ environment: 'production', ref: '0123456789abcdef0123456789abcdef01234567', statuses: ['in_progress', 'success'] })
+    expect(api.deployments.at(-1)).toMatchObject({
+      environment: 'production',
+      ref: '0123456789abcdef0123456789abcdef01234567',
+      statuses: ['in_progress', 'success']
+    })
 
     await n.close()
     const fresh = await cluster() // a first deployment whose only allocation fails
     fresh.failAllocs('web', 'failed to start task: image not found') // every alloc: restarts, reschedules, then the progress deadline
-    const bad = await runAction(inputs(fresh, { job: 'examples/web.nomad.hcl', 'deployment-environment': 'production', 'github-token': api.token }), { env })
+    const bad = await runAction(inputs(fresh, { job: 'examples/web.nomad.hcl', 'deployment-environment': 'production', 'github-token': api.token }), {
+      env
+    })
     expect(bad.code).toBe(1)
     expect(api.deployments.at(-1)!.statuses).toEqual(['in_progress', 'failure'])
   })

@@ -87,7 +87,10 @@ describe('signing in with the GitHub OIDC token, no stored secrets', () => {
         env: { ...issuer.jobEnv({ repository: 'acme/api', ref: 'refs/tags/v2.0.0' }), GITHUB_REPOSITORY: 'acme/api', GITHUB_REF: 'refs/tags/v2.0.0' }
       })
       expect(r.code).toBe(1)
-      const errors = r.annotations.filter((a) => a.level === 'error').map((a) => a.message).join('\n')
+      const errors = r.annotations
+        .filter((a) => a.level === 'error')
+        .map((a) => a.message)
+        .join('\n')
       expect(errors).toMatch(/no role or policy bindings matched.*repository "acme\/api"/)
       expect(r.stdout).toContain('Vault: the token from the JWT login is revoked')
       expect(await liveDeployTokens()).toEqual([])

@@ -71,7 +71,18 @@ describe('deploying a job end to end', () => {
     expect(allocs).toHaveLength(1)
     expect(allocs[0]).toMatchObject({ taskGroup: 'web', clientStatus: 'running', healthy: true })
     expect(JSON.parse(r.outputs.plan).groups[0]).toMatchObject({ name: 'web', create: 1 })
-    for (const name of ['auth-path', 'auth-accessor', 'role', 'policies', 'key-source', 'changes', 'nomad-server-config', 'nomad-client-config', 'nomad-server-config-file', 'nomad-client-config-file']) {
+    for (const name of [
+      'auth-path',
+      'auth-accessor',
+      'role',
+      'policies',
+      'key-source',
+      'changes',
+      'nomad-server-config',
+      'nomad-client-config',
+      'nomad-server-config-file',
+      'nomad-client-config-file'
+    ]) {
       expect(r.outputs[name]).toBeTruthy()
     }
     expect(r.outputs['auth-accessor']).toMatch(/^auth_jwt_[0-9a-f]+$/)
@@ -90,7 +101,11 @@ describe('deploying a job end to end', () => {
     })
     // Per-run facts are in the release output and the summary, never in Job.Meta (they would roll every allocation).
     for (const key of ['github_run_id', 'github_run_url', 'github_actor', 'github_run_attempt']) expect(job.Meta).not.toHaveProperty(key)
-    expect(JSON.parse(r.outputs.release)).toMatchObject({ github_run_id: '4242', github_actor: 'octocat', github_run_url: 'https://github.com/acme/web/actions/runs/4242' })
+    expect(JSON.parse(r.outputs.release)).toMatchObject({
+      github_run_id: '4242',
+      github_actor: 'octocat',
+      github_run_url: 'https://github.com/acme/web/actions/runs/4242'
+    })
     expect(r.summary).toContain('| github_run_url | `https://github.com/acme/web/actions/runs/4242` |')
     expect(JSON.stringify(job.TaskGroups[0].Tasks[0].Config.args)).toContain('release 2.0.0')
     expect(r.summary).toContain('### Job `web` ✅ healthy')
@@ -104,7 +119,14 @@ describe('deploying a job end to end', () => {
     const first = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
     expect(first.code).toBe(0)
     expect(first.outputs.verdict).toBe('healthy')
-    const before = { job: n.getJob('web')!, allocs: n.allocations('web').map((a) => a.ID).sort(), requests: n.requests.length }
+    const before = {
+      job: n.getJob('web')!,
+      allocs: n
+        .allocations('web')
+        .map((a) => a.ID)
+        .sort(),
+      requests: n.requests.length
+    }
 
     // Another run (and attempt, by another actor) of the same commit.
     const again = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }), {
@@ -121,7 +143,12 @@ describe('deploying a job end to end', () => {
     expect(job.Version).toBe(before.job.Version)
     expect(job.JobModifyIndex).toBe(before.job.JobModifyIndex)
     expect(job.Meta).toEqual(before.job.Meta)
-    expect(n.allocations('web').map((a) => a.ID).sort()).toEqual(before.allocs)
+    expect(
+      n
+        .allocations('web')
+        .map((a) => a.ID)
+        .sort()
+    ).toEqual(before.allocs)
     expect(JSON.parse(again.outputs.release)).toMatchObject({ github_run_id: '4243', github_run_attempt: '2', github_actor: 'someone-else' })
     expect(again.summary).toContain('### Job `web` 🟰 unchanged')
   })
@@ -131,11 +158,17 @@ describe('deploying a job end to end', () => {
     const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
     expect(r.code).toBe(1)
     expect(r.outputs.verdict).toBe('failed')
-    const errors = r.annotations.filter((a) => a.level === 'error').map((a) => a.message).join('\n')
+    const errors = r.annotations
+      .filter((a) => a.level === 'error')
+      .map((a) => a.message)
+      .join('\n')
     expect(errors).toContain('invalid audience (aud) claim')
     expect(errors).toMatch(/bound_audiences \["vault.io"\]/)
     // the cluster check warned before the deployment, with the block to use
-    const warnings = r.annotations.filter((a) => a.level === 'warning').map((a) => a.message).join('\n')
+    const warnings = r.annotations
+      .filter((a) => a.level === 'warning')
+      .map((a) => a.message)
+      .join('\n')
     expect(warnings).toContain('nomad.example')
     expect(warnings).toContain('aud = ["vault.io"]')
     expect(n.secretReads).toEqual([])
@@ -199,7 +232,7 @@ describe('deploying a job end to end', () => {
     expect(r.outputs['eval-id']).toBe('')
   })
 
-  it('passes variables and var-files to Nomad\'s parser', async () => {
+  it("passes variables and var-files to Nomad's parser", async () => {
     const n = await cluster()
     const r = await runAction(inputs(n, { job: `${FIX}/vars.nomad.hcl`, variables: 'image_tag=3.1.4', 'var-files': `${FIX}/prod.vars.hcl` }))
     expect(r.code).toBe(0)
@@ -234,7 +267,9 @@ describe('deploying a job end to end', () => {
     })
     expect((await runAction(inputs(n, { job: `${FIX}/worker.json` }))).code).toBe(0)
     race = true
-    const r = await runAction(inputs(n, { job: `${FIX}/worker.json`, variables: '' }, ), { env: { GITHUB_SHA: 'fedcba9876543210fedcba9876543210fedcba98' } })
+    const r = await runAction(inputs(n, { job: `${FIX}/worker.json`, variables: '' }), {
+      env: { GITHUB_SHA: 'fedcba9876543210fedcba9876543210fedcba98' }
+    })
     expect(r.code).toBe(1)
     const error = r.annotations.find((a) => a.level === 'error')!.message
     expect(error).toMatch(/changed .*between plan and register|Enforcing job modify index/i)
@@ -291,7 +326,10 @@ describe('secrets and user errors', () => {
     expect(r.code).toBe(1)
     const everything = [r.stdout, r.stderr, r.summary, JSON.stringify(r.outputs)].join('\n')
     // masked: the runner hides what follows ::add-mask::, so only those lines may carry the token
-    const unmasked = everything.split('\n').filter((l) => !l.startsWith('::add-mask::')).join('\n')
+    const unmasked = everything
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n')
     expect(unmasked).not.toContain(bao.rootToken)
     expect(unmasked).not.toContain(n.managementToken)
     expect(n.vaultLogins.length).toBeGreaterThan(0)
@@ -301,7 +339,13 @@ describe('secrets and user errors', () => {
   })
 
   it('reports bad input as one clear error before any request, without a stack trace', async () => {
-    const r = await runAction({ 'vault-addr': 'vault:8200', 'vault-token': '', 'key-source': 'static', 'oidc-discovery-url': 'https://x', timeout: 'soon' })
+    const r = await runAction({
+      'vault-addr': 'vault:8200',
+      'vault-token': '',
+      'key-source': 'static',
+      'oidc-discovery-url': 'https://x',
+      timeout: 'soon'
+    })
     expect(r.code).toBe(1)
     const errors = r.annotations.filter((a) => a.level === 'error')
     expect(errors).toHaveLength(1)
@@ -339,7 +383,14 @@ describe('behaving right on real Nomad (job variables, verdicts, versions)', () 
   it('fails on the var-file line that sets a variable the job does not declare, before any Vault write', async () => {
     // Nomad's parse API is not strict: an undeclared variable is dropped and the job would deploy with its default.
     const n = await cluster()
-    const r = await runAction(inputs(n, { job: `${FIX}/vars.nomad.hcl`, 'var-files': `${FIX}/typo.vars.hcl`, variables: 'greeting=hi', 'auth-path': 'jwt-never-written-vars' }))
+    const r = await runAction(
+      inputs(n, {
+        job: `${FIX}/vars.nomad.hcl`,
+        'var-files': `${FIX}/typo.vars.hcl`,
+        variables: 'greeting=hi',
+        'auth-path': 'jwt-never-written-vars'
+      })
+    )
     expect(r.code).toBe(1)
     const errors = r.annotations.filter((a) => a.level === 'error')
     expect(errors).toHaveLength(1)

@@ -40,7 +40,16 @@ describe('fault proxy', () => {
       expect(JSON.parse(ok.text).path).toBe('/v1/sys/auth/a?x=1')
       expect(received.at(-1)).toBe('POST /v1/sys/auth/a?x=1 {"type":"jwt"}')
       const before = received.length
-      for (const [fault, status] of [['status-429', 429], ['status-500', 500], ['status-502', 502], ['status-503', 503], ['status-504', 504], ['status-412', 412], ['html-502', 502], ['html-200', 200]] as const) {
+      for (const [fault, status] of [
+        ['status-429', 429],
+        ['status-500', 500],
+        ['status-502', 502],
+        ['status-503', 503],
+        ['status-504', 504],
+        ['status-412', 412],
+        ['html-502', 502],
+        ['html-200', 200]
+      ] as const) {
         p.configure({ rule: () => fault })
         const r = await through(p)
         expect(r.status).toBe(status)

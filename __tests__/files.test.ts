@@ -38,7 +38,10 @@ afterEach(() => {
   jest.restoreAllMocks()
 })
 
-const read = (f: string, input = 'job', a: FileAccess | undefined = access) => () => readUserFile(path.isAbsolute(f) ? f : path.join(ws, f), input, a)
+const read =
+  (f: string, input = 'job', a: FileAccess | undefined = access) =>
+  () =>
+    readUserFile(path.isAbsolute(f) ? f : path.join(ws, f), input, a)
 
 describe('readUserFile', () => {
   it('reads a regular UTF-8 file inside the workspace', () => {
@@ -54,7 +57,9 @@ describe('readUserFile', () => {
   })
 
   it('refuses a file outside the workspace, and a symlink that points out of it, unless allowed', () => {
-    expect(read('/etc/hostname', 'policy-file')).toThrow(/Input "policy-file": "\/etc\/hostname" is outside the workspace .*allow-outside-workspace: true/)
+    expect(read('/etc/hostname', 'policy-file')).toThrow(
+      /Input "policy-file": "\/etc\/hostname" is outside the workspace .*allow-outside-workspace: true/
+    )
     expect(read('link.hcl', 'var-files')).toThrow(/Input "var-files": ".*link.hcl" is outside the workspace .*\(it resolves to ".*secret.txt"\)/)
     expect(read('link.hcl', 'var-files', { workspace: ws, allowOutside: true })()).toContain('TOKEN=')
   })
@@ -137,11 +142,13 @@ describe("inputs Vault would refuse (Vault's own limits)", () => {
     return []
   }
   it('token-period: whole seconds, at most the default maximum lease TTL', () => {
-    expect(problems({ 'token-period': '500ms' })[0]).toMatch(/"token-period": "500ms" is not a whole number of seconds.*store 0s \(no period at all\)/)
+    expect(problems({ 'token-period': '500ms' })[0]).toMatch(
+      /"token-period": "500ms" is not a whole number of seconds.*store 0s \(no period at all\)/
+    )
     expect(problems({ 'token-period': '800h' })[0]).toMatch(/longer than Vault's default maximum lease TTL \(768h/)
     expect(problems({ 'token-period': '768h' })).toEqual([])
   })
-  it('bound-claims: a role write over OpenBao\'s JSON string limit', () => {
+  it("bound-claims: a role write over OpenBao's JSON string limit", () => {
     const values = Array.from({ length: 9000 }, (_, i) => `ns${i}`)
     expect(problems({ 'bound-claims': JSON.stringify({ nomad_namespace: values }) })[0]).toMatch(
       /"bound-claims" make the role write \(POST auth\/jwt-nomad\/role\/nomad-workloads\) carry 90\d\d JSON strings.*more than 1000/

@@ -29,7 +29,7 @@ function problemsOf(over: Record<string, string>): string[] {
 let stdout: string[]
 beforeEach(() => {
   stdout = []
-  jest.spyOn(process.stdout, "write").mockImplementation((chunk: string | Uint8Array) => {
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
     stdout.push(String(chunk))
     return true
   })
@@ -96,9 +96,7 @@ describe('parseInputs', () => {
   })
 
   it('rejects conflicting key sources', () => {
-    expect(problemsOf({ 'oidc-discovery-url': 'https://nomad.example.com' })[0]).toContain(
-      '"oidc-discovery-url" and "key-source: jwks" conflict'
-    )
+    expect(problemsOf({ 'oidc-discovery-url': 'https://nomad.example.com' })[0]).toContain('"oidc-discovery-url" and "key-source: jwks" conflict')
     expect(problemsOf({ 'key-source': 'oidc-discovery', 'jwks-url': 'https://x/jwks', 'oidc-discovery-url': 'https://x' })[0]).toContain(
       '"jwks-url" and "key-source: oidc-discovery" conflict'
     )
@@ -157,7 +155,13 @@ describe('parseInputs', () => {
 
   it('parses job lines, variables and booleans', () => {
     const cfg = parseInputs(
-      reader({ job: 'jobs/a.nomad.hcl\n\n# comment\njobs/*.json', variables: 'image=nginx:1.27\nreplicas = 3', 'dry-run': 'TRUE', meta: 'false', wait: 'evaluation' })
+      reader({
+        job: 'jobs/a.nomad.hcl\n\n# comment\njobs/*.json',
+        variables: 'image=nginx:1.27\nreplicas = 3',
+        'dry-run': 'TRUE',
+        meta: 'false',
+        wait: 'evaluation'
+      })
     )
     expect(cfg.job.files).toEqual(['jobs/a.nomad.hcl', 'jobs/*.json'])
     expect(cfg.job.variables).toEqual({ image: 'nginx:1.27', replicas: '3' })

@@ -55,9 +55,7 @@ describe('jwksToPem', () => {
     await expect(jwksToPem({ foo: 1 })).rejects.toThrow(/is not a JWKS/)
     await expect(jwksToPem(null)).rejects.toThrow(/is not a JWKS/)
     await expect(jwksToPem({ keys: 'x' })).rejects.toThrow(/is not a JWKS/)
-    await expect(jwksToPem({ keys: [{ kty: 'RSA', kid: 'k1', n: '!!', e: 'AQAB' }] })).rejects.toThrow(
-      /kid k1 is not a valid public key/
-    )
+    await expect(jwksToPem({ keys: [{ kty: 'RSA', kid: 'k1', n: '!!', e: 'AQAB' }] })).rejects.toThrow(/kid k1 is not a valid public key/)
     await expect(jwksToPem({ keys: [{ kty: 'RSA', kid: 'k2' }] })).rejects.toThrow(/RSA key without n\/e/)
   })
 })

@@ -42,10 +42,13 @@ const base = () => ({
   policy: 'policy-mig',
   timeout: '1m'
 })
-interface Finding { severity: string; check: string; message: string }
+interface Finding {
+  severity: string
+  check: string
+  message: string
+}
 const findings = (r: ActionRun): Finding[] => JSON.parse(r.outputs.findings)
 const upgrade = (r: ActionRun) => findings(r).filter((f) => f.check === 'upgrade-check')
-
 
 describe('migration from legacy Vault tokens', () => {
   it('check lists what must change, deploy moves the jobs one by one, a final check shows nothing left', async () => {
@@ -56,7 +59,10 @@ describe('migration from legacy Vault tokens', () => {
     // 1. What must change.
     const first = await runAction({ ...base(), mode: 'check' })
     expect(first.code).toBe(1)
-    expect(upgrade(first)[0]).toMatchObject({ severity: 'error', message: expect.stringContaining('2 job(s) use Vault without a workload identity for it: default/legacy, default/legacy-b') })
+    expect(upgrade(first)[0]).toMatchObject({
+      severity: 'error',
+      message: expect.stringContaining('2 job(s) use Vault without a workload identity for it: default/legacy, default/legacy-b')
+    })
     expect(findings(first).find((f) => f.check === 'identity-ttl')?.message).toContain('has no vault.default_identity')
 
     // 2. The servers get the default identity the action renders (output nomad-server-config).
@@ -68,7 +74,9 @@ describe('migration from legacy Vault tokens', () => {
     // 3. One job at a time: its migrated file, the vault block injected with the role.
     const a = await runAction({ ...base(), job: `${FIX}/migrated-legacy.nomad.hcl`, 'inject-vault': 'missing' })
     expect(a.outputs.verdict).toBe('healthy')
-    expect(upgrade(await runAction({ ...base(), mode: 'check' }))[0].message).toContain('1 job(s) use Vault without a workload identity for it: default/legacy-b')
+    expect(upgrade(await runAction({ ...base(), mode: 'check' }))[0].message).toContain(
+      '1 job(s) use Vault without a workload identity for it: default/legacy-b'
+    )
     const b = await runAction({ ...base(), job: `${FIX}/migrated-legacy-b.nomad.hcl`, 'inject-vault': 'missing' })
     expect(b.outputs.verdict).toBe('healthy')
     expect(n.vaultLogins.map((l) => l.ok)).toEqual([true, true])

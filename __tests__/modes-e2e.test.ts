@@ -59,7 +59,6 @@ interface Finding {
 const findings = (r: ActionRun): Finding[] => JSON.parse(r.outputs.findings)
 const errors = (r: ActionRun) => findings(r).filter((f) => f.severity === 'error')
 
-
 describe('mode input', () => {
   it('refuses mode: setup with a job, and an unknown mode, before any write', async () => {
     const n = await cluster('modes')
@@ -102,7 +101,9 @@ describe('mode: check', () => {
     expect(d?.evidence).toEqual(expect.arrayContaining([{ field: 'token_period', before: 7200, after: 1800 }]))
     // The audience no longer matches the servers' default identity either.
     expect(errors(drift).map((f) => f.check)).toContain('audience')
-    expect(drift.annotations.filter((a) => a.level === 'error').map((a) => a.props.title)).toEqual(expect.arrayContaining(['check: vault-drift', 'check: audience']))
+    expect(drift.annotations.filter((a) => a.level === 'error').map((a) => a.props.title)).toEqual(
+      expect.arrayContaining(['check: vault-drift', 'check: audience'])
+    )
     // Read-only: the role is still as it was changed.
     const role = await bao.api('GET', 'auth/jwt-chk/role/role-chk')
     expect(role.data.token_period).toBe(7200)
@@ -130,14 +131,18 @@ describe('mode: check', () => {
     expect(f[0].severity).toBe('error')
   })
 
-  it('lists jobs without a Vault identity from Nomad\'s upgrade check; warnings fail the step only with fail-on-warning', async () => {
+  it("lists jobs without a Vault identity from Nomad's upgrade check; warnings fail the step only with fail-on-warning", async () => {
     const n = await cluster('upg', { server: { enabled: true } })
     expect((await runAction(inputs(n, 'upg', { mode: 'setup' }))).code).toBe(0)
     const before = await runAction(inputs(n, 'upg', { mode: 'check' }))
     // no default_identity on the servers: a warning only, the step passes...
     expect(errors(before)).toEqual([])
     expect(before.code).toBe(0)
-    expect(findings(before).filter((f) => f.severity === 'warning').map((f) => f.check)).toContain('identity-ttl')
+    expect(
+      findings(before)
+        .filter((f) => f.severity === 'warning')
+        .map((f) => f.check)
+    ).toContain('identity-ttl')
     // ...unless warnings fail it.
     const strict = await runAction(inputs(n, 'upg', { mode: 'check', 'fail-on-warning': 'true' }))
     expect(strict.code).toBe(1)
@@ -216,7 +221,12 @@ describe('mode: destroy', () => {
 
     const forced = await runAction(inputs(n, 'hand', { mode: 'destroy', force: 'true' }))
     expect(forced.code).toBe(0)
-    expect(forced.annotations.filter((a) => a.level === 'warning').map((a) => a.message).join('\n')).toContain('although')
+    expect(
+      forced.annotations
+        .filter((a) => a.level === 'warning')
+        .map((a) => a.message)
+        .join('\n')
+    ).toContain('although')
     expect(await exists('hand')).toEqual({ mount: false, policy: false })
   })
 

@@ -52,7 +52,10 @@ function self(opts: { server?: boolean; client?: boolean; vaults?: unknown[] }) 
 }
 
 const expected = { audience: 'vault.io', authPath: 'jwt-nomad', role: 'nomad-workloads' }
-const rendered = { renderedServerBlock: 'vault {\n  enabled = true\n  default_identity {\n    aud = ["vault.io"]\n  }\n}', renderedClientBlock: 'vault { jwt_auth_backend_path = "jwt-nomad" }' }
+const rendered = {
+  renderedServerBlock: 'vault {\n  enabled = true\n  default_identity {\n    aud = ["vault.io"]\n  }\n}',
+  renderedClientBlock: 'vault { jwt_auth_backend_path = "jwt-nomad" }'
+}
 
 describe('checkCluster', () => {
   it('passes a correctly configured server', async () => {
@@ -70,7 +73,7 @@ describe('checkCluster', () => {
     // A server's jwt_auth_backend_path says nothing about the clients: neither a pass nor a failure.
     expect(r.warnings).toEqual([])
     expect(r.clientSide).toBe('not-checked')
-    expect(r.notes.join('\n')).toContain('Could not check the Nomad clients\' vault block')
+    expect(r.notes.join('\n')).toContain("Could not check the Nomad clients' vault block")
     expect(r.notes.join('\n')).toContain('describes only the agent it is sent to')
     await new Promise<void>((done) => server!.close(() => done()))
     const c = await agent(200, self({ server: false, client: true, vaults: [vaultBlock({ DefaultIdentity: null })] }))
@@ -109,7 +112,10 @@ describe('checkCluster', () => {
   })
 
   it('checks the client auth path (slashes trimmed)', async () => {
-    const ok = await agent(200, self({ server: false, client: true, vaults: [vaultBlock({ JWTAuthBackendPath: 'jwt-nomad/', DefaultIdentity: null })] }))
+    const ok = await agent(
+      200,
+      self({ server: false, client: true, vaults: [vaultBlock({ JWTAuthBackendPath: 'jwt-nomad/', DefaultIdentity: null })] })
+    )
     expect((await checkCluster(ok.client, expected, false, rendered)).warnings).toEqual([])
     await new Promise<void>((r) => server!.close(() => r()))
     const bad = await agent(200, self({ server: false, client: true, vaults: [vaultBlock({ JWTAuthBackendPath: 'jwt', DefaultIdentity: null })] }))

@@ -40,7 +40,7 @@ afterAll(async () => {
   if (dir) fs.rmSync(dir, { recursive: true, force: true })
 })
 
-it('the double answers, and the action sends, JSON that Nomad\'s Go API types decode strictly', async () => {
+it("the double answers, and the action sends, JSON that Nomad's Go API types decode strictly", async () => {
   const log = path.join(dir, 'requests.jsonl')
   const nomad = await startNomadDouble({
     vaultAddr: bao.addr,

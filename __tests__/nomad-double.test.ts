@@ -57,7 +57,9 @@ async function run(d: NomadDouble, hcl: string, extra: Obj = {}) {
   return { job: p.json as Obj, reg: r }
 }
 
-const webJob = (o: { id?: string; image?: string; identity?: string; secretPath?: string; update?: string; count?: number; memory?: number; meta?: string } = {}) => `
+const webJob = (
+  o: { id?: string; image?: string; identity?: string; secretPath?: string; update?: string; count?: number; memory?: number; meta?: string } = {}
+) => `
 job "${o.id ?? 'web'}" {
   datacenters = ["dc1"]
 ${o.update ?? ''}
@@ -198,12 +200,23 @@ job "web" {
       AllowTokenExpiration: false
     })
     expect(task.Identities).toEqual([
-      { Name: 'vault_default', Audience: ['vault.io'], ChangeMode: '', ChangeSignal: '', Env: false, File: false, Filepath: '', ServiceName: '', TTL: 3600e9 }
+      {
+        Name: 'vault_default',
+        Audience: ['vault.io'],
+        ChangeMode: '',
+        ChangeSignal: '',
+        Env: false,
+        File: false,
+        Filepath: '',
+        ServiceName: '',
+        TTL: 3600e9
+      }
     ])
   })
 
   it('ignores undeclared variables (non-strict parse) and reports variable errors as Nomad does', async () => {
-    const hcl = 'variable "image" {\n  type = string\n}\nvariable "n" {\n  type    = number\n  default = 1\n}\njob "x" {\n  group "g" {\n    count = var.n\n    task "t" {\n      driver = "docker"\n      config {\n        image = var.image\n      }\n    }\n  }\n}\n'
+    const hcl =
+      'variable "image" {\n  type = string\n}\nvariable "n" {\n  type    = number\n  default = 1\n}\njob "x" {\n  group "g" {\n    count = var.n\n    task "t" {\n      driver = "docker"\n      config {\n        image = var.image\n      }\n    }\n  }\n}\n'
     const undeclared = await parseHcl(d, hcl, 'image = "a"\nnope = "b"\n')
     expect(undeclared.status).toBe(200)
     expect(undeclared.json.TaskGroups[0].Tasks[0].Config.image).toBe('a')
@@ -218,7 +231,9 @@ job "web" {
       "Failed to parse job: input.hcl:2,9-15: Invalid value for variable; The value for n is not compatible with the variable's type constraint: a number is required."
     )
     const syntax = await parseHcl(d, hcl, 'image = "abc\n')
-    expect(syntax.text).toMatch(/^Failed to parse job: unable to parse var content: input\.hcl:1,13-2,1: Invalid multi-line string; .*, and 1 other diagnostic\(s\)$/s)
+    expect(syntax.text).toMatch(
+      /^Failed to parse job: unable to parse var content: input\.hcl:1,13-2,1: Invalid multi-line string; .*, and 1 other diagnostic\(s\)$/s
+    )
     const v111 = await start({ nomadVersion: '1.11.3' })
     expect((await parseHcl(v111, hcl)).text).toContain('see https://developer.hashicorp.com/nomad/docs/reference/hcl2/variables for details.')
   })
@@ -279,7 +294,12 @@ describe('nomad double: run with Vault', () => {
     expect(allocs[0]).toMatchObject({ ClientStatus: 'running', DesiredStatus: 'run', DeploymentStatus: { Healthy: true, Canary: false } })
     expect(allocs[0].TaskStates.server.State).toBe('running')
     expect(d.secretReads).toEqual([
-      expect.objectContaining({ jobId: 'web', task: 'server', path: 'secret/data/default/web/config', data: expect.objectContaining({ data: { password: 's3cr3t' } }) })
+      expect.objectContaining({
+        jobId: 'web',
+        task: 'server',
+        path: 'secret/data/default/web/config',
+        data: expect.objectContaining({ data: { password: 's3cr3t' } })
+      })
     ])
     // server-side injection of vault_default from default_identity
     const job = (await call(d, 'GET', '/v1/job/web')).json
@@ -326,9 +346,7 @@ describe('nomad double: run with Vault', () => {
     const p = await parseHcl(d, webJob({ image: 'nginx:1.26' }))
     const r = await call(d, 'POST', '/v1/jobs', { Job: p.json, EnforceIndex: true, JobModifyIndex: job.JobModifyIndex - 1 })
     expect(r.status).toBe(500)
-    expect(r.text).toBe(
-      `Enforcing job modify index ${job.JobModifyIndex - 1}: job exists with conflicting job modify index: ${job.JobModifyIndex}`
-    )
+    expect(r.text).toBe(`Enforcing job modify index ${job.JobModifyIndex - 1}: job exists with conflicting job modify index: ${job.JobModifyIndex}`)
   })
 
   it('plans a destructive update for a task change and for a meta-only change, in-place for an update-block change', async () => {
@@ -347,19 +365,23 @@ describe('nomad double: run with Vault', () => {
     expect(plan2.json.Annotations.DesiredTGUpdates.web).toMatchObject({ InPlaceUpdate: 0, DestructiveUpdate: 1 })
     const groupMeta = structuredClone(job)
     groupMeta.TaskGroups[0].Meta = { ...(groupMeta.TaskGroups[0].Meta ?? {}), release: 'x' }
-    expect((await call(d, 'POST', '/v1/job/web/plan', { Job: groupMeta })).json.Annotations.DesiredTGUpdates.web).toMatchObject({ DestructiveUpdate: 1 })
+    expect((await call(d, 'POST', '/v1/job/web/plan', { Job: groupMeta })).json.Annotations.DesiredTGUpdates.web).toMatchObject({
+      DestructiveUpdate: 1
+    })
     const updateOnly = structuredClone(job)
     updateOnly.TaskGroups[0].Update = { ...(updateOnly.TaskGroups[0].Update ?? {}), MinHealthyTime: 1e9 }
-    expect((await call(d, 'POST', '/v1/job/web/plan', { Job: updateOnly })).json.Annotations.DesiredTGUpdates.web).toMatchObject({ InPlaceUpdate: 1, DestructiveUpdate: 0 })
+    expect((await call(d, 'POST', '/v1/job/web/plan', { Job: updateOnly })).json.Annotations.DesiredTGUpdates.web).toMatchObject({
+      InPlaceUpdate: 1,
+      DestructiveUpdate: 0
+    })
     const same = await call(d, 'POST', '/v1/job/web/plan', { Job: job, Diff: true })
     expect(same.json.Diff.Type).toBe('None')
   })
 
-  it('fails the task with Nomad\'s Killing event when Vault rejects the audience', async () => {
-    const hcl = webJob({ identity: '      identity {\n        name = "vault_default"\n        aud  = ["nomadproject.io"]\n        ttl  = "1h"\n      }' }).replace(
-      'job "web"',
-      'job "aud"'
-    )
+  it("fails the task with Nomad's Killing event when Vault rejects the audience", async () => {
+    const hcl = webJob({
+      identity: '      identity {\n        name = "vault_default"\n        aud  = ["nomadproject.io"]\n        ttl  = "1h"\n      }'
+    }).replace('job "web"', 'job "aud"')
     d.setProgressDeadlineMs(1500) // the failed alloc is rescheduled until the progress deadline
     const { reg } = await run(d, hcl)
     d.setProgressDeadlineMs(undefined)
@@ -386,7 +408,9 @@ describe('nomad double: run with Vault', () => {
     const allocs = await until(d, '/v1/job/tpl/allocations', (l) => l.length > 0 && l[0].ClientStatus === 'failed')
     const ev = allocs[0].TaskStates.server.Events.find((e: Obj) => e.FailsTask)
     expect(ev.Type).toBe('Killing')
-    expect(ev.DisplayMessage).toMatch(/^Template failed: vault\.read\(secret\/data\/default\/other\/config\): .*Code: 403\. Errors:\n\n\* .*permission denied/s)
+    expect(ev.DisplayMessage).toMatch(
+      /^Template failed: vault\.read\(secret\/data\/default\/other\/config\): .*Code: 403\. Errors:\n\n\* .*permission denied/s
+    )
     expect(d.secretReads.some((r) => r.jobId === 'tpl')).toBe(false)
   })
 
@@ -453,7 +477,8 @@ describe('nomad double: run with Vault', () => {
   })
 
   it('runs a batch job to completion without a deployment', async () => {
-    const hcl = 'job "once" {\n  type = "batch"\n  group "g" {\n    task "t" {\n      driver = "docker"\n      config {\n        image = "busybox"\n      }\n    }\n  }\n}\n'
+    const hcl =
+      'job "once" {\n  type = "batch"\n  group "g" {\n    task "t" {\n      driver = "docker"\n      config {\n        image = "busybox"\n      }\n    }\n  }\n}\n'
     const { reg } = await run(d, hcl)
     expect(reg.json.EvalID).toBeTruthy()
     const allocs = await until(d, '/v1/job/once/allocations', (l) => l.length === 1 && l[0].ClientStatus === 'complete')
@@ -489,7 +514,10 @@ describe('nomad double: server config edge cases', () => {
     expect(allocs[0].TaskStates.server.Events.map((e: Obj) => e.Type)).toEqual(['Received', 'Task Setup'])
     expect(d.vaultLogins).toEqual([])
 
-    const noTtl = webJob({ identity: '      identity {\n        name = "vault_default"\n        aud  = ["vault.io"]\n      }' }).replace('job "web"', 'job "nottl"')
+    const noTtl = webJob({ identity: '      identity {\n        name = "vault_default"\n        aud  = ["vault.io"]\n      }' }).replace(
+      'job "web"',
+      'job "nottl"'
+    )
     const r2 = await run(d, noTtl)
     expect(r2.reg.json.Warnings).toContain('identities without an expiration are insecure')
   })
@@ -503,8 +531,7 @@ describe('nomad double: server config edge cases', () => {
 })
 
 describe('nomad double: versions, warnings, strictness and field shapes', () => {
-  const policiesJob = (policies: string) =>
-    webJob({ id: 'pol' }).replace('vault {}', `vault {\n        policies = [${policies}]\n      }`)
+  const policiesJob = (policies: string) => webJob({ id: 'pol' }).replace('vault {}', `vault {\n        policies = [${policies}]\n      }`)
 
   it('1.7–1.9 refuse a Vault task without identity and without policies, and warn that policies are ignored', async () => {
     const v19 = await start({ nomadVersion: '1.9.7', server: { enabled: true } })
@@ -539,7 +566,7 @@ describe('nomad double: versions, warnings, strictness and field shapes', () => 
     expect(plan.json.Warnings).toBe(reg.json.Warnings)
   })
 
-  it('discards a submission over 1,000,000 bytes (source + variables + variable flags) with Nomad\'s warning', async () => {
+  it("discards a submission over 1,000,000 bytes (source + variables + variable flags) with Nomad's warning", async () => {
     const d = await start()
     const hcl = webJob({ id: 'big-src' })
     const p = await parseHcl(d, hcl)
@@ -603,7 +630,16 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     expect(all.length).toBeGreaterThan(1) // rescheduled at least once before the deadline
     const first = all[all.length - 1]
     const events = first.TaskStates.server.Events.map((e: Obj) => e.Type)
-    expect(events).toEqual(['Received', 'Task Setup', 'Driver Failure', 'Restarting', 'Driver Failure', 'Restarting', 'Driver Failure', 'Not Restarting'])
+    expect(events).toEqual([
+      'Received',
+      'Task Setup',
+      'Driver Failure',
+      'Restarting',
+      'Driver Failure',
+      'Restarting',
+      'Driver Failure',
+      'Not Restarting'
+    ])
     const restarting = first.TaskStates.server.Events.find((e: Obj) => e.Type === 'Restarting')
     expect(restarting.DisplayMessage).toMatch(/^Restart within policy - Task restarting in 1[5-8](\.\d+)?s$/)
     const notRestarting = first.TaskStates.server.Events.at(-1)
@@ -666,7 +702,16 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
 
 describe('nomad double: ACL', () => {
   it('enforces tokens with Nomad texts', async () => {
-    const d = await start({ acl: { enabled: true, managementToken: 'mgmt', tokens: [{ secret: 'ro', policies: 'read-only' }, { secret: 'sub', policies: 'submit' }] } })
+    const d = await start({
+      acl: {
+        enabled: true,
+        managementToken: 'mgmt',
+        tokens: [
+          { secret: 'ro', policies: 'read-only' },
+          { secret: 'sub', policies: 'submit' }
+        ]
+      }
+    })
     expect(d.managementToken).toBe('mgmt')
     const anon = await call(d, 'GET', '/v1/jobs', undefined, null)
     expect(anon.status).toBe(403)

@@ -162,14 +162,22 @@ describe('loadJob', () => {
     fs.writeFileSync(file, 'variable "image" {}\njob "web" {\n}\n')
     const vf = path.join(dir, 'prod.vars.hcl')
     fs.writeFileSync(vf, 'region = "eu"\n')
-    const { client, seen } = await parseStub(() => ({ status: 200, body: JSON.stringify({ ID: 'web', Name: 'web', Type: 'service', TaskGroups: [] }) }))
+    const { client, seen } = await parseStub(() => ({
+      status: 200,
+      body: JSON.stringify({ ID: 'web', Name: 'web', Type: 'service', TaskGroups: [] })
+    }))
     const r = await loadJob(file, { variables: { image: 'nginx:${tag}' }, varFiles: [vf] }, client)
     expect(seen[0].path).toBe('/v1/jobs/parse')
     expect(seen[0].query.get('namespace')).toBe('apps')
     expect(seen[0].body).toEqual({ JobHCL: fs.readFileSync(file, 'utf8'), Canonicalize: true, Variables: 'region = "eu"\nimage = "nginx:$${tag}"\n' })
     expect(r.format).toBe('hcl2')
     expect(r.job.ID).toBe('web')
-    expect(r.submission).toEqual({ Source: fs.readFileSync(file, 'utf8'), Format: 'hcl2', VariableFlags: { image: 'nginx:${tag}' }, Variables: 'region = "eu"\n' })
+    expect(r.submission).toEqual({
+      Source: fs.readFileSync(file, 'utf8'),
+      Format: 'hcl2',
+      VariableFlags: { image: 'nginx:${tag}' },
+      Variables: 'region = "eu"\n'
+    })
   })
 
   it('turns a parse error into an annotation on the user file and line', async () => {
@@ -223,13 +231,16 @@ describe('loadJob', () => {
 
   it('maps a type error onto the var-file or the variables input, and validation rules onto the job', async () => {
     const file = path.join(dir, 'typed.nomad.hcl')
-    fs.writeFileSync(file, 'variable "count" { type = number }\nvariable "port" {\n  type = number\n  validation {\n    condition = var.port > 0\n    error_message = "Port must be positive."\n  }\n}\njob "s" {}\n')
+    fs.writeFileSync(
+      file,
+      'variable "count" { type = number }\nvariable "port" {\n  type = number\n  validation {\n    condition = var.port > 0\n    error_message = "Port must be positive."\n  }\n}\njob "s" {}\n'
+    )
     const vf = path.join(dir, 'typed.vars.json')
     fs.writeFileSync(vf, '{\n  "port": -1\n}\n')
     const { client } = await parseStub((body) => ({
       status: 400,
       body: body.Variables.includes('count = "many"')
-        ? 'Failed to parse job: input.hcl:2,9-15: Invalid value for variable; The value for count is not compatible with the variable\'s type constraint: a number is required.'
+        ? "Failed to parse job: input.hcl:2,9-15: Invalid value for variable; The value for count is not compatible with the variable's type constraint: a number is required."
         : 'Failed to parse job: input.hcl:1,8-10: Invalid value for varfile variable; Port must be positive.\n\nThis was checked by the validation rule at input.hcl:4,3-13.'
     }))
     const input = (await loadJob(file, { variables: { count: 'many' }, varFiles: [vf] }, client).catch((e) => e)) as ActionError

@@ -55,7 +55,11 @@ class Resource {
   }
 }
 
-type Route = (q: URLSearchParams, body: unknown, seen: Seen) => Promise<{ index?: number; body: unknown; status?: number }> | { index?: number; body: unknown; status?: number }
+type Route = (
+  q: URLSearchParams,
+  body: unknown,
+  seen: Seen
+) => Promise<{ index?: number; body: unknown; status?: number }> | { index?: number; body: unknown; status?: number }
 
 interface Stub {
   url: string
@@ -142,7 +146,14 @@ function base(extra: Partial<FollowOptions> = {}): FollowOptions {
     periodic: false,
     parameterized: false,
     jobVersion: 2,
-    vaultDiag: { audience: 'vault.io', boundAudiences: ['vault.io'], authPath: 'jwt-nomad', role: 'nomad-workloads', policies: ['nomad-workloads'], kvMount: 'secret' },
+    vaultDiag: {
+      audience: 'vault.io',
+      boundAudiences: ['vault.io'],
+      authPath: 'jwt-nomad',
+      role: 'nomad-workloads',
+      policies: ['nomad-workloads'],
+      kvMount: 'secret'
+    },
     ...extra
   }
 }
@@ -161,7 +172,18 @@ function dep(status: string, description: string, tg: Record<string, unknown> = 
     JobVersion: 2,
     Status: status,
     StatusDescription: description,
-    TaskGroups: { web: { DesiredTotal: 2, PlacedAllocs: 2, HealthyAllocs: 0, UnhealthyAllocs: 0, DesiredCanaries: 0, PlacedCanaries: null, Promoted: false, ...tg } }
+    TaskGroups: {
+      web: {
+        DesiredTotal: 2,
+        PlacedAllocs: 2,
+        HealthyAllocs: 0,
+        UnhealthyAllocs: 0,
+        DesiredCanaries: 0,
+        PlacedCanaries: null,
+        Promoted: false,
+        ...tg
+      }
+    }
   }
 }
 
@@ -194,7 +216,10 @@ describe('followJob', () => {
     s = await stub({
       [`GET /v1/evaluation/${EVAL_ID}`]: resource(ev, () => s.errors),
       [`GET /v1/deployment/${DEP_ID}`]: resource(d, () => s.errors),
-      'GET /v1/job/web/allocations': () => ({ index: 40, body: [alloc('a1', 'running', { DeploymentStatus: { Healthy: true } }), alloc('a2', 'running')] })
+      'GET /v1/job/web/allocations': () => ({
+        index: 40,
+        body: [alloc('a1', 'running', { DeploymentStatus: { Healthy: true } }), alloc('a2', 'running')]
+      })
     })
     const v = await followJob(client(s.url), base())
     expect(s.errors).toEqual([])
@@ -310,7 +335,10 @@ describe('followJob', () => {
     let s!: Stub
     s = await stub({
       [`GET /v1/evaluation/${EVAL_ID}`]: () => ({ index: 5, body: { ID: EVAL_ID, Status: 'complete', NextEval: 'eval-next' } }),
-      'GET /v1/evaluation/eval-next': () => ({ index: 6, body: { ID: 'eval-next', Status: 'failed', StatusDescription: 'maximum attempts reached (5)' } })
+      'GET /v1/evaluation/eval-next': () => ({
+        index: 6,
+        body: { ID: 'eval-next', Status: 'failed', StatusDescription: 'maximum attempts reached (5)' }
+      })
     })
     const v = await followJob(client(s.url), base())
     expect(v.verdict).toBe('failed')
@@ -352,8 +380,19 @@ describe('followJob', () => {
     const d = new Resource(
       [
         { index: 24, body: canaryWaiting },
-        { index: 30, body: dep('running', 'Deployment is running', { DesiredCanaries: 1, PlacedCanaries: ['c1'], HealthyAllocs: 1, Promoted: true }) },
-        { index: 35, body: dep('successful', 'Deployment completed successfully', { DesiredCanaries: 1, PlacedCanaries: ['c1'], HealthyAllocs: 2, Promoted: true }) }
+        {
+          index: 30,
+          body: dep('running', 'Deployment is running', { DesiredCanaries: 1, PlacedCanaries: ['c1'], HealthyAllocs: 1, Promoted: true })
+        },
+        {
+          index: 35,
+          body: dep('successful', 'Deployment completed successfully', {
+            DesiredCanaries: 1,
+            PlacedCanaries: ['c1'],
+            HealthyAllocs: 2,
+            Promoted: true
+          })
+        }
       ],
       false
     )

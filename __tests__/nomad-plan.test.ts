@@ -27,7 +27,13 @@ async function stub(handler: (s: Seen) => { status?: number; json?: unknown; tex
     const u = new URL(req.url ?? '/', 'http://x')
     let raw = ''
     for await (const c of req) raw += c
-    const s: Seen = { method: req.method ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, body: raw ? JSON.parse(raw) : undefined }
+    const s: Seen = {
+      method: req.method ?? '',
+      path: u.pathname,
+      query: u.searchParams,
+      headers: req.headers,
+      body: raw ? JSON.parse(raw) : undefined
+    }
     seen.push(s)
     const out = handler(s)
     if (out.text !== undefined) res.writeHead(out.status ?? 500, { 'Content-Type': 'text/plain' }).end(out.text)
@@ -142,9 +148,11 @@ describe('describePlacementFailure', () => {
       'group "web", task "server": Identity[vault_default] identities without an expiration are insecure',
       'Task server has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored'
     ])
-    expect(splitWarnings('1 warning:\n\n* Group "g" has warnings: 1 error occurred:\n\t* Task "t" has warnings: 1 error occurred:\n\t* Identity[vault_default]: identities without an audience are insecure\n\n\n\n')).toEqual([
-      'group "g", task "t": Identity[vault_default]: identities without an audience are insecure'
-    ])
+    expect(
+      splitWarnings(
+        '1 warning:\n\n* Group "g" has warnings: 1 error occurred:\n\t* Task "t" has warnings: 1 error occurred:\n\t* Identity[vault_default]: identities without an audience are insecure\n\n\n\n'
+      )
+    ).toEqual(['group "g", task "t": Identity[vault_default]: identities without an audience are insecure'])
   })
 })
 
@@ -152,7 +160,9 @@ describe('registerJob', () => {
   const submission = { Source: 'job "web" {}', Format: 'hcl2' as const, VariableFlags: { a: '1' }, Variables: 'b = "2"\n' }
 
   it('registers with EnforceIndex and returns eval, index and warnings', async () => {
-    const s = await stub(() => ({ json: { EvalID: 'ev-1', JobModifyIndex: 120, Warnings: '1 warning:\n\n* identities without an expiration are insecure' } }))
+    const s = await stub(() => ({
+      json: { EvalID: 'ev-1', JobModifyIndex: 120, Warnings: '1 warning:\n\n* identities without an expiration are insecure' }
+    }))
     const r = await registerJob(client(s.url), { ID: 'web' }, submission, {
       enforceIndex: true,
       jobModifyIndex: 117,
@@ -210,7 +220,11 @@ describe('version-specific refusals', () => {
 
   it('explains a Vault task without identity or default_identity at plan, with the fix', async () => {
     const s = await stub(() => ({ status: 500, text: EMPTY_POLICIES }))
-    const err = await planJob(client(s.url), { ID: 'web' }, { refusal: { file: 'web.nomad.hcl', audience: 'vault.io', renderedServerBlock: 'vault {\n  default_identity {}\n}' } }).catch((e) => e)
+    const err = await planJob(
+      client(s.url),
+      { ID: 'web' },
+      { refusal: { file: 'web.nomad.hcl', audience: 'vault.io', renderedServerBlock: 'vault {\n  default_identity {}\n}' } }
+    ).catch((e) => e)
     expect(err.message).toContain('Nomad refused job "web" (web.nomad.hcl): task(s) "server" have a vault block but no identity "vault_default"')
     expect(err.message).toContain('default_identity to the vault block of every Nomad server')
     expect(err.message).toContain('vault {\n  default_identity {}\n}')
@@ -219,7 +233,12 @@ describe('version-specific refusals', () => {
 
   it('explains it at register too', async () => {
     const s = await stub(() => ({ status: 500, text: EMPTY_POLICIES }))
-    const err = await registerJob(client(s.url), { ID: 'web' }, undefined, { enforceIndex: true, jobModifyIndex: 0, preserveCounts: false, policyOverride: false }).catch((e) => e)
+    const err = await registerJob(client(s.url), { ID: 'web' }, undefined, {
+      enforceIndex: true,
+      jobModifyIndex: 0,
+      preserveCounts: false,
+      policyOverride: false
+    }).catch((e) => e)
     expect(err.message).toContain('task(s) "server" have a vault block but no identity "vault_default"')
     expect(err.message).toContain('nomad-server-config')
   })

@@ -28,7 +28,9 @@ describe('checkVariableNames (Nomad drops undeclared variables silently)', () =>
     })()
     expect(err).toBeInstanceOf(ActionError)
     expect(err?.annotation).toEqual({ file: vf, startLine: 3 })
-    expect(err?.message).toContain(`The var-file ${vf} (input \`var-files\`) sets "replcas" on line 3, but job file web.nomad.hcl declares no variable "replcas" (did you mean "replicas"?)`)
+    expect(err?.message).toContain(
+      `The var-file ${vf} (input \`var-files\`) sets "replcas" on line 3, but job file web.nomad.hcl declares no variable "replcas" (did you mean "replicas"?)`
+    )
     expect(err?.message).toContain('Nomad ignores undeclared variables silently')
   })
 
@@ -46,7 +48,10 @@ describe('checkVariableNames (Nomad drops undeclared variables silently)', () =>
   it('annotates the workflow line of the variables input when the workflow file is checked out', () => {
     const wf = path.join(dir, '.github', 'workflows')
     fs.mkdirSync(wf, { recursive: true })
-    fs.writeFileSync(path.join(wf, 'deploy.yml'), 'jobs:\n  d:\n    steps:\n      - uses: x/nomad-vault-action@v1\n        with:\n          variables: |\n            image=nginx\n            replcas=3\n')
+    fs.writeFileSync(
+      path.join(wf, 'deploy.yml'),
+      'jobs:\n  d:\n    steps:\n      - uses: x/nomad-vault-action@v1\n        with:\n          variables: |\n            image=nginx\n            replcas=3\n'
+    )
     const saved = { ref: process.env.GITHUB_WORKFLOW_REF, ws: process.env.GITHUB_WORKSPACE }
     process.env.GITHUB_WORKFLOW_REF = 'octo/app/.github/workflows/deploy.yml@refs/heads/main'
     process.env.GITHUB_WORKSPACE = dir
@@ -54,7 +59,10 @@ describe('checkVariableNames (Nomad drops undeclared variables silently)', () =>
       expect(locateInputLine('replcas')).toEqual({ file: '.github/workflows/deploy.yml', startLine: 8 })
       expect(locateInputLine('absent')).toEqual({ file: '.github/workflows/deploy.yml' })
     } finally {
-      for (const [k, v] of [['GITHUB_WORKFLOW_REF', saved.ref], ['GITHUB_WORKSPACE', saved.ws]] as const) {
+      for (const [k, v] of [
+        ['GITHUB_WORKFLOW_REF', saved.ref],
+        ['GITHUB_WORKSPACE', saved.ws]
+      ] as const) {
         if (v === undefined) delete process.env[k]
         else process.env[k] = v
       }

@@ -64,7 +64,14 @@ describe('buildSummary', () => {
         verdict: 'failed',
         reason: 'deployment failed | unhealthy',
         allocations: [
-          { id: 'abcdef0123', name: 'web.web[0]', taskGroup: 'web', clientStatus: 'failed', desiredStatus: 'run', events: [{ task: 'server', type: 'Killing', message: 'Vault: failed' }] }
+          {
+            id: 'abcdef0123',
+            name: 'web.web[0]',
+            taskGroup: 'web',
+            clientStatus: 'failed',
+            desiredStatus: 'run',
+            events: [{ task: 'server', type: 'Killing', message: 'Vault: failed' }]
+          }
         ]
       }
     ]

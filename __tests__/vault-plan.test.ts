@@ -2,13 +2,7 @@ import { testSettings } from '../test-support/config-fixture.js'
 import { describe, expect, it } from '@jest/globals'
 import type { VaultSettings } from '../src/config.js'
 import { ActionError } from '../src/errors.js'
-import {
-  DEFAULT_POLICY_TEMPLATE,
-  NEW_ACCESSOR,
-  defaultPolicyTemplate,
-  desiredState,
-  type DesiredState
-} from '../src/vault/desired.js'
+import { DEFAULT_POLICY_TEMPLATE, NEW_ACCESSOR, defaultPolicyTemplate, desiredState, type DesiredState } from '../src/vault/desired.js'
 import { durationSeconds } from '../src/duration.js'
 import { formatChange, lineDiff } from '../src/report/vault-changes.js'
 import { normalisePolicy } from '../src/vault/normalise.js'
@@ -106,9 +100,7 @@ describe('desiredState', () => {
   })
 
   it('uses oidc discovery or static keys for the other key sources, and bound_claims when set', () => {
-    const oidc = desiredState(
-      settings({ keySource: 'oidc-discovery', oidcDiscoveryUrl: 'https://nomad.example.com', oidcDiscoveryCaPem: 'PEM' })
-    )
+    const oidc = desiredState(settings({ keySource: 'oidc-discovery', oidcDiscoveryUrl: 'https://nomad.example.com', oidcDiscoveryCaPem: 'PEM' }))
     expect(oidc.authConfig).toEqual({
       oidc_discovery_url: 'https://nomad.example.com',
       oidc_discovery_ca_pem: 'PEM',
@@ -150,12 +142,7 @@ describe('planVault', () => {
     const d = desiredState(settings())
     const stale = readBack(d)
     const changes = planVault({ ...stale, mount: null }, d)
-    expect(changes.map((c) => `${c.resource}:${c.action}`)).toEqual([
-      'auth-mount:create',
-      'auth-config:create',
-      'policy:update',
-      'role:create'
-    ])
+    expect(changes.map((c) => `${c.resource}:${c.action}`)).toEqual(['auth-mount:create', 'auth-config:create', 'policy:update', 'role:create'])
   })
 
   it('makes no change when Vault has it all (seconds, reordered arrays, empty vs missing, whitespace)', () => {
@@ -199,7 +186,13 @@ describe('planVault', () => {
         { nomad_job_id: 'nomad_job_id' },
         d.role.claim_mappings
       ],
-      [(c) => (c.authConfig!.jwks_url = 'http://old:4646/.well-known/jwks.json'), 'auth-config', 'jwks_url', 'http://old:4646/.well-known/jwks.json', d.authConfig.jwks_url],
+      [
+        (c) => (c.authConfig!.jwks_url = 'http://old:4646/.well-known/jwks.json'),
+        'auth-config',
+        'jwks_url',
+        'http://old:4646/.well-known/jwks.json',
+        d.authConfig.jwks_url
+      ],
       [(c) => (c.authConfig!.jwt_supported_algs = ['RS256']), 'auth-config', 'jwt_supported_algs', ['RS256'], ['RS256', 'EdDSA']],
       [(c) => (c.authConfig!.default_role = 'x'), 'auth-config', 'default_role', 'x', 'nomad-workloads'],
       [(c) => (c.authConfig!.bound_issuer = 'https://nomad'), 'auth-config', 'bound_issuer', 'https://nomad', undefined]
@@ -292,7 +285,9 @@ describe('helpers', () => {
   })
 
   it('normalises policy whitespace only outside strings', () => {
-    expect(normalisePolicy('path  "a"\n{\n capabilities=["read"]\n}')).toBe(normalisePolicy('path "a" { capabilities = ["read"] }'.replace(' = ', '=')))
+    expect(normalisePolicy('path  "a"\n{\n capabilities=["read"]\n}')).toBe(
+      normalisePolicy('path "a" { capabilities = ["read"] }'.replace(' = ', '='))
+    )
     expect(normalisePolicy('path "a  b" {}')).not.toBe(normalisePolicy('path "a b" {}'))
     // a comment ends at its newline: code after it is not swallowed into it
     expect(normalisePolicy('# x\npath "a" {}')).not.toBe(normalisePolicy('# x path "a" {}'))

@@ -13,14 +13,7 @@ import { reconcileVault, vaultOutcomeOf, type VaultResult } from '../src/vault/r
 import { VaultTransaction } from '../src/vault/transaction.js'
 import { startFaultProxy, type FaultProxy } from '../test-support/fault-proxy.js'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
-import {
-  remaining,
-  scenarioConfig,
-  startJwksServer,
-  tokenAlive,
-  workloadLogin,
-  type JwksServer
-} from '../test-support/vault-scenario.js'
+import { remaining, scenarioConfig, startJwksServer, tokenAlive, workloadLogin, type JwksServer } from '../test-support/vault-scenario.js'
 
 let bao: OpenBao
 let jwks: JwksServer
@@ -120,11 +113,7 @@ describe('rollback of a failed run', () => {
     const requests: string[] = []
     const api = createVaultApi({ ...after.vault, token }, { onRequest: (e) => e.write && requests.push(`${e.method} ${e.path}`) })
     const { outcome } = await runFails({ ...after, vault: { ...after.vault, token } }, api)
-    expect(requests).toEqual([
-      'POST sys/policies/acl/policy-rb2-new',
-      'POST auth/jwt-rb2/role/role-rb2',
-      'DELETE sys/policies/acl/policy-rb2-new'
-    ])
+    expect(requests).toEqual(['POST sys/policies/acl/policy-rb2-new', 'POST auth/jwt-rb2/role/role-rb2', 'DELETE sys/policies/acl/policy-rb2-new'])
     expect(outcome?.rollback).toEqual([{ resource: 'policy', path: 'sys/policies/acl/policy-rb2-new', outcome: 'deleted' }])
     await expect(bao.api('GET', 'sys/policies/acl/policy-rb2-new')).rejects.toThrow(/404/)
     expect(await remaining(bao, before)).toEqual([])
@@ -149,7 +138,9 @@ describe('rollback of a failed run', () => {
     expect(outcome?.rollback).toEqual([
       expect.objectContaining({ path: 'auth/jwt-rb3/config', outcome: 'kept', reason: expect.stringMatching(/another run or a person changed it/) })
     ])
-    expect(outcome?.rollback?.[0].fix).toMatch(/^vault write auth\/jwt-rb3\/config - <<'EOF'\n\{.*"jwks_url":"http:\/\/127\.0\.0\.1:\d+\/rb3\/\.well-known\/jwks\.json".*\}\nEOF$/s)
+    expect(outcome?.rollback?.[0].fix).toMatch(
+      /^vault write auth\/jwt-rb3\/config - <<'EOF'\n\{.*"jwks_url":"http:\/\/127\.0\.0\.1:\d+\/rb3\/\.well-known\/jwks\.json".*\}\nEOF$/s
+    )
     expect(error.message).toMatch(/Vault could NOT be fully put back: auth\/jwt-rb3\/config/)
     expect((await bao.api('GET', 'auth/jwt-rb3/config')).data.default_role).toBe('someone')
   })
@@ -166,7 +157,11 @@ describe('rollback of a failed run', () => {
     expect(outcome?.changes.map((c) => c.resource)).toEqual(['auth-config'])
     // Vault cannot remove an auth config, and the mount is the other run's: both stay, reported.
     expect(outcome?.rollback).toEqual([
-      expect.objectContaining({ path: 'auth/jwt-rb4/config', outcome: 'kept', reason: expect.stringMatching(/cannot remove an auth method's config/) })
+      expect.objectContaining({
+        path: 'auth/jwt-rb4/config',
+        outcome: 'kept',
+        reason: expect.stringMatching(/cannot remove an auth method's config/)
+      })
     ])
     expect((await bao.api('GET', 'sys/auth')).data['jwt-rb4/']).toMatchObject({ type: 'jwt' })
   })
@@ -236,7 +231,8 @@ describe('one permanent fault at each single request of a run', () => {
       const cfg = scenarioConfig(bao.addr, bao.rootToken, `pf${k}`, url)
       const r = await runWithFaultAt(cfg, k)
       const left = await remaining(bao, cfg)
-      const nothing = (await bao.api('GET', 'sys/auth')).data[`jwt-pf${k}/`] === undefined &&
+      const nothing =
+        (await bao.api('GET', 'sys/auth')).data[`jwt-pf${k}/`] === undefined &&
         (await fetch(`${bao.addr}/v1/sys/policies/acl/policy-pf${k}`, { headers: { 'X-Vault-Token': bao.rootToken } })).status === 404
       if (r.ok) expect(left).toEqual([])
       else {

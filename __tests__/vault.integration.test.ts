@@ -116,10 +116,7 @@ function minimalPolicy(cfg: Config): string {
   const doc = readFileSync(path.join(repoRoot, 'README.md'), 'utf8').split('## Vault token policy')[1]
   const m = /```hcl\n([\s\S]*?)```/.exec(doc)
   if (!m) throw new Error('README.md Vault token policy section has no ```hcl block')
-  return m[1]
-    .replaceAll('<auth-path>', cfg.settings.authPath)
-    .replaceAll('<role>', cfg.settings.role)
-    .replaceAll('<policy>', cfg.settings.policy)
+  return m[1].replaceAll('<auth-path>', cfg.settings.authPath).replaceAll('<role>', cfg.settings.role).replaceAll('<policy>', cfg.settings.policy)
 }
 
 async function tokenWithPolicy(name: string, policy: string): Promise<string> {
@@ -177,9 +174,7 @@ describe('reconcileVault against OpenBao', () => {
 
     const wrongAud = await login(cfg, await webJwt(ring, { audience: 'nomadproject.io' }))
     expect(wrongAud.status).toBe(400)
-    expect(wrongAud.errors).toEqual([
-      'error validating token: invalid audience (aud) claim: audience claim does not match any expected audience'
-    ])
+    expect(wrongAud.errors).toEqual(['error validating token: invalid audience (aud) claim: audience claim does not match any expected audience'])
 
     const now = Math.floor(Date.now() / 1000)
     const expired = await login(cfg, await webJwt(ring, { issuedAt: now - 3600, ttlSeconds: 60 }))
@@ -188,9 +183,7 @@ describe('reconcileVault against OpenBao', () => {
 
     const unknownKey = await login(cfg, await webJwt(ring, { key: await Keyring.detachedKey() }))
     expect(unknownKey.status).toBe(400)
-    expect(unknownKey.errors).toEqual([
-      'error validating token: error verifying token signature: failed to verify id token signature'
-    ])
+    expect(unknownKey.errors).toEqual(['error validating token: error verifying token signature: failed to verify id token signature'])
 
     // jwks mode follows key rotation without a re-run
     const newKey = await ring.rotate()
@@ -205,12 +198,7 @@ describe('reconcileVault against OpenBao', () => {
     expect(second.result.accessor).toBe(first.result.accessor)
     expect(second.writes).toEqual([])
     expect(second.requests.map((r) => `${r.method} ${r.path}`).sort()).toEqual(
-      [
-        'GET sys/auth',
-        'GET auth/jwt-e2e/config',
-        'GET auth/jwt-e2e/role/role-e2e',
-        'GET sys/policies/acl/policy-e2e'
-      ].sort()
+      ['GET sys/auth', 'GET auth/jwt-e2e/config', 'GET auth/jwt-e2e/role/role-e2e', 'GET sys/policies/acl/policy-e2e'].sort()
     )
   })
 
@@ -368,7 +356,9 @@ describe('reconcileVault against OpenBao', () => {
     // the mount exists: a read the token may not do fails and names "read"
     await run(config('denied', url))
     const read = await runFailing(config('denied', url, {}, readOnly))
-    expect(read.error.message).toMatch(/Vault GET \/v1\/(auth\/jwt-denied\/(config|role\/role-denied)|sys\/policies\/acl\/policy-denied) failed with HTTP 403/)
+    expect(read.error.message).toMatch(
+      /Vault GET \/v1\/(auth\/jwt-denied\/(config|role\/role-denied)|sys\/policies\/acl\/policy-denied) failed with HTTP 403/
+    )
     expect(read.error.message).toMatch(/needs the "read" capability on path/)
     expect(read.writes).toEqual([])
   })
@@ -413,7 +403,9 @@ describe('toVaultError', () => {
     const e = Object.assign(new Error('unable to verify the first certificate'), { code: 'UNABLE_TO_VERIFY_LEAF_SIGNATURE' })
     const mapped = toVaultError(e, 'GET', 'sys/auth', addr)
     expect(mapped).toBeInstanceOf(ActionError)
-    expect(mapped.message).toMatch(/TLS to Vault at vault-addr "https:\/\/vault.example.com:8200" failed .*UNABLE_TO_VERIFY_LEAF_SIGNATURE.*vault-ca-cert/)
+    expect(mapped.message).toMatch(
+      /TLS to Vault at vault-addr "https:\/\/vault.example.com:8200" failed .*UNABLE_TO_VERIFY_LEAF_SIGNATURE.*vault-ca-cert/
+    )
   })
   it('explains timeouts and unknown hosts with vault-addr', () => {
     expect(toVaultError(Object.assign(new Error('timeout of 30000ms exceeded'), { code: 'ECONNABORTED' }), 'GET', 'sys/auth', addr).message).toMatch(
@@ -435,6 +427,8 @@ describe('toVaultError', () => {
     const denied = { response: { statusCode: 403, body: { errors: ['permission denied'] } } }
     expect(toVaultError(denied, 'GET', 'auth/x/role', addr, '?list=true').message).toMatch(/"list" capability on path "auth\/x\/role"/)
     const oidc = { response: { statusCode: 400, body: { errors: ['error checking oidc discovery URL: connection refused'] } } }
-    expect(toVaultError(oidc, 'POST', 'auth/x/config', addr).message).toMatch(/Vault SERVER \(not the GitHub runner\) must reach oidc-discovery-url.*key-source: static/)
+    expect(toVaultError(oidc, 'POST', 'auth/x/config', addr).message).toMatch(
+      /Vault SERVER \(not the GitHub runner\) must reach oidc-discovery-url.*key-source: static/
+    )
   })
 })

@@ -192,7 +192,10 @@ export function coldStart(opts: { pairs: number; rssRuns: number; anchorsDir: st
 
 export function bundle(tmp: string): BundleReport {
   const build = (dir: string, metafile?: string) => {
-    const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/build.mjs'), dir, ...(metafile ? [`--metafile=${metafile}`] : [])], { cwd: repoRoot, encoding: 'utf8' })
+    const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/build.mjs'), dir, ...(metafile ? [`--metafile=${metafile}`] : [])], {
+      cwd: repoRoot,
+      encoding: 'utf8'
+    })
     if (r.status !== 0) throw new Error(`build failed: ${r.stderr}`)
   }
   const a = path.join(tmp, 'build-a')
@@ -202,7 +205,8 @@ export function bundle(tmp: string): BundleReport {
   build(b)
   const list = (dir: string) => fs.readdirSync(dir).sort()
   const same = (x: string, y: string) =>
-    JSON.stringify(list(x)) === JSON.stringify(list(y)) && list(x).every((f) => fs.readFileSync(path.join(x, f)).equals(fs.readFileSync(path.join(y, f))))
+    JSON.stringify(list(x)) === JSON.stringify(list(y)) &&
+    list(x).every((f) => fs.readFileSync(path.join(x, f)).equals(fs.readFileSync(path.join(y, f))))
   const dist = path.join(repoRoot, 'dist')
   const files = list(dist).map((f) => ({ file: `dist/${f}`, bytes: fs.statSync(path.join(dist, f)).size }))
   const metafile = JSON.parse(fs.readFileSync(meta, 'utf8')) as { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> }
@@ -217,7 +221,10 @@ export function bundle(tmp: string): BundleReport {
   return {
     files,
     totalBytes: files.reduce((s, f) => s + f.bytes, 0),
-    byPackage: [...byPkg].map(([name, bytes]) => ({ name, bytes })).filter((p) => p.bytes > 0).sort((x, y) => y.bytes - x.bytes),
+    byPackage: [...byPkg]
+      .map(([name, bytes]) => ({ name, bytes }))
+      .filter((p) => p.bytes > 0)
+      .sort((x, y) => y.bytes - x.bytes),
     reproducesDist: same(a, dist),
     deterministic: same(a, b)
   }
@@ -250,7 +257,12 @@ function recordingApi(api: VaultApi, log: Call[]): VaultApi {
 
 /** Sequential rounds: how many times the number of requests in flight rises from zero. */
 export function rounds(log: { start: number; end: number }[]): number {
-  const events = log.flatMap((e) => [{ t: e.start, d: 1 }, { t: e.end, d: -1 }]).sort((a, b) => a.t - b.t || a.d - b.d)
+  const events = log
+    .flatMap((e) => [
+      { t: e.start, d: 1 },
+      { t: e.end, d: -1 }
+    ])
+    .sort((a, b) => a.t - b.t || a.d - b.d)
   let inFlight = 0
   let n = 0
   for (const e of events) {
@@ -264,7 +276,17 @@ async function vaultRounds(bao: OpenBao, nomadUrl: string): Promise<VaultRun[]> 
   const out: VaultRun[] = []
   const authPath = `jwt-bench-${Date.now().toString(36)}`
   const cfg = parseInputs(
-    (n) => (({ 'vault-addr': bao.addr, 'vault-token': bao.rootToken, 'nomad-addr': nomadUrl, 'auth-path': authPath, role: 'bench', policy: 'bench' }) as Record<string, string>)[n] ?? ''
+    (n) =>
+      (
+        ({
+          'vault-addr': bao.addr,
+          'vault-token': bao.rootToken,
+          'nomad-addr': nomadUrl,
+          'auth-path': authPath,
+          role: 'bench',
+          policy: 'bench'
+        }) as Record<string, string>
+      )[n] ?? ''
   )
   const log: Call[] = []
   const api = recordingApi(createVaultApi(cfg.vault), log)
@@ -351,7 +373,14 @@ async function run(inputs: Record<string, string>, tmp: string, preload: string)
 
 const FOLLOW_PATH = /^\/v1\/(evaluation|deployment|job\/[^/]+\/(allocations|deployment|evaluations))\b/
 
-async function manyJobs(bao: OpenBao, tmp: string, preload: string, sizes: { jobs: number; maxParallel: number }[], healthyAfterMs: number, reps: number): Promise<JobsRun[]> {
+async function manyJobs(
+  bao: OpenBao,
+  tmp: string,
+  preload: string,
+  sizes: { jobs: number; maxParallel: number }[],
+  healthyAfterMs: number,
+  reps: number
+): Promise<JobsRun[]> {
   // One discarded run first, so that the first measured size does not pay for cold file caches.
   await withNomad(bao, healthyAfterMs, async (c) => {
     const files = writeJobs(path.join(tmp, 'warm-up'), 'warmup', 1)

@@ -9,11 +9,11 @@ const WHY: Record<string, string> = {
   '(our src/)': 'the action itself',
   '(lazy facades)': 'the stand-ins that load node-vault (and undici, when something imports it) on first use, and the axios stub (scripts/build.mjs)',
   undici:
-    'octokit and core.getIDToken need it through @actions/http-client\'s proxy dispatcher. Behind a lazy facade: evaluated ' +
+    "octokit and core.getIDToken need it through @actions/http-client's proxy dispatcher. Behind a lazy facade: evaluated " +
     'only when a proxy dispatcher or fetch is created',
   yaml: 'parses the bound-claims input (YAML or JSON)',
   axios:
-    'node-vault requires it at its top. Behind node-vault\'s lazy facade, so it loads only when the action first calls Vault; ' +
+    "node-vault requires it at its top. Behind node-vault's lazy facade, so it loads only when the action first calls Vault; " +
     'dead code at run time once node-vault gets our transport through its request-promise option, but still required by node-vault',
   'mime-db': 'axios → form-data → mime-types (see axios)',
   'form-data': 'axios (see axios)',
@@ -32,7 +32,7 @@ const WHY: Record<string, string> = {
   'supports-color': 'debug (node-vault)',
   'has-flag': 'debug → supports-color (node-vault)',
   tunnel: '@actions/http-client (proxy tunnelling)',
-  '@actions/glob': 'expands the job input\'s glob patterns',
+  '@actions/glob': "expands the job input's glob patterns",
   '@actions/io': '@actions/glob',
   minimatch: '@actions/glob',
   'brace-expansion': '@actions/glob → minimatch',
@@ -88,15 +88,25 @@ export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
   )
 
   p('## Targets', '', '| Target | Measured | |', '|---|---|---|')
-  p(`| cold start at most vault-action v3.4.0's (median of per-pair ratios, ${c.pairs} pairs) | ${c.anchorFound ? `${ratio.toFixed(2)}×` : 'anchor not found'} | ${c.anchorFound ? yes(ratio <= 1) : 'n/a'} |`)
+  p(
+    `| cold start at most vault-action v3.4.0's (median of per-pair ratios, ${c.pairs} pairs) | ${c.anchorFound ? `${ratio.toFixed(2)}×` : 'anchor not found'} | ${c.anchorFound ? yes(ratio <= 1) : 'n/a'} |`
+  )
   p(`| dist/ at most 1.0 MB | ${kB(r.bundle.totalBytes)} | ${yes(r.bundle.totalBytes <= 1_000_000)} |`)
-  if (one && ten) p(`| 10 jobs at most 1.5× the wall time of 1 job (max-parallel 10) | ${(ten.wallMs / one.wallMs).toFixed(2)}× | ${yes(ten.wallMs <= 1.5 * one.wallMs)} |`)
+  if (one && ten)
+    p(
+      `| 10 jobs at most 1.5× the wall time of 1 job (max-parallel 10) | ${(ten.wallMs / one.wallMs).toFixed(2)}× | ${yes(ten.wallMs <= 1.5 * one.wallMs)} |`
+    )
   for (const f of fifty) p(`| 50 jobs: peak RSS under 150 MB (max-parallel ${f.maxParallel}) | ${mb(f.peakRssMB)} | ${yes(f.peakRssMB < 150)} |`)
   if (fresh) p(`| fresh Vault setup in at most 4 sequential rounds | ${fresh.rounds} rounds | ${yes(fresh.rounds <= 4)} |`)
-  if (same) p(`| no-change Vault run: 1 round, 0 writes | ${same.rounds} round(s), ${same.writes} writes | ${yes(same.rounds === 1 && same.writes === 0)} |`)
+  if (same)
+    p(`| no-change Vault run: 1 round, 0 writes | ${same.rounds} round(s), ${same.writes} writes | ${yes(same.rounds === 1 && same.writes === 0)} |`)
   if (drift) p(`| drift repair: only the writes the drift needs (one role field → 1 write) | ${drift.writes} write(s) | ${yes(drift.writes === 1)} |`)
-  p(`| verdict latency under 100 ms (median of ${r.latency.length}) | ${ms(actionLatency)} (1 s polling: ${ms(pollLatency)}) | ${yes(actionLatency < 100)} |`)
-  p(`| no-change re-run registers nothing and says so | verdict \`${r.rerun.verdict}\`, ${r.rerun.nomadWrites} Nomad writes | ${yes(r.rerun.verdict === 'unchanged' && r.rerun.nomadWrites === 0)} |`)
+  p(
+    `| verdict latency under 100 ms (median of ${r.latency.length}) | ${ms(actionLatency)} (1 s polling: ${ms(pollLatency)}) | ${yes(actionLatency < 100)} |`
+  )
+  p(
+    `| no-change re-run registers nothing and says so | verdict \`${r.rerun.verdict}\`, ${r.rerun.nomadWrites} Nomad writes | ${yes(r.rerun.verdict === 'unchanged' && r.rerun.nomadWrites === 0)} |`
+  )
   p('')
 
   p('## 1. Cold start', '')
@@ -123,7 +133,7 @@ export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
     '  Octokit (with its own @actions/http-client and undici) is loaded only through `loadOctokit()` (src/github/octokit.ts,',
     '  a dynamic import) by a feature that needs the GitHub API.',
     '- scripts/build.mjs bundles with esbuild (minified, tree-shaken, deterministic) instead of ncc. Tree-shaking drops what',
-    '  the action never calls: undici came in only through @actions/http-client\'s proxy dispatcher (used by octokit and',
+    "  the action never calls: undici came in only through @actions/http-client's proxy dispatcher (used by octokit and",
     '  by core.getIDToken, neither of which the action calls today), and jose shrinks to the key conversion it uses.',
     '- node-vault sits behind a facade that loads it on the first Vault call, so a run that stops at its inputs never',
     '  evaluates it. undici has the same facade, for when a feature brings it back.',
@@ -131,15 +141,18 @@ export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
     '  `request-promise`, and src/vault/client.ts always gives it our transport. The build replaces axios with a stub that',
     '  throws if it is ever called (with it go form-data, mime-db, follow-redirects and two proxy agents, about 250 kB',
     '  minified); the end-to-end tests run the bundle against a real OpenBao, so a call through axios would fail them.',
-    '- ncc\'s `--v8-cache` is not used: ncc writes no code cache for an ESM bundle, and a V8 code cache is tied to the exact',
+    "- ncc's `--v8-cache` is not used: ncc writes no code cache for an ESM bundle, and a V8 code cache is tied to the exact",
     '  Node build, so it would be rejected on runners with another Node 24 release.',
     ''
   )
 
   p('## 2. Bundle', '')
   p(`dist/ holds ${r.bundle.files.map((f) => `${f.file} (${kB(f.bytes)})`).join(', ')}: **${kB(r.bundle.totalBytes)}** in all.`)
-  p(`A fresh build reproduces the committed dist/ byte for byte: ${r.bundle.reproducesDist ? 'yes' : '**no**'}; two fresh builds are identical: ${r.bundle.deterministic ? 'yes' : '**no**'}.`, '')
-  p('Bytes in dist/index.js by package (minified, from esbuild\'s metafile), and why each stays:', '')
+  p(
+    `A fresh build reproduces the committed dist/ byte for byte: ${r.bundle.reproducesDist ? 'yes' : '**no**'}; two fresh builds are identical: ${r.bundle.deterministic ? 'yes' : '**no**'}.`,
+    ''
+  )
+  p("Bytes in dist/index.js by package (minified, from esbuild's metafile), and why each stays:", '')
   p('| package | bytes | why it is there |', '|---|---|---|')
   for (const pkg of r.bundle.byPackage) p(`| ${pkg.name} | ${pkg.bytes} | ${WHY[pkg.name] ?? '(no reason recorded: check whether it is needed)'} |`)
   p('')
@@ -164,10 +177,19 @@ export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
     'are the first read of each object. A polling loop would show non-blocking reads growing with the deployment time.',
     ''
   )
-  p('| jobs | max-parallel | wall time (median) | × 1 job | raw (ms) | peak RSS (max) | verdicts | Nomad requests | per job | follow GETs | blocking | non-blocking per job |', '|---|---|---|---|---|---|---|---|---|---|---|---|')
+  p(
+    '| jobs | max-parallel | wall time (median) | × 1 job | raw (ms) | peak RSS (max) | verdicts | Nomad requests | per job | follow GETs | blocking | non-blocking per job |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|'
+  )
   for (const j of r.jobs) {
     p(
-      `| ${j.jobs} | ${j.maxParallel} | ${ms(j.wallMs)} | ${one ? (j.wallMs / one.wallMs).toFixed(2) : ''} | ${list(j.wallRawMs)} | ${mb(j.peakRssMB)} | ${Object.entries(j.verdicts).map(([k, v]) => `${v} ${k}`).join(', ')} | ${j.nomadRequests} | ${(j.nomadRequests / j.jobs).toFixed(1)} | ${j.followGets} | ${j.blockingGets} | ${((j.followGets - j.blockingGets) / j.jobs).toFixed(1)} |`
+      `| ${j.jobs} | ${j.maxParallel} | ${ms(j.wallMs)} | ${one ? (j.wallMs / one.wallMs).toFixed(2) : ''} | ${list(j.wallRawMs)} | ${mb(j.peakRssMB)} | ${Object.entries(
+        j.verdicts
+      )
+        .map(([k, v]) => `${v} ${k}`)
+        .join(
+          ', '
+        )} | ${j.nomadRequests} | ${(j.nomadRequests / j.jobs).toFixed(1)} | ${j.followGets} | ${j.blockingGets} | ${((j.followGets - j.blockingGets) / j.jobs).toFixed(1)} |`
     )
   }
   p(

@@ -100,7 +100,10 @@ function licenses(metafile) {
   }
   const entries = [...dirs].map((dir) => {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, dir, 'package.json'), 'utf8'))
-    const file = fs.readdirSync(path.join(root, dir)).sort().find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f))
+    const file = fs
+      .readdirSync(path.join(root, dir))
+      .sort()
+      .find((f) => /^(licen[cs]e|copying)(\.|$)/i.test(f))
     const text = file ? fs.readFileSync(path.join(root, dir, file), 'utf8').trim() : ''
     return { id: `${pkg.name}@${pkg.version}`, license: String(pkg.license ?? 'UNKNOWN'), text }
   })

@@ -89,7 +89,10 @@ export async function registeredSoFar(started: JobResult[], client: NomadClient 
       if (j.deploymentId || !client) return
       const deployment = client
         .get<{ ID?: string; Status?: string } | null>(`/v1/job/${encodeURIComponent(j.jobId)}/deployment`, { query: { namespace: j.namespace } })
-        .then((r) => r.body, () => null)
+        .then(
+          (r) => r.body,
+          () => null
+        )
       const d = await Promise.race([deployment, new Promise<null>((r) => setTimeout(() => r(null), 1000).unref())])
       if (d?.ID) {
         j.deploymentId = d.ID

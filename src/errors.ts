@@ -23,10 +23,7 @@ export class HttpError extends ActionError {
     readonly serverMessage: string,
     hint?: string
   ) {
-    super(
-      `${server} ${method} ${path} failed with HTTP ${status}: ${serverMessage || '(empty response)'}` +
-        (hint ? `. ${hint}` : '')
-    )
+    super(`${server} ${method} ${path} failed with HTTP ${status}: ${serverMessage || '(empty response)'}` + (hint ? `. ${hint}` : ''))
     this.name = 'HttpError'
   }
 }
@@ -34,11 +31,7 @@ export class HttpError extends ActionError {
 /** Collects every validation problem so the user sees all of them at once. */
 export class ValidationErrors extends ActionError {
   constructor(readonly problems: string[]) {
-    super(
-      problems.length === 1
-        ? problems[0]
-        : `${problems.length} input problems:\n${problems.map((p) => `- ${p}`).join('\n')}`
-    )
+    super(problems.length === 1 ? problems[0] : `${problems.length} input problems:\n${problems.map((p) => `- ${p}`).join('\n')}`)
     this.name = 'ValidationErrors'
   }
 }

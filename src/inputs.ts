@@ -37,7 +37,8 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
 
   if (vault.skipVerify) core.warning('vault-skip-verify is true: TLS certificates of the Vault server are NOT verified. Use vault-ca-cert instead.')
   if (nomad.skipVerify) core.warning('nomad-skip-verify is true: TLS certificates of the Nomad server are NOT verified. Use nomad-ca-cert instead.')
-  if (fileAccess.allowOutside) core.warning('allow-outside-workspace is true: policy-file, job and var-files may be read from anywhere on the runner.')
+  if (fileAccess.allowOutside)
+    core.warning('allow-outside-workspace is true: policy-file, job and var-files may be read from anywhere on the runner.')
 
   return {
     auth: signIn.auth,

@@ -108,22 +108,25 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
       cancel.check('after Vault was set up, before the job was registered')
       phase = 'nomad'
       if (gh.deploymentEnvironment) record = await startDeploymentRecord(gh.token, gh.deploymentEnvironment, cfg.job.files)
-      jobs = await cancel.race(deployJobs(
-        prepared,
-        cfg,
-        {
-          role: vault.role,
-          audience: cfg.settings.audience,
-          authPath: vault.authPath,
-          policies: vault.policies,
-          boundAudiences: [cfg.settings.audience],
-          kvMount: cfg.settings.kvMount,
-          boundClaims: cfg.settings.boundClaims
-        },
-        blocks,
-        meta,
-        started
-      ), 'while the job was being deployed')
+      jobs = await cancel.race(
+        deployJobs(
+          prepared,
+          cfg,
+          {
+            role: vault.role,
+            audience: cfg.settings.audience,
+            authPath: vault.authPath,
+            policies: vault.policies,
+            boundAudiences: [cfg.settings.audience],
+            kvMount: cfg.settings.kvMount,
+            boundClaims: cfg.settings.boundClaims
+          },
+          blocks,
+          meta,
+          started
+        ),
+        'while the job was being deployed'
+      )
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
       if (failed.length > 0) {
@@ -147,7 +150,10 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   } finally {
     await session?.end()
     await record?.finish(failure ? 'failure' : 'success')
-    const md = cfg && !delegated ? await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs') : undefined
+    const md =
+      cfg && !delegated
+        ? await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
+        : undefined
     if (md && cfg && gh?.prComment) await publishPlanComment(gh.token, md, cfg.job.files)
     cancel.dispose()
   }

@@ -45,7 +45,11 @@ export async function startGitHubApi(token = 'ghs_test_token_0123456789'): Promi
     let m: RegExpExecArray | null
     if ((m = /^\/repos\/[^/]+\/[^/]+\/issues\/(\d+)\/comments$/.exec(r.path))) {
       const issue = Number(m[1])
-      if (r.method === 'GET') return send(200, comments.filter((c) => c.issue === issue).map((c) => ({ id: c.id, body: c.body })))
+      if (r.method === 'GET')
+        return send(
+          200,
+          comments.filter((c) => c.issue === issue).map((c) => ({ id: c.id, body: c.body }))
+        )
       if (r.method === 'POST') {
         const c = { id: nextId++, issue, body: String(r.body.body) }
         comments.push(c)

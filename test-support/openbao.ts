@@ -43,14 +43,7 @@ export async function startOpenBao(): Promise<OpenBao> {
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VAULT_') && !k.startsWith('BAO_')) env[k] = v
   const child: ChildProcess = spawn(
     bin,
-    [
-      'server',
-      '-dev',
-      `-dev-listen-address=127.0.0.1:${port}`,
-      `-dev-root-token-id=${rootToken}`,
-      '-dev-no-store-token',
-      '-log-level=warn'
-    ],
+    ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`, `-dev-root-token-id=${rootToken}`, '-dev-no-store-token', '-log-level=warn'],
     { env, stdio: ['ignore', 'pipe', 'pipe'] }
   )
   let output = ''

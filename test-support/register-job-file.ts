@@ -4,7 +4,11 @@ import type { NomadDouble } from './nomad-double/server.js'
 
 export async function registerJobFile(n: NomadDouble, file: string, id?: string): Promise<void> {
   const headers = { 'X-Nomad-Token': n.managementToken, 'Content-Type': 'application/json' }
-  const parsed = await fetch(`${n.url}/v1/jobs/parse`, { method: 'POST', headers, body: JSON.stringify({ JobHCL: fs.readFileSync(file, 'utf8'), Canonicalize: true }) })
+  const parsed = await fetch(`${n.url}/v1/jobs/parse`, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ JobHCL: fs.readFileSync(file, 'utf8'), Canonicalize: true })
+  })
   if (parsed.status !== 200) throw new Error(`parse ${file}: HTTP ${parsed.status} ${await parsed.text()}`)
   const job = await parsed.json()
   if (id) Object.assign(job, { ID: id, Name: id })

@@ -52,7 +52,9 @@ export function parseAnnotations(stdout: string): ActionRun['annotations'] {
     const props: Record<string, string> = {}
     for (const kv of (m[2] ?? '').split(',').filter(Boolean)) {
       const eq = kv.indexOf('=')
-      props[kv.slice(0, eq)] = unescapeData(kv.slice(eq + 1)).replace(/%3A/g, ':').replace(/%2C/g, ',')
+      props[kv.slice(0, eq)] = unescapeData(kv.slice(eq + 1))
+        .replace(/%3A/g, ':')
+        .replace(/%2C/g, ',')
     }
     out.push({ level: m[1], props, message: unescapeData(m[3]) })
   }

@@ -40,7 +40,9 @@ export function parseAuthInputs(read: (name: string) => string): { auth: AuthSet
   }
   const role = raw('vault-auth-role')
   if (vaultMethod === 'jwt' && !role) {
-    problems.push('Input "vault-auth-role" is required with vault-auth-method: jwt: set it to the Vault role bound to this repository (README "Sign in with GitHub OIDC").')
+    problems.push(
+      'Input "vault-auth-role" is required with vault-auth-method: jwt: set it to the Vault role bound to this repository (README "Sign in with GitHub OIDC").'
+    )
   } else if (role && !NAME_RE.test(role)) {
     problems.push(`Input "vault-auth-role" is not a valid Vault role name: "${role}".`)
   }
@@ -64,10 +66,14 @@ export function parseAuthInputs(read: (name: string) => string): { auth: AuthSet
 export function authConflicts(auth: AuthSettings, vaultToken: string, nomadToken: string, nomadAddr: string): string[] {
   const problems: string[] = []
   if (auth.vault.method === 'jwt' && vaultToken) {
-    problems.push('Inputs "vault-token" and "vault-auth-method: jwt" conflict: with jwt the action signs in with the workflow\'s OIDC token. Remove vault-token, or use vault-auth-method: token.')
+    problems.push(
+      'Inputs "vault-token" and "vault-auth-method: jwt" conflict: with jwt the action signs in with the workflow\'s OIDC token. Remove vault-token, or use vault-auth-method: token.'
+    )
   }
   if (auth.nomad.method === 'jwt' && nomadToken) {
-    problems.push('Inputs "nomad-token" and "nomad-auth-method: jwt" conflict: with jwt the action signs in with the workflow\'s OIDC token. Remove nomad-token, or use nomad-auth-method: token.')
+    problems.push(
+      'Inputs "nomad-token" and "nomad-auth-method: jwt" conflict: with jwt the action signs in with the workflow\'s OIDC token. Remove nomad-token, or use nomad-auth-method: token.'
+    )
   }
   if (auth.nomad.method === 'jwt' && !nomadAddr) {
     problems.push('Input "nomad-addr" is required with nomad-auth-method: jwt.')

@@ -66,12 +66,12 @@ function nomadLoginError(err: unknown, s: NomadAuthSettings): ActionError {
   } else if (/no role or policy bindings matched/i.test(m)) {
     fix =
       `Nomad accepted the GitHub token but no binding rule of the auth method "${s.methodName}" gave it a role or policy (${run}). ` +
-      'Check the binding rules\' selectors (value.<name> only sees claims listed in the auth method\'s ClaimMappings) and that the role or policy they name exists.'
+      "Check the binding rules' selectors (value.<name> only sees claims listed in the auth method's ClaimMappings) and that the role or policy they name exists."
   } else if (/unable to validate provided token/i.test(m)) {
     const aud = s.audience ? `"${s.audience}"` : "GitHub's default audience (the repository owner's URL)"
     fix =
       `Nomad could not validate the GitHub token with the auth method "${s.methodName}". Its BoundAudiences must contain ${aud} ` +
-      '(input nomad-oidc-audience), its BoundIssuer GitHub\'s issuer, and the Nomad servers must reach its JWKSURL or OIDCDiscoveryURL.'
+      "(input nomad-oidc-audience), its BoundIssuer GitHub's issuer, and the Nomad servers must reach its JWKSURL or OIDCDiscoveryURL."
   } else if (/ACL support disabled/i.test(m)) {
     fix = 'ACLs are disabled on this Nomad cluster, so there is nothing to log in to: use nomad-auth-method: token without a nomad-token.'
   } else {

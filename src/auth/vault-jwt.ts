@@ -66,7 +66,7 @@ function vaultLoginError(err: unknown, s: VaultAuthSettings, addr: string): Acti
       `The role's bound_claims (or bound_subject) do not accept this run: repository "${process.env.GITHUB_REPOSITORY ?? '?'}", ` +
       `ref "${process.env.GITHUB_REF ?? '?'}". Bind the role to this repository and ref, or run from a ref it allows.`
   } else if (/iss/i.test(m)) {
-    fix = 'The mount\'s bound_issuer must be GitHub\'s issuer, https://token.actions.githubusercontent.com (or your GHES issuer).'
+    fix = "The mount's bound_issuer must be GitHub's issuer, https://token.actions.githubusercontent.com (or your GHES issuer)."
   } else if (err.status === 403 || err.status === 404 || /no handler for route|permission denied/i.test(m)) {
     fix = `Check that a JWT auth method is mounted at "${s.path}" (input vault-auth-path) in the Vault namespace of vault-namespace; see README "Sign in with GitHub OIDC".`
   } else {

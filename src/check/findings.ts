@@ -20,7 +20,10 @@ const RANK: Record<Severity, number> = { error: 0, warning: 1, info: 2 }
 
 /** Errors first, then warnings, then infos; the order of the checks is kept within a severity. */
 export function sortFindings(findings: Finding[]): Finding[] {
-  return findings.map((f, i) => ({ f, i })).sort((a, b) => RANK[a.f.severity] - RANK[b.f.severity] || a.i - b.i).map((x) => x.f)
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => RANK[a.f.severity] - RANK[b.f.severity] || a.i - b.i)
+    .map((x) => x.f)
 }
 
 export function countBySeverity(findings: Finding[]): Record<Severity, number> {
@@ -40,7 +43,13 @@ export function checkVerdict(findings: Finding[], failOnWarning: boolean): strin
 /** The `findings` output: a JSON list of {severity, check, message, fix} (evidence included when there is some). */
 export function findingsOutput(findings: Finding[]): string {
   return JSON.stringify(
-    findings.map((f) => ({ severity: f.severity, check: f.check, message: f.message, fix: f.fix, ...(f.evidence !== undefined ? { evidence: f.evidence } : {}) }))
+    findings.map((f) => ({
+      severity: f.severity,
+      check: f.check,
+      message: f.message,
+      fix: f.fix,
+      ...(f.evidence !== undefined ? { evidence: f.evidence } : {})
+    }))
   )
 }
 
@@ -50,8 +59,10 @@ const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<b
 export function findingsSummary(findings: Finding[], header: { vaultAddr: string; nomadAddr: string; verdict?: string }): string {
   const n = countBySeverity(findings)
   const out: string[] = ['## Nomad workload identity: check (read-only)', '']
-  out.push(`Vault ${'`'}${header.vaultAddr}${'`'}${header.nomadAddr ? `, Nomad ${'`'}${header.nomadAddr}${'`'}` : ''}: ` +
-    `**${n.error} error(s), ${n.warning} warning(s), ${n.info} info(s)**. Nothing was written.`)
+  out.push(
+    `Vault ${'`'}${header.vaultAddr}${'`'}${header.nomadAddr ? `, Nomad ${'`'}${header.nomadAddr}${'`'}` : ''}: ` +
+      `**${n.error} error(s), ${n.warning} warning(s), ${n.info} info(s)**. Nothing was written.`
+  )
   if (header.verdict) out.push('', '> [!CAUTION]', `> ${esc(header.verdict)}`)
   if (findings.length > 0) {
     out.push('', '| | Check | Finding | Fix |', '|---|---|---|---|')

@@ -40,16 +40,25 @@ export function serverAudiences(self: AgentSelfResult): string[] | undefined {
 
 function agentFindings({ self, expected }: NomadCheckInput): Finding[] {
   if (!self.ok) {
-    return [{
-      severity: 'warning',
-      check: 'agent-vault',
-      message: `The Nomad agent's vault configuration could not be read: ${self.reason}. Its auth path, role, address and default identity were not checked.`,
-      fix: 'Give the nomad-token agent:read (policy: agent { policy = "read" }).'
-    }]
+    return [
+      {
+        severity: 'warning',
+        check: 'agent-vault',
+        message: `The Nomad agent's vault configuration could not be read: ${self.reason}. Its auth path, role, address and default identity were not checked.`,
+        fix: 'Give the nomad-token agent:read (policy: agent { policy = "read" }).'
+      }
+    ]
   }
   const config = self.self.config
   if (!config || (config.Vaults === undefined && config.Vault === undefined)) {
-    return [{ severity: 'warning', check: 'agent-vault', message: 'GET /v1/agent/self returned no vault configuration (redacted, or an unknown Nomad version).', fix: 'Check the agents\' vault blocks by hand against the outputs nomad-server-config and nomad-client-config.' }]
+    return [
+      {
+        severity: 'warning',
+        check: 'agent-vault',
+        message: 'GET /v1/agent/self returned no vault configuration (redacted, or an unknown Nomad version).',
+        fix: "Check the agents' vault blocks by hand against the outputs nomad-server-config and nomad-client-config."
+      }
+    ]
   }
   const isServer = config.Server?.Enabled === true
   const isClient = config.Client?.Enabled === true
@@ -57,14 +66,24 @@ function agentFindings({ self, expected }: NomadCheckInput): Finding[] {
   const block = findDefaultVault(config)
   const out: Finding[] = []
   if (!block || !block.enabled) {
-    return [{
-      severity: 'error',
-      check: 'agent-vault',
-      message: `Nomad agent "${name}" has no enabled vault block "default": Nomad refuses or never starts tasks that use Vault.`,
-      fix: 'Add the blocks of the outputs nomad-server-config (servers) and nomad-client-config (clients) to the agents and restart them.'
-    }]
+    return [
+      {
+        severity: 'error',
+        check: 'agent-vault',
+        message: `Nomad agent "${name}" has no enabled vault block "default": Nomad refuses or never starts tasks that use Vault.`,
+        fix: 'Add the blocks of the outputs nomad-server-config (servers) and nomad-client-config (clients) to the agents and restart them.'
+      }
+    ]
   }
-  const evidence = { agent: name, server: isServer, client: isClient, address: block.address, jwt_auth_backend_path: block.jwtAuthBackendPath, create_from_role: block.role, default_identity: block.defaultIdentity }
+  const evidence = {
+    agent: name,
+    server: isServer,
+    client: isClient,
+    address: block.address,
+    jwt_auth_backend_path: block.jwtAuthBackendPath,
+    create_from_role: block.role,
+    default_identity: block.defaultIdentity
+  }
   if (isClient) {
     // Nomad's default for jwt_auth_backend_path is "jwt-nomad"; a trailing "/" is accepted.
     const path = trimSlashes(block.jwtAuthBackendPath) || 'jwt-nomad'
@@ -105,7 +124,7 @@ function agentFindings({ self, expected }: NomadCheckInput): Finding[] {
         severity: 'warning',
         check: 'identity-ttl',
         message: `Nomad server "${name}" has no vault.default_identity: tasks with a vault block and no identity "vault_default" never get a Vault token (nomad#25955).`,
-        fix: 'Add default_identity to the servers\' vault block (output nomad-server-config).',
+        fix: "Add default_identity to the servers' vault block (output nomad-server-config).",
         evidence
       })
     } else if (!di.ttlSeconds) {
@@ -119,7 +138,13 @@ function agentFindings({ self, expected }: NomadCheckInput): Finding[] {
     }
   }
   if (out.length === 0) {
-    out.push({ severity: 'info', check: 'agent-vault', message: `Nomad agent "${name}" has a vault block that agrees with Vault.`, fix: '', evidence })
+    out.push({
+      severity: 'info',
+      check: 'agent-vault',
+      message: `Nomad agent "${name}" has a vault block that agrees with Vault.`,
+      fix: '',
+      evidence
+    })
   }
   return out
 }
@@ -127,8 +152,23 @@ function agentFindings({ self, expected }: NomadCheckInput): Finding[] {
 function upgradeFindings(upgrade: Fetched<UpgradeCheckBody>): Finding[] {
   const check = 'upgrade-check'
   if (!upgrade.ok) {
-    if (upgrade.status === 404) return [{ severity: 'info', check, message: `Nomad has no upgrade check for Vault workload identity (${upgrade.reason}); it needs Nomad 1.7 or newer.`, fix: 'Upgrade Nomad to 1.7.2 or newer (1.10+ recommended).' }]
-    return [{ severity: 'warning', check, message: `Nomad's upgrade check could not be read: ${upgrade.reason}.`, fix: 'Give the nomad-token operator:read (policy: operator { policy = "read" }).' }]
+    if (upgrade.status === 404)
+      return [
+        {
+          severity: 'info',
+          check,
+          message: `Nomad has no upgrade check for Vault workload identity (${upgrade.reason}); it needs Nomad 1.7 or newer.`,
+          fix: 'Upgrade Nomad to 1.7.2 or newer (1.10+ recommended).'
+        }
+      ]
+    return [
+      {
+        severity: 'warning',
+        check,
+        message: `Nomad's upgrade check could not be read: ${upgrade.reason}.`,
+        fix: 'Give the nomad-token operator:read (policy: operator { policy = "read" }).'
+      }
+    ]
   }
   const b = upgrade.value
   const out: Finding[] = []
@@ -162,7 +202,13 @@ function upgradeFindings(upgrade: Fetched<UpgradeCheckBody>): Finding[] {
       evidence: tokens.map((t) => ({ allocId: t.AllocID, task: t.Task, creationTTL: t.CreationTTL }))
     })
   }
-  if (out.length === 0) out.push({ severity: 'info', check, message: 'Nomad\'s upgrade check for Vault workload identity is clean: no job without a Vault identity, no outdated node, no legacy token.', fix: '' })
+  if (out.length === 0)
+    out.push({
+      severity: 'info',
+      check,
+      message: "Nomad's upgrade check for Vault workload identity is clean: no job without a Vault identity, no outdated node, no legacy token.",
+      fix: ''
+    })
   return out
 }
 
@@ -186,7 +232,14 @@ export function jobVaultTasks(job: ApiJob): { task: string; policies: string[]; 
 
 function jobFindings(jobs: Fetched<ApiJob[]>): Finding[] {
   if (!jobs.ok) {
-    return [{ severity: 'warning', check: 'legacy-policies', message: `The jobs could not be listed: ${jobs.reason}. Jobs using vault.policies and identities without TTL were not checked.`, fix: 'Give the nomad-token list-jobs and read-job on every namespace (namespace "*" { policy = "read" }).' }]
+    return [
+      {
+        severity: 'warning',
+        check: 'legacy-policies',
+        message: `The jobs could not be listed: ${jobs.reason}. Jobs using vault.policies and identities without TTL were not checked.`,
+        fix: 'Give the nomad-token list-jobs and read-job on every namespace (namespace "*" { policy = "read" }).'
+      }
+    ]
   }
   const out: Finding[] = []
   for (const job of jobs.value) {

@@ -23,13 +23,16 @@ const TEMPLATE_RE = /identity\.entity\.aliases\.([A-Za-z0-9_]+)\.metadata\.([A-Z
 
 /** Claim that a JSON-pointer or plain user_claim names ("/nomad_job_id" → "nomad_job_id"). */
 function claimName(userClaim: unknown): string {
-  return String(userClaim ?? '').replace(/^\//, '').split('/')[0]
+  return String(userClaim ?? '')
+    .replace(/^\//, '')
+    .split('/')[0]
 }
 
 export function policyHazards(input: PolicyHazardInput): Finding[] {
-  const mappings = (input.role?.claim_mappings && typeof input.role.claim_mappings === 'object'
-    ? input.role.claim_mappings
-    : {}) as Record<string, string>
+  const mappings = (input.role?.claim_mappings && typeof input.role.claim_mappings === 'object' ? input.role.claim_mappings : {}) as Record<
+    string,
+    string
+  >
   const userClaim = claimName(input.role?.user_claim)
   const bound = (input.role?.bound_claims && typeof input.role.bound_claims === 'object' ? input.role.bound_claims : {}) as Record<string, unknown>
   const keys = new Set<string>()
@@ -42,7 +45,12 @@ export function policyHazards(input: PolicyHazardInput): Finding[] {
     if (claim === userClaim) continue // the alias name itself: the same for every login that shares the alias
     const boundValues = bound[claim]
     if (Array.isArray(boundValues) ? boundValues.length === 1 : typeof boundValues === 'string' && !boundValues.includes(',')) continue
-    const evidence: Record<string, unknown> = { policy: input.policyName, templatedKey: key, claim, aliasName: `the ${userClaim || 'user_claim'} claim` }
+    const evidence: Record<string, unknown> = {
+      policy: input.policyName,
+      templatedKey: key,
+      claim,
+      aliasName: `the ${userClaim || 'user_claim'} claim`
+    }
     let seen = ''
     if (claim === 'nomad_task' && input.jobs) {
       const multi = input.jobs.filter((j) => j.vaultTasks.length > 1)
@@ -70,7 +78,7 @@ export function policyHazards(input: PolicyHazardInput): Finding[] {
       fix:
         `Template only on the alias-name key (metadata.${userClaim || 'nomad_job_id'}), or make the alias unique for what you template on: ` +
         'give the Nomad servers vault.default_identity { extra_claims = { unique_id = "${job.region}:${job.namespace}:${job.id}" } } (Nomad 1.8.3+) ' +
-        'and set the role\'s user_claim to /extra_claims/unique_id; or pin the claim with bound_claims (one role per namespace). ' +
+        "and set the role's user_claim to /extra_claims/unique_id; or pin the claim with bound_claims (one role per namespace). " +
         'Never template on nomad_task: give tasks that need different secrets different roles (vault { role = … }).',
       evidence
     })

@@ -74,15 +74,18 @@ export function vaultFindings(input: VaultCheckInput): Finding[] {
         severity: 'error',
         check: 'vault-drift',
         message:
-          c.action === 'create'
-            ? `${c.resource} ${c.path} does not exist.`
-            : `${c.resource} ${c.path} differs from the desired state in ${fields}.`,
+          c.action === 'create' ? `${c.resource} ${c.path} does not exist.` : `${c.resource} ${c.path} differs from the desired state in ${fields}.`,
         fix: 'Run the action with mode: deploy or setup to repair it (it writes only these fields), or change the inputs if Vault is right.',
         evidence: diff
       })
     }
     if (!findings.some((f) => f.check === 'vault-drift')) {
-      findings.push({ severity: 'info', check: 'vault-drift', message: `Auth method "${mountPath}", role "${settings.role}" and policy "${settings.policy}" match the desired state.`, fix: '' })
+      findings.push({
+        severity: 'info',
+        check: 'vault-drift',
+        message: `Auth method "${mountPath}", role "${settings.role}" and policy "${settings.policy}" match the desired state.`,
+        fix: ''
+      })
     }
   }
 
@@ -96,23 +99,27 @@ function keySourceFindings(input: VaultCheckInput): Finding[] {
   const { settings, current, keys } = input
   const url = settings.jwksUrl
   if (settings.keySource === 'oidc-discovery') {
-    return [{
-      severity: 'info',
-      check: 'key-source',
-      message: `Vault discovers Nomad's keys through ${settings.oidcDiscoveryUrl}; the runner did not check that Vault can reach it.`,
-      fix: 'A deploy or setup run proves it: Vault validates oidc_discovery_url when the auth config is written.'
-    }]
+    return [
+      {
+        severity: 'info',
+        check: 'key-source',
+        message: `Vault discovers Nomad's keys through ${settings.oidcDiscoveryUrl}; the runner did not check that Vault can reach it.`,
+        fix: 'A deploy or setup run proves it: Vault validates oidc_discovery_url when the auth config is written.'
+      }
+    ]
   }
   if (!keys) {
-    return [{
-      severity: settings.keySource === 'static' ? 'error' : 'warning',
-      check: 'key-source',
-      message: `The runner could not fetch the JWKS at jwks-url ${url}: ${input.jwksError ?? 'unknown error'}`,
-      fix:
-        settings.keySource === 'static'
-          ? 'With key-source: static the runner must reach jwks-url to compare (and, in a deploy, write) the keys: check the URL and jwks-ca-cert.'
-          : 'With key-source: jwks only the Vault server must reach jwks-url; if it can, this is harmless. A deploy or setup run proves it (Vault validates jwks_url when the config is written).'
-    }]
+    return [
+      {
+        severity: settings.keySource === 'static' ? 'error' : 'warning',
+        check: 'key-source',
+        message: `The runner could not fetch the JWKS at jwks-url ${url}: ${input.jwksError ?? 'unknown error'}`,
+        fix:
+          settings.keySource === 'static'
+            ? 'With key-source: static the runner must reach jwks-url to compare (and, in a deploy, write) the keys: check the URL and jwks-ca-cert.'
+            : 'With key-source: jwks only the Vault server must reach jwks-url; if it can, this is harmless. A deploy or setup run proves it (Vault validates jwks_url when the config is written).'
+      }
+    ]
   }
   const usable = keys.filter((k) => k.pem)
   const unusable = keys.filter((k) => !k.pem)
@@ -122,7 +129,7 @@ function keySourceFindings(input: VaultCheckInput): Finding[] {
       severity: 'warning',
       check: 'key-source',
       message: `Nomad publishes ${unusable.length} key(s) Vault cannot use: ${unusable.map((k) => `${k.kid} (${k.problem})`).join('; ')}.`,
-      fix: 'Rotate Nomad\'s root key (nomad operator root keyring rotate -prepublish 1h) so that it signs with RSA or Ed25519.',
+      fix: "Rotate Nomad's root key (nomad operator root keyring rotate -prepublish 1h) so that it signs with RSA or Ed25519.",
       evidence: unusable.map((k) => ({ kid: k.kid, alg: k.alg }))
     })
   }
@@ -132,7 +139,7 @@ function keySourceFindings(input: VaultCheckInput): Finding[] {
       check: 'key-source',
       message:
         `The runner fetched ${keys.length} key(s) from jwks-url ${url} (kid ${keys.map((k) => k.kid).join(', ')}). ` +
-        'This proves the URL serves Nomad\'s keys; it does not prove that the Vault SERVER can reach it.',
+        "This proves the URL serves Nomad's keys; it does not prove that the Vault SERVER can reach it.",
       fix: 'A deploy or setup run proves it: Vault fetches and validates jwks_url whenever the auth config is written (OpenBao and Vault both do).'
     })
     return out
@@ -182,13 +189,15 @@ function algorithmFindings(input: VaultCheckInput): Finding[] {
   const used = [...new Set(input.keys.map((k) => k.alg).filter(Boolean))]
   const missing = used.filter((a) => !configured.includes(a))
   if (missing.length === 0) return []
-  return [{
-    severity: 'error',
-    check: 'jwt-algs',
-    message: `Nomad signs with ${missing.join(', ')}, but Vault's jwt_supported_algs is ${JSON.stringify(configured)}: those identities fail to log in.`,
-    fix: 'Run the action (mode: deploy or setup): it sets jwt_supported_algs to RS256 and EdDSA.',
-    evidence: { nomadAlgorithms: used, vaultAlgorithms: configured }
-  }]
+  return [
+    {
+      severity: 'error',
+      check: 'jwt-algs',
+      message: `Nomad signs with ${missing.join(', ')}, but Vault's jwt_supported_algs is ${JSON.stringify(configured)}: those identities fail to log in.`,
+      fix: 'Run the action (mode: deploy or setup): it sets jwt_supported_algs to RS256 and EdDSA.',
+      evidence: { nomadAlgorithms: used, vaultAlgorithms: configured }
+    }
+  ]
 }
 
 function audienceFindings(input: VaultCheckInput): Finding[] {
@@ -199,13 +208,15 @@ function audienceFindings(input: VaultCheckInput): Finding[] {
   if (input.serverAudiences === undefined) return []
   if (input.serverAudiences.length === 0) return [] // no default_identity: reported on the Nomad side
   if (bound.some((a) => input.serverAudiences!.includes(a))) return []
-  return [{
-    severity: 'error',
-    check: 'audience',
-    message:
-      `Role "${input.settings.role}" accepts the audience(s) ${JSON.stringify(bound)}, but the Nomad servers' vault.default_identity.aud is ` +
-      `${JSON.stringify(input.serverAudiences)}: tasks fail with "invalid audience (aud) claim" (nomad#25079).`,
-    fix: `Make them match: set the input audience to the servers' value, or put aud = ["${input.settings.audience}"] in the servers' default_identity (see the output nomad-server-config).`,
-    evidence: { roleBoundAudiences: bound, serverDefaultIdentityAud: input.serverAudiences }
-  }]
+  return [
+    {
+      severity: 'error',
+      check: 'audience',
+      message:
+        `Role "${input.settings.role}" accepts the audience(s) ${JSON.stringify(bound)}, but the Nomad servers' vault.default_identity.aud is ` +
+        `${JSON.stringify(input.serverAudiences)}: tasks fail with "invalid audience (aud) claim" (nomad#25079).`,
+      fix: `Make them match: set the input audience to the servers' value, or put aud = ["${input.settings.audience}"] in the servers' default_identity (see the output nomad-server-config).`,
+      evidence: { roleBoundAudiences: bound, serverDefaultIdentityAud: input.serverAudiences }
+    }
+  ]
 }

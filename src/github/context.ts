@@ -56,7 +56,8 @@ export function runFacts(ctx: RunContext): Record<string, string> {
   const facts: Record<string, string> = {
     github_run_id: ctx.runId,
     github_run_attempt: ctx.runAttempt,
-    github_run_url: repository && ctx.runId ? `${server}/${repository}/actions/runs/${ctx.runId}${ctx.runAttempt ? `/attempts/${ctx.runAttempt}` : ''}` : '',
+    github_run_url:
+      repository && ctx.runId ? `${server}/${repository}/actions/runs/${ctx.runId}${ctx.runAttempt ? `/attempts/${ctx.runAttempt}` : ''}` : '',
     github_actor: ctx.actor
   }
   return Object.fromEntries(Object.entries(facts).filter(([, value]) => value !== ''))

@@ -50,7 +50,14 @@ export async function startDeploymentRecord(
     id,
     async finish(state) {
       try {
-        await octokit.rest.repos.createDeploymentStatus({ owner, repo, deployment_id: id, state, log_url: logUrl, auto_inactive: state === 'success' })
+        await octokit.rest.repos.createDeploymentStatus({
+          owner,
+          repo,
+          deployment_id: id,
+          state,
+          log_url: logUrl,
+          auto_inactive: state === 'success'
+        })
         core.info(`GitHub deployment ${id}: ${state}.`)
       } catch (err) {
         core.warning(`deployment-environment: could not set deployment ${id} to ${state}: ${errorMessage(err)}`)

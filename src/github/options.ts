@@ -36,7 +36,9 @@ export function parseGitHubOptions(read: (name: string) => string, dryRun: boole
     )
   }
   if (deploymentEnvironment && (failOnDrift || dryRun)) {
-    problems.push(`Input "deployment-environment" records a deployment, but ${failOnDrift ? 'fail-on-drift' : 'dry-run'} deploys nothing: remove one of them.`)
+    problems.push(
+      `Input "deployment-environment" records a deployment, but ${failOnDrift ? 'fail-on-drift' : 'dry-run'} deploys nothing: remove one of them.`
+    )
   }
   if (deploymentEnvironment.length > 255) problems.push('Input "deployment-environment" is longer than 255 characters.')
   if (problems.length > 0) throw new ValidationErrors(problems)

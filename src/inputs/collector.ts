@@ -96,9 +96,7 @@ export class Collector {
   name(name: string, what: string): string {
     const v = this.string(name)
     if (!NAME_RE.test(v) || v.length > 128) {
-      this.problem(
-        `Input "${name}" is not a valid ${what}: "${v}". Use letters, digits, "-", "_", "." or "@", starting with a letter or digit.`
-      )
+      this.problem(`Input "${name}" is not a valid ${what}: "${v}". Use letters, digits, "-", "_", "." or "@", starting with a letter or digit.`)
     }
     return v
   }

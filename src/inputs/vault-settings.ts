@@ -34,17 +34,21 @@ export function readKeySource(c: Collector, nomadAddr: string): KeySourceSetting
   let oidcDiscoveryUrl: string | undefined
   if (keySource === 'oidc-discovery') {
     if (jwksUrlRaw)
-      c.problem('Inputs "jwks-url" and "key-source: oidc-discovery" conflict: Vault takes exactly one key source. Remove jwks-url, or use key-source: jwks.')
+      c.problem(
+        'Inputs "jwks-url" and "key-source: oidc-discovery" conflict: Vault takes exactly one key source. Remove jwks-url, or use key-source: jwks.'
+      )
     oidcDiscoveryUrl = c.url('oidc-discovery-url', oidcUrlRaw, {
       required: true,
-      hint: 'With key-source: oidc-discovery, set it to the issuer URL (Nomad\'s server.oidc_issuer), without /.well-known/openid-configuration.'
+      hint: "With key-source: oidc-discovery, set it to the issuer URL (Nomad's server.oidc_issuer), without /.well-known/openid-configuration."
     })
     if (/\.well-known\/openid-configuration\/?$/.test(oidcDiscoveryUrl ?? '')) {
       c.problem('Input "oidc-discovery-url" must be the issuer URL without "/.well-known/openid-configuration" (Vault appends it).')
     }
   } else {
     if (oidcUrlRaw)
-      c.problem(`Inputs "oidc-discovery-url" and "key-source: ${keySource}" conflict: Vault takes exactly one key source. Remove oidc-discovery-url, or use key-source: oidc-discovery.`)
+      c.problem(
+        `Inputs "oidc-discovery-url" and "key-source: ${keySource}" conflict: Vault takes exactly one key source. Remove oidc-discovery-url, or use key-source: oidc-discovery.`
+      )
     if (jwksUrlRaw) jwksUrl = c.url('jwks-url', jwksUrlRaw, { required: true })
     else if (nomadAddr) jwksUrl = `${nomadAddr}/.well-known/jwks.json`
     else
@@ -54,7 +58,8 @@ export function readKeySource(c: Collector, nomadAddr: string): KeySourceSetting
   }
   const jwksCaPem = c.pem('jwks-ca-cert')
   const oidcDiscoveryCaPem = c.pem('oidc-discovery-ca-cert')
-  if (jwksCaPem && keySource === 'oidc-discovery') c.problem('Input "jwks-ca-cert" only applies to key-source jwks or static; use oidc-discovery-ca-cert.')
+  if (jwksCaPem && keySource === 'oidc-discovery')
+    c.problem('Input "jwks-ca-cert" only applies to key-source jwks or static; use oidc-discovery-ca-cert.')
   if (oidcDiscoveryCaPem && keySource !== 'oidc-discovery') c.problem('Input "oidc-discovery-ca-cert" only applies to key-source: oidc-discovery.')
   return { keySource, jwksUrl, jwksCaPem, oidcDiscoveryUrl, oidcDiscoveryCaPem }
 }
@@ -64,7 +69,9 @@ function readTokenSettings(c: Collector): Pick<VaultSettings, 'tokenType' | 'tok
   if (!TOKEN_TYPES.includes(tokenType)) c.problem(`Input "token-type" must be one of ${TOKEN_TYPES.join(', ')}, got "${tokenType}".`)
   const period = readDuration(c, 'token-period', { allowZero: true })
   if (tokenType.endsWith('batch') && period.seconds > 0 && c.raw('token-period') !== '') {
-    c.problem('Inputs "token-type: batch" and "token-period" conflict: batch tokens cannot be periodic. Set token-period: 0 or use token-type: service.')
+    c.problem(
+      'Inputs "token-type: batch" and "token-period" conflict: batch tokens cannot be periodic. Set token-period: 0 or use token-type: service.'
+    )
   }
   for (const p of checkTokenPeriod(period.seconds, period.text)) c.problem(p)
   return { tokenType, tokenPeriodSeconds: period.seconds }
@@ -113,8 +120,7 @@ export function parseBoundClaims(text: string): { claims?: BoundClaims; error?: 
   const claims: BoundClaims = {}
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') claims[k] = String(v)
-    else if (Array.isArray(v) && v.length > 0 && v.every((x) => ['string', 'number', 'boolean'].includes(typeof x)))
-      claims[k] = v.map(String)
+    else if (Array.isArray(v) && v.length > 0 && v.every((x) => ['string', 'number', 'boolean'].includes(typeof x))) claims[k] = v.map(String)
     else return { error: `has an unsupported value for claim "${k}": use a string or a non-empty list of strings` }
   }
   return { claims }

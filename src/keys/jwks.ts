@@ -30,7 +30,7 @@ export async function fetchJwks(url: string, tls: TlsSettings = {}, timeoutMs = 
     throw new ActionError(
       `Cannot fetch the Nomad JWKS from jwks-url "${shown}": ${code || redact(errorMessage(err))}. ` +
         (tlsProblem
-          ? 'Set jwks-ca-cert to the CA of Nomad\'s HTTPS certificate, and check the host name in jwks-url.'
+          ? "Set jwks-ca-cert to the CA of Nomad's HTTPS certificate, and check the host name in jwks-url."
           : 'With key-source: static the GitHub runner fetches the keys: check the URL, port and that the runner can reach Nomad.')
     )
   }
@@ -38,7 +38,7 @@ export async function fetchJwks(url: string, tls: TlsSettings = {}, timeoutMs = 
     const snippet = redact(res.body.replace(/\s+/g, ' ').trim().slice(0, 200))
     throw new ActionError(
       `GET jwks-url "${shown}" returned HTTP ${res.status}${snippet ? `: ${snippet}` : ''}. ` +
-        'jwks-url must be Nomad\'s /.well-known/jwks.json (Nomad 1.7+), e.g. https://nomad.example.com:4646/.well-known/jwks.json.'
+        "jwks-url must be Nomad's /.well-known/jwks.json (Nomad 1.7+), e.g. https://nomad.example.com:4646/.well-known/jwks.json."
     )
   }
   let body: unknown
@@ -47,7 +47,7 @@ export async function fetchJwks(url: string, tls: TlsSettings = {}, timeoutMs = 
   } catch {
     throw new ActionError(
       `jwks-url "${shown}" did not return JSON (content-type ${res.headers['content-type'] ?? 'unknown'}). ` +
-        'It must be Nomad\'s /.well-known/jwks.json.'
+        "It must be Nomad's /.well-known/jwks.json."
     )
   }
   return asJwks(body, shown)
@@ -56,9 +56,7 @@ export async function fetchJwks(url: string, tls: TlsSettings = {}, timeoutMs = 
 function asJwks(body: unknown, source: string): Jwks {
   const keys = (body as { keys?: unknown } | null)?.keys
   if (!body || typeof body !== 'object' || !Array.isArray(keys) || keys.some((k) => !k || typeof k !== 'object')) {
-    throw new ActionError(
-      `${source} is not a JWKS (expected {"keys":[…]}). jwks-url must be Nomad's /.well-known/jwks.json.`
-    )
+    throw new ActionError(`${source} is not a JWKS (expected {"keys":[…]}). jwks-url must be Nomad's /.well-known/jwks.json.`)
   }
   return { keys: keys as JWK[] }
 }
@@ -106,7 +104,7 @@ export async function jwksToPem(jwks: unknown, source = 'the JWKS from jwks-url'
     throw new ActionError(
       `${source} has no usable signing key (RSA or Ed25519 with use "sig")` +
         (skipped.length ? `; skipped ${skipped.join(', ')}` : '; it is empty') +
-        '. Check that jwks-url is Nomad\'s /.well-known/jwks.json.'
+        ". Check that jwks-url is Nomad's /.well-known/jwks.json."
     )
   }
   return pems

@@ -37,7 +37,7 @@ export async function publishedKeys(url: string, ca?: string): Promise<Published
   const out: PublishedKey[] = []
   for (const [i, key] of jwks.keys.entries()) {
     const kid = String(key.kid ?? `#${i + 1}`)
-    const alg = String(key.alg ?? (key.kty === 'RSA' ? 'RS256' : key.kty === 'OKP' ? 'EdDSA' : key.kty ?? '?'))
+    const alg = String(key.alg ?? (key.kty === 'RSA' ? 'RS256' : key.kty === 'OKP' ? 'EdDSA' : (key.kty ?? '?')))
     try {
       out.push({ kid, alg, pem: (await jwksToPem({ keys: [key] }, 'jwks-url'))[0] })
     } catch (err) {
@@ -82,7 +82,9 @@ export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promis
     readCurrentState(api, s),
     s.keySource === 'oidc-discovery' ? Promise.resolve(undefined) : fetched(publishedKeys(s.jwksUrl, s.jwksCaPem)),
     nomad ? readAgentSelf(nomad) : Promise.resolve<AgentSelfResult | undefined>(undefined),
-    nomad ? fetched(nomad.get<UpgradeCheckBody>('/v1/operator/upgrade-check/vault-workload-identity').then((r) => r.body ?? {})) : Promise.resolve(noNomad),
+    nomad
+      ? fetched(nomad.get<UpgradeCheckBody>('/v1/operator/upgrade-check/vault-workload-identity').then((r) => r.body ?? {}))
+      : Promise.resolve(noNomad),
     nomad ? fetched(readAllJobs(nomad)) : Promise.resolve(noNomad)
   ])
 
@@ -108,9 +110,16 @@ export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promis
   })
 
   if (nomad && self) {
-    findings.push(...nomadFindings({ expected: { authPath: s.authPath, role: s.role, audience: s.audience, vaultAddr: cfg.vault.addr }, self, upgrade, jobs }))
+    findings.push(
+      ...nomadFindings({ expected: { authPath: s.authPath, role: s.role, audience: s.audience, vaultAddr: cfg.vault.addr }, self, upgrade, jobs })
+    )
   } else {
-    findings.push({ severity: 'info', check: 'nomad', message: 'No nomad-addr: the Nomad side (agents, upgrade check, jobs) was not checked.', fix: 'Set nomad-addr and nomad-token (agent:read, operator:read, read-job on every namespace).' })
+    findings.push({
+      severity: 'info',
+      check: 'nomad',
+      message: 'No nomad-addr: the Nomad side (agents, upgrade check, jobs) was not checked.',
+      fix: 'Set nomad-addr and nomad-token (agent:read, operator:read, read-job on every namespace).'
+    })
   }
 
   const policyText = current.policy ?? desired?.policy.text(current.mount?.accessor ?? '')
@@ -121,7 +130,13 @@ export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promis
         policyText,
         accessor: current.mount?.accessor ?? '',
         role: current.role ?? (desired?.role as unknown as Record<string, unknown>) ?? null,
-        jobs: jobs.ok ? jobs.value.map((j) => ({ id: String(j.ID), namespace: String(j.Namespace ?? 'default'), vaultTasks: jobVaultTasks(j).map((t) => t.task) })) : undefined
+        jobs: jobs.ok
+          ? jobs.value.map((j) => ({
+              id: String(j.ID),
+              namespace: String(j.Namespace ?? 'default'),
+              vaultTasks: jobVaultTasks(j).map((t) => t.task)
+            }))
+          : undefined
       })
     )
   }

@@ -56,7 +56,9 @@ export function planDestroy(state: DestroyState, s: VaultSettings): DestroyTarge
       path: `sys/policies/acl/${s.policy}`,
       exists: state.policy !== null,
       managed: state.policy !== null && state.policy.trimStart().startsWith(POLICY_MARKER),
-      reason: state.policy?.trimStart().startsWith(POLICY_MARKER) ? 'its first line is the nomad-vault-action marker' : 'its first line is not the nomad-vault-action marker'
+      reason: state.policy?.trimStart().startsWith(POLICY_MARKER)
+        ? 'its first line is the nomad-vault-action marker'
+        : 'its first line is not the nomad-vault-action marker'
     },
     { resource: 'auth-mount', path: `sys/auth/${mountPath}`, exists: !!state.mount, managed: mountManaged, reason: mountWhy }
   ]
@@ -65,7 +67,10 @@ export function planDestroy(state: DestroyState, s: VaultSettings): DestroyTarge
 export async function readDestroyState(api: VaultApi, s: VaultSettings): Promise<DestroyState> {
   const mountPath = s.authPath.replace(/^\/+|\/+$/g, '')
   const [mounts, policy] = await Promise.all([api.read('sys/auth'), api.read(`sys/policies/acl/${s.policy}`)])
-  const data = (mounts?.data && typeof mounts.data === 'object' ? mounts.data : (mounts ?? {})) as Record<string, { type?: string; accessor?: string; description?: string }>
+  const data = (mounts?.data && typeof mounts.data === 'object' ? mounts.data : (mounts ?? {})) as Record<
+    string,
+    { type?: string; accessor?: string; description?: string }
+  >
   const m = data[`${mountPath}/`]
   const mount = m ? { type: String(m.type ?? ''), accessor: String(m.accessor ?? ''), description: String(m.description ?? '') } : null
   // The role only exists under a JWT mount (another type would answer something else at that path).
@@ -125,7 +130,12 @@ export async function runDestroy(cfg: Config, opts: ModeOptions, deps: { api?: V
 
 async function summary(cfg: Config, targets: DestroyTarget[], removed: DestroyTarget[]): Promise<void> {
   if (!process.env.GITHUB_STEP_SUMMARY) return
-  const lines = [`## Nomad workload identity: destroy${cfg.dryRun ? ' (dry run: nothing was removed)' : ''}`, '', '| Object | Path | Before | Now |', '|---|---|---|---|']
+  const lines = [
+    `## Nomad workload identity: destroy${cfg.dryRun ? ' (dry run: nothing was removed)' : ''}`,
+    '',
+    '| Object | Path | Before | Now |',
+    '|---|---|---|---|'
+  ]
   for (const t of targets) {
     const now = !t.exists ? 'absent' : removed.includes(t) ? 'removed' : cfg.dryRun ? 'would be removed' : 'kept'
     lines.push(`| ${t.resource} | \`${t.path}\` | ${t.exists ? (t.managed ? 'managed' : 'not managed') : 'absent'} | ${now} |`)

@@ -43,10 +43,14 @@ export function parseModeOptions(read: InputReader, cfg: Pick<Config, 'job'>): M
   const force = bool(read, 'force', problems)
   const hasJob = cfg.job.files.length > 0
   if (mode === 'setup' && hasJob) {
-    problems.push('Inputs "mode: setup" and "job" conflict: setup configures Vault and renders the agent blocks, and never deploys. Remove job, or use mode: deploy.')
+    problems.push(
+      'Inputs "mode: setup" and "job" conflict: setup configures Vault and renders the agent blocks, and never deploys. Remove job, or use mode: deploy.'
+    )
   }
   if (mode === 'destroy' && hasJob) {
-    problems.push('Inputs "mode: destroy" and "job" conflict: destroy only removes the Vault objects the action manages and never touches jobs. Remove job.')
+    problems.push(
+      'Inputs "mode: destroy" and "job" conflict: destroy only removes the Vault objects the action manages and never touches jobs. Remove job.'
+    )
   }
   if (force && mode !== 'destroy') problems.push(`Input "force" only applies to mode: destroy (mode is ${mode ?? raw}).`)
   if (problems.length > 0) throw new ValidationErrors(problems)

@@ -49,7 +49,7 @@ export function renderClientBlock(cfg: Config): string {
   }
   if (cfg.vault.skipVerify) {
     hints.push(
-      '  # The action ran with vault-skip-verify. Clients should verify Vault\'s certificate (ca_file) rather than',
+      "  # The action ran with vault-skip-verify. Clients should verify Vault's certificate (ca_file) rather than",
       '  # set tls_skip_verify = true.'
     )
   }

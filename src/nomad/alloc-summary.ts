@@ -57,7 +57,13 @@ export function importantEvents(a: Obj): TaskEventSummary[] {
       const fails = e.FailsTask === true || e.Details?.fails_task === 'true'
       const badExit = type === 'Terminated' && Number(e.ExitCode ?? 0) !== 0
       if (fails || badExit || IMPORTANT_EVENTS.has(type) || /fail|error|denied|unable|missing/i.test(message)) {
-        if (type === 'Killing' && !fails && /Sent interrupt|new version|stopped|Allocation was replaced/i.test(message) && !/vault|fail|error/i.test(message)) continue
+        if (
+          type === 'Killing' &&
+          !fails &&
+          /Sent interrupt|new version|stopped|Allocation was replaced/i.test(message) &&
+          !/vault|fail|error/i.test(message)
+        )
+          continue
         picked.push({ task, type, message })
       }
     }
@@ -70,7 +76,8 @@ export function importantEvents(a: Obj): TaskEventSummary[] {
 export function failureLines(allocs: AllocSummary[]): string {
   const lines: string[] = []
   for (const a of allocs) {
-    const bad = a.clientStatus === 'failed' || a.clientStatus === 'lost' || a.healthy === false || (a.events.length > 0 && a.clientStatus !== 'complete')
+    const bad =
+      a.clientStatus === 'failed' || a.clientStatus === 'lost' || a.healthy === false || (a.events.length > 0 && a.clientStatus !== 'complete')
     if (!bad) continue
     const head = `- allocation ${a.name || a.id} (${short(a.id)}) ${a.clientStatus}${a.healthy === false ? ', unhealthy' : ''}`
     lines.push(a.events.length ? `${head}:\n${a.events.map((e) => `    task "${e.task}": ${e.type}: ${e.message}`).join('\n')}` : head)

@@ -64,7 +64,10 @@ export const NOMAD_INPUTS: ServerInputs = {
  * transient only when it is not one of those.
  */
 function nomadTransient(status: number, body: string): boolean {
-  if (status === 500) return !/error occurred|validation|Enforcing job modify index|not enabled but used|invalid|not found|permission denied|failed to parse|unsupported|not allowed/i.test(body)
+  if (status === 500)
+    return !/error occurred|validation|Enforcing job modify index|not enabled but used|invalid|not found|permission denied|failed to parse|unsupported|not allowed/i.test(
+      body
+    )
   return TRANSIENT_STATUSES.has(status)
 }
 
@@ -140,7 +143,14 @@ export class NomadClient {
     const res = await this.transport.request({ method, path: this.url(path, query), headers, body, timeoutMs, idempotent, retryOn: nomadTransient })
     if (res.status < 200 || res.status >= 300) {
       const message = redact(res.body.trim(), [this.conn.token])
-      const err: HttpError & AmbiguousMark = new HttpError('Nomad', method, path, res.status, message, this.hint(method, path, res.status, message, query))
+      const err: HttpError & AmbiguousMark = new HttpError(
+        'Nomad',
+        method,
+        path,
+        res.status,
+        message,
+        this.hint(method, path, res.status, message, query)
+      )
       err.retriedAfterAmbiguous = res.retriedAfterAmbiguous
       throw err
     }
@@ -178,7 +188,8 @@ function effective(override: QueryValue, fallback: string): string {
 
 /** The capability a request needs, in words, for a 403 hint. */
 export function capabilityFor(method: string, path: string, namespace: string): string {
-  const nsCap = (cap: string) => `the \`${cap}\` capability on namespace "${namespace}" (policy: namespace "${namespace}" { capabilities = ["${cap}"] })`
+  const nsCap = (cap: string) =>
+    `the \`${cap}\` capability on namespace "${namespace}" (policy: namespace "${namespace}" { capabilities = ["${cap}"] })`
   if (path.startsWith('/v1/agent/')) return 'the `agent:read` permission (policy: agent { policy = "read" })'
   if (path === '/v1/jobs/parse') return `${nsCap('parse-job')} or submit-job`
   if (method === 'POST' && (path === '/v1/jobs' || /^\/v1\/job\/[^/]+(\/plan)?$/.test(path))) return nsCap('submit-job')
@@ -194,8 +205,10 @@ function notFoundHint(path: string, namespace: string, message: string): string 
       /job not found/i.test(message) ? '' : ' (or the endpoint does not exist on this Nomad version)'
     }; check the job ID, the \`nomad-namespace\` input and \`nomad-region\``
   }
-  if ((m = path.match(/^\/v1\/evaluation\/([^/]+)/))) return `Evaluation ${m[1]} was not found (it may have been garbage-collected, or belongs to another region)`
-  if ((m = path.match(/^\/v1\/deployment\/(?:promote\/)?([^/]+)/))) return `Deployment ${m[1]} was not found (it may have been garbage-collected, or belongs to another region)`
+  if ((m = path.match(/^\/v1\/evaluation\/([^/]+)/)))
+    return `Evaluation ${m[1]} was not found (it may have been garbage-collected, or belongs to another region)`
+  if ((m = path.match(/^\/v1\/deployment\/(?:promote\/)?([^/]+)/)))
+    return `Deployment ${m[1]} was not found (it may have been garbage-collected, or belongs to another region)`
   if (/page not found/i.test(message) || !message) {
     return `The endpoint ${path} does not exist: check that \`nomad-addr\` points at the Nomad HTTP API (not the UI or a proxy path) and that Nomad is 1.7 or newer`
   }

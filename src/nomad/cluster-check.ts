@@ -112,7 +112,11 @@ export function evaluateCluster(
   const isClient = config.Client?.Enabled === true
   const version: string | undefined = config.Version?.Version ?? res.self.member?.Tags?.build
   const name: string | undefined = config.NodeName || res.self.member?.Name || undefined
-  const agentLabel = `Nomad ${isServer && isClient ? 'server+client' : isServer ? 'server' : isClient ? 'client' : ''} agent${name ? ` "${name}"` : ''}`.replace('  ', ' ')
+  const agentLabel =
+    `Nomad ${isServer && isClient ? 'server+client' : isServer ? 'server' : isClient ? 'client' : ''} agent${name ? ` "${name}"` : ''}`.replace(
+      '  ',
+      ' '
+    )
   const warnings: string[] = []
   const check: ClusterCheck = { warnings, notes, readable: true, agent: { server: isServer, client: isClient, version, name } }
 

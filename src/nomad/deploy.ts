@@ -89,9 +89,7 @@ export async function prepareJobs(cfg: Config, options: DeployOptions = {}): Pro
   const agentSelf: Promise<AgentSelfResult> = readAgentSelf(client)
   const variables = buildVariables(cfg.job)
   const settled = await Promise.allSettled(
-    files.map((file) =>
-      variables.then((vars) => loadJob(file, cfg.job, client, { variables: vars, namespace: cfg.nomad.namespace || undefined }))
-    )
+    files.map((file) => variables.then((vars) => loadJob(file, cfg.job, client, { variables: vars, namespace: cfg.nomad.namespace || undefined })))
   )
   const self = await agentSelf
   const failed = settled.flatMap((s) => (s.status === 'rejected' ? [s.reason as unknown] : []))
@@ -121,7 +119,16 @@ export async function deployJobs(
   meta: Record<string, string>,
   started?: JobResult[]
 ): Promise<JobResult[]> {
-  const run: DeployRun = { client: prepared.client, cfg, vault, rendered, meta: cfg.job.meta ? meta : {}, self: prepared.self, log: new RunLog(), started }
+  const run: DeployRun = {
+    client: prepared.client,
+    cfg,
+    vault,
+    rendered,
+    meta: cfg.job.meta ? meta : {},
+    self: prepared.self,
+    log: new RunLog(),
+    started
+  }
   const limit = Math.max(1, cfg.job.maxParallel)
   const grouped = limit === 1 || prepared.jobs.length === 1
   return mapLimit(prepared.jobs, limit, async (loaded) => {
@@ -163,7 +170,9 @@ async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> 
   try {
     for (const w of loaded.warnings) warn(w)
     if (cfg.nomad.namespace && job.Namespace && job.Namespace !== cfg.nomad.namespace && job.Namespace !== 'default') {
-      warn(`Job "${jobId}" (${file}) sets namespace "${job.Namespace}", but the nomad-namespace input is "${cfg.nomad.namespace}": deploying to "${cfg.nomad.namespace}".`)
+      warn(
+        `Job "${jobId}" (${file}) sets namespace "${job.Namespace}", but the nomad-namespace input is "${cfg.nomad.namespace}": deploying to "${cfg.nomad.namespace}".`
+      )
     }
     if (cfg.nomad.namespace) job = { ...job, Namespace: cfg.nomad.namespace }
 
@@ -171,7 +180,8 @@ async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> 
       const r = injectVault(job, cfg.job.injectVault, vault.role)
       job = r.job
       result.injectedTasks = r.injectedTasks
-      if (r.injectedTasks.length) core.info(`Vault role "${vault.role}" set on task(s) of job "${jobId}": ${r.injectedTasks.join(', ')} (inject-vault: ${cfg.job.injectVault})`)
+      if (r.injectedTasks.length)
+        core.info(`Vault role "${vault.role}" set on task(s) of job "${jobId}": ${r.injectedTasks.join(', ')} (inject-vault: ${cfg.job.injectVault})`)
     }
     if (Object.keys(run.meta).length) {
       job = injectMeta(job, run.meta)
@@ -322,5 +332,7 @@ function logPlan(jobId: string, plan: PlanSummary): void {
     ].filter(Boolean)
     return `${g.name}: ${bits.join(', ') || 'no change'}`
   })
-  core.info(`Plan for job "${jobId}" (${plan.diffType || 'no diff'}, job modify index ${plan.jobModifyIndex}): ${parts.join('; ') || 'no task groups'}`)
+  core.info(
+    `Plan for job "${jobId}" (${plan.diffType || 'no diff'}, job modify index ${plan.jobModifyIndex}): ${parts.join('; ') || 'no task groups'}`
+  )
 }

@@ -72,7 +72,7 @@ export function diagnoseVaultFailure(eventMessage: string, vault: VaultDiagConte
   if (/missing role|no role name|role name.*(required|empty)/i.test(msg)) {
     return (
       `The login sent no role and auth/${loginPath ?? vault.authPath} has no default_role: set \`vault { role = "${vault.role}" }\` in the ` +
-      'task, or create_from_role in the clients\' vault block.'
+      "task, or create_from_role in the clients' vault block."
     )
   }
 
@@ -94,7 +94,7 @@ export function diagnoseVaultFailure(eventMessage: string, vault: VaultDiagConte
   if (/token is expired|token has expired|exp not satisfied|"exp" claim/i.test(msg)) {
     return (
       'The workload identity JWT had expired when Vault checked it: check the clocks of the Nomad clients and the Vault servers (NTP), ' +
-      'and that the vault_default identity ttl (the servers\' default_identity ttl) is not shorter than the time the task takes to start.'
+      "and that the vault_default identity ttl (the servers' default_identity ttl) is not shorter than the time the task takes to start."
     )
   }
   if (/not yet valid|nbf|iat.*future|issued in the future/i.test(msg)) {

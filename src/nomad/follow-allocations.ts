@@ -10,7 +10,8 @@ import type { Verdict } from './verdict.js'
 
 export async function followAllocations(ctx: FollowContext, mode: 'complete' | 'running'): Promise<Verdict> {
   const o = ctx.opts
-  const expected = o.groupCounts && o.jobType !== 'system' && o.jobType !== 'sysbatch' ? Object.values(o.groupCounts).reduce((a, b) => a + b, 0) : undefined
+  const expected =
+    o.groupCounts && o.jobType !== 'system' && o.jobType !== 'sysbatch' ? Object.values(o.groupCounts).reduce((a, b) => a + b, 0) : undefined
   let index = 0
   let lastLine = ''
   let current: Obj[] = []
@@ -33,15 +34,23 @@ export async function followAllocations(ctx: FollowContext, mode: 'complete' | '
     if (failed.length) {
       const summaries = current.map(summariseAlloc)
       const diagnoses = ctx.diagnose(summaries)
-      const reschedule = failed.some((a) => a.FollowupEvalID) ? ' Nomad may reschedule them (reschedule policy), but the step fails on the first failure.' : ''
-      return ctx.verdict('failed', withFailureDetails(`${failed.length} allocation(s) of job "${o.jobId}" failed.${reschedule}`, summaries, diagnoses), {
-        allocations: summaries,
-        diagnoses
-      })
+      const reschedule = failed.some((a) => a.FollowupEvalID)
+        ? ' Nomad may reschedule them (reschedule policy), but the step fails on the first failure.'
+        : ''
+      return ctx.verdict(
+        'failed',
+        withFailureDetails(`${failed.length} allocation(s) of job "${o.jobId}" failed.${reschedule}`, summaries, diagnoses),
+        {
+          allocations: summaries,
+          diagnoses
+        }
+      )
     }
     const enough = current.length > 0 && (expected === undefined || current.length >= expected)
     if (mode === 'complete' && enough && current.every((a) => a.ClientStatus === 'complete')) {
-      return ctx.verdict('complete', `All ${current.length} allocation(s) of batch job "${o.jobId}" completed.`, { allocations: current.map(summariseAlloc) })
+      return ctx.verdict('complete', `All ${current.length} allocation(s) of batch job "${o.jobId}" completed.`, {
+        allocations: current.map(summariseAlloc)
+      })
     }
     if (mode === 'running' && enough && current.every((a) => a.ClientStatus === 'running')) {
       return ctx.verdict(

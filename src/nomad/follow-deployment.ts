@@ -45,11 +45,15 @@ export async function followDeployment(ctx: FollowContext, deploymentId: string)
 
     if (d.Status === 'successful') {
       const allocs = await ctx.allocations(d.JobVersion)
-      return ctx.verdict('healthy', `Deployment ${deploymentId} of job "${o.jobId}" version ${d.JobVersion} is successful: ${groups.map(groupLine).join('; ')}.`, {
-        ...extra,
-        allocations: allocs.summaries,
-        diagnoses: allocs.diagnoses
-      })
+      return ctx.verdict(
+        'healthy',
+        `Deployment ${deploymentId} of job "${o.jobId}" version ${d.JobVersion} is successful: ${groups.map(groupLine).join('; ')}.`,
+        {
+          ...extra,
+          allocations: allocs.summaries,
+          diagnoses: allocs.diagnoses
+        }
+      )
     }
     if (d.Status === 'failed' || d.Status === 'cancelled') return deploymentFailed(ctx, deploymentId, d, extra)
     if (d.Status === 'blocked') {
@@ -107,7 +111,7 @@ async function deploymentFailed(ctx: FollowContext, deploymentId: string, d: Obj
   } else {
     parts.push(`Deployment ${deploymentId} of job "${ctx.opts.jobId}" version ${d.JobVersion} failed: ${desc || 'no reason given'}`)
     if (/progress deadline/i.test(desc)) {
-      parts.push('no allocation became healthy within the update block\'s progress_deadline (default 10m): look at the task events below')
+      parts.push("no allocation became healthy within the update block's progress_deadline (default 10m): look at the task events below")
     } else if (/unhealthy allocations/i.test(desc)) {
       parts.push('allocations became unhealthy (failed tasks or health checks within healthy_deadline)')
     }
@@ -144,7 +148,9 @@ async function deploymentTimeout(ctx: FollowContext, deploymentId: string, d: Ob
 }
 
 function canaryGroups(d: Obj): Obj[] {
-  return Object.values((d.TaskGroups ?? {}) as Record<string, Obj>).filter((g) => typeof g.DesiredCanaries === 'number' && g.DesiredCanaries > 0 && !g.Promoted)
+  return Object.values((d.TaskGroups ?? {}) as Record<string, Obj>).filter(
+    (g) => typeof g.DesiredCanaries === 'number' && g.DesiredCanaries > 0 && !g.Promoted
+  )
 }
 
 function awaitingPromotion(d: Obj, groups: GroupHealth[]): boolean {

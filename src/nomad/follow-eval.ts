@@ -19,7 +19,8 @@ export async function followEval(ctx: FollowContext, evalId: string): Promise<Ev
     if (ctx.remaining() <= 0) return { timeout: true, last, lastId: id }
     const res = await ctx.block<Obj>(`/v1/evaluation/${encodeURIComponent(id)}`, index)
     const ev = res.body ?? {}
-    if (ev.Status !== last?.Status || ev.ID !== last?.ID) core.info(`Evaluation ${short(ev.ID ?? id)}: ${ev.Status}${ev.StatusDescription ? ` (${ev.StatusDescription})` : ''}`)
+    if (ev.Status !== last?.Status || ev.ID !== last?.ID)
+      core.info(`Evaluation ${short(ev.ID ?? id)}: ${ev.Status}${ev.StatusDescription ? ` (${ev.StatusDescription})` : ''}`)
     last = ev
     if (['complete', 'failed', 'canceled', 'cancelled'].includes(ev.Status)) {
       const failures = ev.FailedTGAllocs && Object.keys(ev.FailedTGAllocs).length
@@ -41,7 +42,9 @@ export function judgeEval(ctx: FollowContext, ev: Obj): Verdict | undefined {
   const id = ctx.opts.jobId
   const evalId = ev.ID ?? ctx.opts.evalId
   if (ev.Status === 'failed' || ev.Status === 'canceled' || ev.Status === 'cancelled') {
-    return ctx.verdict('failed', `Evaluation ${ev.ID} of job "${id}" ${ev.Status}${ev.StatusDescription ? `: ${ev.StatusDescription}` : ''}.`, { evalId })
+    return ctx.verdict('failed', `Evaluation ${ev.ID} of job "${id}" ${ev.Status}${ev.StatusDescription ? `: ${ev.StatusDescription}` : ''}.`, {
+      evalId
+    })
   }
   const failed: Record<string, AllocationMetric> = ev.FailedTGAllocs ?? {}
   const groups = Object.keys(failed).sort()

@@ -40,7 +40,9 @@ export async function resolveJobFiles(patterns: string[], opts: { cwd?: string }
         st = undefined
       }
       if (!st) {
-        problems.push(`The \`job\` input entry "${pattern}" does not exist (looked in ${cwd}); check the path, or check out the repository first (actions/checkout)`)
+        problems.push(
+          `The \`job\` input entry "${pattern}" does not exist (looked in ${cwd}); check the path, or check out the repository first (actions/checkout)`
+        )
         continue
       }
       if (st.isDirectory()) {
@@ -51,7 +53,9 @@ export async function resolveJobFiles(patterns: string[], opts: { cwd?: string }
     } else {
       matches = await globFiles(pattern, cwd)
       if (matches.length === 0) {
-        problems.push(`The \`job\` input pattern "${pattern}" matches no file (looked in ${cwd}); check the pattern, or check out the repository first (actions/checkout)`)
+        problems.push(
+          `The \`job\` input pattern "${pattern}" matches no file (looked in ${cwd}); check the pattern, or check out the repository first (actions/checkout)`
+        )
         continue
       }
     }
@@ -62,7 +66,10 @@ export async function resolveJobFiles(patterns: string[], opts: { cwd?: string }
       out.push(m)
     }
   }
-  if (problems.length) throw new ActionError(problems.length === 1 ? problems[0] : `${problems.length} problems with the \`job\` input:\n${problems.map((p) => `- ${p}`).join('\n')}`)
+  if (problems.length)
+    throw new ActionError(
+      problems.length === 1 ? problems[0] : `${problems.length} problems with the \`job\` input:\n${problems.map((p) => `- ${p}`).join('\n')}`
+    )
   return out
 }
 
@@ -82,7 +89,12 @@ async function globFiles(raw: string, cwd: string): Promise<string[]> {
     // Without a dot segment in the pattern, hidden entries (.git, …) are not even walked.
     // Loaded on first use: plain paths (the common case) never evaluate @actions/glob and minimatch.
     const glob = await import('@actions/glob')
-    const globber = await glob.create(anchored, { implicitDescendants: false, matchDirectories: false, followSymbolicLinks: true, excludeHiddenFiles: !dotAllowed })
+    const globber = await glob.create(anchored, {
+      implicitDescendants: false,
+      matchDirectories: false,
+      followSymbolicLinks: true,
+      excludeHiddenFiles: !dotAllowed
+    })
     found = await globber.glob()
   } catch (err) {
     throw new ActionError(`The \`job\` input pattern "${raw}" is not a valid glob: ${(err as Error).message}`, { cause: err })
@@ -175,7 +187,9 @@ export async function loadJob(
     throw parseError(file, source, err.serverMessage, vars, declared)
   }
   if (!job || typeof job !== 'object' || !job.ID) {
-    throw new ActionError(`Nomad parsed "${file}" but returned no job ID: does the file contain a \`job "<name>" { … }\` block?`, { annotation: { file } })
+    throw new ActionError(`Nomad parsed "${file}" but returned no job ID: does the file contain a \`job "<name>" { … }\` block?`, {
+      annotation: { file }
+    })
   }
   return {
     file,
@@ -238,7 +252,8 @@ const DIAGNOSTIC = /^(?:input\.hcl:(\d+),(\d+)(?:-(?:\d+,)?\d+)?|<nil>):\s*/
  * Diagnostics whose position is in the Variables text (jobspec2 collectInputVariableValues and Variable.Value):
  * the Variables are parsed as their own "input.hcl" from line 1, so their positions are not job file lines.
  */
-const VARIABLE_SUMMARIES = /^(Invalid value for variable|Invalid value for varfile variable|Variable declaration in a \.var file|Undefined variable|Variables not allowed|Function calls not allowed|Unexpected "[^"]*" block)(;|$)/
+const VARIABLE_SUMMARIES =
+  /^(Invalid value for variable|Invalid value for varfile variable|Variable declaration in a \.var file|Undefined variable|Variables not allowed|Function calls not allowed|Unexpected "[^"]*" block)(;|$)/
 
 interface Place {
   text: string
@@ -259,13 +274,20 @@ export function parseError(file: string, source: string, serverMessage: string, 
   let body = serverMessage.replace(/^Failed to parse job:\s*/i, '').trim()
   const varSyntax = /^unable to parse var content:\s*/i.test(body)
   body = body.replace(/^unable to parse var content:\s*/i, '')
-  const jobPlace = (line: number, column: number): Place => ({ text: `${file}:${line},${column}`, annotation: { file, startLine: line, startColumn: column } })
+  const jobPlace = (line: number, column: number): Place => ({
+    text: `${file}:${line},${column}`,
+    annotation: { file, startLine: line, startColumn: column }
+  })
   const varPlace = (line: number, column: number): Place => {
     const origin = vars?.origins[line - 1]
     if (!origin) return { text: `the variables (line ${line},${column})`, annotation: { file }, target: 'the variables' }
     if (origin.file === VARIABLES_INPUT) {
       const name = origin.name ? ` (${origin.name})` : ''
-      return { text: `the \`variables\` input${name}`, annotation: (origin.name && locateInputLine(origin.name)) || { file }, target: `the \`variables\` input${name}` }
+      return {
+        text: `the \`variables\` input${name}`,
+        annotation: (origin.name && locateInputLine(origin.name)) || { file },
+        target: `the \`variables\` input${name}`
+      }
     }
     const col = origin.rendered ? '' : `,${column}`
     return {
@@ -291,7 +313,9 @@ export function parseError(file: string, source: string, serverMessage: string, 
       const inVars = varSyntax || VARIABLE_SUMMARIES.test(rest)
       place = (inVars ? varPlace : jobPlace)(Number(m[1]), Number(m[2]))
       // Positions inside the detail ("checked by the validation rule at input.hcl:5,3-13") are in the job file.
-      rest = varSyntax ? rest.replace(POSITION, (_x, l: string, c: string) => varPlace(Number(l), Number(c)).text) : rest.replace(POSITION, (_x, l: string, c: string) => jobPlace(Number(l), Number(c)).text)
+      rest = varSyntax
+        ? rest.replace(POSITION, (_x, l: string, c: string) => varPlace(Number(l), Number(c)).text)
+        : rest.replace(POSITION, (_x, l: string, c: string) => jobPlace(Number(l), Number(c)).text)
     }
     first ??= place
     return `${place.text}: ${rest}`

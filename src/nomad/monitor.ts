@@ -21,10 +21,16 @@ export async function followJob(client: NomadClient, opts: FollowOptions): Promi
     )
   }
   if (o.parameterized) {
-    return ctx.verdict('registered', `Parameterized job "${id}" registered; it runs when dispatched (nomad job dispatch ${id}), so there is nothing to follow now.`)
+    return ctx.verdict(
+      'registered',
+      `Parameterized job "${id}" registered; it runs when dispatched (nomad job dispatch ${id}), so there is nothing to follow now.`
+    )
   }
   if (o.multiregion) {
-    return ctx.verdict('registered', `Multiregion job "${id}" registered (evaluation ${o.evalId || 'none'}); multiregion deployments are not followed.`)
+    return ctx.verdict(
+      'registered',
+      `Multiregion job "${id}" registered (evaluation ${o.evalId || 'none'}); multiregion deployments are not followed.`
+    )
   }
   if (!o.evalId) return ctx.verdict('registered', `Job "${id}" registered; Nomad created no evaluation, so there is nothing to follow.`)
   if (o.wait === 'none') return ctx.verdict('registered', `Job "${id}" registered (evaluation ${o.evalId}); not followed (wait: none).`)
@@ -32,7 +38,10 @@ export async function followJob(client: NomadClient, opts: FollowOptions): Promi
   // 1. Evaluation(s).
   const evalRes = await followEval(ctx, o.evalId)
   if ('timeout' in evalRes) {
-    return ctx.verdict('timeout', `Timed out after ${ctx.elapsed()} waiting for evaluation ${evalRes.lastId} of job "${id}" (last status: ${evalRes.last?.Status ?? 'unknown'}).`)
+    return ctx.verdict(
+      'timeout',
+      `Timed out after ${ctx.elapsed()} waiting for evaluation ${evalRes.lastId} of job "${id}" (last status: ${evalRes.last?.Status ?? 'unknown'}).`
+    )
   }
   const ev = evalRes.eval
   const evalVerdict = judgeEval(ctx, ev)

@@ -73,7 +73,11 @@ export async function planJob(client: NomadClient, job: ApiJob, opts: PlanOption
   if (opts.region !== undefined) query.region = opts.region
   let res: PlanResponse
   try {
-    res = await client.post<PlanResponse>(`/v1/job/${encodeURIComponent(id)}/plan`, { Job: job, Diff: true, PolicyOverride: opts.policyOverride === true }, query)
+    res = await client.post<PlanResponse>(
+      `/v1/job/${encodeURIComponent(id)}/plan`,
+      { Job: job, Diff: true, PolicyOverride: opts.policyOverride === true },
+      query
+    )
   } catch (err) {
     // Plan runs the same admission checks as register, so version-specific refusals show up here first.
     const explained = err instanceof HttpError ? explainJobRefusal(err.serverMessage, { jobId: id, ...opts.refusal }) : undefined
@@ -141,7 +145,7 @@ export function describePlacementFailure(group: string, m: AllocationMetric): st
   } else if (evaluated === 0) {
     const avail = entries(m.NodesAvailable)
     headline =
-      'no node was eligible: no ready nodes in the job\'s datacenters and node pool' +
+      "no node was eligible: no ready nodes in the job's datacenters and node pool" +
       (avail.length ? ` (ready nodes per datacenter: ${avail.map(([k, v]) => `${k}=${v}`).join(', ')})` : '') +
       (m.NodesInPool !== undefined ? `, ${num(m.NodesInPool)} node(s) in the node pool` : '')
   } else if (filtered >= evaluated && exhausted === 0) {
@@ -155,11 +159,14 @@ export function describePlacementFailure(group: string, m: AllocationMetric): st
     headline = 'it could not be placed'
   }
 
-  if (constraints.length) parts.push(`${filtered} of ${evaluated} nodes filtered: ${constraints.map(([k, v]) => `constraint ${k} filtered ${v}`).join(', ')}`)
+  if (constraints.length)
+    parts.push(`${filtered} of ${evaluated} nodes filtered: ${constraints.map(([k, v]) => `constraint ${k} filtered ${v}`).join(', ')}`)
   else if (filtered > 0) parts.push(`${filtered} of ${evaluated} nodes filtered`)
   if (classes.length) parts.push(`by node class: ${classes.map(([k, v]) => `${k}=${v}`).join(', ')}`)
   if (exhausted > 0) {
-    parts.push(`${exhausted} of ${evaluated} nodes exhausted${dims.length ? ` on ${dims.map(([k, v]) => (dims.length > 1 ? `${k} (${v})` : k)).join(', ')}` : ''}`)
+    parts.push(
+      `${exhausted} of ${evaluated} nodes exhausted${dims.length ? ` on ${dims.map(([k, v]) => (dims.length > 1 ? `${k} (${v})` : k)).join(', ')}` : ''}`
+    )
   }
   const hints: string[] = []
   if (constraints.some(([k]) => /vault/i.test(k))) {

@@ -44,7 +44,9 @@ export function renderVariables(vars: Record<string, string>): string {
   const lines: string[] = []
   for (const [k, v] of Object.entries(vars)) {
     if (!HCL_IDENT.test(k)) {
-      throw new ActionError(`The \`variables\` input has an invalid variable name "${k}": names start with a letter or "_" and contain letters, digits, "_" or "-"`)
+      throw new ActionError(
+        `The \`variables\` input has an invalid variable name "${k}": names start with a letter or "_" and contain letters, digits, "_" or "-"`
+      )
     }
     lines.push(`${k} = ${renderVariableValue(v)}`)
   }
@@ -124,14 +126,16 @@ export async function buildVariables(settings: Pick<JobSettings, 'variables' | '
     text.split('\n').forEach((_, i) => origins.push({ ...origin, line: origin.rendered ? origin.line : origin.line + i }))
   }
   if (scannable) {
-    for (const a of attrs.values()) if (!(a.name in settings.variables)) push(a.text, { file: a.file, line: a.line, name: a.name, ...(a.rendered ? { rendered: true } : {}) })
+    for (const a of attrs.values())
+      if (!(a.name in settings.variables)) push(a.text, { file: a.file, line: a.line, name: a.name, ...(a.rendered ? { rendered: true } : {}) })
   } else {
     // A var-file this scanner does not understand: pass the files through unchanged and let Nomad judge them.
     for (const p of rawParts) push(p.text.replace(/\s+$/, ''), { file: p.file, line: 1 })
   }
   const fileText = pieces.join('\n')
   const rendered = renderVariables(settings.variables) // one line per variable, names checked
-  if (rendered) rendered.split('\n').forEach((l, i) => push(l, { file: VARIABLES_INPUT, line: i + 1, name: Object.keys(settings.variables)[i], rendered: true }))
+  if (rendered)
+    rendered.split('\n').forEach((l, i) => push(l, { file: VARIABLES_INPUT, line: i + 1, name: Object.keys(settings.variables)[i], rendered: true }))
   const text = pieces.join('\n')
   return { text: text ? `${text}\n` : '', fileText: fileText ? `${fileText}\n` : '', origins, assigned }
 }
@@ -157,8 +161,14 @@ export function checkVariableNames(vars: VariablesText, jobs: JobDeclarations[])
   for (const a of vars.assigned) {
     if (!a.name || declared.has(a.name)) continue
     const name = a.name
-    const where = a.file === VARIABLES_INPUT ? `The \`variables\` input sets "${name}"` : `The var-file ${a.file} (input \`var-files\`) sets "${name}" on line ${a.line}`
-    const jobsText = hcl.length === 1 ? `job file ${hcl[0].file} declares no variable "${name}"` : `none of the job files (${hcl.map((j) => j.file).join(', ')}) declares a variable "${name}"`
+    const where =
+      a.file === VARIABLES_INPUT
+        ? `The \`variables\` input sets "${name}"`
+        : `The var-file ${a.file} (input \`var-files\`) sets "${name}" on line ${a.line}`
+    const jobsText =
+      hcl.length === 1
+        ? `job file ${hcl[0].file} declares no variable "${name}"`
+        : `none of the job files (${hcl.map((j) => j.file).join(', ')}) declares a variable "${name}"`
     const guess = closest(name, [...declared])
     problems.push({
       message:

@@ -13,7 +13,9 @@ export interface SummaryChange {
 
 /** What the summary shows of a job: a view of the one JobResult shape, not a copy of it. */
 export type SummaryJob = Pick<JobResult, 'file' | 'jobId' | 'verdict'> &
-  Partial<Pick<JobResult, 'namespace' | 'jobVersion' | 'reason' | 'deploymentStatus' | 'plan' | 'groups' | 'allocations' | 'injectedTasks' | 'warnings'>>
+  Partial<
+    Pick<JobResult, 'namespace' | 'jobVersion' | 'reason' | 'deploymentStatus' | 'plan' | 'groups' | 'allocations' | 'injectedTasks' | 'warnings'>
+  >
 
 export interface SummaryInput {
   dryRun: boolean
@@ -96,20 +98,26 @@ export function buildSummary(s: SummaryInput): string {
 
   for (const j of s.jobs) {
     out.push('', `### Job ${show(j.jobId)} ${VERDICT_ICON[j.verdict] ?? ''} ${j.verdict}`, '')
-    out.push(`From ${show(j.file)}${j.namespace ? ` in namespace ${show(j.namespace)}` : ''}${j.jobVersion !== undefined ? `, version ${j.jobVersion}` : ''}.`)
+    out.push(
+      `From ${show(j.file)}${j.namespace ? ` in namespace ${show(j.namespace)}` : ''}${j.jobVersion !== undefined ? `, version ${j.jobVersion}` : ''}.`
+    )
     if (j.reason) out.push('', esc(j.reason))
     if (j.injectedTasks && j.injectedTasks.length > 0) out.push('', `Vault block injected into: ${j.injectedTasks.map(show).join(', ')}.`)
     const groups = j.plan?.groups ?? []
     if (groups.length > 0) {
       out.push('', '| Group | Create | In place | Destructive | Stop | Canary | Placement |', '|---|---|---|---|---|---|---|')
       for (const g of groups) {
-        out.push(`| ${esc(g.name)} | ${g.create ?? 0} | ${g.inPlace ?? 0} | ${g.destructive ?? 0} | ${g.stop ?? 0} | ${g.canary ?? 0} | ${g.placementFailures ? esc(g.placementFailures) : 'ok'} |`)
+        out.push(
+          `| ${esc(g.name)} | ${g.create ?? 0} | ${g.inPlace ?? 0} | ${g.destructive ?? 0} | ${g.stop ?? 0} | ${g.canary ?? 0} | ${g.placementFailures ? esc(g.placementFailures) : 'ok'} |`
+        )
       }
     }
     if (j.groups && j.groups.length > 0) {
       out.push('', '| Group | Desired | Placed | Healthy | Unhealthy | Canaries |', '|---|---|---|---|---|---|')
       for (const g of j.groups) {
-        out.push(`| ${esc(g.name)} | ${g.desiredTotal ?? 0} | ${g.placedAllocs ?? 0} | ${g.healthyAllocs ?? 0} | ${g.unhealthyAllocs ?? 0} | ${g.desiredCanaries ? `${g.desiredCanaries}${g.promoted ? ' (promoted)' : ''}` : '-'} |`)
+        out.push(
+          `| ${esc(g.name)} | ${g.desiredTotal ?? 0} | ${g.placedAllocs ?? 0} | ${g.healthyAllocs ?? 0} | ${g.unhealthyAllocs ?? 0} | ${g.desiredCanaries ? `${g.desiredCanaries}${g.promoted ? ' (promoted)' : ''}` : '-'} |`
+        )
       }
     }
     const bad = (j.allocations ?? []).filter((a) => a.clientStatus === 'failed' || a.healthy === false)

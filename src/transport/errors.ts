@@ -39,7 +39,8 @@ export function classifyNetworkError(code: string, message = ''): FailureKind {
   if (code === 'ECONNREFUSED') return 'refused'
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns'
   if (code === 'ETIMEDOUT' || code === 'ECONNABORTED' || code === 'ESOCKETTIMEDOUT' || /timeout/i.test(message)) return 'timeout'
-  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETRUNCATED' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'HPE_INVALID_CONSTANT') return 'reset'
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ETRUNCATED' || code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'HPE_INVALID_CONSTANT')
+    return 'reset'
   return 'other'
 }
 
@@ -101,7 +102,9 @@ export function networkMessage(
     case 'client-cert':
       return (
         `TLS to ${at} failed for ${method} ${path}: ${code}. The server requires a client certificate it trusts` +
-        (server.clientCert ? `: set ${server.clientCert} and ${server.clientKey} (PEM text or paths) to a certificate signed by a CA the server trusts, with its key.` : '.')
+        (server.clientCert
+          ? `: set ${server.clientCert} and ${server.clientKey} (PEM text or paths) to a certificate signed by a CA the server trusts, with its key.`
+          : '.')
       )
     case 'timeout':
       return (

@@ -95,10 +95,7 @@ export class Transport {
     this.timeoutMs = options.timeoutMs ?? 30_000
     this.retry = { ...DEFAULT_RETRY, ...(options.retry ?? {}) }
     const t = options.tls ?? {}
-    this.agent =
-      this.baseUrl.protocol === 'https:'
-        ? new https.Agent({ keepAlive: true, ...tlsOptions(t) })
-        : new http.Agent({ keepAlive: true })
+    this.agent = this.baseUrl.protocol === 'https:' ? new https.Agent({ keepAlive: true, ...tlsOptions(t) }) : new http.Agent({ keepAlive: true })
   }
 
   /** Sends a request, retrying transient failures; resolves with any HTTP answer, rejects with NetworkError/RedirectError. */
@@ -187,7 +184,13 @@ export class Transport {
   }
 
   /** One attempt: resolves with the full answer, rejects with a RawError (code, sent). */
-  private async once(method: string, url: URL, headers: Record<string, string>, body: string | undefined, timeoutMs: number): Promise<TransportResponse> {
+  private async once(
+    method: string,
+    url: URL,
+    headers: Record<string, string>,
+    body: string | undefined,
+    timeoutMs: number
+  ): Promise<TransportResponse> {
     const isHttps = url.protocol === 'https:'
     const proxy = proxyFor(url)
     const h: Record<string, string> = { ...headers }

@@ -104,18 +104,26 @@ interface RpResponse {
 /** The `request-promise` stand-in node-vault 0.12 accepts: `.defaults(rpDefaults)` returns the request function. */
 function requestPromise(transport: Transport) {
   return {
-    defaults: () => async (options: RpOptions): Promise<RpResponse> => {
-      const headers: Record<string, string> = { Accept: 'application/json', ...(options.headers ?? {}) }
-      let body: string | undefined
-      if (options.json !== undefined && typeof options.json === 'object') {
-        body = JSON.stringify(options.json)
-        headers['Content-Type'] = 'application/json'
+    defaults:
+      () =>
+      async (options: RpOptions): Promise<RpResponse> => {
+        const headers: Record<string, string> = { Accept: 'application/json', ...(options.headers ?? {}) }
+        let body: string | undefined
+        if (options.json !== undefined && typeof options.json === 'object') {
+          body = JSON.stringify(options.json)
+          headers['Content-Type'] = 'application/json'
+        }
+        const res: TransportResponse = await transport.request({
+          method: options.method,
+          path: options.uri,
+          headers,
+          body,
+          idempotent: options.idempotent
+        })
+        // node-vault passes our request object through (and builds its errors from status and body only).
+        options.retriedAfterAmbiguous = res.retriedAfterAmbiguous
+        return { statusCode: res.status, body: parseBody(res.body), request: { path: new URL(options.uri).pathname } }
       }
-      const res: TransportResponse = await transport.request({ method: options.method, path: options.uri, headers, body, idempotent: options.idempotent })
-      // node-vault passes our request object through (and builds its errors from status and body only).
-      options.retriedAfterAmbiguous = res.retriedAfterAmbiguous
-      return { statusCode: res.status, body: parseBody(res.body), request: { path: new URL(options.uri).pathname } }
-    }
   }
 }
 
@@ -181,7 +189,12 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
       return body === '' || body === undefined ? null : body
     } catch (err) {
       const mapped = toVaultError(err, method, clean, shownAddr, query)
-      if (method === 'POST' && /^sys\/auth\/[^/]/.test(clean) && mapped instanceof HttpError && /path is already in use/i.test(mapped.serverMessage)) {
+      if (
+        method === 'POST' &&
+        /^sys\/auth\/[^/]/.test(clean) &&
+        mapped instanceof HttpError &&
+        /path is already in use/i.test(mapped.serverMessage)
+      ) {
         throw new MountInUseError(clean, mapped.status, mapped.serverMessage, req.retriedAfterAmbiguous === true)
       }
       throw mapped
@@ -255,7 +268,10 @@ export function serverMessage(body: unknown): string {
       .join('; ')
   }
   if (typeof body === 'string' && body.trim()) {
-    const text = body.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim()
+    const text = body
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/\s+/g, ' ')
+      .trim()
     return text.length > 200 ? `${text.slice(0, 200)}…` : text
   }
   return ''
@@ -284,24 +300,24 @@ function vaultHint(status: number, message: string, method: string, path: string
   if (status === 403) {
     return (
       `The action's Vault token needs the "${requiredCapability(method, path, query)}" capability on path "${path}"` +
-        (/^sys\/auth\/[^/]/.test(path) ? ' (enabling an auth method requires sudo)' : '') +
-        `; grant the minimal policy in the README (${POLICY_DOC}), or check that the token is valid and not expired` +
-        ' and that the Vault namespace is right'
+      (/^sys\/auth\/[^/]/.test(path) ? ' (enabling an auth method requires sudo)' : '') +
+      `; grant the minimal policy in the README (${POLICY_DOC}), or check that the token is valid and not expired` +
+      ' and that the Vault namespace is right'
     )
   }
   if (status === 400 && /error checking jwks (URL|ca)/i.test(message)) {
     return (
       'Vault checks the JWKS when the auth config is written: the Vault SERVER (not the GitHub runner) must reach ' +
-        'jwks-url and trust its certificate (set jwks-ca-cert to the CA of Nomad\'s HTTPS listener; with Nomad mTLS, ' +
-        'tls.verify_https_client must be false). If Vault cannot reach Nomad, use key-source: static'
+      "jwks-url and trust its certificate (set jwks-ca-cert to the CA of Nomad's HTTPS listener; with Nomad mTLS, " +
+      'tls.verify_https_client must be false). If Vault cannot reach Nomad, use key-source: static'
     )
   }
   if (status === 400 && /error checking oidc discovery (URL|ca)/i.test(message)) {
     return (
       'Vault checks OIDC discovery when the auth config is written: the Vault SERVER (not the GitHub runner) must ' +
-        'reach oidc-discovery-url and trust its certificate (oidc-discovery-ca-cert); Nomad serves discovery only when ' +
-        'server.oidc_issuer is set. If Vault cannot reach ' +
-        'Nomad, use key-source: static'
+      'reach oidc-discovery-url and trust its certificate (oidc-discovery-ca-cert); Nomad serves discovery only when ' +
+      'server.oidc_issuer is set. If Vault cannot reach ' +
+      'Nomad, use key-source: static'
     )
   }
   if (status === 404 && /no handler for route/i.test(message)) {

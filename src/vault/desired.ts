@@ -184,9 +184,7 @@ function keySourceFields(
       }
     case 'static':
       if (!staticKeys || staticKeys.length === 0) {
-        throw new ActionError(
-          `key-source: static needs the public keys of jwks-url "${s.jwksUrl}", and none were fetched.`
-        )
+        throw new ActionError(`key-source: static needs the public keys of jwks-url "${s.jwksUrl}", and none were fetched.`)
       }
       return { jwt_validation_pubkeys: [...staticKeys] }
     default:

@@ -13,7 +13,6 @@ import { keyFingerprint } from '../keys/jwks.js'
 
 export type Kind = 'string' | 'bool' | 'set' | 'duration' | 'map' | 'claims' | 'pem' | 'pemset' | 'number'
 
-
 export function isEmpty(v: unknown): boolean {
   if (v === undefined || v === null || v === '') return true
   if (Array.isArray(v)) return v.length === 0
@@ -75,7 +74,11 @@ function pemLabel(pem: string): string {
 
 function toArray(v: unknown): unknown[] {
   if (Array.isArray(v)) return v
-  if (typeof v === 'string') return v.split(',').map((s) => s.trim()).filter(Boolean)
+  if (typeof v === 'string')
+    return v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
   return isEmpty(v) ? [] : [v]
 }
 

@@ -121,13 +121,7 @@ export function planVault(current: CurrentState, desired: DesiredState): Change[
     })
   }
 
-  const roleChange = compareResource(
-    'role',
-    desired.rolePath,
-    role,
-    desired.role as unknown as Record<string, unknown>,
-    ROLE_FIELDS
-  )
+  const roleChange = compareResource('role', desired.rolePath, role, desired.role as unknown as Record<string, unknown>, ROLE_FIELDS)
   if (roleChange) changes.push(roleChange)
   return changes
 }

@@ -9,8 +9,13 @@ export function isAclPolicy(text: string): boolean {
   if (trimmed.startsWith('{')) {
     try {
       const doc = JSON.parse(trimmed) as unknown
-      return !!doc && typeof doc === 'object' && !Array.isArray(doc) && isObject((doc as { path?: unknown }).path) &&
+      return (
+        !!doc &&
+        typeof doc === 'object' &&
+        !Array.isArray(doc) &&
+        isObject((doc as { path?: unknown }).path) &&
         Object.keys(doc).every((k) => k === 'path' || k === 'name')
+      )
     } catch {
       return false
     }

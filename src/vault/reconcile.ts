@@ -110,9 +110,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
 
   const [current, staticKeys] = await Promise.all([
     opts.current ?? readCurrentState(api, settings),
-    settings.keySource === 'static'
-      ? fetchStatic(settings.jwksUrl, { ca: settings.jwksCaPem })
-      : Promise.resolve(undefined)
+    settings.keySource === 'static' ? fetchStatic(settings.jwksUrl, { ca: settings.jwksCaPem }) : Promise.resolve(undefined)
   ])
   const desired = desiredState(settings, { staticKeys })
   const planned = planVault(current, desired)
@@ -175,7 +173,7 @@ export class ConcurrentChangeError extends ActionError {
     super(
       `Another run (or a person) changed ${changes.map((c) => c.path).join(', ')} while this run was writing to Vault: ` +
         `reading back, ${changes.flatMap((c) => c.diff.map((d) => `${d.field} is ${JSON.stringify(d.before)}, not ${JSON.stringify(d.after)}`)).join('; ')}. ` +
-        'Nothing was rolled back, so as not to undo the other run\'s work. Re-run this workflow; to avoid the race, ' +
+        "Nothing was rolled back, so as not to undo the other run's work. Re-run this workflow; to avoid the race, " +
         'let only one deploy at a time use this Vault auth path (a GitHub Actions `concurrency:` group).'
     )
     this.name = 'ConcurrentChangeError'
@@ -251,9 +249,7 @@ async function createMount(
     )
   }
   if (mount.type !== type) {
-    throw new ActionError(
-      `auth-path "${path}": an auth method of type "${mount.type}" was mounted there concurrently. Choose another auth-path.`
-    )
+    throw new ActionError(`auth-path "${path}": an auth method of type "${mount.type}" was mounted there concurrently. Choose another auth-path.`)
   }
   return { createdHere: origin === 'created', accessor: mount.accessor, current: mount }
 }

@@ -131,7 +131,7 @@ export class VaultTransaction {
     const { change } = entry
     const resource = change.resource
     if (resource === 'auth-mount') {
-      return this.kept(entry, 'the answer to enabling it was lost and a repeat found the path in use, so it may be another run\'s')
+      return this.kept(entry, "the answer to enabling it was lost and a repeat found the path in use, so it may be another run's")
     }
     if (resource === 'auth-config' && entry.before === null) {
       return this.kept(
@@ -217,9 +217,7 @@ export class VaultTransaction {
     }
     if (change.resource === 'policy') return `vault policy write ${d.policy.name} - <<'EOF'\n${String(before).trimEnd()}\nEOF`
     const body =
-      change.resource === 'auth-config'
-        ? configRestoreBody(before as Record<string, unknown>)
-        : roleRestoreBody(before as Record<string, unknown>, d)
+      change.resource === 'auth-config' ? configRestoreBody(before as Record<string, unknown>) : roleRestoreBody(before as Record<string, unknown>, d)
     return `vault write ${change.path} - <<'EOF'\n${JSON.stringify(body)}\nEOF`
   }
 }
@@ -238,7 +236,17 @@ export function roleRestoreBody(before: Record<string, unknown>, desired: Desire
   for (const { field, kind } of ROLE_FIELDS) {
     if (!(field in written)) continue
     const v = before[field]
-    out[field] = isEmpty(v) ? (kind === 'map' || kind === 'claims' ? {} : kind === 'set' ? [] : kind === 'bool' ? false : kind === 'duration' ? 0 : '') : v
+    out[field] = isEmpty(v)
+      ? kind === 'map' || kind === 'claims'
+        ? {}
+        : kind === 'set'
+          ? []
+          : kind === 'bool'
+            ? false
+            : kind === 'duration'
+              ? 0
+              : ''
+      : v
   }
   return out
 }

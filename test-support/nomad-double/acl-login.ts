@@ -115,7 +115,8 @@ export function createAclLogin(opts: AclLoginOptions, deps: AclLoginDeps): (body
     const jwt = typeof body.LoginToken === 'string' ? body.LoginToken : ''
     const missing = [!name && 'missing auth method name', !jwt && 'missing login token'].filter(Boolean)
     if (missing.length) {
-      const text = missing.length === 1 ? `1 error occurred:\n\t* ${missing[0]}\n\n` : `2 errors occurred:\n${missing.map((m) => `\t* ${m}`).join('\n')}\n\n`
+      const text =
+        missing.length === 1 ? `1 error occurred:\n\t* ${missing[0]}\n\n` : `2 errors occurred:\n${missing.map((m) => `\t* ${m}`).join('\n')}\n\n`
       return fail(400, `invalid login request: ${text}`)
     }
     const method = (opts.authMethods ?? []).find((m) => m.Name === name)

@@ -66,9 +66,7 @@ const double = await startNomadDouble({
   timeScale: num(values['time-scale']),
   requestLog: values['request-log'],
   nodes:
-    values['node-cpu'] || values['node-memory']
-      ? [{ cpu: num(values['node-cpu']) ?? 4000, memoryMB: num(values['node-memory']) ?? 8192 }]
-      : undefined
+    values['node-cpu'] || values['node-memory'] ? [{ cpu: num(values['node-cpu']) ?? 4000, memoryMB: num(values['node-memory']) ?? 8192 }] : undefined
 })
 
 process.stdout.write(

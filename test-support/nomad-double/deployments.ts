@@ -85,7 +85,6 @@ export function armProgress(s: State, d: Obj): void {
   )
 }
 
-
 // ---------------------------------------------------------------- alloc health
 export function setAllocHealth(s: State, a: Obj, healthy: boolean): void {
   s.cancel(s.healthTimers.get(a.ID))
@@ -127,7 +126,8 @@ export function maybeCompleteDeployment(s: State, d: Obj): void {
   const needsPromotion = tgs.some(([, t]) => t.DesiredCanaries > 0 && !t.Promoted)
   if (needsPromotion) {
     const canariesHealthy = tgs.every(
-      ([, t]) => t.DesiredCanaries === 0 || t.Promoted || ((t.PlacedCanaries?.length ?? 0) >= t.DesiredCanaries && t.HealthyAllocs >= t.DesiredCanaries)
+      ([, t]) =>
+        t.DesiredCanaries === 0 || t.Promoted || ((t.PlacedCanaries?.length ?? 0) >= t.DesiredCanaries && t.HealthyAllocs >= t.DesiredCanaries)
     )
     const auto = tgs.every(([, t]) => t.DesiredCanaries === 0 || t.AutoPromote)
     if (canariesHealthy && auto) promote(s, d)
@@ -198,4 +198,3 @@ export function promote(s: State, d: Obj, groups?: string[]): Obj {
   })
   return ev
 }
-

@@ -52,7 +52,11 @@ function fieldDiffs(a: Obj | undefined, b: Obj | undefined): Obj[] {
 const MANAGED = new Set(['Version', 'JobModifyIndex', 'ModifyIndex', 'CreateIndex', 'SubmitTime', 'Status', 'StatusDescription', 'Stable', 'Stop'])
 const SERVER_FIELDS = [...MANAGED, 'TaskGroups']
 
-export function jobDiff(oldJob: Obj | undefined, newJob: Obj, plans: { name: string; place: number; stop: number; inplace: number; destructive: number; canary: number; ignore: number; change: string }[]): Obj {
+export function jobDiff(
+  oldJob: Obj | undefined,
+  newJob: Obj,
+  plans: { name: string; place: number; stop: number; inplace: number; destructive: number; canary: number; ignore: number; change: string }[]
+): Obj {
   const strip = (j: Obj | undefined) => (j ? Object.fromEntries(Object.entries(j).filter(([k]) => !SERVER_FIELDS.includes(k))) : undefined)
   const jobFields = oldJob ? fieldDiffs(strip(oldJob), strip(newJob)) : []
   const TaskGroups = newJob.TaskGroups.map((tg: Obj) => {
@@ -72,11 +76,24 @@ export function jobDiff(oldJob: Obj | undefined, newJob: Obj, plans: { name: str
       const o = (ot as Obj[] | undefined)?.find((x) => x.Name === t.Name)
       const Fields = fieldDiffs(o, t)
       const type = !o ? 'Added' : Fields.length ? 'Edited' : 'None'
-      const ann = !o ? ['forces create'] : p.destructive || p.canary ? ['forces create/destroy update'] : p.inplace ? ['forces in-place update'] : null
+      const ann = !o
+        ? ['forces create']
+        : p.destructive || p.canary
+          ? ['forces create/destroy update']
+          : p.inplace
+            ? ['forces in-place update']
+            : null
       return { Name: t.Name, Type: type, Annotations: type === 'None' ? null : ann, Fields: Fields.length ? Fields : null, Objects: null }
     })
     const type = !oldTg ? 'Added' : tgFields.length || Tasks.some((t: Obj) => t.Type !== 'None') ? 'Edited' : 'None'
-    return { Name: tg.Name, Type: type, Updates: Object.keys(Updates).length ? Updates : null, Fields: tgFields.length ? tgFields : null, Objects: null, Tasks }
+    return {
+      Name: tg.Name,
+      Type: type,
+      Updates: Object.keys(Updates).length ? Updates : null,
+      Fields: tgFields.length ? tgFields : null,
+      Objects: null,
+      Tasks
+    }
   })
   for (const og of oldJob?.TaskGroups ?? [])
     if (!newJob.TaskGroups.some((g: Obj) => g.Name === og.Name))

@@ -57,7 +57,8 @@ interface RegisterResult {
   Index: number
 }
 
-export function register(s: State, 
+export function register(
+  s: State,
   ns: string,
   jobIn: Obj,
   o: { enforceIndex?: boolean; jobModifyIndex?: number; preserveCounts?: boolean; submission?: Obj; triggeredBy?: string }
@@ -74,10 +75,7 @@ export function register(s: State,
     if (want === 0 && existing) throw new NomadApiError(500, `Enforcing job modify index 0: job already exists`)
     if (want !== 0 && !existing) throw new NomadApiError(500, `Enforcing job modify index ${want}: job does not exist`)
     if (existing && existing.JobModifyIndex !== want)
-      throw new NomadApiError(
-        500,
-        `Enforcing job modify index ${want}: job exists with conflicting job modify index: ${existing.JobModifyIndex}`
-      )
+      throw new NomadApiError(500, `Enforcing job modify index ${want}: job exists with conflicting job modify index: ${existing.JobModifyIndex}`)
   }
   if (o.preserveCounts && existing)
     for (const g of job.TaskGroups) {
@@ -162,4 +160,3 @@ export function planJob(s: State, ns: string, job: Obj, wantDiff: boolean): Obj 
     Warnings: formatWarnings(warnings)
   }
 }
-

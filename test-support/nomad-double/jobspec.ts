@@ -30,7 +30,10 @@ export function parseDurationNs(v: unknown): number {
 
 /** hcl2json error "parse config: [input.hcl:3,4-5: S; D input.hcl:...]" → Nomad's hcl.Diagnostics.Error() text. */
 export function formatHclError(raw: string, file = 'input.hcl'): string {
-  let s = raw.replace(/^Error:\s*/, '').replace(/^parse config: \[/, '').replace(/\]$/, '')
+  let s = raw
+    .replace(/^Error:\s*/, '')
+    .replace(/^parse config: \[/, '')
+    .replace(/\]$/, '')
   const esc = file.replace(/[.]/g, '\\.')
   const parts = s.split(new RegExp(`\\s(?=${esc}:\\d+,\\d+)`))
   s = parts[0]
@@ -78,7 +81,10 @@ function varExprRange(text: string, name: string): string {
   for (let i = 0; i < lines.length; i++) {
     const m = re.exec(lines[i])
     if (!m) continue
-    const expr = lines[i].slice(m[0].length).replace(/\s+(#|\/\/).*$/, '').trimEnd()
+    const expr = lines[i]
+      .slice(m[0].length)
+      .replace(/\s+(#|\/\/).*$/, '')
+      .trimEnd()
     return `input.hcl:${i + 1},${m[0].length + 1}-${m[0].length + 1 + expr.length}`
   }
   return 'input.hcl:1,1-1'
@@ -368,11 +374,7 @@ export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: str
   const [jobId, jobBlocks] = jobs[0]
   const j = substitute(firstBlock(jobBlocks) ?? {}, values, used) as Obj
   for (const u of used)
-    if (!(u in decls))
-      throw new NomadApiError(
-        400,
-        `Failed to parse job: Unknown variable; There is no variable named ${JSON.stringify(u)}.`
-      )
+    if (!(u in decls)) throw new NomadApiError(400, `Failed to parse job: Unknown variable; There is no variable named ${JSON.stringify(u)}.`)
   return toApiJob(jobId, j, Boolean(input.Canonicalize))
 }
 
@@ -383,9 +385,7 @@ function toApiJob(id: string, j: Obj, canonical: boolean): Obj {
   const groups = Object.entries((j.group as Obj) ?? {}).map(([gname, gblocks]) => {
     const g = firstBlock(gblocks) ?? {}
     const gVault = firstBlock(g.vault) ?? jobVault
-    const tasks = Object.entries((g.task as Obj) ?? {}).map(([tname, tb]) =>
-      convertTask(tname, firstBlock(tb) ?? {}, gVault, canonical)
-    )
+    const tasks = Object.entries((g.task as Obj) ?? {}).map(([tname, tb]) => convertTask(tname, firstBlock(tb) ?? {}, gVault, canonical))
     const grp: Obj = {
       Name: gname,
       Count: g.count !== undefined ? Number(g.count) : canonical ? 1 : null,

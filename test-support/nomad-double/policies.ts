@@ -69,8 +69,7 @@ export function rescheduleDelay(p: ReschedulePolicy, events: Obj[]): number {
   const last = Number(events[events.length - 1].Delay ?? p.Delay)
   let next = last
   if (p.DelayFunction === 'exponential') next = last * 2
-  else if (p.DelayFunction === 'fibonacci')
-    next = events.length >= 2 ? last + Number(events[events.length - 2].Delay ?? p.Delay) : last + p.Delay
+  else if (p.DelayFunction === 'fibonacci') next = events.length >= 2 ? last + Number(events[events.length - 2].Delay ?? p.Delay) : last + p.Delay
   return p.MaxDelay > 0 ? Math.min(next, p.MaxDelay) : next
 }
 

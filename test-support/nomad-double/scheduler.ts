@@ -27,7 +27,19 @@ export function tgResources(tg: Obj): { cpu: number; mem: number } {
 export type TgChange = 'none' | 'inplace' | 'destructive' | 'new'
 
 /** Task fields whose change replaces the allocation (scheduler/util.go tasksUpdated; the double's subset). */
-const DESTRUCTIVE_TASK_FIELDS = ['Driver', 'User', 'Config', 'Env', 'Artifacts', 'Vault', 'Templates', 'Identity', 'Identities', 'VolumeMounts', 'LogConfig']
+const DESTRUCTIVE_TASK_FIELDS = [
+  'Driver',
+  'User',
+  'Config',
+  'Env',
+  'Artifacts',
+  'Vault',
+  'Templates',
+  'Identity',
+  'Identities',
+  'VolumeMounts',
+  'LogConfig'
+]
 const DESTRUCTIVE_RESOURCES = ['CPU', 'Cores', 'MemoryMB', 'MemoryMaxMB', 'DiskMB', 'Networks', 'Devices']
 
 /** Job meta, then group meta, then task meta (structs.Job.CombinedTaskMeta). */
@@ -179,7 +191,8 @@ export function reconcile(s: State, ns: string, newJob: Obj, oldJob: Obj | undef
   void isPlan
   return result
 }
-export function createEval(s: State, 
+export function createEval(
+  s: State,
   ns: string,
   job: Obj,
   triggeredBy: string,
@@ -244,9 +257,7 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
   const failed: Record<string, Obj> = {}
   let deployment: Obj | undefined
   const hasChanges = plans.some((p) => p.change !== 'none')
-  const existingActive = [...s.deployments.values()].find(
-    (d) => d.Namespace === ev.Namespace && d.JobID === job.ID && d.Status === 'running'
-  )
+  const existingActive = [...s.deployments.values()].find((d) => d.Namespace === ev.Namespace && d.JobID === job.ID && d.Status === 'running')
   if (job.Type === 'service' && hasChanges) {
     if (existingActive && existingActive.JobVersion !== job.Version) {
       existingActive.Status = 'cancelled'
@@ -396,14 +407,12 @@ export function placeAlloc(
     }
     s.touchDeployment(deployment)
     if (job.Type === 'service') {
-      const hd =
-        s.healthyDeadlineOverrideMs !== undefined ? s.healthyDeadlineOverrideMs : s.scaledMs(taskGroupsUpdate(job, tg).HealthyDeadline)
+      const hd = s.healthyDeadlineOverrideMs !== undefined ? s.healthyDeadlineOverrideMs : s.scaledMs(taskGroupsUpdate(job, tg).HealthyDeadline)
       if (hd > 0)
         s.healthTimers.set(
           a.ID,
           s.later(hd, () => {
-            if (a.DeploymentStatus && a.DeploymentStatus.Healthy === null && !isTerminal(a) && a.DesiredStatus === 'run')
-              setAllocHealth(s, a, false)
+            if (a.DeploymentStatus && a.DeploymentStatus.Healthy === null && !isTerminal(a) && a.DesiredStatus === 'run') setAllocHealth(s, a, false)
           })
         )
     }
@@ -465,4 +474,3 @@ export function maybeReschedule(s: State, a: Obj): void {
   a.FollowupEvalID = ev.ID
   s.touchAlloc(a)
 }
-

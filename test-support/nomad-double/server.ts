@@ -47,7 +47,8 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
     }
     res.on('finish', () => {
       entry.status = res.statusCode
-      if (opts.requestLog) logRequest(opts.requestLog, entry, url.pathname.startsWith('/v1/acl/') ? undefined : Buffer.concat(chunks).toString('utf8'))
+      if (opts.requestLog)
+        logRequest(opts.requestLog, entry, url.pathname.startsWith('/v1/acl/') ? undefined : Buffer.concat(chunks).toString('utf8'))
     })
     try {
       const { route, params } = router.match(req.method ?? 'GET', url.pathname)

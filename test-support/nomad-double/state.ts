@@ -224,9 +224,7 @@ export class State {
   }
 
   liveAllocs(ns: string, jobId: string): Obj[] {
-    return [...this.allocs.values()].filter(
-      (a) => a.Namespace === ns && a.JobID === jobId && a.DesiredStatus === 'run' && !isTerminal(a)
-    )
+    return [...this.allocs.values()].filter((a) => a.Namespace === ns && a.JobID === jobId && a.DesiredStatus === 'run' && !isTerminal(a))
   }
 
   nodeUsage(nodeId: string): { cpu: number; mem: number } {

@@ -41,7 +41,6 @@ export function taskEvent(type: string, display: string, extra: Obj = {}): Obj {
   }
 }
 
-
 export function addEvent(s: State, a: Obj, task: string, ev: Obj): void {
   a.TaskStates[task].Events.push(ev)
   s.touchAlloc(a)
@@ -119,16 +118,30 @@ function runTasks(s: State, a: Obj, job: Obj, tg: Obj): void {
     const policy = restartPolicy(job, tg)
     if (policy.Attempts === 0) {
       const reason = 'Policy allows no restarts'
-      return failTask(s, a, t.Name, taskEvent('Not Restarting', reason, { RestartReason: reason, FailsTask: true, Details: { fails_task: 'true', restart_reason: reason } }))
+      return failTask(
+        s,
+        a,
+        t.Name,
+        taskEvent('Not Restarting', reason, { RestartReason: reason, FailsTask: true, Details: { fails_task: 'true', restart_reason: reason } })
+      )
     }
     if (ts.Restarts >= policy.Attempts && policy.Mode === 'fail') {
       const reason = `Exceeded allowed attempts ${policy.Attempts} in interval ${goDuration(policy.Interval)} and mode is "fail"`
-      return failTask(s, a, t.Name, taskEvent('Not Restarting', reason, { RestartReason: reason, FailsTask: true, Details: { fails_task: 'true', restart_reason: reason } }))
+      return failTask(
+        s,
+        a,
+        t.Name,
+        taskEvent('Not Restarting', reason, { RestartReason: reason, FailsTask: true, Details: { fails_task: 'true', restart_reason: reason } })
+      )
     }
     const delay = ts.Restarts >= policy.Attempts ? policy.Interval : restartDelay(policy)
     const reason = ts.Restarts >= policy.Attempts ? 'Exceeded allowed attempts, applying a delay' : 'Restart within policy'
     ts.Events.push(
-      taskEvent('Restarting', `${reason} - Task restarting in ${goDuration(delay)}`, { RestartReason: reason, StartDelay: delay, Details: { restart_reason: reason, start_delay: String(delay) } })
+      taskEvent('Restarting', `${reason} - Task restarting in ${goDuration(delay)}`, {
+        RestartReason: reason,
+        StartDelay: delay,
+        Details: { restart_reason: reason, start_delay: String(delay) }
+      })
     )
     ts.Restarts++
     ts.LastRestart = new Date().toISOString()
@@ -171,5 +184,3 @@ function runTasks(s: State, a: Obj, job: Obj, tg: Obj): void {
 export function maybeBatchDone(s: State, rec: JobRecord): void {
   if (s.liveAllocs(rec.namespace, rec.id).length === 0) s.setJobStatus(rec, 'dead')
 }
-
-

@@ -40,8 +40,7 @@ function identityWarnings(wi: Obj): string[] {
   if (aud.length === 0) out.push('identities without an audience are insecure')
   else if (aud.length > 1) out.push('while multiple audiences is allowed, it is more secure to use 1 audience per identity')
   if (wi.Name && wi.Name !== 'default' && !wi.TTL) out.push('identities without an expiration are insecure')
-  if (wi.Env && wi.ChangeMode !== 'restart')
-    out.push(`using env=true without change_mode="restart" may result in task not getting updated identity`)
+  if (wi.Env && wi.ChangeMode !== 'restart') out.push(`using env=true without change_mode="restart" may result in task not getting updated identity`)
   return out
 }
 
@@ -122,7 +121,9 @@ export function validateJob(s: State, job: Obj): string[] {
       else if (!hasIdentity && legacy && !(t.Vault.Policies ?? []).length)
         errors.push(`Task ${t.Name} has a Vault block with an empty list of policies`)
       else if (hasIdentity && legacy && (t.Vault.Policies ?? []).length)
-        warnings.push(`Task ${t.Name} has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored`)
+        warnings.push(
+          `Task ${t.Name} has a Vault block with policies but uses workload identity to authenticate with Vault, policies will be ignored`
+        )
     }
   // memoryOversubscriptionValidate: the default scheduler configuration does not allow oversubscription
   for (const g of job.TaskGroups ?? [])

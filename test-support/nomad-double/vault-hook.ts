@@ -11,7 +11,13 @@ export function vaultLoginPath(s: State): string {
   return s.clientVault.jwt_auth_backend_path.replace(/^\/+|\/+$/g, '')
 }
 
-export async function vaultFetch(s: State, method: string, p: string, body?: unknown, token?: string): Promise<{ status: number; json: Obj | undefined; text: string }> {
+export async function vaultFetch(
+  s: State,
+  method: string,
+  p: string,
+  body?: unknown,
+  token?: string
+): Promise<{ status: number; json: Obj | undefined; text: string }> {
   const ac = new AbortController()
   s.aborts.add(ac)
   try {
@@ -97,7 +103,6 @@ export async function vaultPrestart(s: State, a: Obj, job: Obj, tg: Obj, t: Obj)
   }
   return 'ok'
 }
-
 
 /** client.template.vault_retry defaults (client/config/config.go): 12 attempts, backoff 250ms doubling up to 1m. */
 const TEMPLATE_RETRY = { attempts: 12, backoffNs: 250e6, maxBackoffNs: 60e9 }

@@ -47,7 +47,13 @@ export function agentSelf(s: State): Obj {
         }
       ]
     },
-    member: { Name: `${nodes[0]?.Name ?? 'nomad-double'}.${region}`, Addr: '127.0.0.1', Port: 4648, Tags: { region, dc: datacenter, role: 'nomad' }, Status: 'alive' },
+    member: {
+      Name: `${nodes[0]?.Name ?? 'nomad-double'}.${region}`,
+      Addr: '127.0.0.1',
+      Port: 4648,
+      Tags: { region, dc: datacenter, role: 'nomad' },
+      Status: 'alive'
+    },
     stats: { nomad: { server: 'true', leader: 'true', known_regions: '1' }, client: { known_servers: '127.0.0.1:4647' } }
   }
 }

@@ -5,10 +5,65 @@ import type { Obj } from '../options.js'
 import type { State } from '../state.js'
 
 /** structs.AllocListStub fields (nomad/structs/structs.go), in order; AllocatedResources only with `?resources=true`. */
-const STUB_FIELDS = ['ID', 'EvalID', 'Name', 'Namespace', 'NodeID', 'NodeName', 'JobID', 'JobType', 'JobVersion', 'TaskGroup', 'DesiredStatus', 'DesiredDescription', 'ClientStatus', 'ClientDescription', 'DesiredTransition', 'TaskStates', 'DeploymentStatus', 'FollowupEvalID', 'NextAllocation', 'RescheduleTracker', 'PreemptedAllocations', 'PreemptedByAllocation', 'CreateIndex', 'ModifyIndex', 'CreateTime', 'ModifyTime']
+const STUB_FIELDS = [
+  'ID',
+  'EvalID',
+  'Name',
+  'Namespace',
+  'NodeID',
+  'NodeName',
+  'JobID',
+  'JobType',
+  'JobVersion',
+  'TaskGroup',
+  'DesiredStatus',
+  'DesiredDescription',
+  'ClientStatus',
+  'ClientDescription',
+  'DesiredTransition',
+  'TaskStates',
+  'DeploymentStatus',
+  'FollowupEvalID',
+  'NextAllocation',
+  'RescheduleTracker',
+  'PreemptedAllocations',
+  'PreemptedByAllocation',
+  'CreateIndex',
+  'ModifyIndex',
+  'CreateTime',
+  'ModifyTime'
+]
 
 /** The double's subset of structs.Allocation fields: no JobType or JobVersion (those are list-stub only). */
-const ALLOC_FIELDS = ['ID', 'Namespace', 'EvalID', 'Name', 'NodeID', 'NodeName', 'JobID', 'TaskGroup', 'DesiredStatus', 'DesiredDescription', 'DesiredTransition', 'ClientStatus', 'ClientDescription', 'TaskStates', 'DeploymentID', 'DeploymentStatus', 'FollowupEvalID', 'PreviousAllocation', 'NextAllocation', 'RescheduleTracker', 'PreemptedAllocations', 'PreemptedByAllocation', 'CreateIndex', 'ModifyIndex', 'AllocModifyIndex', 'CreateTime', 'ModifyTime']
+const ALLOC_FIELDS = [
+  'ID',
+  'Namespace',
+  'EvalID',
+  'Name',
+  'NodeID',
+  'NodeName',
+  'JobID',
+  'TaskGroup',
+  'DesiredStatus',
+  'DesiredDescription',
+  'DesiredTransition',
+  'ClientStatus',
+  'ClientDescription',
+  'TaskStates',
+  'DeploymentID',
+  'DeploymentStatus',
+  'FollowupEvalID',
+  'PreviousAllocation',
+  'NextAllocation',
+  'RescheduleTracker',
+  'PreemptedAllocations',
+  'PreemptedByAllocation',
+  'CreateIndex',
+  'ModifyIndex',
+  'AllocModifyIndex',
+  'CreateTime',
+  'ModifyTime'
+]
 
 const pick = (a: Obj, fields: string[]): Obj => structuredClone(Object.fromEntries(fields.map((f) => [f, a[f] ?? null])))
 

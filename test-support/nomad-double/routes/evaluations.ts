@@ -5,7 +5,20 @@ import type { Obj } from '../options.js'
 import { stub } from './allocations.js'
 
 /** api.EvaluationStub fields of a related evaluation. */
-const RELATED_FIELDS = ['ID', 'Namespace', 'JobID', 'Status', 'StatusDescription', 'NextEval', 'PreviousEval', 'BlockedEval', 'DeploymentID', 'TriggeredBy', 'CreateIndex', 'ModifyIndex']
+const RELATED_FIELDS = [
+  'ID',
+  'Namespace',
+  'JobID',
+  'Status',
+  'StatusDescription',
+  'NextEval',
+  'PreviousEval',
+  'BlockedEval',
+  'DeploymentID',
+  'TriggeredBy',
+  'CreateIndex',
+  'ModifyIndex'
+]
 
 export const routes: Route[] = [
   {

@@ -55,7 +55,15 @@ export function vaultWorkloadIdentityUpgradeCheck(
   const outdated = nodes
     .filter((n) => older(n.version ?? agentVersion, [1, 7, 0]))
     .map((n) => ({ ID: n.ID, Name: n.Name, Datacenter: n.Datacenter, Version: n.version ?? agentVersion, Status: 'ready' }))
-  return { JobsWithoutVaultIdentity: without, OutdatedNodes: outdated, VaultTokens: [], Index: index, LastContact: 0, KnownLeader: true, NextToken: '' }
+  return {
+    JobsWithoutVaultIdentity: without,
+    OutdatedNodes: outdated,
+    VaultTokens: [],
+    Index: index,
+    LastContact: 0,
+    KnownLeader: true,
+    NextToken: ''
+  }
 }
 
 function older(version: string, min: number[]): boolean {
