@@ -45,3 +45,12 @@ describe('release metadata from the runner environment', () => {
     expect(runFacts(ctx)).toEqual({})
   })
 })
+
+describe('loadOctokit', () => {
+  it('gives an authenticated octokit on demand (for features that call the GitHub API)', async () => {
+    const { loadOctokit } = await import('../src/github/octokit.js')
+    const octokit = await loadOctokit('ghs_example')
+    expect(typeof octokit.rest.issues.createComment).toBe('function')
+    expect(typeof octokit.rest.repos.createDeployment).toBe('function')
+  })
+})
