@@ -355,7 +355,14 @@ async function withNomad<T>(bao: OpenBao, healthyAfterMs: number, fn: (c: Cluste
     return await fn({
       bao,
       nomad,
-      inputs: (extra) => ({ 'vault-addr': bao.addr, 'vault-token': bao.rootToken, 'nomad-addr': nomad.url, timeout: '5m', ...extra })
+      inputs: (extra) => ({
+        'vault-addr': bao.addr,
+        'vault-token': bao.rootToken,
+        'nomad-addr': nomad.url,
+        timeout: '5m',
+        'allow-outside-workspace': 'true',
+        ...extra
+      })
     })
   } finally {
     await nomad.close()
@@ -450,11 +457,16 @@ async function verdictLatency(bao: OpenBao, tmp: string, samples: number, health
       const child = runAction(c.inputs({ job: file }), { timeoutMs: 120_000 })
       const r = await child
       const exitAt = performance.now()
+      if (r.outputs.verdict !== 'healthy') {
+        stop = true
+        watch.catch(() => {})
+        poll.catch(() => {})
+        throw new Error(`latency run: verdict ${r.outputs.verdict}, exit ${r.code}\n${r.stdout}\n${r.stderr}`)
+      }
       await watch
       await poll
       stop = true
       fs.rmSync(r.tempDir, { recursive: true, force: true })
-      if (r.outputs.verdict !== 'healthy') throw new Error(`latency run: verdict ${r.outputs.verdict}`)
       out.push({ actionMs: exitAt - doneAt, pollingMs: polledAt - doneAt })
     })
   }
