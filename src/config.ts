@@ -67,6 +67,24 @@ export interface VaultSettings {
   boundClaims: BoundClaims
   /** TTL of the Nomad server's default_identity, rendered into the server block, e.g. "1h". */
   identityTtl: string
+  /**
+   * The `roles` input: several roles on the same mount. Absent: one role from the single-role inputs above (role,
+   * policy, bound-claims, ...), which then also describe the first declared role.
+   */
+  roles?: RoleSettings[]
+  /** The `prune` input: remove managed roles (and their policies) that are no longer declared. */
+  prune?: boolean
+}
+
+/** One role of the `roles` input (or the single-role shorthand). */
+export interface RoleSettings {
+  name: string
+  policy: string
+  kvMount: string
+  policyText?: string
+  boundClaims: BoundClaims
+  tokenType: string
+  tokenPeriodSeconds: number
 }
 
 export interface JobSettings {

@@ -6,18 +6,31 @@
 import * as core from '@actions/core'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import type { Config } from './config.js'
+import type { Config, RoleSettings } from './config.js'
 import { authConflicts, parseAuthInputs } from './auth/inputs.js'
 import { ValidationErrors } from './errors.js'
 import { fileAccessFromEnv } from './files.js'
 import { Collector, envInputReader, type InputReader } from './inputs/collector.js'
 import { readNomadConnection, readVaultConnection } from './inputs/connections.js'
 import { readJobSettings } from './inputs/job.js'
+import { readRoles } from './inputs/roles.js'
 import { readVaultSettings } from './inputs/vault-settings.js'
 
 export { DEFAULTS, envInputReader, normaliseAuthPath, type InputReader } from './inputs/collector.js'
 export { parseVariables } from './inputs/job.js'
 export { parseBoundClaims } from './inputs/vault-settings.js'
+
+function firstRole(r: RoleSettings): Partial<Config['settings']> {
+  return {
+    role: r.name,
+    policy: r.policy,
+    kvMount: r.kvMount,
+    policyText: r.policyText,
+    boundClaims: r.boundClaims,
+    tokenType: r.tokenType,
+    tokenPeriodSeconds: r.tokenPeriodSeconds
+  }
+}
 
 export function parseInputs(read: InputReader = envInputReader, env: NodeJS.ProcessEnv = process.env): Config {
   const c = new Collector(read)
@@ -29,7 +42,14 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
   const nomad = readNomadConnection(c)
   // 'allow-outside-workspace': policy-file, job and var-files may then be anywhere on the runner.
   const fileAccess = fileAccessFromEnv(c.bool('allow-outside-workspace'), env)
-  const settings = readVaultSettings(c, nomad.addr, fileAccess)
+  const single = readVaultSettings(c, nomad.addr, fileAccess)
+  const roles = readRoles(c, single, fileAccess)
+  // With roles, the single-role fields describe the first declared role (summary, outputs, check messages).
+  const settings = {
+    ...single,
+    ...(roles ? { roles, ...firstRole(roles[0]) } : {}),
+    prune: c.bool('prune')
+  }
   const job = readJobSettings(c, nomad.addr, fileAccess)
   const dryRun = c.bool('dry-run')
 

@@ -23,6 +23,8 @@ import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
 import { createVaultApi } from './vault/client.js'
+import { defaultRoleName, roleList, roleNamespaces } from './vault/desired.js'
+import type { JobRole } from './nomad/job-role.js'
 import { readCurrentState, reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
 import { CancelledError, registeredSoFar, watchCancellation } from './cancel.js'
 
@@ -122,7 +124,8 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
             policies: vault.policies,
             boundAudiences: [cfg.settings.audience],
             kvMount: cfg.settings.kvMount,
-            boundClaims: cfg.settings.boundClaims
+            boundClaims: cfg.settings.boundClaims,
+            ...jobRoles(cfg)
           },
           blocks,
           meta,
@@ -162,6 +165,15 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     cancel.dispose()
   }
   return { cancelled: cancel.reason !== undefined }
+}
+
+/** With the roles input: every declared role, for the per-job choice by namespace, and the clients' default role. */
+function jobRoles(cfg: Config): { defaultRole: string; roles: JobRole[] } {
+  const roles = roleList(cfg.settings)
+  return {
+    defaultRole: defaultRoleName(roles),
+    roles: roles.map((r) => ({ name: r.name, namespaces: roleNamespaces(r), policies: [r.policy], boundClaims: r.boundClaims, kvMount: r.kvMount }))
+  }
 }
 
 /** What a cancelled run left behind, appended to its message. */
@@ -228,6 +240,9 @@ async function writeSummary(
       keySource: cfg.settings.keySource,
       policies: vault?.policies ?? [cfg.settings.policy],
       changes: vault?.changes ?? [],
+      roles: vault?.roles,
+      undeclared: vault?.undeclared,
+      prune: cfg.settings.prune,
       rollback: vault?.rollback,
       note: error && beforeVaultDone && !vault?.changes.length ? 'Nothing was written to Vault.' : undefined
     },

@@ -7,7 +7,7 @@ import { errorMessage } from '../errors.js'
 import { keyFingerprint } from '../keys/jwks.js'
 import type { DesiredState } from '../vault/desired.js'
 import { normalisePem } from '../vault/normalise.js'
-import { planVault, type Change, type CurrentState } from '../vault/plan.js'
+import { planUndeclared, planVault, type Change, type CurrentState } from '../vault/plan.js'
 import type { Finding } from './findings.js'
 
 /** One signing key Nomad publishes, with its PEM when it could be converted. */
@@ -67,6 +67,7 @@ export function vaultFindings(input: VaultCheckInput): Finding[] {
       changes = []
     }
     for (const c of changes) {
+      if (c.action === 'delete') continue // reported below, as not declared
       const diff = c.diff.filter((d) => d.field !== 'jwt_validation_pubkeys')
       if (diff.length === 0) continue
       const fields = diff.map((d) => d.field).join(', ')
@@ -79,11 +80,21 @@ export function vaultFindings(input: VaultCheckInput): Finding[] {
         evidence: diff
       })
     }
+    const undeclared = planUndeclared(current, input.desired)
+    if (undeclared.length > 0) {
+      findings.push({
+        severity: 'warning',
+        check: 'vault-drift',
+        message: `Managed but no longer declared in roles: ${undeclared.map((c) => `${c.resource} ${c.path}`).join(', ')}.`,
+        fix: 'Run the action with prune: true to remove them, or declare them again in roles.',
+        evidence: undeclared.map((c) => c.path)
+      })
+    }
     if (!findings.some((f) => f.check === 'vault-drift')) {
       findings.push({
         severity: 'info',
         check: 'vault-drift',
-        message: `Auth method "${mountPath}", role "${settings.role}" and policy "${settings.policy}" match the desired state.`,
+        message: `Auth method "${mountPath}", role(s) ${input.desired.roles.map((r) => `"${r.name}"`).join(', ')} and policy(ies) ${input.desired.policies.map((p) => `"${p.name}"`).join(', ')} match the desired state.`,
         fix: ''
       })
     }

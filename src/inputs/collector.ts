@@ -26,7 +26,8 @@ export const DEFAULTS = {
   wait: 'deployment',
   timeout: '10m',
   'max-parallel': '4',
-  'allow-outside-workspace': 'false'
+  'allow-outside-workspace': 'false',
+  prune: 'false'
 } as const
 
 export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]*$/

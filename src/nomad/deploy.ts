@@ -11,7 +11,8 @@ import { ActionError, errorMessage } from '../errors.js'
 import { NomadClient, type NomadClientOptions } from './client.js'
 import { evaluateCluster, readAgentSelf, type AgentSelfResult } from './cluster-check.js'
 import type { VaultDiagContext } from './diagnose.js'
-import { injectMeta, injectVault, tasksRelyingOnDefaultIdentity, type ApiJob } from './inject.js'
+import { injectMeta, injectVault, tasksRelyingOnDefaultIdentity, vaultTasks, type ApiJob } from './inject.js'
+import { vaultForJob, type JobRole } from './job-role.js'
 import { loadJob, resolveJobFiles, type LoadedJob } from './jobfile.js'
 import { followJob } from './monitor.js'
 import { planJob, type PlanSummary } from './plan.js'
@@ -29,6 +30,10 @@ export interface DeployVaultContext {
   boundAudiences: string[]
   kvMount?: string
   boundClaims?: Record<string, string | string[]>
+  /** The clients' create_from_role (the role of tasks whose vault block names none); default: `role`. */
+  defaultRole?: string
+  /** The declared roles (the roles input); absent or one: every job gets `role`. */
+  roles?: JobRole[]
 }
 
 export interface DeployOptions {
@@ -155,7 +160,7 @@ export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (it
 }
 
 async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> {
-  const { client, cfg, vault, rendered, log } = run
+  const { client, cfg, rendered, log } = run
   const file = loaded.file
   let job: ApiJob = loaded.job
   const jobId = String(job.ID)
@@ -176,13 +181,18 @@ async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> 
     }
     if (cfg.nomad.namespace) job = { ...job, Namespace: cfg.nomad.namespace }
 
+    const many = (run.vault.roles?.length ?? 0) > 1
+    const vault = vaultForJob(run.vault, namespace, jobId, cfg.job.injectVault !== 'none')
     if (cfg.job.injectVault !== 'none') {
-      const r = injectVault(job, cfg.job.injectVault, vault.role)
+      const r = injectVault(job, cfg.job.injectVault, vault.role, { fillEmptyRole: many })
       job = r.job
       result.injectedTasks = r.injectedTasks
       if (r.injectedTasks.length)
         core.info(`Vault role "${vault.role}" set on task(s) of job "${jobId}": ${r.injectedTasks.join(', ')} (inject-vault: ${cfg.job.injectVault})`)
     }
+    // The role(s) the job's tasks log in with ('' in a task: the clients' create_from_role, the default role).
+    result.role = [...new Set(vaultTasks(job).map((t) => t.role || run.vault.defaultRole || run.vault.role))].join(',')
+    if (many && result.role) core.info(`Job "${jobId}" (namespace "${namespace}") logs in to Vault with role "${result.role}".`)
     if (Object.keys(run.meta).length) {
       job = injectMeta(job, run.meta)
       result.meta = { ...run.meta }
@@ -192,7 +202,7 @@ async function deployOne(run: DeployRun, loaded: LoadedJob): Promise<JobResult> 
     const needsDefault = tasksRelyingOnDefaultIdentity(job)
     const check = evaluateCluster(
       run.self,
-      { audience: vault.audience, authPath: vault.authPath, role: vault.role },
+      { audience: vault.audience, authPath: vault.authPath, role: run.vault.defaultRole ?? vault.role },
       needsDefault.length > 0,
       { renderedServerBlock: rendered.server, renderedClientBlock: rendered.client },
       { quiet: !log.firstClusterCheck() }

@@ -21,6 +21,20 @@ export function defaultVaultBlock(role: string): Record<string, unknown> {
   }
 }
 
+/** A declared role as the job side needs it: its name and the Nomad namespaces it serves (null: any). */
+export interface RoleChoice {
+  name: string
+  namespaces: string[] | null
+}
+
+/**
+ * The role a job in Nomad namespace `namespace` logs in with: the role bound to that namespace (its bound claim
+ * nomad_namespace lists it), else the first role without a namespace binding; undefined when none accepts it.
+ */
+export function roleForNamespace<T extends RoleChoice>(roles: T[], namespace: string): T | undefined {
+  return roles.find((r) => r.namespaces?.includes(namespace)) ?? roles.find((r) => r.namespaces === null)
+}
+
 /** "group/task", the form used in results and messages. */
 export function taskRef(group: string, task: string): string {
   return `${group}/${task}`
@@ -31,9 +45,16 @@ export function taskRef(group: string, task: string): string {
  * - `missing`: every task without a `Vault` block gets one (canonical defaults, ChangeMode restart, Env true).
  * - `all`: like `missing`, and tasks that have a block get their `Role` set to `role` (other fields kept).
  * - `none`: returns the job unchanged.
+ * - `fillEmptyRole` (several roles): `missing` also sets the role on blocks without one, which would otherwise log
+ *   in with the clients' create_from_role, the role of another namespace.
  * Returns a new job and the tasks that were changed ("group/task").
  */
-export function injectVault(job: ApiJob, mode: InjectMode, role: string): { job: ApiJob; injectedTasks: string[] } {
+export function injectVault(
+  job: ApiJob,
+  mode: InjectMode,
+  role: string,
+  opts: { fillEmptyRole?: boolean } = {}
+): { job: ApiJob; injectedTasks: string[] } {
   const copy = clone(job)
   const injectedTasks: string[] = []
   if (mode === 'none') return { job: copy, injectedTasks }
@@ -44,7 +65,7 @@ export function injectVault(job: ApiJob, mode: InjectMode, role: string): { job:
       if (task.Vault == null) {
         task.Vault = defaultVaultBlock(role)
         injectedTasks.push(ref)
-      } else if (mode === 'all' && task.Vault.Role !== role) {
+      } else if ((mode === 'all' || (opts.fillEmptyRole && !task.Vault.Role)) && task.Vault.Role !== role) {
         task.Vault = { ...task.Vault, Role: role }
         injectedTasks.push(ref)
       }

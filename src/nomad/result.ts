@@ -14,6 +14,8 @@ export interface JobResult extends Verdict {
   plan: PlanSummary
   /** Warnings about this job, in the order they were found (also logged once per run). */
   warnings: string[]
+  /** The Vault role(s) the job's tasks log in with (comma-separated when they differ); '' without Vault blocks. */
+  role?: string
   /** Tasks ("group/task") that got a Vault block from the inject-vault input. */
   injectedTasks: string[]
   /** The release metadata written into Job.Meta. */

@@ -13,6 +13,7 @@ const str = (v: unknown): string => (v === undefined || v === null ? '' : typeof
 export function jobOutputs(jobs: JobResult[]): Record<string, string> {
   const fields: Record<string, (j: JobResult) => unknown> = {
     'job-id': (j) => j.jobId,
+    'job-role': (j) => j.role,
     'job-version': (j) => j.jobVersion,
     'job-modify-index': (j) => j.jobModifyIndex,
     'eval-id': (j) => j.evalId,

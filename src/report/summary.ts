@@ -14,7 +14,10 @@ export interface SummaryChange {
 /** What the summary shows of a job: a view of the one JobResult shape, not a copy of it. */
 export type SummaryJob = Pick<JobResult, 'file' | 'jobId' | 'verdict'> &
   Partial<
-    Pick<JobResult, 'namespace' | 'jobVersion' | 'reason' | 'deploymentStatus' | 'plan' | 'groups' | 'allocations' | 'injectedTasks' | 'warnings'>
+    Pick<
+      JobResult,
+      'namespace' | 'jobVersion' | 'reason' | 'deploymentStatus' | 'plan' | 'groups' | 'allocations' | 'injectedTasks' | 'warnings' | 'role'
+    >
   >
 
 export interface SummaryInput {
@@ -31,6 +34,11 @@ export interface SummaryInput {
     rollback?: { path: string; outcome: string; reason?: string; fix?: string }[]
     /** Replaces "No changes" when the run stopped before Vault was reconciled (e.g. "Nothing was written to Vault."). */
     note?: string
+    /** The declared roles (roles input), with the Nomad namespaces each serves (null: any). */
+    roles?: { name: string; policies: string[]; namespaces: string[] | null }[]
+    /** Managed roles and policies no longer declared (kept without prune). */
+    undeclared?: SummaryChange[]
+    prune?: boolean
   }
   serverBlock: string
   clientBlock: string
@@ -68,8 +76,17 @@ export function buildSummary(s: SummaryInput): string {
   out.push('| | |', '|---|---|')
   out.push(`| Vault | ${show(s.vault.addr)} |`)
   out.push(`| Auth method | ${show(s.vault.authPath)} (accessor ${show(s.vault.accessor)}) |`)
-  out.push(`| Role | ${show(s.vault.role)} |`)
-  out.push(`| Policies | ${s.vault.policies.map(show).join(', ')} |`)
+  const roles = s.vault.roles ?? []
+  if (roles.length > 1) {
+    for (const r of roles) {
+      out.push(
+        `| Role ${show(r.name)} | policies ${r.policies.map(show).join(', ')}; namespaces ${r.namespaces ? r.namespaces.map(show).join(', ') : 'any'} |`
+      )
+    }
+  } else {
+    out.push(`| Role | ${show(s.vault.role)} |`)
+    out.push(`| Policies | ${s.vault.policies.map(show).join(', ')} |`)
+  }
   out.push(`| Key source | ${show(s.vault.keySource)} |`)
   out.push('')
   if (s.vault.changes.length === 0) {
@@ -85,6 +102,17 @@ export function buildSummary(s: SummaryInput): string {
     }
   }
 
+  const undeclared = s.vault.undeclared ?? []
+  if (undeclared.length > 0) {
+    out.push('', `Managed but no longer declared: ${undeclared.map((c) => `${c.resource} ${show(c.path)}`).join(', ')}.`)
+    out.push(
+      s.vault.prune
+        ? s.dryRun
+          ? 'prune: true would remove them.'
+          : 'prune: true removes them (see the changes).'
+        : 'Kept: set prune: true to remove them.'
+    )
+  }
   if (s.vault.rollback && s.vault.rollback.length > 0) out.push('', ...rollbackSection(s.vault.rollback))
   const release = Object.entries(s.release ?? {})
   if (release.length > 0) {
@@ -102,6 +130,7 @@ export function buildSummary(s: SummaryInput): string {
       `From ${show(j.file)}${j.namespace ? ` in namespace ${show(j.namespace)}` : ''}${j.jobVersion !== undefined ? `, version ${j.jobVersion}` : ''}.`
     )
     if (j.reason) out.push('', esc(j.reason))
+    if (j.role) out.push('', `Vault role: ${show(j.role)}.`)
     if (j.injectedTasks && j.injectedTasks.length > 0) out.push('', `Vault block injected into: ${j.injectedTasks.map(show).join(', ')}.`)
     const groups = j.plan?.groups ?? []
     if (groups.length > 0) {

@@ -3,7 +3,7 @@
  * `nomad setup vault` writes (Nomad's command/setup_vault.go and its command/asset/*.hcl, *.json), with the
  * action's inputs in place of its constants.
  */
-import type { BoundClaims, VaultSettings } from '../config.js'
+import type { BoundClaims, RoleSettings, VaultSettings } from '../config.js'
 import { ActionError } from '../errors.js'
 
 /** The literal in policy templates that stands for the JWT mount's accessor (as in `nomad setup vault`). */
@@ -100,15 +100,35 @@ export interface DesiredPolicy {
   text: (accessor: string) => string
 }
 
+/** One declared role: its name, its write body and its path. */
+export interface DesiredRoleEntry {
+  name: string
+  role: DesiredRole
+  path: string
+}
+
+/** One policy the declared roles use (several roles may share one policy), with its path. */
+export interface DesiredPolicyEntry extends DesiredPolicy {
+  path: string
+}
+
 export interface DesiredState {
   mount: DesiredMount
   authConfig: DesiredAuthConfig
+  /** The first declared role (the only one with the single-role inputs). */
   role: DesiredRole
   rolePath: string
   configPath: string
   mountPath: string
   policyPath: string
+  /** The first declared role's policy. */
   policy: DesiredPolicy
+  /** Every declared role, in input order. */
+  roles: DesiredRoleEntry[]
+  /** Every policy the declared roles use, once each, in input order. */
+  policies: DesiredPolicyEntry[]
+  /** Remove managed roles (and their marked policies) that are no longer declared (input prune). */
+  prune: boolean
 }
 
 export const SUPPORTED_ALGS = ['RS256', 'EdDSA']
@@ -119,21 +139,59 @@ export const CLAIM_MAPPINGS: Readonly<Record<string, string>> = Object.freeze({
   nomad_task: 'nomad_task'
 })
 
-/** The role the action wants (without bound_claims when there are none). */
+/** The declared roles: the `roles` input, or the one role of the single-role inputs (role, policy, bound-claims, ...). */
+export function roleList(s: VaultSettings): RoleSettings[] {
+  if (s.roles && s.roles.length > 0) return s.roles
+  return [
+    {
+      name: s.role,
+      policy: s.policy,
+      kvMount: s.kvMount,
+      policyText: s.policyText,
+      boundClaims: s.boundClaims,
+      tokenType: s.tokenType,
+      tokenPeriodSeconds: s.tokenPeriodSeconds
+    }
+  ]
+}
+
+/** The Nomad namespaces a role is bound to (its bound claim nomad_namespace); null when it accepts any namespace. */
+export function roleNamespaces(r: Pick<RoleSettings, 'boundClaims'>): string[] | null {
+  const v = r.boundClaims?.nomad_namespace
+  if (v === undefined) return null
+  return Array.isArray(v) ? [...v] : [v]
+}
+
+/** The role without a namespace binding that takes every other namespace (the first one), else none. */
+function catchAllRole<T extends Pick<RoleSettings, 'boundClaims'>>(roles: T[]): T | undefined {
+  return roles.find((r) => roleNamespaces(r) === null)
+}
+
+/** The auth method's default_role and the clients' create_from_role: the first catch-all role, else the first role. */
+export function defaultRoleName(roles: RoleSettings[]): string {
+  return (catchAllRole(roles) ?? roles[0]).name
+}
+
+/** The role the action wants (without bound_claims when there are none): the first declared role. */
 export function desiredRole(settings: VaultSettings): DesiredRole {
+  return desiredRoleFor(roleList(settings)[0], settings.audience)
+}
+
+/** The write body of one declared role. */
+export function desiredRoleFor(r: RoleSettings, audience: string): DesiredRole {
   const role: DesiredRole = {
     role_type: 'jwt',
-    bound_audiences: [settings.audience],
+    bound_audiences: [audience],
     user_claim: '/nomad_job_id',
     user_claim_json_pointer: true,
     claim_mappings: { ...CLAIM_MAPPINGS },
-    token_type: settings.tokenType,
-    token_period: settings.tokenPeriodSeconds,
-    token_policies: [settings.policy],
+    token_type: r.tokenType,
+    token_period: r.tokenPeriodSeconds,
+    token_policies: [r.policy],
     token_explicit_max_ttl: 0
   }
-  if (settings.boundClaims && Object.keys(settings.boundClaims).length > 0) {
-    role.bound_claims = cloneClaims(settings.boundClaims)
+  if (r.boundClaims && Object.keys(r.boundClaims).length > 0) {
+    role.bound_claims = cloneClaims(r.boundClaims)
   }
   return role
 }
@@ -145,24 +203,31 @@ export function roleWriteBody(role: DesiredRole): Record<string, unknown> {
 
 export function desiredState(settings: VaultSettings, extra: { staticKeys?: string[] } = {}): DesiredState {
   const path = settings.authPath.replace(/^\/+|\/+$/g, '')
+  const declared = roleList(settings)
   const authConfig: DesiredAuthConfig = {
     ...keySourceFields(settings, extra.staticKeys),
     jwt_supported_algs: [...SUPPORTED_ALGS],
-    default_role: settings.role
+    default_role: defaultRoleName(declared)
   }
-  const template = settings.policyText ?? defaultPolicyTemplate(settings.kvMount)
+  const roles = declared.map((r) => ({ name: r.name, role: desiredRoleFor(r, settings.audience), path: `auth/${path}/role/${r.name}` }))
+  const policies: DesiredPolicyEntry[] = []
+  for (const r of declared) {
+    if (policies.some((p) => p.name === r.policy)) continue
+    const template = r.policyText ?? defaultPolicyTemplate(r.kvMount)
+    policies.push({ name: r.policy, path: `sys/policies/acl/${r.policy}`, text: (accessor) => markPolicy(renderPolicy(template, accessor)) })
+  }
   return {
     mount: { path, type: 'jwt', description: MOUNT_DESCRIPTION },
     authConfig,
-    role: desiredRole(settings),
+    role: roles[0].role,
     mountPath: `sys/auth/${path}`,
     configPath: `auth/${path}/config`,
-    rolePath: `auth/${path}/role/${settings.role}`,
-    policyPath: `sys/policies/acl/${settings.policy}`,
-    policy: {
-      name: settings.policy,
-      text: (accessor) => markPolicy(renderPolicy(template, accessor))
-    }
+    rolePath: roles[0].path,
+    policyPath: policies[0].path,
+    policy: policies[0],
+    roles,
+    policies,
+    prune: settings.prune === true
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * Pure planning: compares what Vault has (as read back) with what the action wants, field by field, and returns
- * the creates and updates to make (normalised as in normalise.ts). Nothing is ever deleted. No I/O here.
+ * the creates and updates to make (normalised as in normalise.ts), for the auth method, its config, and every
+ * declared role and policy. Managed roles that are no longer declared (and their marked policies) are deleted only
+ * with prune (planUndeclared lists them either way). No I/O here.
  */
 import { ActionError } from '../errors.js'
 import type { DesiredState } from './desired.js'
@@ -14,7 +16,7 @@ export interface FieldChange {
 
 export interface Change {
   resource: 'auth-mount' | 'auth-config' | 'role' | 'policy'
-  action: 'create' | 'update'
+  action: 'create' | 'update' | 'delete'
   path: string
   diff: FieldChange[]
 }
@@ -22,6 +24,16 @@ export interface Change {
 export interface CurrentMount {
   type: string
   accessor: string
+  /** The mount's description (MOUNT_DESCRIPTION when the action created it); absent when not read. */
+  description?: string
+}
+
+/** Managed objects Vault has that no declared role accounts for (read only with the roles input or prune). */
+export interface UndeclaredState {
+  /** Roles on the managed auth method that are not declared: name → `data` of their GET. */
+  roles: Record<string, Record<string, unknown>>
+  /** Marked policies those roles use that no declared role uses: name → text. */
+  policies: Record<string, string>
 }
 
 /** What Vault has now. `null` = does not exist (or, for a missing mount, could not be read). */
@@ -33,6 +45,24 @@ export interface CurrentState {
   role: Record<string, unknown> | null
   /** `data.policy` of GET sys/policies/acl/<name> */
   policy: string | null
+  /** Every declared role by name (absent: only `role`, the first declared role, was read). */
+  roles?: Record<string, Record<string, unknown> | null>
+  /** Every declared policy by name (absent: only `policy`, the first role's policy, was read). */
+  policies?: Record<string, string | null>
+  undeclared?: UndeclaredState
+}
+
+/** What Vault has for the declared role `name` (null: does not exist). */
+export function currentRole(current: CurrentState, desired: DesiredState, name: string): Record<string, unknown> | null {
+  if (!current.mount) return null
+  if (current.roles && name in current.roles) return current.roles[name]
+  return name === desired.roles[0].name ? current.role : null
+}
+
+/** What Vault has for the declared policy `name` (null: does not exist). */
+export function currentPolicy(current: CurrentState, desired: DesiredState, name: string): string | null {
+  if (current.policies && name in current.policies) return current.policies[name]
+  return name === desired.policies[0].name ? (current.policy ?? null) : null
 }
 
 export interface FieldSpec {
@@ -93,7 +123,6 @@ export function planVault(current: CurrentState, desired: DesiredState): Change[
   }
   // Without a mount nothing under it exists, whatever the reads returned.
   const config = mount ? current.authConfig : null
-  const role = mount ? current.role : null
 
   const configChange = compareResource(
     'auth-config',
@@ -104,26 +133,53 @@ export function planVault(current: CurrentState, desired: DesiredState): Change[
   )
   if (configChange) changes.push(configChange)
 
-  const policyText = desired.policy.text(mount?.accessor ?? '')
-  if (current.policy === null || current.policy === undefined) {
-    changes.push({
-      resource: 'policy',
-      action: 'create',
-      path: desired.policyPath,
-      diff: [{ field: 'policy', before: undefined, after: policyText }]
-    })
-  } else if (normalisePolicy(current.policy) !== normalisePolicy(policyText)) {
-    changes.push({
-      resource: 'policy',
-      action: 'update',
-      path: desired.policyPath,
-      diff: [{ field: 'policy', before: current.policy, after: policyText }]
-    })
+  for (const p of desired.policies) {
+    const policyText = p.text(mount?.accessor ?? '')
+    const have = currentPolicy(current, desired, p.name)
+    if (have === null || have === undefined) {
+      changes.push({ resource: 'policy', action: 'create', path: p.path, diff: [{ field: 'policy', before: undefined, after: policyText }] })
+    } else if (normalisePolicy(have) !== normalisePolicy(policyText)) {
+      changes.push({ resource: 'policy', action: 'update', path: p.path, diff: [{ field: 'policy', before: have, after: policyText }] })
+    }
   }
 
-  const roleChange = compareResource('role', desired.rolePath, role, desired.role as unknown as Record<string, unknown>, ROLE_FIELDS)
-  if (roleChange) changes.push(roleChange)
+  for (const r of desired.roles) {
+    const roleChange = compareResource(
+      'role',
+      r.path,
+      currentRole(current, desired, r.name),
+      r.role as unknown as Record<string, unknown>,
+      ROLE_FIELDS
+    )
+    if (roleChange) changes.push(roleChange)
+  }
+  if (desired.prune) changes.push(...planUndeclared(current, desired))
   return changes
+}
+
+/**
+ * Managed objects that are no longer declared, as deletes: roles first, then the marked policies only they used.
+ * planVault includes them only with prune; without it they are reported and kept.
+ */
+export function planUndeclared(current: CurrentState, desired: DesiredState): Change[] {
+  const u = current.undeclared
+  if (!u || !current.mount) return []
+  const out: Change[] = []
+  for (const [name, data] of Object.entries(u.roles)) {
+    out.push({
+      resource: 'role',
+      action: 'delete',
+      path: `auth/${desired.mount.path}/role/${name}`,
+      diff: [
+        { field: 'bound_claims', before: show('claims', data.bound_claims), after: undefined },
+        { field: 'token_policies', before: show('set', data.token_policies), after: undefined }
+      ]
+    })
+  }
+  for (const [name, text] of Object.entries(u.policies)) {
+    out.push({ resource: 'policy', action: 'delete', path: `sys/policies/acl/${name}`, diff: [{ field: 'policy', before: text, after: undefined }] })
+  }
+  return out
 }
 
 function compareResource(
@@ -151,18 +207,20 @@ function compareResource(
  * The order to write the planned changes in, chosen so that no working workload is worse off mid-run:
  * - the mount first (nothing can use it yet), then the auth config (the write Vault most often refuses, as it
  *   checks the key source; nothing else has been touched when it does);
- * - a policy the current role does not use yet (first run, or a new policy name) before the role, so that the
- *   role switches to a policy that is ready;
- * - a policy the current role already uses (it is live) after the role, so that a role write Vault refuses leaves
- *   the live policy untouched.
+ * - a policy no current role uses yet (first run, or a new policy name) before the roles, so that a role switches
+ *   to a policy that is ready;
+ * - a policy a current role already uses (it is live) after the roles, so that a role write Vault refuses leaves
+ *   the live policy untouched;
+ * - deletes (prune) last: the undeclared roles, then their policies (no role uses them any more).
  */
-export function writeOrder(changes: Change[], current: CurrentState, policyName: string): Change[] {
+export function writeOrder(changes: Change[], current: CurrentState): Change[] {
+  const liveRoles = current.mount ? [current.role, ...Object.values(current.roles ?? {}), ...Object.values(current.undeclared?.roles ?? {})] : []
+  const live = new Set(liveRoles.flatMap((r) => (Array.isArray(r?.token_policies) ? r.token_policies.map(String) : [])))
   const rank = (c: Change): number => {
+    if (c.action === 'delete') return c.resource === 'role' ? 5 : 6
     if (c.resource === 'auth-mount') return 0
     if (c.resource === 'auth-config') return 1
-    const policies = current.mount ? current.role?.token_policies : undefined
-    const live = Array.isArray(policies) && policies.map(String).includes(policyName)
-    if (c.resource === 'policy') return live ? 4 : 2
+    if (c.resource === 'policy') return live.has(c.path.slice('sys/policies/acl/'.length)) ? 4 : 2
     return 3 // role
   }
   return [...changes].sort((a, b) => rank(a) - rank(b))

@@ -11,9 +11,9 @@ import { formatChange } from '../report/vault-changes.js'
 import type { TlsSettings as TlsOptions } from '../transport/index.js'
 import { fetchJwks, jwksToPem } from '../keys/jwks.js'
 import { createVaultApi, MountInUseError, type VaultApi, type VaultRequestEvent } from './client.js'
-import { desiredState, type DesiredState } from './desired.js'
+import { desiredState, MOUNT_DESCRIPTION, POLICY_MARKER, roleList, roleNamespaces, type DesiredState } from './desired.js'
 import { checkRequestStrings } from './limits.js'
-import { planVault, writeOrder, type Change, type CurrentMount, type CurrentState } from './plan.js'
+import { planUndeclared, planVault, writeOrder, type Change, type CurrentMount, type CurrentState, type UndeclaredState } from './plan.js'
 import { VaultTransaction, type RollbackEntry } from './transaction.js'
 
 export interface VaultResult {
@@ -23,10 +23,15 @@ export interface VaultResult {
   changes: Change[]
   /** true when changes were written to Vault (false in a dry run and when there was nothing to do). */
   applied: boolean
-  /** Token policies the role grants. */
+  /** Token policies the role grants (the first declared role). */
   policies: string[]
   authPath: string
+  /** The first declared role (the only one with the single-role inputs). */
   role: string
+  /** Every declared role with its policies and the Nomad namespaces it is bound to (null: any). */
+  roles: { name: string; policies: string[]; namespaces: string[] | null }[]
+  /** Managed roles and policies that are no longer declared: removed with prune (then also in changes), else kept. */
+  undeclared: Change[]
   /** Set when the run failed or was cancelled after writing: what happened to each written object. */
   rollback?: RollbackEntry[]
 }
@@ -57,28 +62,35 @@ export function parseMounts(res: unknown): Record<string, CurrentMount> {
   const out: Record<string, CurrentMount> = {}
   for (const [key, value] of Object.entries(data)) {
     if (!key.endsWith('/') || !value || typeof value !== 'object') continue
-    const m = value as { type?: unknown; accessor?: unknown }
+    const m = value as { type?: unknown; accessor?: unknown; description?: unknown }
     out[key] = { type: String(m.type ?? ''), accessor: String(m.accessor ?? '') }
+    if (typeof m.description === 'string') out[key].description = m.description
   }
   return out
 }
 
 /**
- * Reads the current state in parallel. The reads under the mount and the policy read only matter when the mount
- * exists: if it does not, a 400/403/404 from them is ignored (the token may only have access once it exists).
+ * Reads the current state in parallel: the mount list, the config, every declared role and policy (and, with the
+ * roles input or prune, the list of roles on the mount). The reads under the mount and the policy reads only matter
+ * when the mount exists: if it does not, a 400/403/404 from them is ignored (the token may only have access once
+ * it exists). Undeclared roles on a managed mount, and the marked policies only they use, are read in a second round.
  */
 export async function readCurrentState(api: VaultApi, settings: VaultSettings): Promise<CurrentState> {
   const path = settings.authPath.replace(/^\/+|\/+$/g, '')
+  const declared = roleList(settings)
+  const policyNames = [...new Set(declared.map((r) => r.policy))]
+  const listRoles = settings.roles !== undefined || settings.prune === true
   const soft = <T>(p: Promise<T>) =>
     p.then(
       (value) => ({ ok: true as const, value }),
       (error: unknown) => ({ ok: false as const, error })
     )
-  const [mounts, config, role, policy] = await Promise.all([
+  const [mounts, config, names, ...rest] = await Promise.all([
     api.read('sys/auth'),
     soft(api.read(`auth/${path}/config`)),
-    soft(api.read(`auth/${path}/role/${settings.role}`)),
-    soft(api.read(`sys/policies/acl/${settings.policy}`))
+    listRoles ? soft(api.list(`auth/${path}/role`)) : Promise.resolve({ ok: true as const, value: [] as string[] }),
+    ...declared.map((r) => soft(api.read(`auth/${path}/role/${r.name}`))),
+    ...policyNames.map((n) => soft(api.read(`sys/policies/acl/${n}`)))
   ])
   const mount = parseMounts(mounts)[`${path}/`] ?? null
   const settle = <T>(r: { ok: true; value: T } | { ok: false; error: unknown }): T | null => {
@@ -86,15 +98,51 @@ export async function readCurrentState(api: VaultApi, settings: VaultSettings): 
     if (!mount && r.error instanceof HttpError && [400, 403, 404].includes(r.error.status)) return null
     throw r.error
   }
+  const roles: Record<string, Record<string, unknown> | null> = {}
+  declared.forEach((r, i) => {
+    const res = settle(rest[i])
+    roles[r.name] = mount ? dataOf(res) : null
+  })
+  const policies: Record<string, string | null> = {}
+  policyNames.forEach((n, i) => {
+    policies[n] = policyTextOf(settle(rest[declared.length + i]))
+  })
   const configRes = settle(config)
-  const roleRes = settle(role)
-  const policyRes = settle(policy)
+  const listed = (settle(names) ?? []) as string[]
+  const managed = mount?.type === 'jwt' && mount.description?.trim() === MOUNT_DESCRIPTION
+  const extra = managed ? listed.filter((n) => !(n in roles)) : []
   return {
     mount,
     authConfig: mount ? dataOf(configRes) : null,
-    role: mount ? dataOf(roleRes) : null,
-    policy: typeof policyRes?.data?.policy === 'string' ? policyRes.data.policy : (policyRes?.data?.rules ?? null)
+    role: roles[declared[0].name],
+    policy: policies[declared[0].policy],
+    roles,
+    policies,
+    ...(listRoles && mount ? { undeclared: await readUndeclared(api, path, extra, policyNames) } : {})
   }
+}
+
+/** Undeclared roles (as read) and the marked policies that only they use. */
+async function readUndeclared(api: VaultApi, path: string, names: string[], declaredPolicies: string[]): Promise<UndeclaredState> {
+  const out: UndeclaredState = { roles: {}, policies: {} }
+  const data = await Promise.all(names.map((n) => api.read(`auth/${path}/role/${n}`)))
+  names.forEach((n, i) => {
+    const d = dataOf(data[i])
+    if (d) out.roles[n] = d
+  })
+  const used = new Set(Object.values(out.roles).flatMap((r) => (Array.isArray(r.token_policies) ? r.token_policies.map(String) : [])))
+  const candidates = [...used].filter((p) => !declaredPolicies.includes(p) && p !== 'default' && p !== 'root')
+  const texts = await Promise.all(candidates.map((p) => api.read(`sys/policies/acl/${p}`)))
+  candidates.forEach((p, i) => {
+    const text = policyTextOf(texts[i])
+    if (text?.trimStart().startsWith(POLICY_MARKER)) out.policies[p] = text
+  })
+  return out
+}
+
+function policyTextOf(res: any): string | null {
+  const text = res?.data?.policy ?? res?.data?.rules
+  return typeof text === 'string' ? text : null
 }
 
 function dataOf(res: any): Record<string, unknown> | null {
@@ -114,19 +162,29 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
   ])
   const desired = desiredState(settings, { staticKeys })
   const planned = planVault(current, desired)
+  const undeclared = planUndeclared(current, desired)
   const result = (accessor: string, changes: Change[], applied: boolean): VaultResult => ({
     accessor,
     changes,
     applied,
     policies: [...desired.role.token_policies],
     authPath: desired.mount.path,
-    role: settings.role
+    role: desired.roles[0].name,
+    roles: roleList(settings).map((r) => ({ name: r.name, policies: [r.policy], namespaces: roleNamespaces(r) })),
+    undeclared
   })
   const tooBig = checkRequestStrings(desired.authConfig, `auth config write (POST ${desired.configPath})`, 'The keys of the key source')
   if (tooBig.length > 0) throw new ActionError(`${tooBig[0]} Nothing was written to Vault.`)
+  if (undeclared.length > 0 && !desired.prune) {
+    log(
+      `Vault: ${undeclared.map((c) => `${c.resource} ${c.path}`).join(', ')} ${undeclared.length === 1 ? 'is' : 'are'} managed by the action but no longer ` +
+        'declared in roles; kept. Set prune: true to remove them.'
+    )
+  }
 
   if (planned.length === 0) {
-    log(`Vault: auth method "${desired.mount.path}", role "${settings.role}" and policy "${settings.policy}" are up to date.`)
+    const names = (list: { name: string }[]) => list.map((x) => `"${x.name}"`).join(', ')
+    log(`Vault: auth method "${desired.mount.path}", role(s) ${names(desired.roles)} and policy(ies) ${names(desired.policies)} are up to date.`)
     return result(current.mount?.accessor ?? '', [], false)
   }
   if (cfg.dryRun) {
@@ -139,7 +197,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
   tx.accessor = current.mount?.accessor ?? ''
   try {
     let state = current
-    let steps = writeOrder(planned, current, settings.policy)
+    let steps = writeOrder(planned, current)
     const mountChange = steps.find((c) => c.resource === 'auth-mount')
     if (opts.signal?.aborted) throw new CancelledError('before its first write to Vault')
     if (mountChange) {
@@ -149,7 +207,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
       // Another run mounted it first: what it wrote under the mount is now the state to update from.
       state = mount.createdHere ? { ...current, mount: mount.current } : await readCurrentState(api, settings)
       if (!state.mount) state = { ...state, mount: mount.current }
-      steps = writeOrder(planVault(state, desired), state, settings.policy).filter((c) => c.resource !== 'auth-mount')
+      steps = writeOrder(planVault(state, desired), state).filter((c) => c.resource !== 'auth-mount')
     }
     for (const change of steps) {
       if (opts.signal?.aborted) throw new CancelledError('while it was writing to Vault')

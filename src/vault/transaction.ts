@@ -7,9 +7,9 @@
  */
 import { ActionError } from '../errors.js'
 import type { VaultApi } from './client.js'
-import { roleWriteBody, type DesiredState } from './desired.js'
+import { roleWriteBody, type DesiredRoleEntry, type DesiredState } from './desired.js'
 import { equal, isEmpty, normalisePolicy } from './normalise.js'
-import { CONFIG_FIELDS, ROLE_FIELDS, type Change, type CurrentState } from './plan.js'
+import { CONFIG_FIELDS, ROLE_FIELDS, currentPolicy, currentRole, type Change, type CurrentState } from './plan.js'
 
 export type RollbackOutcome = 'restored' | 'deleted' | 'disabled' | 'kept'
 
@@ -58,9 +58,24 @@ export class VaultTransaction {
     if (origin !== 'foreign') this.journal.push({ change, before: null })
   }
 
+  /**
+   * Journals a delete before sending it (`before` is the object as read), so that a delete whose answer is lost is
+   * still put back by a rollback; then deletes it.
+   */
+  async remove(change: Change, before: Record<string, unknown> | string): Promise<void> {
+    this.journal.push({ change, before })
+    await this.api.remove(change.path)
+  }
+
   /** Writes one change (config, policy or role), journalled with its value in `before`. */
   async write(change: Change, before: CurrentState): Promise<void> {
     const d = this.desired
+    if (change.action === 'delete') {
+      const name = change.path.slice(change.path.lastIndexOf('/') + 1)
+      const old = change.resource === 'role' ? before.undeclared?.roles[name] : before.undeclared?.policies[name]
+      if (old === undefined) throw new ActionError(`Internal error: ${change.path} is to be deleted but was not read.`)
+      return this.remove(change, old)
+    }
     switch (change.resource) {
       case 'auth-config':
         await this.api.write(change.path, d.authConfig)
@@ -68,15 +83,18 @@ export class VaultTransaction {
         return
       case 'policy': {
         if (!this.accessor) throw new ActionError(`Internal error: the accessor of auth-path "${d.mount.path}" is unknown.`)
-        const text = d.policy.text(this.accessor)
+        const policy = d.policies.find((p) => p.path === change.path) ?? d.policy
+        const text = policy.text(this.accessor)
         await this.api.write(change.path, { policy: text })
-        this.journal.push({ change, before: before.policy, written: text })
+        this.journal.push({ change, before: currentPolicy(before, d, policy.name), written: text })
         return
       }
-      case 'role':
-        await this.api.write(change.path, roleWriteBody(d.role))
-        this.journal.push({ change, before: before.role })
+      case 'role': {
+        const entry = this.roleAt(change.path)
+        await this.api.write(change.path, roleWriteBody(entry.role))
+        this.journal.push({ change, before: currentRole(before, d, entry.name) })
         return
+      }
       case 'auth-mount':
         throw new ActionError('Internal error: the mount is created by createMount.')
     }
@@ -119,6 +137,12 @@ export class VaultTransaction {
     return out
   }
 
+  private roleAt(path: string): DesiredRoleEntry {
+    const entry = this.desired.roles.find((r) => r.path === path)
+    if (!entry) throw new ActionError(`Internal error: ${path} is not a declared role.`)
+    return entry
+  }
+
   private async guarded(entry: JournalEntry, fn: () => Promise<RollbackEntry>): Promise<RollbackEntry> {
     try {
       return await fn()
@@ -139,6 +163,14 @@ export class VaultTransaction {
         "Vault cannot remove an auth method's config; the method was not configured before, so nothing could log in through it then"
       )
     }
+    if (change.action === 'delete') {
+      // Still there: the delete never reached Vault (or someone wrote it again); nothing to put back.
+      if (!(await this.stillOurs(entry))) return { resource, path: change.path, outcome: 'restored' }
+      // Deleted by this run: write it back as it was read.
+      const body = resource === 'policy' ? { policy: entry.before as string } : configRestoreBody(entry.before as Record<string, unknown>)
+      await this.api.write(change.path, body)
+      return { resource, path: change.path, outcome: 'restored' }
+    }
     if (!(await this.stillOurs(entry))) {
       return this.kept(entry, 'it no longer holds what this run wrote (another run or a person changed it since), so their value is kept')
     }
@@ -152,7 +184,7 @@ export class VaultTransaction {
         ? { policy: entry.before as string }
         : resource === 'auth-config'
           ? configRestoreBody(entry.before as Record<string, unknown>)
-          : roleRestoreBody(entry.before as Record<string, unknown>, this.desired)
+          : roleRestoreBody(entry.before as Record<string, unknown>, this.roleAt(change.path).role)
     await this.api.write(change.path, body)
     return { resource, path: change.path, outcome: 'restored' }
   }
@@ -162,6 +194,8 @@ export class VaultTransaction {
     const { change } = entry
     const d = this.desired
     const res = await this.api.read(change.path)
+    // A delete is ours while the object is still gone.
+    if (change.action === 'delete') return !res?.data
     if (change.resource === 'policy') {
       const text = res?.data?.policy ?? res?.data?.rules
       return typeof text === 'string' && normalisePolicy(text) === normalisePolicy(entry.written ?? '')
@@ -169,7 +203,7 @@ export class VaultTransaction {
     const data = res?.data as Record<string, unknown> | undefined
     if (!data) return false
     const fields = change.resource === 'auth-config' ? CONFIG_FIELDS : ROLE_FIELDS
-    const want = (change.resource === 'auth-config' ? d.authConfig : d.role) as unknown as Record<string, unknown>
+    const want = (change.resource === 'auth-config' ? d.authConfig : this.roleAt(change.path).role) as unknown as Record<string, unknown>
     return fields.every(({ field, kind }) => equal(kind, data[field], want[field]))
   }
 
@@ -179,10 +213,11 @@ export class VaultTransaction {
     // Objects under the mount that this run did not write, but exist now: another run is configuring it.
     const wrote = new Set(this.journal.map((e) => e.change.resource))
     try {
-      const [config, role] = await Promise.all([this.api.read(d.configPath), this.api.read(d.rolePath)])
+      const wroteRoles = new Set(this.journal.filter((e) => e.change.resource === 'role').map((e) => e.change.path))
+      const [config, ...roles] = await Promise.all([this.api.read(d.configPath), ...d.roles.map((r) => this.api.read(r.path))])
       const foreign = [
         !wrote.has('auth-config') && config?.data && Object.keys(config.data).length > 0 ? d.configPath : '',
-        !wrote.has('role') && role?.data ? d.rolePath : ''
+        ...d.roles.map((r, i) => (!wroteRoles.has(r.path) && roles[i]?.data ? r.path : ''))
       ].filter(Boolean)
       if (foreign.length > 0) return `another run configured it meanwhile (${foreign.join(', ')} exist)`
       if (!this.accessor) this.accessor = (await this.api.read('sys/auth'))?.data?.[`${d.mount.path}/`]?.accessor ?? ''
@@ -210,14 +245,17 @@ export class VaultTransaction {
   private fixFor(entry: JournalEntry): string {
     const { change, before } = entry
     const d = this.desired
+    const policyName = change.path.slice('sys/policies/acl/'.length)
     if (change.resource === 'auth-mount') return `vault auth disable ${d.mount.path}`
     if (before === null) {
       if (change.resource === 'auth-config') return `vault auth disable ${d.mount.path}   # only if nothing uses this auth method`
-      return change.resource === 'policy' ? `vault policy delete ${d.policy.name}` : `vault delete ${change.path}`
+      return change.resource === 'policy' ? `vault policy delete ${policyName}` : `vault delete ${change.path}`
     }
-    if (change.resource === 'policy') return `vault policy write ${d.policy.name} - <<'EOF'\n${String(before).trimEnd()}\nEOF`
+    if (change.resource === 'policy') return `vault policy write ${policyName} - <<'EOF'\n${String(before).trimEnd()}\nEOF`
     const body =
-      change.resource === 'auth-config' ? configRestoreBody(before as Record<string, unknown>) : roleRestoreBody(before as Record<string, unknown>, d)
+      change.resource === 'auth-config' || change.action === 'delete'
+        ? configRestoreBody(before as Record<string, unknown>)
+        : roleRestoreBody(before as Record<string, unknown>, this.roleAt(change.path).role)
     return `vault write ${change.path} - <<'EOF'\n${JSON.stringify(body)}\nEOF`
   }
 }
@@ -230,8 +268,8 @@ export function configRestoreBody(before: Record<string, unknown>): Record<strin
 }
 
 /** A role write changes only the fields sent: send back the managed fields as they were (empty ones cleared). */
-export function roleRestoreBody(before: Record<string, unknown>, desired: DesiredState): Record<string, unknown> {
-  const written = roleWriteBody(desired.role)
+export function roleRestoreBody(before: Record<string, unknown>, role: DesiredState['role']): Record<string, unknown> {
+  const written = roleWriteBody(role)
   const out: Record<string, unknown> = {}
   for (const { field, kind } of ROLE_FIELDS) {
     if (!(field in written)) continue

@@ -1,0 +1,260 @@
+/** The roles input: parsing and validation, the desired state and plan for several roles, and the per-job role. */
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { ValidationErrors } from '../src/errors.js'
+import { parseInputs } from '../src/inputs.js'
+import { renderClientBlock } from '../src/nomad/agent-config.js'
+import { injectVault, roleForNamespace } from '../src/nomad/inject.js'
+import { vaultForJob } from '../src/nomad/job-role.js'
+import { POLICY_MARKER, desiredState, roleNamespaces } from '../src/vault/desired.js'
+import { planUndeclared, planVault, writeOrder, type CurrentState } from '../src/vault/plan.js'
+import { testConfig, testSettings } from '../test-support/config-fixture.js'
+
+const base = {
+  'vault-addr': 'https://vault.example.com:8200',
+  'vault-token': 'hvs.supersecretvaulttoken',
+  'nomad-addr': 'https://nomad.example.com:4646'
+}
+const reader = (over: Record<string, string>) => (name: string) => ({ ...base, ...over })[name] ?? ''
+
+function problemsOf(over: Record<string, string>): string[] {
+  try {
+    parseInputs(reader(over))
+  } catch (e) {
+    expect(e).toBeInstanceOf(ValidationErrors)
+    return (e as ValidationErrors).problems
+  }
+  throw new Error('expected validation to fail')
+}
+
+const TWO = `
+- name: web-prod
+  namespace: prod
+  kv-mount: kv-prod
+- name: web-staging
+  namespace: [staging, qa]
+  policy: staging-reader
+  token-period: 1h
+`
+
+beforeEach(() => {
+  jest.spyOn(process.stdout, 'write').mockImplementation(() => true)
+})
+afterEach(() => {
+  jest.restoreAllMocks()
+})
+
+describe('roles input', () => {
+  it('parses each role with its own claims, policy, token settings and kv mount; the first role fills the single-role fields', () => {
+    const cfg = parseInputs(reader({ roles: TWO, 'token-period': '20m' }))
+    expect(cfg.settings.roles).toEqual([
+      {
+        name: 'web-prod',
+        policy: 'web-prod',
+        kvMount: 'kv-prod',
+        boundClaims: { nomad_namespace: 'prod' },
+        tokenType: 'service',
+        tokenPeriodSeconds: 1200
+      },
+      {
+        name: 'web-staging',
+        policy: 'staging-reader',
+        kvMount: 'secret',
+        boundClaims: { nomad_namespace: ['staging', 'qa'] },
+        tokenType: 'service',
+        tokenPeriodSeconds: 3600
+      }
+    ])
+    expect(cfg.settings).toMatchObject({ role: 'web-prod', policy: 'web-prod', kvMount: 'kv-prod', prune: false })
+    expect(parseInputs(reader({ roles: TWO, prune: 'true' })).settings.prune).toBe(true)
+  })
+
+  it('the single-role inputs stay the shorthand: no roles list', () => {
+    const cfg = parseInputs(reader({ role: 'app', 'bound-claims': '{"nomad_namespace":"prod"}' }))
+    expect(cfg.settings.roles).toBeUndefined()
+    expect(desiredState(cfg.settings).roles.map((r) => r.name)).toEqual(['app'])
+  })
+
+  it('giving roles and a single-role input is an error that says which to drop; the defaults are not a conflict', () => {
+    expect(problemsOf({ roles: TWO, role: 'app' })).toEqual([expect.stringMatching(/Inputs "roles" and "role" conflict.*Drop "role"/)])
+    expect(problemsOf({ roles: TWO, 'bound-claims': 'a: b' })).toEqual([expect.stringMatching(/Drop "bound-claims"/)])
+    expect(() => parseInputs(reader({ roles: TWO, role: 'nomad-workloads', policy: 'nomad-workloads' }))).not.toThrow()
+  })
+
+  it('validates every role before the first request, naming the role and the key', () => {
+    const problems = problemsOf({
+      roles: `
+- name: ok
+  namespace: prod
+- name: "bad name"
+  policy: Upper
+  token-type: batch
+  token-period: 10m
+  colour: red
+- name: other
+  namespace: prod
+- name: ok
+`
+    })
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/role "bad name": unknown key\(s\) "colour"/),
+        expect.stringMatching(/role "bad name": is not a valid Vault role name/),
+        expect.stringMatching(/role "bad name": "policy": "Upper" has upper-case letters/),
+        expect.stringMatching(/role "bad name": "token-type: batch" cannot be periodic/),
+        expect.stringMatching(/role "ok" is declared twice/),
+        expect.stringMatching(/namespace "prod" is bound by roles "ok" and "other"/)
+      ])
+    )
+    expect(problemsOf({ roles: 'name: x' })).toEqual([expect.stringMatching(/must be a non-empty YAML list/)])
+    expect(problemsOf({ roles: '- namespace: prod' })).toEqual([expect.stringMatching(/entry 1: "name" is required/)])
+    expect(problemsOf({ roles: '- name: a\n  policy: p\n- name: b\n  policy: p\n  kv-mount: other' })).toEqual([
+      expect.stringMatching(/roles "a" and "b" share policy "p" but give it different text/)
+    ])
+    expect(problemsOf({ roles: '- name: a\n  namespace: prod\n  bound-claims: {nomad_namespace: dev}' })).toEqual([
+      expect.stringMatching(/"namespace" and "bound-claims.nomad_namespace" say the same thing twice/)
+    ])
+  })
+})
+
+const roles2 = testSettings({
+  roles: [
+    {
+      name: 'web-prod',
+      policy: 'web-prod',
+      kvMount: 'kv-prod',
+      boundClaims: { nomad_namespace: 'prod' },
+      tokenType: 'service',
+      tokenPeriodSeconds: 1800
+    },
+    { name: 'catch-all', policy: 'shared', kvMount: 'secret', boundClaims: {}, tokenType: 'batch', tokenPeriodSeconds: 0 },
+    {
+      name: 'web-dev',
+      policy: 'shared',
+      kvMount: 'secret',
+      boundClaims: { nomad_namespace: ['dev', 'qa'] },
+      tokenType: 'service',
+      tokenPeriodSeconds: 60
+    }
+  ]
+})
+
+describe('desired state and plan with several roles', () => {
+  it('one role write per role, each policy once, default_role = the first role without a namespace binding', () => {
+    const d = desiredState(roles2)
+    expect(d.roles.map((r) => [r.path, r.role.token_policies, r.role.bound_claims, r.role.token_type, r.role.token_period])).toEqual([
+      ['auth/jwt-nomad/role/web-prod', ['web-prod'], { nomad_namespace: 'prod' }, 'service', 1800],
+      ['auth/jwt-nomad/role/catch-all', ['shared'], undefined, 'batch', 0],
+      ['auth/jwt-nomad/role/web-dev', ['shared'], { nomad_namespace: ['dev', 'qa'] }, 'service', 60]
+    ])
+    expect(d.policies.map((p) => p.path)).toEqual(['sys/policies/acl/web-prod', 'sys/policies/acl/shared'])
+    expect(d.policies[0].text('acc')).toContain('path "kv-prod/data/')
+    expect(d.authConfig.default_role).toBe('catch-all')
+    const empty: CurrentState = { mount: null, authConfig: null, role: null, policy: null }
+    expect(planVault(empty, d).map((c) => `${c.action} ${c.path}`)).toEqual([
+      'create sys/auth/jwt-nomad',
+      'create auth/jwt-nomad/config',
+      'create sys/policies/acl/web-prod',
+      'create sys/policies/acl/shared',
+      'create auth/jwt-nomad/role/web-prod',
+      'create auth/jwt-nomad/role/catch-all',
+      'create auth/jwt-nomad/role/web-dev'
+    ])
+  })
+
+  it('plans per role: only the role that drifted is updated; undeclared managed roles are reported and deleted only with prune', () => {
+    const d = desiredState(roles2)
+    const readBack = (name: string) => {
+      const r = d.roles.find((x) => x.name === name)!.role
+      return { ...r, bound_claims: r.bound_claims ?? null, token_policies: [...r.token_policies] }
+    }
+    const current: CurrentState = {
+      mount: { type: 'jwt', accessor: 'acc', description: 'Nomad workload identity (managed by nomad-vault-action)' },
+      authConfig: { ...d.authConfig },
+      role: readBack('web-prod'),
+      policy: d.policies[0].text('acc'),
+      roles: { 'web-prod': readBack('web-prod'), 'catch-all': readBack('catch-all'), 'web-dev': { ...readBack('web-dev'), token_period: 30 } },
+      policies: { 'web-prod': d.policies[0].text('acc'), shared: d.policies[1].text('acc') },
+      undeclared: {
+        roles: { old: { bound_claims: { nomad_namespace: 'old' }, token_policies: ['old'] } },
+        policies: { old: `${POLICY_MARKER}\npath "x" {}` }
+      }
+    }
+    expect(planVault(current, d)).toEqual([
+      { resource: 'role', action: 'update', path: 'auth/jwt-nomad/role/web-dev', diff: [{ field: 'token_period', before: 30, after: 60 }] }
+    ])
+    const undeclared = planUndeclared(current, d)
+    expect(undeclared.map((c) => `${c.action} ${c.path}`)).toEqual(['delete auth/jwt-nomad/role/old', 'delete sys/policies/acl/old'])
+    const pruned = desiredState({ ...roles2, prune: true })
+    const planned = planVault(current, pruned)
+    expect(writeOrder(planned, current).map((c) => `${c.action} ${c.path}`)).toEqual([
+      'update auth/jwt-nomad/role/web-dev',
+      'delete auth/jwt-nomad/role/old',
+      'delete sys/policies/acl/old'
+    ])
+  })
+
+  it('a policy no current role uses is written before the roles, a live one after them', () => {
+    const d = desiredState(roles2)
+    const current: CurrentState = {
+      mount: { type: 'jwt', accessor: 'acc' },
+      authConfig: { ...d.authConfig },
+      role: null,
+      policy: null,
+      roles: { 'web-prod': null, 'catch-all': { token_policies: ['shared'] }, 'web-dev': null },
+      policies: { 'web-prod': null, shared: 'old text' }
+    }
+    expect(writeOrder(planVault(current, d), current).map((c) => `${c.action} ${c.path}`)).toEqual([
+      'create sys/policies/acl/web-prod',
+      'create auth/jwt-nomad/role/web-prod',
+      'update auth/jwt-nomad/role/catch-all',
+      'create auth/jwt-nomad/role/web-dev',
+      'update sys/policies/acl/shared'
+    ])
+  })
+})
+
+describe('the role of each job', () => {
+  const choices = [
+    { name: 'web-prod', namespaces: ['prod'] },
+    { name: 'any', namespaces: null },
+    { name: 'dev', namespaces: ['dev'] }
+  ]
+  it('picks the role bound to the namespace, else the first role without a binding', () => {
+    expect(roleForNamespace(choices, 'prod')?.name).toBe('web-prod')
+    expect(roleForNamespace(choices, 'dev')?.name).toBe('dev')
+    expect(roleForNamespace(choices, 'other')?.name).toBe('any')
+    expect(roleForNamespace([choices[0]], 'other')).toBeUndefined()
+    expect(roleNamespaces({ boundClaims: { nomad_namespace: 'prod' } })).toEqual(['prod'])
+  })
+
+  it('vaultForJob: the job context gets its role, policies and claims; an unserved namespace is an error only when injecting', () => {
+    const vault = {
+      role: 'a',
+      policies: ['a'],
+      roles: [
+        { name: 'a', namespaces: ['prod'], policies: ['a'], boundClaims: { nomad_namespace: 'prod' } },
+        { name: 'b', namespaces: ['dev'], policies: ['pb'], boundClaims: { nomad_namespace: 'dev' } }
+      ]
+    }
+    expect(vaultForJob(vault, 'dev', 'web', true)).toMatchObject({ role: 'b', policies: ['pb'], boundClaims: { nomad_namespace: 'dev' } })
+    expect(() => vaultForJob(vault, 'qa', 'web', true)).toThrow(
+      /Job "web" is in Nomad namespace "qa", and no role of the roles input serves it: a \(prod\); b \(dev\)/
+    )
+    expect(vaultForJob(vault, 'qa', 'web', false)).toBe(vault)
+  })
+
+  it('inject-vault missing also fills a vault block without a role when there are several roles', () => {
+    const job = { TaskGroups: [{ Name: 'g', Tasks: [{ Name: 'a', Vault: { Role: '' } }, { Name: 'b', Vault: { Role: 'mine' } }, { Name: 'c' }] }] }
+    const r = injectVault(job, 'missing', 'web-prod', { fillEmptyRole: true })
+    expect(r.job.TaskGroups[0].Tasks.map((t: { Vault: { Role: string } }) => t.Vault.Role)).toEqual(['web-prod', 'mine', 'web-prod'])
+    expect(injectVault(job, 'missing', 'web-prod').injectedTasks).toEqual(['g/c'])
+  })
+
+  it('the client block names the default role and lists the roles per namespace', () => {
+    const block = renderClientBlock(testConfig({ settings: roles2 }))
+    expect(block).toContain('create_from_role      = "catch-all"')
+    expect(block).toContain('#   web-prod: prod')
+    expect(block).toContain('#   web-dev: dev, qa')
+    expect(block).toContain('#   catch-all: any other namespace')
+  })
+})
