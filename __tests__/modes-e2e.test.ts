@@ -230,7 +230,7 @@ describe('mode: destroy', () => {
     expect(await exists('hand')).toEqual({ mount: false, policy: false })
   })
 
-  it('survives faults: an ambiguous DELETE is retried, a run that stops half-way is finished by the next one', async () => {
+  it('survives faults: an ambiguous DELETE is retried, a run that stops half-way puts back what it removed, and the next one finishes', async () => {
     const n = await cluster('flt')
     expect((await runAction(inputs(n, 'flt', { mode: 'setup' }))).code).toBe(0)
     let resets = 0
@@ -247,15 +247,24 @@ describe('mode: destroy', () => {
     try {
       const r = await runAction({ ...inputs(n, 'flt', { mode: 'destroy' }), 'vault-addr': proxy.url })
       expect(r.code).toBe(1)
-      expect(r.stdout).toContain('destroy stopped after removing 2 of 3 object(s)')
+      expect(r.stdout).toContain('destroy stopped at sys/auth/jwt-flt')
+      expect(r.stdout).toContain('Everything it removed was put back (3 object(s))')
       expect(r.stdout).toContain('Re-run the step')
       expect(proxy.log.filter((e) => e.fault === 'reset-after')).toHaveLength(1)
-      expect(await exists('flt')).toEqual({ mount: true, policy: false })
+      // The transaction wrote the role and the policy back: everything is as it was before the run.
+      expect(await exists('flt')).toEqual({ mount: true, policy: true })
+      expect((await bao.api('GET', 'sys/policies/acl/policy-flt')).data.policy).toMatch(/^# managed by nomad-vault-action/)
+      expect((await bao.api('GET', 'auth/jwt-flt/role/role-flt')).data.token_policies).toEqual(['policy-flt'])
+      expect(JSON.parse(r.outputs.changes)).toEqual([])
 
       proxy.configure({ rule: () => null })
       const again = await runAction({ ...inputs(n, 'flt', { mode: 'destroy' }), 'vault-addr': proxy.url })
       expect(again.code).toBe(0)
-      expect(JSON.parse(again.outputs.changes)).toEqual([expect.objectContaining({ resource: 'auth-mount', path: 'sys/auth/jwt-flt' })])
+      expect(JSON.parse(again.outputs.changes).map((c: { path: string }) => c.path)).toEqual([
+        'auth/jwt-flt/role/role-flt',
+        'sys/policies/acl/policy-flt',
+        'sys/auth/jwt-flt'
+      ])
       expect(await exists('flt')).toEqual({ mount: false, policy: false })
     } finally {
       await proxy.close()

@@ -1,24 +1,34 @@
 /**
- * mode: destroy. Removes what the action manages, in reverse order of creation: role, policy, auth method (which
- * takes its config with it). An object counts as managed when the action marked it on creation: the mount's
- * description (MOUNT_DESCRIPTION), the policy's first line (POLICY_MARKER); a JWT role keeps no free-form field in
- * Vault or OpenBao, so the role counts as managed when it lives on a managed mount. Anything else is refused, before
- * the first delete, unless `force: true`; an auth method of another type is never removed.
- * Idempotent: every run reads first and only deletes what still exists, so a run that failed half-way (a network
- * fault, a cancelled job) is finished by the next one. With dry-run it only reports what would go.
+ * mode: destroy. Removes what the action manages, in reverse order of creation: every declared role, their
+ * policies, then the auth method (which takes its config with it). An object counts as managed when the action marked
+ * it on creation: the mount's description (MOUNT_DESCRIPTION), the policy's first line (POLICY_MARKER); a JWT role
+ * keeps no free-form field in Vault or OpenBao, so the role counts as managed when it lives on a managed mount.
+ * Anything else is refused, before the first delete, unless `force: true`; an auth method of another type is never
+ * removed.
+ *
+ * The deletes go through the reconcile's transaction (src/vault/transaction.ts): each is journalled with the object
+ * as read before it is sent, and a run that fails puts back, in reverse order, what it deleted (a role or policy is
+ * written back only while it is still gone). A disabled auth method cannot be put back (Vault drops its config and
+ * roles with it); it is the last delete, so a run that fails there has deleted nothing else for good. Idempotent:
+ * every run reads first and only deletes what still exists, so the next run finishes the job. With dry-run it only
+ * reports what would go.
  */
 import * as core from '@actions/core'
 import type { Config, VaultSettings } from '../config.js'
 import { ActionError, errorMessage } from '../errors.js'
 import { setOutputs } from '../report/outputs.js'
 import { createVaultApi, type VaultApi } from '../vault/client.js'
-import { MOUNT_DESCRIPTION, POLICY_MARKER } from '../vault/desired.js'
+import { desiredState, MOUNT_DESCRIPTION, POLICY_MARKER, roleList } from '../vault/desired.js'
+import type { Change } from '../vault/plan.js'
+import { VaultTransaction, type RollbackEntry } from '../vault/transaction.js'
 import type { ModeOptions } from './options.js'
 
 export interface DestroyState {
   mount: { type: string; accessor: string; description: string } | null
-  role: Record<string, unknown> | null
-  policy: string | null
+  /** Every declared role by name: `data` of its GET, null when absent. */
+  roles: Record<string, Record<string, unknown> | null>
+  /** Every declared policy by name: its text, null when absent. */
+  policies: Record<string, string | null>
 }
 
 export interface DestroyTarget {
@@ -28,13 +38,17 @@ export interface DestroyTarget {
   managed: boolean
   /** Why it is (not) considered managed, for messages. */
   reason: string
+  /** The object as read (what a rollback writes back). */
+  before?: Record<string, unknown> | string
 }
 
 const isManagedMount = (m: DestroyState['mount']) => !!m && m.type === 'jwt' && m.description.trim() === MOUNT_DESCRIPTION
+const mountPathOf = (s: VaultSettings) => s.authPath.replace(/^\/+|\/+$/g, '')
+const policyNames = (s: VaultSettings) => [...new Set(roleList(s).map((r) => r.policy))]
 
-/** Pure: what destroy would remove, in order (role, policy, mount). */
+/** Pure: what destroy would remove, in order (the roles, their policies, the mount). */
 export function planDestroy(state: DestroyState, s: VaultSettings): DestroyTarget[] {
-  const mountPath = s.authPath.replace(/^\/+|\/+$/g, '')
+  const mountPath = mountPathOf(s)
   const mountManaged = isManagedMount(state.mount)
   const mountWhy = !state.mount
     ? 'does not exist'
@@ -43,49 +57,81 @@ export function planDestroy(state: DestroyState, s: VaultSettings): DestroyTarge
       : mountManaged
         ? 'its description says it is managed by nomad-vault-action'
         : `its description "${state.mount.description}" does not say it is managed by nomad-vault-action`
-  return [
-    {
+  const roles: DestroyTarget[] = roleList(s).map((r) => {
+    const data = state.roles[r.name] ?? null
+    return {
       resource: 'role',
-      path: `auth/${mountPath}/role/${s.role}`,
-      exists: !!state.mount && state.role !== null,
+      path: `auth/${mountPath}/role/${r.name}`,
+      exists: !!state.mount && data !== null,
       managed: mountManaged,
-      reason: mountManaged ? 'it lives on the managed auth method' : `its auth method ${mountWhy}`
-    },
-    {
+      reason: mountManaged ? 'it lives on the managed auth method' : `its auth method ${mountWhy}`,
+      ...(data ? { before: data } : {})
+    }
+  })
+  const policies: DestroyTarget[] = policyNames(s).map((name) => {
+    const text = state.policies[name] ?? null
+    const marked = text !== null && text.trimStart().startsWith(POLICY_MARKER)
+    return {
       resource: 'policy',
-      path: `sys/policies/acl/${s.policy}`,
-      exists: state.policy !== null,
-      managed: state.policy !== null && state.policy.trimStart().startsWith(POLICY_MARKER),
-      reason: state.policy?.trimStart().startsWith(POLICY_MARKER)
-        ? 'its first line is the nomad-vault-action marker'
-        : 'its first line is not the nomad-vault-action marker'
-    },
-    { resource: 'auth-mount', path: `sys/auth/${mountPath}`, exists: !!state.mount, managed: mountManaged, reason: mountWhy }
-  ]
+      path: `sys/policies/acl/${name}`,
+      exists: text !== null,
+      managed: marked,
+      reason: marked ? 'its first line is the nomad-vault-action marker' : 'its first line is not the nomad-vault-action marker',
+      ...(text !== null ? { before: text } : {})
+    }
+  })
+  const mount: DestroyTarget = {
+    resource: 'auth-mount',
+    path: `sys/auth/${mountPath}`,
+    exists: !!state.mount,
+    managed: mountManaged,
+    reason: mountWhy
+  }
+  if (state.mount) mount.before = { ...state.mount }
+  return [...roles, ...policies, mount]
 }
 
 export async function readDestroyState(api: VaultApi, s: VaultSettings): Promise<DestroyState> {
-  const mountPath = s.authPath.replace(/^\/+|\/+$/g, '')
-  const [mounts, policy] = await Promise.all([api.read('sys/auth'), api.read(`sys/policies/acl/${s.policy}`)])
+  const mountPath = mountPathOf(s)
+  const names = policyNames(s)
+  const [mounts, ...texts] = await Promise.all([api.read('sys/auth'), ...names.map((n) => api.read(`sys/policies/acl/${n}`))])
   const data = (mounts?.data && typeof mounts.data === 'object' ? mounts.data : (mounts ?? {})) as Record<
     string,
     { type?: string; accessor?: string; description?: string }
   >
   const m = data[`${mountPath}/`]
   const mount = m ? { type: String(m.type ?? ''), accessor: String(m.accessor ?? ''), description: String(m.description ?? '') } : null
-  // The role only exists under a JWT mount (another type would answer something else at that path).
-  const role = mount?.type === 'jwt' ? await api.read(`auth/${mountPath}/role/${s.role}`) : null
-  const text = policy?.data?.policy ?? policy?.data?.rules
-  return { mount, role: role?.data && typeof role.data === 'object' ? role.data : null, policy: typeof text === 'string' ? text : null }
+  // Roles only exist under a JWT mount (another type would answer something else at that path).
+  const declared = roleList(s)
+  const roleRes = mount?.type === 'jwt' ? await Promise.all(declared.map((r) => api.read(`auth/${mountPath}/role/${r.name}`))) : []
+  const roles: DestroyState['roles'] = {}
+  declared.forEach((r, i) => {
+    const d = roleRes[i]?.data
+    roles[r.name] = d && typeof d === 'object' ? d : null
+  })
+  const policies: DestroyState['policies'] = {}
+  names.forEach((n, i) => {
+    const text = texts[i]?.data?.policy ?? texts[i]?.data?.rules
+    policies[n] = typeof text === 'string' ? text : null
+  })
+  return { mount, roles, policies }
 }
 
 export interface DestroyResult {
   removed: DestroyTarget[]
   targets: DestroyTarget[]
+  /** Set when the run failed after deleting: what the rollback did to each deleted object. */
+  rollback?: RollbackEntry[]
 }
 
-export async function runDestroy(cfg: Config, opts: ModeOptions, deps: { api?: VaultApi } = {}): Promise<DestroyResult> {
+export interface DestroyDeps {
+  api?: VaultApi
+  log?: (line: string) => void
+}
+
+export async function runDestroy(cfg: Config, opts: ModeOptions, deps: DestroyDeps = {}): Promise<DestroyResult> {
   const api = deps.api ?? createVaultApi(cfg.vault)
+  const log = deps.log ?? ((l: string) => core.info(l))
   const s = cfg.settings
   const targets = planDestroy(await readDestroyState(api, s), s)
   const present = targets.filter((t) => t.exists)
@@ -100,30 +146,45 @@ export async function runDestroy(cfg: Config, opts: ModeOptions, deps: { api?: V
         'Nothing was removed. Check auth-path, role and policy; set force: true to remove them anyway.'
     )
   }
-  const changes = present.map((t) => ({ resource: t.resource, action: 'delete', path: t.path, diff: [] }))
+  const changes: Change[] = present.map((t) => ({ resource: t.resource, action: 'delete', path: t.path, diff: [] }))
   const removed: DestroyTarget[] = []
+  let rollback: RollbackEntry[] | undefined
   try {
     if (present.length === 0) {
-      core.info(`destroy: nothing to remove: ${targets.map((t) => t.path).join(', ')} do not exist.`)
+      log(`destroy: nothing to remove: ${targets.map((t) => t.path).join(', ')} do not exist.`)
     } else if (cfg.dryRun) {
       core.notice(`destroy (dry run) would remove, in this order: ${present.map((t) => `${t.resource} ${t.path}`).join(', ')}. Nothing was removed.`)
     } else {
-      for (const t of present) {
-        if (!t.managed) core.warning(`destroy: removing ${t.resource} ${t.path} although ${t.reason} (force: true).`)
-        await api.remove(t.path)
-        removed.push(t)
-        core.info(`destroy: removed ${t.resource} ${t.path}`)
+      // The desired state names the objects for the transaction; the key source plays no part in a destroy.
+      const tx = new VaultTransaction(api, desiredState(s, { staticKeys: ['(not read by destroy)'] }), log)
+      try {
+        for (const [i, t] of present.entries()) {
+          if (!t.managed) core.warning(`destroy: removing ${t.resource} ${t.path} although ${t.reason} (force: true).`)
+          await tx.remove(changes[i], t.before ?? {})
+          removed.push(t)
+          log(`destroy: removed ${t.resource} ${t.path}`)
+        }
+      } catch (err) {
+        rollback = await tx.rollback()
+        throw err
       }
     }
   } catch (err) {
-    // Re-running finishes the job: every run re-reads and only deletes what is still there.
+    const kept = rollback?.filter((r) => r.outcome === 'kept') ?? []
+    const after =
+      !rollback || rollback.length === 0
+        ? 'Nothing was removed.'
+        : kept.length === 0
+          ? `Everything it removed was put back (${rollback.length} object(s)).`
+          : `Could not put back: ${kept.map((k) => `${k.path} (${k.reason})`).join('; ')}.`
     throw new ActionError(
-      `destroy stopped after removing ${removed.length} of ${present.length} object(s) (${removed.map((t) => t.path).join(', ') || 'none'}): ${errorMessage(err)} ` +
-        'Re-run the step: destroy continues from what is left.'
+      `destroy stopped at ${present[removed.length]?.path ?? 'a delete'}: ${errorMessage(err)} ${after} Re-run the step: destroy continues from what is left.`
     )
   } finally {
-    setOutputs({ changes: JSON.stringify(cfg.dryRun ? changes : changes.filter((c) => removed.some((r) => r.path === c.path))) })
-    await summary(cfg, targets, removed)
+    // After a rollback, what stays removed is what could not be put back.
+    const gone = rollback ? targets.filter((t) => rollback?.some((r) => r.path === t.path && r.outcome === 'kept')) : removed
+    setOutputs({ changes: JSON.stringify(cfg.dryRun ? changes : changes.filter((c) => gone.some((r) => r.path === c.path))) })
+    await summary(cfg, targets, gone)
   }
   return { removed, targets }
 }

@@ -154,6 +154,7 @@ export class VaultTransaction {
   private async undo(entry: JournalEntry): Promise<RollbackEntry> {
     const { change } = entry
     const resource = change.resource
+    if (change.action === 'delete') return this.undoDelete(entry)
     if (resource === 'auth-mount') {
       return this.kept(entry, "the answer to enabling it was lost and a repeat found the path in use, so it may be another run's")
     }
@@ -162,14 +163,6 @@ export class VaultTransaction {
         entry,
         "Vault cannot remove an auth method's config; the method was not configured before, so nothing could log in through it then"
       )
-    }
-    if (change.action === 'delete') {
-      // Still there: the delete never reached Vault (or someone wrote it again); nothing to put back.
-      if (!(await this.stillOurs(entry))) return { resource, path: change.path, outcome: 'restored' }
-      // Deleted by this run: write it back as it was read.
-      const body = resource === 'policy' ? { policy: entry.before as string } : configRestoreBody(entry.before as Record<string, unknown>)
-      await this.api.write(change.path, body)
-      return { resource, path: change.path, outcome: 'restored' }
     }
     if (!(await this.stillOurs(entry))) {
       return this.kept(entry, 'it no longer holds what this run wrote (another run or a person changed it since), so their value is kept')
@@ -189,10 +182,31 @@ export class VaultTransaction {
     return { resource, path: change.path, outcome: 'restored' }
   }
 
-  /** Whether the object still holds exactly what this run wrote. */
+  /**
+   * Puts back an object this run deleted (journalled before the DELETE was sent). Still there: the delete never
+   * reached Vault (or someone wrote it again), nothing to put back. A disabled auth method cannot be enabled again
+   * with its accessor, config and roles, so it is reported; a role or policy is written back as it was read.
+   */
+  private async undoDelete(entry: JournalEntry): Promise<RollbackEntry> {
+    const { change } = entry
+    const resource = change.resource
+    if (!(await this.stillOurs(entry))) return { resource, path: change.path, outcome: 'restored' }
+    if (resource === 'auth-mount') {
+      return this.kept(entry, 'Vault cannot enable an auth method again with its accessor, config and roles; it stays removed')
+    }
+    const body = resource === 'policy' ? { policy: entry.before as string } : configRestoreBody(entry.before as Record<string, unknown>)
+    await this.api.write(change.path, body)
+    return { resource, path: change.path, outcome: 'restored' }
+  }
+
+  /** Whether the object still holds exactly what this run wrote (for a delete: whether it is still gone). */
   private async stillOurs(entry: JournalEntry): Promise<boolean> {
     const { change } = entry
     const d = this.desired
+    if (change.action === 'delete' && change.resource === 'auth-mount') {
+      const mounts = await this.api.read('sys/auth')
+      return !(mounts?.data ?? mounts ?? {})[`${d.mount.path}/`]
+    }
     const res = await this.api.read(change.path)
     // A delete is ours while the object is still gone.
     if (change.action === 'delete') return !res?.data
@@ -246,6 +260,8 @@ export class VaultTransaction {
     const { change, before } = entry
     const d = this.desired
     const policyName = change.path.slice('sys/policies/acl/'.length)
+    if (change.resource === 'auth-mount' && change.action === 'delete')
+      return 're-run with mode: destroy to finish, or mode: setup to set it up again'
     if (change.resource === 'auth-mount') return `vault auth disable ${d.mount.path}`
     if (before === null) {
       if (change.resource === 'auth-config') return `vault auth disable ${d.mount.path}   # only if nothing uses this auth method`
