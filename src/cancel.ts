@@ -7,8 +7,6 @@
  */
 import * as core from '@actions/core'
 import { ActionError } from './errors.js'
-import type { NomadClient } from './nomad/client.js'
-import type { JobResult } from './nomad/deploy.js'
 
 /** The run was cancelled (SIGINT/SIGTERM). */
 export class CancelledError extends ActionError {
@@ -102,31 +100,4 @@ export function watchCancellation(hardExitMs = 5000): Cancellation {
       process.off('SIGTERM', onSignal)
     }
   }
-}
-
-/**
- * After a cancel while following: the jobs this run registered (verdict "registered": the action stopped following,
- * Nomad goes on), with their latest deployment's ID when Nomad answers within a second.
- */
-export async function registeredSoFar(started: JobResult[], client: NomadClient | undefined): Promise<JobResult[]> {
-  const registered = started.filter((j) => j.evalId || j.jobModifyIndex !== undefined)
-  await Promise.all(
-    registered.map(async (j) => {
-      j.verdict = 'registered'
-      j.reason = 'The run was cancelled while following this job; the deployment continues in Nomad.'
-      if (j.deploymentId || !client) return
-      const deployment = client
-        .get<{ ID?: string; Status?: string } | null>(`/v1/job/${encodeURIComponent(j.jobId)}/deployment`, { query: { namespace: j.namespace } })
-        .then(
-          (r) => r.body,
-          () => null
-        )
-      const d = await Promise.race([deployment, new Promise<null>((r) => setTimeout(() => r(null), 1000).unref())])
-      if (d?.ID) {
-        j.deploymentId = d.ID
-        if (d.Status) j.deploymentStatus = d.Status
-      }
-    })
-  )
-  return registered
 }
