@@ -26,7 +26,8 @@ import { createVaultApi } from './vault/client.js'
 import { defaultRoleName, roleList, roleNamespaces } from './vault/desired.js'
 import type { JobRole } from './nomad/job-role.js'
 import { readCurrentState, reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
-import { CancelledError, registeredSoFar, watchCancellation } from './cancel.js'
+import { CancelledError, watchCancellation } from './cancel.js'
+import { registeredSoFar } from './nomad/registered.js'
 
 /** Runs the action. Resolves `{ cancelled: true }` after a SIGINT/SIGTERM (the caller then exits non-zero). */
 export async function run(read: InputReader = envInputReader): Promise<{ cancelled: boolean }> {
