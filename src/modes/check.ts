@@ -15,7 +15,10 @@ import { readAgentSelf, type AgentSelfResult } from '../nomad/cluster-check.js'
 import type { ApiJob } from '../nomad/inject.js'
 import { fetchJwks, jwksToPem } from '../keys/jwks.js'
 import { createVaultApi, type VaultApi } from '../vault/client.js'
-import { desiredState, type DesiredState } from '../vault/desired.js'
+import { desiredState, roleList, roleNamespaces, type DesiredState } from '../vault/desired.js'
+import { PROBE_JOB_ID } from '../check/probe.js'
+import { roleForNamespace } from '../nomad/inject.js'
+import { runProbe } from './probe.js'
 import { setOutputs } from '../report/outputs.js'
 import { redact } from '../transport/index.js'
 import { readCurrentState } from '../vault/reconcile.js'
@@ -144,6 +147,33 @@ export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promis
   return sortFindings(findings)
 }
 
+/** The live probe (probe-secret): its finding, with the role of the probe's namespace. */
+async function probeFindings(cfg: Config, probe: NonNullable<ModeOptions['probe']>, deps: CheckDeps): Promise<Finding[]> {
+  if (!cfg.nomad.addr) {
+    return [
+      {
+        severity: 'warning',
+        check: 'live-probe',
+        message: 'probe-secret is set but nomad-addr is not: no probe was run.',
+        fix: 'Set nomad-addr and nomad-token.'
+      }
+    ]
+  }
+  const roles = roleList(cfg.settings)
+  const role =
+    roleForNamespace(
+      roles.map((r) => ({ name: r.name, namespaces: roleNamespaces(r) })),
+      probe.namespace
+    )?.name ?? cfg.settings.role
+  const client = new NomadClient({ ...cfg.nomad, namespace: probe.namespace }, deps.nomadClient)
+  core.startGroup(`check: live probe in namespace "${probe.namespace}" (registers and purges job ${PROBE_JOB_ID})`)
+  try {
+    return [await runProbe(client, { ...probe, role }, cfg.settings.authPath, cfg.job.timeoutMs || 120_000)]
+  } finally {
+    core.endGroup()
+  }
+}
+
 export async function runCheck(cfg: Config, opts: ModeOptions, deps: CheckDeps = {}): Promise<CheckResult> {
   let findings: Finding[] = []
   let failure: string | undefined
@@ -154,6 +184,7 @@ export async function runCheck(cfg: Config, opts: ModeOptions, deps: CheckDeps =
     } finally {
       core.endGroup()
     }
+    if (opts.probe) findings = sortFindings([...findings, ...(await probeFindings(cfg, opts.probe, deps))])
     for (const f of findings) {
       const text = `${f.message}${f.fix ? ` Fix: ${f.fix}` : ''}`
       const props = { title: `check: ${f.check}` }

@@ -24,6 +24,8 @@ export interface ModeOptions {
   failOnWarning: boolean
   /** destroy: also remove objects the action did not create. */
   force: boolean
+  /** check: the live probe (probe-secret, probe-namespace); absent without probe-secret. */
+  probe?: { secret: string; namespace: string }
 }
 
 function bool(read: InputReader, name: string, problems: string[]): boolean {
@@ -53,8 +55,22 @@ export function parseModeOptions(read: InputReader, cfg: Pick<Config, 'job'>): M
     )
   }
   if (force && mode !== 'destroy') problems.push(`Input "force" only applies to mode: destroy (mode is ${mode ?? raw}).`)
+  const probe = readProbe(read, mode ?? raw, problems)
   if (problems.length > 0) throw new ValidationErrors(problems)
   if (mode === 'check' && hasJob) core.warning('mode: check does not read the "job" input; the jobs running in Nomad are checked instead.')
   if (failOnWarning && mode !== 'check') core.warning(`Input "fail-on-warning" only applies to mode: check (mode is ${mode}); it is ignored.`)
-  return { mode: mode!, failOnWarning, force }
+  return { mode: mode!, failOnWarning, force, ...(probe ? { probe } : {}) }
+}
+
+/** probe-secret: a Vault path as a template reads it (it goes into the probe's template, so no quotes or braces). */
+function readProbe(read: InputReader, mode: string, problems: string[]): ModeOptions['probe'] {
+  const secret = (read('probe-secret') ?? '').trim().replace(/^\/+/, '')
+  const namespace = (read('probe-namespace') ?? '').trim() || 'default'
+  if (!secret) return undefined
+  if (mode !== 'check') problems.push(`Input "probe-secret" only applies to mode: check (mode is ${mode}).`)
+  if (!/^[A-Za-z0-9_.@/-]+$/.test(secret)) {
+    problems.push(`Input "probe-secret" must be a Vault path such as secret/data/default/${'nomad-vault-action-probe'}/config, got "${secret}".`)
+  }
+  if (!/^[a-zA-Z0-9-]{1,128}$/.test(namespace)) problems.push(`Input "probe-namespace" is not a Nomad namespace name: "${namespace}".`)
+  return { secret, namespace }
 }

@@ -130,6 +130,12 @@ export class NomadClient {
     return parseJson<T>(res, 'POST', path)
   }
 
+  /** DELETE (e.g. a job stop or purge); returns the decoded JSON response. */
+  async delete<T>(path: string, query: Query = {}): Promise<T> {
+    const res = await this.send('DELETE', path, query, undefined, this.timeoutMs, true)
+    return parseJson<T>(res, 'DELETE', path)
+  }
+
   private url(path: string, query: Query): string {
     const merged: Query = { namespace: this.conn.namespace, region: this.conn.region, ...query }
     const params = new URLSearchParams()

@@ -1,0 +1,61 @@
+/**
+ * The live probe of `mode: check` (input probe-secret): registers the probe job (src/check/probe.ts), follows its
+ * allocation to a verdict with blocking queries, and purges the job again, whatever happened. The only writes of a
+ * check run, and only when probe-secret is set.
+ */
+import * as core from '@actions/core'
+import { errorMessage, HttpError } from '../errors.js'
+import { PROBE_JOB_ID, probeFinding, probeJob, type ProbeSpec } from '../check/probe.js'
+import type { Finding } from '../check/findings.js'
+import type { AllocationListStub } from '../nomad/api.js'
+import type { NomadClient } from '../nomad/client.js'
+
+export async function runProbe(client: NomadClient, p: ProbeSpec, authPath: string, timeoutMs: number): Promise<Finding> {
+  const query = { namespace: p.namespace }
+  const path = `/v1/job/${PROBE_JOB_ID}`
+  try {
+    await client.post('/v1/jobs', { Job: probeJob(p) }, query)
+    core.info(`check: probe job "${PROBE_JOB_ID}" registered in namespace "${p.namespace}"; waiting for its verdict.`)
+    const deadline = Date.now() + timeoutMs
+    let index = 0
+    while (Date.now() < deadline) {
+      const res = await client.get<AllocationListStub[]>(`${path}/allocations`, {
+        query,
+        index,
+        waitMs: Math.min(5_000, Math.max(1, deadline - Date.now()))
+      })
+      index = res.index ?? index
+      const allocs = Array.isArray(res.body) ? res.body : []
+      const finding = probeFinding(allocs[0], p, authPath)
+      if (finding) return finding
+    }
+    return {
+      severity: 'warning',
+      check: 'live-probe',
+      message: `The probe job "${PROBE_JOB_ID}" in namespace "${p.namespace}" reached no verdict within ${Math.round(timeoutMs / 1000)}s.`,
+      fix: 'Check that a client can place it (nomad job status); the Vault login and the template read happen before the task starts.'
+    }
+  } catch (err) {
+    return {
+      severity: 'warning',
+      check: 'live-probe',
+      message: `The probe job could not be run: ${errorMessage(err)}`,
+      fix: `The nomad-token needs submit-job and read-job on namespace "${p.namespace}" for the probe.`
+    }
+  } finally {
+    await purge(client, path, query)
+  }
+}
+
+/** Purges the probe job; a 404 means it was never registered. */
+async function purge(client: NomadClient, path: string, query: { namespace: string }): Promise<void> {
+  try {
+    await client.delete(path, { ...query, purge: true })
+    core.info(`check: probe job "${PROBE_JOB_ID}" purged.`)
+  } catch (err) {
+    if (err instanceof HttpError && err.status === 404) return
+    core.warning(
+      `check: the probe job "${PROBE_JOB_ID}" could not be purged (${errorMessage(err)}): run nomad job stop -purge -namespace ${query.namespace} ${PROBE_JOB_ID}.`
+    )
+  }
+}
