@@ -4,7 +4,7 @@
  */
 import * as net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startOpenBao, type OpenBao, type MountsAnswer } from '../test-support/openbao.js'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
 
 type Obj = Record<string, any>
@@ -93,7 +93,7 @@ beforeAll(async () => {
   bao = await startOpenBao()
   // what `nomad setup vault` writes; jwks_url is set per double in configureJwks()
   await bao.api('POST', 'sys/auth/jwt-nomad', { type: 'jwt' })
-  const mounts = await bao.api('GET', 'sys/auth')
+  const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
   const accessor: string = mounts.data['jwt-nomad/'].accessor
   const tmpl = (k: string) => `{{identity.entity.aliases.${accessor}.metadata.${k}}}`
   const policy = `

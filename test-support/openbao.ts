@@ -8,12 +8,34 @@ import { randomBytes } from 'node:crypto'
 import * as net from 'node:net'
 import { installedTool } from './tools.js'
 
+/** A Vault API answer as the tests read it; the fields of `data` are checked (or cast) by the test that reads them. */
+export interface VaultAnswer {
+  data: Record<string, unknown>
+  auth: { client_token: string; accessor: string; policies: string[]; token_policies: string[]; metadata: Record<string, string> | null }
+  warnings: string[] | null
+}
+
+/** GET sys/auth: the auth mounts by path ("jwt-nomad/"). */
+export interface MountsAnswer {
+  data: Record<string, { type: string; accessor: string; description?: string }>
+}
+
+/** A LIST answer. */
+export interface ListAnswer {
+  data: { keys: string[] }
+}
+
+/** auth/token/lookup-self and lookup-accessor. */
+export interface TokenAnswer {
+  data: { accessor: string; policies: string[]; meta: Record<string, string> | null; ttl: number; display_name: string; namespace_path?: string }
+}
+
 export interface OpenBao {
   addr: string
   rootToken: string
   bin: string
   /** Calls the Vault HTTP API with the root token (or another token). Throws on non-2xx with the body. */
-  api<T = any>(method: string, p: string, body?: unknown, token?: string): Promise<T>
+  api<T = VaultAnswer>(method: string, p: string, body?: unknown, token?: string): Promise<T>
   stop(): Promise<void>
 }
 
@@ -52,7 +74,7 @@ export async function startOpenBao(): Promise<OpenBao> {
   let exited = false
   child.on('exit', () => (exited = true))
 
-  const api = async (method: string, p: string, body?: unknown, token = rootToken): Promise<any> => {
+  const api = async <T = VaultAnswer>(method: string, p: string, body?: unknown, token = rootToken): Promise<T> => {
     const res = await fetch(`${addr}/v1/${p.replace(/^\//, '')}`, {
       method,
       headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json' },
@@ -60,7 +82,7 @@ export async function startOpenBao(): Promise<OpenBao> {
     })
     const text = await res.text()
     if (!res.ok) throw new Error(`OpenBao ${method} ${p}: HTTP ${res.status} ${text}`)
-    return text ? JSON.parse(text) : undefined
+    return (text ? JSON.parse(text) : undefined) as T
   }
 
   const deadline = Date.now() + 30_000

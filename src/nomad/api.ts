@@ -215,10 +215,36 @@ export interface DeploymentPromoteRequest {
   Groups?: string[]
 }
 
-/** /v1/agent/self: the agent's configuration (the parts a caller reads are typed by the caller). */
+/**
+ * A vault block of the agent configuration as /v1/agent/self shows it (nomad/structs/config VaultConfig: Go field
+ * names; Vaults[] since Nomad 1.7, a single Vault before).
+ */
+export interface AgentVaultConfig {
+  Name?: string
+  Enabled?: boolean | null
+  Role?: string
+  Addr?: string
+  Namespace?: string
+  JWTAuthBackendPath?: string
+  /** The default workload identity for Vault; TTL in nanoseconds (a Go time.Duration). */
+  DefaultIdentity?: { Audience?: unknown[] | null; TTL?: number | null } | null
+}
+
+/** The agent configuration in /v1/agent/self (command/agent Config, the parts the action reads). */
+export interface AgentConfig {
+  NodeName?: string
+  Server?: { Enabled?: boolean } | null
+  Client?: { Enabled?: boolean } | null
+  Version?: { Version?: string } | null
+  Vaults?: (AgentVaultConfig | null)[] | null
+  Vault?: AgentVaultConfig | null
+}
+
+/** /v1/agent/self (api.AgentSelf): the agent's configuration, its serf member and its stats. */
 export interface AgentSelf {
-  config?: Record<string, unknown> | null
-  member?: { Name?: string; Tags?: Record<string, string> } | null
+  config?: AgentConfig | null
+  member?: { Name?: string; Tags?: Record<string, string> | null } | null
+  stats?: Record<string, Record<string, string>> | null
 }
 
 function query(opts: QueryOptions): Query {
