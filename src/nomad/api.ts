@@ -13,6 +13,8 @@ export interface QueryOptions {
   index?: number
   /** How long the server may hold a blocking query, in ms. */
   waitMs?: number
+  /** Aborts the request: a blocking query whose answer nobody waits for any more. */
+  signal?: AbortSignal
 }
 
 /** api.QueryMeta: the X-Nomad-Index of the answer. */
@@ -29,6 +31,7 @@ export interface TaskEvent {
   Details?: Record<string, string>
   FailsTask?: boolean
   DriverError?: string
+  RestartReason?: string
   SetupError?: string
   KillReason?: string
   ValidationError?: string
@@ -52,7 +55,11 @@ export interface AllocDeploymentStatus {
   ModifyIndex?: number
 }
 
-/** api.AllocationListStub (subset). */
+/**
+ * api.AllocationListStub (subset), what allocation lists send (nomad/structs AllocListStub): it has JobVersion,
+ * FollowupEvalID and NextAllocation, but no DeploymentID and no PreviousAllocation (those are on a single
+ * api.Allocation only).
+ */
 export interface AllocationListStub {
   ID: string
   EvalID?: string
@@ -60,13 +67,17 @@ export interface AllocationListStub {
   Namespace?: string
   NodeID?: string
   JobID: string
+  JobType?: string
   JobVersion: number
   TaskGroup: string
   DesiredStatus: string
+  DesiredDescription?: string
   ClientStatus: string
   ClientDescription?: string
   DeploymentStatus?: AllocDeploymentStatus | null
   TaskStates?: Record<string, TaskState> | null
+  FollowupEvalID?: string
+  NextAllocation?: string
   CreateIndex?: number
   ModifyIndex?: number
 }
@@ -258,7 +269,7 @@ export class NomadApi {
   constructor(readonly client: NomadClient) {}
 
   private async get<T>(path: string, opts: QueryOptions): Promise<[T, QueryMeta]> {
-    const res = await this.client.get<T>(path, { query: query(opts), index: opts.index, waitMs: opts.waitMs })
+    const res = await this.client.get<T>(path, { query: query(opts), index: opts.index, waitMs: opts.waitMs, signal: opts.signal })
     return [res.body, { lastIndex: res.index }]
   }
 
