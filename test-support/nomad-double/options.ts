@@ -55,6 +55,8 @@ export interface NomadDoubleOptions {
    * address and jwt_auth_backend_path). The double still runs its clients; only agent/self changes.
    */
   agent?: { server: boolean; client: boolean }
+  /** The root key's algorithm (default RS256); EdDSA = a cluster made before 1.7 whose keys were never rotated. */
+  keyAlgorithm?: 'RS256' | 'EdDSA'
   /** server.oidc_issuer. */
   oidcIssuer?: string
   /** ms from alloc creation until the client starts it (default 50). */

@@ -157,7 +157,7 @@ export class State {
   }
 
   static async create(opts: NomadDoubleOptions): Promise<State> {
-    return new State(opts, await Keyring.create())
+    return new State(opts, await Keyring.create(opts.keyAlgorithm))
   }
 
   /** Wall-clock ms for a Nomad duration in ns, scaled by timeScale. */
