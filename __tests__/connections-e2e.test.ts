@@ -1,11 +1,15 @@
 /**
- * Mutual TLS through dist/index.js: a real OpenBao whose HTTPS listener requires a client certificate
- * (tls_require_and_verify_client_cert), and the Nomad double served over HTTPS requiring one (verify_https_client).
- * With vault-/nomad-client-cert and -client-key the run works; without them it fails with a message that names the
- * inputs to set. The private key never reaches the log.
+ * Connections through dist/index.js:
+ * - mutual TLS: a real OpenBao whose HTTPS listener requires a client certificate (tls_require_and_verify_client_cert),
+ *   and the Nomad double served over HTTPS requiring one (verify_https_client). With vault-/nomad-client-cert and
+ *   -client-key the run works; without them it fails with a message that names the inputs to set. The private key
+ *   never reaches the log.
+ * - a forward proxy (HTTPS_PROXY / HTTP_PROXY / NO_PROXY as on self-hosted runners): host names only the proxy can
+ *   resolve prove that Vault and Nomad requests went through it, and that NO_PROXY sends a host direct.
  */
 import * as fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { startConnectProxy, type ConnectProxy } from '../test-support/connect-proxy.js'
 import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
@@ -19,7 +23,7 @@ let tlsNomad: NomadDouble
 const client = { jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' }
 
 beforeAll(async () => {
-  pki = makeTestPki()
+  pki = makeTestPki(['nomad.internal.test'])
   bao = await startOpenBao({ tls: { certFile: pki.server.certFile, keyFile: pki.server.keyFile, clientCaFile: pki.caFile } })
   await bao.api('POST', 'secret/data/default/web/config', { data: { password: 'web-password' } })
   ;[plainNomad, tlsNomad] = await Promise.all([
@@ -134,5 +138,57 @@ describe('Nomad HTTPS API that requires a client certificate', () => {
     // The workload really logged in to Vault with its identity and read its secret.
     expect(tlsNomad.secretReads.some((r) => r.path.includes('web/config'))).toBe(true)
     expectKeyHidden(run)
+  })
+})
+
+describe('a forward proxy from the environment', () => {
+  let proxy: ConnectProxy
+  beforeAll(async () => {
+    proxy = await startConnectProxy({ hosts: { 'vault.internal.test': '127.0.0.1', 'nomad.internal.test': '127.0.0.1' } })
+  })
+  afterAll(async () => {
+    await proxy?.close()
+  })
+
+  const port = (url: string) => new URL(url).port
+  const inputs = (extra: Record<string, string> = {}) => ({
+    'vault-addr': `http://vault.internal.test:${port(bao.addr)}`,
+    'vault-token': bao.rootToken,
+    'nomad-addr': `https://nomad.internal.test:${port(tlsNomad.url)}`,
+    'nomad-token': tlsNomad.managementToken,
+    'nomad-ca-cert': pki.ca,
+    'nomad-client-cert': pki.client.cert,
+    'nomad-client-key': pki.client.key,
+    'key-source': 'static',
+    'auth-path': 'jwt-proxied',
+    'max-retries': '1',
+    ...extra
+  })
+  const env = (noProxy: string) => ({ HTTPS_PROXY: proxy.url, http_proxy: proxy.url, NO_PROXY: noProxy })
+
+  it('sends Vault (absolute URI) and Nomad (CONNECT tunnel, with mTLS inside) through HTTPS_PROXY / http_proxy', async () => {
+    const before = proxy.log.length
+    const run = await runAction(inputs(), { env: env('unrelated.example') })
+    expect(run.stderr).toBe('')
+    expect(run.code).toBe(0)
+    const seen = proxy.log.slice(before)
+    expect(seen).toContain(`CONNECT nomad.internal.test:${port(tlsNomad.url)}`)
+    expect(seen.some((l) => l.startsWith(`GET http://vault.internal.test:${port(bao.addr)}/v1/sys/auth`))).toBe(true)
+    expect(seen.some((l) => l.startsWith(`POST http://vault.internal.test:${port(bao.addr)}/v1/sys/auth/jwt-proxied`))).toBe(true)
+    const mounts = await bao.api('GET', 'sys/auth')
+    expect(mounts.data['jwt-proxied/'].type).toBe('jwt')
+  })
+
+  it('connects directly to a host in NO_PROXY: the proxy sees nothing for it, and the name does not resolve without it', async () => {
+    const before = proxy.log.length
+    const run = await runAction(inputs({ 'auth-path': 'jwt-direct' }), { env: env('vault.internal.test') })
+    expect(run.code).not.toBe(0)
+    expect(proxy.log.slice(before).filter((l) => l.includes('vault.internal.test'))).toEqual([])
+    expect(
+      run.annotations
+        .filter((a) => a.level === 'error')
+        .map((a) => a.message)
+        .join('\n')
+    ).toMatch(/vault\.internal\.test/)
   })
 })
