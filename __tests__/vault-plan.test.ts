@@ -3,7 +3,7 @@ import { describe, expect, it } from '@jest/globals'
 import { ActionError } from '../src/errors.js'
 import { DEFAULT_POLICY_TEMPLATE, NEW_ACCESSOR, defaultPolicyTemplate, desiredState, type DesiredState } from '../src/vault/desired.js'
 import { durationSeconds } from '../src/duration.js'
-import { formatChange, lineDiff } from '../src/report/vault-changes.js'
+import { formatChange, lineDiff } from '../src/vault/change-text.js'
 import { normalisePolicy } from '../src/vault/normalise.js'
 import { planVault, type CurrentState } from '../src/vault/plan.js'
 

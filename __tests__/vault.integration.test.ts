@@ -121,11 +121,12 @@ describe('reconcileVault against OpenBao', () => {
     const { ring, url } = await keyringFor('e2e')
     const cfg = config('e2e', url)
     const first = await run(cfg)
+    // a fresh mount: its config and role go together with the accessor read, the policy (naming the accessor) last
     expect(first.result.changes.map((c) => `${c.action} ${c.resource} ${c.path}`)).toEqual([
       'create auth-mount sys/auth/jwt-e2e',
       'create auth-config auth/jwt-e2e/config',
-      'create policy sys/policies/acl/policy-e2e',
-      'create role auth/jwt-e2e/role/role-e2e'
+      'create role auth/jwt-e2e/role/role-e2e',
+      'create policy sys/policies/acl/policy-e2e'
     ])
     expect(first.result.applied).toBe(true)
     expect(first.result.accessor).toMatch(/^auth_jwt_/)
@@ -133,13 +134,13 @@ describe('reconcileVault against OpenBao', () => {
     expect(first.result).toMatchObject({ authPath: 'jwt-e2e', role: 'role-e2e', policies: ['policy-e2e'] })
     // the reported policy is the written one, with the real accessor
     const written = (await bao.api('GET', 'sys/policies/acl/policy-e2e')).data.policy
-    expect(first.result.changes[2].diff[0].after).toBe(written)
+    expect(first.result.changes[3].diff[0].after).toBe(written)
     expect(written).toContain(`identity.entity.aliases.${first.result.accessor}.metadata.nomad_job_id`)
     expect(first.writes.map((w) => w.path)).toEqual([
       'sys/auth/jwt-e2e',
       'auth/jwt-e2e/config',
-      'sys/policies/acl/policy-e2e',
-      'auth/jwt-e2e/role/role-e2e'
+      'auth/jwt-e2e/role/role-e2e',
+      'sys/policies/acl/policy-e2e'
     ])
     expect(first.logs.join('\n')).not.toContain(bao.rootToken)
 

@@ -2,12 +2,11 @@
  * Cancellation. GitHub cancels a step with SIGINT, then SIGTERM 7.5 s later, then SIGKILL 2.5 s after that
  * (GitHub Actions runner, "cancel-timeout-minutes" docs). On the first SIGINT or SIGTERM the run stops at the next
  * safe point: the Vault write in flight finishes and what was written is put back; a job being followed is left to
- * Nomad. A last-resort timer exits the process before SIGKILL could cut the summary short.
+ * Nomad. A last-resort timer exits the process before SIGKILL could cut the summary short; before it exits, the
+ * work registered with beforeForcedExit() (revoking a Vault token the action obtained) gets its own budget.
  */
 import * as core from '@actions/core'
 import { ActionError } from './errors.js'
-import type { NomadClient } from './nomad/client.js'
-import type { JobResult } from './nomad/deploy.js'
 
 /** The run was cancelled (SIGINT/SIGTERM). */
 export class CancelledError extends ActionError {
@@ -28,19 +27,46 @@ export interface Cancellation {
   dispose(): void
 }
 
-/** Listens for SIGINT and SIGTERM. `hardExitMs`: exit(1) that long after the first signal, whatever happens. */
+/** The time the forced exit leaves to the work registered with beforeForcedExit(). */
+export const FINAL_WORK_MS = 1500
+
+const finalWork = new Set<() => Promise<void>>()
+
+/**
+ * Registers work that must still happen when a cancelled run is forced to exit (revoking the Vault token the action
+ * obtained: the run's own cleanup may not have reached it). It runs at most once, and within FINAL_WORK_MS. Returns
+ * the function that unregisters it (once the run did the work itself).
+ */
+export function beforeForcedExit(work: () => Promise<void>): () => void {
+  finalWork.add(work)
+  return () => finalWork.delete(work)
+}
+
+/** Runs the registered final work, for at most `ms`. */
+export async function runFinalWork(ms: number): Promise<void> {
+  const all = [...finalWork]
+  finalWork.clear()
+  await Promise.race([Promise.allSettled(all.map((w) => w())), new Promise((r) => setTimeout(r, ms).unref())])
+}
+
+/**
+ * Listens for SIGINT and SIGTERM. `hardExitMs`: exit(1) that long after the first signal, whatever happens; the
+ * last FINAL_WORK_MS of it belong to the work registered with beforeForcedExit().
+ */
 export function watchCancellation(hardExitMs = 5000): Cancellation {
   const controller = new AbortController()
   let reason: string | undefined
+  const finalMs = Math.min(FINAL_WORK_MS, hardExitMs / 2)
   const onSignal = (sig: NodeJS.Signals) => {
     if (reason) return // already cancelling (SIGTERM after SIGINT)
     reason = sig
     core.warning(`Received ${sig}: cancelling. Vault writes in flight finish and are put back; a deployment already registered continues in Nomad.`)
     controller.abort(sig)
-    setTimeout(() => {
-      core.error(`The run did not stop within ${hardExitMs / 1000} s of ${sig}: exiting now.`)
+    setTimeout(async () => {
+      core.error(`The run did not stop within ${(hardExitMs - finalMs) / 1000} s of ${sig}: exiting now.`)
+      await runFinalWork(finalMs)
       process.exit(core.ExitCode.Failure)
-    }, hardExitMs).unref()
+    }, hardExitMs - finalMs).unref()
   }
   process.on('SIGINT', onSignal)
   process.on('SIGTERM', onSignal)
@@ -74,31 +100,4 @@ export function watchCancellation(hardExitMs = 5000): Cancellation {
       process.off('SIGTERM', onSignal)
     }
   }
-}
-
-/**
- * After a cancel while following: the jobs this run registered (verdict "registered": the action stopped following,
- * Nomad goes on), with their latest deployment's ID when Nomad answers within a second.
- */
-export async function registeredSoFar(started: JobResult[], client: NomadClient | undefined): Promise<JobResult[]> {
-  const registered = started.filter((j) => j.evalId || j.jobModifyIndex !== undefined)
-  await Promise.all(
-    registered.map(async (j) => {
-      j.verdict = 'registered'
-      j.reason = 'The run was cancelled while following this job; the deployment continues in Nomad.'
-      if (j.deploymentId || !client) return
-      const deployment = client
-        .get<{ ID?: string; Status?: string } | null>(`/v1/job/${encodeURIComponent(j.jobId)}/deployment`, { query: { namespace: j.namespace } })
-        .then(
-          (r) => r.body,
-          () => null
-        )
-      const d = await Promise.race([deployment, new Promise<null>((r) => setTimeout(() => r(null), 1000).unref())])
-      if (d?.ID) {
-        j.deploymentId = d.ID
-        if (d.Status) j.deploymentStatus = d.Status
-      }
-    })
-  )
-  return registered
 }

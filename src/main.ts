@@ -24,7 +24,8 @@ import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
 import { createVaultApi } from './vault/client.js'
 import { readCurrentState, reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
-import { CancelledError, registeredSoFar, watchCancellation } from './cancel.js'
+import { CancelledError, watchCancellation } from './cancel.js'
+import { registeredSoFar } from './nomad/registered.js'
 
 /** Runs the action. Resolves `{ cancelled: true }` after a SIGINT/SIGTERM (the caller then exits non-zero). */
 export async function run(read: InputReader = envInputReader): Promise<{ cancelled: boolean }> {

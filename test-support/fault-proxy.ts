@@ -84,6 +84,8 @@ export interface FaultProxyOptions {
   rule?: (req: ProxiedRequest) => Fault | null | undefined
   /** Requests that are never faulted (e.g. the test's own setup calls). */
   exempt?: (req: ProxiedRequest) => boolean
+  /** A custom answer instead of forwarding, checked before the faults (e.g. a server error that echoes a token). */
+  respond?: (req: ProxiedRequest) => { status: number; body: string; contentType?: string } | undefined
   /** Delay of the `delay` fault (default 200 ms). */
   delayMs?: number
   /** Where `redirect` points: a base URL (the original path and query are appended) or a function. */
@@ -171,6 +173,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
       const body = Buffer.concat(chunks)
       const url = req.url ?? '/'
       const info: ProxiedRequest = { n: ++count, method: req.method ?? 'GET', url, path: url.split('?')[0], headers: req.headers }
+      const custom = opts.respond?.(info)
+      if (custom) {
+        log.push({ n: info.n, method: info.method, path: info.path, status: custom.status })
+        res.writeHead(custom.status, { 'Content-Type': custom.contentType ?? 'text/plain', 'Content-Length': Buffer.byteLength(custom.body) })
+        return res.end(custom.body)
+      }
       const fault = decide(info)
       const entry: FaultLogEntry = { n: info.n, method: info.method, path: info.path, ...(fault ? { fault } : {}) }
       log.push(entry)

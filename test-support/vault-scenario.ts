@@ -40,7 +40,12 @@ export async function startJwksServer(): Promise<JwksServer> {
       rings.set(name, ring)
       return { ring, url: `${base}/${name}/.well-known/jwks.json` }
     },
-    close: () => new Promise<void>((r) => server.close(() => r()))
+    // OpenBao keeps its connections to the key server alive: close them, or close() waits for their idle timeout.
+    close: () =>
+      new Promise<void>((r) => {
+        server.close(() => r())
+        server.closeAllConnections()
+      })
   }
 }
 

@@ -11,6 +11,7 @@ import { tokenLogin } from './token.js'
 import type { Credential } from './types.js'
 import { vaultJwtLogin } from './vault-jwt.js'
 import { savePendingRevocation, clearPendingRevocation } from './post.js'
+import { beforeForcedExit } from '../cancel.js'
 
 export interface Session {
   /** The configuration with the tokens the clients must use. */
@@ -26,8 +27,11 @@ export async function signIn(cfg: Config): Promise<Session> {
     ? vaultJwtLogin(cfg.vault, cfg.auth.vault)
     : tokenLogin('Vault', cfg.vault.token, 'vault-token')
   ).login()
+  // A cancelled run that is forced to exit still revokes the token (within its own budget, see src/cancel.ts).
+  let keepForExit = () => {}
   if (vault.obtained) {
     savePendingRevocation(cfg.vault, vault.token)
+    keepForExit = beforeForcedExit(() => endVault(vault))
     core.info(`Vault: signed in with ${vault.source}.`)
   }
   let nomad: Credential
@@ -38,6 +42,7 @@ export async function signIn(cfg: Config): Promise<Session> {
     ).login()
   } catch (err) {
     await endVault(vault)
+    keepForExit()
     throw err
   }
   if (nomad.obtained) core.info(`Nomad: signed in with ${nomad.source}.`)
@@ -47,11 +52,12 @@ export async function signIn(cfg: Config): Promise<Session> {
     nomad,
     async end() {
       await Promise.all([endVault(vault), nomad.revoke()])
+      keepForExit()
     }
   }
 }
 
 async function endVault(vault: Credential): Promise<void> {
-  await vault.revoke()
-  if (vault.obtained) clearPendingRevocation()
+  // A token that could not be revoked stays handed over: the post step tries again.
+  if ((await vault.revoke()) && vault.obtained) clearPendingRevocation()
 }

@@ -50,6 +50,7 @@ export function nomadJwtLogin(conn: NomadConnection, settings: NomadAuthSettings
             `Nomad: the token from the JWT login cannot delete itself (that needs a management token); ${expires}. ` +
               'Keep the auth method\'s MaxTokenTTL short (README "Sign in with GitHub OIDC").'
           )
+          return true
         }
       }
     }

@@ -4,7 +4,7 @@ import type { Credential, LoginMode } from './types.js'
 export function tokenLogin(server: Credential['server'], token: string, input: string): LoginMode {
   return {
     async login() {
-      return { server, token, source: `the ${input} input`, obtained: false, revoke: async () => {} }
+      return { server, token, source: `the ${input} input`, obtained: false, revoke: async () => true }
     }
   }
 }

@@ -12,8 +12,11 @@ export interface Credential {
   readonly source: string
   /** True when the action obtained the token and must end it. */
   readonly obtained: boolean
-  /** Ends the token when the action obtained it; a no-op otherwise. Never throws: a failure becomes a warning. */
-  revoke(): Promise<void>
+  /**
+   * Ends the token when the action obtained it; a no-op otherwise. Never throws: a failure becomes a warning.
+   * Resolves false when the token could not be ended (so that the post step tries again), true otherwise.
+   */
+  revoke(): Promise<boolean>
 }
 
 export interface LoginMode {

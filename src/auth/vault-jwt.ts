@@ -31,23 +31,33 @@ export function vaultJwtLogin(conn: VaultConnection, settings: VaultAuthSettings
   }
 }
 
-/** A Vault token the action obtained: revoke() sends auth/token/revoke-self with it. */
+/**
+ * The revocation's own bound: one attempt of at most this long and one retry, so that it fits in the time a
+ * cancelled run has left before its forced exit (src/cancel.ts) whatever the request-timeout input says.
+ */
+export const REVOKE_TIMEOUT_MS = 1200
+
+/** A Vault token the action obtained: revoke() sends auth/token/revoke-self with it (once; later calls await the same). */
 export function vaultCredential(conn: VaultConnection, token: string, source: string): Credential {
-  let revoked = false
+  let revoking: Promise<boolean> | undefined
+  const revokeOnce = async () => {
+    try {
+      await createVaultApi({ ...conn, token, transport: { maxRetries: 1, requestTimeoutMs: REVOKE_TIMEOUT_MS } }).write('auth/token/revoke-self', {})
+      core.info('Vault: the token from the JWT login is revoked (auth/token/revoke-self).')
+      return true
+    } catch (err) {
+      core.warning(`Vault: could not revoke the token from the JWT login: ${errorMessage(err)}. It expires with its TTL.`)
+      return false
+    }
+  }
   return {
     server: 'Vault',
     token,
     source,
     obtained: true,
-    async revoke() {
-      if (revoked) return
-      revoked = true
-      try {
-        await createVaultApi({ ...conn, token }).write('auth/token/revoke-self', {})
-        core.info('Vault: the token from the JWT login is revoked (auth/token/revoke-self).')
-      } catch (err) {
-        core.warning(`Vault: could not revoke the token from the JWT login: ${errorMessage(err)}. It expires with its TTL.`)
-      }
+    revoke() {
+      revoking ??= revokeOnce()
+      return revoking
     }
   }
 }

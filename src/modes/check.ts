@@ -18,6 +18,7 @@ import type { TlsSettings } from '../transport/index.js'
 import { createVaultApi, type VaultApi } from '../vault/client.js'
 import { desiredState, type DesiredState } from '../vault/desired.js'
 import { setOutputs } from '../report/outputs.js'
+import { redact } from '../transport/index.js'
 import { readCurrentState } from '../vault/reconcile.js'
 import type { ModeOptions } from './options.js'
 
@@ -174,7 +175,10 @@ export async function runCheck(cfg: Config, opts: ModeOptions, deps: CheckDeps =
   } finally {
     if (process.env.GITHUB_STEP_SUMMARY && findings.length > 0) {
       try {
-        await core.summary.addRaw(findingsSummary(findings, { vaultAddr: cfg.vault.addr, nomadAddr: cfg.nomad.addr, verdict: failure })).write()
+        // The same redaction as every other summary: evidence holds what Vault and Nomad returned.
+        await core.summary
+          .addRaw(redact(findingsSummary(findings, { vaultAddr: cfg.vault.addr, nomadAddr: cfg.nomad.addr, verdict: failure })))
+          .write()
       } catch (e) {
         core.debug(`job summary not written: ${errorMessage(e)}`)
       }

@@ -3,7 +3,7 @@
  * keyed by job ID for several jobs (so later steps can use fromJSON()).
  */
 import * as core from '@actions/core'
-import { redact } from '../transport/index.js'
+import { redact } from '../transport/redact.js'
 import type { JobResult } from '../nomad/result.js'
 
 export type OutputSetter = (name: string, value: string) => void

@@ -60,25 +60,38 @@ export class VaultTransaction {
 
   /** Writes one change (config, policy or role), journalled with its value in `before`. */
   async write(change: Change, before: CurrentState): Promise<void> {
+    this.journal.push(await this.send(change, before))
+  }
+
+  /**
+   * Writes changes that need no order among themselves at once (one round). Once every write has settled, each one
+   * that succeeded is journalled, in the order given; then the first failure is thrown.
+   */
+  async writeRound(changes: Change[], before: CurrentState): Promise<void> {
+    const results = await Promise.allSettled(changes.map((c) => this.send(c, before)))
+    for (const r of results) if (r.status === 'fulfilled') this.journal.push(r.value)
+    const failed = results.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
+  }
+
+  /** Sends one write; resolves the journal entry for it. */
+  private async send(change: Change, before: CurrentState): Promise<JournalEntry> {
     const d = this.desired
     switch (change.resource) {
       case 'auth-config':
         await this.api.write(change.path, d.authConfig)
-        this.journal.push({ change, before: before.authConfig })
-        return
+        return { change, before: before.authConfig }
       case 'policy': {
         if (!this.accessor) throw new ActionError(`Internal error: the accessor of auth-path "${d.mount.path}" is unknown.`)
         const text = d.policy.text(this.accessor)
         await this.api.write(change.path, { policy: text })
-        this.journal.push({ change, before: before.policy, written: text })
-        return
+        return { change, before: before.policy, written: text }
       }
       case 'role':
         await this.api.write(change.path, roleWriteBody(d.role))
-        this.journal.push({ change, before: before.role })
-        return
+        return { change, before: before.role }
       case 'auth-mount':
-        throw new ActionError('Internal error: the mount is created by createMount.')
+        throw new ActionError('Internal error: the mount is enabled by reconcile.ts (enableMount).')
     }
   }
 

@@ -1,0 +1,153 @@
+/**
+ * The import rules of docs/architecture.md, checked on the real src/ tree: every `import … from`, `export … from`
+ * and `import()` with a relative path is resolved to a file, and each rule lists the edges that break it. A
+ * self-test plants one violation of every rule in a copy of the graph, so that a rule that can no longer fail fails.
+ */
+import { describe, expect, it } from '@jest/globals'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+
+const ROOT = path.resolve(import.meta.dirname, '..')
+
+/** An import edge: `from` imports `to`, both relative to the repository root (e.g. src/vault/plan.ts). */
+interface Edge {
+  from: string
+  to: string
+}
+
+const IMPORT = /(?:^|[\n;])\s*(?:import|export)\s(?:[^'";]*?\sfrom\s)?['"]([^'"]+)['"]|\bimport\(\s*['"]([^'"]+)['"]\s*\)/g
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((e) => {
+    const rel = `${dir}/${e.name}`
+    if (e.isDirectory()) return sourceFiles(rel)
+    return rel.endsWith('.ts') ? [rel] : []
+  })
+}
+
+/** The relative imports of a file, resolved to repository paths (`./x.js` is the source file `./x.ts`). */
+export function importsOf(file: string, text: string): Edge[] {
+  const edges: Edge[] = []
+  for (const m of text.matchAll(IMPORT)) {
+    const spec = m[1] ?? m[2]
+    if (!spec.startsWith('.')) continue
+    const to = path.posix.normalize(path.posix.join(path.posix.dirname(file), spec)).replace(/\.js$/, '.ts')
+    edges.push({ from: file, to })
+  }
+  return edges
+}
+
+function graph(): Edge[] {
+  return sourceFiles('src').flatMap((f) => importsOf(f, fs.readFileSync(path.join(ROOT, f), 'utf8')))
+}
+
+const under = (dir: string) => (f: string) => f.startsWith(`src/${dir}/`)
+const oneOf =
+  (...files: string[]) =>
+  (f: string) =>
+    files.includes(f)
+const anyOf =
+  (...tests: ((f: string) => boolean)[]) =>
+  (f: string) =>
+    tests.some((t) => t(f))
+
+/** Neutral ground: may be imported by every layer, and imports only neutral modules itself. */
+const neutral = anyOf(
+  under('transport'),
+  under('keys'),
+  oneOf('src/errors.ts', 'src/paths.ts', 'src/duration.ts', 'src/config.ts', 'src/files.ts', 'src/cancel.ts')
+)
+/** Modules that talk to a server (or load the module that does). */
+const client = oneOf(
+  'src/vault/client.ts',
+  'src/nomad/client.ts',
+  'src/nomad/api.ts',
+  'src/transport/index.ts',
+  'src/transport/transport.ts',
+  'src/keys/jwks.ts',
+  'src/github/octokit.ts'
+)
+/** The steps of a run that only an orchestrator calls. */
+const step = anyOf(oneOf('src/vault/reconcile.ts', 'src/nomad/deploy.ts', 'src/auth/index.ts', 'src/main.ts'), under('modes'))
+const orchestrator = anyOf(oneOf('src/main.ts', 'src/index.ts'), under('modes'))
+
+interface Rule {
+  name: string
+  broken: (e: Edge, all: Edge[]) => boolean
+}
+
+export const RULES: Rule[] = [
+  { name: 'src/ never imports test-support/, bench/, __tests__/ or anything else outside src/', broken: (e) => !e.to.startsWith('src/') },
+  { name: 'vault/ never imports nomad/', broken: (e) => under('vault')(e.from) && under('nomad')(e.to) },
+  { name: 'nomad/ never imports vault/', broken: (e) => under('nomad')(e.from) && under('vault')(e.to) },
+  {
+    name: 'vault/ and nomad/ import only their own folder and neutral modules (never report/, inputs/, auth/, check/, github/, modes/)',
+    broken: (e) => (under('vault')(e.from) || under('nomad')(e.from)) && !neutral(e.to) && e.to.split('/')[1] !== e.from.split('/')[1]
+  },
+  {
+    name: 'neutral modules (transport/, keys/, errors, paths, duration, config, files, cancel) import only neutral modules',
+    broken: (e) => neutral(e.from) && !neutral(e.to)
+  },
+  { name: 'report/ imports no client (it formats what the run found)', broken: (e) => under('report')(e.from) && client(e.to) },
+  {
+    name: 'inputs/ imports no client (inputs are read and checked before the first request)',
+    broken: (e) => (under('inputs')(e.from) || e.from === 'src/inputs.ts') && client(e.to)
+  },
+  {
+    name: 'only main.ts and modes/ call the steps of a run (reconcile, deploy, signIn, modes)',
+    broken: (e) => step(e.to) && !orchestrator(e.from) && e.to.split('/')[1] !== e.from.split('/')[1]
+  },
+  {
+    name: 'only main.ts and modes/ import both vault/ and nomad/',
+    broken: (e, all) => {
+      if (orchestrator(e.from) || !(under('vault')(e.to) || under('nomad')(e.to))) return false
+      const other = under('vault')(e.to) ? under('nomad') : under('vault')
+      return all.some((x) => x.from === e.from && other(x.to))
+    }
+  }
+]
+
+function violations(edges: Edge[]): string[] {
+  return RULES.flatMap((r) => edges.filter((e) => r.broken(e, edges)).map((e) => `${r.name}: ${e.from} imports ${e.to}`))
+}
+
+describe('architecture: import rules (docs/architecture.md)', () => {
+  const edges = graph()
+
+  it('reads the imports of src/', () => {
+    expect(edges.length).toBeGreaterThan(150)
+    expect(edges).toContainEqual({ from: 'src/main.ts', to: 'src/vault/reconcile.ts' })
+    // multi-line imports, `export … from` and dynamic import() are all seen
+    expect(edges).toContainEqual({ from: 'src/index.ts', to: 'src/main.ts' })
+    expect(edges.every((e) => fs.existsSync(path.join(ROOT, e.to)))).toBe(true)
+  })
+
+  it('src/ keeps every rule', () => {
+    expect(violations(edges)).toEqual([])
+  })
+
+  it('each rule catches a planted violation', () => {
+    const planted: Edge[] = [
+      { from: 'src/vault/plan.ts', to: 'test-support/nomad-double/server.ts' },
+      { from: 'src/vault/plan.ts', to: 'src/nomad/hcl.ts' },
+      { from: 'src/nomad/hcl.ts', to: 'src/vault/plan.ts' },
+      { from: 'src/nomad/monitor.ts', to: 'src/report/summary.ts' },
+      { from: 'src/paths.ts', to: 'src/vault/plan.ts' },
+      { from: 'src/report/summary.ts', to: 'src/nomad/client.ts' },
+      { from: 'src/inputs/job.ts', to: 'src/vault/client.ts' },
+      { from: 'src/github/options.ts', to: 'src/vault/reconcile.ts' },
+      { from: 'src/check/nomad.ts', to: 'src/vault/plan.ts' }
+    ]
+    const found = new Set<string>()
+    for (const p of planted) for (const v of violations([...edges, p])) found.add(v.slice(0, v.indexOf(':')))
+    expect([...found].sort()).toEqual(RULES.map((r) => r.name).sort())
+    // and each planted edge alone is reported
+    for (const p of planted) expect(violations([...edges, p]).some((v) => v.endsWith(`${p.from} imports ${p.to}`))).toBe(true)
+  })
+
+  it('parses the import forms it must see', () => {
+    const text =
+      "import a from './a.js'\nimport {\n  b,\n  c\n} from '../b.js'\nexport { d } from './d/index.js'\nconst e = await import('./e.js')\nimport 'node:fs'"
+    expect(importsOf('src/x/y.ts', text).map((e) => e.to)).toEqual(['src/x/a.ts', 'src/b.ts', 'src/x/d/index.ts', 'src/x/e.ts'])
+  })
+})
