@@ -4,7 +4,7 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startOpenBao, type OpenBao, type ListAnswer, type MountsAnswer } from '../test-support/openbao.js'
 import { startFaultProxy } from '../test-support/fault-proxy.js'
 import { registerJobFile } from '../test-support/register-job-file.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
@@ -68,7 +68,7 @@ describe('mode input', () => {
     const r2 = await runAction(inputs(n, 'modes', { mode: 'upgrade' }))
     expect(r2.code).toBe(1)
     expect(r2.stdout).toContain('Input "mode" must be one of "deploy", "setup", "check", "destroy", got "upgrade"')
-    const mounts = await bao.api('GET', 'sys/auth')
+    const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
     expect(Object.keys(mounts.data ?? mounts)).not.toContain('jwt-modes/')
   })
 })
@@ -176,8 +176,8 @@ describe('mode: check', () => {
 
 describe('mode: destroy', () => {
   const exists = async (name: string) => {
-    const mounts = await bao.api('GET', 'sys/auth')
-    const policies: string[] = (await bao.api('GET', 'sys/policies/acl?list=true')).data.keys
+    const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
+    const policies: string[] = (await bao.api<ListAnswer>('GET', 'sys/policies/acl?list=true')).data.keys
     return { mount: `jwt-${name}/` in (mounts.data ?? mounts), policy: policies.includes(`policy-${name}`) }
   }
 

@@ -14,7 +14,7 @@ import { NEW_ACCESSOR } from '../src/vault/desired.js'
 import { reconcileVault, type VaultResult } from '../src/vault/reconcile.js'
 import { startHttpStub, type HttpStub } from '../test-support/http-stub.js'
 import { Keyring } from '../test-support/nomad-double/keyring.js'
-import { freePort, startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { freePort, startOpenBao, type OpenBao, type MountsAnswer } from '../test-support/openbao.js'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -78,13 +78,20 @@ async function runFailing(cfg: Config): Promise<{ error: Error; writes: VaultReq
   throw new Error('reconcileVault succeeded but was expected to fail')
 }
 
-async function login(cfg: Config, jwt: string): Promise<{ status: number; token?: string; errors?: string[]; auth?: any }> {
+/** Vault's answer to a JWT login (the fields the tests read). */
+interface LoginAuth {
+  client_token: string
+  metadata: Record<string, string>
+  token_policies: string[]
+}
+
+async function login(cfg: Config, jwt: string): Promise<{ status: number; token?: string; errors?: string[]; auth?: LoginAuth }> {
   const res = await fetch(`${bao.addr}/v1/auth/${cfg.settings.authPath}/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ role: cfg.settings.role, jwt })
   })
-  const body = (await res.json()) as any
+  const body = (await res.json()) as { auth?: LoginAuth; errors?: string[] }
   return { status: res.status, token: body.auth?.client_token, errors: body.errors, auth: body.auth }
 }
 
@@ -98,7 +105,7 @@ const webJwt = (ring: Keyring, extra: Partial<Parameters<Keyring['mint']>[0]> = 
   ring.mint({ jobId: 'web', task: 'server', namespace: 'default', audience: 'vault.io', ttlSeconds: 3600, ...extra })
 
 async function accessorOf(authPath: string): Promise<string | undefined> {
-  const mounts = await bao.api('GET', 'sys/auth')
+  const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
   return mounts.data[`${authPath}/`]?.accessor
 }
 
@@ -159,8 +166,8 @@ describe('reconcileVault against OpenBao', () => {
 
     const ok = await login(cfg, await webJwt(ring))
     expect(ok.status).toBe(200)
-    expect(ok.auth.metadata).toMatchObject({ nomad_namespace: 'default', nomad_job_id: 'web', nomad_task: 'server' })
-    expect(ok.auth.token_policies).toContain('policy-e2e')
+    expect(ok.auth?.metadata).toMatchObject({ nomad_namespace: 'default', nomad_job_id: 'web', nomad_task: 'server' })
+    expect(ok.auth?.token_policies).toContain('policy-e2e')
     expect(await readSecret(ok.token!, 'secret/data/default/web/config')).toBe(200)
     expect(await readSecret(ok.token!, 'secret/data/default/other/config')).toBe(403)
 
@@ -280,7 +287,7 @@ describe('reconcileVault against OpenBao', () => {
     expect(error).toBeInstanceOf(ActionError)
     expect(error.message).toMatch(/auth-path "jwt-approle".*type "approle".*Choose another auth-path/s)
     expect(writes).toEqual([])
-    expect((await bao.api('GET', 'sys/auth')).data['jwt-approle/'].type).toBe('approle')
+    expect((await bao.api<MountsAnswer>('GET', 'sys/auth')).data['jwt-approle/'].type).toBe('approle')
   })
 
   it('explains that the Vault server must reach an unreachable jwks-url', async () => {
@@ -293,7 +300,7 @@ describe('reconcileVault against OpenBao', () => {
     expect(error.message).toMatch(/key-source: static/)
     expect(error.message).not.toContain(bao.rootToken)
     // nothing half-written: the mount this run created is rolled back
-    expect((await bao.api('GET', 'sys/auth')).data['jwt-unreachable/']).toBeUndefined()
+    expect((await bao.api<MountsAnswer>('GET', 'sys/auth')).data['jwt-unreachable/']).toBeUndefined()
   })
 
   it('dry run lists the changes and writes nothing', async () => {

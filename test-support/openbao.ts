@@ -11,6 +11,28 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { installedTool } from './tools.js'
 
+/** A Vault API answer as the tests read it; the fields of `data` are checked (or cast) by the test that reads them. */
+export interface VaultAnswer {
+  data: Record<string, unknown>
+  auth: { client_token: string; accessor: string; policies: string[]; token_policies: string[]; metadata: Record<string, string> | null }
+  warnings: string[] | null
+}
+
+/** GET sys/auth: the auth mounts by path ("jwt-nomad/"). */
+export interface MountsAnswer {
+  data: Record<string, { type: string; accessor: string; description?: string }>
+}
+
+/** A LIST answer. */
+export interface ListAnswer {
+  data: { keys: string[] }
+}
+
+/** auth/token/lookup-self and lookup-accessor. */
+export interface TokenAnswer {
+  data: { accessor: string; policies: string[]; meta: Record<string, string> | null; ttl: number; display_name: string; namespace_path?: string }
+}
+
 export interface OpenBao {
   addr: string
   /** With the `tls` option: the HTTPS listener (https://127.0.0.1:port) that requires a client certificate. */
@@ -18,7 +40,7 @@ export interface OpenBao {
   rootToken: string
   bin: string
   /** Calls the Vault HTTP API with the root token (or another token). Throws on non-2xx with the body. */
-  api<T = any>(method: string, p: string, body?: unknown, token?: string): Promise<T>
+  api<T = VaultAnswer>(method: string, p: string, body?: unknown, token?: string): Promise<T>
   stop(): Promise<void>
 }
 
@@ -92,7 +114,7 @@ export async function startOpenBao(opts: OpenBaoOptions = {}): Promise<OpenBao> 
   let exited = false
   child.on('exit', () => (exited = true))
 
-  const api = async (method: string, p: string, body?: unknown, token = rootToken): Promise<any> => {
+  const api = async <T = VaultAnswer>(method: string, p: string, body?: unknown, token = rootToken): Promise<T> => {
     const res = await fetch(`${addr}/v1/${p.replace(/^\//, '')}`, {
       method,
       headers: { 'X-Vault-Token': token, 'Content-Type': 'application/json' },
@@ -100,7 +122,7 @@ export async function startOpenBao(opts: OpenBaoOptions = {}): Promise<OpenBao> 
     })
     const text = await res.text()
     if (!res.ok) throw new Error(`OpenBao ${method} ${p}: HTTP ${res.status} ${text}`)
-    return text ? JSON.parse(text) : undefined
+    return (text ? JSON.parse(text) : undefined) as T
   }
 
   const deadline = Date.now() + 30_000

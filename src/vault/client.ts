@@ -36,16 +36,26 @@ export const VAULT_INPUTS: ServerInputs = {
   serverName: 'vault-tls-server-name'
 }
 
+/**
+ * A Vault response body (Vault's api.Secret, the fields the action reads): `data` is the object read, whose fields
+ * each reader checks; `auth` is a login's answer.
+ */
+export interface VaultSecret {
+  data?: Record<string, unknown> | null
+  auth?: { client_token?: string; accessor?: string; lease_duration?: number; renewable?: boolean } | null
+  warnings?: string[] | null
+}
+
 export interface VaultApi {
   /** The Vault address, safe to show in messages. */
   readonly addr: string
   /** GET /v1/<path>; resolves null on 404. */
-  read(path: string): Promise<any | null>
+  read(path: string): Promise<VaultSecret | null>
   /**
    * POST /v1/<path> with a JSON body; resolves the response body (null for 204). A POST to sys/auth/<path> that
    * Vault answers with "path is already in use" rejects with MountInUseError.
    */
-  write(path: string, body: unknown): Promise<any>
+  write(path: string, body: unknown): Promise<VaultSecret | null>
   /** GET /v1/<path>?list=true; resolves data.keys, [] on 404. */
   list(path: string): Promise<string[]>
   /** DELETE /v1/<path>. Only used to roll back a mount this run created. */
@@ -170,7 +180,7 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
 
   const shownAddr = transport.shownAddr
 
-  async function send(method: 'GET' | 'POST' | 'DELETE', path: string, json?: unknown, query = ''): Promise<any> {
+  async function send(method: 'GET' | 'POST' | 'DELETE', path: string, json?: unknown, query = ''): Promise<VaultSecret | null> {
     const clean = normalisePath(path)
     options.onRequest?.({ method, path: clean, write: method !== 'GET' })
     let req: vault.RequestOption & Pick<RpOptions, 'idempotent' | 'retriedAfterAmbiguous'> = { path: '', method }

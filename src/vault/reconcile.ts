@@ -14,6 +14,7 @@ import { createVaultApi, MountInUseError, type VaultApi, type VaultRequestEvent 
 import { desiredState, type DesiredState } from './desired.js'
 import { formatChange } from './change-text.js'
 import { checkRequestStrings } from './limits.js'
+import { dataOf, parseMounts, policyOf } from './read-back.js'
 import { planVault, writeOrder, type Change, type CurrentMount, type CurrentState } from './plan.js'
 import { VaultTransaction, type RollbackEntry } from './transaction.js'
 
@@ -51,19 +52,6 @@ export async function defaultFetchStaticKeys(url: string, tls: TlsOptions): Prom
   return jwksToPem(await fetchJwks(url, tls), `The JWKS at jwks-url "${url}"`)
 }
 
-/** Parses GET sys/auth into a map "path/" → mount. Vault returns the mounts under `data` (and, older, top level). */
-export function parseMounts(res: unknown): Record<string, CurrentMount> {
-  const body = (res ?? {}) as Record<string, unknown>
-  const data = (body.data && typeof body.data === 'object' ? body.data : body) as Record<string, unknown>
-  const out: Record<string, CurrentMount> = {}
-  for (const [key, value] of Object.entries(data)) {
-    if (!key.endsWith('/') || !value || typeof value !== 'object') continue
-    const m = value as { type?: unknown; accessor?: unknown }
-    out[key] = { type: String(m.type ?? ''), accessor: String(m.accessor ?? '') }
-  }
-  return out
-}
-
 /**
  * Reads the current state in parallel. The reads under the mount and the policy read only matter when the mount
  * exists: if it does not, a 400/403/404 from them is ignored (the token may only have access once it exists).
@@ -94,13 +82,8 @@ export async function readCurrentState(api: VaultApi, settings: VaultSettings): 
     mount,
     authConfig: mount ? dataOf(configRes) : null,
     role: mount ? dataOf(roleRes) : null,
-    policy: typeof policyRes?.data?.policy === 'string' ? policyRes.data.policy : (policyRes?.data?.rules ?? null)
+    policy: policyOf(policyRes)
   }
-}
-
-function dataOf(res: any): Record<string, unknown> | null {
-  const d = res?.data
-  return d && typeof d === 'object' && Object.keys(d).length > 0 ? (d as Record<string, unknown>) : null
 }
 
 export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): Promise<VaultResult> {

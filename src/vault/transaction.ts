@@ -9,6 +9,7 @@ import { ActionError } from '../errors.js'
 import type { VaultApi } from './client.js'
 import { roleWriteBody, type DesiredState } from './desired.js'
 import { equal, isEmpty, normalisePolicy } from './normalise.js'
+import { parseMounts } from './read-back.js'
 import { CONFIG_FIELDS, ROLE_FIELDS, type Change, type CurrentState } from './plan.js'
 
 export type RollbackOutcome = 'restored' | 'deleted' | 'disabled' | 'kept'
@@ -198,7 +199,7 @@ export class VaultTransaction {
         !wrote.has('role') && role?.data ? d.rolePath : ''
       ].filter(Boolean)
       if (foreign.length > 0) return `another run configured it meanwhile (${foreign.join(', ')} exist)`
-      if (!this.accessor) this.accessor = (await this.api.read('sys/auth'))?.data?.[`${d.mount.path}/`]?.accessor ?? ''
+      if (!this.accessor) this.accessor = parseMounts(await this.api.read('sys/auth'))[`${d.mount.path}/`]?.accessor ?? ''
       if (!this.accessor) return 'its accessor could not be read, so logins through it could not be checked'
       const aliases = await this.loginsThrough(this.accessor)
       if (aliases > 0) return `${aliases} identit${aliases === 1 ? 'y has' : 'ies have'} logged in through it`

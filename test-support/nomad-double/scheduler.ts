@@ -423,7 +423,7 @@ export function placeAlloc(
   )
   if (failure) {
     failure.remaining--
-    s.allocFailures.set(a.ID, failure.message)
+    s.allocFailures.set(a.ID, { message: failure.message, recoverable: failure.recoverable, exitCode: failure.exitCode })
   }
   s.later(s.allocStartMs, () => startAlloc(s, a.ID, job, tg))
   return a

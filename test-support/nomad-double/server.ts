@@ -86,7 +86,15 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       double.failAllocs(jobId, message, { namespace, times: 1 })
     },
     failAllocs(jobId, message = 'failed to start task: scripted failure', o = {}) {
-      s.failures.push({ ns: o.namespace ?? DEFAULT_NS, jobId, message, version: o.version, remaining: o.times ?? Infinity })
+      s.failures.push({
+        ns: o.namespace ?? DEFAULT_NS,
+        jobId,
+        message,
+        version: o.version,
+        remaining: o.times ?? Infinity,
+        recoverable: o.recoverable !== false,
+        ...(o.exitCode !== undefined ? { exitCode: o.exitCode } : {})
+      })
     },
     setProgressDeadlineMs(ms) {
       s.progressDeadlineOverrideMs = ms

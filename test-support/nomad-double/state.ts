@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { Keyring } from './keyring.js'
 import { NomadApiError } from './api-error.js'
-import type { AclPolicy, NomadDoubleOptions, Obj, RequestLogEntry, SecretRead, VaultLogin } from './options.js'
+import type { AclPolicy, NomadDoubleOptions, Obj, RequestLogEntry, SecretRead, TaskFailure, VaultLogin } from './options.js'
 
 export const DEFAULT_NS = 'default'
 export const nowNs = () => Date.now() * 1e6
@@ -94,9 +94,11 @@ export class State {
   readonly allocs = new Map<string, Obj>()
   readonly deployments = new Map<string, Obj>()
   /** Scripted task start failures: each placed alloc of the job takes one while `remaining` > 0. */
-  readonly failures: { ns: string; jobId: string; message: string; version?: number; remaining: number }[] = []
-  /** alloc id → the scripted failure every start attempt of that alloc hits */
-  readonly allocFailures = new Map<string, string>()
+  readonly failures: (TaskFailure & { ns: string; jobId: string; version?: number; remaining: number })[] = []
+  /** alloc id → the scripted failure every run of that alloc's first task hits */
+  readonly allocFailures = new Map<string, TaskFailure>()
+  /** Images the registry does not have (docker pull fails). */
+  readonly missingImages: Set<string>
   progressDeadlineOverrideMs: number | undefined
   healthyDeadlineOverrideMs: number | undefined
   readonly timers = new Set<NodeJS.Timeout>()
@@ -132,6 +134,7 @@ export class State {
     this.versionParts = parseVersion(this.nomadVersion)
     if (compareVersions(this.versionParts, [1, 7, 0]) < 0 || compareVersions(this.versionParts, [2, 1, 0]) >= 0)
       throw new Error(`nomadVersion ${this.nomadVersion}: the double models Nomad 1.7.0 to 2.0.x`)
+    this.missingImages = new Set(opts.missingImages ?? [])
     this.allocStartMs = opts.allocStartMs ?? 50
     this.healthyAfterMs = opts.healthyAfterMs ?? 100
     this.evalDelayMs = opts.evalDelayMs ?? 10
