@@ -11,7 +11,7 @@ import * as fs from 'node:fs'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startConnectProxy, type ConnectProxy } from '../test-support/connect-proxy.js'
 import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startOpenBao, type MountsAnswer, type OpenBao } from '../test-support/openbao.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 import { makeTestPki, type TestPki } from '../test-support/tls-certs.js'
 
@@ -69,7 +69,7 @@ describe('Vault listener that requires a client certificate', () => {
     const errors = run.annotations.filter((a) => a.level === 'error').map((a) => a.message)
     expect(errors.join('\n')).toMatch(/client certificate/)
     expect(errors.join('\n')).toContain('vault-client-cert')
-    const mounts = await bao.api('GET', 'sys/auth')
+    const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
     expect(mounts.data['jwt-mtls/']).toBeUndefined()
   })
 
@@ -79,7 +79,7 @@ describe('Vault listener that requires a client certificate', () => {
     expect(run.code).toBe(0)
     expect(run.outputs['auth-path']).toBe('jwt-mtls')
     expect(run.outputs['auth-accessor']).toMatch(/^auth_jwt_/)
-    const mounts = await bao.api('GET', 'sys/auth')
+    const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
     expect(mounts.data['jwt-mtls/'].type).toBe('jwt')
     expectKeyHidden(run)
   })
@@ -95,7 +95,7 @@ describe('Vault listener that requires a client certificate', () => {
         .map((a) => a.message)
         .join('\n')
     ).toContain('vault-client-cert')
-    const mounts = await bao.api('GET', 'sys/auth')
+    const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
     expect(mounts.data['jwt-stranger/']).toBeUndefined()
   })
 })
@@ -175,7 +175,7 @@ describe('a forward proxy from the environment', () => {
     expect(seen).toContain(`CONNECT nomad.internal.test:${port(tlsNomad.url)}`)
     expect(seen.some((l) => l.startsWith(`GET http://vault.internal.test:${port(bao.addr)}/v1/sys/auth`))).toBe(true)
     expect(seen.some((l) => l.startsWith(`POST http://vault.internal.test:${port(bao.addr)}/v1/sys/auth/jwt-proxied`))).toBe(true)
-    const mounts = await bao.api('GET', 'sys/auth')
+    const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
     expect(mounts.data['jwt-proxied/'].type).toBe('jwt')
   })
 
