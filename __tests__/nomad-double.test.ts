@@ -720,6 +720,34 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     expect(evs.at(-1)).toMatchObject({ FailsTask: true, DisplayMessage: 'Exceeded allowed attempts 2 in interval 30m0s and mode is "fail"' })
   }, 60_000)
 
+  it('places a blocked evaluation when capacity appears: another job stops, or a node joins', async () => {
+    const d = await start({ nodes: [{ cpu: 4000, memoryMB: 200 }] })
+    await configureJwks(d)
+    for (const id of ['hog', 'grow']) await bao.api('PUT', `secret/data/default/${id}/config`, { data: { password: id } })
+    const hog = await run(d, webJob({ id: 'hog', memory: 128 }))
+    await until(d, `/v1/evaluation/${hog.reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const { reg } = await run(d, webJob({ id: 'grow', count: 2, memory: 64 }))
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    expect(ev.QueuedAllocations).toEqual({ web: 1 })
+    expect((await call(d, 'GET', `/v1/evaluation/${ev.BlockedEval}`)).json).toMatchObject({ Status: 'blocked', TriggeredBy: 'queued-allocs' })
+
+    // the other job stops: its memory is free, the blocked eval places the second allocation in the same deployment
+    expect((await call(d, 'DELETE', '/v1/job/hog')).status).toBe(200)
+    await until(d, `/v1/evaluation/${ev.BlockedEval}`, (e) => e.Status === 'complete')
+    const allocs = await until(d, '/v1/job/grow/allocations', (l) => l.length === 2)
+    expect(allocs.map((a: Obj) => a.EvalID).sort()).toEqual([ev.ID, ev.BlockedEval].sort())
+    const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status === 'successful')
+    expect(dep.TaskGroups.web).toMatchObject({ DesiredTotal: 2, PlacedAllocs: 2, HealthyAllocs: 2 })
+
+    // still no room: the same eval stays blocked until a node joins
+    const big = await run(d, webJob({ id: 'grow', count: 4, memory: 64 }))
+    const ev2 = await until(d, `/v1/evaluation/${big.reg.json.EvalID}`, (e) => e.Status === 'complete')
+    expect(ev2.BlockedEval).toBeTruthy()
+    d.addNode({ cpu: 4000, memoryMB: 1024 })
+    await until(d, `/v1/evaluation/${ev2.BlockedEval}`, (e) => e.Status === 'complete')
+    await until(d, '/v1/job/grow/allocations', (l) => l.filter((a: Obj) => a.ClientStatus === 'running' && a.JobVersion === 1).length === 4)
+  }, 60_000)
+
   it('fails the deployment on the first unhealthy alloc when progress_deadline is 0', async () => {
     const d = await start({ timeScale: 0.002 })
     await configureJwks(d)

@@ -584,8 +584,16 @@ describe('followJob', () => {
       expect(v.reason).toContain('nomad alloc logs -stderr a1 app')
     })
 
-    it('keeps waiting when the exit codes differ or the start error is an ordinary one (Nomad may still get there)', async () => {
-      const mixed = [ev('Terminated', 'Exit Code: 1'), ev('Restarting', 'x'), ev('Terminated', 'Exit Code: 2'), ev('Not Restarting', EXCEEDED)]
+    it('keeps waiting when the exit codes differ, the start error is an ordinary one, or a pull timed out (Nomad may still get there)', async () => {
+      const mixed = [
+        ev('Terminated', 'Exit Code: 1', { ExitCode: 1 }),
+        ev('Restarting', 'x'),
+        ev('Terminated', 'Exit Code: 2', { ExitCode: 2 }),
+        ev('Not Restarting', EXCEEDED)
+      ]
+      const slow =
+        'Failed to pull `nginx:1.27`: Error response from daemon: Get "https://registry.example/v2/": net/http: request canceled (Client.Timeout exceeded)'
+      const pull = [ev('Driver Failure', slow), ev('Restarting', 'x'), ev('Driver Failure', slow), ev('Not Restarting', EXCEEDED)]
       const driver = [
         ev('Driver Failure', 'exec: permission denied'),
         ev('Restarting', 'x'),
@@ -593,7 +601,13 @@ describe('followJob', () => {
         ev('Not Restarting', EXCEEDED)
       ]
       const v = await follow(
-        [[alloc('a1', 'failed', { TaskStates: { app: { Events: mixed } } }), alloc('a2', 'failed', { TaskStates: { app: { Events: driver } } })]],
+        [
+          [
+            alloc('a1', 'failed', { TaskStates: { app: { Events: mixed } } }),
+            alloc('a2', 'failed', { TaskStates: { app: { Events: driver } } }),
+            alloc('a3', 'failed', { TaskStates: { app: { Events: pull } } })
+          ]
+        ],
         {
           timeoutMs: 500
         }

@@ -190,6 +190,14 @@ export interface JobSubmission {
   Variables?: string
 }
 
+/** api.JobsParseRequest: HCL2 job text and its variables, parsed on the server. */
+export interface JobsParseRequest {
+  JobHCL: string
+  Canonicalize?: boolean
+  /** HCL2 variable definitions (the text of a var file). */
+  Variables?: string
+}
+
 /** api.JobRegisterRequest, with the job as the action built it. */
 export interface JobRegisterRequest<J = Job> {
   Job: J
@@ -267,6 +275,8 @@ export class NomadApi {
 
   jobs() {
     return {
+      /** POST /v1/jobs/parse: the job as api.Job JSON (Nomad 1.6+ takes Variables). */
+      parse: <J>(req: JobsParseRequest, opts: QueryOptions = {}) => this.client.post<J>('/v1/jobs/parse', req, query(opts)),
       /** GET /v1/job/:id */
       info: (id: string, opts: QueryOptions = {}) => this.get<Job>(`/v1/job/${seg(id)}`, opts),
       /** GET /v1/job/:id/submission?version=N: the source registered with a version (Nomad 1.6+). */

@@ -64,8 +64,9 @@ function judgeTask(a: AllocSummary, task: string, events: TaskEventSummary[]): P
   const gaveUp = /Exceeded allowed attempts|Policy allows no restarts/i.test(reason)
   const unrecoverable = /Error was unrecoverable/i.test(reason)
 
+  // A pull that failed for want of the image or of credentials fails the same way on any node; a timeout may not.
   const pull = /Failed to pull `([^`]+)`: ?([\s\S]*)/.exec(cause)
-  if (pull && (unrecoverable || gaveUp)) {
+  if (pull && (unrecoverable || (gaveUp && (NOT_FOUND.test(pull[2]) || DENIED.test(pull[2]))))) {
     const [, image, why] = pull
     return {
       kind: 'image',
@@ -124,11 +125,14 @@ export function describeTemplateWait(w: TemplateWait): string {
   )
 }
 
+const NOT_FOUND = /manifest unknown|not found|does not exist|no such image|name unknown/i
+const DENIED = /unauthorized|authentication required|denied|forbidden|credentials/i
+
 function pullFix(image: string, why: string): string {
-  if (/manifest unknown|not found|does not exist|no such image|name unknown/i.test(why)) {
+  if (NOT_FOUND.test(why)) {
     return `check the image name and tag in the task's config { image = "${image}" }: the registry has no such image or tag (a typo, or a tag not pushed yet)`
   }
-  if (/unauthorized|authentication required|denied|forbidden|credentials/i.test(why)) {
+  if (DENIED.test(why)) {
     return `give the Nomad clients credentials for the registry of \`${image}\` (the task's config { auth { … } } or the docker plugin's auth config), or check the repository name`
   }
   return `check that the Nomad clients can reach the registry of \`${image}\` and that the image exists`

@@ -147,6 +147,8 @@ export interface NomadDouble {
    * `exitCode`: the task starts, then exits with this code on every run ("Terminated" "Exit Code: N") instead.
    */
   failAllocs(jobId: string, message?: string, o?: FailAllocsOptions): void
+  /** A client node joins (`nomad node status` shows it ready): blocked evaluations are processed again. */
+  addNode(node: { name?: string; datacenter?: string; cpu: number; memoryMB: number }): void
   /** Deployment progress deadline in ms for deployments created from now on (overrides the jobspec). */
   setProgressDeadlineMs(ms: number | undefined): void
   /** Alloc healthy deadline in ms for allocs created from now on (overrides the jobspec). */

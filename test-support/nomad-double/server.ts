@@ -7,6 +7,7 @@
  *   task-runner.ts (alloc lifecycle) · vault-hook.ts (client-side Vault login, template reads) · jobspec.ts (parse)
  * Every behaviour names its source in README.md (fidelity table). No Nomad (BUSL) code is used; only facts.
  */
+import { randomUUID } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as http from 'node:http'
 import * as https from 'node:https'
@@ -17,6 +18,7 @@ import type { NomadDouble, NomadDoubleOptions, RequestLogEntry } from './options
 import { register } from './jobs-admission.js'
 import { DEFAULT_NS, State } from './state.js'
 import { ROUTE_FILES } from './routes/index.js'
+import { unblockEvals } from './scheduler.js'
 
 export type { AclPolicy, NomadDouble, NomadDoubleOptions, RequestLogEntry, SecretRead, VaultLogin } from './options.js'
 export type { Route, RouteContext } from './http.js'
@@ -95,6 +97,17 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
         recoverable: o.recoverable !== false,
         ...(o.exitCode !== undefined ? { exitCode: o.exitCode } : {})
       })
+    },
+    addNode(n) {
+      s.nodes.push({
+        ID: randomUUID(),
+        Name: n.name ?? `node-${s.nodes.length + 1}`,
+        Datacenter: n.datacenter ?? s.datacenter,
+        cpu: n.cpu,
+        memoryMB: n.memoryMB
+      })
+      s.wake()
+      unblockEvals(s)
     },
     setProgressDeadlineMs(ms) {
       s.progressDeadlineOverrideMs = ms

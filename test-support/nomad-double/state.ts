@@ -97,6 +97,8 @@ export class State {
   readonly failures: (TaskFailure & { ns: string; jobId: string; version?: number; remaining: number })[] = []
   /** alloc id → the scripted failure every run of that alloc's first task hits */
   readonly allocFailures = new Map<string, TaskFailure>()
+  /** Blocked evals already scheduled for another scheduler pass. */
+  readonly unblocking = new Set<string>()
   /** Images the registry does not have (docker pull fails). */
   readonly missingImages: Set<string>
   progressDeadlineOverrideMs: number | undefined

@@ -6,7 +6,7 @@ import type { Obj } from './options.js'
 import { isTerminal, nowNs, type JobRecord, type State } from './state.js'
 import { setAllocHealth } from './deployments.js'
 import { vaultPrestart } from './vault-hook.js'
-import { maybeReschedule, taskGroupsUpdate } from './scheduler.js'
+import { maybeReschedule, taskGroupsUpdate, unblockEvals } from './scheduler.js'
 import { goDuration, restartDelay, restartPolicy } from './policies.js'
 
 export function taskEvent(type: string, display: string, extra: Obj = {}): Obj {
@@ -64,6 +64,7 @@ export function stopAlloc(s: State, a: Obj, why: string): void {
     }
   }
   s.touchAlloc(a)
+  unblockEvals(s)
 }
 
 export function failTask(s: State, a: Obj, task: string, ev: Obj): void {
@@ -85,6 +86,7 @@ export function failTask(s: State, a: Obj, task: string, ev: Obj): void {
   s.touchAlloc(a)
   if (a.DeploymentStatus && a.DeploymentStatus.Healthy === null) setAllocHealth(s, a, false)
   maybeReschedule(s, a)
+  unblockEvals(s)
   const rec = s.findJob(a.Namespace, a.JobID)
   if (rec && rec.current.Type === 'batch' && !a.FollowupEvalID) maybeBatchDone(s, rec)
 }
