@@ -1,7 +1,9 @@
 /**
  * Explain Nomad task events caused by Vault against the Vault configuration the action wrote (PURE).
  *
- * Recognised inputs (nomad-vault-facts §7.8, §8):
+ * Recognised inputs: what the client's vault_hook reports (Nomad client/allocrunner/taskrunner/vault_hook.go: any
+ * JWT login error is non-recoverable and ends in a `Killing` event; real example in hashicorp/nomad#23387), and what
+ * consul-template reports for a template's Vault read:
  * - `Vault: failed to derive vault token: … failed to login with JWT: Error making API request. … * <vault message>`
  *   (a `Killing` event, FailsTask)
  * - `Template failed: vault.read(<path>): … Code: 403 … permission denied`

@@ -109,7 +109,8 @@ export function injectMeta(job: ApiJob, meta: Record<string, string>): ApiJob {
 
 /**
  * Tasks ("group/task") that have a Vault block but no `vault_<cluster>` identity: they depend on the
- * Nomad servers' `vault.default_identity` to get a token (§3.2).
+ * Nomad servers' `vault.default_identity` to get a token (the identity must be named `vault_<cluster>`: Nomad's
+ * structs.WorkloadIdentityVaultPrefix "vault_", and the server adds `vault_default` only to tasks with a vault block).
  */
 export function tasksRelyingOnDefaultIdentity(job: ApiJob): string[] {
   const out: string[] = []

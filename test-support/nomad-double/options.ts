@@ -80,6 +80,11 @@ export interface NomadDoubleOptions {
   nodes?: { name?: string; datacenter?: string; cpu: number; memoryMB: number }[]
   port?: number
   host?: string
+  /**
+   * Serve HTTPS and require a client certificate signed by `ca`, as an agent with `tls { http = true,
+   * verify_https_client = true }` does (Nomad's TLS guide: every HTTP API request then needs a client certificate).
+   */
+  tls?: { cert: string; key: string; ca: string }
   /** Test hook: called after a plan is computed and before it is answered. */
   onPlan?: (jobId: string, namespace: string) => void
   /**
