@@ -179,6 +179,33 @@ describe('Nomad: POST /v1/acl/login through the JWT auth method', () => {
 })
 
 describe("the double's tokens from a JWT login", () => {
+  it('show their expiry in acl/token/self (ExpirationTime, ExpirationTTL in ns); the bootstrap token has none', async () => {
+    const acl = nomadOidcAcl(issuer)
+    acl.authMethods![0].MaxTokenTTL = '10m'
+    const n = await startNomadDouble({ acl: { enabled: true, ...acl } })
+    try {
+      const jwt = await issuer.mint(release, DEPLOY_AUDIENCE)
+      const login = await fetch(`${n.url}/v1/acl/login`, { method: 'POST', body: JSON.stringify({ AuthMethodName: 'github', LoginToken: jwt }) })
+      const t = (await login.json()) as { SecretID: string; AccessorID: string; ExpirationTime: string }
+      const self = await fetch(`${n.url}/v1/acl/token/self`, { headers: { 'X-Nomad-Token': t.SecretID } })
+      const body = (await self.json()) as Record<string, unknown>
+      expect(body).toMatchObject({
+        AccessorID: t.AccessorID,
+        Name: 'JWT-github',
+        Type: 'client',
+        ExpirationTime: t.ExpirationTime,
+        ExpirationTTL: 600e9
+      })
+      const boot = await fetch(`${n.url}/v1/acl/token/self`, { headers: { 'X-Nomad-Token': n.managementToken } })
+      const bootBody = (await boot.json()) as Record<string, unknown>
+      expect(bootBody.Type).toBe('management')
+      expect('ExpirationTime' in bootBody).toBe(false)
+      expect('ExpirationTTL' in bootBody).toBe(false)
+    } finally {
+      await n.close()
+    }
+  })
+
   it('stop working after MaxTokenTTL: 500 "ACL token expired"', async () => {
     const acl = nomadOidcAcl(issuer)
     acl.authMethods![0].MaxTokenTTL = '1s'

@@ -3,7 +3,8 @@
  * a deployment running and reschedules failed allocations until the progress deadline (10 minutes by default); when the
  * task events show a permanent failure, the action fails at once and says what is wrong and how to fix it, while the
  * deployment is still running. The double scales Nomad's timers (timeScale 0.01: the 10 m deadline is 6 s).
- * Also: the cluster check against a server-only agent, which cannot describe the clients.
+ * Also: the cluster check against a server-only agent, which cannot describe the clients, and a cluster whose only
+ * signing key is EdDSA.
  */
 import * as net from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
@@ -124,7 +125,7 @@ describe('early verdicts on permanent failures', () => {
   })
 })
 
-describe('cluster check', () => {
+describe('cluster shapes: a server-only agent, EdDSA-only keys', () => {
   it('against a server-only agent: says it could not check the clients, and deploys', async () => {
     const n = await cluster({ agent: { server: true, client: false } })
     const r = await runAction(inputs(n))
@@ -136,4 +137,18 @@ describe('cluster check', () => {
     const warnings = r.annotations.filter((a) => a.level === 'warning').map((a) => a.message)
     expect(warnings.filter((w) => /client/i.test(w))).toEqual([])
   })
+
+  it.each(['jwks', 'static'])(
+    'a cluster whose only key is EdDSA (made before Nomad 1.7, never rotated), key-source %s: the task logs in and reads its secret',
+    async (keySource) => {
+      const n = await cluster({ keyAlgorithm: 'EdDSA' })
+      expect(n.keyring.jwks().keys).toEqual([expect.objectContaining({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' })])
+      const r = await runAction(inputs(n, { 'key-source': keySource }))
+      expect(r.code).toBe(0)
+      expect(r.outputs.verdict).toBe('healthy')
+      expect(r.outputs['key-source']).toBe(keySource)
+      expect(n.vaultLogins.map((l) => [JSON.parse(Buffer.from(l.jwt.split('.')[0], 'base64url').toString()).alg, l.ok])).toEqual([['EdDSA', true]])
+      expect(n.secretReads.map((x) => x.path)).toEqual(['secret/data/default/api/config'])
+    }
+  )
 })

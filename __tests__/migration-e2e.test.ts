@@ -10,12 +10,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startE2eScenario, type E2eScenario } from '../test-support/e2e-scenario.js'
 import type { NomadDouble, NomadDoubleOptions } from '../test-support/nomad-double/server.js'
-import type { OpenBao } from '../test-support/openbao.js'
 import { registerJobFile } from '../test-support/register-job-file.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 
 const FIX = '__tests__/fixtures/jobs'
-let bao: OpenBao
 let n: NomadDouble
 const server: NonNullable<NomadDoubleOptions['server']> = { enabled: true }
 
@@ -23,7 +21,7 @@ let scenario: E2eScenario | undefined
 
 beforeAll(async () => {
   scenario = await startE2eScenario('mig', server)
-  ;({ bao, nomad: n } = scenario)
+  n = scenario.nomad
 })
 afterAll(async () => {
   await scenario?.stop()

@@ -3,7 +3,8 @@
  * Each test uses its own auth-path/role/policy so that the tests share one OpenBao without seeing each other.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
+import { scenarioInputs, startScenarioDouble } from '../test-support/e2e-scenario.js'
+import type { NomadDouble, NomadDoubleOptions } from '../test-support/nomad-double/server.js'
 import { startOpenBao, type OpenBao, type ListAnswer, type MountsAnswer } from '../test-support/openbao.js'
 import { startFaultProxy } from '../test-support/fault-proxy.js'
 import { registerJobFile } from '../test-support/register-job-file.js'
@@ -25,28 +26,13 @@ afterEach(async () => {
 
 /** A double whose clients log in where the test's inputs put the auth method (jwt-<name>, role-<name>). */
 async function cluster(name: string, opts: Partial<NomadDoubleOptions> = {}): Promise<NomadDouble> {
-  nomad = await startNomadDouble({
-    vaultAddr: bao.addr,
-    acl: { enabled: true },
-    server: { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } },
-    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: `jwt-${name}`, create_from_role: `role-${name}` },
-    ...opts
-  })
+  nomad = await startScenarioDouble(bao, name, opts)
   return nomad
 }
 
 /** Inputs for one test: its own auth path, role and policy names. */
 function inputs(n: NomadDouble, name: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    'vault-addr': bao.addr,
-    'vault-token': bao.rootToken,
-    'nomad-addr': n.url,
-    'nomad-token': n.managementToken,
-    'auth-path': `jwt-${name}`,
-    role: `role-${name}`,
-    policy: `policy-${name}`,
-    ...extra
-  }
+  return { ...scenarioInputs(bao, n, name), ...extra }
 }
 
 interface Finding {

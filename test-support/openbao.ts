@@ -5,7 +5,10 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
+import * as fs from 'node:fs'
 import * as net from 'node:net'
+import * as os from 'node:os'
+import * as path from 'node:path'
 import { installedTool } from './tools.js'
 
 /** A Vault API answer as the tests read it; the fields of `data` are checked (or cast) by the test that reads them. */
@@ -32,6 +35,8 @@ export interface TokenAnswer {
 
 export interface OpenBao {
   addr: string
+  /** With the `tls` option: the HTTPS listener (https://127.0.0.1:port) that requires a client certificate. */
+  tlsAddr?: string
   rootToken: string
   bin: string
   /** Calls the Vault HTTP API with the root token (or another token). Throws on non-2xx with the body. */
@@ -55,19 +60,54 @@ export function openBaoBinary(): string {
   return installedTool('openbao.sh', 'OpenBao/Vault binary', 'BAO_BIN')
 }
 
-export async function startOpenBao(): Promise<OpenBao> {
+export interface OpenBaoOptions {
+  /**
+   * A second listener over HTTPS with `tls_require_and_verify_client_cert = true`, next to the plain dev listener that
+   * the tests use for setup: server certificate and key, and the CA that client certificates must chain to (files).
+   */
+  tls?: { certFile: string; keyFile: string; clientCaFile: string }
+}
+
+export async function startOpenBao(opts: OpenBaoOptions = {}): Promise<OpenBao> {
   const bin = openBaoBinary()
   const port = await freePort()
   const rootToken = `root-${randomBytes(8).toString('hex')}`
   const addr = `http://127.0.0.1:${port}`
+  const args = [
+    'server',
+    '-dev',
+    `-dev-listen-address=127.0.0.1:${port}`,
+    `-dev-root-token-id=${rootToken}`,
+    '-dev-no-store-token',
+    '-log-level=warn'
+  ]
+  let tlsAddr: string | undefined
+  let configDir: string | undefined
+  if (opts.tls) {
+    const [tlsPort, clusterPort] = [await freePort(), await freePort()]
+    configDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nva-bao-tls-'))
+    const config = path.join(configDir, 'listener.hcl')
+    fs.writeFileSync(
+      config,
+      [
+        'listener "tcp" {',
+        `  address = "127.0.0.1:${tlsPort}"`,
+        `  cluster_address = "127.0.0.1:${clusterPort}"`,
+        `  tls_cert_file = ${JSON.stringify(opts.tls.certFile)}`,
+        `  tls_key_file = ${JSON.stringify(opts.tls.keyFile)}`,
+        `  tls_client_ca_file = ${JSON.stringify(opts.tls.clientCaFile)}`,
+        '  tls_require_and_verify_client_cert = true',
+        '}',
+        ''
+      ].join('\n')
+    )
+    args.push(`-config=${config}`)
+    tlsAddr = `https://127.0.0.1:${tlsPort}`
+  }
   // The child gets no VAULT_* variables from the test environment.
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('VAULT_') && !k.startsWith('BAO_')) env[k] = v
-  const child: ChildProcess = spawn(
-    bin,
-    ['server', '-dev', `-dev-listen-address=127.0.0.1:${port}`, `-dev-root-token-id=${rootToken}`, '-dev-no-store-token', '-log-level=warn'],
-    { env, stdio: ['ignore', 'pipe', 'pipe'] }
-  )
+  const child: ChildProcess = spawn(bin, args, { env, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout?.on('data', (d) => (output += d))
   child.stderr?.on('data', (d) => (output += d))
@@ -103,11 +143,13 @@ export async function startOpenBao(): Promise<OpenBao> {
 
   return {
     addr,
+    tlsAddr,
     rootToken,
     bin,
     api,
     stop: () =>
       new Promise<void>((resolve) => {
+        if (configDir) fs.rmSync(configDir, { recursive: true, force: true })
         if (exited) return resolve()
         child.once('exit', () => resolve())
         child.kill('SIGTERM')

@@ -9,7 +9,7 @@ import type { Config, VaultSettings } from '../config.js'
 import { CancelledError } from '../cancel.js'
 import { ActionError, HttpError } from '../errors.js'
 import type { TlsSettings as TlsOptions } from '../transport/index.js'
-import { fetchJwks, jwksToPem } from '../keys/jwks.js'
+import { fetchJwks, jwksToPem, runnerJwksTls } from '../keys/jwks.js'
 import { createVaultApi, type VaultApi, type VaultRequestEvent } from './client.js'
 import { MountInUseError } from './errors.js'
 import { desiredState, type DesiredState } from './desired.js'
@@ -95,7 +95,9 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
 
   const [current, staticKeys] = await Promise.all([
     opts.current ?? readCurrentState(api, settings),
-    settings.keySource === 'static' ? fetchStatic(settings.jwksUrl, { ca: settings.jwksCaPem }) : Promise.resolve(undefined)
+    settings.keySource === 'static'
+      ? fetchStatic(settings.jwksUrl, runnerJwksTls(settings.jwksUrl, settings.jwksCaPem, cfg.nomad))
+      : Promise.resolve(undefined)
   ])
   const desired = desiredState(settings, { staticKeys })
   const planned = planVault(current, desired)

@@ -55,6 +55,8 @@ export interface NomadDoubleOptions {
    * address and jwt_auth_backend_path). The double still runs its clients; only agent/self changes.
    */
   agent?: { server: boolean; client: boolean }
+  /** The root key's algorithm (default RS256); EdDSA = a cluster made before 1.7 whose keys were never rotated. */
+  keyAlgorithm?: 'RS256' | 'EdDSA'
   /** server.oidc_issuer. */
   oidcIssuer?: string
   /** ms from alloc creation until the client starts it (default 50). */
@@ -78,6 +80,11 @@ export interface NomadDoubleOptions {
   nodes?: { name?: string; datacenter?: string; cpu: number; memoryMB: number }[]
   port?: number
   host?: string
+  /**
+   * Serve HTTPS and require a client certificate signed by `ca`, as an agent with `tls { http = true,
+   * verify_https_client = true }` does (Nomad's TLS guide: every HTTP API request then needs a client certificate).
+   */
+  tls?: { cert: string; key: string; ca: string }
   /** Test hook: called after a plan is computed and before it is answered. */
   onPlan?: (jobId: string, namespace: string) => void
   /**

@@ -10,6 +10,7 @@
 import { randomUUID } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as http from 'node:http'
+import * as https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { NomadApiError } from './api-error.js'
 import { Router, routeContext, send } from './http.js'
@@ -33,7 +34,7 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
   const s = await State.create(opts)
   const router = new Router([...ROUTE_FILES.flat(), ...(opts.extraRoutes ?? [])])
 
-  const server = http.createServer(async (req, res) => {
+  const handler: http.RequestListener = async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
     const q = url.searchParams
     const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(q), time: Date.now() }
@@ -61,14 +62,17 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       if (e instanceof NomadApiError) send(res, e.status, e.message)
       else send(res, 500, String((e as Error)?.message ?? e))
     }
-  })
+  }
+  const server = opts.tls
+    ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true }, handler)
+    : http.createServer(handler)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve())
   })
   const addr = server.address() as AddressInfo
-  const url = `http://${opts.host ?? '127.0.0.1'}:${addr.port}`
+  const url = `${opts.tls ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${addr.port}`
 
   const double: NomadDouble = {
     url,

@@ -73,7 +73,7 @@ export class State {
   readonly aclEnabled: boolean
   readonly tokens = new Map<string, Set<string>>()
   /** SecretID → AccessorID and the policy names it was created with */
-  readonly tokenInfo = new Map<string, { accessor: string; policies: string[]; expiresAt?: number }>()
+  readonly tokenInfo = new Map<string, { accessor: string; policies: string[]; createdAt: number; expiresAt?: number; name?: string }>()
   readonly serverVault: NonNullable<NomadDoubleOptions['server']>
   readonly clientVault: { enabled: boolean; address: string; jwt_auth_backend_path: string; create_from_role: string; namespace: string }
   readonly allocStartMs: number
@@ -151,13 +151,13 @@ export class State {
   }
 
   /** Adds an ACL token (also used by ACL login routes to issue tokens). */
-  addToken(secret: string, policies: AclPolicy[], expiresAt?: number): void {
+  addToken(secret: string, policies: AclPolicy[], expiresAt?: number, name?: string): void {
     this.tokens.set(secret, capsFor(policies))
-    this.tokenInfo.set(secret, { accessor: randomUUID(), policies, expiresAt })
+    this.tokenInfo.set(secret, { accessor: randomUUID(), policies, createdAt: Date.now(), expiresAt, name })
   }
 
   static async create(opts: NomadDoubleOptions): Promise<State> {
-    return new State(opts, await Keyring.create())
+    return new State(opts, await Keyring.create(opts.keyAlgorithm))
   }
 
   /** Wall-clock ms for a Nomad duration in ns, scaled by timeScale. */
