@@ -38,8 +38,8 @@ afterEach(async () => {
   nomad = undefined
 })
 
-async function cluster(): Promise<NomadDouble> {
-  nomad = await startE2eCluster(bao.addr, { enabled: true, ...nomadOidcAcl(issuer) })
+async function cluster(extra: Parameters<typeof startE2eCluster>[2] = {}): Promise<NomadDouble> {
+  nomad = await startE2eCluster(bao.addr, { enabled: true, ...nomadOidcAcl(issuer) }, extra)
   return nomad
 }
 
@@ -67,6 +67,22 @@ describe('example workflows under act', () => {
     expect(r.code).toBe(0)
     expect(JSON.stringify(n.getJob('web')!.TaskGroups[0].Tasks[0].Config.args)).toContain('release 1.2.3')
     expect(n.getJob('web')!.Meta).toMatchObject({ github_ref: 'refs/tags/v1.2.3', github_repository: 'acme/web' })
+  })
+
+  it('matrix.yml: the eu-west cluster of the matrix deploys to its region with its var-file', async () => {
+    const n = await cluster({ region: 'eu-west' })
+    const r = await runAct({
+      ...release(n),
+      workflow: example('matrix.yml'),
+      files: { 'deploy/web.nomad.hcl': jobFile, 'deploy/eu-west.vars.hcl': 'image_tag = "2.4.0"\n' },
+      matrix: { cluster: 'eu-west' }
+    })
+    expect(r.output).toContain('| eu-west is healthy')
+    expect(r.output).toContain('🏁  Job succeeded')
+    expect(r.code).toBe(0)
+    // the region reached Nomad (the double answers "No path to region" to any other) and the var-file set the tag
+    expect(n.requests.filter((q) => q.method === 'POST' && q.path === '/v1/jobs').map((q) => q.query.region)).toEqual(['eu-west'])
+    expect(JSON.stringify(n.getJob('web')!.TaskGroups[0].Tasks[0].Config.args)).toContain('release 2.4.0')
   })
 
   it('plan-pr.yml: a pull request plans, writes nothing, and puts the plan into a pull-request comment', async () => {

@@ -11,8 +11,14 @@ const golden = (name: string) => readFileSync(path.join(path.dirname(fileURLToPa
 
 const config = testConfig
 
-async function hcl(text: string): Promise<any> {
-  return parse('agent.hcl', text)
+/** A `vault` block as hcl2json gives it: attributes, and nested blocks as lists. */
+interface VaultBlock {
+  [attribute: string]: unknown
+  default_identity: { aud: string[]; ttl: string }[]
+}
+
+async function hcl(text: string): Promise<{ vault: VaultBlock[] }> {
+  return (await parse('agent.hcl', text)) as { vault: VaultBlock[] }
 }
 
 describe('agent vault blocks', () => {

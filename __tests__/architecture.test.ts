@@ -145,6 +145,11 @@ describe('architecture: import rules (docs/architecture.md)', () => {
     for (const p of planted) expect(violations([...edges, p]).some((v) => v.endsWith(`${p.from} imports ${p.to}`))).toBe(true)
   })
 
+  it('every file in src/ starts with a comment that says its job', () => {
+    const bare = sourceFiles('src').filter((f) => !/^\s*(\/\*\*?\s*\S|\/\/\s*\S)/.test(fs.readFileSync(path.join(ROOT, f), 'utf8')))
+    expect(bare).toEqual([])
+  })
+
   it('parses the import forms it must see', () => {
     const text =
       "import a from './a.js'\nimport {\n  b,\n  c\n} from '../b.js'\nexport { d } from './d/index.js'\nconst e = await import('./e.js')\nimport 'node:fs'"

@@ -8,7 +8,7 @@ import { nomadJwtLogin } from '../src/auth/nomad-jwt.js'
 import type { NomadAuthSettings, VaultAuthSettings, VaultConnection, NomadConnection } from '../src/config.js'
 import { startOidcIssuer, type JobContext, type OidcIssuer } from '../test-support/oidc-issuer.js'
 import { DEPLOY_AUDIENCE, nomadOidcAcl, setupActionPolicy, setupVaultOidc } from '../test-support/oidc-setup.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startOpenBao, type OpenBao, type TokenAnswer } from '../test-support/openbao.js'
 import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
 
 let bao: OpenBao
@@ -61,9 +61,9 @@ describe('Vault: JWT login with the GitHub OIDC token', () => {
     asJob(release)
     const cred = await vaultJwtLogin(vaultConn(), vaultAuth(), fast).login()
     expect(cred.obtained).toBe(true)
-    const self = await bao.api('GET', 'auth/token/lookup-self', undefined, cred.token)
+    const self = await bao.api<TokenAnswer>('GET', 'auth/token/lookup-self', undefined, cred.token)
     expect(self.data.policies).toContain('root-like-for-tests')
-    expect(self.data.meta.role).toBe('deploy')
+    expect(self.data.meta?.role).toBe('deploy')
     await cred.revoke()
     await expect(bao.api('GET', 'auth/token/lookup-self', undefined, cred.token)).rejects.toThrow(/HTTP 403/)
   })
@@ -103,8 +103,8 @@ describe('Vault: JWT login with the GitHub OIDC token', () => {
     await setupVaultOidc(bao, issuer, { namespace: 'team', role: 'team-deploy' })
     asJob(release)
     const cred = await vaultJwtLogin({ ...vaultConn(), namespace: 'team' }, vaultAuth({ role: 'team-deploy' }), fast).login()
-    const self = await bao.api('GET', 'team/auth/token/lookup-self', undefined, cred.token)
-    expect(self.data.meta.role).toBe('team-deploy')
+    const self = await bao.api<TokenAnswer>('GET', 'team/auth/token/lookup-self', undefined, cred.token)
+    expect(self.data.meta?.role).toBe('team-deploy')
     expect(self.data.namespace_path).toBe('team/')
     // the role exists only in the namespace: without it, the root mount answers
     const msg = await loginError(vaultJwtLogin(vaultConn(), vaultAuth({ role: 'team-deploy' }), fast).login())
@@ -151,7 +151,7 @@ describe('Nomad: POST /v1/acl/login through the JWT auth method', () => {
     asJob(release)
     const jwt = await issuer.mint(release, DEPLOY_AUDIENCE)
     const res = await fetch(`${nomad.url}/v1/acl/login`, { method: 'POST', body: JSON.stringify({ AuthMethodName: 'github', LoginToken: jwt }) })
-    const t = (await res.json()) as Record<string, any>
+    const t = (await res.json()) as { ExpirationTime: string; CreateTime: string }
     expect(t).toMatchObject({ Name: 'JWT-github', Type: 'client', Policies: ['submit', 'agent-read'], Global: false, ExpirationTTL: 600e9 })
     expect(Date.parse(t.ExpirationTime) - Date.parse(t.CreateTime)).toBe(600_000)
   })
@@ -179,6 +179,33 @@ describe('Nomad: POST /v1/acl/login through the JWT auth method', () => {
 })
 
 describe("the double's tokens from a JWT login", () => {
+  it('show their expiry in acl/token/self (ExpirationTime, ExpirationTTL in ns); the bootstrap token has none', async () => {
+    const acl = nomadOidcAcl(issuer)
+    acl.authMethods![0].MaxTokenTTL = '10m'
+    const n = await startNomadDouble({ acl: { enabled: true, ...acl } })
+    try {
+      const jwt = await issuer.mint(release, DEPLOY_AUDIENCE)
+      const login = await fetch(`${n.url}/v1/acl/login`, { method: 'POST', body: JSON.stringify({ AuthMethodName: 'github', LoginToken: jwt }) })
+      const t = (await login.json()) as { SecretID: string; AccessorID: string; ExpirationTime: string }
+      const self = await fetch(`${n.url}/v1/acl/token/self`, { headers: { 'X-Nomad-Token': t.SecretID } })
+      const body = (await self.json()) as Record<string, unknown>
+      expect(body).toMatchObject({
+        AccessorID: t.AccessorID,
+        Name: 'JWT-github',
+        Type: 'client',
+        ExpirationTime: t.ExpirationTime,
+        ExpirationTTL: 600e9
+      })
+      const boot = await fetch(`${n.url}/v1/acl/token/self`, { headers: { 'X-Nomad-Token': n.managementToken } })
+      const bootBody = (await boot.json()) as Record<string, unknown>
+      expect(bootBody.Type).toBe('management')
+      expect('ExpirationTime' in bootBody).toBe(false)
+      expect('ExpirationTTL' in bootBody).toBe(false)
+    } finally {
+      await n.close()
+    }
+  })
+
   it('stop working after MaxTokenTTL: 500 "ACL token expired"', async () => {
     const acl = nomadOidcAcl(issuer)
     acl.authMethods![0].MaxTokenTTL = '1s'

@@ -69,7 +69,13 @@ describe('cancellation with real signals', () => {
     expect(r.summary).toMatch(/cancelled while it was writing to Vault/)
     expect(r.summary).toMatch(/Rolled back/)
     const changes = JSON.parse(r.outputs.changes) as { resource: string; rollback?: string }[]
-    expect(changes.map((c) => `${c.resource} ${c.rollback}`)).toEqual(['auth-mount disabled', 'auth-config deleted', 'policy deleted'])
+    // on a fresh mount the role is written with the config, before the policy (which names the mount's accessor)
+    expect(changes.map((c) => `${c.resource} ${c.rollback}`)).toEqual([
+      'auth-mount disabled',
+      'auth-config deleted',
+      'role deleted',
+      'policy deleted'
+    ])
     expect((await bao.api('GET', 'sys/auth')).data['jwt-sig/']).toBeUndefined()
     await expect(bao.api('GET', 'sys/policies/acl/policy-sig')).rejects.toThrow(/404/)
     expect(nomad.getJob('web')).toBeUndefined()

@@ -59,7 +59,7 @@ const root = () => createVaultApi({ addr: bao.addr, token: bao.rootToken, namesp
 async function snapshot(): Promise<Record<string, unknown>> {
   const api = root()
   const mounts = await api.read('sys/auth')
-  const out: Record<string, unknown> = { mount: mounts.data['jwt-dfault/']?.description ?? null }
+  const out: Record<string, unknown> = { mount: (mounts?.data?.['jwt-dfault/'] as { description?: string } | undefined)?.description ?? null }
   for (const p of ['auth/jwt-dfault/role/prod', 'auth/jwt-dfault/role/dev', 'sys/policies/acl/prod-policy', 'sys/policies/acl/dev-policy']) {
     const data = out.mount === null && p.startsWith('auth/') ? null : ((await api.read(p))?.data ?? null)
     out[p] = data && p.startsWith('sys/policies/') ? data.policy : data

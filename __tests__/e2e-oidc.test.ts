@@ -8,7 +8,7 @@ import type { NomadDouble } from '../test-support/nomad-double/server.js'
 import { startE2eCluster } from '../test-support/e2e-cluster.js'
 import { startOidcIssuer, type OidcIssuer } from '../test-support/oidc-issuer.js'
 import { DEPLOY_AUDIENCE, nomadOidcAcl, setupActionPolicy, setupVaultOidc } from '../test-support/oidc-setup.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startOpenBao, type OpenBao, type ListAnswer, type TokenAnswer } from '../test-support/openbao.js'
 import { runAction } from '../test-support/run-action.js'
 
 let bao: OpenBao
@@ -41,10 +41,10 @@ const oidcInputs = (extra: Record<string, string> = {}) => ({
 
 /** Vault tokens that came from a login with the role "deploy" and are still alive. */
 async function liveDeployTokens(): Promise<string[]> {
-  const list = await bao.api('LIST', 'auth/token/accessors')
+  const list = await bao.api<ListAnswer>('LIST', 'auth/token/accessors')
   const live: string[] = []
   for (const accessor of list.data.keys as string[]) {
-    const t = await bao.api('POST', 'auth/token/lookup-accessor', { accessor })
+    const t = await bao.api<TokenAnswer>('POST', 'auth/token/lookup-accessor', { accessor })
     if (t.data.meta?.role === 'deploy') live.push(accessor)
   }
   return live

@@ -294,6 +294,16 @@ describe('deploying a job end to end', () => {
     const errors = r.annotations.filter((a) => a.level === 'error').map((a) => a.message)
     expect(errors.join('\n')).toContain('worker')
     expect(errors.join('\n')).not.toMatch(/Job "web"|Job "report"/)
+    // each job's log lines form one group of its own, printed when it ends: never a line of another job inside
+    const lines = r.stdout.split('\n')
+    for (const id of ['web', 'worker', 'report']) {
+      const start = lines.findIndex((l) => l.startsWith(`::group::Nomad job "${id}"`))
+      expect(start).toBeGreaterThanOrEqual(0)
+      const inside = lines.slice(start + 1, lines.indexOf('::endgroup::', start)).join('\n')
+      expect(inside).toContain(`Registered job "${id}"`)
+      expect(inside).not.toContain('::group::')
+      for (const other of ['web', 'worker', 'report'].filter((o) => o !== id)) expect(inside).not.toContain(`job "${other}"`)
+    }
     // the others really ran: web's task read its secret, the batch job's allocation completed
     expect(n.secretReads.map((x) => x.jobId)).toContain('web')
     expect(n.allocations('report').every((a) => a.ClientStatus === 'complete')).toBe(true)

@@ -47,6 +47,7 @@ describe('seeded transient faults on every request', () => {
       'status-500',
       'status-502',
       'status-503',
+      'status-504',
       'html-502',
       'reset-before',
       'reset-after',

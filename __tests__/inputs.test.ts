@@ -1,9 +1,10 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import { normaliseAuthPath, parseBoundClaims, parseInputs, parseVariables } from '../src/inputs.js'
 import { ValidationErrors } from '../src/errors.js'
+import { makeTestPki } from '../test-support/tls-certs.js'
 
 const base = {
   'vault-addr': 'https://vault.example.com:8200/',
@@ -168,6 +169,68 @@ describe('parseInputs', () => {
     expect(cfg.dryRun).toBe(true)
     expect(cfg.job.meta).toBe(false)
     expect(cfg.job.wait).toBe('evaluation')
+  })
+})
+
+describe('connection inputs: mTLS, retries, timeouts', () => {
+  const pki = makeTestPki()
+  afterAll(() => fs.rmSync(pki.dir, { recursive: true, force: true }))
+
+  it('reads a client certificate and key from text or paths, checks the pair, and masks every line of the key', () => {
+    const cfg = parseInputs(
+      reader({
+        'vault-client-cert': pki.client.cert,
+        'vault-client-key': pki.client.key,
+        'vault-tls-server-name': 'vault.service.consul',
+        'nomad-client-cert': pki.client.certFile,
+        'nomad-client-key': pki.client.keyFile,
+        'max-retries': '0',
+        'request-timeout': '90s'
+      })
+    )
+    expect(cfg.vault.clientCert).toBe(pki.client.cert.trim() + '\n')
+    expect(cfg.vault.clientKey).toBe(pki.client.key.trim() + '\n')
+    expect(cfg.vault.tlsServerName).toBe('vault.service.consul')
+    expect(cfg.nomad.clientCert).toBe(pki.client.cert.trim() + '\n')
+    expect(cfg.nomad.tlsServerName).toBeUndefined()
+    expect(cfg.vault.transport).toEqual({ maxRetries: 0, requestTimeoutMs: 90_000 })
+    expect(cfg.nomad.transport).toEqual({ maxRetries: 0, requestTimeoutMs: 90_000 })
+    const masked = stdout.join('')
+    const keyLines = pki.client.key.split('\n').filter((l) => l.trim() && !l.startsWith('-----'))
+    expect(keyLines.length).toBeGreaterThan(5)
+    for (const line of keyLines) expect(masked).toContain(`::add-mask::${line.trim()}`)
+  })
+
+  it('defaults to 4 retries and 30 s per attempt', () => {
+    expect(parseInputs(reader()).vault.transport).toEqual({ maxRetries: 4, requestTimeoutMs: 30_000 })
+  })
+
+  it('reports a half pair, a key of another certificate, a bad server name and out-of-range settings at once', () => {
+    const problems = problemsOf({
+      'vault-client-cert': pki.client.cert,
+      'nomad-client-cert': pki.client.cert,
+      'nomad-client-key': pki.strangerClient.key,
+      'vault-tls-server-name': '10.0.0.1',
+      'max-retries': '50',
+      'request-timeout': '500ms'
+    })
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('Input "vault-client-cert" is set but "vault-client-key" is not'),
+        expect.stringContaining('Input "nomad-client-key" is not the private key of the certificate in "nomad-client-cert"'),
+        expect.stringContaining('Input "vault-tls-server-name" must be a DNS host name'),
+        expect.stringContaining('Input "max-retries" must be a whole number from 0 to 20'),
+        expect.stringContaining('Input "request-timeout" must be from 1s to 10m')
+      ])
+    )
+    expect(problems.filter((p) => p.includes('max-retries'))).toHaveLength(1)
+  })
+
+  it('explains a key input that is neither PEM nor a readable file, without echoing it', () => {
+    const problems = problemsOf({ 'vault-client-cert': pki.client.cert, 'vault-client-key': 'not-a-key-but-maybe-secret' })
+    expect(problems.join('\n')).toContain('Input "vault-client-key" is neither PEM text nor a readable file')
+    expect(problems.join('\n')).not.toContain('not-a-key-but-maybe-secret')
+    expect(stdout.join('')).toContain('::add-mask::not-a-key-but-maybe-secret')
   })
 })
 

@@ -8,40 +8,26 @@
  * Nomad, until they are submitted again.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startE2eScenario, type E2eScenario } from '../test-support/e2e-scenario.js'
+import type { NomadDouble, NomadDoubleOptions } from '../test-support/nomad-double/server.js'
 import { registerJobFile } from '../test-support/register-job-file.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 
 const FIX = '__tests__/fixtures/jobs'
-let bao: OpenBao
 let n: NomadDouble
 const server: NonNullable<NomadDoubleOptions['server']> = { enabled: true }
 
+let scenario: E2eScenario | undefined
+
 beforeAll(async () => {
-  bao = await startOpenBao()
-  n = await startNomadDouble({
-    vaultAddr: bao.addr,
-    acl: { enabled: true },
-    server,
-    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-mig', create_from_role: 'role-mig' }
-  })
+  scenario = await startE2eScenario('mig', server)
+  n = scenario.nomad
 })
 afterAll(async () => {
-  await n?.close()
-  await bao?.stop()
+  await scenario?.stop()
 })
 
-const base = () => ({
-  'vault-addr': bao.addr,
-  'vault-token': bao.rootToken,
-  'nomad-addr': n.url,
-  'nomad-token': n.managementToken,
-  'auth-path': 'jwt-mig',
-  role: 'role-mig',
-  policy: 'policy-mig',
-  timeout: '1m'
-})
+const base = () => scenario?.inputs() ?? {}
 interface Finding {
   severity: string
   check: string

@@ -3,8 +3,9 @@
  * Each test uses its own auth-path/role/policy so that the tests share one OpenBao without seeing each other.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { scenarioInputs, startScenarioDouble } from '../test-support/e2e-scenario.js'
+import type { NomadDouble, NomadDoubleOptions } from '../test-support/nomad-double/server.js'
+import { startOpenBao, type OpenBao, type ListAnswer, type MountsAnswer } from '../test-support/openbao.js'
 import { startFaultProxy } from '../test-support/fault-proxy.js'
 import { registerJobFile } from '../test-support/register-job-file.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
@@ -25,28 +26,13 @@ afterEach(async () => {
 
 /** A double whose clients log in where the test's inputs put the auth method (jwt-<name>, role-<name>). */
 async function cluster(name: string, opts: Partial<NomadDoubleOptions> = {}): Promise<NomadDouble> {
-  nomad = await startNomadDouble({
-    vaultAddr: bao.addr,
-    acl: { enabled: true },
-    server: { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } },
-    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: `jwt-${name}`, create_from_role: `role-${name}` },
-    ...opts
-  })
+  nomad = await startScenarioDouble(bao, name, opts)
   return nomad
 }
 
 /** Inputs for one test: its own auth path, role and policy names. */
 function inputs(n: NomadDouble, name: string, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    'vault-addr': bao.addr,
-    'vault-token': bao.rootToken,
-    'nomad-addr': n.url,
-    'nomad-token': n.managementToken,
-    'auth-path': `jwt-${name}`,
-    role: `role-${name}`,
-    policy: `policy-${name}`,
-    ...extra
-  }
+  return { ...scenarioInputs(bao, n, name), ...extra }
 }
 
 interface Finding {
@@ -68,7 +54,7 @@ describe('mode input', () => {
     const r2 = await runAction(inputs(n, 'modes', { mode: 'upgrade' }))
     expect(r2.code).toBe(1)
     expect(r2.stdout).toContain('Input "mode" must be one of "deploy", "setup", "check", "destroy", got "upgrade"')
-    const mounts = await bao.api('GET', 'sys/auth')
+    const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
     expect(Object.keys(mounts.data ?? mounts)).not.toContain('jwt-modes/')
   })
 })
@@ -176,8 +162,8 @@ describe('mode: check', () => {
 
 describe('mode: destroy', () => {
   const exists = async (name: string) => {
-    const mounts = await bao.api('GET', 'sys/auth')
-    const policies: string[] = (await bao.api('GET', 'sys/policies/acl?list=true')).data.keys
+    const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
+    const policies: string[] = (await bao.api<ListAnswer>('GET', 'sys/policies/acl?list=true')).data.keys
     return { mount: `jwt-${name}/` in (mounts.data ?? mounts), policy: policies.includes(`policy-${name}`) }
   }
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { checkCluster, findDefaultVault } from '../src/nomad/cluster-check.js'
+import { evaluateCluster, findDefaultVault, readAgentSelf } from '../src/nomad/cluster-check.js'
 import { NomadClient } from '../src/nomad/client.js'
 
 let server: http.Server | undefined
@@ -57,10 +57,10 @@ const rendered = {
   renderedClientBlock: 'vault { jwt_auth_backend_path = "jwt-nomad" }'
 }
 
-describe('checkCluster', () => {
+describe('evaluateCluster over readAgentSelf', () => {
   it('passes a correctly configured server', async () => {
     const a = await agent(200, self({}))
-    const r = await checkCluster(a.client, expected, true, rendered)
+    const r = evaluateCluster(await readAgentSelf(a.client), expected, true, rendered)
     expect(a.paths).toEqual(['/v1/agent/self'])
     expect(r.readable).toBe(true)
     expect(r.warnings).toEqual([])
@@ -69,7 +69,7 @@ describe('checkCluster', () => {
 
   it('says it could not check the clients when nomad-addr is a server, and checked one client when it is a client', async () => {
     const a = await agent(200, self({ vaults: [vaultBlock({ JWTAuthBackendPath: 'somewhere-else' })] }))
-    const r = await checkCluster(a.client, expected, false, rendered)
+    const r = evaluateCluster(await readAgentSelf(a.client), expected, false, rendered)
     // A server's jwt_auth_backend_path says nothing about the clients: neither a pass nor a failure.
     expect(r.warnings).toEqual([])
     expect(r.clientSide).toBe('not-checked')
@@ -77,14 +77,14 @@ describe('checkCluster', () => {
     expect(r.notes.join('\n')).toContain('describes only the agent it is sent to')
     await new Promise<void>((done) => server!.close(() => done()))
     const c = await agent(200, self({ server: false, client: true, vaults: [vaultBlock({ DefaultIdentity: null })] }))
-    const rc = await checkCluster(c.client, expected, false, rendered)
+    const rc = evaluateCluster(await readAgentSelf(c.client), expected, false, rendered)
     expect(rc.clientSide).toBe('this-agent-only')
     expect(rc.notes.join('\n')).toContain('Checked the vault block of Nomad client agent "nomad-1" only')
   })
 
   it('warns about an audience mismatch and shows the rendered server block', async () => {
     const a = await agent(200, self({ vaults: [vaultBlock({ DefaultIdentity: { Audience: ['nomadproject.io'], TTL: 3600000000000 } })] }))
-    const r = await checkCluster(a.client, expected, false, rendered)
+    const r = evaluateCluster(await readAgentSelf(a.client), expected, false, rendered)
     expect(r.warnings).toHaveLength(1)
     expect(r.warnings[0]).toContain('["nomadproject.io"]')
     expect(r.warnings[0]).toContain('"vault.io"')
@@ -94,19 +94,19 @@ describe('checkCluster', () => {
 
   it('warns when tasks rely on a default identity the server does not have', async () => {
     const a = await agent(200, self({ vaults: [vaultBlock({ DefaultIdentity: null })] }))
-    const r = await checkCluster(a.client, expected, true, rendered)
+    const r = evaluateCluster(await readAgentSelf(a.client), expected, true, rendered)
     expect(r.warnings).toHaveLength(1)
     expect(r.warnings[0]).toContain('never get a Vault token')
     expect(r.warnings[0]).toContain('nomad#25955')
     expect(r.warnings[0]).toContain('identity { name = "vault_default"')
     // no such warning when the job does not need the default identity
-    const b = await checkCluster(a.client, expected, false, rendered)
+    const b = evaluateCluster(await readAgentSelf(a.client), expected, false, rendered)
     expect(b.warnings).toEqual([])
   })
 
   it('warns about a disabled vault block on a server', async () => {
     const a = await agent(200, self({ vaults: [vaultBlock({ Enabled: false })] }))
-    const r = await checkCluster(a.client, expected, false, rendered)
+    const r = evaluateCluster(await readAgentSelf(a.client), expected, false, rendered)
     expect(r.warnings[0]).toContain('no enabled vault block "default"')
     expect(r.warnings[0]).toContain(rendered.renderedServerBlock)
   })
@@ -116,10 +116,10 @@ describe('checkCluster', () => {
       200,
       self({ server: false, client: true, vaults: [vaultBlock({ JWTAuthBackendPath: 'jwt-nomad/', DefaultIdentity: null })] })
     )
-    expect((await checkCluster(ok.client, expected, false, rendered)).warnings).toEqual([])
+    expect(evaluateCluster(await readAgentSelf(ok.client), expected, false, rendered).warnings).toEqual([])
     await new Promise<void>((r) => server!.close(() => r()))
     const bad = await agent(200, self({ server: false, client: true, vaults: [vaultBlock({ JWTAuthBackendPath: 'jwt', DefaultIdentity: null })] }))
-    const r = await checkCluster(bad.client, expected, true, rendered)
+    const r = evaluateCluster(await readAgentSelf(bad.client), expected, true, rendered)
     expect(r.warnings).toHaveLength(1)
     expect(r.warnings[0]).toContain('jwt_auth_backend_path is "jwt"')
     expect(r.warnings[0]).toContain(rendered.renderedClientBlock)
@@ -128,7 +128,7 @@ describe('checkCluster', () => {
 
   it('degrades gracefully on 403', async () => {
     const a = await agent(403, 'Permission denied')
-    const r = await checkCluster(a.client, expected, true, rendered)
+    const r = evaluateCluster(await readAgentSelf(a.client), expected, true, rendered)
     expect(r.readable).toBe(false)
     expect(r.warnings).toEqual([])
     expect(r.notes).toHaveLength(1)
@@ -137,7 +137,7 @@ describe('checkCluster', () => {
 
   it('degrades gracefully without config', async () => {
     const a = await agent(200, { member: {}, stats: {} })
-    const r = await checkCluster(a.client, expected, true, rendered)
+    const r = evaluateCluster(await readAgentSelf(a.client), expected, true, rendered)
     expect(r.readable).toBe(false)
     expect(r.warnings).toEqual([])
   })
@@ -146,7 +146,7 @@ describe('checkCluster', () => {
     const s = self({})
     s.config.Version.Version = '1.6.5'
     const a = await agent(200, s)
-    const r = await checkCluster(a.client, expected, false, rendered)
+    const r = evaluateCluster(await readAgentSelf(a.client), expected, false, rendered)
     expect(r.warnings.some((w) => w.includes('1.6.5') && w.includes('1.7'))).toBe(true)
   })
 })

@@ -48,6 +48,10 @@ it("the double answers, and the action sends, JSON that Nomad's Go API types dec
     client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' },
     requestLog: log
   })
+  // The replayed double listens on the same port with the same agent vault block, so the Vault JWT auth the action
+  // configured (jwks_url = nomad-addr + /.well-known/jwks.json) accepts its workload identities: the replayed
+  // allocations turn healthy like the logged ones, and every replayed GET catches up with the log at once.
+  const port = new URL(nomad.url).port
   try {
     const inputs = (extra: Record<string, string>) => ({
       'vault-addr': bao.addr,
@@ -73,7 +77,16 @@ it("the double answers, and the action sends, JSON that Nomad's Go API types dec
   execFileSync('npx', ['tsc', '-p', 'tsconfig.support.json'], { cwd: repoRoot, stdio: 'pipe' })
   const go = spawnSync(
     goBinary(),
-    ['run', '.', '-log', log, '--', process.execPath, path.join(repoRoot, '.build/test-support/nomad-double/cli.js'), '--vault-addr', bao.addr],
+    [
+      'run',
+      '.',
+      '-log',
+      log,
+      '--',
+      process.execPath,
+      path.join(repoRoot, '.build/test-support/nomad-double/cli.js'),
+      ...['--vault-addr', bao.addr, '--port', port, '--acl', '--jwt-auth-backend-path', 'jwt-nomad', '--create-from-role', 'nomad-workloads']
+    ],
     { cwd: path.join(repoRoot, 'tools/nomad-contract'), encoding: 'utf8', timeout: 240_000, env: { ...process.env, GOFLAGS: '-mod=readonly' } }
   )
   const out = `${go.stdout}\n${go.stderr}`

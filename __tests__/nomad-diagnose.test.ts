@@ -82,6 +82,25 @@ describe('diagnoseVaultFailure', () => {
     expect(d).toContain('jwt_auth_backend_path = "jwt-nomad"')
   })
 
+  it('explains a template that gave up on a missing secret, with the command that writes it', () => {
+    const d = diagnoseVaultFailure(
+      'Template failed: vault.read(secret/data/default/web/missing): no secret exists at secret/data/default/web/missing',
+      ctx
+    )
+    expect(d).toContain('Vault has no secret at "secret/data/default/web/missing"')
+    expect(d).toContain('`vault kv put -mount=secret default/web/missing <key>=<value>`')
+    expect(d).toContain('secret/data/default/web/…')
+  })
+
+  it('explains a client that cannot reach Vault (a dial error in the Killing event)', () => {
+    const d = diagnoseVaultFailure(
+      'Vault: failed to derive vault token: failed to derive Vault token for identity vault_default: failed to login with JWT: ' +
+        'Put "http://10.0.0.9:8200/v1/auth/jwt-nomad/login": dial tcp 10.0.0.9:8200: connect: connection refused',
+      ctx
+    )
+    expect(d).toContain('The Nomad client cannot reach Vault')
+  })
+
   it('returns undefined for unrelated events', () => {
     expect(diagnoseVaultFailure('Exit Code: 1, Exit Message: "boom"', ctx)).toBeUndefined()
     expect(diagnoseVaultFailure('', ctx)).toBeUndefined()

@@ -4,7 +4,7 @@
  */
 import * as net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startOpenBao, type OpenBao, type MountsAnswer } from '../test-support/openbao.js'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
 
 type Obj = Record<string, any>
@@ -93,7 +93,7 @@ beforeAll(async () => {
   bao = await startOpenBao()
   // what `nomad setup vault` writes; jwks_url is set per double in configureJwks()
   await bao.api('POST', 'sys/auth/jwt-nomad', { type: 'jwt' })
-  const mounts = await bao.api('GET', 'sys/auth')
+  const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
   const accessor: string = mounts.data['jwt-nomad/'].accessor
   const tmpl = (k: string) => `{{identity.entity.aliases.${accessor}.metadata.${k}}}`
   const policy = `
@@ -641,7 +641,9 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
       'Not Restarting'
     ])
     const restarting = first.TaskStates.server.Events.find((e: Obj) => e.Type === 'Restarting')
-    expect(restarting.DisplayMessage).toMatch(/^Restart within policy - Task restarting in 1[5-8](\.\d+)?s$/)
+    // "Restart within policy" is the reason, not shown: the DisplayMessage names only other reasons (structs.go)
+    expect(restarting.RestartReason).toBe('Restart within policy')
+    expect(restarting.DisplayMessage).toMatch(/^Task restarting in 1[5-8](\.\d+)?s$/)
     const notRestarting = first.TaskStates.server.Events.at(-1)
     expect(notRestarting).toMatchObject({ FailsTask: true, DisplayMessage: 'Exceeded allowed attempts 2 in interval 30m0s and mode is "fail"' })
     expect(first).toMatchObject({ ClientStatus: 'failed', DesiredStatus: 'stop', DesiredDescription: 'alloc was rescheduled because it failed' })
@@ -653,6 +655,97 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     expect(full.PreviousAllocation).toBe(first.ID)
     const followup = (await call(d, 'GET', `/v1/evaluation/${first.FollowupEvalID}`)).json
     expect(followup).toMatchObject({ TriggeredBy: 'alloc-failure', StatusDescription: 'created for delayed rescheduling' })
+  }, 60_000)
+
+  /** The first task's events of the job's first allocation once it failed. */
+  async function failedEvents(d: NomadDouble, jobId: string): Promise<Obj[]> {
+    const allocs = await until(d, `/v1/job/${jobId}/allocations?all=true`, (l) => l.some((a: Obj) => a.ClientStatus === 'failed'), 30_000)
+    return allocs.find((a: Obj) => a.ClientStatus === 'failed').TaskStates.server.Events
+  }
+
+  it("fails to pull an image the registry lacks with the docker driver's text, restarting per policy", async () => {
+    const d = await start({ timeScale: 0.002, missingImages: ['nginx:does-not-exist'] })
+    await configureJwks(d)
+    await bao.api('PUT', 'secret/data/default/pull/config', { data: { password: 'pull' } })
+    await run(d, webJob({ id: 'pull', image: 'nginx:does-not-exist' }))
+    const evs = await failedEvents(d, 'pull')
+    expect(evs.map((e) => e.Type).slice(2)).toEqual([
+      'Driver Failure',
+      'Restarting',
+      'Driver Failure',
+      'Restarting',
+      'Driver Failure',
+      'Not Restarting'
+    ])
+    expect(evs[2]).toMatchObject({
+      DisplayMessage:
+        'Failed to pull `nginx:does-not-exist`: Error response from daemon: manifest for nginx:does-not-exist not found: manifest unknown: manifest unknown',
+      DriverError: expect.stringContaining('Failed to pull `nginx:does-not-exist`')
+    })
+    expect(evs.at(-1)).toMatchObject({ FailsTask: true, DisplayMessage: 'Exceeded allowed attempts 2 in interval 30m0s and mode is "fail"' })
+  }, 60_000)
+
+  it('does not restart a task whose start error is unrecoverable', async () => {
+    const d = await start({ timeScale: 0.002 })
+    await configureJwks(d)
+    await bao.api('PUT', 'secret/data/default/unrec/config', { data: { password: 'u' } })
+    d.failAllocs('unrec', 'Failed to create container configuration for image "nginx:1.25": invalid mount', { recoverable: false })
+    await run(d, webJob({ id: 'unrec' }))
+    const evs = await failedEvents(d, 'unrec')
+    expect(evs.map((e) => e.Type).slice(2)).toEqual(['Driver Failure', 'Not Restarting'])
+    expect(evs.at(-1)).toMatchObject({ FailsTask: true, RestartReason: 'Error was unrecoverable', DisplayMessage: 'Error was unrecoverable' })
+  }, 60_000)
+
+  it('crash-loops a task that exits with the same code, then stops restarting it', async () => {
+    const d = await start({ timeScale: 0.002 })
+    await configureJwks(d)
+    await bao.api('PUT', 'secret/data/default/loop/config', { data: { password: 'l' } })
+    d.failAllocs('loop', undefined, { exitCode: 3 })
+    await run(d, webJob({ id: 'loop' }))
+    const evs = await failedEvents(d, 'loop')
+    expect(evs.map((e) => e.Type).slice(2)).toEqual([
+      'Started',
+      'Terminated',
+      'Restarting',
+      'Started',
+      'Terminated',
+      'Restarting',
+      'Started',
+      'Terminated',
+      'Not Restarting'
+    ])
+    const terminated = evs.filter((e) => e.Type === 'Terminated')
+    expect(terminated.map((e) => e.DisplayMessage)).toEqual(['Exit Code: 3', 'Exit Code: 3', 'Exit Code: 3'])
+    expect(terminated[0]).toMatchObject({ ExitCode: 3, Details: { exit_code: '3', signal: '0', oom_killed: 'false' } })
+    expect(evs.at(-1)).toMatchObject({ FailsTask: true, DisplayMessage: 'Exceeded allowed attempts 2 in interval 30m0s and mode is "fail"' })
+  }, 60_000)
+
+  it('places a blocked evaluation when capacity appears: another job stops, or a node joins', async () => {
+    const d = await start({ nodes: [{ cpu: 4000, memoryMB: 200 }] })
+    await configureJwks(d)
+    for (const id of ['hog', 'grow']) await bao.api('PUT', `secret/data/default/${id}/config`, { data: { password: id } })
+    const hog = await run(d, webJob({ id: 'hog', memory: 128 }))
+    await until(d, `/v1/evaluation/${hog.reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const { reg } = await run(d, webJob({ id: 'grow', count: 2, memory: 64 }))
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    expect(ev.QueuedAllocations).toEqual({ web: 1 })
+    expect((await call(d, 'GET', `/v1/evaluation/${ev.BlockedEval}`)).json).toMatchObject({ Status: 'blocked', TriggeredBy: 'queued-allocs' })
+
+    // the other job stops: its memory is free, the blocked eval places the second allocation in the same deployment
+    expect((await call(d, 'DELETE', '/v1/job/hog')).status).toBe(200)
+    await until(d, `/v1/evaluation/${ev.BlockedEval}`, (e) => e.Status === 'complete')
+    const allocs = await until(d, '/v1/job/grow/allocations', (l) => l.length === 2)
+    expect(allocs.map((a: Obj) => a.EvalID).sort()).toEqual([ev.ID, ev.BlockedEval].sort())
+    const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status === 'successful')
+    expect(dep.TaskGroups.web).toMatchObject({ DesiredTotal: 2, PlacedAllocs: 2, HealthyAllocs: 2 })
+
+    // still no room: the same eval stays blocked until a node joins
+    const big = await run(d, webJob({ id: 'grow', count: 4, memory: 64 }))
+    const ev2 = await until(d, `/v1/evaluation/${big.reg.json.EvalID}`, (e) => e.Status === 'complete')
+    expect(ev2.BlockedEval).toBeTruthy()
+    d.addNode({ cpu: 4000, memoryMB: 1024 })
+    await until(d, `/v1/evaluation/${ev2.BlockedEval}`, (e) => e.Status === 'complete')
+    await until(d, '/v1/job/grow/allocations', (l) => l.filter((a: Obj) => a.ClientStatus === 'running' && a.JobVersion === 1).length === 4)
   }, 60_000)
 
   it('fails the deployment on the first unhealthy alloc when progress_deadline is 0', async () => {

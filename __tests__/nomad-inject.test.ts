@@ -37,7 +37,7 @@ describe('injectVault', () => {
     const r = injectVault(j, 'missing', 'nomad-workloads')
     expect(JSON.stringify(j)).toBe(before) // input not mutated
     expect(r.injectedTasks).toEqual(['api/server'])
-    expect(r.job.TaskGroups[0].Tasks[0].Vault).toEqual({
+    expect(r.job.TaskGroups?.[0].Tasks?.[0].Vault).toEqual({
       Role: 'nomad-workloads',
       Namespace: '',
       Cluster: 'default',
@@ -47,15 +47,15 @@ describe('injectVault', () => {
       ChangeSignal: 'SIGHUP',
       AllowTokenExpiration: false
     })
-    expect(r.job.TaskGroups[0].Tasks[1].Vault.Role).toBe('custom')
-    expect(r.job.TaskGroups[1].Tasks[0].Vault.Role).toBe('')
+    expect(r.job.TaskGroups?.[0].Tasks?.[1].Vault?.Role).toBe('custom')
+    expect(r.job.TaskGroups?.[1].Tasks?.[0].Vault?.Role).toBe('')
   })
 
   it('all sets the role everywhere and keeps the other fields', () => {
     const j = job()
     const r = injectVault(j, 'all', 'nomad-workloads')
     expect(r.injectedTasks).toEqual(['api/server', 'api/worker', 'cache/redis'])
-    const worker = r.job.TaskGroups[0].Tasks[1].Vault
+    const worker = r.job.TaskGroups?.[0].Tasks?.[1].Vault
     expect(worker).toEqual({ Role: 'nomad-workloads', Cluster: 'default', ChangeMode: 'signal', ChangeSignal: 'SIGUSR1', Env: false })
     expect(j.TaskGroups[0].Tasks[1].Vault!.Role).toBe('custom')
     expect(vaultTasks(r.job).map((t) => t.role)).toEqual(['nomad-workloads', 'nomad-workloads', 'nomad-workloads'])

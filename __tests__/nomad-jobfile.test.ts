@@ -7,7 +7,8 @@ import * as path from 'node:path'
 import { ActionError } from '../src/errors.js'
 import { NomadClient } from '../src/nomad/client.js'
 import { hclString, topLevelAttributes } from '../src/nomad/hcl.js'
-import { loadJob, resolveJobFiles } from '../src/nomad/jobfile.js'
+import { loadJob } from '../src/nomad/jobfile.js'
+import { resolveJobFiles } from '../src/nomad/job-paths.js'
 import { buildVariables, renderVariables } from '../src/nomad/variables.js'
 
 let dir: string

@@ -12,7 +12,7 @@ interface Seen {
   path: string
   query: URLSearchParams
   headers: http.IncomingHttpHeaders
-  body: any
+  body: unknown
 }
 
 let server: http.Server | undefined

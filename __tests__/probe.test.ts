@@ -22,7 +22,8 @@ describe('probe job', () => {
   it('is a batch job without restarts or reschedules, whose task has the role and a template reading the secret', () => {
     const job = probeJob(spec)
     expect(job).toMatchObject({ ID: PROBE_JOB_ID, Namespace: 'prod', Type: 'batch' })
-    const tg = job.TaskGroups[0]
+    // biome-ignore lint/suspicious/noExplicitAny: a test reads the built job as plain JSON
+    const tg = job.TaskGroups![0] as any
     expect(tg.RestartPolicy.Attempts).toBe(0)
     expect(tg.ReschedulePolicy).toEqual({ Attempts: 0, Unlimited: false })
     expect(tg.Tasks[0].Vault.Role).toBe('ns-prod')

@@ -246,7 +246,7 @@ describe('the role of each job', () => {
   it('inject-vault missing also fills a vault block without a role when there are several roles', () => {
     const job = { TaskGroups: [{ Name: 'g', Tasks: [{ Name: 'a', Vault: { Role: '' } }, { Name: 'b', Vault: { Role: 'mine' } }, { Name: 'c' }] }] }
     const r = injectVault(job, 'missing', 'web-prod', { fillEmptyRole: true })
-    expect(r.job.TaskGroups[0].Tasks.map((t: { Vault: { Role: string } }) => t.Vault.Role)).toEqual(['web-prod', 'mine', 'web-prod'])
+    expect(r.job.TaskGroups![0].Tasks!.map((t) => t.Vault?.Role)).toEqual(['web-prod', 'mine', 'web-prod'])
     expect(injectVault(job, 'missing', 'web-prod').injectedTasks).toEqual(['g/c'])
   })
 

@@ -5,38 +5,25 @@
  * publishes it. Runs dist/index.js against a real OpenBao.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
-import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startE2eScenario, type E2eScenario } from '../test-support/e2e-scenario.js'
+import type { NomadDouble } from '../test-support/nomad-double/server.js'
+import type { OpenBao } from '../test-support/openbao.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 
 let bao: OpenBao
 let n: NomadDouble
 
+let scenario: E2eScenario | undefined
+
 beforeAll(async () => {
-  bao = await startOpenBao()
-  n = await startNomadDouble({
-    vaultAddr: bao.addr,
-    acl: { enabled: true },
-    server: { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } },
-    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-rot', create_from_role: 'role-rot' }
-  })
+  scenario = await startE2eScenario('rot', { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } })
+  ;({ bao, nomad: n } = scenario)
 })
 afterAll(async () => {
-  await n?.close()
-  await bao?.stop()
+  await scenario?.stop()
 })
 
-const base = () => ({
-  'vault-addr': bao.addr,
-  'vault-token': bao.rootToken,
-  'nomad-addr': n.url,
-  'nomad-token': n.managementToken,
-  'auth-path': 'jwt-rot',
-  role: 'role-rot',
-  policy: 'policy-rot',
-  'key-source': 'static',
-  timeout: '1m'
-})
+const base = () => ({ ...scenario?.inputs(), 'key-source': 'static' })
 /** The scheduled run: mode setup (Vault and agent blocks), as in the README's scheduled workflow. */
 const scheduled = () => runAction({ ...base(), mode: 'setup' })
 const check = () => runAction({ ...base(), mode: 'check' })

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { reconcileVault } from '../src/vault/reconcile.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startOpenBao, type OpenBao, type MountsAnswer } from '../test-support/openbao.js'
 import { remaining, scenarioConfig, startJwksServer, workloadLogin, type JwksServer } from '../test-support/vault-scenario.js'
 
 let bao: OpenBao
@@ -27,7 +27,7 @@ afterAll(async () => {
 describe('concurrent runs', () => {
   it('5 runs at once, 10 rounds: consistent end state, no foreign mount disabled, a workload logs in', async () => {
     const { ring, url } = await jwks.keyring('cc')
-    const foreignAccessor = (await bao.api('GET', 'sys/auth')).data['foreign-jwt/'].accessor
+    const foreignAccessor = (await bao.api<MountsAnswer>('GET', 'sys/auth')).data['foreign-jwt/'].accessor
     const failures: string[] = []
     for (let round = 1; round <= 10; round++) {
       // odd rounds: a fresh auth path (five first runs race to create it); even rounds: hand-made drift on the
@@ -48,7 +48,7 @@ describe('concurrent runs', () => {
         }
       }
       expect({ round, left: await remaining(bao, cfg) }).toEqual({ round, left: [] })
-      const mounts = (await bao.api('GET', 'sys/auth')).data
+      const mounts = (await bao.api<MountsAnswer>('GET', 'sys/auth')).data
       expect(mounts['foreign-jwt/']?.accessor).toBe(foreignAccessor)
       expect(Object.keys(mounts).filter((m) => m.startsWith(`jwt-${name}`))).toEqual([`jwt-${name}/`])
       expect(await workloadLogin(bao, cfg, ring)).toMatchObject({ login: 200, read: 200 })

@@ -6,13 +6,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { Config } from '../src/config.js'
 import { HttpError } from '../src/errors.js'
 import { changesOutput } from '../src/report/vault-changes.js'
-import { createVaultApi, type VaultApi } from '../src/vault/client.js'
+import { createVaultApi, type VaultApi, type VaultSecret } from '../src/vault/client.js'
 import { desiredState } from '../src/vault/desired.js'
 import { planVault, type CurrentState } from '../src/vault/plan.js'
 import { reconcileVault, vaultOutcomeOf, type VaultResult } from '../src/vault/reconcile.js'
 import { VaultTransaction } from '../src/vault/transaction.js'
 import { startFaultProxy, type FaultProxy } from '../test-support/fault-proxy.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { startOpenBao, type OpenBao, type MountsAnswer } from '../test-support/openbao.js'
 import { remaining, scenarioConfig, startJwksServer, tokenAlive, workloadLogin, type JwksServer } from '../test-support/vault-scenario.js'
 
 let bao: OpenBao
@@ -72,7 +72,7 @@ function tokenPolicyReadOnly(cfg: Config, readOnly: string): string {
 }
 
 /** The real client with its writes going through `write` (to inject what another writer does, or a refusal). */
-function withWrites(real: VaultApi, write: (path: string, body: unknown, real: VaultApi) => Promise<unknown>): VaultApi {
+function withWrites(real: VaultApi, write: (path: string, body: unknown, real: VaultApi) => Promise<VaultSecret | null>): VaultApi {
   return { addr: real.addr, read: (p) => real.read(p), list: (p) => real.list(p), remove: (p) => real.remove(p), write: (p, b) => write(p, b, real) }
 }
 
@@ -163,7 +163,7 @@ describe('rollback of a failed run', () => {
         reason: expect.stringMatching(/cannot remove an auth method's config/)
       })
     ])
-    expect((await bao.api('GET', 'sys/auth')).data['jwt-rb4/']).toMatchObject({ type: 'jwt' })
+    expect((await bao.api<MountsAnswer>('GET', 'sys/auth')).data['jwt-rb4/']).toMatchObject({ type: 'jwt' })
   })
 
   it('keeps its own new mount, and all it wrote, once a workload has logged in through it', async () => {
@@ -176,7 +176,7 @@ describe('rollback of a failed run', () => {
     const tx = new VaultTransaction(api, desired, () => {})
     await api.write(desired.mountPath, { type: 'jwt' })
     tx.recordMount(changes[0], 'created')
-    tx.accessor = (await bao.api('GET', 'sys/auth')).data['jwt-rb5/'].accessor
+    tx.accessor = (await bao.api<MountsAnswer>('GET', 'sys/auth')).data['jwt-rb5/'].accessor
     for (const c of changes.slice(1)) await tx.write(c, empty)
     expect(await workloadLogin(bao, cfg, ring)).toMatchObject({ login: 200, read: 200 })
 
@@ -195,7 +195,7 @@ describe('rollback of a failed run', () => {
     const tx2 = new VaultTransaction(api, desired2, () => {})
     await api.write(desired2.mountPath, { type: 'jwt' })
     tx2.recordMount(planVault(empty, desired2)[0], 'created')
-    tx2.accessor = (await bao.api('GET', 'sys/auth')).data['jwt-rb5b/'].accessor
+    tx2.accessor = (await bao.api<MountsAnswer>('GET', 'sys/auth')).data['jwt-rb5b/'].accessor
     for (const c of planVault(empty, desired2).slice(1)) await tx2.write(c, empty)
     expect((await tx2.rollback()).map((r) => `${r.outcome} ${r.path}`)).toEqual([
       'deleted sys/policies/acl/policy-rb5b',
@@ -232,7 +232,7 @@ describe('one permanent fault at each single request of a run', () => {
       const r = await runWithFaultAt(cfg, k)
       const left = await remaining(bao, cfg)
       const nothing =
-        (await bao.api('GET', 'sys/auth')).data[`jwt-pf${k}/`] === undefined &&
+        (await bao.api<MountsAnswer>('GET', 'sys/auth')).data[`jwt-pf${k}/`] === undefined &&
         (await fetch(`${bao.addr}/v1/sys/policies/acl/policy-pf${k}`, { headers: { 'X-Vault-Token': bao.rootToken } })).status === 404
       if (r.ok) expect(left).toEqual([])
       else {

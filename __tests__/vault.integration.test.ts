@@ -9,12 +9,13 @@ import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Config, VaultSettings } from '../src/config.js'
 import { ActionError, HttpError } from '../src/errors.js'
-import { createVaultApi, toVaultError, type VaultRequestEvent } from '../src/vault/client.js'
+import { createVaultApi, type VaultRequestEvent } from '../src/vault/client.js'
+import { toVaultError } from '../src/vault/errors.js'
 import { NEW_ACCESSOR } from '../src/vault/desired.js'
 import { reconcileVault, type VaultResult } from '../src/vault/reconcile.js'
 import { startHttpStub, type HttpStub } from '../test-support/http-stub.js'
 import { Keyring } from '../test-support/nomad-double/keyring.js'
-import { freePort, startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { freePort, startOpenBao, type OpenBao, type MountsAnswer } from '../test-support/openbao.js'
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 
@@ -78,13 +79,20 @@ async function runFailing(cfg: Config): Promise<{ error: Error; writes: VaultReq
   throw new Error('reconcileVault succeeded but was expected to fail')
 }
 
-async function login(cfg: Config, jwt: string): Promise<{ status: number; token?: string; errors?: string[]; auth?: any }> {
+/** Vault's answer to a JWT login (the fields the tests read). */
+interface LoginAuth {
+  client_token: string
+  metadata: Record<string, string>
+  token_policies: string[]
+}
+
+async function login(cfg: Config, jwt: string): Promise<{ status: number; token?: string; errors?: string[]; auth?: LoginAuth }> {
   const res = await fetch(`${bao.addr}/v1/auth/${cfg.settings.authPath}/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ role: cfg.settings.role, jwt })
   })
-  const body = (await res.json()) as any
+  const body = (await res.json()) as { auth?: LoginAuth; errors?: string[] }
   return { status: res.status, token: body.auth?.client_token, errors: body.errors, auth: body.auth }
 }
 
@@ -98,7 +106,7 @@ const webJwt = (ring: Keyring, extra: Partial<Parameters<Keyring['mint']>[0]> = 
   ring.mint({ jobId: 'web', task: 'server', namespace: 'default', audience: 'vault.io', ttlSeconds: 3600, ...extra })
 
 async function accessorOf(authPath: string): Promise<string | undefined> {
-  const mounts = await bao.api('GET', 'sys/auth')
+  const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
   return mounts.data[`${authPath}/`]?.accessor
 }
 
@@ -121,11 +129,12 @@ describe('reconcileVault against OpenBao', () => {
     const { ring, url } = await keyringFor('e2e')
     const cfg = config('e2e', url)
     const first = await run(cfg)
+    // a fresh mount: its config and role go together with the accessor read, the policy (naming the accessor) last
     expect(first.result.changes.map((c) => `${c.action} ${c.resource} ${c.path}`)).toEqual([
       'create auth-mount sys/auth/jwt-e2e',
       'create auth-config auth/jwt-e2e/config',
-      'create policy sys/policies/acl/policy-e2e',
-      'create role auth/jwt-e2e/role/role-e2e'
+      'create role auth/jwt-e2e/role/role-e2e',
+      'create policy sys/policies/acl/policy-e2e'
     ])
     expect(first.result.applied).toBe(true)
     expect(first.result.accessor).toMatch(/^auth_jwt_/)
@@ -133,13 +142,13 @@ describe('reconcileVault against OpenBao', () => {
     expect(first.result).toMatchObject({ authPath: 'jwt-e2e', role: 'role-e2e', policies: ['policy-e2e'] })
     // the reported policy is the written one, with the real accessor
     const written = (await bao.api('GET', 'sys/policies/acl/policy-e2e')).data.policy
-    expect(first.result.changes[2].diff[0].after).toBe(written)
+    expect(first.result.changes[3].diff[0].after).toBe(written)
     expect(written).toContain(`identity.entity.aliases.${first.result.accessor}.metadata.nomad_job_id`)
     expect(first.writes.map((w) => w.path)).toEqual([
       'sys/auth/jwt-e2e',
       'auth/jwt-e2e/config',
-      'sys/policies/acl/policy-e2e',
-      'auth/jwt-e2e/role/role-e2e'
+      'auth/jwt-e2e/role/role-e2e',
+      'sys/policies/acl/policy-e2e'
     ])
     expect(first.logs.join('\n')).not.toContain(bao.rootToken)
 
@@ -158,8 +167,8 @@ describe('reconcileVault against OpenBao', () => {
 
     const ok = await login(cfg, await webJwt(ring))
     expect(ok.status).toBe(200)
-    expect(ok.auth.metadata).toMatchObject({ nomad_namespace: 'default', nomad_job_id: 'web', nomad_task: 'server' })
-    expect(ok.auth.token_policies).toContain('policy-e2e')
+    expect(ok.auth?.metadata).toMatchObject({ nomad_namespace: 'default', nomad_job_id: 'web', nomad_task: 'server' })
+    expect(ok.auth?.token_policies).toContain('policy-e2e')
     expect(await readSecret(ok.token!, 'secret/data/default/web/config')).toBe(200)
     expect(await readSecret(ok.token!, 'secret/data/default/other/config')).toBe(403)
 
@@ -279,7 +288,7 @@ describe('reconcileVault against OpenBao', () => {
     expect(error).toBeInstanceOf(ActionError)
     expect(error.message).toMatch(/auth-path "jwt-approle".*type "approle".*Choose another auth-path/s)
     expect(writes).toEqual([])
-    expect((await bao.api('GET', 'sys/auth')).data['jwt-approle/'].type).toBe('approle')
+    expect((await bao.api<MountsAnswer>('GET', 'sys/auth')).data['jwt-approle/'].type).toBe('approle')
   })
 
   it('explains that the Vault server must reach an unreachable jwks-url', async () => {
@@ -292,7 +301,7 @@ describe('reconcileVault against OpenBao', () => {
     expect(error.message).toMatch(/key-source: static/)
     expect(error.message).not.toContain(bao.rootToken)
     // nothing half-written: the mount this run created is rolled back
-    expect((await bao.api('GET', 'sys/auth')).data['jwt-unreachable/']).toBeUndefined()
+    expect((await bao.api<MountsAnswer>('GET', 'sys/auth')).data['jwt-unreachable/']).toBeUndefined()
   })
 
   it('dry run lists the changes and writes nothing', async () => {

@@ -67,6 +67,8 @@ export interface VaultRun {
   reads: number
   writes: number
   rounds: number
+  /** The requests of each round, in order ("GET sys/auth ‖ POST auth/x/config"). */
+  sequence: string[]
   changes: number
   ms: number
 }
@@ -255,21 +257,34 @@ function recordingApi(api: VaultApi, log: Call[]): VaultApi {
   }
 }
 
-/** Sequential rounds: how many times the number of requests in flight rises from zero. */
+/**
+ * Sequential rounds: the longest chain of requests in which each one was sent only after the one before it had its
+ * answer. Requests in flight together count once; this is the number of round trips the run waits for one after
+ * another (a request sent while another is still in flight does not hide its own round trip).
+ */
 export function rounds(log: { start: number; end: number }[]): number {
-  const events = log
-    .flatMap((e) => [
-      { t: e.start, d: 1 },
-      { t: e.end, d: -1 }
-    ])
-    .sort((a, b) => a.t - b.t || a.d - b.d)
-  let inFlight = 0
-  let n = 0
-  for (const e of events) {
-    if (e.d === 1 && inFlight === 0) n++
-    inFlight += e.d
-  }
-  return n
+  return Math.max(0, ...roundOf(log))
+}
+
+/** The round of each request of `log` (same order): 1 + the highest round of the requests answered before it was sent. */
+export function roundOf(log: { start: number; end: number }[]): number[] {
+  const order = log.map((_, i) => i).sort((a, b) => log[a].start - log[b].start)
+  const round = log.map(() => 1)
+  order.forEach((i, k) => {
+    for (const j of order.slice(0, k)) if (log[j].end <= log[i].start) round[i] = Math.max(round[i], round[j] + 1)
+  })
+  return round
+}
+
+/** Each round's requests, e.g. "GET sys/auth ‖ POST auth/x/config". */
+function sequence(log: Call[]): string[] {
+  const round = roundOf(log)
+  return Array.from({ length: rounds(log) }, (_, r) =>
+    log
+      .filter((_, i) => round[i] === r + 1)
+      .map((c) => `${c.method} ${c.path}`)
+      .join(' ‖ ')
+  )
 }
 
 async function vaultRounds(bao: OpenBao, nomadUrl: string): Promise<VaultRun[]> {
@@ -296,7 +311,16 @@ async function vaultRounds(bao: OpenBao, nomadUrl: string): Promise<VaultRun[]> 
     const res = await reconcileVault(cfg, { api, log: () => {} })
     const ms = elapsed(t)
     const writes = log.filter((r) => r.method !== 'GET' && r.method !== 'LIST').length
-    out.push({ label, requests: log.length, reads: log.length - writes, writes, rounds: rounds(log), changes: res.changes.length, ms })
+    out.push({
+      label,
+      requests: log.length,
+      reads: log.length - writes,
+      writes,
+      rounds: rounds(log),
+      sequence: sequence(log),
+      changes: res.changes.length,
+      ms
+    })
   }
   await measure('fresh setup')
   await measure('no-change re-run')

@@ -159,13 +159,25 @@ export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
 
   p('## 3. Vault round trips', '')
   p(
-    'Method: `reconcileVault` against a real OpenBao, each call of its Vault API recorded (start, end). A round is a span of',
-    'time with calls in flight: calls issued together count as one round. Drift: one field of the role (bound_audiences)',
+    'Method: `reconcileVault` against a real OpenBao, each call of its Vault API recorded (start, end). Rounds = the longest',
+    'chain of requests in which each was sent only after the one before it had its answer: the round trips the run waits',
+    'for one after another (requests in flight together count once). Drift: one field of the role (bound_audiences)',
     'changed by hand.',
     ''
   )
   p('| run | rounds | requests | reads | writes | changes | time |', '|---|---|---|---|---|---|---|')
   for (const v of r.vault) p(`| ${v.label} | ${v.rounds} | ${v.requests} | ${v.reads} | ${v.writes} | ${v.changes} | ${ms(v.ms)} |`)
+  p('', 'The requests of each round (‖ = in flight together):', '')
+  for (const v of r.vault) {
+    p(`- ${v.label}:`)
+    v.sequence.forEach((s, i) => p(`  ${i + 1}. ${s}`))
+  }
+  p(
+    '',
+    "A fresh setup writes the config and the role together with the read of the new mount's accessor, then the policy (it",
+    'names the accessor) while the config and the role are read back; the policy is not read back (that would be a fifth',
+    'round). An update keeps the order that protects a working setup: config, a new policy, the role, a live policy.'
+  )
   p('', 'In a whole run, main.ts starts these reads while the job files are parsed (both are reads; nothing is written before both are done).', '')
 
   p('## 4. Many jobs', '')

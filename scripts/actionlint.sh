@@ -13,18 +13,8 @@ set -euo pipefail
 
 ACTIONLINT_VERSION=v1.7.12
 
-cache=${NVA_CACHE_DIR:-$HOME/.cache/nomad-vault-action}
-log() { printf '%s\n' "$*" >&2; }
-
-if [ -n "${ACTIONLINT_BIN:-}" ]; then
-  [ -x "$ACTIONLINT_BIN" ] || { log "ACTIONLINT_BIN=$ACTIONLINT_BIN is not an executable file"; exit 1; }
-  echo "$ACTIONLINT_BIN"; exit 0
-fi
-
-dest="$cache/actionlint-$ACTIONLINT_VERSION"
-if [ ! -x "$dest/actionlint" ] && [ "${NVA_NO_INSTALL:-0}" = 1 ]; then
-  log "no actionlint binary: not in ACTIONLINT_BIN and not in $dest (run bash scripts/actionlint.sh)"; exit 1
-fi
+source "$(dirname "$0")/tool-cache.sh"
+find_tool actionlint "$ACTIONLINT_VERSION" ACTIONLINT_BIN actionlint.sh
 if [ ! -x "$dest/actionlint" ]; then
   command -v go >/dev/null || { log "installing actionlint needs the Go toolchain (go on PATH), or set ACTIONLINT_BIN"; exit 1; }
   log "installing actionlint $ACTIONLINT_VERSION with go install into $dest"

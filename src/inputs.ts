@@ -11,7 +11,7 @@ import { authConflicts, parseAuthInputs } from './auth/inputs.js'
 import { ValidationErrors } from './errors.js'
 import { fileAccessFromEnv } from './files.js'
 import { Collector, envInputReader, type InputReader } from './inputs/collector.js'
-import { readNomadConnection, readVaultConnection } from './inputs/connections.js'
+import { readNomadConnection, readTransportSettings, readVaultConnection } from './inputs/connections.js'
 import { readJobSettings } from './inputs/job.js'
 import { readRoles } from './inputs/roles.js'
 import { readVaultSettings } from './inputs/vault-settings.js'
@@ -40,6 +40,7 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
     problems: (vaultToken, nomadToken) => [...signIn.problems, ...authConflicts(signIn.auth, vaultToken, nomadToken, c.raw('nomad-addr'))]
   })
   const nomad = readNomadConnection(c)
+  vault.transport = nomad.transport = readTransportSettings(c)
   // 'allow-outside-workspace': policy-file, job and var-files may then be anywhere on the runner.
   const fileAccess = fileAccessFromEnv(c.bool('allow-outside-workspace'), env)
   const single = readVaultSettings(c, nomad.addr, fileAccess)

@@ -130,7 +130,8 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
           },
           blocks,
           meta,
-          started
+          started,
+          cancel.signal
         ),
         'while the job was being deployed'
       )

@@ -27,6 +27,8 @@ export interface ActOptions {
   env?: Record<string, string>
   /** `secrets.*`; GITHUB_TOKEN is also `github.token`. */
   secrets?: Record<string, string>
+  /** Run only these matrix combinations (`act --matrix key:value`). */
+  matrix?: Record<string, string>
   timeoutMs?: number
 }
 
@@ -68,6 +70,7 @@ export async function runAct(opts: ActOptions): Promise<ActRun> {
   for (const [k, v] of Object.entries(opts.vars ?? {})) args.push('--var', `${k}=${v}`)
   for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`)
   for (const [k, v] of Object.entries(opts.secrets ?? {})) args.push('--secret', `${k}=${v}`)
+  for (const [k, v] of Object.entries(opts.matrix ?? {})) args.push('--matrix', `${k}:${v}`)
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(VAULT_|NOMAD_|INPUT_|GITHUB_|RUNNER_|ACTIONS_|NODE_OPTIONS|DOCKER_)/.test(k)) env[k] = v

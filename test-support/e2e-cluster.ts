@@ -5,8 +5,13 @@
 import { startNomadDouble, type NomadDouble } from './nomad-double/server.js'
 import type { NomadDoubleOptions } from './nomad-double/options.js'
 
-export function startE2eCluster(baoAddr: string, acl: NomadDoubleOptions['acl'] = { enabled: true }): Promise<NomadDouble> {
+export function startE2eCluster(
+  baoAddr: string,
+  acl: NomadDoubleOptions['acl'] = { enabled: true },
+  extra: Partial<NomadDoubleOptions> = {}
+): Promise<NomadDouble> {
   return startNomadDouble({
+    ...extra,
     vaultAddr: baoAddr,
     acl,
     client: { enabled: true, address: baoAddr, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' }

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net'
 export interface ApiRequest {
   method: string
   path: string
-  body: any
+  /** The JSON object sent ({} when none). */
+  body: Record<string, unknown>
 }
 
 export interface GitHubApi {
@@ -34,7 +35,7 @@ export async function startGitHubApi(token = 'ghs_test_token_0123456789'): Promi
     for await (const c of req) chunks.push(c as Buffer)
     const text = Buffer.concat(chunks).toString('utf8')
     const url = new URL(req.url ?? '/', 'http://x')
-    const r: ApiRequest = { method: req.method ?? 'GET', path: url.pathname, body: text ? JSON.parse(text) : undefined }
+    const r: ApiRequest = { method: req.method ?? 'GET', path: url.pathname, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} }
     requests.push(r)
     const send = (status: number, body: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/json' })

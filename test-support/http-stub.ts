@@ -21,8 +21,7 @@ export interface StubRequest {
   /** The body as text ('' when none). */
   raw: string
   /** The body parsed as JSON; undefined when empty or not JSON. */
-  // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies
-  body: any
+  body: unknown
 }
 
 /** The answer: JSON (`json`), text (`text`, text/plain unless headers say otherwise), or an empty body. */

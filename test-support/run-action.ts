@@ -73,9 +73,49 @@ export function actionNode(): string {
   return bin
 }
 
+/** Inputs that carry credentials: every run is scanned for their values. */
+const SECRET_INPUT = /(^|-)(token|client-key)$/
+
+/**
+ * Every run of the bundle, in every scenario: no credential it was given (token inputs, client keys) and nothing it
+ * masked (`::add-mask::`: tokens it obtained, JWTs, key lines) appears in stdout (outside the mask commands),
+ * stderr, the GITHUB_OUTPUT file or the step summary. The GITHUB_STATE file is not scanned: the runner keeps it for
+ * the post step (revocation), and never prints it.
+ */
+export function assertNoLeaks(inputs: Record<string, string>, streams: Record<'stdout' | 'stderr' | 'output' | 'summary', string>): void {
+  const secrets = new Map<string, string>()
+  for (const [name, value] of Object.entries(inputs)) {
+    if (!SECRET_INPUT.test(name)) continue
+    for (const line of value.split('\n')) if (line.trim().length >= 8 && !line.startsWith('-----')) secrets.set(line.trim(), `input ${name}`)
+  }
+  for (const line of streams.stdout.split('\n')) {
+    const m = /^::add-mask::(.+)$/.exec(line)
+    if (m && m[1].trim().length >= 8) secrets.set(m[1].trim(), 'a masked value')
+  }
+  const shown = {
+    ...streams,
+    stdout: streams.stdout
+      .split('\n')
+      .filter((l) => !l.startsWith('::add-mask::'))
+      .join('\n')
+  }
+  const leaks: string[] = []
+  for (const [secret, what] of secrets) {
+    for (const [stream, text] of Object.entries(shown)) if (text.includes(secret)) leaks.push(`${what} (${secret.length} chars) in ${stream}`)
+  }
+  if (leaks.length > 0) throw new Error(`dist/index.js printed a secret: ${leaks.join('; ')}`)
+}
+
 export async function runAction(
   inputs: Record<string, string>,
-  opts: { env?: Record<string, string>; cwd?: string; timeoutMs?: number; onSpawn?: (child: ChildProcess) => void | Promise<void> } = {}
+  opts: {
+    env?: Record<string, string>
+    cwd?: string
+    timeoutMs?: number
+    onSpawn?: (child: ChildProcess) => void | Promise<void>
+    /** Only for a test that plants a secret where the action cannot know it is one. */
+    skipLeakScan?: boolean
+  } = {}
 ): Promise<ActionRun> {
   const tempDir = fs.mkdtempSync(path.join(os.tmpdir(), 'nva-run-'))
   const outputFile = path.join(tempDir, 'output')
@@ -125,6 +165,8 @@ export async function runAction(
       resolve(c ?? -1)
     })
   })
+  if (!opts.skipLeakScan)
+    assertNoLeaks(inputs, { stdout, stderr, output: fs.readFileSync(outputFile, 'utf8'), summary: fs.readFileSync(summaryFile, 'utf8') })
   return {
     code,
     stdout,

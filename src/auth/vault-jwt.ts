@@ -7,7 +7,7 @@
 import * as core from '@actions/core'
 import type { VaultAuthSettings, VaultConnection } from '../config.js'
 import { ActionError, HttpError, errorMessage } from '../errors.js'
-import { createVaultApi } from '../vault/client.js'
+import { createVaultApi, type VaultSecret } from '../vault/client.js'
 import { getGitHubIdToken, type IdTokenOptions } from './github-oidc.js'
 import type { Credential, LoginMode } from './types.js'
 
@@ -17,7 +17,7 @@ export function vaultJwtLogin(conn: VaultConnection, settings: VaultAuthSettings
       const jwt = await getGitHubIdToken(settings.audience, 'vault-auth-method: jwt', idToken)
       const api = createVaultApi({ ...conn, token: '' })
       const where = `auth/${settings.path}/login`
-      let body: { auth?: { client_token?: string } } | null
+      let body: VaultSecret | null
       try {
         body = await api.write(where, { role: settings.role, jwt })
       } catch (err) {

@@ -6,6 +6,7 @@
  * two logins that share an alias carry different values for <key> (two tasks of one job, or jobs with the same ID
  * in two namespaces), one of them intermittently gets the other's paths and a 403. Pure: no I/O.
  */
+import { ACCESSOR_PLACEHOLDER } from '../vault/desired.js'
 import type { Finding } from './findings.js'
 
 export interface PolicyHazardInput {
@@ -37,7 +38,7 @@ export function policyHazards(input: PolicyHazardInput): Finding[] {
   const bound = (input.role?.bound_claims && typeof input.role.bound_claims === 'object' ? input.role.bound_claims : {}) as Record<string, unknown>
   const keys = new Set<string>()
   for (const m of input.policyText.matchAll(TEMPLATE_RE)) {
-    if (!input.accessor || m[1] === input.accessor || m[1] === 'auth_jwt_X') keys.add(m[2])
+    if (!input.accessor || m[1] === input.accessor || m[1] === ACCESSOR_PLACEHOLDER) keys.add(m[2])
   }
   const findings: Finding[] = []
   for (const key of keys) {

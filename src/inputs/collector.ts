@@ -26,6 +26,8 @@ export const DEFAULTS = {
   wait: 'deployment',
   timeout: '10m',
   'max-parallel': '4',
+  'max-retries': '4',
+  'request-timeout': '30s',
   'allow-outside-workspace': 'false',
   prune: 'false'
 } as const
@@ -119,6 +121,36 @@ export class Collector {
       return undefined
     }
     return this.checkPem(name, text, `file "${v}"`)
+  }
+
+  /**
+   * A PEM private key (a client key for mTLS), as text or a path. Every line of it is masked at once: the runner
+   * masks line by line, so one multi-line secret would not hide the key in a log.
+   */
+  pemKey(name: string): string | undefined {
+    const v = this.raw(name)
+    if (!v) return undefined
+    let text = v
+    if (!v.includes('-----BEGIN')) {
+      try {
+        text = fs.readFileSync(v, 'utf8')
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'error'
+        // Not echoed: a mangled key pasted into the input is still secret.
+        core.setSecret(v)
+        this.problem(
+          `Input "${name}" is neither PEM text nor a readable file (${code}). ` +
+            'Pass the private key itself (-----BEGIN PRIVATE KEY-----…) or a path that exists on the runner.'
+        )
+        return undefined
+      }
+    }
+    for (const line of text.split(/\r?\n/)) if (line.trim() && !line.startsWith('-----')) core.setSecret(line.trim())
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/.test(text)) {
+      this.problem(`Input "${name}" holds no PEM private key (-----BEGIN PRIVATE KEY----- … -----END PRIVATE KEY-----).`)
+      return undefined
+    }
+    return text.trim() + '\n'
   }
 
   lines(name: string): string[] {

@@ -1,6 +1,12 @@
-/** Readers for the server connections: Vault (address, token, namespace, TLS) and Nomad (address, token, TLS). */
-import type { NomadConnection, VaultConnection } from '../config.js'
+/**
+ * Readers for the server connections: Vault (address, token, namespace, TLS) and Nomad (address, token, TLS), each
+ * with its client certificate (mTLS) and TLS server name, and the retry and timeout settings both share.
+ */
+import { X509Certificate, createPrivateKey } from 'node:crypto'
+import { isIP } from 'node:net'
+import type { NomadConnection, ServerConnection, TransportSettings, VaultConnection } from '../config.js'
 import { NAME_RE, PATH_SEGMENT_RE, type Collector } from './collector.js'
+import { readDuration } from './vault-settings.js'
 
 /**
  * The Vault connection. `signIn` (src/auth) checks the sign-in inputs against the tokens read here; the token is
@@ -28,7 +34,14 @@ export function readVaultConnection(
   }
   const caPem = c.pem('vault-ca-cert')
   const skipVerify = c.bool('vault-skip-verify')
-  return { addr, token, namespace, caPem, skipVerify }
+  return {
+    addr,
+    token,
+    namespace,
+    caPem,
+    skipVerify,
+    ...readClientTls(c, { cert: 'vault-client-cert', key: 'vault-client-key', serverName: 'vault-tls-server-name' })
+  }
 }
 
 export function readNomadConnection(c: Collector): NomadConnection {
@@ -40,5 +53,62 @@ export function readNomadConnection(c: Collector): NomadConnection {
   if (namespace && !NAME_RE.test(namespace)) c.problem(`Input "nomad-namespace" is not a valid Nomad namespace: "${namespace}".`)
   const region = c.raw('nomad-region')
   if (region && !NAME_RE.test(region)) c.problem(`Input "nomad-region" is not a valid Nomad region: "${region}".`)
-  return { addr, token, caPem, skipVerify, namespace, region }
+  return {
+    addr,
+    token,
+    caPem,
+    skipVerify,
+    namespace,
+    region,
+    ...readClientTls(c, { cert: 'nomad-client-cert', key: 'nomad-client-key', serverName: 'nomad-tls-server-name' })
+  }
+}
+
+/** `max-retries` and `request-timeout`: one setting for every server the action talks to. */
+export function readTransportSettings(c: Collector): TransportSettings {
+  const retries = Number(c.string('max-retries'))
+  if (!Number.isInteger(retries) || retries < 0 || retries > 20) {
+    c.problem(`Input "max-retries" must be a whole number from 0 to 20 (retries after the first attempt), got "${c.raw('max-retries')}".`)
+  }
+  const timeout = readDuration(c, 'request-timeout')
+  if (timeout.seconds > 0 && (timeout.seconds < 1 || timeout.seconds > 600)) {
+    c.problem(`Input "request-timeout" must be from 1s to 10m (the time one attempt of one request may take), got "${timeout.text}".`)
+  }
+  return { maxRetries: Number.isInteger(retries) ? retries : 0, requestTimeoutMs: Math.round(timeout.seconds * 1000) }
+}
+
+type ClientTls = Pick<ServerConnection, 'clientCert' | 'clientKey' | 'tlsServerName'>
+
+/**
+ * `<server>-client-cert`, `<server>-client-key` (PEM text or a path; both or neither; the key must belong to the
+ * certificate) and `<server>-tls-server-name` (a DNS name to send as SNI and to check the server certificate against).
+ */
+export function readClientTls(c: Collector, inputs: { cert: string; key: string; serverName: string }): ClientTls {
+  const { cert: certInput, key: keyInput, serverName: nameInput } = inputs
+  const clientKey = c.pemKey(keyInput)
+  const clientCert = c.pem(certInput)
+  const tlsServerName = c.raw(nameInput)
+  if (
+    tlsServerName &&
+    (isIP(tlsServerName) !== 0 ||
+      !/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(tlsServerName))
+  ) {
+    c.problem(`Input "${nameInput}" must be a DNS host name (the name in the server's certificate), got "${tlsServerName}".`)
+  }
+  const given = (input: string) => c.raw(input) !== ''
+  if (given(certInput) !== given(keyInput)) {
+    const [has, missing] = given(certInput) ? [certInput, keyInput] : [keyInput, certInput]
+    c.problem(`Input "${has}" is set but "${missing}" is not: mTLS needs both the client certificate and its private key.`)
+  } else if (clientCert && clientKey) {
+    try {
+      if (!new X509Certificate(clientCert).checkPrivateKey(createPrivateKey(clientKey))) {
+        c.problem(
+          `Input "${keyInput}" is not the private key of the certificate in "${certInput}": pass the key that was issued with that certificate.`
+        )
+      }
+    } catch (e) {
+      c.problem(`Inputs "${certInput}" / "${keyInput}" cannot be loaded: ${(e as Error).message}. Pass an unencrypted PEM certificate and key.`)
+    }
+  }
+  return { clientCert, clientKey, tlsServerName: tlsServerName || undefined }
 }

@@ -5,6 +5,7 @@
  */
 import { createHash, createPublicKey } from 'node:crypto'
 import { exportSPKI, importJWK, type JWK } from 'jose'
+import type { ServerConnection } from '../config.js'
 import { ActionError, errorMessage } from '../errors.js'
 import {
   NetworkError,
@@ -22,6 +23,22 @@ export interface Jwks {
 }
 
 const JWKS_INPUTS: ServerInputs = { name: 'the Nomad JWKS', addr: 'jwks-url', ca: 'jwks-ca-cert' }
+
+/**
+ * The TLS settings for the runner's own JWKS fetch. When jwks-url is on the nomad-addr origin (the default), it is
+ * Nomad's HTTPS API: Nomad's client certificate (a listener with verify_https_client asks for one on every path),
+ * server name and, without jwks-ca-cert, nomad-ca-cert apply. Another origin gets jwks-ca-cert only.
+ */
+export function runnerJwksTls(jwksUrl: string, jwksCaPem: string | undefined, nomad: ServerConnection): TlsSettings {
+  let sameOrigin = false
+  try {
+    sameOrigin = !!nomad.addr && new URL(jwksUrl).origin === new URL(nomad.addr).origin
+  } catch {
+    sameOrigin = false
+  }
+  if (!sameOrigin) return { ca: jwksCaPem }
+  return { ca: jwksCaPem ?? nomad.caPem, cert: nomad.clientCert, key: nomad.clientKey, servername: nomad.tlsServerName }
+}
 
 /** GETs a JWKS. Every failure is an ActionError naming jwks-url, the URL and the fix. */
 export async function fetchJwks(url: string, tls: TlsSettings = {}, timeoutMs = 30_000): Promise<Jwks> {

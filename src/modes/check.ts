@@ -13,7 +13,8 @@ import { vaultFindings, type PublishedKey } from '../check/vault.js'
 import { NomadClient, type NomadClientOptions } from '../nomad/client.js'
 import { readAgentSelf, type AgentSelfResult } from '../nomad/cluster-check.js'
 import type { ApiJob } from '../nomad/inject.js'
-import { fetchJwks, jwksToPem } from '../keys/jwks.js'
+import { fetchJwks, jwksToPem, runnerJwksTls } from '../keys/jwks.js'
+import type { TlsSettings } from '../transport/index.js'
 import { createVaultApi, type VaultApi } from '../vault/client.js'
 import { desiredState, roleList, roleNamespaces, type DesiredState } from '../vault/desired.js'
 import { PROBE_JOB_ID } from '../check/probe.js'
@@ -36,8 +37,8 @@ export interface CheckDeps {
 }
 
 /** Nomad's JWKS as the runner sees it, one entry per key (kid, algorithm, PEM or why it is unusable). */
-export async function publishedKeys(url: string, ca?: string): Promise<PublishedKey[]> {
-  const jwks = await fetchJwks(url, { ca })
+export async function publishedKeys(url: string, tls: TlsSettings = {}): Promise<PublishedKey[]> {
+  const jwks = await fetchJwks(url, tls)
   const out: PublishedKey[] = []
   for (const [i, key] of jwks.keys.entries()) {
     const kid = String(key.kid ?? `#${i + 1}`)
@@ -84,7 +85,9 @@ export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promis
   const noNomad: Fetched<never> = { ok: false, reason: 'no nomad-addr' }
   const [current, keys, self, upgrade, jobs] = await Promise.all([
     readCurrentState(api, s),
-    s.keySource === 'oidc-discovery' ? Promise.resolve(undefined) : fetched(publishedKeys(s.jwksUrl, s.jwksCaPem)),
+    s.keySource === 'oidc-discovery'
+      ? Promise.resolve(undefined)
+      : fetched(publishedKeys(s.jwksUrl, runnerJwksTls(s.jwksUrl, s.jwksCaPem, cfg.nomad))),
     nomad ? readAgentSelf(nomad) : Promise.resolve<AgentSelfResult | undefined>(undefined),
     nomad
       ? fetched(nomad.get<UpgradeCheckBody>('/v1/operator/upgrade-check/vault-workload-identity').then((r) => r.body ?? {}))

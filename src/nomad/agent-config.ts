@@ -1,5 +1,6 @@
 /**
- * Renders the Nomad agent `vault` blocks (nomad-vault-facts.md §2) that match what the action configured in Vault.
+ * Renders the Nomad agent `vault` blocks (Nomad 1.7+ agent configuration, "vault Block" in Nomad's docs; the
+ * example `nomad setup vault` prints) that match what the action configured in Vault.
  * Pure: the same Config always gives the same text.
  */
 import type { Config } from '../config.js'

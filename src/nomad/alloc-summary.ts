@@ -2,9 +2,8 @@
  * Allocation summaries and the messages built from them: the task events that explain a problem, one line
  * per failed allocation, and the one "failure lines + Vault diagnosis" ending every failing verdict uses.
  */
+import type { AllocationListStub, TaskEvent } from './api.js'
 import type { AllocSummary, TaskEventSummary } from './verdict.js'
-
-export type Obj = Record<string, any>
 
 const IMPORTANT_EVENTS = new Set([
   'Killing',
@@ -23,7 +22,7 @@ const IMPORTANT_EVENTS = new Set([
   'Killed'
 ])
 
-export function summariseAlloc(a: Obj): AllocSummary {
+export function summariseAlloc(a: AllocationListStub): AllocSummary {
   const s: AllocSummary = {
     id: String(a.ID ?? ''),
     name: String(a.Name ?? ''),
@@ -39,16 +38,16 @@ export function summariseAlloc(a: Obj): AllocSummary {
 }
 
 /** The text of a task event: Nomad fills DisplayMessage, older fields carry the detail for some types. */
-export function eventMessage(e: Obj): string {
+export function eventMessage(e: TaskEvent): string {
   return String(e.DisplayMessage || e.Message || e.DriverError || e.SetupError || e.KillReason || e.ValidationError || e.DownloadError || '')
 }
 
 /** The events that explain a problem: failures, kills, restarts, template and hook errors (last 10 per task). */
-export function importantEvents(a: Obj): TaskEventSummary[] {
+export function importantEvents(a: AllocationListStub): TaskEventSummary[] {
   const out: TaskEventSummary[] = []
-  const states = (a.TaskStates ?? {}) as Record<string, Obj>
+  const states = a.TaskStates ?? {}
   for (const task of Object.keys(states).sort()) {
-    const events: Obj[] = Array.isArray(states[task]?.Events) ? states[task].Events : []
+    const events: TaskEvent[] = Array.isArray(states[task]?.Events) ? (states[task].Events ?? []) : []
     const picked: TaskEventSummary[] = []
     for (const e of events) {
       const type = String(e.Type ?? '')
@@ -105,7 +104,7 @@ export function pendingHint(allocs: AllocSummary[], hasVault: boolean): string {
 }
 
 /** "2 running, 1 failed" for a list of allocations. */
-export function countLine(allocs: Obj[]): string {
+export function countLine(allocs: AllocationListStub[]): string {
   const counts: Record<string, number> = {}
   for (const a of allocs) counts[a.ClientStatus] = (counts[a.ClientStatus] ?? 0) + 1
   return Object.entries(counts)

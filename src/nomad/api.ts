@@ -13,6 +13,8 @@ export interface QueryOptions {
   index?: number
   /** How long the server may hold a blocking query, in ms. */
   waitMs?: number
+  /** Aborts the request: a blocking query whose answer nobody waits for any more. */
+  signal?: AbortSignal
 }
 
 /** api.QueryMeta: the X-Nomad-Index of the answer. */
@@ -29,6 +31,7 @@ export interface TaskEvent {
   Details?: Record<string, string>
   FailsTask?: boolean
   DriverError?: string
+  RestartReason?: string
   SetupError?: string
   KillReason?: string
   ValidationError?: string
@@ -52,7 +55,11 @@ export interface AllocDeploymentStatus {
   ModifyIndex?: number
 }
 
-/** api.AllocationListStub (subset). */
+/**
+ * api.AllocationListStub (subset), what allocation lists send (nomad/structs AllocListStub): it has JobVersion,
+ * FollowupEvalID and NextAllocation, but no DeploymentID and no PreviousAllocation (those are on a single
+ * api.Allocation only).
+ */
 export interface AllocationListStub {
   ID: string
   EvalID?: string
@@ -60,13 +67,17 @@ export interface AllocationListStub {
   Namespace?: string
   NodeID?: string
   JobID: string
+  JobType?: string
   JobVersion: number
   TaskGroup: string
   DesiredStatus: string
+  DesiredDescription?: string
   ClientStatus: string
   ClientDescription?: string
   DeploymentStatus?: AllocDeploymentStatus | null
   TaskStates?: Record<string, TaskState> | null
+  FollowupEvalID?: string
+  NextAllocation?: string
   CreateIndex?: number
   ModifyIndex?: number
 }
@@ -179,6 +190,14 @@ export interface JobSubmission {
   Variables?: string
 }
 
+/** api.JobsParseRequest: HCL2 job text and its variables, parsed on the server. */
+export interface JobsParseRequest {
+  JobHCL: string
+  Canonicalize?: boolean
+  /** HCL2 variable definitions (the text of a var file). */
+  Variables?: string
+}
+
 /** api.JobRegisterRequest, with the job as the action built it. */
 export interface JobRegisterRequest<J = Job> {
   Job: J
@@ -204,10 +223,36 @@ export interface DeploymentPromoteRequest {
   Groups?: string[]
 }
 
-/** /v1/agent/self: the agent's configuration (the parts a caller reads are typed by the caller). */
+/**
+ * A vault block of the agent configuration as /v1/agent/self shows it (nomad/structs/config VaultConfig: Go field
+ * names; Vaults[] since Nomad 1.7, a single Vault before).
+ */
+export interface AgentVaultConfig {
+  Name?: string
+  Enabled?: boolean | null
+  Role?: string
+  Addr?: string
+  Namespace?: string
+  JWTAuthBackendPath?: string
+  /** The default workload identity for Vault; TTL in nanoseconds (a Go time.Duration). */
+  DefaultIdentity?: { Audience?: unknown[] | null; TTL?: number | null } | null
+}
+
+/** The agent configuration in /v1/agent/self (command/agent Config, the parts the action reads). */
+export interface AgentConfig {
+  NodeName?: string
+  Server?: { Enabled?: boolean } | null
+  Client?: { Enabled?: boolean } | null
+  Version?: { Version?: string } | null
+  Vaults?: (AgentVaultConfig | null)[] | null
+  Vault?: AgentVaultConfig | null
+}
+
+/** /v1/agent/self (api.AgentSelf): the agent's configuration, its serf member and its stats. */
 export interface AgentSelf {
-  config?: Record<string, unknown> | null
-  member?: { Name?: string; Tags?: Record<string, string> } | null
+  config?: AgentConfig | null
+  member?: { Name?: string; Tags?: Record<string, string> | null } | null
+  stats?: Record<string, Record<string, string>> | null
 }
 
 function query(opts: QueryOptions): Query {
@@ -224,12 +269,14 @@ export class NomadApi {
   constructor(readonly client: NomadClient) {}
 
   private async get<T>(path: string, opts: QueryOptions): Promise<[T, QueryMeta]> {
-    const res = await this.client.get<T>(path, { query: query(opts), index: opts.index, waitMs: opts.waitMs })
+    const res = await this.client.get<T>(path, { query: query(opts), index: opts.index, waitMs: opts.waitMs, signal: opts.signal })
     return [res.body, { lastIndex: res.index }]
   }
 
   jobs() {
     return {
+      /** POST /v1/jobs/parse: the job as api.Job JSON (Nomad 1.6+ takes Variables). */
+      parse: <J>(req: JobsParseRequest, opts: QueryOptions = {}) => this.client.post<J>('/v1/jobs/parse', req, query(opts)),
       /** GET /v1/job/:id */
       info: (id: string, opts: QueryOptions = {}) => this.get<Job>(`/v1/job/${seg(id)}`, opts),
       /** GET /v1/job/:id/submission?version=N: the source registered with a version (Nomad 1.6+). */

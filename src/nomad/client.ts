@@ -24,6 +24,8 @@ export interface GetOptions {
   index?: number
   /** Blocking query: how long the server may hold the request, in milliseconds. */
   waitMs?: number
+  /** Aborts the request (a blocking query whose answer is no longer needed). */
+  signal?: AbortSignal
 }
 
 export interface PostOptions {
@@ -120,7 +122,7 @@ export class NomadClient {
       // Nomad adds up to wait/16 of jitter; leave room for it and for a slow network.
       timeoutMs = waitMs + Math.ceil(waitMs / 16) + this.timeoutMs
     }
-    const res = await this.send('GET', path, query, undefined, timeoutMs, true)
+    const res = await this.send('GET', path, query, undefined, timeoutMs, true, opts.signal)
     return { body: parseJson<T>(res, 'GET', path), index: indexOf(res) }
   }
 
@@ -147,11 +149,28 @@ export class NomadClient {
     return `${path}${qs ? `?${qs}` : ''}`
   }
 
-  private async send(method: string, path: string, query: Query, body: string | undefined, timeoutMs: number, idempotent: boolean) {
+  private async send(
+    method: string,
+    path: string,
+    query: Query,
+    body: string | undefined,
+    timeoutMs: number,
+    idempotent: boolean,
+    signal?: AbortSignal
+  ) {
     const headers: Record<string, string> = { Accept: 'application/json' }
     if (this.conn.token) headers['X-Nomad-Token'] = this.conn.token
     if (body !== undefined) headers['Content-Type'] = 'application/json'
-    const res = await this.transport.request({ method, path: this.url(path, query), headers, body, timeoutMs, idempotent, retryOn: nomadTransient })
+    const res = await this.transport.request({
+      method,
+      path: this.url(path, query),
+      headers,
+      body,
+      timeoutMs,
+      idempotent,
+      retryOn: nomadTransient,
+      signal
+    })
     if (res.status < 200 || res.status >= 300) {
       const message = redact(res.body.trim(), [this.conn.token])
       const err: HttpError & AmbiguousMark = new HttpError(

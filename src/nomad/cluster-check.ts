@@ -5,6 +5,7 @@
 import * as core from '@actions/core'
 import { errorMessage, HttpError } from '../errors.js'
 import type { NomadClient } from './client.js'
+import { NomadApi, type AgentConfig, type AgentSelf } from './api.js'
 
 export interface ClusterExpectation {
   audience: string
@@ -52,16 +53,10 @@ export interface ClusterCheck {
 
 export type AgentSelfResult = { ok: true; self: AgentSelf } | { ok: false; reason: string }
 
-export interface AgentSelf {
-  config?: Record<string, any> | null
-  member?: Record<string, any> | null
-  stats?: Record<string, any> | null
-}
-
 /** `GET /v1/agent/self`; never throws (the check is advisory). */
 export async function readAgentSelf(client: NomadClient): Promise<AgentSelfResult> {
   try {
-    const { body } = await client.get<AgentSelf>('/v1/agent/self')
+    const [body] = await new NomadApi(client).agent().self()
     return { ok: true, self: body ?? {} }
   } catch (err) {
     if (err instanceof HttpError && err.status === 403) {
@@ -72,16 +67,6 @@ export async function readAgentSelf(client: NomadClient): Promise<AgentSelfResul
     }
     return { ok: false, reason: errorMessage(err) }
   }
-}
-
-/** Read the agent configuration and check it (one request). */
-export async function checkCluster(
-  client: NomadClient,
-  expected: ClusterExpectation,
-  jobNeedsDefaultIdentity: boolean,
-  rendered: RenderedBlocks = {}
-): Promise<ClusterCheck> {
-  return evaluateCluster(await readAgentSelf(client), expected, jobNeedsDefaultIdentity, rendered)
 }
 
 /** Check an already-read agent/self (so deploy.ts can fetch it once, in parallel with parsing). */
@@ -215,8 +200,8 @@ function emptyBlock(): AgentVaultBlock {
 }
 
 /** The vault block named "default" from config.Vaults (1.7+) or config.Vault (older agents). */
-export function findDefaultVault(config: Record<string, any>): AgentVaultBlock | undefined {
-  const list: any[] = Array.isArray(config.Vaults) ? config.Vaults : config.Vault && typeof config.Vault === 'object' ? [config.Vault] : []
+export function findDefaultVault(config: AgentConfig): AgentVaultBlock | undefined {
+  const list = Array.isArray(config.Vaults) ? config.Vaults : config.Vault && typeof config.Vault === 'object' ? [config.Vault] : []
   const raw = list.find((v) => v && (v.Name === 'default' || v.Name === '' || v.Name === undefined))
   if (!raw) return undefined
   const di = raw.DefaultIdentity

@@ -13,12 +13,14 @@ import { evaluateCluster, readAgentSelf, type AgentSelfResult } from './cluster-
 import type { VaultDiagContext } from './diagnose.js'
 import { injectMeta, injectVault, tasksRelyingOnDefaultIdentity, vaultTasks, type ApiJob } from './inject.js'
 import { vaultForJob, type JobRole } from './job-role.js'
-import { loadJob, resolveJobFiles, type LoadedJob } from './jobfile.js'
+import { loadJob, type LoadedJob } from './jobfile.js'
+import { resolveJobFiles } from './job-paths.js'
 import { followJob } from './monitor.js'
 import { planJob, type PlanSummary } from './plan.js'
 import { registerJob } from './register.js'
 import { buildVariables, checkVariableNames } from './variables.js'
 import { newJobResult, type JobResult } from './result.js'
+import { JobLogGroups } from './job-logs.js'
 
 export type { JobResult } from './result.js'
 
@@ -113,8 +115,10 @@ export async function prepareJobs(cfg: Config, options: DeployOptions = {}): Pro
 
 /**
  * Deploys every prepared job, at most cfg.job.maxParallel at a time, and returns the results in input order.
- * Log groups are per job when the jobs run one at a time; with several at once their lines interleave (each
- * names its job), and the summary shows them in input order.
+ * Every job has its own log group. One at a time, the group is written as the job goes; several at once, each
+ * job's lines are kept apart and its group is printed when it ends (job-logs.ts), so they never interleave.
+ * The outputs and the summary keep the input order. `signal` (cancellation): the groups of the jobs still running
+ * are printed at once, so that their lines so far are not lost.
  */
 export async function deployJobs(
   prepared: PreparedJobs,
@@ -122,7 +126,8 @@ export async function deployJobs(
   vault: DeployVaultContext,
   rendered: { server: string; client: string },
   meta: Record<string, string>,
-  started?: JobResult[]
+  started?: JobResult[],
+  signal?: AbortSignal
 ): Promise<JobResult[]> {
   const run: DeployRun = {
     client: prepared.client,
@@ -135,17 +140,28 @@ export async function deployJobs(
     started
   }
   const limit = Math.max(1, cfg.job.maxParallel)
-  const grouped = limit === 1 || prepared.jobs.length === 1
-  return mapLimit(prepared.jobs, limit, async (loaded) => {
-    const label = `Nomad job "${String(loaded.job.ID)}" (${loaded.file})`
-    if (grouped) core.startGroup(label)
-    else core.info(`${label}: started`)
-    try {
-      return await deployOne(run, loaded)
-    } finally {
-      if (grouped) core.endGroup()
-    }
-  })
+  const label = (loaded: LoadedJob) => `Nomad job "${String(loaded.job.ID)}" (${loaded.file})`
+  if (limit === 1 || prepared.jobs.length === 1) {
+    return mapLimit(prepared.jobs, 1, async (loaded) => {
+      core.startGroup(label(loaded))
+      try {
+        return await deployOne(run, loaded)
+      } finally {
+        core.endGroup()
+      }
+    })
+  }
+  const groups = new JobLogGroups()
+  const onCancel = () => groups.flushRunning('still running when the run was cancelled; its lines so far')
+  signal?.addEventListener('abort', onCancel, { once: true })
+  try {
+    return await mapLimit(prepared.jobs, limit, async (loaded) => {
+      core.info(`${label(loaded)}: started`)
+      return groups.run(label(loaded), () => deployOne(run, loaded))
+    })
+  } finally {
+    signal?.removeEventListener('abort', onCancel)
+  }
 }
 
 /** Runs fn over items with at most `limit` in flight; results in input order. fn must not throw. */

@@ -1,13 +1,13 @@
 /** Per-group health of a deployment (api.DeploymentState) as GroupHealth, and its one-line rendering. */
-import type { Obj } from './alloc-summary.js'
+import type { Deployment, DeploymentState } from './api.js'
 import type { GroupHealth } from './verdict.js'
 
-export function groupHealth(d: Obj): GroupHealth[] {
-  const tgs = (d?.TaskGroups ?? {}) as Record<string, Obj>
+export function groupHealth(d: Deployment | undefined): GroupHealth[] {
+  const tgs = d?.TaskGroups ?? {}
   return Object.keys(tgs)
     .sort()
     .map((name) => {
-      const g = tgs[name] ?? {}
+      const g: Partial<DeploymentState> = tgs[name] ?? {}
       const h: GroupHealth = {
         name,
         desiredTotal: num(g.DesiredTotal),

@@ -1,10 +1,13 @@
 /**
  * Explain Nomad task events caused by Vault against the Vault configuration the action wrote (PURE).
  *
- * Recognised inputs (nomad-vault-facts §7.8, §8):
+ * Recognised inputs: what the client's vault_hook reports (Nomad client/allocrunner/taskrunner/vault_hook.go: any
+ * JWT login error is non-recoverable and ends in a `Killing` event; real example in hashicorp/nomad#23387), and what
+ * consul-template reports for a template's Vault read:
  * - `Vault: failed to derive vault token: … failed to login with JWT: Error making API request. … * <vault message>`
  *   (a `Killing` event, FailsTask)
  * - `Template failed: vault.read(<path>): … Code: 403 … permission denied`
+ * - `Template failed: vault.read(<path>): no secret exists at <path>` (after the template's Vault retries)
  * - `failed to retrieve signed workload identity: unable to find token for workload … vault_default` (client log / event)
  */
 
@@ -115,6 +118,18 @@ export function diagnoseVaultFailure(eventMessage: string, vault: VaultDiagConte
     return (
       `The token's claims do not match the bound_claims of Vault role "${vault.role}"${claims}: the job's namespace, job ID or task is not ` +
       'allowed by the role; change the `bound-claims` input or deploy the job where the role allows it.'
+    )
+  }
+
+  const noSecret = msg.match(/no secret exists at ([^\s"]+)/i)
+  if (noSecret) {
+    const path = noSecret[1]
+    const kv2 = path.match(/^([^/]+)\/data\/(.+)$/)
+    const put = kv2 ? `\`vault kv put -mount=${kv2[1]} ${kv2[2]} <key>=<value>\`` : `a secret at ${path}`
+    return (
+      `Vault has no secret at "${path}", which a template of the task reads: Nomad retried for about 5 minutes, then killed the task. ` +
+      `Write it (${put}) or fix the path in the template; the default policy grants read on ${kv}/data/<namespace>/<job>/* ` +
+      `(for this job: ${kv}/data/${ns}/${job}/…).`
     )
   }
 

@@ -1,10 +1,11 @@
 /**
- * What every follower shares while following one job: the options, the time budget, blocking GETs
- * (`?index=` of the previous response, `wait = min(remaining budget, 30 s)`), the job's allocations with
- * their Vault diagnoses, and the verdict constructor.
+ * What every follower shares while following one job: the options, the time budget, the typed Nomad API with the
+ * job's namespace/region, blocking watches (`?index=` of the previous answer, `wait = min(remaining budget, 30 s)`,
+ * abortable so that two can race), the job's allocations with their Vault diagnoses, and the verdict constructor.
  */
-import type { NomadClient, Query } from './client.js'
-import { summariseAlloc, type Obj } from './alloc-summary.js'
+import type { NomadClient } from './client.js'
+import { NomadApi, type QueryMeta, type QueryOptions } from './api.js'
+import { summariseAlloc } from './alloc-summary.js'
 import { diagnoseVaultFailure, type VaultDiagContext } from './diagnose.js'
 import type { AllocSummary, Verdict, VerdictValue } from './verdict.js'
 
@@ -29,8 +30,11 @@ export interface FollowOptions {
   groupCounts?: Record<string, number>
   nextPeriodicLaunch?: string
   vaultDiag?: VaultDiagContext
-  /** Stop following a running deployment as soon as an allocation failed on a Vault error (default true). */
-  failFastOnVault?: boolean
+  /**
+   * Stop following a running deployment as soon as an allocation failed permanently: a Vault login error, an image
+   * that cannot be pulled, an unrecoverable start error, a crash loop with one exit code (default true).
+   */
+  failEarly?: boolean
   /** Longest blocking wait per request (default 30 s). */
   maxWaitMs?: number
 }
@@ -42,16 +46,19 @@ export interface AllocationsSeen {
 
 export class FollowContext {
   private readonly deadline: number
-  private readonly maxWait: number
-  readonly query: Query = {}
+  readonly maxWait: number
+  readonly api: NomadApi
+  /** The job's namespace and region for every call. */
+  readonly query: QueryOptions = {}
   private readonly start = Date.now()
   /** The last evaluation or deployment state a blocking GET returned, for the verdict when contact is lost. */
   lastSeen?: string
 
   constructor(
-    readonly client: NomadClient,
+    client: NomadClient,
     readonly opts: FollowOptions
   ) {
+    this.api = new NomadApi(client)
     this.deadline = this.start + Math.max(0, opts.timeoutMs)
     this.maxWait = opts.maxWaitMs ?? 30_000
     if (opts.namespace !== undefined) this.query.namespace = opts.namespace
@@ -70,26 +77,15 @@ export class FollowContext {
     return `${Math.round((Date.now() - this.start) / 1000)}s`
   }
 
-  /** A GET that blocks when index > 0, for at most min(remaining, maxWait). */
-  async block<T>(path: string, index: number, extra: Query = {}): Promise<{ body: T; index: number }> {
-    const waitMs = Math.max(1, Math.min(this.remaining(), this.maxWait))
-    const res = await this.client.get<T>(path, { query: { ...this.query, ...extra }, index, waitMs })
-    const b = res.body as { ID?: string; Status?: string; StatusDescription?: string } | null
-    if (b && typeof b === 'object' && typeof b.Status === 'string') {
-      this.lastSeen = `${path.includes('/deployment/') ? 'deployment' : 'evaluation'} ${b.ID ?? ''} ${b.Status}${b.StatusDescription ? ` (${b.StatusDescription})` : ''}`
-    }
-    return res
-  }
-
-  jobPath(suffix = ''): string {
-    return `/v1/job/${encodeURIComponent(this.opts.jobId)}${suffix}`
+  /** A watch on one resource: `next()` gives its first answer, then each change (see BlockingWatch). */
+  watch<T>(fetch: (q: QueryOptions) => Promise<[T, QueryMeta]>, kind?: 'evaluation' | 'deployment'): BlockingWatch<T> {
+    return new BlockingWatch(this, fetch, kind)
   }
 
   /** The job's allocations of one version (all when undefined), summarised and diagnosed. */
   async allocations(version?: number): Promise<AllocationsSeen> {
-    const { body } = await this.client.get<Obj[]>(this.jobPath('/allocations'), { query: this.query })
-    const list = (body ?? []).filter((a) => version === undefined || a.JobVersion === version)
-    const summaries = list.map(summariseAlloc)
+    const [list] = await this.api.jobs().allocations(this.opts.jobId, this.query)
+    const summaries = (list ?? []).filter((a) => version === undefined || a.JobVersion === version).map(summariseAlloc)
     return { summaries, diagnoses: this.diagnose(summaries) }
   }
 
@@ -108,9 +104,63 @@ export class FollowContext {
   }
 }
 
-/** The next blocking index; a server without X-Nomad-Index (not Nomad) gets a 1 s pause instead of a busy loop. */
-export async function nextIndex(prev: number, got: number): Promise<number> {
-  if (got > 0) return got
-  await new Promise((r) => setTimeout(r, 1000))
-  return prev
+/**
+ * Blocking reads of one resource. The first `next()` is a plain GET; each later one blocks on the X-Nomad-Index of
+ * the previous answer for at most min(remaining budget, maxWait). While a request is in flight, `next()` returns that
+ * same request, so two watches can race (`Promise.race`) without sending anything twice; `stop()` aborts the one left.
+ * A server that answers a blocking query at once with an unchanged index (not Nomad) gets a 1 s pause.
+ */
+export class BlockingWatch<T> {
+  private index = 0
+  private pending?: Promise<T>
+  private readonly ac = new AbortController()
+
+  constructor(
+    private readonly ctx: FollowContext,
+    private readonly fetch: (q: QueryOptions) => Promise<[T, QueryMeta]>,
+    private readonly kind?: 'evaluation' | 'deployment'
+  ) {}
+
+  next(): Promise<T> {
+    this.pending ??= this.read().finally(() => {
+      this.pending = undefined
+    })
+    return this.pending
+  }
+
+  stop(): void {
+    this.ac.abort()
+    this.pending?.catch(() => undefined)
+  }
+
+  private async read(): Promise<T> {
+    const prev = this.index
+    const waitMs = Math.max(1, Math.min(this.ctx.remaining(), this.ctx.maxWait))
+    const started = Date.now()
+    const [body, meta] = await this.fetch({ ...this.ctx.query, index: prev, waitMs, signal: this.ac.signal })
+    this.note(body)
+    const got = meta.lastIndex
+    // Forwards, or backwards after a reset on the server (Nomad's docs: then start again from the lower index).
+    if (got > 0 && got !== prev) this.index = got
+    if (got === 0 || (got <= prev && Date.now() - started < Math.min(waitMs, 1000))) await pause(1000, this.ac.signal)
+    return body
+  }
+
+  private note(body: unknown): void {
+    if (!this.kind || !body || typeof body !== 'object') return
+    const b = body as { ID?: string; Status?: string; StatusDescription?: string }
+    if (typeof b.Status !== 'string') return
+    this.ctx.lastSeen = `${this.kind} ${b.ID ?? ''} ${b.Status}${b.StatusDescription ? ` (${b.StatusDescription})` : ''}`
+  }
+}
+
+/** A pause that ends early (rejecting) when the watch is stopped. */
+function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(resolve, ms)
+    signal.addEventListener('abort', () => {
+      clearTimeout(t)
+      reject(signal.reason)
+    })
+  })
 }

@@ -1,74 +1,75 @@
 /**
  * Follow a deployment to its end: successful → healthy; failed/cancelled → failed (with rollback);
- * healthy canaries waiting for manual promotion → promote (auto-promote) or awaiting-promotion; an allocation
- * that failed on Vault → failed at once (rescheduling cannot fix a configuration error); budget spent → timeout.
+ * healthy canaries waiting for manual promotion → promote (auto-promote) or awaiting-promotion; budget spent → timeout.
+ * Two blocking watches race: the deployment, and the job's allocations, whose task events can show a permanent
+ * failure (early-verdict.ts) long before the deployment's progress deadline, or a template waiting for a secret.
  */
 import * as core from '@actions/core'
+import type { AllocationListStub, Deployment, DeploymentState, Evaluation } from './api.js'
 import { groupHealth, groupLine } from './deployment-health.js'
-import { pendingHint, short, withFailureDetails, type Obj } from './alloc-summary.js'
-import { nextIndex, type FollowContext } from './follow-context.js'
+import { pendingHint, short, summariseAlloc, withFailureDetails } from './alloc-summary.js'
+import { earlyVerdict, TemplateWaitReporter, waitingLines } from './early-verdict.js'
+import type { FollowContext } from './follow-context.js'
 import type { GroupHealth, Verdict } from './verdict.js'
 
 /** eval.DeploymentID, else the job's latest deployment if it is for the registered version. */
-export async function findDeployment(ctx: FollowContext, ev: Obj): Promise<string | undefined> {
+export async function findDeployment(ctx: FollowContext, ev: Evaluation): Promise<string | undefined> {
   if (ev.DeploymentID) return ev.DeploymentID
-  const { body } = await ctx.client.get<Obj | null>(ctx.jobPath('/deployment'), { query: ctx.query })
-  if (!body || !body.ID) return undefined
-  if (ctx.opts.jobVersion !== undefined && body.JobVersion !== ctx.opts.jobVersion) return undefined
-  return body.ID
+  const [d] = await ctx.api.jobs().latestDeployment(ctx.opts.jobId, ctx.query)
+  if (!d?.ID) return undefined
+  if (ctx.opts.jobVersion !== undefined && d.JobVersion !== ctx.opts.jobVersion) return undefined
+  return d.ID
 }
 
 export async function followDeployment(ctx: FollowContext, deploymentId: string): Promise<Verdict> {
   const o = ctx.opts
-  let index = 0
-  let last: Obj | undefined
+  core.info(`Following deployment ${short(deploymentId)} of job "${o.jobId}"`)
+  const deployments = ctx.watch((q) => ctx.api.deployments().info(deploymentId, q), 'deployment')
+  const allocations = ctx.watch((q) => ctx.api.jobs().allocations(o.jobId, q))
+  const templates = new TemplateWaitReporter()
   let lastLine = ''
   let promoteSent = false
-  let lastUnhealthy = 0
-  core.info(`Following deployment ${short(deploymentId)} of job "${o.jobId}"`)
-  for (;;) {
-    if (ctx.remaining() <= 0) return deploymentTimeout(ctx, deploymentId, last)
-    const res = await ctx.block<Obj>(`/v1/deployment/${encodeURIComponent(deploymentId)}`, index)
-    const d = res.body ?? {}
-    last = d
-    const groups = groupHealth(d)
-    const line = `Deployment ${short(deploymentId)}: ${d.Status} - ${d.StatusDescription ?? ''} [${groups.map(groupLine).join('; ')}]`
-    if (line !== lastLine) core.info(line)
-    lastLine = line
-    const extra: Partial<Verdict> = {
-      deploymentId,
-      deploymentStatus: d.Status,
-      deploymentDescription: d.StatusDescription,
-      groups,
-      ...(promoteSent ? { promoted: true } : {})
-    }
+  try {
+    let [d, list] = await Promise.all([deployments.next(), allocations.next()])
+    for (;;) {
+      d ??= { ID: deploymentId } as Deployment
+      const groups = groupHealth(d)
+      const line = `Deployment ${short(deploymentId)}: ${d.Status} - ${d.StatusDescription ?? ''} [${groups.map(groupLine).join('; ')}]`
+      if (line !== lastLine) core.info(line)
+      lastLine = line
+      const extra: Partial<Verdict> = {
+        deploymentId,
+        deploymentStatus: d.Status,
+        deploymentDescription: d.StatusDescription,
+        groups,
+        ...(promoteSent ? { promoted: true } : {})
+      }
 
-    if (d.Status === 'successful') {
-      const allocs = await ctx.allocations(d.JobVersion)
-      return ctx.verdict(
-        'healthy',
-        `Deployment ${deploymentId} of job "${o.jobId}" version ${d.JobVersion} is successful: ${groups.map(groupLine).join('; ')}.`,
-        {
-          ...extra,
-          allocations: allocs.summaries,
-          diagnoses: allocs.diagnoses
-        }
-      )
-    }
-    if (d.Status === 'failed' || d.Status === 'cancelled') return deploymentFailed(ctx, deploymentId, d, extra)
-    if (d.Status === 'blocked') {
-      return ctx.verdict('registered', `Deployment ${deploymentId} is blocked waiting for other regions (multiregion); not followed further.`, extra)
-    }
+      if (d.Status === 'successful') {
+        const allocs = await ctx.allocations(d.JobVersion)
+        return ctx.verdict(
+          'healthy',
+          `Deployment ${deploymentId} of job "${o.jobId}" version ${d.JobVersion} is successful: ${groups.map(groupLine).join('; ')}.`,
+          { ...extra, allocations: allocs.summaries, diagnoses: allocs.diagnoses }
+        )
+      }
+      if (d.Status === 'failed' || d.Status === 'cancelled') return deploymentFailed(ctx, deploymentId, d, extra)
+      if (d.Status === 'blocked') {
+        return ctx.verdict(
+          'registered',
+          `Deployment ${deploymentId} is blocked waiting for other regions (multiregion); not followed further.`,
+          extra
+        )
+      }
 
-    // Running (or paused/pending): canaries waiting for promotion?
-    if (awaitingPromotion(d, groups)) {
-      const nomadPromotes = /pending automatic promotion/i.test(d.StatusDescription ?? '') || canaryGroups(d).every((g) => g.AutoPromote === true)
-      if (!nomadPromotes) {
-        if (o.autoPromote && !promoteSent) {
+      // Running (or paused/pending): canaries waiting for promotion?
+      if (awaitingPromotion(d, groups)) {
+        const nomadPromotes = /pending automatic promotion/i.test(d.StatusDescription ?? '') || canaryGroups(d).every((g) => g.AutoPromote === true)
+        if (!nomadPromotes && o.autoPromote && !promoteSent) {
           core.info(`Canaries of deployment ${short(deploymentId)} are healthy; promoting (auto-promote: true)`)
-          await ctx.client.post(`/v1/deployment/promote/${encodeURIComponent(deploymentId)}`, { DeploymentID: deploymentId, All: true }, ctx.query)
+          await ctx.api.deployments().promote({ DeploymentID: deploymentId, All: true }, ctx.query)
           promoteSent = true
-        } else if (!o.autoPromote) {
+        } else if (!nomadPromotes && !o.autoPromote) {
           const allocs = await ctx.allocations(d.JobVersion)
           return ctx.verdict(
             'awaiting-promotion',
@@ -78,30 +79,25 @@ export async function followDeployment(ctx: FollowContext, deploymentId: string)
           )
         }
       }
-    }
 
-    // A Vault login failure is a configuration error: rescheduling will not fix it, so stop waiting for the deadline.
-    const unhealthy = groups.reduce((n, g) => n + g.unhealthyAllocs, 0)
-    if (o.failFastOnVault !== false && o.vaultDiag && unhealthy > lastUnhealthy) {
-      lastUnhealthy = unhealthy
-      const allocs = await ctx.allocations(d.JobVersion)
-      if (allocs.diagnoses.length && allocs.summaries.some((a) => a.clientStatus === 'failed')) {
-        return ctx.verdict(
-          'failed',
-          withFailureDetails(
-            `Deployment ${deploymentId} of job "${o.jobId}" has allocations that failed on Vault (Nomad keeps rescheduling them until the progress deadline):`,
-            allocs.summaries,
-            allocs.diagnoses
-          ),
-          { ...extra, allocations: allocs.summaries, diagnoses: allocs.diagnoses }
-        )
-      }
+      // The allocations of this version: a permanent failure ends the wait now; a template waiting for a secret is reported.
+      const current = (list ?? []).filter((a: AllocationListStub) => a.JobVersion === d?.JobVersion).map(summariseAlloc)
+      const early = earlyVerdict(ctx, deploymentId, current, extra)
+      if (early) return early
+      templates.report(current)
+
+      if (ctx.remaining() <= 0) return deploymentTimeout(ctx, deploymentId, d)
+      const changed = await Promise.race([deployments.next().then((x) => ({ d: x })), allocations.next().then((x) => ({ list: x }))])
+      if ('d' in changed) d = changed.d
+      else list = changed.list
     }
-    index = await nextIndex(index, res.index)
+  } finally {
+    deployments.stop()
+    allocations.stop()
   }
 }
 
-async function deploymentFailed(ctx: FollowContext, deploymentId: string, d: Obj, extra: Partial<Verdict>): Promise<Verdict> {
+async function deploymentFailed(ctx: FollowContext, deploymentId: string, d: Deployment, extra: Partial<Verdict>): Promise<Verdict> {
   const desc: string = d.StatusDescription ?? ''
   const allocs = await ctx.allocations(d.JobVersion)
   const parts: string[] = []
@@ -120,7 +116,7 @@ async function deploymentFailed(ctx: FollowContext, deploymentId: string, d: Obj
   const notRolling = /not rolling back/i.test(desc)
   const rollbackVersion = rollback && !notRolling ? Number(rollback[1]) : undefined
   if (rollbackVersion !== undefined) parts.push(`Nomad is rolling back to job version ${rollbackVersion} (auto_revert)`)
-  return ctx.verdict('failed', withFailureDetails(parts.join('; ') + '.', allocs.summaries, allocs.diagnoses), {
+  return ctx.verdict('failed', withFailureDetails(`${parts.join('; ')}.`, allocs.summaries, allocs.diagnoses), {
     ...extra,
     allocations: allocs.summaries,
     diagnoses: allocs.diagnoses,
@@ -128,7 +124,7 @@ async function deploymentFailed(ctx: FollowContext, deploymentId: string, d: Obj
   })
 }
 
-async function deploymentTimeout(ctx: FollowContext, deploymentId: string, d: Obj | undefined): Promise<Verdict> {
+async function deploymentTimeout(ctx: FollowContext, deploymentId: string, d: Deployment | undefined): Promise<Verdict> {
   const allocs = await ctx.allocations(d?.JobVersion).catch(() => ({ summaries: [], diagnoses: [] }))
   const groups = d ? groupHealth(d) : []
   const headline =
@@ -136,6 +132,7 @@ async function deploymentTimeout(ctx: FollowContext, deploymentId: string, d: Ob
     `${d?.Status ?? 'unknown'}${d?.StatusDescription ? ` - ${d.StatusDescription}` : ''}` +
     (groups.length ? ` [${groups.map(groupLine).join('; ')}]` : '') +
     '. The deployment continues in Nomad.' +
+    waitingLines(allocs.summaries) +
     pendingHint(allocs.summaries, !!ctx.opts.vaultDiag)
   return ctx.verdict('timeout', withFailureDetails(headline, allocs.summaries, allocs.diagnoses), {
     deploymentId,
@@ -147,13 +144,11 @@ async function deploymentTimeout(ctx: FollowContext, deploymentId: string, d: Ob
   })
 }
 
-function canaryGroups(d: Obj): Obj[] {
-  return Object.values((d.TaskGroups ?? {}) as Record<string, Obj>).filter(
-    (g) => typeof g.DesiredCanaries === 'number' && g.DesiredCanaries > 0 && !g.Promoted
-  )
+function canaryGroups(d: Deployment): DeploymentState[] {
+  return Object.values(d.TaskGroups ?? {}).filter((g) => typeof g.DesiredCanaries === 'number' && g.DesiredCanaries > 0 && !g.Promoted)
 }
 
-function awaitingPromotion(d: Obj, groups: GroupHealth[]): boolean {
+function awaitingPromotion(d: Deployment, groups: GroupHealth[]): boolean {
   if (d.Status !== 'running') return false
   // Nomad sets "requires manual promotion" as soon as the deployment is created, before any canary is healthy
   // (the scheduler's reconciler does this when RequiresPromotion()), so the description alone is not enough.

@@ -3,42 +3,47 @@
  * evaluations and placement failures (FailedTGAllocs, in words) fail the job.
  */
 import * as core from '@actions/core'
-import { short, type Obj } from './alloc-summary.js'
-import { nextIndex, type FollowContext } from './follow-context.js'
-import { describePlacementFailure, type AllocationMetric } from './plan.js'
+import type { Evaluation } from './api.js'
+import { short } from './alloc-summary.js'
+import type { FollowContext } from './follow-context.js'
+import { describePlacementFailure } from './plan.js'
 import type { Verdict } from './verdict.js'
 
-export type EvalOutcome = { eval: Obj } | { timeout: true; last?: Obj; lastId: string }
+export type EvalOutcome = { eval: Evaluation } | { timeout: true; last?: Evaluation; lastId: string }
+
+const TERMINAL = ['complete', 'failed', 'canceled', 'cancelled']
 
 export async function followEval(ctx: FollowContext, evalId: string): Promise<EvalOutcome> {
   let id = evalId
-  let index = 0
-  let last: Obj | undefined
+  let last: Evaluation | undefined
   const seen = new Set<string>()
   for (;;) {
-    if (ctx.remaining() <= 0) return { timeout: true, last, lastId: id }
-    const res = await ctx.block<Obj>(`/v1/evaluation/${encodeURIComponent(id)}`, index)
-    const ev = res.body ?? {}
-    if (ev.Status !== last?.Status || ev.ID !== last?.ID)
-      core.info(`Evaluation ${short(ev.ID ?? id)}: ${ev.Status}${ev.StatusDescription ? ` (${ev.StatusDescription})` : ''}`)
-    last = ev
-    if (['complete', 'failed', 'canceled', 'cancelled'].includes(ev.Status)) {
-      const failures = ev.FailedTGAllocs && Object.keys(ev.FailedTGAllocs).length
-      if (ev.Status === 'complete' && !failures && ev.NextEval && !seen.has(ev.NextEval)) {
-        seen.add(ev.NextEval)
-        core.info(`Evaluation ${short(ev.ID)} continues in evaluation ${short(ev.NextEval)}`)
-        id = ev.NextEval
-        index = 0
-        continue
+    const watch = ctx.watch((q) => ctx.api.evaluations().info(id, q), 'evaluation')
+    try {
+      for (;;) {
+        if (ctx.remaining() <= 0) return { timeout: true, last, lastId: id }
+        const ev = (await watch.next()) ?? ({ ID: id, JobID: ctx.opts.jobId, Status: '' } as Evaluation)
+        if (ev.Status !== last?.Status || ev.ID !== last?.ID)
+          core.info(`Evaluation ${short(ev.ID ?? id)}: ${ev.Status}${ev.StatusDescription ? ` (${ev.StatusDescription})` : ''}`)
+        last = ev
+        if (!TERMINAL.includes(ev.Status)) continue
+        const failures = ev.FailedTGAllocs && Object.keys(ev.FailedTGAllocs).length
+        if (ev.Status === 'complete' && !failures && ev.NextEval && !seen.has(ev.NextEval)) {
+          seen.add(ev.NextEval)
+          core.info(`Evaluation ${short(ev.ID)} continues in evaluation ${short(ev.NextEval)}`)
+          id = ev.NextEval
+          break
+        }
+        return { eval: ev }
       }
-      return { eval: ev }
+    } finally {
+      watch.stop()
     }
-    index = await nextIndex(index, res.index)
   }
 }
 
 /** A failing verdict for a failed/cancelled evaluation or a placement failure; undefined when all was placed. */
-export function judgeEval(ctx: FollowContext, ev: Obj): Verdict | undefined {
+export function judgeEval(ctx: FollowContext, ev: Evaluation): Verdict | undefined {
   const id = ctx.opts.jobId
   const evalId = ev.ID ?? ctx.opts.evalId
   if (ev.Status === 'failed' || ev.Status === 'canceled' || ev.Status === 'cancelled') {
@@ -46,7 +51,7 @@ export function judgeEval(ctx: FollowContext, ev: Obj): Verdict | undefined {
       evalId
     })
   }
-  const failed: Record<string, AllocationMetric> = ev.FailedTGAllocs ?? {}
+  const failed = ev.FailedTGAllocs ?? {}
   const groups = Object.keys(failed).sort()
   if (groups.length) {
     const words = groups.map((g) => describePlacementFailure(g, failed[g]))

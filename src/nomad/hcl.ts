@@ -7,6 +7,8 @@ const IDENT = '[A-Za-z_][A-Za-z0-9_-]*'
 
 /** An HCL identifier, as used for variable names (a letter or "_", then letters, digits, "_" or "-"; ASCII subset). */
 export const HCL_IDENT = new RegExp(`^${IDENT}$`)
+/** A block label: a quoted string or an identifier. */
+const LABEL = new RegExp(`"((?:[^"\\\\\\n]|\\\\.)*)"|(${IDENT})`, 'g')
 const ATTRIBUTE_START = new RegExp(`${IDENT}[ \\t]*=(?!=)`, 'y')
 const HEREDOC_START = new RegExp(`<<-?(${IDENT})[ \\t]*\\r?\\n`, 'y')
 
@@ -156,7 +158,7 @@ export function declaredVariables(src: string): DeclaredVariable[] | undefined {
     const head = BLOCK_TYPE.exec(src)
     if (!head) return undefined
     const type = head[1]
-    const labels = [...head[2].matchAll(/"((?:[^"\\\n]|\\.)*)"|([A-Za-z_][A-Za-z0-9_-]*)/g)].map((m) => m[1] ?? m[2])
+    const labels = [...head[2].matchAll(LABEL)].map((m) => m[1] ?? m[2])
     const open = pos + head[0].length - 1
     if (src[open] !== '{') {
       // A top-level attribute (name = value): skip its expression.

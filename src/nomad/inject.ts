@@ -3,7 +3,48 @@
  * Nothing here does I/O and nothing mutates its input.
  */
 
-export type ApiJob = Record<string, any>
+/**
+ * An api.Job as JSON (github.com/hashicorp/nomad/api, jobs.go and tasks.go), typed where the action reads or changes
+ * it; every other field is kept as Nomad (or the user's JSON file) gave it. A user's JSON file can hold anything,
+ * so readers still check each value (asArray, typeof).
+ */
+export interface ApiJob {
+  ID?: string
+  Name?: string
+  Namespace?: string
+  Region?: string
+  Type?: string
+  Meta?: Record<string, string> | null
+  Periodic?: { Enabled?: boolean } | null
+  ParameterizedJob?: unknown
+  Multiregion?: unknown
+  TaskGroups?: ApiTaskGroup[] | null
+  [field: string]: unknown
+}
+
+/** api.TaskGroup, typed where the action reads it. */
+export interface ApiTaskGroup {
+  Name?: string
+  Count?: number
+  Tasks?: ApiTask[] | null
+  [field: string]: unknown
+}
+
+/** api.Task, typed where the action reads it. */
+export interface ApiTask {
+  Name?: string
+  Vault?: ApiVault | null
+  Identities?: { Name?: string; TTL?: number; [field: string]: unknown }[] | null
+  [field: string]: unknown
+}
+
+/** api.Vault (a task's vault block), typed where the action reads it. */
+export interface ApiVault {
+  Role?: string
+  Cluster?: string
+  Policies?: string[] | null
+  [field: string]: unknown
+}
 
 export type InjectMode = 'none' | 'missing' | 'all'
 
@@ -89,7 +130,8 @@ export function injectMeta(job: ApiJob, meta: Record<string, string>): ApiJob {
 
 /**
  * Tasks ("group/task") that have a Vault block but no `vault_<cluster>` identity: they depend on the
- * Nomad servers' `vault.default_identity` to get a token (§3.2).
+ * Nomad servers' `vault.default_identity` to get a token (the identity must be named `vault_<cluster>`: Nomad's
+ * structs.WorkloadIdentityVaultPrefix "vault_", and the server adds `vault_default` only to tasks with a vault block).
  */
 export function tasksRelyingOnDefaultIdentity(job: ApiJob): string[] {
   const out: string[] = []
@@ -98,7 +140,7 @@ export function tasksRelyingOnDefaultIdentity(job: ApiJob): string[] {
       if (!task?.Vault) continue
       const cluster = String(task.Vault.Cluster || 'default')
       const name = `vault_${cluster}`
-      const has = asArray(task.Identities).some((i: any) => i?.Name === name)
+      const has = asArray(task.Identities).some((i) => i?.Name === name)
       if (!has) out.push(taskRef(String(group.Name ?? ''), String(task.Name ?? '')))
     }
   }
@@ -116,7 +158,8 @@ export function vaultTasks(job: ApiJob): { task: string; role: string }[] {
   return out
 }
 
-function asArray(v: unknown): any[] {
+/** The list, or [] when a user's JSON job has something else there. */
+export function asArray<T>(v: T[] | null | undefined): T[] {
   return Array.isArray(v) ? v : []
 }
 

@@ -9,8 +9,6 @@ import { explainJobRefusal, type RefusalContext } from './job-errors.js'
 import type { AllocationMetric } from './api.js'
 import { splitWarnings } from './warnings.js'
 
-export type { AllocationMetric } from './api.js'
-
 export interface GroupPlan {
   name: string
   create: number
@@ -83,19 +81,19 @@ export function summarisePlan(res: PlanResponse): PlanSummary {
     const u = updates[name] ?? {}
     const g: GroupPlan = {
       name,
-      create: num(u.Place),
-      inPlace: num(u.InPlaceUpdate),
-      destructive: num(u.DestructiveUpdate),
-      stop: num(u.Stop),
-      ignore: num(u.Ignore),
-      canary: num(u.Canary),
-      migrate: num(u.Migrate)
+      create: u.Place ?? 0,
+      inPlace: u.InPlaceUpdate ?? 0,
+      destructive: u.DestructiveUpdate ?? 0,
+      stop: u.Stop ?? 0,
+      ignore: u.Ignore ?? 0,
+      canary: u.Canary ?? 0,
+      migrate: u.Migrate ?? 0
     }
     if (failed[name]) g.placementFailures = describePlacementFailure(name, failed[name])
     return g
   })
   const summary: PlanSummary = {
-    jobModifyIndex: num(res.JobModifyIndex),
+    jobModifyIndex: res.JobModifyIndex ?? 0,
     diffType: res.Diff?.Type ?? '',
     groups,
     warnings: splitWarnings(res.Warnings),
@@ -114,10 +112,10 @@ const DIMENSION_WORDS: Record<string, string> = { memory: 'memory', cpu: 'CPU', 
  * `group "web": no node had enough memory (1 of 1 nodes exhausted on memory)`.
  */
 export function describePlacementFailure(group: string, m: AllocationMetric): string {
-  const evaluated = num(m.NodesEvaluated)
-  const filtered = num(m.NodesFiltered)
-  const exhausted = num(m.NodesExhausted)
-  const count = num(m.CoalescedFailures) + 1
+  const evaluated = m.NodesEvaluated ?? 0
+  const filtered = m.NodesFiltered ?? 0
+  const exhausted = m.NodesExhausted ?? 0
+  const count = (m.CoalescedFailures ?? 0) + 1
   const prefix = `group "${group}"${count > 1 ? ` (${count} allocations)` : ''}`
   const parts: string[] = []
   let headline: string
@@ -134,7 +132,7 @@ export function describePlacementFailure(group: string, m: AllocationMetric): st
     headline =
       "no node was eligible: no ready nodes in the job's datacenters and node pool" +
       (avail.length ? ` (ready nodes per datacenter: ${avail.map(([k, v]) => `${k}=${v}`).join(', ')})` : '') +
-      (m.NodesInPool !== undefined ? `, ${num(m.NodesInPool)} node(s) in the node pool` : '')
+      (m.NodesInPool !== undefined ? `, ${m.NodesInPool ?? 0} node(s) in the node pool` : '')
   } else if (filtered >= evaluated && exhausted === 0) {
     headline = `all ${evaluated} evaluated node(s) were filtered out by constraints`
   } else if (dims.length === 1 && exhausted > 0) {
@@ -165,8 +163,4 @@ export function describePlacementFailure(group: string, m: AllocationMetric): st
 function entries(v: Record<string, number> | null | undefined): [string, number][] {
   if (!v) return []
   return Object.entries(v).filter(([, n]) => typeof n === 'number' && n > 0)
-}
-
-function num(v: unknown): number {
-  return typeof v === 'number' && Number.isFinite(v) ? v : 0
 }

@@ -34,7 +34,10 @@ export type FailureKind = 'tls' | 'client-cert' | 'refused' | 'dns' | 'timeout' 
 
 export function classifyNetworkError(code: string, message = ''): FailureKind {
   if (code === 'EPROXY') return 'proxy'
-  if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|X509_KEY_VALUES_MISMATCH|PEM_NO_START_LINE/.test(code)) return 'client-cert'
+  // TLS alerts the *server* sends about our client certificate (none sent, not trusted: ALERT_UNKNOWN_CA when the
+  // client sent one from a CA the server does not know); a server certificate we refuse fails with other codes.
+  if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|ALERT_UNKNOWN_CA|ALERT_ACCESS_DENIED|X509_KEY_VALUES_MISMATCH|PEM_NO_START_LINE/.test(code))
+    return 'client-cert'
   if (TLS_CODES.has(code) || /certificate|self[- ]signed|SSL routines|wrong version number/i.test(message)) return 'tls'
   if (code === 'ECONNREFUSED') return 'refused'
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns'

@@ -60,6 +60,8 @@ export interface TransportRequest {
   timeoutMs?: number
   /** Which answers are transient (default: TRANSIENT_STATUSES); still only repeated when safe (see request()). */
   retryOn?: (status: number, body: string) => boolean
+  /** Aborts the request (e.g. a blocking query nobody waits for any more); an aborted request is never retried. */
+  signal?: AbortSignal
 }
 
 export interface TransportResponse {
@@ -113,7 +115,7 @@ export class Transport {
       try {
         res = await this.followRedirects(method, req)
       } catch (err) {
-        if (err instanceof RedirectError) throw err
+        if (err instanceof RedirectError || req.signal?.aborted) throw err
         raw = err as RawError
         const code = raw.code ?? 'ERROR'
         const kind = classifyNetworkError(code, raw.message)
@@ -164,7 +166,7 @@ export class Transport {
     let body = req.body
     for (let hop = 0; ; hop++) {
       this.options.onRequest?.(m, url.pathname)
-      const res = await this.once(m, url, req.headers ?? {}, body, req.timeoutMs ?? this.timeoutMs)
+      const res = await this.once(m, url, req.headers ?? {}, body, req.timeoutMs ?? this.timeoutMs, req.signal)
       if (![301, 302, 303, 307, 308].includes(res.status) || !res.headers.location) return res
       const location = new URL(firstHeader(res.headers.location) ?? '', url)
       const shownLoc = safeUrl(location)
@@ -189,13 +191,14 @@ export class Transport {
     url: URL,
     headers: Record<string, string>,
     body: string | undefined,
-    timeoutMs: number
+    timeoutMs: number,
+    signal?: AbortSignal
   ): Promise<TransportResponse> {
     const isHttps = url.protocol === 'https:'
     const proxy = proxyFor(url)
     const h: Record<string, string> = { ...headers }
     if (body !== undefined) h['Content-Length'] = String(Buffer.byteLength(body))
-    const options: https.RequestOptions = { method, headers: h, timeout: timeoutMs, agent: this.agent }
+    const options: https.RequestOptions = { method, headers: h, timeout: timeoutMs, agent: this.agent, ...(signal ? { signal } : {}) }
     let target: URL | string = url
     if (proxy && isHttps) {
       let tunnel: Socket

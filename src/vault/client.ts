@@ -5,68 +5,40 @@
  *
  * Only explicit settings are used: node-vault falls back to VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE,
  * VAULT_PREFIX and VAULT_SKIP_VERIFY for every falsy option, so every one of them is overwritten after
- * construction. Errors are mapped to ActionError/HttpError messages that name the path, the status, the
- * server's own message and the fix. No message ever contains a token or a request body.
+ * construction. Errors are mapped by errors.ts (path, status, the server's own message and the fix). No message
+ * ever contains a token or a request body.
  */
 import vault from 'node-vault'
 import type { VaultConnection } from '../config.js'
 import { ActionError, HttpError } from '../errors.js'
 import { trimTrailingSlashes } from '../paths.js'
-import {
-  classifyNetworkError,
-  NetworkError,
-  networkMessage,
-  RedirectError,
-  redact,
-  safeUrl,
-  Transport,
-  type ServerInputs,
-  type TransportResponse
-} from '../transport/index.js'
+import { Transport, type TransportResponse } from '../transport/index.js'
+import { MountInUseError, serverMessage, toVaultError, VAULT_INPUTS } from './errors.js'
 
-/** Where the action's minimal Vault policy is documented (README links to it). */
-export const POLICY_DOC = 'README.md, section "Vault token policy"'
-
-export const VAULT_INPUTS: ServerInputs = {
-  name: 'Vault',
-  addr: 'vault-addr',
-  ca: 'vault-ca-cert',
-  clientCert: 'vault-client-cert',
-  clientKey: 'vault-client-key',
-  serverName: 'vault-tls-server-name'
+/**
+ * A Vault response body (Vault's api.Secret, the fields the action reads): `data` is the object read, whose fields
+ * each reader checks; `auth` is a login's answer.
+ */
+export interface VaultSecret {
+  data?: Record<string, unknown> | null
+  auth?: { client_token?: string; accessor?: string; lease_duration?: number; renewable?: boolean } | null
+  warnings?: string[] | null
 }
 
 export interface VaultApi {
   /** The Vault address, safe to show in messages. */
   readonly addr: string
   /** GET /v1/<path>; resolves null on 404. */
-  read(path: string): Promise<any | null>
+  read(path: string): Promise<VaultSecret | null>
   /**
    * POST /v1/<path> with a JSON body; resolves the response body (null for 204). A POST to sys/auth/<path> that
    * Vault answers with "path is already in use" rejects with MountInUseError.
    */
-  write(path: string, body: unknown): Promise<any>
+  write(path: string, body: unknown): Promise<VaultSecret | null>
   /** GET /v1/<path>?list=true; resolves data.keys, [] on 404. */
   list(path: string): Promise<string[]>
   /** DELETE /v1/<path>. Only used to roll back a mount this run created. */
   remove(path: string): Promise<void>
-}
-
-/**
- * `POST sys/auth/<path>` answered "path is already in use": a mount exists there that this request did not
- * create (another run made it, or, when `afterAmbiguousAttempt`, possibly this run's own earlier attempt whose
- * answer was lost). Not an error to retry: re-read the mount and continue as an update.
- */
-export class MountInUseError extends HttpError {
-  constructor(
-    path: string,
-    status: number,
-    message: string,
-    readonly afterAmbiguousAttempt: boolean
-  ) {
-    super('Vault', 'POST', `/v1/${path}`, status, message, 'Another run (or an earlier attempt of this request) enabled an auth method at this path')
-    this.name = 'MountInUseError'
-  }
 }
 
 /** One HTTP request the client is about to send (for tests and diagnostics; never contains the body). */
@@ -170,7 +142,7 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
 
   const shownAddr = transport.shownAddr
 
-  async function send(method: 'GET' | 'POST' | 'DELETE', path: string, json?: unknown, query = ''): Promise<any> {
+  async function send(method: 'GET' | 'POST' | 'DELETE', path: string, json?: unknown, query = ''): Promise<VaultSecret | null> {
     const clean = normalisePath(path)
     options.onRequest?.({ method, path: clean, write: method !== 'GET' })
     let req: vault.RequestOption & Pick<RpOptions, 'idempotent' | 'retriedAfterAmbiguous'> = { path: '', method }
@@ -233,97 +205,4 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
 
 function normalisePath(path: string): string {
   return path.replace(/^\/+/, '').replace(/^v1\//, '')
-}
-
-/**
- * Turns a node-vault rejection into an ActionError. Exported for tests.
- * - ApiResponseError (has `response.statusCode`): HttpError('Vault', …) with the server's errors and a hint.
- * - the transport's NetworkError/RedirectError: already worded for Vault, passed on.
- * - any other error with a network `code`: the transport's message for that failure kind.
- */
-export function toVaultError(err: unknown, method: string, path: string, addr: string, query = ''): ActionError {
-  if (err instanceof NetworkError || err instanceof RedirectError) return err
-  const e = err as { response?: { statusCode?: number; body?: unknown }; code?: string; message?: string }
-  const shownPath = `/v1/${path}${query}`
-  if (e && typeof e === 'object' && e.response && typeof e.response.statusCode === 'number') {
-    const status = e.response.statusCode
-    const message = redact(serverMessage(e.response.body))
-    return new HttpError('Vault', method, shownPath, status, message, vaultHint(status, message, method, path, query))
-  }
-  const code = (e && typeof e === 'object' && typeof e.code === 'string' && e.code) || ''
-  const kind = classifyNetworkError(code, e?.message ?? '')
-  if (code || kind !== 'other') {
-    return new ActionError(redact(networkMessage(VAULT_INPUTS, safeUrl(addr).replace(/\/$/, ''), method, shownPath, code, kind)))
-  }
-  if (err instanceof ActionError) return err
-  // Not an HTTP or network error (e.g. a programming error): keep the message, without any request details.
-  return new ActionError(redact(`Vault ${method} ${shownPath} failed: ${e?.message ?? String(err)}`))
-}
-
-/** The server's errors, joined; Vault's multierror wrapping ("1 error occurred:\n\t* …") is flattened. */
-export function serverMessage(body: unknown): string {
-  if (body && typeof body === 'object' && Array.isArray((body as { errors?: unknown }).errors)) {
-    return (body as { errors: unknown[] }).errors
-      .map((x) => flattenMultiError(String(x)))
-      .filter((x) => x.length > 0)
-      .join('; ')
-  }
-  if (typeof body === 'string' && body.trim()) {
-    const text = body
-      .replace(/<[^>]*>/g, ' ')
-      .replace(/\s+/g, ' ')
-      .trim()
-    return text.length > 200 ? `${text.slice(0, 200)}…` : text
-  }
-  return ''
-}
-
-function flattenMultiError(s: string): string {
-  const m = /^\d+ errors? occurred:\s*([\s\S]*)$/.exec(s.trim())
-  if (!m) return s.trim()
-  return m[1]
-    .split('\n')
-    .map((l) => l.replace(/^\s*\*\s*/, '').trim())
-    .filter(Boolean)
-    .join('; ')
-}
-
-/** The capability the action's token needs for a request (as written in the minimal policy). */
-export function requiredCapability(method: string, path: string, query = ''): string {
-  if (query.includes('list=')) return 'list'
-  if (method === 'GET') return 'read'
-  if (method === 'DELETE') return 'delete'
-  if (/^sys\/auth\/[^/]/.test(path)) return 'sudo + create/update'
-  return 'create/update'
-}
-
-function vaultHint(status: number, message: string, method: string, path: string, query: string): string | undefined {
-  if (status === 403) {
-    return (
-      `The action's Vault token needs the "${requiredCapability(method, path, query)}" capability on path "${path}"` +
-      (/^sys\/auth\/[^/]/.test(path) ? ' (enabling an auth method requires sudo)' : '') +
-      `; grant the minimal policy in the README (${POLICY_DOC}), or check that the token is valid and not expired` +
-      ' and that the Vault namespace is right'
-    )
-  }
-  if (status === 400 && /error checking jwks (URL|ca)/i.test(message)) {
-    return (
-      'Vault checks the JWKS when the auth config is written: the Vault SERVER (not the GitHub runner) must reach ' +
-      "jwks-url and trust its certificate (set jwks-ca-cert to the CA of Nomad's HTTPS listener; with Nomad mTLS, " +
-      'tls.verify_https_client must be false). If Vault cannot reach Nomad, use key-source: static'
-    )
-  }
-  if (status === 400 && /error checking oidc discovery (URL|ca)/i.test(message)) {
-    return (
-      'Vault checks OIDC discovery when the auth config is written: the Vault SERVER (not the GitHub runner) must ' +
-      'reach oidc-discovery-url and trust its certificate (oidc-discovery-ca-cert); Nomad serves discovery only when ' +
-      'server.oidc_issuer is set. If Vault cannot reach ' +
-      'Nomad, use key-source: static'
-    )
-  }
-  if (status === 404 && /no handler for route/i.test(message)) {
-    return 'The auth method or mount in this path does not exist (check auth-path and the Vault namespace)'
-  }
-  if (status === 503 && /sealed/i.test(message)) return 'Vault is sealed: unseal it and re-run'
-  return undefined
 }

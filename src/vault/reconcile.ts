@@ -1,18 +1,21 @@
 /**
  * Reads what Vault has, plans, checks Vault's limits, and applies the changes as a transaction (transaction.ts):
  * a failed or cancelled run puts back what it wrote. A run against an unchanged Vault only reads (4 GETs, in
- * parallel); a run that wrote reads the objects back once to prove the end state.
+ * parallel); a run that wrote reads the objects back once to prove the end state. A fresh setup takes 4 sequential
+ * rounds: the reads, the mount, then its accessor with the config and the role, then the policy (writeFreshMount).
  */
 import * as core from '@actions/core'
 import type { Config, VaultSettings } from '../config.js'
 import { CancelledError } from '../cancel.js'
 import { ActionError, HttpError } from '../errors.js'
 import type { TlsSettings as TlsOptions } from '../transport/index.js'
-import { fetchJwks, jwksToPem } from '../keys/jwks.js'
-import { createVaultApi, MountInUseError, type VaultApi, type VaultRequestEvent } from './client.js'
+import { fetchJwks, jwksToPem, runnerJwksTls } from '../keys/jwks.js'
+import { createVaultApi, type VaultApi, type VaultRequestEvent } from './client.js'
+import { MountInUseError } from './errors.js'
 import { desiredState, MOUNT_DESCRIPTION, POLICY_MARKER, roleList, roleNamespaces, type DesiredState } from './desired.js'
 import { formatChange } from './change-text.js'
 import { checkRequestStrings } from './limits.js'
+import { dataOf, parseMounts, policyOf } from './read-back.js'
 import { planUndeclared, planVault, writeOrder, type Change, type CurrentMount, type CurrentState, type UndeclaredState } from './plan.js'
 import { VaultTransaction, type RollbackEntry } from './transaction.js'
 
@@ -55,20 +58,6 @@ export async function defaultFetchStaticKeys(url: string, tls: TlsOptions): Prom
   return jwksToPem(await fetchJwks(url, tls), `The JWKS at jwks-url "${url}"`)
 }
 
-/** Parses GET sys/auth into a map "path/" → mount. Vault returns the mounts under `data` (and, older, top level). */
-export function parseMounts(res: unknown): Record<string, CurrentMount> {
-  const body = (res ?? {}) as Record<string, unknown>
-  const data = (body.data && typeof body.data === 'object' ? body.data : body) as Record<string, unknown>
-  const out: Record<string, CurrentMount> = {}
-  for (const [key, value] of Object.entries(data)) {
-    if (!key.endsWith('/') || !value || typeof value !== 'object') continue
-    const m = value as { type?: unknown; accessor?: unknown; description?: unknown }
-    out[key] = { type: String(m.type ?? ''), accessor: String(m.accessor ?? '') }
-    if (typeof m.description === 'string') out[key].description = m.description
-  }
-  return out
-}
-
 /**
  * Reads the current state in parallel: the mount list, the config, every declared role and policy (and, with the
  * roles input or prune, the list of roles on the mount). The reads under the mount and the policy reads only matter
@@ -105,7 +94,7 @@ export async function readCurrentState(api: VaultApi, settings: VaultSettings): 
   })
   const policies: Record<string, string | null> = {}
   policyNames.forEach((n, i) => {
-    policies[n] = policyTextOf(settle(rest[declared.length + i]))
+    policies[n] = policyOf(settle(rest[declared.length + i]))
   })
   const configRes = settle(config)
   const listed = (settle(names) ?? []) as string[]
@@ -134,20 +123,10 @@ async function readUndeclared(api: VaultApi, path: string, names: string[], decl
   const candidates = [...used].filter((p) => !declaredPolicies.includes(p) && p !== 'default' && p !== 'root')
   const texts = await Promise.all(candidates.map((p) => api.read(`sys/policies/acl/${p}`)))
   candidates.forEach((p, i) => {
-    const text = policyTextOf(texts[i])
+    const text = policyOf(texts[i])
     if (text?.trimStart().startsWith(POLICY_MARKER)) out.policies[p] = text
   })
   return out
-}
-
-function policyTextOf(res: any): string | null {
-  const text = res?.data?.policy ?? res?.data?.rules
-  return typeof text === 'string' ? text : null
-}
-
-function dataOf(res: any): Record<string, unknown> | null {
-  const d = res?.data
-  return d && typeof d === 'object' && Object.keys(d).length > 0 ? (d as Record<string, unknown>) : null
 }
 
 export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): Promise<VaultResult> {
@@ -158,7 +137,9 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
 
   const [current, staticKeys] = await Promise.all([
     opts.current ?? readCurrentState(api, settings),
-    settings.keySource === 'static' ? fetchStatic(settings.jwksUrl, { ca: settings.jwksCaPem }) : Promise.resolve(undefined)
+    settings.keySource === 'static'
+      ? fetchStatic(settings.jwksUrl, runnerJwksTls(settings.jwksUrl, settings.jwksCaPem, cfg.nomad))
+      : Promise.resolve(undefined)
   ])
   const desired = desiredState(settings, { staticKeys })
   const planned = planVault(current, desired)
@@ -202,11 +183,19 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
     if (opts.signal?.aborted) throw new CancelledError('before its first write to Vault')
     if (mountChange) {
       logChange(log, mountChange)
-      const mount = await createMount(api, desired, (origin) => tx.recordMount(mountChange, origin))
+      const origin = await enableMount(api, desired)
+      // Journalled before anything else can fail, so that a failed read below still rolls the new mount back.
+      tx.recordMount(mountChange, origin)
+      if (origin === 'created') {
+        await writeFreshMount({ api, tx, settings, desired, current, log, signal: opts.signal })
+        log(`Vault: ${tx.written.length} change(s) applied.`)
+        return result(tx.accessor, tx.written, true)
+      }
+      const mount = await mountAfterEnable(api, desired)
       tx.accessor = mount.accessor
       // Another run mounted it first: what it wrote under the mount is now the state to update from.
-      state = mount.createdHere ? { ...current, mount: mount.current } : await readCurrentState(api, settings)
-      if (!state.mount) state = { ...state, mount: mount.current }
+      state = await readCurrentState(api, settings)
+      if (!state.mount) state = { ...state, mount }
       steps = writeOrder(planVault(state, desired), state).filter((c) => c.resource !== 'auth-mount')
     }
     for (const change of steps) {
@@ -214,7 +203,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
       logChange(log, change)
       await tx.write(change, state)
     }
-    await verifyEndState(api, settings, desired, log)
+    await verifyEndState(readCurrentState(api, settings), desired, log)
   } catch (err) {
     const written = tx.written
     const conflict = err instanceof ConcurrentChangeError
@@ -260,18 +249,69 @@ export function vaultOutcomeOf(err: unknown): VaultResult | undefined {
 
 /**
  * Reads the objects back after writing: they must be the desired state, or another writer was at work. Every write
- * succeeded, so a failed read-back only gives a warning (undoing good writes would not help anyone).
+ * succeeded, so a failed read-back only gives a warning (undoing good writes would not help anyone). `unchecked`:
+ * resources that were still being written while they were read.
  */
-async function verifyEndState(api: VaultApi, settings: VaultSettings, desired: DesiredState, log: (l: string) => void): Promise<void> {
+async function verifyEndState(
+  read: Promise<CurrentState>,
+  desired: DesiredState,
+  log: (l: string) => void,
+  unchecked: Change['resource'][] = []
+): Promise<void> {
   let after: CurrentState
   try {
-    after = await readCurrentState(api, settings)
+    after = await read
   } catch (e) {
     log(`Vault: every write succeeded, but reading them back to verify failed: ${(e as Error).message}`)
     return
   }
-  const left = planVault(after, desired)
+  const left = planVault(after, desired).filter((c) => !unchecked.includes(c.resource))
   if (left.length > 0) throw new ConcurrentChangeError(left)
+}
+
+interface FreshMount {
+  api: VaultApi
+  tx: VaultTransaction
+  settings: VaultSettings
+  desired: DesiredState
+  current: CurrentState
+  log: (l: string) => void
+  signal?: AbortSignal
+}
+
+/**
+ * The writes under a mount this run's own POST has just created. Nothing can use the mount yet (no role, no config
+ * until now), so these writes need no order among themselves; only the policy waits for the accessor it names.
+ * Round 3: the accessor read, the config and the role at once. Round 4: the policy, while the config and the role are
+ * read back. The policy is not read back: that would cost a fifth round, for an object that names the accessor of a
+ * mount that did not exist a moment before. Every request of a round settles before a failure is thrown, so the
+ * journal holds every write that succeeded when the rollback starts.
+ */
+async function writeFreshMount({ api, tx, settings, desired, current, log, signal }: FreshMount): Promise<void> {
+  const unmounted: CurrentState = { ...current, mount: { type: desired.mount.type, accessor: '' } }
+  const first = writeOrder(planVault(unmounted, desired), unmounted).filter((c) => c.resource !== 'auth-mount' && c.resource !== 'policy')
+  if (signal?.aborted) throw new CancelledError('while it was writing to Vault')
+  for (const change of first) logChange(log, change)
+  const [mount] = await settled([mountAfterEnable(api, desired), tx.writeRound(first, unmounted)])
+  tx.accessor = mount.accessor
+  const state: CurrentState = { ...current, mount }
+  const policies = planVault(state, desired).filter((c) => c.resource === 'policy')
+  if (signal?.aborted) throw new CancelledError('while it was writing to Vault')
+  for (const change of policies) logChange(log, change)
+  const readBack = readCurrentState(api, settings)
+  readBack.catch(() => {}) // judged by verifyEndState once the writes have settled
+  await tx.writeRound(policies, state)
+  // A cancel that arrived during the last round: what was written is put back, as for one between rounds.
+  if (signal?.aborted) throw new CancelledError('while it was writing to Vault')
+  await verifyEndState(readBack, desired, log, ['policy'])
+}
+
+/** Awaits both requests of one round; then throws the first failure, or returns the values. */
+async function settled<A, B>(round: [Promise<A>, Promise<B>]): Promise<[A, B]> {
+  const [a, b] = await Promise.allSettled(round)
+  if (a.status === 'rejected') throw a.reason
+  if (b.status === 'rejected') throw b.reason
+  return [a.value, b.value]
 }
 
 function logChange(log: (l: string) => void, change: Change): void {
@@ -284,21 +324,20 @@ function logChange(log: (l: string) => void, change: Change): void {
  * Enables the JWT auth method. "path is already in use" means another run (or a person) mounted it after our
  * read: then it is not ours (never disabled by a rollback), and the run goes on as an update.
  */
-async function createMount(
-  api: VaultApi,
-  desired: DesiredState,
-  record: (origin: 'created' | 'ambiguous' | 'foreign') => void
-): Promise<{ createdHere: boolean; accessor: string; current: CurrentMount }> {
-  const { path, type, description } = desired.mount
-  let origin: 'created' | 'ambiguous' | 'foreign' = 'created'
+async function enableMount(api: VaultApi, desired: DesiredState): Promise<'created' | 'ambiguous' | 'foreign'> {
+  const { type, description } = desired.mount
   try {
     await api.write(desired.mountPath, { type, description })
+    return 'created'
   } catch (err) {
     if (!(err instanceof MountInUseError)) throw err
-    origin = err.afterAmbiguousAttempt ? 'ambiguous' : 'foreign'
+    return err.afterAmbiguousAttempt ? 'ambiguous' : 'foreign'
   }
-  // Journalled before anything else can fail, so that a failed read below still rolls the new mount back.
-  record(origin)
+}
+
+/** The mount as GET sys/auth lists it after enabling it (its accessor), checked to be a JWT auth method. */
+async function mountAfterEnable(api: VaultApi, desired: DesiredState): Promise<CurrentMount> {
+  const { path, type } = desired.mount
   const mount = parseMounts(await api.read('sys/auth'))[`${path}/`]
   if (!mount || !mount.accessor) {
     throw new ActionError(
@@ -309,5 +348,5 @@ async function createMount(
   if (mount.type !== type) {
     throw new ActionError(`auth-path "${path}": an auth method of type "${mount.type}" was mounted there concurrently. Choose another auth-path.`)
   }
-  return { createdHere: origin === 'created', accessor: mount.accessor, current: mount }
+  return mount
 }

@@ -9,6 +9,7 @@ import { ActionError } from '../errors.js'
 import type { VaultApi } from './client.js'
 import { roleWriteBody, type DesiredRoleEntry, type DesiredState } from './desired.js'
 import { equal, isEmpty, normalisePolicy } from './normalise.js'
+import { parseMounts } from './read-back.js'
 import { CONFIG_FIELDS, ROLE_FIELDS, currentPolicy, currentRole, type Change, type CurrentState } from './plan.js'
 
 export type RollbackOutcome = 'restored' | 'deleted' | 'disabled' | 'kept'
@@ -67,36 +68,50 @@ export class VaultTransaction {
     await this.api.remove(change.path)
   }
 
-  /** Writes one change (config, policy or role), journalled with its value in `before`. */
+  /** Writes one change (config, policy or role), journalled with its value in `before`; a delete is journalled first. */
   async write(change: Change, before: CurrentState): Promise<void> {
-    const d = this.desired
     if (change.action === 'delete') {
       const name = change.path.slice(change.path.lastIndexOf('/') + 1)
       const old = change.resource === 'role' ? before.undeclared?.roles[name] : before.undeclared?.policies[name]
       if (old === undefined) throw new ActionError(`Internal error: ${change.path} is to be deleted but was not read.`)
       return this.remove(change, old)
     }
+    this.journal.push(await this.send(change, before))
+  }
+
+  /**
+   * Writes changes that need no order among themselves at once (one round). Once every write has settled, each one
+   * that succeeded is journalled, in the order given; then the first failure is thrown.
+   */
+  async writeRound(changes: Change[], before: CurrentState): Promise<void> {
+    const results = await Promise.allSettled(changes.map((c) => this.send(c, before)))
+    for (const r of results) if (r.status === 'fulfilled') this.journal.push(r.value)
+    const failed = results.find((r) => r.status === 'rejected')
+    if (failed) throw failed.reason
+  }
+
+  /** Sends one write; resolves the journal entry for it. */
+  private async send(change: Change, before: CurrentState): Promise<JournalEntry> {
+    const d = this.desired
+    if (change.action === 'delete') throw new ActionError(`Internal error: ${change.path} is a delete, which write() journals before sending.`)
     switch (change.resource) {
       case 'auth-config':
         await this.api.write(change.path, d.authConfig)
-        this.journal.push({ change, before: before.authConfig })
-        return
+        return { change, before: before.authConfig }
       case 'policy': {
         if (!this.accessor) throw new ActionError(`Internal error: the accessor of auth-path "${d.mount.path}" is unknown.`)
         const policy = d.policies.find((p) => p.path === change.path) ?? d.policy
         const text = policy.text(this.accessor)
         await this.api.write(change.path, { policy: text })
-        this.journal.push({ change, before: currentPolicy(before, d, policy.name), written: text })
-        return
+        return { change, before: currentPolicy(before, d, policy.name), written: text }
       }
       case 'role': {
         const entry = this.roleAt(change.path)
         await this.api.write(change.path, roleWriteBody(entry.role))
-        this.journal.push({ change, before: currentRole(before, d, entry.name) })
-        return
+        return { change, before: currentRole(before, d, entry.name) }
       }
       case 'auth-mount':
-        throw new ActionError('Internal error: the mount is created by createMount.')
+        throw new ActionError('Internal error: the mount is enabled by reconcile.ts (enableMount).')
     }
   }
 
@@ -204,8 +219,7 @@ export class VaultTransaction {
     const { change } = entry
     const d = this.desired
     if (change.action === 'delete' && change.resource === 'auth-mount') {
-      const mounts = await this.api.read('sys/auth')
-      return !(mounts?.data ?? mounts ?? {})[`${d.mount.path}/`]
+      return !parseMounts(await this.api.read('sys/auth'))[`${d.mount.path}/`]
     }
     const res = await this.api.read(change.path)
     // A delete is ours while the object is still gone.
@@ -234,7 +248,7 @@ export class VaultTransaction {
         ...d.roles.map((r, i) => (!wroteRoles.has(r.path) && roles[i]?.data ? r.path : ''))
       ].filter(Boolean)
       if (foreign.length > 0) return `another run configured it meanwhile (${foreign.join(', ')} exist)`
-      if (!this.accessor) this.accessor = (await this.api.read('sys/auth'))?.data?.[`${d.mount.path}/`]?.accessor ?? ''
+      if (!this.accessor) this.accessor = parseMounts(await this.api.read('sys/auth'))[`${d.mount.path}/`]?.accessor ?? ''
       if (!this.accessor) return 'its accessor could not be read, so logins through it could not be checked'
       const aliases = await this.loginsThrough(this.accessor)
       if (aliases > 0) return `${aliases} identit${aliases === 1 ? 'y has' : 'ies have'} logged in through it`

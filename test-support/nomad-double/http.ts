@@ -186,7 +186,14 @@ export function routeContext(
       const deadline = Date.now() + waitMs
       const t0 = Date.now()
       let r = get()
-      while (minIndex > 0 && r.index <= minIndex && Date.now() < deadline && !s.closed) {
+      // a client that gave up (closed the connection) is not waited for
+      let gone = false
+      req.once('close', () => {
+        if (res.writableFinished) return
+        gone = true
+        s.wake()
+      })
+      while (minIndex > 0 && r.index <= minIndex && Date.now() < deadline && !s.closed && !gone) {
         await s.waitForChange(deadline)
         r = get()
       }

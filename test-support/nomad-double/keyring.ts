@@ -7,6 +7,8 @@ import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'j
 
 export interface RootKey {
   kid: string
+  /** RS256 (keys made by Nomad 1.7+), or EdDSA: a key made before 1.7 has only its ed25519 key, and Nomad signs with it. */
+  alg: 'RS256' | 'EdDSA'
   privateKey: CryptoKey
   publicJwk: JWK
   /** Nomad's RootKeyState values that are published in the JWKS (nomad/structs/keyring.go). */
@@ -49,9 +51,14 @@ export interface MintOptions {
 export class Keyring {
   private keys: RootKey[] = []
 
-  static async create(): Promise<Keyring> {
+  /**
+   * `alg: 'EdDSA'`: a cluster whose root key was made before Nomad 1.7 and never rotated; it has no RSA key, so the
+   * JWKS publishes an OKP (Ed25519) key with alg EdDSA and identities are signed with EdDSA (nomad/encrypter.go
+   * `signClaims`, `GetPublicKey`). Every key made by a rotation is RS256.
+   */
+  static async create(alg: RootKey['alg'] = 'RS256'): Promise<Keyring> {
     const k = new Keyring()
-    await k.rotate()
+    k.keys.push(await newKey(alg))
     return k
   }
 
@@ -122,7 +129,7 @@ export class Keyring {
     if (o.role) claims.vault_role = o.role
     if (o.extraClaims) claims.extra_claims = o.extraClaims
     const jwt = new SignJWT({ ...claims })
-      .setProtectedHeader({ alg: 'RS256', kid: key.kid, typ: 'JWT' })
+      .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'JWT' })
       .setIssuedAt(now)
       .setNotBefore(now)
       .setJti(randomUUID())
@@ -131,14 +138,18 @@ export class Keyring {
   }
 }
 
-async function newKey(): Promise<RootKey> {
-  const { publicKey, privateKey } = await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })
+async function newKey(alg: RootKey['alg'] = 'RS256'): Promise<RootKey> {
+  const { publicKey, privateKey } =
+    alg === 'EdDSA'
+      ? await generateKeyPair('EdDSA', { crv: 'Ed25519', extractable: true })
+      : await generateKeyPair('RS256', { modulusLength: 2048, extractable: true })
   const kid = randomUUID()
   const jwk = await exportJWK(publicKey)
   return {
     kid,
+    alg,
     privateKey,
-    publicJwk: { ...jwk, kid, alg: 'RS256', use: 'sig' },
+    publicJwk: { ...jwk, kid, alg, use: 'sig' },
     state: 'active',
     createTime: Date.now()
   }

@@ -5,6 +5,25 @@ import type { AclLoginOptions } from './acl-login.js'
 
 export type Obj = Record<string, any>
 
+/** How scripted allocations fail (see NomadDouble.failAllocs). */
+export interface FailAllocsOptions {
+  namespace?: string
+  version?: number
+  times?: number
+  /** false: the driver's start error is not recoverable (default true). */
+  recoverable?: boolean
+  /** The task runs, then exits with this code every time (a crash loop) instead of failing to start. */
+  exitCode?: number
+}
+
+/** The failure every run of one scripted allocation's first task hits. */
+export interface TaskFailure {
+  /** Driver error on start ("Driver Failure"); unused with exitCode. */
+  message: string
+  recoverable: boolean
+  exitCode?: number
+}
+
 export type AclPolicy = 'management' | 'read-only' | 'submit' | 'agent-read' | string
 
 export interface NomadDoubleOptions {
@@ -30,6 +49,14 @@ export interface NomadDoubleOptions {
   server?: { enabled: boolean; default_identity?: { aud: string[]; ttl?: string; extra_claims?: Record<string, string> } }
   /** Agent `vault` block, client side. Default: enabled, address = vaultAddr, jwt_auth_backend_path "jwt-nomad". */
   client?: { enabled: boolean; address?: string; jwt_auth_backend_path?: string; create_from_role?: string; namespace?: string }
+  /**
+   * What the contacted agent is (default both, like a dev agent). `{ server: true, client: false }` is a production
+   * `nomad-addr`: /v1/agent/self then shows the server's own vault block only (no client settings, Nomad's defaults for
+   * address and jwt_auth_backend_path). The double still runs its clients; only agent/self changes.
+   */
+  agent?: { server: boolean; client: boolean }
+  /** The root key's algorithm (default RS256); EdDSA = a cluster made before 1.7 whose keys were never rotated. */
+  keyAlgorithm?: 'RS256' | 'EdDSA'
   /** server.oidc_issuer. */
   oidcIssuer?: string
   /** ms from alloc creation until the client starts it (default 50). */
@@ -44,10 +71,20 @@ export interface NomadDoubleOptions {
    * are multiplied by it. 1 = real Nomad timing. Event texts keep Nomad's unscaled durations.
    */
   timeScale?: number
+  /**
+   * Images the registry does not have: a `docker` task whose `config.image` is one of them fails to start with the
+   * docker driver's pull error (recoverable, so the task restarts per its restart policy, then "Not Restarting").
+   */
+  missingImages?: string[]
   /** Client nodes; default one node with 4000 MHz / 8192 MB in `datacenter`. */
   nodes?: { name?: string; datacenter?: string; cpu: number; memoryMB: number }[]
   port?: number
   host?: string
+  /**
+   * Serve HTTPS and require a client certificate signed by `ca`, as an agent with `tls { http = true,
+   * verify_https_client = true }` does (Nomad's TLS guide: every HTTP API request then needs a client certificate).
+   */
+  tls?: { cert: string; key: string; ca: string }
   /** Test hook: called after a plan is computed and before it is answered. */
   onPlan?: (jobId: string, namespace: string) => void
   /**
@@ -108,8 +145,12 @@ export interface NomadDouble {
   /**
    * Like failNextAlloc for the next `times` allocations (default: all from now on), optionally only those of one
    * job version: a crash-looping job that restarts, is rescheduled and fails its deployment at the progress deadline.
+   * `recoverable: false`: the driver error is unrecoverable ("Not Restarting" "Error was unrecoverable" at once).
+   * `exitCode`: the task starts, then exits with this code on every run ("Terminated" "Exit Code: N") instead.
    */
-  failAllocs(jobId: string, message?: string, o?: { namespace?: string; version?: number; times?: number }): void
+  failAllocs(jobId: string, message?: string, o?: FailAllocsOptions): void
+  /** A client node joins (`nomad node status` shows it ready): blocked evaluations are processed again. */
+  addNode(node: { name?: string; datacenter?: string; cpu: number; memoryMB: number }): void
   /** Deployment progress deadline in ms for deployments created from now on (overrides the jobspec). */
   setProgressDeadlineMs(ms: number | undefined): void
   /** Alloc healthy deadline in ms for allocs created from now on (overrides the jobspec). */

@@ -244,9 +244,28 @@ export function createEval(
   return ev
 }
 
+/**
+ * Capacity appeared (an allocation stopped or failed on a client, or a node joined): every blocked evaluation is
+ * processed again, keeping its status "blocked" while the scheduler runs; it completes when all was placed, else it
+ * is blocked again (nomad/blocked_evals.go `Unblock`/`UnblockNode`, scheduler/generic_sched.go `ReblockEval`).
+ */
+export function unblockEvals(s: State): void {
+  for (const ev of s.evals.values()) {
+    if (ev.Status !== 'blocked' || s.unblocking.has(ev.ID)) continue
+    s.unblocking.add(ev.ID)
+    s.later(s.evalDelayMs, () => {
+      s.unblocking.delete(ev.ID)
+      const rec = s.findJob(ev.Namespace, ev.JobID)
+      if (ev.Status !== 'blocked' || !rec || rec.current.Stop) return
+      processEval(s, ev.ID, rec.current)
+    })
+  }
+}
+
 export function processEval(s: State, evalId: string, oldJob: Obj | undefined): void {
   const ev = s.evals.get(evalId)
-  if (!ev || ev.Status !== 'pending') return
+  const wasBlocked = ev?.Status === 'blocked'
+  if (!ev || (ev.Status !== 'pending' && !wasBlocked)) return
   const rec = s.findJob(ev.Namespace, ev.JobID)
   if (!rec) return
   const job = rec.current
@@ -268,6 +287,8 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
     }
     if (!existingActive || existingActive.JobVersion !== job.Version) deployment = createDeployment(s, job, plans, ev.ID)
     else deployment = existingActive
+  } else if (wasBlocked && existingActive?.JobVersion === job.Version) {
+    deployment = existingActive // the blocked eval's allocations join the deployment it was created in
   }
   const live = s.liveAllocs(ev.Namespace, job.ID)
   for (const p of plans) {
@@ -301,13 +322,15 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
     }
   }
   const idx = s.bump('evals')
-  ev.Status = 'complete'
+  ev.Status = wasBlocked && Object.keys(failed).length ? 'blocked' : 'complete'
   ev.QueuedAllocations = queued
   ev.ModifyIndex = idx
   ev.ModifyTime = nowNs()
   ev.SnapshotIndex = idx
   if (deployment) ev.DeploymentID = deployment.ID
-  if (Object.keys(failed).length) {
+  if (Object.keys(failed).length && wasBlocked) {
+    // still no room: the same eval is blocked again
+  } else if (Object.keys(failed).length) {
     ev.FailedTGAllocs = failed
     const blocked = {
       ...structuredClone(ev),
@@ -423,7 +446,7 @@ export function placeAlloc(
   )
   if (failure) {
     failure.remaining--
-    s.allocFailures.set(a.ID, failure.message)
+    s.allocFailures.set(a.ID, { message: failure.message, recoverable: failure.recoverable, exitCode: failure.exitCode })
   }
   s.later(s.allocStartMs, () => startAlloc(s, a.ID, job, tg))
   return a

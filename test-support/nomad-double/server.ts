@@ -7,8 +7,10 @@
  *   task-runner.ts (alloc lifecycle) · vault-hook.ts (client-side Vault login, template reads) · jobspec.ts (parse)
  * Every behaviour names its source in README.md (fidelity table). No Nomad (BUSL) code is used; only facts.
  */
+import { randomUUID } from 'node:crypto'
 import * as fs from 'node:fs'
 import * as http from 'node:http'
+import * as https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { NomadApiError } from './api-error.js'
 import { Router, routeContext, send } from './http.js'
@@ -16,6 +18,7 @@ import type { NomadDouble, NomadDoubleOptions, RequestLogEntry } from './options
 import { register } from './jobs-admission.js'
 import { DEFAULT_NS, State } from './state.js'
 import { ROUTE_FILES } from './routes/index.js'
+import { unblockEvals } from './scheduler.js'
 
 export type { AclPolicy, NomadDouble, NomadDoubleOptions, RequestLogEntry, SecretRead, VaultLogin } from './options.js'
 export type { Route, RouteContext } from './http.js'
@@ -31,7 +34,7 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
   const s = await State.create(opts)
   const router = new Router([...ROUTE_FILES.flat(), ...(opts.extraRoutes ?? [])])
 
-  const server = http.createServer(async (req, res) => {
+  const handler: http.RequestListener = async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x')
     const q = url.searchParams
     const entry: RequestLogEntry = { method: req.method ?? 'GET', path: url.pathname, query: Object.fromEntries(q), time: Date.now() }
@@ -59,14 +62,17 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       if (e instanceof NomadApiError) send(res, e.status, e.message)
       else send(res, 500, String((e as Error)?.message ?? e))
     }
-  })
+  }
+  const server = opts.tls
+    ? https.createServer({ cert: opts.tls.cert, key: opts.tls.key, ca: opts.tls.ca, requestCert: true, rejectUnauthorized: true }, handler)
+    : http.createServer(handler)
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
     server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve())
   })
   const addr = server.address() as AddressInfo
-  const url = `http://${opts.host ?? '127.0.0.1'}:${addr.port}`
+  const url = `${opts.tls ? 'https' : 'http'}://${opts.host ?? '127.0.0.1'}:${addr.port}`
 
   const double: NomadDouble = {
     url,
@@ -82,7 +88,26 @@ export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<N
       double.failAllocs(jobId, message, { namespace, times: 1 })
     },
     failAllocs(jobId, message = 'failed to start task: scripted failure', o = {}) {
-      s.failures.push({ ns: o.namespace ?? DEFAULT_NS, jobId, message, version: o.version, remaining: o.times ?? Infinity })
+      s.failures.push({
+        ns: o.namespace ?? DEFAULT_NS,
+        jobId,
+        message,
+        version: o.version,
+        remaining: o.times ?? Infinity,
+        recoverable: o.recoverable !== false,
+        ...(o.exitCode !== undefined ? { exitCode: o.exitCode } : {})
+      })
+    },
+    addNode(n) {
+      s.nodes.push({
+        ID: randomUUID(),
+        Name: n.name ?? `node-${s.nodes.length + 1}`,
+        Datacenter: n.datacenter ?? s.datacenter,
+        cpu: n.cpu,
+        memoryMB: n.memoryMB
+      })
+      s.wake()
+      unblockEvals(s)
     },
     setProgressDeadlineMs(ms) {
       s.progressDeadlineOverrideMs = ms

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { Keyring } from './keyring.js'
 import { NomadApiError } from './api-error.js'
-import type { AclPolicy, NomadDoubleOptions, Obj, RequestLogEntry, SecretRead, VaultLogin } from './options.js'
+import type { AclPolicy, NomadDoubleOptions, Obj, RequestLogEntry, SecretRead, TaskFailure, VaultLogin } from './options.js'
 
 export const DEFAULT_NS = 'default'
 export const nowNs = () => Date.now() * 1e6
@@ -73,7 +73,7 @@ export class State {
   readonly aclEnabled: boolean
   readonly tokens = new Map<string, Set<string>>()
   /** SecretID → AccessorID and the policy names it was created with */
-  readonly tokenInfo = new Map<string, { accessor: string; policies: string[]; expiresAt?: number }>()
+  readonly tokenInfo = new Map<string, { accessor: string; policies: string[]; createdAt: number; expiresAt?: number; name?: string }>()
   readonly serverVault: NonNullable<NomadDoubleOptions['server']>
   readonly clientVault: { enabled: boolean; address: string; jwt_auth_backend_path: string; create_from_role: string; namespace: string }
   readonly allocStartMs: number
@@ -94,9 +94,13 @@ export class State {
   readonly allocs = new Map<string, Obj>()
   readonly deployments = new Map<string, Obj>()
   /** Scripted task start failures: each placed alloc of the job takes one while `remaining` > 0. */
-  readonly failures: { ns: string; jobId: string; message: string; version?: number; remaining: number }[] = []
-  /** alloc id → the scripted failure every start attempt of that alloc hits */
-  readonly allocFailures = new Map<string, string>()
+  readonly failures: (TaskFailure & { ns: string; jobId: string; version?: number; remaining: number })[] = []
+  /** alloc id → the scripted failure every run of that alloc's first task hits */
+  readonly allocFailures = new Map<string, TaskFailure>()
+  /** Blocked evals already scheduled for another scheduler pass. */
+  readonly unblocking = new Set<string>()
+  /** Images the registry does not have (docker pull fails). */
+  readonly missingImages: Set<string>
   progressDeadlineOverrideMs: number | undefined
   healthyDeadlineOverrideMs: number | undefined
   readonly timers = new Set<NodeJS.Timeout>()
@@ -132,6 +136,7 @@ export class State {
     this.versionParts = parseVersion(this.nomadVersion)
     if (compareVersions(this.versionParts, [1, 7, 0]) < 0 || compareVersions(this.versionParts, [2, 1, 0]) >= 0)
       throw new Error(`nomadVersion ${this.nomadVersion}: the double models Nomad 1.7.0 to 2.0.x`)
+    this.missingImages = new Set(opts.missingImages ?? [])
     this.allocStartMs = opts.allocStartMs ?? 50
     this.healthyAfterMs = opts.healthyAfterMs ?? 100
     this.evalDelayMs = opts.evalDelayMs ?? 10
@@ -146,13 +151,13 @@ export class State {
   }
 
   /** Adds an ACL token (also used by ACL login routes to issue tokens). */
-  addToken(secret: string, policies: AclPolicy[], expiresAt?: number): void {
+  addToken(secret: string, policies: AclPolicy[], expiresAt?: number, name?: string): void {
     this.tokens.set(secret, capsFor(policies))
-    this.tokenInfo.set(secret, { accessor: randomUUID(), policies, expiresAt })
+    this.tokenInfo.set(secret, { accessor: randomUUID(), policies, createdAt: Date.now(), expiresAt, name })
   }
 
   static async create(opts: NomadDoubleOptions): Promise<State> {
-    return new State(opts, await Keyring.create())
+    return new State(opts, await Keyring.create(opts.keyAlgorithm))
   }
 
   /** Wall-clock ms for a Nomad duration in ns, scaled by timeScale. */

@@ -6,7 +6,7 @@ import type { Obj } from './options.js'
 import { isTerminal, nowNs, type JobRecord, type State } from './state.js'
 import { setAllocHealth } from './deployments.js'
 import { vaultPrestart } from './vault-hook.js'
-import { maybeReschedule, taskGroupsUpdate } from './scheduler.js'
+import { maybeReschedule, taskGroupsUpdate, unblockEvals } from './scheduler.js'
 import { goDuration, restartDelay, restartPolicy } from './policies.js'
 
 export function taskEvent(type: string, display: string, extra: Obj = {}): Obj {
@@ -64,6 +64,7 @@ export function stopAlloc(s: State, a: Obj, why: string): void {
     }
   }
   s.touchAlloc(a)
+  unblockEvals(s)
 }
 
 export function failTask(s: State, a: Obj, task: string, ev: Obj): void {
@@ -85,6 +86,7 @@ export function failTask(s: State, a: Obj, task: string, ev: Obj): void {
   s.touchAlloc(a)
   if (a.DeploymentStatus && a.DeploymentStatus.Healthy === null) setAllocHealth(s, a, false)
   maybeReschedule(s, a)
+  unblockEvals(s)
   const rec = s.findJob(a.Namespace, a.JobID)
   if (rec && rec.current.Type === 'batch' && !a.FollowupEvalID) maybeBatchDone(s, rec)
 }
@@ -104,53 +106,25 @@ export async function startAlloc(s: State, allocId: string, job: Obj, tg: Obj): 
 }
 
 /**
- * The driver starts the tasks. A scripted failure fails the first task's start on every attempt: "Driver Failure",
- * then "Restarting" while the restart policy allows (service default: 2 attempts in 30m, 15s delay + jitter),
- * then "Not Restarting" (FailsTask), which fails the alloc and lets the scheduler reschedule it.
+ * The driver starts the tasks. A start failure (a scripted one, or a docker image the registry lacks) fails the task's
+ * start on every attempt with "Driver Failure"; a scripted exit code lets the task start and then exit with
+ * "Terminated" "Exit Code: N" on every run. Either way the restart tracker decides what follows (restartOrFail).
  */
 function runTasks(s: State, a: Obj, job: Obj, tg: Obj): void {
   if (a.DesiredStatus !== 'run' || isTerminal(a)) return
-  const failure = s.allocFailures.get(a.ID)
-  if (failure !== undefined) {
-    const t = tg.Tasks[0]
-    const ts = a.TaskStates[t.Name]
-    ts.Events.push(taskEvent('Driver Failure', failure, { DriverError: failure, Details: { driver_error: failure } }))
-    const policy = restartPolicy(job, tg)
-    if (policy.Attempts === 0) {
-      const reason = 'Policy allows no restarts'
-      return failTask(
-        s,
-        a,
-        t.Name,
-        taskEvent('Not Restarting', reason, { RestartReason: reason, FailsTask: true, Details: { fails_task: 'true', restart_reason: reason } })
-      )
-    }
-    if (ts.Restarts >= policy.Attempts && policy.Mode === 'fail') {
-      const reason = `Exceeded allowed attempts ${policy.Attempts} in interval ${goDuration(policy.Interval)} and mode is "fail"`
-      return failTask(
-        s,
-        a,
-        t.Name,
-        taskEvent('Not Restarting', reason, { RestartReason: reason, FailsTask: true, Details: { fails_task: 'true', restart_reason: reason } })
-      )
-    }
-    const delay = ts.Restarts >= policy.Attempts ? policy.Interval : restartDelay(policy)
-    const reason = ts.Restarts >= policy.Attempts ? 'Exceeded allowed attempts, applying a delay' : 'Restart within policy'
+  const scripted = s.allocFailures.get(a.ID)
+  const pull = pullFailure(s, tg)
+  const startError = pull ?? (scripted && scripted.exitCode === undefined ? { task: tg.Tasks[0], ...scripted } : undefined)
+  if (startError) {
+    const ts = a.TaskStates[startError.task.Name]
     ts.Events.push(
-      taskEvent('Restarting', `${reason} - Task restarting in ${goDuration(delay)}`, {
-        RestartReason: reason,
-        StartDelay: delay,
-        Details: { restart_reason: reason, start_delay: String(delay) }
-      })
+      taskEvent('Driver Failure', startError.message, { DriverError: startError.message, Details: { driver_error: startError.message } })
     )
-    ts.Restarts++
-    ts.LastRestart = new Date().toISOString()
-    s.touchAlloc(a)
-    s.later(s.scaledMs(delay), () => runTasks(s, a, job, tg))
-    return
+    return restartOrFail(s, a, job, tg, startError.task, !startError.recoverable)
   }
   for (const t of tg.Tasks ?? []) {
     const ts = a.TaskStates[t.Name]
+    if (ts.State === 'running') continue
     ts.State = 'running'
     ts.StartedAt = new Date().toISOString()
     ts.Events.push(taskEvent('Started', 'Task started by client'))
@@ -160,6 +134,12 @@ function runTasks(s: State, a: Obj, job: Obj, tg: Obj): void {
   s.touchAlloc(a)
   const rec = s.findJob(a.Namespace, a.JobID)
   if (rec && rec.current.Status === 'pending' && rec.current.Version === a.JobVersion) s.setJobStatus(rec, 'running')
+  if (scripted?.exitCode !== undefined) {
+    // a crash loop: the first task exits before it could become healthy
+    const code = scripted.exitCode
+    s.later(s.allocStartMs, () => taskExited(s, a, job, tg, tg.Tasks[0], code))
+    return
+  }
   // healthy once checks pass (healthyAfterMs) and the tasks have run for min_healthy_time (scaled)
   const minHealthy = job.Type === 'service' ? s.scaledMs(taskGroupsUpdate(job, tg).MinHealthyTime ?? 0) : 0
   s.later(Math.max(s.healthyAfterMs, minHealthy), () => {
@@ -179,6 +159,73 @@ function runTasks(s: State, a: Obj, job: Obj, tg: Obj): void {
       setAllocHealth(s, a, true)
     }
   })
+}
+
+/**
+ * The docker driver's pull error for a task whose image the registry lacks (drivers/docker/coordinator.go
+ * `recoverablePullError`: "Failed to pull `<image>`: <daemon error>", recoverable unless the daemon's text matches
+ * `Error: image .+ not found`; a current daemon answers "manifest … not found: manifest unknown", so it is recoverable).
+ */
+function pullFailure(s: State, tg: Obj): { task: Obj; message: string; recoverable: boolean } | undefined {
+  for (const t of tg.Tasks ?? []) {
+    const image = t.Driver === 'docker' ? String(t.Config?.image ?? '') : ''
+    if (!image || !s.missingImages.has(image)) continue
+    const ref = /[:@]/.test(image.split('/').pop() ?? '') ? image : `${image}:latest`
+    const message = `Failed to pull \`${image}\`: Error response from daemon: manifest for ${ref} not found: manifest unknown: manifest unknown`
+    return { task: t, message, recoverable: true }
+  }
+  return undefined
+}
+
+/** The task's process exited with a code: "Terminated", then the restart tracker decides. */
+function taskExited(s: State, a: Obj, job: Obj, tg: Obj, t: Obj, code: number): void {
+  if (a.DesiredStatus !== 'run' || isTerminal(a)) return
+  const ts = a.TaskStates[t.Name]
+  ts.Events.push(
+    taskEvent('Terminated', `Exit Code: ${code}`, { ExitCode: code, Details: { exit_code: String(code), signal: '0', oom_killed: 'false' } })
+  )
+  restartOrFail(s, a, job, tg, t, false)
+}
+
+/**
+ * The restart tracker after a failed start or a non-zero exit (client/allocrunner/taskrunner/restarts/restarts.go
+ * `GetState`): no attempts → "Policy allows no restarts"; an unrecoverable start error → "Error was unrecoverable";
+ * more failures than attempts → "Exceeded allowed attempts N in interval D and mode is \"fail\"" (mode fail) or a
+ * delay to the interval's end (mode delay); else "Restarting" after the delay plus jitter. "Not Restarting" fails the
+ * task (FailsTask). The Restarting event's DisplayMessage names the reason only when it is not "Restart within
+ * policy" (nomad/structs/structs.go `PopulateEventDisplayMessage`).
+ */
+function restartOrFail(s: State, a: Obj, job: Obj, tg: Obj, t: Obj, unrecoverable: boolean): void {
+  const ts = a.TaskStates[t.Name]
+  const policy = restartPolicy(job, tg)
+  const notRestarting = (reason: string) =>
+    failTask(
+      s,
+      a,
+      t.Name,
+      taskEvent('Not Restarting', reason, { RestartReason: reason, FailsTask: true, Details: { fails_task: 'true', restart_reason: reason } })
+    )
+  if (policy.Attempts === 0) return notRestarting('Policy allows no restarts')
+  if (unrecoverable) return notRestarting('Error was unrecoverable')
+  if (ts.Restarts >= policy.Attempts && policy.Mode === 'fail') {
+    return notRestarting(`Exceeded allowed attempts ${policy.Attempts} in interval ${goDuration(policy.Interval)} and mode is "fail"`)
+  }
+  const delayed = ts.Restarts >= policy.Attempts
+  const delay = delayed ? policy.Interval : restartDelay(policy)
+  const reason = delayed ? 'Exceeded allowed attempts, applying a delay' : 'Restart within policy'
+  const display = delayed ? `${reason} - Task restarting in ${goDuration(delay)}` : `Task restarting in ${goDuration(delay)}`
+  ts.Events.push(
+    taskEvent('Restarting', display, { RestartReason: reason, StartDelay: delay, Details: { restart_reason: reason, start_delay: String(delay) } })
+  )
+  ts.State = 'pending'
+  ts.Restarts++
+  ts.LastRestart = new Date().toISOString()
+  if (a.ClientStatus === 'running' && Object.values(a.TaskStates as Obj).every((x) => x.State !== 'running')) {
+    a.ClientStatus = 'pending'
+    a.ClientDescription = 'No tasks have started'
+  }
+  s.touchAlloc(a)
+  s.later(s.scaledMs(delay), () => runTasks(s, a, job, tg))
 }
 
 export function maybeBatchDone(s: State, rec: JobRecord): void {

@@ -4,24 +4,29 @@ import { parseDurationNs } from '../jobspec.js'
 import type { Obj } from '../options.js'
 import type { State } from '../state.js'
 
+/** A server agent's own vault block when it has no client settings: Nomad's defaults (structs/config/vault.go DefaultVaultConfig). */
+const SERVER_ONLY_VAULT = { create_from_role: '', namespace: '', address: 'https://vault.service.consul:8200', jwt_auth_backend_path: 'jwt-nomad' }
+
 export function agentSelf(s: State): Obj {
-  const { region, datacenter, nodes, serverVault, clientVault, aclEnabled, opts } = s
-  const di = serverVault.default_identity
+  const { region, datacenter, nodes, serverVault, aclEnabled, opts } = s
+  const role = opts.agent ?? { server: true, client: true }
+  const clientVault = role.client ? s.clientVault : { ...SERVER_ONLY_VAULT, enabled: false }
+  const di = role.server ? serverVault.default_identity : undefined
   return {
     config: {
       Region: region,
       Datacenter: datacenter,
       NodeName: nodes[0]?.Name ?? 'nomad-double',
       Version: { Version: s.nomadVersion, VersionPrerelease: '', VersionMetadata: '', Revision: 'nomad-double' },
-      Server: { Enabled: true, OIDCIssuer: opts.oidcIssuer ?? '' },
-      Client: { Enabled: true },
+      Server: { Enabled: role.server, OIDCIssuer: opts.oidcIssuer ?? '' },
+      Client: { Enabled: role.client },
       ACL: { Enabled: aclEnabled },
       // One merged entry: a dev agent is both server and client, so the server's default_identity and the
       // client's address/jwt_auth_backend_path/create_from_role live in the same VaultConfig (README: shape).
       Vaults: [
         {
           Name: 'default',
-          Enabled: serverVault.enabled || clientVault.enabled,
+          Enabled: (role.server && serverVault.enabled) || (role.client && clientVault.enabled),
           Role: clientVault.create_from_role,
           Namespace: clientVault.namespace,
           Addr: clientVault.address,
@@ -54,7 +59,10 @@ export function agentSelf(s: State): Obj {
       Tags: { region, dc: datacenter, role: 'nomad' },
       Status: 'alive'
     },
-    stats: { nomad: { server: 'true', leader: 'true', known_regions: '1' }, client: { known_servers: '127.0.0.1:4647' } }
+    stats: {
+      nomad: { server: String(role.server), leader: String(role.server), known_regions: '1' },
+      ...(role.client ? { client: { known_servers: '127.0.0.1:4647' } } : {})
+    }
   }
 }
 

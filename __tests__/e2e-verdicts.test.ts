@@ -1,0 +1,154 @@
+/**
+ * End to end (dist/index.js against a real OpenBao and the Nomad test double): early, honest verdicts. Real Nomad keeps
+ * a deployment running and reschedules failed allocations until the progress deadline (10 minutes by default); when the
+ * task events show a permanent failure, the action fails at once and says what is wrong and how to fix it, while the
+ * deployment is still running. The double scales Nomad's timers (timeScale 0.01: the 10 m deadline is 6 s).
+ * Also: the cluster check against a server-only agent, which cannot describe the clients, and a cluster whose only
+ * signing key is EdDSA.
+ */
+import * as net from 'node:net'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
+import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
+import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { runAction, type ActionRun } from '../test-support/run-action.js'
+
+const JOB = '__tests__/fixtures/jobs/docker.nomad.hcl'
+let bao: OpenBao
+let nomad: NomadDouble | undefined
+
+beforeAll(async () => {
+  bao = await startOpenBao()
+  await bao.api('POST', 'secret/data/default/api/config', { data: { password: 'api-password' } })
+})
+afterAll(async () => {
+  await bao?.stop()
+})
+afterEach(async () => {
+  await nomad?.close()
+  nomad = undefined
+})
+
+async function cluster(opts: Partial<NomadDoubleOptions> = {}): Promise<NomadDouble> {
+  nomad = await startNomadDouble({
+    vaultAddr: bao.addr,
+    acl: { enabled: true },
+    server: { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } },
+    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' },
+    ...opts
+  })
+  return nomad
+}
+
+function inputs(n: NomadDouble, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    'vault-addr': bao.addr,
+    'vault-token': bao.rootToken,
+    'nomad-addr': n.url,
+    'nomad-token': n.managementToken,
+    job: JOB,
+    timeout: '1m',
+    ...extra
+  }
+}
+
+const errors = (r: ActionRun) =>
+  r.annotations
+    .filter((a) => a.level === 'error')
+    .map((a) => a.message)
+    .join('\n')
+
+/** Failed early: the verdict is failed while Nomad's deployment still runs (it would fail only at its progress deadline). */
+function failedEarly(r: ActionRun, n: NomadDouble): string {
+  expect(r.code).toBe(1)
+  expect(r.outputs.verdict).toBe('failed')
+  expect(r.outputs['deployment-status']).toBe('running')
+  expect(n.deployments('api').map((d) => d.Status)).toEqual(['running'])
+  const e = errors(r)
+  expect(e).toContain('cannot succeed, so the action stops waiting')
+  expect(r.stdout + r.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/)
+  return e
+}
+
+describe('early verdicts on permanent failures', () => {
+  it('an image the registry does not have: names the image and the fix', async () => {
+    const n = await cluster({ missingImages: ['nginx:does-not-exist'] })
+    const r = await runAction(inputs(n, { variables: 'image=nginx:does-not-exist' }))
+    const e = failedEarly(r, n)
+    expect(e).toContain('could not pull image `nginx:does-not-exist` for task "app"')
+    expect(e).toContain('manifest unknown')
+    expect(e).toContain('check the image name and tag in the task\'s config { image = "nginx:does-not-exist" }')
+    expect(e).toContain('Not Restarting: Exceeded allowed attempts 2 in interval 30m0s and mode is "fail"')
+  })
+
+  it('an unrecoverable start error: Nomad does not restart the task, and the action says so', async () => {
+    const n = await cluster()
+    n.failAllocs('api', 'Failed to create container configuration for image "nginx:1.27": invalid mount config', { recoverable: false })
+    const r = await runAction(inputs(n))
+    const e = failedEarly(r, n)
+    expect(e).toContain('could not start: Failed to create container configuration for image "nginx:1.27": invalid mount config')
+    expect(e).toContain('Nomad marked the error unrecoverable')
+  })
+
+  it('a crash loop with one exit code: points at the task logs', async () => {
+    const n = await cluster()
+    n.failAllocs('api', undefined, { exitCode: 127 })
+    const r = await runAction(inputs(n))
+    const e = failedEarly(r, n)
+    expect(e).toMatch(/task "app" of allocation api\.api\[0\] \([0-9a-f]{8}\) exited with code 127 each time it started \(3 times\)/)
+    expect(e).toMatch(/`nomad alloc logs -stderr [0-9a-f-]{36} app` \(127 = command not found in the image\)/)
+  })
+
+  it('a client that cannot reach Vault: the Killing event is final, the action says where to look', async () => {
+    const probe = net.createServer()
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', () => resolve()))
+    const port = (probe.address() as net.AddressInfo).port
+    await new Promise<void>((resolve) => probe.close(() => resolve()))
+    const n = await cluster({
+      client: { enabled: true, address: `http://127.0.0.1:${port}`, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' }
+    })
+    const r = await runAction(inputs(n))
+    const e = failedEarly(r, n)
+    expect(e).toContain(`dial tcp 127.0.0.1:${port}: connect: connection refused`)
+    expect(e).toContain("The Nomad client cannot reach Vault: check `address` in the clients' vault block")
+  })
+
+  it('a template waiting for a secret that does not exist: reported while waiting, then failed with the command that writes it', async () => {
+    const n = await cluster()
+    const r = await runAction(inputs(n, { variables: 'secret=secret/data/default/api/missing' }))
+    const warnings = r.annotations.filter((a) => a.level === 'warning').map((a) => a.message)
+    expect(warnings).toContainEqual(expect.stringContaining('waits for Vault secret(s) "secret/data/default/api/missing"'))
+    const e = failedEarly(r, n)
+    expect(e).toContain('Template failed: vault.read(secret/data/default/api/missing): no secret exists at secret/data/default/api/missing')
+    expect(e).toContain('`vault kv put -mount=secret default/api/missing <key>=<value>`')
+    // reported before the failure
+    expect(r.stdout.indexOf('waits for Vault secret(s)')).toBeLessThan(r.stdout.indexOf('cannot succeed'))
+  })
+})
+
+describe('cluster shapes: a server-only agent, EdDSA-only keys', () => {
+  it('against a server-only agent: says it could not check the clients, and deploys', async () => {
+    const n = await cluster({ agent: { server: true, client: false } })
+    const r = await runAction(inputs(n))
+    expect(r.code).toBe(0)
+    expect(r.outputs.verdict).toBe('healthy')
+    expect(r.stdout).toContain("Could not check the Nomad clients' vault block")
+    expect(r.stdout).toContain('nomad-addr points at Nomad server agent')
+    // nothing about the clients is claimed from a server's answer
+    const warnings = r.annotations.filter((a) => a.level === 'warning').map((a) => a.message)
+    expect(warnings.filter((w) => /client/i.test(w))).toEqual([])
+  })
+
+  it.each(['jwks', 'static'])(
+    'a cluster whose only key is EdDSA (made before Nomad 1.7, never rotated), key-source %s: the task logs in and reads its secret',
+    async (keySource) => {
+      const n = await cluster({ keyAlgorithm: 'EdDSA' })
+      expect(n.keyring.jwks().keys).toEqual([expect.objectContaining({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' })])
+      const r = await runAction(inputs(n, { 'key-source': keySource }))
+      expect(r.code).toBe(0)
+      expect(r.outputs.verdict).toBe('healthy')
+      expect(r.outputs['key-source']).toBe(keySource)
+      expect(n.vaultLogins.map((l) => [JSON.parse(Buffer.from(l.jwt.split('.')[0], 'base64url').toString()).alg, l.ok])).toEqual([['EdDSA', true]])
+      expect(n.secretReads.map((x) => x.path)).toEqual(['secret/data/default/api/config'])
+    }
+  )
+})
