@@ -74,10 +74,10 @@ describe('roles: one role per Nomad namespace', () => {
     expect(JSON.parse(r.outputs.changes).map((c: { action: string; path: string }) => `${c.action} ${c.path}`)).toEqual([
       'create sys/auth/jwt-roles',
       'create auth/jwt-roles/config',
-      'create sys/policies/acl/ns-prod',
-      'create sys/policies/acl/ns-dev-reader',
       'create auth/jwt-roles/role/ns-prod',
-      'create auth/jwt-roles/role/ns-dev'
+      'create auth/jwt-roles/role/ns-dev',
+      'create sys/policies/acl/ns-prod',
+      'create sys/policies/acl/ns-dev-reader'
     ])
     expect(r.outputs['nomad-client-config']).toContain('create_from_role      = "ns-prod"')
     expect(r.outputs['nomad-client-config']).toContain('#   ns-dev: dev')

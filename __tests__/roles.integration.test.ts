@@ -68,10 +68,10 @@ describe('roles against OpenBao', () => {
     expect(first.changes.map((c) => `${c.action} ${c.path}`)).toEqual([
       'create sys/auth/jwt-many',
       'create auth/jwt-many/config',
-      'create sys/policies/acl/prod-policy',
-      'create sys/policies/acl/dev-policy',
       'create auth/jwt-many/role/prod',
-      'create auth/jwt-many/role/dev'
+      'create auth/jwt-many/role/dev',
+      'create sys/policies/acl/prod-policy',
+      'create sys/policies/acl/dev-policy'
     ])
     expect(first.roles).toEqual([
       { name: 'prod', policies: ['prod-policy'], namespaces: ['prod'] },

@@ -6,7 +6,7 @@
 import type { Config } from '../config.js'
 import { trimTrailingSlashes } from '../paths.js'
 import { hclString } from './hcl.js'
-import { defaultRoleName, roleList, roleNamespaces } from '../vault/desired.js'
+import { defaultRoleName, roleList, roleNamespaces } from '../roles.js'
 
 /** Lines "name = value" with the `=` aligned, as `nomad fmt` does for consecutive attributes. */
 function attributes(indent: string, attrs: [string, string][]): string[] {

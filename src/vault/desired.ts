@@ -5,6 +5,7 @@
  */
 import type { BoundClaims, RoleSettings, VaultSettings } from '../config.js'
 import { ActionError } from '../errors.js'
+import { defaultRoleName, roleList } from '../roles.js'
 
 /** The literal in policy templates that stands for the JWT mount's accessor (as in `nomad setup vault`). */
 export const ACCESSOR_PLACEHOLDER = 'auth_jwt_X'
@@ -138,39 +139,6 @@ export const CLAIM_MAPPINGS: Readonly<Record<string, string>> = Object.freeze({
   nomad_job_id: 'nomad_job_id',
   nomad_task: 'nomad_task'
 })
-
-/** The declared roles: the `roles` input, or the one role of the single-role inputs (role, policy, bound-claims, ...). */
-export function roleList(s: VaultSettings): RoleSettings[] {
-  if (s.roles && s.roles.length > 0) return s.roles
-  return [
-    {
-      name: s.role,
-      policy: s.policy,
-      kvMount: s.kvMount,
-      policyText: s.policyText,
-      boundClaims: s.boundClaims,
-      tokenType: s.tokenType,
-      tokenPeriodSeconds: s.tokenPeriodSeconds
-    }
-  ]
-}
-
-/** The Nomad namespaces a role is bound to (its bound claim nomad_namespace); null when it accepts any namespace. */
-export function roleNamespaces(r: Pick<RoleSettings, 'boundClaims'>): string[] | null {
-  const v = r.boundClaims?.nomad_namespace
-  if (v === undefined) return null
-  return Array.isArray(v) ? [...v] : [v]
-}
-
-/** The role without a namespace binding that takes every other namespace (the first one), else none. */
-function catchAllRole<T extends Pick<RoleSettings, 'boundClaims'>>(roles: T[]): T | undefined {
-  return roles.find((r) => roleNamespaces(r) === null)
-}
-
-/** The auth method's default_role and the clients' create_from_role: the first catch-all role, else the first role. */
-export function defaultRoleName(roles: RoleSettings[]): string {
-  return (catchAllRole(roles) ?? roles[0]).name
-}
 
 /** The role the action wants (without bound_claims when there are none): the first declared role. */
 export function desiredRole(settings: VaultSettings): DesiredRole {
