@@ -37,7 +37,21 @@ const WHY: Record<string, string> = {
   minimatch: '@actions/glob',
   'brace-expansion': '@actions/glob → minimatch',
   'balanced-match': '@actions/glob → minimatch',
-  jose: 'JWKS to PEM conversion for key-source static (tree-shaken to the functions used)'
+  jose: 'JWKS to PEM conversion for key-source static (tree-shaken to the functions used)',
+  '@actions/github':
+    'pr-comment (the plan as a pull-request comment) and deployment-environment (a GitHub deployment record); loaded only when one of them is set',
+  '@octokit/plugin-rest-endpoint-methods': '@actions/github (octokit.rest.issues / repos.createDeployment*); loaded with it',
+  '@octokit/endpoint': '@actions/github → @octokit/request',
+  '@octokit/request': '@actions/github → @octokit/core',
+  '@octokit/core': '@actions/github',
+  '@octokit/graphql': '@actions/github → @octokit/core',
+  '@octokit/request-error': '@actions/github → @octokit/request',
+  '@octokit/plugin-paginate-rest': '@actions/github',
+  'json-with-bigint': '@actions/github → @octokit/request (JSON bodies)',
+  'content-type': '@actions/github → @octokit/request (response parsing)',
+  'universal-user-agent': '@actions/github → @octokit/endpoint',
+  'before-after-hook': '@actions/github → @octokit/core',
+  'fast-content-type-parse': '@actions/github → @octokit/request'
 }
 
 const ms = (x: number) => (Number.isFinite(x) ? `${x.toFixed(0)} ms` : 'n/a')
@@ -47,7 +61,7 @@ const list = (xs: number[], digits = 0) => xs.map((x) => x.toFixed(digits)).join
 const yes = (ok: boolean) => (ok ? 'met' : '**not met**')
 
 export function keptBlocks(previous: string): string[] {
-  return [...previous.matchAll(/<!-- keep:([\w-]+) -->[\s\S]*?<!-- \/keep:\1 -->/g)].map((m) => m[0])
+  return [...previous.matchAll(/^<!-- keep:([a-z0-9-]+) -->$[\s\S]*?^<!-- \/keep:\1 -->$/gm)].map((m) => m[0])
 }
 
 export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
