@@ -104,23 +104,10 @@ export class Collector {
     return v
   }
 
-  /** PEM text, or a path to a file holding PEM. */
+  /** A PEM certificate (a CA bundle or a client certificate), as text or a path to a file holding it. */
   pem(name: string): string | undefined {
-    const v = this.raw(name)
-    if (!v) return undefined
-    if (v.includes('-----BEGIN')) return this.checkPem(name, v, 'the input text')
-    let text: string
-    try {
-      text = fs.readFileSync(v, 'utf8')
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'error'
-      this.problem(
-        `Input "${name}" is neither PEM text nor a readable file: cannot read "${v}" (${code}). ` +
-          `Pass the CA certificate itself (-----BEGIN CERTIFICATE-----…) or a path that exists on the runner.`
-      )
-      return undefined
-    }
-    return this.checkPem(name, text, `file "${v}"`)
+    const src = this.pemSource(name, 'the certificate itself (-----BEGIN CERTIFICATE-----…)', false)
+    return src && this.checkPem(name, src.text, src.where)
   }
 
   /**
@@ -128,29 +115,35 @@ export class Collector {
    * masks line by line, so one multi-line secret would not hide the key in a log.
    */
   pemKey(name: string): string | undefined {
-    const v = this.raw(name)
-    if (!v) return undefined
-    let text = v
-    if (!v.includes('-----BEGIN')) {
-      try {
-        text = fs.readFileSync(v, 'utf8')
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code ?? 'error'
-        // Not echoed: a mangled key pasted into the input is still secret.
-        core.setSecret(v)
-        this.problem(
-          `Input "${name}" is neither PEM text nor a readable file (${code}). ` +
-            'Pass the private key itself (-----BEGIN PRIVATE KEY-----…) or a path that exists on the runner.'
-        )
-        return undefined
-      }
-    }
-    for (const line of text.split(/\r?\n/)) if (line.trim() && !line.startsWith('-----')) core.setSecret(line.trim())
-    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    const src = this.pemSource(name, 'the private key itself (-----BEGIN PRIVATE KEY-----…)', true)
+    if (!src) return undefined
+    for (const line of src.text.split(/\r?\n/)) if (line.trim() && !line.startsWith('-----')) core.setSecret(line.trim())
+    if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]+?-----END [A-Z ]*PRIVATE KEY-----/.test(src.text)) {
       this.problem(`Input "${name}" holds no PEM private key (-----BEGIN PRIVATE KEY----- … -----END PRIVATE KEY-----).`)
       return undefined
     }
-    return text.trim() + '\n'
+    return src.text.trim() + '\n'
+  }
+
+  /**
+   * The PEM text of an input that holds PEM itself or a path to a file with it. `secret`: an unreadable value is
+   * masked and never echoed (a mangled key pasted into the input is still secret).
+   */
+  private pemSource(name: string, what: string, secret: boolean): { text: string; where: string } | undefined {
+    const v = this.raw(name)
+    if (!v) return undefined
+    if (v.includes('-----BEGIN')) return { text: v, where: 'the input text' }
+    try {
+      return { text: fs.readFileSync(v, 'utf8'), where: `file "${v}"` }
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code ?? 'error'
+      if (secret) core.setSecret(v)
+      this.problem(
+        `Input "${name}" is neither PEM text nor a readable file${secret ? ` (${code})` : `: cannot read "${v}" (${code})`}. ` +
+          `Pass ${what} or a path that exists on the runner.`
+      )
+      return undefined
+    }
   }
 
   lines(name: string): string[] {
