@@ -7,7 +7,7 @@ import { NomadApiError } from './api-error.js'
 import type { Obj } from './options.js'
 import { isTerminal, nowNs, type State } from './state.js'
 import { specOf } from './diff.js'
-import { createEval, placeAlloc, taskGroupsUpdate, type TgPlan } from './scheduler.js'
+import { createEval, isActiveDeployment, taskGroupsUpdate, type TgPlan } from './scheduler.js'
 import { register } from './jobs-admission.js'
 import { stopAlloc } from './task-runner.js'
 import { rescheduleEligible, reschedulePolicy } from './policies.js'
@@ -85,6 +85,22 @@ export function armProgress(s: State, d: Obj): void {
   )
 }
 
+/**
+ * The deployment watcher saw an allocation become healthy: after its batching period (1 s, scaled) it creates a
+ * "deployment-watcher" evaluation, whose scheduler pass places the next `max_parallel` allocations
+ * (nomad/deploymentwatcher/deployment_watcher.go `handleAllocUpdate` → `createBatchedUpdate`, perJobEvalBatchPeriod).
+ */
+export function pushDeployment(s: State, d: Obj): void {
+  if (s.watcherBatches.has(d.ID)) return
+  s.watcherBatches.add(d.ID)
+  s.later(s.scaledMs(1e9), () => {
+    s.watcherBatches.delete(d.ID)
+    const rec = s.findJob(d.Namespace, d.JobID)
+    if (d.Status !== 'running' || !rec || rec.current.Version !== d.JobVersion) return
+    createEval(s, d.Namespace, rec.current, 'deployment-watcher', undefined, { DeploymentID: d.ID })
+  })
+}
+
 // ---------------------------------------------------------------- alloc health
 export function setAllocHealth(s: State, a: Obj, healthy: boolean): void {
   s.cancel(s.healthTimers.get(a.ID))
@@ -92,13 +108,15 @@ export function setAllocHealth(s: State, a: Obj, healthy: boolean): void {
   s.touchAlloc(a)
   a.DeploymentStatus.ModifyIndex = a.ModifyIndex
   const d = s.deployments.get(a.DeploymentID)
-  if (!d || d.Status !== 'running') return
+  if (!d || !isActiveDeployment(d)) return
   const dtg = d.TaskGroups[a.TaskGroup]
+  if (!dtg) return
   if (healthy) {
     dtg.HealthyAllocs++
     armProgress(s, d)
     s.touchDeployment(d)
     maybeCompleteDeployment(s, d)
+    pushDeployment(s, d)
   } else {
     dtg.UnhealthyAllocs++
     s.touchDeployment(d)
@@ -120,7 +138,7 @@ function shouldFailEarly(s: State, d: Obj, a: Obj): boolean {
 }
 
 export function maybeCompleteDeployment(s: State, d: Obj): void {
-  if (d.Status !== 'running') return
+  if (!isActiveDeployment(d)) return
   const tgs = Object.entries(d.TaskGroups as Obj)
   // canary phase
   const needsPromotion = tgs.some(([, t]) => t.DesiredCanaries > 0 && !t.Promoted)
@@ -148,7 +166,7 @@ export function maybeCompleteDeployment(s: State, d: Obj): void {
 }
 
 export function failDeployment(s: State, d: Obj, why: string): void {
-  if (d.Status !== 'running') return
+  if (!isActiveDeployment(d)) return
   s.cancel(s.progressTimers.get(d.ID))
   d.Status = 'failed'
   d.StatusDescription = why
@@ -157,11 +175,10 @@ export function failDeployment(s: State, d: Obj, why: string): void {
   let revertTo: Obj | undefined
   if (autoRevert && rec) {
     revertTo = [...rec.versions].reverse().find((v) => v.Stable && v.Version < d.JobVersion)
-    if (revertTo) {
-      if (specOf(revertTo) === specOf(rec.current))
-        d.StatusDescription += ` - not rolling back to stable job version ${revertTo.Version} as current job has same specification`
-      else d.StatusDescription += ` - rolling back to job version ${revertTo.Version}`
-    }
+    if (!revertTo) d.StatusDescription += ' - no stable job version to auto revert to'
+    else if (specOf(revertTo) === specOf(rec.current))
+      d.StatusDescription += ` - not rolling back to stable job version ${revertTo.Version} as current job has same specification`
+    else d.StatusDescription += ` - rolling back to job version ${revertTo.Version}`
   }
   s.touchDeployment(d)
   // canaries of a failed deployment are stopped
@@ -173,6 +190,11 @@ export function failDeployment(s: State, d: Obj, why: string): void {
   }
 }
 
+/**
+ * Promotion: the groups are marked promoted, their progress deadline starts again, and a "deployment-watcher"
+ * evaluation replaces the old allocations `max_parallel` at a time, as any rolling update
+ * (nomad/state/state_store.go `UpsertDeploymentPromotion`, scheduler/reconcile.go `computeStop`/`computeUnderProvisionedBy`).
+ */
 export function promote(s: State, d: Obj, groups?: string[]): Obj {
   const rec = s.findJob(d.Namespace, d.JobID)
   if (!rec) throw new NomadApiError(500, 'job not found')
@@ -182,19 +204,8 @@ export function promote(s: State, d: Obj, groups?: string[]): Obj {
     if (t.DesiredCanaries === 0 || t.Promoted) continue
     t.Promoted = true
   }
-  d.StatusDescription = 'Deployment is running'
+  if (d.Status === 'running') d.StatusDescription = 'Deployment is running'
+  armProgress(s, d)
   s.touchDeployment(d)
-  // the promotion eval replaces the remaining old allocs with new-version ones
-  const ev = createEval(s, d.Namespace, job, 'deployment-watcher', undefined, { DeploymentID: d.ID }, (ev) => {
-    for (const [name, t] of Object.entries(d.TaskGroups as Obj)) {
-      if (!t.Promoted) continue
-      const tg = job.TaskGroups.find((g: Obj) => g.Name === name)
-      const old = s.liveAllocs(d.Namespace, d.JobID).filter((a) => a.TaskGroup === name && a.JobVersion !== job.Version)
-      for (const a of old) stopAlloc(s, a, 'alloc is being updated due to job update')
-      const have = s.liveAllocs(d.Namespace, d.JobID).filter((a) => a.TaskGroup === name && a.JobVersion === job.Version).length
-      for (let i = have; i < t.DesiredTotal; i++) placeAlloc(s, job, tg, ev, d, false)
-    }
-    maybeCompleteDeployment(s, d)
-  })
-  return ev
+  return createEval(s, d.Namespace, job, 'deployment-watcher', undefined, { DeploymentID: d.ID })
 }

@@ -105,60 +105,162 @@ export interface TgPlan {
   canary: number
   ignore: number
   failed?: Obj
+  /** Allocations this pass stops (more than count), moves to the new version in place, and replaces (destructive). */
+  stopAllocs: Obj[]
+  inplaceAllocs: Obj[]
+  destructiveAllocs: Obj[]
+  /** Allocations of an older job version, replaced or moved now or later (Nomad's `updatingSpec`). */
+  outdated: number
+}
+
+const nameIndex = (a: Obj): number => Number(/\[(\d+)\]$/.exec(String(a.Name))?.[1] ?? 0)
+const ACTIVE = ['running', 'paused']
+export const isActiveDeployment = (d: Obj | undefined): boolean => !!d && ACTIVE.includes(d.Status)
+
+/**
+ * The allocations of a job that the scheduler counts as present: meant to run, not replaced, not complete or lost.
+ * A failed allocation stays present until it is rescheduled (Nomad's reconciler keeps it "untainted" while it waits
+ * for its reschedule), so a failure is not re-placed a second time by the next evaluation.
+ */
+export function presentAllocs(s: State, ns: string, job: Obj): Obj[] {
+  if (job.Type === 'batch') return s.liveAllocs(ns, job.ID)
+  return [...s.allocs.values()].filter(
+    (a) =>
+      a.Namespace === ns &&
+      a.JobID === job.ID &&
+      a.DesiredStatus === 'run' &&
+      !a.NextAllocation &&
+      a.ClientStatus !== 'complete' &&
+      a.ClientStatus !== 'lost'
+  )
+}
+
+/** The job's newest deployment for one job version (any status). */
+export function deploymentForVersion(s: State, ns: string, jobId: string, version: number): Obj | undefined {
+  let best: Obj | undefined
+  for (const d of s.deployments.values())
+    if (d.Namespace === ns && d.JobID === jobId && d.JobVersion === version && (!best || d.CreateIndex > best.CreateIndex)) best = d
+  return best
+}
+
+/**
+ * One task group's part of a scheduler pass, after Nomad's reconciler (scheduler/reconcile.go `computeGroup`):
+ * allocations over the count are stopped; each other allocation is compared with the job version it runs (up to
+ * date, in place, or destructive); canaries first when the update block asks for them; destructive updates are
+ * limited to what `computeUnderProvisionedBy` allows: `count` without an update block, `max_parallel` before the
+ * deployment exists, nothing while the deployment is paused, failed or waiting for promotion, else `max_parallel`
+ * minus the deployment's allocations not yet healthy, and nothing at all once one of them is unhealthy.
+ */
+function reconcileGroup(s: State, ns: string, newJob: Obj, oldJob: Obj | undefined, tg: Obj, present: Obj[], dep: Obj | undefined): TgPlan {
+  const change = tgChange(oldJob, newJob, tg.Name)
+  const count = Number(tg.Count ?? 1)
+  const p: TgPlan = {
+    name: tg.Name,
+    change,
+    place: 0,
+    stop: 0,
+    inplace: 0,
+    destructive: 0,
+    canary: 0,
+    ignore: 0,
+    stopAllocs: [],
+    inplaceAllocs: [],
+    destructiveAllocs: [],
+    outdated: 0
+  }
+  const tgPresent = present.filter((a) => a.TaskGroup === tg.Name)
+  if (newJob.Type === 'batch' && change === 'none') {
+    // completed batch allocs are not re-placed
+    const done = [...s.allocs.values()].filter(
+      (a) => a.Namespace === ns && a.JobID === newJob.ID && a.TaskGroup === tg.Name && a.ClientStatus === 'complete'
+    ).length
+    p.ignore = tgPresent.length
+    p.place = Math.max(0, count - tgPresent.length - done)
+    return p
+  }
+  const upd = taskGroupsUpdate(newJob, tg)
+  const maxParallel = Number(upd.MaxParallel ?? 0)
+  const hasUpdate = newJob.Type === 'service' && maxParallel > 0
+  const versions: Obj[] = s.findJob(ns, newJob.ID)?.versions ?? []
+  const live = isActiveDeployment(dep) || dep?.Status === 'failed' ? dep : undefined
+  const dstate: Obj | undefined = live?.TaskGroups?.[tg.Name]
+  const paused = live?.Status === 'paused'
+  const failed = live?.Status === 'failed'
+  const promoted = dstate?.Promoted === true
+  const canaryIds = new Set<string>(dstate?.PlacedCanaries ?? [])
+  const canaries = tgPresent.filter((a) => canaryIds.has(a.ID))
+  let canarying = !!dstate && dstate.DesiredCanaries > 0 && !promoted
+  let untainted = canarying ? tgPresent.filter((a) => !canaryIds.has(a.ID)) : tgPresent
+  if (untainted.length > count) {
+    // computeStop: after a promotion, first the old allocations that share a canary's name; then older versions
+    const canaryNames = new Set(canaries.map((a) => a.Name))
+    const rank = (a: Obj) => (a.JobVersion === newJob.Version ? 2 : canaryNames.has(a.Name) && !canaryIds.has(a.ID) ? 0 : 1)
+    p.stopAllocs = [...untainted].sort((x, y) => rank(x) - rank(y) || nameIndex(y) - nameIndex(x)).slice(0, untainted.length - count)
+    untainted = untainted.filter((a) => !p.stopAllocs.includes(a))
+  }
+  const destructive: Obj[] = []
+  for (const a of untainted) {
+    if (a.JobVersion === newJob.Version) {
+      p.ignore++
+      continue
+    }
+    const from = versions[a.JobVersion] ?? oldJob
+    const c = from ? tgChange(from, newJob, tg.Name) : 'destructive'
+    if (c === 'destructive' || c === 'new') destructive.push(a)
+    else {
+      // a new job version without a task change: the allocation moves to it in place (Nomad: JobModifyIndex differs)
+      p.inplaceAllocs.push(a)
+      if (c === 'inplace') p.inplace++
+      else p.ignore++
+    }
+  }
+  destructive.sort((x, y) => nameIndex(x) - nameIndex(y))
+  if (hasUpdate && destructive.length > 0 && canaries.length < Number(upd.Canary ?? 0) && !promoted) {
+    canarying = true
+    if (!paused && !failed) p.canary = Number(upd.Canary) - canaries.length
+  }
+  let under: number
+  if (!hasUpdate || destructive.length === 0) under = count
+  else if (!live) under = maxParallel
+  else if (paused || failed || canarying) under = 0
+  else {
+    under = maxParallel
+    for (const a of present) {
+      if (a.TaskGroup !== tg.Name || a.DeploymentID !== live.ID) continue
+      if (a.DeploymentStatus?.Healthy === false) {
+        under = 0
+        break
+      }
+      if (a.DeploymentStatus?.Healthy !== true) under--
+    }
+    under = Math.max(0, under)
+  }
+  const missing = Math.max(0, count - untainted.length)
+  if (!paused && !failed && !canarying) {
+    p.place = missing
+    under -= Math.min(missing, under)
+    p.destructiveAllocs = destructive.slice(0, under)
+  }
+  p.ignore += destructive.length - p.destructiveAllocs.length
+  p.destructive = p.destructiveAllocs.length
+  p.stop = p.stopAllocs.length
+  p.outdated = destructive.length + p.inplaceAllocs.length
+  return p
 }
 
 /** What the scheduler would do (also used by plan). Does not mutate state. */
-export function reconcile(s: State, ns: string, newJob: Obj, oldJob: Obj | undefined, isPlan: boolean): TgPlan[] {
-  const result: TgPlan[] = []
-  const live = s.liveAllocs(ns, newJob.ID)
-  // capacity simulation: free resources per node excluding allocs that this plan stops
+export function reconcile(s: State, ns: string, newJob: Obj, oldJob: Obj | undefined, isPlan: boolean, dep?: Obj): TgPlan[] {
+  const present = presentAllocs(s, ns, newJob)
+  const plans: TgPlan[] = newJob.TaskGroups.map((tg: Obj) => reconcileGroup(s, ns, newJob, oldJob, tg, present, isPlan ? undefined : dep))
+  // capacity simulation: free resources per node, plus those of the running allocs this pass stops or replaces
   const free = new Map(s.nodes.map((n) => [n.ID, { cpu: n.cpu - s.nodeUsage(n.ID).cpu, mem: n.memoryMB - s.nodeUsage(n.ID).mem }]))
-  const plans: TgPlan[] = []
-  for (const tg of newJob.TaskGroups) {
-    const tgLive = live.filter((a) => a.TaskGroup === tg.Name)
-    const change = tgChange(oldJob, newJob, tg.Name)
-    const upd = taskGroupsUpdate(newJob, tg)
-    const count = Number(tg.Count ?? 1)
-    const p: TgPlan = { name: tg.Name, change, place: 0, stop: 0, inplace: 0, destructive: 0, canary: 0, ignore: 0 }
-    if (newJob.Type === 'batch' && change === 'none') {
-      // completed batch allocs are not re-placed
-      const done = [...s.allocs.values()].filter(
-        (a) => a.Namespace === ns && a.JobID === newJob.ID && a.TaskGroup === tg.Name && a.ClientStatus === 'complete'
-      ).length
-      p.ignore = tgLive.length
-      p.place = Math.max(0, count - tgLive.length - done)
-    } else if (change === 'new') {
-      p.place = count
-    } else if (change === 'none' || change === 'inplace') {
-      const keep = Math.min(count, tgLive.length)
-      if (change === 'none') p.ignore = keep
-      else p.inplace = keep
-      p.place = Math.max(0, count - tgLive.length)
-      p.stop = Math.max(0, tgLive.length - count)
-    } else {
-      // destructive
-      const canaries = newJob.Type === 'service' && tgLive.length > 0 ? Number(upd.Canary ?? 0) : 0
-      if (canaries > 0) {
-        p.canary = canaries
-        p.ignore = Math.min(count, tgLive.length)
-      } else {
-        p.destructive = Math.min(count, tgLive.length)
-        p.place = Math.max(0, count - tgLive.length)
-        p.stop = Math.max(0, tgLive.length - count)
-      }
-    }
-    plans.push(p)
-  }
-  // free resources of allocs that will be stopped or replaced
-  for (const p of plans) {
-    const tgLive = live.filter((a) => a.TaskGroup === p.name)
-    const freed = p.destructive + p.stop
-    for (const a of tgLive.slice(0, freed)) {
-      const f = free.get(a.NodeID)!
+  for (const p of plans)
+    for (const a of [...p.stopAllocs, ...p.destructiveAllocs]) {
+      const f = free.get(a.NodeID)
+      if (!f || isTerminal(a)) continue
       f.cpu += a.AllocatedResources.Shared.cpu
       f.mem += a.AllocatedResources.Shared.mem
     }
-  }
   for (const p of plans) {
     const tg = newJob.TaskGroups.find((g: Obj) => g.Name === p.name)
     const need = tgResources(tg)
@@ -187,10 +289,8 @@ export function reconcile(s: State, ns: string, newJob: Obj, oldJob: Obj | undef
     if (placed < toPlace) {
       p.failed = allocMetric(s, p.name, { dim: exhaustedDim, nodes: s.nodes.length, coalesced: toPlace - placed - 1 })
     }
-    result.push(p)
   }
-  void isPlan
-  return result
+  return plans
 }
 export function createEval(
   s: State,
@@ -269,56 +369,56 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
   const rec = s.findJob(ev.Namespace, ev.JobID)
   if (!rec) return
   const job = rec.current
-  if (job.JobModifyIndex !== ev.JobModifyIndex && ev.TriggeredBy === 'job-register') {
-    // a newer registration superseded this eval; still complete it like Nomad would (nothing to do)
-  }
-  const plans = reconcile(s, ev.Namespace, job, oldJob, false)
+  const versionDep = job.Type === 'service' ? deploymentForVersion(s, ev.Namespace, job.ID, job.Version) : undefined
+  const plans = reconcile(s, ev.Namespace, job, oldJob, false, versionDep)
   const queued: Record<string, number> = {}
   const failed: Record<string, Obj> = {}
   let deployment: Obj | undefined
-  const hasChanges = plans.some((p) => p.change !== 'none')
-  const existingActive = [...s.deployments.values()].find((d) => d.Namespace === ev.Namespace && d.JobID === job.ID && d.Status === 'running')
-  if (job.Type === 'service' && hasChanges) {
-    if (existingActive && existingActive.JobVersion !== job.Version) {
-      existingActive.Status = 'cancelled'
-      existingActive.StatusDescription = 'Cancelled due to newer version of job'
-      s.touchDeployment(existingActive)
-      s.cancel(s.progressTimers.get(existingActive.ID))
+  // a new deployment when this job version has none, and it is the version's first run or allocations of older
+  // versions are to be replaced or moved (scheduler/reconcile.go `createDeployment`: hadRunning, updatingSpec)
+  const hadRunning = [...s.allocs.values()].some((a) => a.Namespace === ev.Namespace && a.JobID === job.ID && a.JobVersion === job.Version)
+  const work = plans.some((p) => p.place + p.canary + p.outdated > 0)
+  if (job.Type === 'service') {
+    if (isActiveDeployment(versionDep)) deployment = versionDep
+    else if (!versionDep && work && (!hadRunning || plans.some((p) => p.outdated > 0))) {
+      for (const d of s.deployments.values()) {
+        if (d.Namespace !== ev.Namespace || d.JobID !== job.ID || !isActiveDeployment(d)) continue
+        d.Status = 'cancelled'
+        d.StatusDescription = 'Cancelled due to newer version of job'
+        s.touchDeployment(d)
+        s.cancel(s.progressTimers.get(d.ID))
+      }
+      deployment = createDeployment(s, job, plans, ev.ID)
     }
-    if (!existingActive || existingActive.JobVersion !== job.Version) deployment = createDeployment(s, job, plans, ev.ID)
-    else deployment = existingActive
-  } else if (wasBlocked && existingActive?.JobVersion === job.Version) {
-    deployment = existingActive // the blocked eval's allocations join the deployment it was created in
   }
-  const live = s.liveAllocs(ev.Namespace, job.ID)
   for (const p of plans) {
     const tg = job.TaskGroups.find((g: Obj) => g.Name === p.name)
-    const tgLive = live.filter((a) => a.TaskGroup === p.name)
-    // in-place: existing allocs move to the new version and join the deployment (healthy again after healthyAfterMs)
-    if (p.change === 'none' || p.change === 'inplace') for (const a of tgLive) a.JobVersion = job.Version
-    if (p.change === 'inplace' && deployment)
-      for (const a of tgLive.slice(0, p.inplace)) {
-        a.DeploymentID = deployment.ID
-        a.DeploymentStatus = { Healthy: null, Timestamp: '0001-01-01T00:00:00Z', Canary: false, ModifyIndex: a.ModifyIndex }
-        deployment.TaskGroups[p.name].PlacedAllocs++
-        s.touchAlloc(a)
-        s.later(s.healthyAfterMs, () => {
-          if (a.DesiredStatus === 'run' && !isTerminal(a) && a.ClientStatus === 'running') setAllocHealth(s, a, true)
-        })
-      }
-    const toStop = tgLive.slice(0, p.stop + p.destructive)
-    for (const a of toStop) stopAlloc(s, a, 'alloc is being updated due to job update')
-    const total = p.place + p.destructive + p.canary
+    // in place: existing allocs move to the new version and join the deployment (healthy again after healthyAfterMs)
+    for (const a of p.inplaceAllocs) {
+      a.JobVersion = job.Version
+      if (!deployment || a.DeploymentID === deployment.ID) continue
+      a.DeploymentID = deployment.ID
+      a.DeploymentStatus = { Healthy: null, Timestamp: '0001-01-01T00:00:00Z', Canary: false, ModifyIndex: a.ModifyIndex }
+      if (deployment.TaskGroups[p.name]) deployment.TaskGroups[p.name].PlacedAllocs++
+      s.touchAlloc(a)
+      s.later(s.healthyAfterMs, () => {
+        if (a.DesiredStatus === 'run' && !isTerminal(a) && a.ClientStatus === 'running') setAllocHealth(s, a, true)
+      })
+    }
+    for (const a of p.stopAllocs) stopAlloc(s, a, 'alloc not needed due to job update')
     let placed = 0
-    for (let i = 0; i < total; i++) {
-      const a = placeAlloc(s, job, tg, ev, deployment, p.canary > 0)
-      if (!a) break
+    for (const a of p.destructiveAllocs) {
+      stopAlloc(s, a, 'alloc is being updated due to job update')
+      if (placeAlloc(s, job, tg, ev, deployment, false, undefined, a)) placed++
+    }
+    for (let i = 0; i < p.place + p.canary; i++) {
+      if (!placeAlloc(s, job, tg, ev, deployment, i >= p.place)) break
       placed++
     }
     queued[p.name] = 0
     if (p.failed) {
       failed[p.name] = p.failed
-      queued[p.name] = total - placed
+      queued[p.name] = p.place + p.destructive + p.canary - placed
     }
   }
   const idx = s.bump('evals')
@@ -352,6 +452,17 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
   }
   if (deployment) maybeCompleteDeployment(s, deployment)
 }
+/** The lowest name index `[i]` below count that no present allocation of the group has (else the old rotation). */
+function freeIndex(s: State, job: Obj, tgName: string, count: number, placedBefore: number): number {
+  const taken = new Set(
+    presentAllocs(s, job.Namespace, job)
+      .filter((a) => a.TaskGroup === tgName)
+      .map(nameIndex)
+  )
+  for (let i = 0; i < count; i++) if (!taken.has(i)) return i
+  return placedBefore % Math.max(1, count)
+}
+
 export function placeAlloc(
   s: State,
   job: Obj,
@@ -359,7 +470,8 @@ export function placeAlloc(
   ev: Obj,
   deployment: Obj | undefined,
   canary: boolean,
-  previous?: { alloc: Obj; delayNs: number }
+  previous?: { alloc: Obj; delayNs: number },
+  replaces?: Obj
 ): Obj | undefined {
   const need = tgResources(tg)
   const node = s.nodes.find((n) => {
@@ -372,7 +484,7 @@ export function placeAlloc(
   const a: Obj = {
     ID: randomUUID(),
     EvalID: ev.ID,
-    Name: previous ? previous.alloc.Name : `${job.ID}.${tg.Name}[${sameTg.length % Math.max(1, Number(tg.Count ?? 1))}]`,
+    Name: (previous?.alloc ?? replaces)?.Name ?? `${job.ID}.${tg.Name}[${freeIndex(s, job, tg.Name, Number(tg.Count ?? 1), sameTg.length)}]`,
     Namespace: job.Namespace,
     NodeID: node.ID,
     NodeName: node.Name,
@@ -402,7 +514,7 @@ export function placeAlloc(
     ),
     FollowupEvalID: '',
     NextAllocation: '',
-    PreviousAllocation: previous?.alloc.ID ?? '',
+    PreviousAllocation: (previous?.alloc ?? replaces)?.ID ?? '',
     RescheduleTracker: previous
       ? {
           Events: [

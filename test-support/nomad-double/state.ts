@@ -112,6 +112,8 @@ export class State {
   readonly healthTimers = new Map<string, NodeJS.Timeout>() // alloc id → healthy deadline
   readonly progressTimers = new Map<string, NodeJS.Timeout>() // deployment id → progress deadline
   readonly progressMs = new Map<string, number>() // deployment id → wall-clock progress deadline (ms)
+  /** Deployments whose watcher has a batched evaluation coming (deployment_watcher.go `createBatchedUpdate`). */
+  readonly watcherBatches = new Set<string>()
 
   private constructor(
     readonly opts: NomadDoubleOptions,
