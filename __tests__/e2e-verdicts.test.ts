@@ -152,3 +152,58 @@ describe('cluster shapes: a server-only agent, EdDSA-only keys', () => {
     }
   )
 })
+
+describe('rolling updates (count 3, max_parallel 1, auto_revert)', () => {
+  const ROLLING = '__tests__/fixtures/jobs/rolling.nomad.hcl'
+  const versionOf = (n: NomadDouble, v: number) =>
+    n.allocations('api').filter((a) => a.JobVersion === v && a.DesiredStatus === 'run' && a.ClientStatus === 'running')
+
+  /** Version 0 deployed by the action, healthy. */
+  async function deployed(n: NomadDouble): Promise<void> {
+    const r = await runAction(inputs(n, { job: ROLLING }))
+    expect(r.outputs.verdict).toBe('healthy')
+    expect(versionOf(n, 0)).toHaveLength(3)
+  }
+
+  it('an image update: healthy only after the last batch, with every allocation on the new version', async () => {
+    const n = await cluster()
+    await deployed(n)
+    const r = await runAction(inputs(n, { job: ROLLING, variables: 'image=nginx:1.28' }))
+    expect(r.code).toBe(0)
+    expect(r.outputs.verdict).toBe('healthy')
+    expect(r.outputs['deployment-status']).toBe('successful')
+    // the plan shows Nomad's first pass: one create/destroy update, the other two wait
+    expect(r.stdout).toContain('Plan for job "api" (Edited, job modify index 2): api: 1 destructive, 2 ignore')
+    // the action followed the batches: one, two, then three healthy allocations of the new version
+    const seen = [...r.stdout.matchAll(/Deployment [0-9a-f]{8}: running - .*\[api: (\d)\/3 healthy, (\d) placed/g)].map((m) => `${m[1]}/${m[2]}`)
+    expect(seen).toEqual(expect.arrayContaining(['0/1', '1/2', '2/3']))
+    expect(r.stdout).toMatch(/Deployment [0-9a-f]{8}: successful - Deployment completed successfully \[api: 3\/3 healthy, 3 placed\]/)
+    expect(r.stdout.match(/: successful - /g)).toHaveLength(1)
+    expect(versionOf(n, 1)).toHaveLength(3)
+  })
+
+  it('the second batch fails: the verdict is failed, says how far the rollout got, and reports the rollback', async () => {
+    const n = await cluster()
+    await deployed(n)
+    n.setProgressDeadlineMs(2000)
+    const run = runAction(inputs(n, { job: ROLLING, variables: 'image=nginx:1.28' }))
+    // the first allocation of version 1 becomes healthy; the next ones fail to start, each time
+    await n.waitFor(() => (n.deployments('api').find((d) => d.JobVersion === 1)?.TaskGroups.api.HealthyAllocs ?? 0) >= 1, 30_000)
+    n.failAllocs('api', 'failed to create container: connection reset by peer', { version: 1 })
+    const r = await run
+    expect(r.code).toBe(1)
+    expect(r.outputs.verdict).toBe('failed')
+    expect(r.outputs['deployment-status']).toBe('failed')
+    const e = errors(r)
+    expect(e).toContain('failed: Failed due to progress deadline - rolling back to job version 0')
+    expect(e).toContain('Nomad is rolling back to job version 0 (auto_revert)')
+    expect(e).toContain('api: 1 of 3 allocations of version 1 became healthy')
+    expect(e).toContain("then no further one within the update block's progress_deadline")
+    expect(e).toContain('the allocations not replaced yet still run the previous version')
+    expect(e).not.toContain('no allocation became healthy')
+    expect(e).toContain('failed to create container: connection reset by peer')
+    // Nomad left the third allocation on version 0 (it was never replaced) and rolls back to it
+    await n.waitFor(() => n.deployments('api').some((d) => d.JobVersion === 2 && d.Status === 'successful'), 30_000)
+    expect(versionOf(n, 2)).toHaveLength(3)
+  })
+})

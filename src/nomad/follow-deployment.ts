@@ -106,11 +106,18 @@ async function deploymentFailed(ctx: FollowContext, deploymentId: string, d: Dep
     if (/newer version/i.test(desc)) parts.push('someone registered a newer version of the job while this one was deploying')
   } else {
     parts.push(`Deployment ${deploymentId} of job "${ctx.opts.jobId}" version ${d.JobVersion} failed: ${desc || 'no reason given'}`)
+    const rolled = rolloutProgress(d)
     if (/progress deadline/i.test(desc)) {
-      parts.push("no allocation became healthy within the update block's progress_deadline (default 10m): look at the task events below")
+      parts.push(
+        rolled
+          ? `${rolled}, then no further one within the update block's progress_deadline (default 10m): look at the task events below`
+          : "no allocation became healthy within the update block's progress_deadline (default 10m): look at the task events below"
+      )
     } else if (/unhealthy allocations/i.test(desc)) {
-      parts.push('allocations became unhealthy (failed tasks or health checks within healthy_deadline)')
+      parts.push(`${rolled ? `${rolled}; then ` : ''}allocations became unhealthy (failed tasks or health checks within healthy_deadline)`)
     }
+    // a rolling update stops where it failed: the allocations it had not replaced yet still run the older version
+    if (rolled) parts.push('the allocations not replaced yet still run the previous version')
   }
   const rollback = desc.match(/rolling back to job version (\d+)/i)
   const notRolling = /not rolling back/i.test(desc)
@@ -142,6 +149,17 @@ async function deploymentTimeout(ctx: FollowContext, deploymentId: string, d: De
     allocations: allocs.summaries,
     diagnoses: allocs.diagnoses
   })
+}
+
+/**
+ * How far a rolling update got, for the groups where some but not all allocations of the new version became healthy
+ * ("api: 1 of 3 allocations of version 1 became healthy"); undefined when none did or all did. Nomad replaces
+ * max_parallel allocations at a time and places no more once one is unhealthy (scheduler/reconcile.go).
+ */
+function rolloutProgress(d: Deployment): string | undefined {
+  const partial = groupHealth(d).filter((g) => g.healthyAllocs > 0 && g.healthyAllocs < g.desiredTotal)
+  if (!partial.length) return undefined
+  return partial.map((g) => `${g.name}: ${g.healthyAllocs} of ${g.desiredTotal} allocations of version ${d.JobVersion} became healthy`).join(', ')
 }
 
 function canaryGroups(d: Deployment): DeploymentState[] {

@@ -134,10 +134,12 @@ export function planJob(s: State, ns: string, job: Obj, wantDiff: boolean): Obj 
   const FailedTGAllocs: Obj = {}
   for (const p of plans) {
     DesiredTGUpdates[p.name] = {
+      // a destructive update counts only as DestructiveUpdate, not also as Place and Stop (scheduler/reconcile.go
+      // `computeDestructiveUpdates`)
       Ignore: p.ignore,
-      Place: p.place + p.destructive,
+      Place: p.place,
       Migrate: 0,
-      Stop: p.stop + p.destructive,
+      Stop: p.stop,
       InPlaceUpdate: p.inplace,
       DestructiveUpdate: p.destructive,
       Canary: p.canary,
@@ -147,7 +149,6 @@ export function planJob(s: State, ns: string, job: Obj, wantDiff: boolean): Obj 
       RescheduleNow: 0,
       RescheduleLater: 0
     }
-    if (p.destructive) DesiredTGUpdates[p.name].Place = 0
     if (p.failed) FailedTGAllocs[p.name] = p.failed
   }
   return {
