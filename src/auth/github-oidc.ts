@@ -45,6 +45,8 @@ export async function getGitHubIdToken(
   // Kept out of our messages (redact); not announced with ::add-mask:: (core.getIDToken does not either).
   addSecret(requestToken, true)
   const url = audience ? `${requestUrl}&audience=${encodeURIComponent(audience)}` : requestUrl
+  // As core.getIDToken logs it (the URL carries no secret: the request token goes in the header).
+  core.debug(`ID token url is ${url}`)
   const attempts = opts.attempts ?? 4
   const base = opts.baseDelayMs ?? 1000
   // The attempts below are the retries (the transport's own retries would multiply them).
