@@ -3,7 +3,9 @@
  * nomad/deploymentwatcher/deployment_watcher.go): a destructive update replaces at most `max_parallel` allocations of
  * a group at a time and places the next ones only when those are healthy; the deployment's counts move as it goes;
  * an unhealthy allocation stops the rollout (the old allocations left keep running) until the progress deadline,
- * then auto_revert rolls back; canaries are promoted and the rest follows `max_parallel` at a time.
+ * then auto_revert rolls back; canaries are promoted and the rest follows `max_parallel` at a time. Also the
+ * deployment writes `nomad deployment` sends (pause/resume, fail, allocation-health; command/agent/deployment_endpoint.go,
+ * nomad/deployment_endpoint.go) and the one blocked evaluation per job (nomad/blocked_evals.go).
  * No Vault here: the tasks have no vault block. The double's timers are scaled (timeScale 0.01).
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
@@ -43,8 +45,8 @@ afterEach(async () => {
   await Promise.all(doubles.splice(0).map((d) => d.close()))
 })
 
-async function start(): Promise<NomadDouble> {
-  const d = await startNomadDouble({ allocStartMs: 20, healthyAfterMs: 50 })
+async function start(o: Parameters<typeof startNomadDouble>[0] = {}): Promise<NomadDouble> {
+  const d = await startNomadDouble({ allocStartMs: 20, healthyAfterMs: 50, ...o })
   doubles.push(d)
   return d
 }
@@ -65,7 +67,7 @@ async function call(d: NomadDouble, method: string, path: string, body?: unknown
   return { status: res.status, text, json }
 }
 
-const jobHcl = (o: { count: number; update: string; image?: string }) => `
+const jobHcl = (o: { count: number; update: string; image?: string; cpu?: number }) => `
 job "web" {
   datacenters = ["dc1"]
   update {
@@ -79,7 +81,7 @@ ${o.update}
         image = "${o.image ?? 'nginx:1.25'}"
       }
       resources {
-        cpu    = 100
+        cpu    = ${o.cpu ?? 100}
         memory = 64
       }
     }
@@ -261,5 +263,179 @@ describe('rolling updates', () => {
     // the old allocation with the canary's name is stopped, not replaced
     const twin = allocs(d).find((a) => a.JobVersion === 0 && a.Name === canary[0].Name)
     expect(twin).toMatchObject({ DesiredStatus: 'stop', DesiredDescription: 'alloc not needed due to job update' })
+  })
+})
+
+interface UpdateResponse {
+  EvalID: string
+  EvalCreateIndex: number
+  DeploymentModifyIndex: number
+  RevertedJobVersion: number | null
+}
+interface EvalView {
+  ID: string
+  TriggeredBy: string
+  DeploymentID: string
+  Status: string
+  StatusDescription: string
+  BlockedEval: string
+  FailedTGAllocs: Record<string, unknown> | null
+}
+
+/** Follows an evaluation with blocking queries until the scheduler has processed it. */
+async function settled(d: NomadDouble, id: string): Promise<EvalView> {
+  let index = 0
+  for (;;) {
+    const res = await fetch(`${d.url}/v1/evaluation/${id}?index=${index}&wait=2s`, { headers: { 'X-Nomad-Token': d.managementToken } })
+    const ev = (await res.json()) as EvalView
+    if (ev.Status !== 'pending') return ev
+    index = Number(res.headers.get('x-nomad-index') ?? 0)
+  }
+}
+
+/** update block lines whose allocations the client never reports healthy during a test (min_healthy_time 10m = 6 s scaled) */
+const MANUAL = '    max_parallel      = 1\n    min_healthy_time  = "10m"\n    healthy_deadline  = "15m"\n    progress_deadline = "30m"'
+
+/** `nomad deployment allocation-health -healthy`, then the evaluation it created is processed. */
+async function markHealthy(d: NomadDouble, dep: DeploymentView, allocId: string): Promise<EvalView> {
+  const r = await call(d, 'POST', `/v1/deployment/allocation-health/${dep.ID}`, { DeploymentID: dep.ID, HealthyAllocationIDs: [allocId] })
+  expect(r.status).toBe(200)
+  return settled(d, (r.json as UpdateResponse).EvalID)
+}
+
+/** Registers version 1 (a new image; `next`: another update block) of a deployed job and waits for its deployment. */
+async function updating(d: NomadDouble, count: number, update: string, next = update): Promise<DeploymentView> {
+  await deployed(d, count, update)
+  await register(d, jobHcl({ count, update: next, image: 'nginx:1.27' }))
+  await d.waitFor(() => deploymentOf(d, 1) !== undefined, 20_000)
+  return deploymentOf(d, 1) as DeploymentView
+}
+
+describe('deployment writes: pause and resume, fail, allocation-health', () => {
+  it('pause: a paused deployment places no further batch; resume creates an evaluation and the rollout goes on', async () => {
+    const d = await start()
+    const dep = await updating(d, 3, '    max_parallel     = 1\n    min_healthy_time = "1s"', MANUAL)
+    const paused = await call(d, 'POST', `/v1/deployment/pause/${dep.ID}`, { DeploymentID: dep.ID, Pause: true })
+    expect(paused.status).toBe(200)
+    expect(paused.json).toMatchObject({ EvalID: '', EvalCreateIndex: 0, RevertedJobVersion: null })
+    expect(deploymentOf(d, 1)).toMatchObject({ Status: 'paused', StatusDescription: 'Deployment is paused' })
+    // the allocation placed before the pause becomes healthy (and is counted); the evaluation that follows places nothing
+    await d.waitFor(() => running(d, 1).length === 1, 20_000)
+    const pass = await markHealthy(d, dep, running(d, 1)[0].ID)
+    expect(pass.Status).toBe('complete')
+    expect(deploymentOf(d, 1)).toMatchObject({ Status: 'paused', TaskGroups: { web: { PlacedAllocs: 1, HealthyAllocs: 1 } } })
+    expect(running(d, 0)).toHaveLength(2)
+
+    const resumed = await call(d, 'POST', `/v1/deployment/pause/${dep.ID}`, { DeploymentID: dep.ID, Pause: false })
+    expect(resumed.status).toBe(200)
+    const r = resumed.json as UpdateResponse
+    expect(r.EvalID).toMatch(/^[0-9a-f-]{36}$/)
+    expect(r.EvalCreateIndex).toBeGreaterThan(0)
+    expect(await settled(d, r.EvalID)).toMatchObject({ TriggeredBy: 'deployment-watcher', DeploymentID: dep.ID, Status: 'complete' })
+    for (let placed = 2; placed <= 3; placed++) {
+      expect(deploymentOf(d, 1)?.TaskGroups.web).toMatchObject({ PlacedAllocs: placed, HealthyAllocs: placed - 1 })
+      await d.waitFor(() => running(d, 1).length === placed, 20_000)
+      const fresh = running(d, 1).find((a) => a.DeploymentStatus?.Healthy !== true) as AllocView
+      await markHealthy(d, dep, fresh.ID)
+    }
+    expect(deploymentOf(d, 1)?.Status).toBe('successful')
+    expect(running(d, 1)).toHaveLength(3)
+    // a terminal deployment can be neither paused nor resumed
+    const again = await call(d, 'POST', `/v1/deployment/pause/${dep.ID}`, { DeploymentID: dep.ID, Pause: true })
+    expect([again.status, again.text]).toEqual([500, "can't pause terminal deployment"])
+    const resume = await call(d, 'POST', `/v1/deployment/pause/${dep.ID}`, { DeploymentID: dep.ID, Pause: false })
+    expect([resume.status, resume.text]).toEqual([500, "can't resume terminal deployment"])
+  })
+
+  it.each(['pause', 'allocation-health', 'promote'])(
+    '%s: the agent checks DeploymentID first (400), the server the deployment (500)',
+    async (verb) => {
+      const d = await start()
+      const dep = await updating(d, 1, '    max_parallel = 1')
+      const none = await call(d, 'POST', `/v1/deployment/${verb}/${dep.ID}`, {})
+      expect([none.status, none.text]).toEqual([400, 'DeploymentID must be specified'])
+      const other = await call(d, 'POST', `/v1/deployment/${verb}/${dep.ID}`, { DeploymentID: 'b1d7e6d2-0000-4000-8000-000000000000' })
+      expect([other.status, other.text]).toEqual([400, 'Deployment ID does not match'])
+      const id = 'b1d7e6d2-0000-4000-8000-000000000000'
+      const missing = await call(d, 'POST', `/v1/deployment/${verb}/${id}`, { DeploymentID: id, Pause: true, All: true, HealthyAllocationIDs: [id] })
+      expect([missing.status, missing.text]).toEqual([500, 'deployment not found'])
+    }
+  )
+
+  it('fail: "Deployment marked as failed", auto_revert to the stable version (RevertedJobVersion), an evaluation; then 500 on a terminal one', async () => {
+    const d = await start()
+    const dep = await updating(d, 2, '    max_parallel     = 1\n    min_healthy_time = "1s"\n    auto_revert      = true')
+    const res = await call(d, 'POST', `/v1/deployment/fail/${dep.ID}`)
+    expect(res.status).toBe(200)
+    const r = res.json as UpdateResponse
+    expect(r.RevertedJobVersion).toBe(0)
+    expect(r.EvalID).toMatch(/^[0-9a-f-]{36}$/)
+    expect(deploymentOf(d, 1)).toMatchObject({ Status: 'failed', StatusDescription: 'Deployment marked as failed - rolling back to job version 0' })
+    expect(d.getJob('web')?.Version).toBe(2)
+    await d.waitFor(() => deploymentOf(d, 2)?.Status === 'successful', 20_000)
+    const again = await call(d, 'POST', `/v1/deployment/fail/${dep.ID}`)
+    expect([again.status, again.text]).toEqual([500, "can't fail terminal deployment"])
+    const missing = await call(d, 'POST', '/v1/deployment/fail/b1d7e6d2-0000-4000-8000-000000000000')
+    expect([missing.status, missing.text]).toEqual([500, 'deployment not found'])
+  })
+
+  it('allocation-health: healthy IDs count and push the rollout on; an unhealthy ID fails the deployment; bad IDs change nothing', async () => {
+    const d = await start()
+    const dep = await updating(d, 2, '    max_parallel = 1', MANUAL)
+    await d.waitFor(() => running(d, 1).length === 1, 20_000)
+    const [first] = running(d, 1)
+    const url = `/v1/deployment/allocation-health/${dep.ID}`
+    const empty = await call(d, 'POST', url, { DeploymentID: dep.ID })
+    expect([empty.status, empty.text]).toEqual([500, 'must specify at least one healthy/unhealthy allocation ID'])
+    const unknown = await call(d, 'POST', url, { DeploymentID: dep.ID, HealthyAllocationIDs: [first.ID, 'b1d7e6d2-0000-4000-8000-000000000000'] })
+    expect([unknown.status, unknown.text]).toEqual([500, 'unknown alloc "b1d7e6d2-0000-4000-8000-000000000000"'])
+    const old = allocs(d).find((a) => a.JobVersion === 0) as AllocView
+    const foreign = await call(d, 'POST', url, { DeploymentID: dep.ID, UnhealthyAllocationIDs: [old.ID] })
+    expect([foreign.status, foreign.text]).toEqual([500, `alloc "${old.ID}" is not part of deployment "${dep.ID}"`])
+    expect(deploymentOf(d, 1)).toMatchObject({ Status: 'running', TaskGroups: { web: { HealthyAllocs: 0, UnhealthyAllocs: 0 } } })
+
+    // the evaluation the route creates places the second batch
+    expect(await markHealthy(d, dep, first.ID)).toMatchObject({ Status: 'complete', TriggeredBy: 'deployment-watcher' })
+    expect(allocs(d).find((a) => a.ID === first.ID)?.DeploymentStatus?.Healthy).toBe(true)
+    expect(deploymentOf(d, 1)?.TaskGroups.web).toMatchObject({ PlacedAllocs: 2, HealthyAllocs: 1, UnhealthyAllocs: 0 })
+    const second = allocs(d).find((a) => a.JobVersion === 1 && a.ID !== first.ID) as AllocView
+    const bad = await call(d, 'POST', url, { DeploymentID: dep.ID, UnhealthyAllocationIDs: [second.ID] })
+    expect(bad.status).toBe(200)
+    expect((bad.json as UpdateResponse).RevertedJobVersion).toBeNull()
+    expect(deploymentOf(d, 1)).toMatchObject({
+      Status: 'failed',
+      StatusDescription: 'Failed due to unhealthy allocations',
+      TaskGroups: { web: { HealthyAllocs: 1, UnhealthyAllocs: 1 } }
+    })
+    const terminal = await call(d, 'POST', url, { DeploymentID: dep.ID, HealthyAllocationIDs: [second.ID] })
+    expect([terminal.status, terminal.text]).toEqual([500, "can't set health of allocations for a terminal deployment"])
+  })
+})
+
+describe('blocked evaluations: one per job', () => {
+  it('a newer blocked evaluation cancels the older one; an evaluation that places everything cancels the rest', async () => {
+    // room for two allocations of 100 MHz
+    const d = await start({ nodes: [{ cpu: 250, memoryMB: 8192 }] })
+    const update = '    max_parallel     = 1\n    min_healthy_time = "1s"'
+    const evalOf = async (id: string) => (await call(d, 'GET', `/v1/evaluation/${id}`)).json as EvalView
+    const registered = async (hcl: string): Promise<EvalView> => {
+      const r = await call(d, 'POST', '/v1/jobs', { Job: await parse(d, hcl) })
+      return settled(d, (r.json as { EvalID: string }).EvalID)
+    }
+    const v0 = await registered(jobHcl({ count: 3, update }))
+    expect(v0.FailedTGAllocs).not.toBeNull()
+    const blocked0 = await evalOf(v0.BlockedEval)
+    expect(blocked0.Status).toBe('blocked')
+    const v1 = await registered(jobHcl({ count: 3, update, image: 'nginx:1.27' }))
+    expect(v1.FailedTGAllocs).not.toBeNull()
+    expect(await evalOf(v0.BlockedEval)).toMatchObject({ Status: 'cancelled', StatusDescription: 'existing blocked evaluation exists for job "web"' })
+    expect((await evalOf(v1.BlockedEval)).Status).toBe('blocked')
+    const v2 = await registered(jobHcl({ count: 2, update, image: 'nginx:1.27' }))
+    expect(v2.FailedTGAllocs).toBeNull()
+    expect(await evalOf(v1.BlockedEval)).toMatchObject({ Status: 'cancelled', StatusDescription: `evaluation "${v2.ID}" successful` })
+    // new capacity places nothing for the cancelled evaluations: the job keeps its two allocations
+    d.addNode({ cpu: 4000, memoryMB: 8192 })
+    await d.waitFor(() => deploymentOf(d, 2)?.Status === 'successful', 20_000)
+    expect(allocs(d).filter((a) => a.DesiredStatus === 'run')).toHaveLength(2)
   })
 })

@@ -102,8 +102,17 @@ export function pushDeployment(s: State, d: Obj): void {
 }
 
 // ---------------------------------------------------------------- alloc health
-export function setAllocHealth(s: State, a: Obj, healthy: boolean): void {
+/**
+ * An allocation's deployment health changes. The counts move as Nomad's state store moves them
+ * (nomad/state/state_store.go `updateDeploymentWithAlloc`): unset → healthy or unhealthy counts it once, healthy →
+ * unhealthy moves it, unhealthy → healthy counts nothing; a healthy one pushes the progress deadline. The client's
+ * own report is ignored once the health is set (e.g. by `allocation-health`). `manual`: set through
+ * `/v1/deployment/allocation-health`, whose route fails the deployment and creates the evaluation itself.
+ */
+export function setAllocHealth(s: State, a: Obj, healthy: boolean, manual = false): void {
   s.cancel(s.healthTimers.get(a.ID))
+  const before: boolean | null | undefined = a.DeploymentStatus?.Healthy
+  if (before === healthy || (!manual && before !== null && before !== undefined)) return
   a.DeploymentStatus = { ...(a.DeploymentStatus ?? {}), Healthy: healthy, Timestamp: new Date().toISOString() }
   s.touchAlloc(a)
   a.DeploymentStatus.ModifyIndex = a.ModifyIndex
@@ -111,17 +120,20 @@ export function setAllocHealth(s: State, a: Obj, healthy: boolean): void {
   if (!d || !isActiveDeployment(d)) return
   const dtg = d.TaskGroups[a.TaskGroup]
   if (!dtg) return
+  if (before === null || before === undefined) {
+    if (healthy) dtg.HealthyAllocs++
+    else dtg.UnhealthyAllocs++
+  } else if (before === true) {
+    dtg.HealthyAllocs--
+    dtg.UnhealthyAllocs++
+  }
+  if (healthy) armProgress(s, d)
+  s.touchDeployment(d)
+  if (manual) return
   if (healthy) {
-    dtg.HealthyAllocs++
-    armProgress(s, d)
-    s.touchDeployment(d)
     maybeCompleteDeployment(s, d)
     pushDeployment(s, d)
-  } else {
-    dtg.UnhealthyAllocs++
-    s.touchDeployment(d)
-    if (shouldFailEarly(s, d, a)) failDeployment(s, d, 'Failed due to unhealthy allocations')
-  }
+  } else if (shouldFailEarly(s, d, a)) failDeployment(s, d, 'Failed due to unhealthy allocations')
 }
 
 /**
@@ -165,18 +177,24 @@ export function maybeCompleteDeployment(s: State, d: Obj): void {
   }
 }
 
-export function failDeployment(s: State, d: Obj, why: string): void {
-  if (!isActiveDeployment(d)) return
+/**
+ * Fails a deployment and, with auto_revert, registers the newest stable older version again; returns that version
+ * when it does. `autoRevert` defaults to any group's AutoRevert; `noTargetSuffix: false` leaves out " - no stable job
+ * version to auto revert to" (the allocation-health path has no such suffix: deployment_watcher.go `SetAllocHealth`).
+ */
+export function failDeployment(s: State, d: Obj, why: string, o: { autoRevert?: boolean; noTargetSuffix?: boolean } = {}): number | undefined {
+  if (!isActiveDeployment(d)) return undefined
   s.cancel(s.progressTimers.get(d.ID))
   d.Status = 'failed'
   d.StatusDescription = why
   const rec = s.findJob(d.Namespace, d.JobID)
-  const autoRevert = Object.values(d.TaskGroups as Obj).some((t: Obj) => t.AutoRevert)
+  const autoRevert = o.autoRevert ?? Object.values(d.TaskGroups as Obj).some((t: Obj) => t.AutoRevert)
   let revertTo: Obj | undefined
   if (autoRevert && rec) {
     revertTo = [...rec.versions].reverse().find((v) => v.Stable && v.Version < d.JobVersion)
-    if (!revertTo) d.StatusDescription += ' - no stable job version to auto revert to'
-    else if (specOf(revertTo) === specOf(rec.current))
+    if (!revertTo) {
+      if (o.noTargetSuffix !== false) d.StatusDescription += ' - no stable job version to auto revert to'
+    } else if (specOf(revertTo) === specOf(rec.current))
       d.StatusDescription += ` - not rolling back to stable job version ${revertTo.Version} as current job has same specification`
     else d.StatusDescription += ` - rolling back to job version ${revertTo.Version}`
   }
@@ -187,7 +205,20 @@ export function failDeployment(s: State, d: Obj, why: string): void {
   if (revertTo && rec && d.StatusDescription.includes('rolling back to job version')) {
     const copy = structuredClone(revertTo)
     register(s, rec.namespace, copy, { triggeredBy: 'deployment-watcher' })
+    return revertTo.Version
   }
+  return undefined
+}
+
+/**
+ * `nomad deployment pause` / `resume`: "Deployment is paused" (the scheduler then places nothing more for it, and
+ * its progress deadline keeps running: the watcher has no pause check), or "Deployment is running" again
+ * (nomad/deploymentwatcher/deployment_watcher.go `PauseDeployment`; the route creates the resume's evaluation).
+ */
+export function pauseDeployment(s: State, d: Obj, pause: boolean): void {
+  d.Status = pause ? 'paused' : 'running'
+  d.StatusDescription = pause ? 'Deployment is paused' : 'Deployment is running'
+  s.touchDeployment(d)
 }
 
 /**

@@ -340,8 +340,27 @@ export function createEval(
     ev.Status = 'complete'
     ev.ModifyIndex = idx
     ev.ModifyTime = nowNs()
+    cancelBlockedEvals(s, ev)
   })
   return ev
+}
+
+/**
+ * Nomad keeps at most one blocked evaluation per job. An evaluation that completes with everything placed cancels
+ * the job's blocked ones: "evaluation \"<id>\" successful" (nomad/state/state_store.go `nestedUpsertEval`); a newer
+ * blocked evaluation makes the older one a duplicate, cancelled with "existing blocked evaluation exists for job
+ * \"<job>\"" (nomad/blocked_evals.go `processBlockJobDuplicate`, nomad/leader.go `reapDupBlockedEvaluations`).
+ */
+function cancelBlockedEvals(s: State, done: Obj, newBlocked?: Obj): void {
+  if (!newBlocked && (done.Status !== 'complete' || (done.FailedTGAllocs && Object.keys(done.FailedTGAllocs).length))) return
+  for (const b of s.evals.values()) {
+    if (b === newBlocked || b.Status !== 'blocked' || b.Namespace !== done.Namespace || b.JobID !== done.JobID) continue
+    const idx = s.bump('evals')
+    b.Status = 'cancelled'
+    b.StatusDescription = newBlocked ? `existing blocked evaluation exists for job "${b.JobID}"` : `evaluation "${done.ID}" successful`
+    b.ModifyIndex = idx
+    b.ModifyTime = nowNs()
+  }
 }
 
 /**
@@ -446,7 +465,8 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
     }
     s.evals.set(blocked.ID, blocked)
     ev.BlockedEval = blocked.ID
-  }
+    cancelBlockedEvals(s, ev, blocked)
+  } else cancelBlockedEvals(s, ev)
   if (job.Type === 'batch' && plans.every((p) => p.place === 0) && s.liveAllocs(ev.Namespace, job.ID).length === 0) {
     s.setJobStatus(rec, 'dead')
   }
