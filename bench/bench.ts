@@ -205,7 +205,13 @@ export function bundle(tmp: string): BundleReport {
   const meta = path.join(tmp, 'meta.json')
   build(a, meta)
   build(b)
-  const list = (dir: string) => fs.readdirSync(dir).sort()
+  // Every file, chunks/ included (paths relative to the folder).
+  const list = (dir: string) =>
+    fs
+      .readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((d) => d.isFile())
+      .map((d) => path.relative(dir, path.join(d.parentPath, d.name)))
+      .sort()
   const same = (x: string, y: string) =>
     JSON.stringify(list(x)) === JSON.stringify(list(y)) &&
     list(x).every((f) => fs.readFileSync(path.join(x, f)).equals(fs.readFileSync(path.join(y, f))))
@@ -216,7 +222,7 @@ export function bundle(tmp: string): BundleReport {
   for (const out of Object.values(metafile.outputs)) {
     for (const [input, info] of Object.entries(out.inputs)) {
       const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input)
-      const name = m ? m[1] : /^(lazy|absent):/.test(input) ? '(lazy facades)' : '(our src/)'
+      const name = m ? m[1] : /^(lazy|absent|builtin):/.test(input) ? '(lazy facades)' : '(our src/)'
       byPkg.set(name, (byPkg.get(name) ?? 0) + info.bytesInOutput)
     }
   }

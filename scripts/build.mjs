@@ -1,22 +1,29 @@
 #!/usr/bin/env node
 /**
- * Builds the action bundle: dist/index.js (one minified ESM file), dist/package.json and dist/licenses.txt.
+ * Builds the action bundle: dist/index.js (the entry), dist/chunks/*.js (code split off by esbuild, loaded by import()),
+ * dist/package.json and dist/licenses.txt (every package in any of the files).
  * Usage: node scripts/build.mjs [outdir] [--metafile=FILE]   (default dist; __tests__/dist.test.ts builds into a temp
  * dir and compares; bench/bench.ts reads the metafile for the size by package)
  *
- * esbuild, not ncc, because the bundle must not evaluate packages that a run may never use (see BENCHMARKS.md):
+ * esbuild, not ncc, because the bundle must not compile or evaluate packages that a run may never use (BENCHMARKS.md):
+ * - code splitting: what the source loads with a dynamic import() (the main step from src/index.ts, octokit from
+ *   src/github/octokit.ts, @actions/glob) is in its own chunk, which Node reads and compiles only when it is
+ *   imported. A run that stops at its inputs compiles the entry and the main step's chunks only.
  * - LAZY packages are replaced by a small facade with the same exports that loads the real package on first
- *   use. The real package is still in the bundle, but its top-level code runs only when a call needs it.
- *   undici: imported at the top of @actions/http-client (which @actions/core imports for getIDToken) only for a
- *   proxy dispatcher; node-vault: needed only once the action talks to Vault.
+ *   use: its top-level code runs only when a call needs it. node-vault: needed only once the action talks to Vault.
  * - ABSENT packages are replaced by a stub that throws if it is ever called. axios: node-vault requires it at its
  *   top, but calls it only when it is not given a `request-promise`; src/vault/client.ts always gives it our
  *   transport, so axios (with form-data, mime-db, follow-redirects, proxy agents: about 250 kB) is dead code.
- *   The end-to-end tests run this bundle against a real OpenBao, so a call through axios would fail them.
- * The output is deterministic: same sources and lockfile → same bytes (no timestamps, no absolute paths).
+ *   @actions/http-client as @actions/core imports it: only for core.getIDToken, which the action does not call
+ *   (src/auth/github-oidc.ts fetches the token through our transport); without the stub it would pull undici
+ *   (430 kB) into the start-up chunks. The end-to-end tests run this bundle, so a call to a stub would fail them.
+ * - Node's built-in modules are loaded with require() (see BUILTIN below).
+ * The output is deterministic: same sources and lockfile → same bytes (no timestamps, no absolute paths; chunk names
+ * carry a hash of their content).
  */
 import * as esbuild from 'esbuild'
 import * as fs from 'node:fs'
+import { builtinModules } from 'node:module'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -28,12 +35,6 @@ const metafileOut = args.find((a) => a.startsWith('--metafile='))?.slice('--meta
 
 /** Facades: the exports that the bundled importers use, each loading the real package on first call. */
 const LAZY = {
-  undici: `
-let real
-const load = () => (real ??= require('undici'))
-export function ProxyAgent(options) { return new (load().ProxyAgent)(options) }
-export function fetch(input, init) { return load().fetch(input, init) }
-`,
   'node-vault': `
 let real
 const load = () => (real ??= require('node-vault'))
@@ -48,8 +49,18 @@ const absent = () => {
   throw new Error('axios is not in this bundle: node-vault must be given our transport as request-promise (src/vault/client.ts)')
 }
 module.exports = { create: absent }
+`,
+  'core-http-client': `
+export class HttpClient {
+  constructor() {
+    throw new Error('core.getIDToken is not in this bundle: src/auth/github-oidc.ts fetches the OIDC token through our transport')
+  }
+}
 `
 }
+
+/** Node's built-in module names, with and without the node: prefix. */
+const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`)
 
 /** Resolves each LAZY package to its facade everywhere except inside the facade itself, and each ABSENT one to its stub. */
 const lazyPackages = {
@@ -62,6 +73,15 @@ const lazyPackages = {
     build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ contents: LAZY[args.path], loader: 'js', resolveDir: root }))
     build.onResolve({ filter: pattern(Object.keys(ABSENT)) }, (args) => ({ path: args.path, namespace: 'absent' }))
     build.onLoad({ filter: /.*/, namespace: 'absent' }, (args) => ({ contents: ABSENT[args.path], loader: 'js' }))
+    // Node's built-in modules through require(), also where ESM code imports them: an ESM import of a built-in makes
+    // Node build its ESM facade, which reads every export, getters included (node:http's WebSocket/EventSource
+    // getters load Node's internal undici: about 35 ms at start-up). require() reads an export only when it is used.
+    build.onResolve({ filter: BUILTIN }, (args) => (args.namespace === 'builtin' ? undefined : { path: args.path, namespace: 'builtin' }))
+    build.onLoad({ filter: /.*/, namespace: 'builtin' }, (args) => ({ contents: `module.exports = require('${args.path}')`, loader: 'js' }))
+    // @actions/core imports @actions/http-client (and so undici) only for getIDToken, which the action does not call.
+    build.onResolve({ filter: /^@actions\/http-client$/ }, (args) =>
+      /node_modules\/@actions\/core\//.test(args.importer) ? { path: 'core-http-client', namespace: 'absent' } : undefined
+    )
   }
 }
 
@@ -70,7 +90,10 @@ fs.mkdirSync(outdir, { recursive: true })
 const result = await esbuild.build({
   absWorkingDir: root,
   entryPoints: ['src/index.ts'],
-  outfile: path.join(outdir, 'index.js'),
+  outdir,
+  entryNames: '[name]',
+  chunkNames: 'chunks/[name]-[hash]',
+  splitting: true,
   bundle: true,
   platform: 'node',
   target: 'node20',
