@@ -206,4 +206,30 @@ describe('rolling updates (count 3, max_parallel 1, auto_revert)', () => {
     await n.waitFor(() => n.deployments('api').some((d) => d.JobVersion === 2 && d.Status === 'successful'), 30_000)
     expect(versionOf(n, 2)).toHaveLength(3)
   })
+
+  it('paused by an operator mid-rollout (nomad deployment pause): warned at once; at the timeout, says it is paused and how to resume', async () => {
+    const n = await cluster()
+    await deployed(n)
+    const run = runAction(inputs(n, { job: ROLLING, variables: 'image=nginx:1.28', timeout: '4s' }))
+    await n.waitFor(() => n.deployments('api').some((d) => d.JobVersion === 1), 30_000)
+    const id = n.deployments('api').find((d) => d.JobVersion === 1)?.ID
+    const res = await fetch(`${n.url}/v1/deployment/pause/${id}`, {
+      method: 'POST',
+      headers: { 'X-Nomad-Token': n.managementToken },
+      body: JSON.stringify({ DeploymentID: id, Pause: true })
+    })
+    expect(res.status).toBe(200)
+    const placed = n.deployments('api').find((d) => d.ID === id)?.TaskGroups.api.PlacedAllocs
+    const r = await run
+    expect(r.code).toBe(1)
+    expect(r.outputs.verdict).toBe('timeout')
+    expect(r.outputs['deployment-status']).toBe('paused')
+    const warnings = r.annotations.filter((a) => a.level === 'warning').map((a) => a.message)
+    expect(warnings).toContainEqual(expect.stringContaining(`Deployment ${id} is paused (\`nomad deployment pause\`)`))
+    const e = errors(r)
+    expect(e).toContain(`until \`nomad deployment resume ${id}\`, and its progress deadline keeps running`)
+    expect(e).not.toContain('The deployment continues in Nomad')
+    // Nomad placed nothing after the pause
+    expect(n.deployments('api').find((d) => d.ID === id)?.TaskGroups.api.PlacedAllocs).toBe(placed)
+  })
 })

@@ -29,6 +29,7 @@ export async function followDeployment(ctx: FollowContext, deploymentId: string)
   const templates = new TemplateWaitReporter()
   let lastLine = ''
   let promoteSent = false
+  let pauseReported = false
   try {
     let [d, list] = await Promise.all([deployments.next(), allocations.next()])
     for (;;) {
@@ -60,6 +61,11 @@ export async function followDeployment(ctx: FollowContext, deploymentId: string)
           `Deployment ${deploymentId} is blocked waiting for other regions (multiregion); not followed further.`,
           extra
         )
+      }
+
+      if (d.Status === 'paused' && !pauseReported) {
+        pauseReported = true
+        core.warning(`${pausedNote(deploymentId)} The action keeps waiting until it is resumed or the timeout.`)
       }
 
       // Running (or paused/pending): canaries waiting for promotion?
@@ -138,7 +144,7 @@ async function deploymentTimeout(ctx: FollowContext, deploymentId: string, d: De
     `Timed out after ${ctx.elapsed()} following deployment ${deploymentId} of job "${ctx.opts.jobId}"; last seen: ` +
     `${d?.Status ?? 'unknown'}${d?.StatusDescription ? ` - ${d.StatusDescription}` : ''}` +
     (groups.length ? ` [${groups.map(groupLine).join('; ')}]` : '') +
-    '. The deployment continues in Nomad.' +
+    (d?.Status === 'paused' ? `. ${pausedNote(deploymentId)}` : '. The deployment continues in Nomad.') +
     waitingLines(allocs.summaries) +
     pendingHint(allocs.summaries, !!ctx.opts.vaultDiag)
   return ctx.verdict('timeout', withFailureDetails(headline, allocs.summaries, allocs.diagnoses), {
@@ -149,6 +155,17 @@ async function deploymentTimeout(ctx: FollowContext, deploymentId: string, d: De
     allocations: allocs.summaries,
     diagnoses: allocs.diagnoses
   })
+}
+
+/**
+ * A paused deployment places no further allocations until it is resumed, while its progress deadline keeps running
+ * (nomad/deploymentwatcher/deployment_watcher.go `PauseDeployment`; scheduler/reconcile.go `computeUnderProvisionedBy`).
+ */
+function pausedNote(deploymentId: string): string {
+  return (
+    `Deployment ${deploymentId} is paused (\`nomad deployment pause\`): Nomad places no further allocations for it until ` +
+    `\`nomad deployment resume ${deploymentId}\`, and its progress deadline keeps running.`
+  )
 }
 
 /**
