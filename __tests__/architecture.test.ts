@@ -66,7 +66,7 @@ const client = oneOf(
   'src/transport/index.ts',
   'src/transport/transport.ts',
   'src/keys/jwks.ts',
-  'src/github/octokit.ts'
+  'src/github/rest.ts'
 )
 /** The steps of a run that only an orchestrator calls. */
 const step = anyOf(oneOf('src/vault/reconcile.ts', 'src/nomad/deploy.ts', 'src/auth/index.ts', 'src/main.ts'), under('modes'))
