@@ -5,28 +5,10 @@
  */
 import { parse } from '@cdktf/hcl2json'
 import { NomadApiError } from './api-error.js'
+import { parseDurationNs } from './duration.js'
 import { defaultReschedulePolicy, defaultRestartPolicy } from './policies.js'
 
 type Obj = Record<string, any>
-
-const NS_PER = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 } as const
-
-/** Go time.ParseDuration subset ("1h30m", "300ms", "5s") → nanoseconds. A bare number is taken as ns. */
-export function parseDurationNs(v: unknown): number {
-  if (typeof v === 'number') return v
-  if (typeof v !== 'string' || v === '') throw new Error(`invalid duration ${JSON.stringify(v)}`)
-  if (/^\d+$/.test(v)) return Number(v)
-  let total = 0
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy
-  let m: RegExpExecArray | null
-  let consumed = 0
-  while ((m = re.exec(v))) {
-    total += Number(m[1]) * NS_PER[m[2] as keyof typeof NS_PER]
-    consumed = re.lastIndex
-  }
-  if (consumed !== v.length) throw new Error(`time: invalid duration "${v}"`)
-  return Math.round(total)
-}
 
 /** hcl2json error "parse config: [input.hcl:3,4-5: S; D input.hcl:...]" → Nomad's hcl.Diagnostics.Error() text. */
 export function formatHclError(raw: string, file = 'input.hcl'): string {
@@ -129,42 +111,59 @@ function strMap(v: unknown): Record<string, string> | null {
   return out
 }
 
-function convertUpdate(u: Obj | undefined): Obj | null {
-  if (!u) return null
+type Convert = (v: unknown) => unknown
+const asIs: Convert = (v) => v
+
+/** The fields an HCL block sets, renamed and converted by a table `{ hcl_name: [JsonName, convert] }` (in api order). */
+function convertFields(block: Obj | undefined, fields: Record<string, [string, Convert]>): Obj {
   const out: Obj = {}
-  if (u.stagger !== undefined) out.Stagger = parseDurationNs(u.stagger)
-  if (u.max_parallel !== undefined) out.MaxParallel = Number(u.max_parallel)
-  if (u.health_check !== undefined) out.HealthCheck = u.health_check
-  if (u.min_healthy_time !== undefined) out.MinHealthyTime = parseDurationNs(u.min_healthy_time)
-  if (u.healthy_deadline !== undefined) out.HealthyDeadline = parseDurationNs(u.healthy_deadline)
-  if (u.progress_deadline !== undefined) out.ProgressDeadline = parseDurationNs(u.progress_deadline)
-  if (u.canary !== undefined) out.Canary = Number(u.canary)
-  if (u.auto_revert !== undefined) out.AutoRevert = Boolean(u.auto_revert)
-  if (u.auto_promote !== undefined) out.AutoPromote = Boolean(u.auto_promote)
+  for (const [hcl, [json, convert]] of Object.entries(fields)) if (block?.[hcl] !== undefined) out[json] = convert(block[hcl])
   return out
+}
+
+const UPDATE_FIELDS: Record<string, [string, Convert]> = {
+  stagger: ['Stagger', parseDurationNs],
+  max_parallel: ['MaxParallel', Number],
+  health_check: ['HealthCheck', asIs],
+  min_healthy_time: ['MinHealthyTime', parseDurationNs],
+  healthy_deadline: ['HealthyDeadline', parseDurationNs],
+  progress_deadline: ['ProgressDeadline', parseDurationNs],
+  canary: ['Canary', Number],
+  auto_revert: ['AutoRevert', Boolean],
+  auto_promote: ['AutoPromote', Boolean]
+}
+
+const RESTART_FIELDS: Record<string, [string, Convert]> = {
+  attempts: ['Attempts', Number],
+  interval: ['Interval', parseDurationNs],
+  delay: ['Delay', parseDurationNs],
+  mode: ['Mode', asIs],
+  render_templates: ['RenderTemplates', Boolean]
+}
+
+const RESCHEDULE_FIELDS: Record<string, [string, Convert]> = {
+  attempts: ['Attempts', Number],
+  interval: ['Interval', parseDurationNs],
+  delay: ['Delay', parseDurationNs],
+  delay_function: ['DelayFunction', asIs],
+  max_delay: ['MaxDelay', parseDurationNs],
+  unlimited: ['Unlimited', Boolean]
+}
+
+function convertUpdate(u: Obj | undefined): Obj | null {
+  return u ? convertFields(u, UPDATE_FIELDS) : null
 }
 
 /** `restart` block → api.RestartPolicy; Canonicalize fills the job type's defaults (policies.ts). */
 function convertRestart(r: Obj | undefined, jobType: string, canonical: boolean): Obj | null {
-  const out: Obj = {}
-  if (r?.attempts !== undefined) out.Attempts = Number(r.attempts)
-  if (r?.interval !== undefined) out.Interval = parseDurationNs(r.interval)
-  if (r?.delay !== undefined) out.Delay = parseDurationNs(r.delay)
-  if (r?.mode !== undefined) out.Mode = r.mode
-  if (r?.render_templates !== undefined) out.RenderTemplates = Boolean(r.render_templates)
+  const out = convertFields(r, RESTART_FIELDS)
   if (canonical) return { ...defaultRestartPolicy(jobType), ...out }
   return r ? out : null
 }
 
 /** `reschedule` block (group, else job) → api.ReschedulePolicy; Canonicalize fills the job type's defaults. */
 function convertReschedule(r: Obj | undefined, jobType: string, canonical: boolean): Obj | null {
-  const out: Obj = {}
-  if (r?.attempts !== undefined) out.Attempts = Number(r.attempts)
-  if (r?.interval !== undefined) out.Interval = parseDurationNs(r.interval)
-  if (r?.delay !== undefined) out.Delay = parseDurationNs(r.delay)
-  if (r?.delay_function !== undefined) out.DelayFunction = r.delay_function
-  if (r?.max_delay !== undefined) out.MaxDelay = parseDurationNs(r.max_delay)
-  if (r?.unlimited !== undefined) out.Unlimited = Boolean(r.unlimited)
+  const out = convertFields(r, RESCHEDULE_FIELDS)
   if (canonical && (jobType === 'service' || jobType === 'batch')) return { ...defaultReschedulePolicy(jobType), ...out }
   return r ? out : null
 }
