@@ -125,6 +125,21 @@ describe('early verdicts on permanent failures', () => {
   })
 })
 
+describe('a template whose secret the task may not read', () => {
+  it('Vault answers 403: Nomad retries the template, then kills the task; the action names the path and the policy', async () => {
+    const n = await cluster()
+    // the job's policy grants secret/data/default/api/*, not another job's secrets
+    await bao.api('POST', 'secret/data/default/billing/config', { data: { password: 'not-yours' } })
+    const r = await runAction(inputs(n, { variables: 'secret=secret/data/default/billing/config' }))
+    const e = failedEarly(r, n)
+    expect(e).toMatch(/Template failed: vault\.read\(secret\/data\/default\/billing\/config\): .*Code: 403/s)
+    expect(e).toContain('Vault denied "secret/data/default/billing/config"')
+    expect(e).toContain('(for this job: secret/data/default/api/…)')
+    // retried before the kill: the task never started, and no secret was read
+    expect(n.secretReads).toEqual([])
+  })
+})
+
 describe('cluster shapes: a server-only agent, EdDSA-only keys', () => {
   it('against a server-only agent: says it could not check the clients, and deploys', async () => {
     const n = await cluster({ agent: { server: true, client: false } })
