@@ -222,6 +222,24 @@ describe('rolling updates (count 3, max_parallel 1, auto_revert)', () => {
     expect(versionOf(n, 2)).toHaveLength(3)
   })
 
+  it('the second batch crash-loops: failed early, saying how far the rollout got and that the rest still runs the old version', async () => {
+    const n = await cluster()
+    await deployed(n)
+    const run = runAction(inputs(n, { job: ROLLING, variables: 'image=nginx:1.28' }))
+    await n.waitFor(() => (n.deployments('api').find((d) => d.JobVersion === 1)?.TaskGroups.api.HealthyAllocs ?? 0) >= 1, 30_000)
+    n.failAllocs('api', undefined, { version: 1, exitCode: 1 })
+    const r = await run
+    expect(r.code).toBe(1)
+    expect(r.outputs.verdict).toBe('failed')
+    expect(r.outputs['deployment-status']).toBe('running')
+    const e = errors(r)
+    expect(e).toContain('cannot succeed, so the action stops waiting')
+    expect(e).toMatch(/task "app" of allocation api\.api\[1\] \([0-9a-f]{8}\) exited with code 1 each time it started/)
+    expect(e).toContain(
+      'Rolling update stopped: api: 1 of 3 allocations of version 1 became healthy; Nomad places no more while one is unhealthy, so the others still run the previous version.'
+    )
+  })
+
   it('paused by an operator mid-rollout (nomad deployment pause): warned at once; at the timeout, says it is paused and how to resume', async () => {
     const n = await cluster()
     await deployed(n)
