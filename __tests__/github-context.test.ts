@@ -1,5 +1,8 @@
+import * as http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from '@jest/globals'
 import { releaseMeta, runContextFromEnv, runFacts, STABLE_META_KEYS } from '../src/github/context.js'
+import { GitHubApiError, gitHubRest } from '../src/github/rest.js'
 
 const env = {
   GITHUB_SHA: 'deadbeef',
@@ -46,11 +49,58 @@ describe('release metadata from the runner environment', () => {
   })
 })
 
-describe('loadOctokit', () => {
-  it('gives an authenticated octokit on demand (for features that call the GitHub API)', async () => {
-    const { loadOctokit } = await import('../src/github/octokit.js')
-    const octokit = await loadOctokit('ghs_example')
-    expect(typeof octokit.rest.issues.createComment).toBe('function')
-    expect(typeof octokit.rest.repos.createDeployment).toBe('function')
+describe('gitHubRest (the GitHub REST calls of pr-comment and deployment-environment)', () => {
+  /** A GitHub Enterprise-style API under /api/v3 that lists 250 comments 100 per page with Link headers. */
+  async function pagedApi(): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
+    const seen: string[] = []
+    const server = http.createServer((req, res) => {
+      const u = new URL(req.url ?? '/', 'http://x')
+      seen.push(
+        `${req.method} ${u.pathname}${u.search} ${req.headers.authorization} ${req.headers.accept} ${req.headers['user-agent'] ? 'ua' : 'no-ua'}`
+      )
+      if (u.pathname === '/api/v3/repos/acme/shop/issues/7/comments' && req.method === 'GET') {
+        const page = Number(u.searchParams.get('page') ?? '1')
+        const per = Number(u.searchParams.get('per_page'))
+        const all = Array.from({ length: 250 }, (_, i) => ({ id: i + 1, body: `c${i + 1}` }))
+        const self = `http://${req.headers.host}/api/v3/repos/acme/shop/issues/7/comments?per_page=${per}`
+        if (page * per < all.length) res.setHeader('Link', `<${self}&page=${page + 1}>; rel="next", <${self}&page=3>; rel="last"`)
+        res.setHeader('Content-Type', 'application/json')
+        return res.end(JSON.stringify(all.slice((page - 1) * per, page * per)))
+      }
+      res.writeHead(403, { 'Content-Type': 'application/json' })
+      res.end(JSON.stringify({ message: 'Resource not accessible by integration' }))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v3`
+    return { url, seen, close: () => new Promise<void>((resolve) => server.close(() => resolve())) }
+  }
+
+  it('follows Link rel="next" under a GITHUB_API_URL with a path, with the token and GitHub headers', async () => {
+    const api = await pagedApi()
+    try {
+      const rest = gitHubRest('ghs_example', { GITHUB_API_URL: `${api.url}/` })
+      const comments = await rest.paginate<{ id: number }>('/repos/acme/shop/issues/7/comments')
+      expect(comments.map((c) => c.id)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1))
+      expect(api.seen).toEqual([
+        'GET /api/v3/repos/acme/shop/issues/7/comments?per_page=100 token ghs_example application/vnd.github+json ua',
+        'GET /api/v3/repos/acme/shop/issues/7/comments?per_page=100&page=2 token ghs_example application/vnd.github+json ua',
+        'GET /api/v3/repos/acme/shop/issues/7/comments?per_page=100&page=3 token ghs_example application/vnd.github+json ua'
+      ])
+    } finally {
+      await api.close()
+    }
+  })
+
+  it('rejects an error answer with its status and GitHub message, without the token', async () => {
+    const api = await pagedApi()
+    try {
+      const rest = gitHubRest('ghs_secret_value', { GITHUB_API_URL: api.url })
+      const err = await rest.request('POST', '/repos/acme/shop/deployments', { ref: 'main' }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(GitHubApiError)
+      expect((err as GitHubApiError).status).toBe(403)
+      expect((err as GitHubApiError).message).toBe('POST /repos/acme/shop/deployments answered HTTP 403: Resource not accessible by integration')
+    } finally {
+      await api.close()
+    }
   })
 })

@@ -6,11 +6,9 @@
  * dir and compares; bench/bench.ts reads the metafile for the size by package)
  *
  * esbuild, not ncc, because the bundle must not compile or evaluate packages that a run may never use (BENCHMARKS.md):
- * - code splitting: what the source loads with a dynamic import() (the main step from src/index.ts, octokit from
- *   src/github/octokit.ts, @actions/glob) is in its own chunk, which Node reads and compiles only when it is
- *   imported. A run that stops at its inputs compiles the entry and the main step's chunks only.
- * - LAZY packages are replaced by a small facade with the same exports that loads the real package on first
- *   use: its top-level code runs only when a call needs it. node-vault: needed only once the action talks to Vault.
+ * - code splitting: what the source loads with a dynamic import() (the main step from src/index.ts, node-vault from
+ *   src/vault/client.ts, @actions/glob from src/nomad) is in a chunk of its own, which Node reads and compiles only
+ *   when it is imported. A run that stops at its inputs compiles the entry and the main step's chunks only.
  * - ABSENT packages are replaced by a stub that throws if it is ever called. axios: node-vault requires it at its
  *   top, but calls it only when it is not given a `request-promise`; src/vault/client.ts always gives it our
  *   transport, so axios (with form-data, mime-db, follow-redirects, proxy agents: about 250 kB) is dead code.
@@ -33,16 +31,7 @@ const outdir = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(r
 /** --metafile=FILE writes esbuild's metafile (bytes per input), for the size table in BENCHMARKS.md. */
 const metafileOut = args.find((a) => a.startsWith('--metafile='))?.slice('--metafile='.length)
 
-/** Facades: the exports that the bundled importers use, each loading the real package on first call. */
-const LAZY = {
-  'node-vault': `
-let real
-const load = () => (real ??= require('node-vault'))
-export default function nodeVault(options) { return load()(options) }
-`
-}
-
-/** Stubs: CommonJS, with only what the importer touches when it loads. */
+/** Stubs, with only what the importer touches when it loads. */
 const ABSENT = {
   axios: `
 const absent = () => {
@@ -62,15 +51,11 @@ export class HttpClient {
 /** Node's built-in module names, with and without the node: prefix. */
 const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`)
 
-/** Resolves each LAZY package to its facade everywhere except inside the facade itself, and each ABSENT one to its stub. */
-const lazyPackages = {
-  name: 'lazy-packages',
+/** Resolves each ABSENT package to its stub, and Node's built-ins to require(). */
+const bundlePlugin = {
+  name: 'nomad-vault-action',
   setup(build) {
     const pattern = (names) => new RegExp(`^(${names.map((n) => n.replace(/[-/]/g, '\\$&')).join('|')})$`)
-    build.onResolve({ filter: pattern(Object.keys(LAZY)) }, (args) =>
-      args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' }
-    )
-    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ contents: LAZY[args.path], loader: 'js', resolveDir: root }))
     build.onResolve({ filter: pattern(Object.keys(ABSENT)) }, (args) => ({ path: args.path, namespace: 'absent' }))
     build.onLoad({ filter: /.*/, namespace: 'absent' }, (args) => ({ contents: ABSENT[args.path], loader: 'js' }))
     // Node's built-in modules through require(), also where ESM code imports them: an ESM import of a built-in makes
@@ -105,7 +90,7 @@ const result = await esbuild.build({
   logLevel: 'warning',
   // CommonJS packages in an ESM bundle call require() for Node's built-in modules.
   banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
-  plugins: [lazyPackages]
+  plugins: [bundlePlugin]
 })
 fs.writeFileSync(path.join(outdir, 'package.json'), '{"type":"module"}\n')
 fs.writeFileSync(path.join(outdir, 'licenses.txt'), licenses(result.metafile))

@@ -1,5 +1,5 @@
 /**
- * A stand-in for the GitHub REST API (GITHUB_API_URL) with the endpoints the action calls through octokit: issue
+ * A stand-in for the GitHub REST API (GITHUB_API_URL) with the endpoints the action calls (src/github/rest.ts): issue
  * comments (list, create, update) and deployments (create, create status). It checks the `Authorization: token …`
  * header and records every request, so that tests assert on what the action sent.
  */

@@ -1,11 +1,12 @@
 /**
  * deployment-environment: a GitHub deployment record for this run, so that the repository's Environments page shows
  * what went where. Created (state in_progress) before the first job is registered, and finished with success or
- * failure; needs "permissions: deployments: write". Octokit is loaded only here. A failure to record is a warning.
+ * failure; needs "permissions: deployments: write". GitHub REST API: create a deployment, create a deployment status
+ * (src/github/rest.ts). A failure to record is a warning.
  */
 import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
-import { loadOctokit, type Octokit } from './octokit.js'
+import { gitHubRest } from './rest.js'
 
 export interface DeploymentRecord {
   id: number
@@ -20,13 +21,12 @@ export async function startDeploymentRecord(
 ): Promise<DeploymentRecord | undefined> {
   const [owner, repo] = (env.GITHUB_REPOSITORY ?? '').split('/')
   const logUrl = env.GITHUB_RUN_ID ? `${env.GITHUB_SERVER_URL ?? 'https://github.com'}/${owner}/${repo}/actions/runs/${env.GITHUB_RUN_ID}` : undefined
-  let octokit: Octokit
+  const api = gitHubRest(token, env)
+  const deployments = `/repos/${owner}/${repo}/deployments`
   let id: number
   try {
-    octokit = await loadOctokit(token)
-    const res = await octokit.rest.repos.createDeployment({
-      owner,
-      repo,
+    // 201 with the deployment; 202 with only a message when GitHub merged the default branch into the ref first.
+    const res = await api.request<{ id?: number; message?: string }>('POST', deployments, {
       ref: env.GITHUB_SHA || env.GITHUB_REF || 'HEAD',
       environment,
       auto_merge: false,
@@ -34,9 +34,9 @@ export async function startDeploymentRecord(
       description: `Nomad job(s) ${jobIds.join(', ')}`.slice(0, 140),
       payload: { jobs: jobIds }
     })
-    if (!('id' in res.data)) throw new Error(res.data.message ?? 'no deployment created')
-    id = res.data.id
-    await octokit.rest.repos.createDeploymentStatus({ owner, repo, deployment_id: id, state: 'in_progress', log_url: logUrl })
+    if (typeof res?.id !== 'number') throw new Error(res?.message ?? 'no deployment created')
+    id = res.id
+    await api.request('POST', `${deployments}/${id}/statuses`, { state: 'in_progress', log_url: logUrl })
     core.info(`GitHub deployment ${id} to environment "${environment}" started.`)
   } catch (err) {
     const status = (err as { status?: number }).status
@@ -50,10 +50,7 @@ export async function startDeploymentRecord(
     id,
     async finish(state) {
       try {
-        await octokit.rest.repos.createDeploymentStatus({
-          owner,
-          repo,
-          deployment_id: id,
+        await api.request('POST', `${deployments}/${id}/statuses`, {
           state,
           log_url: logUrl,
           auto_inactive: state === 'success'

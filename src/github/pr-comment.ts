@@ -1,12 +1,12 @@
 /**
  * pr-comment: puts the run's summary (the plan) into ONE comment on the pull request and updates that comment in
- * place on later runs, found by a hidden marker for this workflow, job and job files. Octokit is loaded only here
- * (src/github/octokit.ts). A failure to comment is a warning, never a failed step.
+ * place on later runs, found by a hidden marker for this workflow, job and job files (GitHub REST API: list, create and
+ * update issue comments; src/github/rest.ts). A failure to comment is a warning, never a failed step.
  */
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
 import { errorMessage } from '../errors.js'
-import { loadOctokit } from './octokit.js'
+import { gitHubRest } from './rest.js'
 
 /** GitHub's limit for a comment body is 65536 characters. */
 const MAX_BODY = 65_000
@@ -39,14 +39,15 @@ export async function publishPlanComment(token: string, markdown: string, jobFil
   let body = `${marker}\n${markdown}`
   if (body.length > MAX_BODY) body = `${body.slice(0, MAX_BODY)}\n\n… (cut at GitHub's comment size limit; the job summary has all of it)`
   try {
-    const octokit = await loadOctokit(token)
-    const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner, repo, issue_number: number, per_page: 100 })
+    const api = gitHubRest(token, env)
+    const issue = `/repos/${owner}/${repo}/issues`
+    const comments = await api.paginate<{ id: number; body?: string }>(`${issue}/${number}/comments`)
     const mine = comments.find((c) => c.body?.startsWith(marker))
     if (mine) {
-      await octokit.rest.issues.updateComment({ owner, repo, comment_id: mine.id, body })
+      await api.request('PATCH', `${issue}/comments/${mine.id}`, { body })
       core.info(`pr-comment: updated the plan comment on pull request #${number}.`)
     } else {
-      await octokit.rest.issues.createComment({ owner, repo, issue_number: number, body })
+      await api.request('POST', `${issue}/${number}/comments`, { body })
       core.info(`pr-comment: wrote the plan comment on pull request #${number}.`)
     }
   } catch (err) {

@@ -7,8 +7,11 @@
  * VAULT_PREFIX and VAULT_SKIP_VERIFY for every falsy option, so every one of them is overwritten after
  * construction. Errors are mapped by errors.ts (path, status, the server's own message and the fix). No message
  * ever contains a token or a request body.
+ *
+ * node-vault (with tv4, mustache and debug) is loaded with import() on the first request: the bundle keeps it in a
+ * chunk of its own, which a run that stops before talking to Vault never reads or compiles (BENCHMARKS.md).
  */
-import vault from 'node-vault'
+import type vault from 'node-vault'
 import type { VaultConnection } from '../config.js'
 import { ActionError, HttpError } from '../errors.js'
 import { trimTrailingSlashes } from '../paths.js'
@@ -100,6 +103,12 @@ function requestPromise(transport: Transport) {
   }
 }
 
+let nodeVault: Promise<typeof vault> | undefined
+function loadNodeVault(): Promise<typeof vault> {
+  nodeVault ??= import('node-vault').then((m) => m.default)
+  return nodeVault
+}
+
 function parseBody(text: string): unknown {
   if (text === '') return ''
   try {
@@ -129,16 +138,21 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
     debug: () => {},
     'request-promise': requestPromise(transport)
   }
-  const client = vault(vaultOptions as vault.VaultOptions) as vault.client & {
-    namespace?: string
-    pathPrefix: string
+  type Client = vault.client & { namespace?: string; pathPrefix: string }
+  let client: Promise<Client> | undefined
+  const getClient = (): Promise<Client> => {
+    client ??= loadNodeVault().then((nodeVaultClient) => {
+      const c = nodeVaultClient(vaultOptions as vault.VaultOptions) as Client
+      // The constructor did `option || process.env.VAULT_*`: overwrite with the explicit values.
+      c.endpoint = addr
+      c.token = conn.token
+      c.namespace = conn.namespace
+      c.pathPrefix = ''
+      c.apiVersion = 'v1'
+      return c
+    })
+    return client
   }
-  // The constructor did `option || process.env.VAULT_*`: overwrite with the explicit values.
-  client.endpoint = addr
-  client.token = conn.token
-  client.namespace = conn.namespace
-  client.pathPrefix = ''
-  client.apiVersion = 'v1'
 
   const shownAddr = transport.shownAddr
 
@@ -151,7 +165,7 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
       // role, policy), a mount POST (a repeat answers "path is already in use": MountInUseError), a DELETE.
       req = { path: `/${encodeURI(clean)}${query}`, method, idempotent: true }
       if (json !== undefined) req.json = json
-      const body = await client.request(req)
+      const body = await (await getClient()).request(req)
       if (typeof body === 'string' && body.trim() !== '') {
         // A 2xx that is not JSON (a login portal, a proxy page) is not Vault: never read it as "nothing there".
         throw new ActionError(
