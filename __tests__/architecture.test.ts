@@ -4,6 +4,7 @@
  * self-test plants one violation of every rule in a copy of the graph, so that a rule that can no longer fail fails.
  */
 import { describe, expect, it } from '@jest/globals'
+import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 
@@ -154,5 +155,30 @@ describe('architecture: import rules (docs/architecture.md)', () => {
     const text =
       "import a from './a.js'\nimport {\n  b,\n  c\n} from '../b.js'\nexport { d } from './d/index.js'\nconst e = await import('./e.js')\nimport 'node:fs'"
     expect(importsOf('src/x/y.ts', text).map((e) => e.to)).toEqual(['src/x/a.ts', 'src/b.ts', 'src/x/d/index.ts', 'src/x/e.ts'])
+  })
+})
+
+describe('no citations of documents outside the repository', () => {
+  // Built from parts so that this file does not cite what it forbids.
+  const FORBIDDEN = [new RegExp(['nomad', 'vault', 'facts'].join('-')), new RegExp(['', 'work', 'shared', 'reference'].join('/')), /\u00a7\s?\d/]
+  const cites = (text: string): RegExp | undefined => FORBIDDEN.find((re) => re.test(text))
+
+  it('catches each planted citation form', () => {
+    expect(cites(`see ${['nomad', 'vault', 'facts'].join('-')}.md`)).toBeDefined()
+    expect(cites(`in ${['', 'work', 'shared', 'reference', 'x.md'].join('/')}`)).toBeDefined()
+    expect(cites(`(${String.fromCharCode(0xa7)}7.3)`)).toBeDefined()
+    expect(cites('nomad/structs/workload_id.go, api/jobs.go')).toBeUndefined()
+  })
+
+  it('no tracked file cites them (state the fact and its public source instead)', () => {
+    const files = execFileSync('git', ['ls-files', '-z'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\0')
+      .filter((f) => f !== '' && !f.startsWith('node_modules/') && fs.existsSync(path.join(ROOT, f)))
+    expect(files.length).toBeGreaterThan(50)
+    const offenders = files.filter((f) => {
+      const text = fs.readFileSync(path.join(ROOT, f), 'utf8')
+      return text.split('\n').some((line) => cites(line) !== undefined)
+    })
+    expect(offenders).toEqual([])
   })
 })

@@ -65,8 +65,8 @@ export interface AclLoginOptions {
 
 export interface AclLoginDeps {
   aclEnabled: boolean
-  /** Registers a new token with the union of the policies' capabilities, expiring at `expiresAt` (ms); returns its AccessorID. */
-  addToken(secret: string, policies: string[], expiresAt: number, name: string): string
+  /** Registers a new token with the union of the policies' capabilities, made at `createdAt` and expiring at `expiresAt` (ms); returns its AccessorID. */
+  addToken(secret: string, policies: string[], expiresAt: number, name: string, createdAt: number): string
   nextIndex(): number
 }
 
@@ -83,8 +83,8 @@ export const routes: Route[] = [
         const s = c.s
         login = createAclLogin(s.opts.acl ?? {}, {
           aclEnabled: s.aclEnabled,
-          addToken: (secret, policies, expiresAt, name) => {
-            s.addToken(secret, policies, expiresAt, name)
+          addToken: (secret, policies, expiresAt, name, createdAt) => {
+            s.addToken(secret, policies, expiresAt, name, createdAt)
             return s.tokenInfo.get(secret)!.accessor
           },
           nextIndex: () => s.bump()
@@ -152,7 +152,7 @@ export function createAclLogin(opts: AclLoginOptions, deps: AclLoginDeps): (body
     const effective = management ? ['management'] : [...boundPolicies, ...boundRoles.flatMap((r) => roles.get(r.Name)!.Policies.map((p) => p.Name))]
     const ttlMs = goDurationMs(method.MaxTokenTTL)
     const created = new Date()
-    const accessor = deps.addToken(secret, effective, created.getTime() + ttlMs, `JWT-${method.Name}`)
+    const accessor = deps.addToken(secret, effective, created.getTime() + ttlMs, `JWT-${method.Name}`, created.getTime())
     const index = deps.nextIndex()
     return {
       status: 200,
