@@ -65,7 +65,7 @@ describe('example workflows under act', () => {
     expect(r.output).toContain('✅  Success - Post Deploy')
     expect(r.output).toContain('🏁  Job succeeded')
     expect(r.code).toBe(0)
-    expect(JSON.stringify(n.getJob('web')!.TaskGroups[0].Tasks[0].Config.args)).toContain('release 1.2.3')
+    expect(JSON.stringify(n.getJob('web')!.TaskGroups[0].Tasks[0].Config?.args)).toContain('release 1.2.3')
     expect(n.getJob('web')!.Meta).toMatchObject({ github_ref: 'refs/tags/v1.2.3', github_repository: 'acme/web' })
   })
 
@@ -82,7 +82,7 @@ describe('example workflows under act', () => {
     expect(r.code).toBe(0)
     // the region reached Nomad (the double answers "No path to region" to any other) and the var-file set the tag
     expect(n.requests.filter((q) => q.method === 'POST' && q.path === '/v1/jobs').map((q) => q.query.region)).toEqual(['eu-west'])
-    expect(JSON.stringify(n.getJob('web')!.TaskGroups[0].Tasks[0].Config.args)).toContain('release 2.4.0')
+    expect(JSON.stringify(n.getJob('web')!.TaskGroups[0].Tasks[0].Config?.args)).toContain('release 2.4.0')
   })
 
   it('plan-pr.yml: a pull request plans, writes nothing, and puts the plan into a pull-request comment', async () => {

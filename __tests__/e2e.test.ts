@@ -107,7 +107,7 @@ describe('deploying a job end to end', () => {
       github_run_url: 'https://github.com/acme/web/actions/runs/4242'
     })
     expect(r.summary).toContain('| github_run_url | `https://github.com/acme/web/actions/runs/4242` |')
-    expect(JSON.stringify(job.TaskGroups[0].Tasks[0].Config.args)).toContain('release 2.0.0')
+    expect(JSON.stringify(job.TaskGroups[0].Tasks[0].Config?.args)).toContain('release 2.0.0')
     expect(r.summary).toContain('### Job `web` ✅ healthy')
 
     // Used blocking queries, not fixed polling.
@@ -221,7 +221,7 @@ describe('deploying a job end to end', () => {
     expect(r.outputs.verdict).toBe('complete')
     expect(r.outputs['deployment-id']).toBe('')
     expect(n.secretReads.map((s) => s.path)).toEqual(['secret/data/default/report/config'])
-    expect(n.getJob('report')!.TaskGroups[0].Tasks[0].Vault.Role).toBe('nomad-workloads')
+    expect(n.getJob('report')!.TaskGroups[0].Tasks[0].Vault?.Role).toBe('nomad-workloads')
   })
 
   it('registers a periodic job, which has no evaluation', async () => {
@@ -238,7 +238,7 @@ describe('deploying a job end to end', () => {
     expect(r.code).toBe(0)
     const job = n.getJob('vars')!
     expect(job.TaskGroups[0].Count).toBe(2)
-    expect(JSON.stringify(job.TaskGroups[0].Tasks[0].Config.args)).toContain('from the var-file 3.1.4')
+    expect(JSON.stringify(job.TaskGroups[0].Tasks[0].Config?.args)).toContain('from the var-file 3.1.4')
     const submission = n.requests.find((q) => q.path === '/v1/jobs' && q.method !== 'GET')
     expect(submission).toBeDefined()
   })
@@ -275,8 +275,8 @@ describe('deploying a job end to end', () => {
     expect(error).toMatch(/changed .*between plan and register|Enforcing job modify index/i)
     // not overwritten: the concurrent version is the current one, our commit is not
     const job = n.getJob('worker')!
-    expect(job.Meta.changed_by).toBe('someone-else')
-    expect(job.Meta.github_sha).not.toBe('fedcba9876543210fedcba9876543210fedcba98')
+    expect(job.Meta?.changed_by).toBe('someone-else')
+    expect(job.Meta?.github_sha).not.toBe('fedcba9876543210fedcba9876543210fedcba98')
   })
 
   it('deploys several jobs at once: one failure does not stop the others, and outputs and summary keep the input order', async () => {

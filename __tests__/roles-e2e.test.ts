@@ -94,8 +94,8 @@ describe('roles: one role per Nomad namespace', () => {
       'dev/worker secret/data/dev/worker/config',
       'prod/api secret/data/prod/api/config'
     ])
-    expect(n.getJob('api', 'prod')?.TaskGroups[0].Tasks[0].Vault.Role).toBe('ns-prod')
-    expect(n.getJob('worker', 'dev')?.TaskGroups[0].Tasks[0].Vault.Role).toBe('ns-dev')
+    expect(n.getJob('api', 'prod')?.TaskGroups[0].Tasks[0].Vault?.Role).toBe('ns-prod')
+    expect(n.getJob('worker', 'dev')?.TaskGroups[0].Tasks[0].Vault?.Role).toBe('ns-dev')
 
     // With the same workload identities: the other namespace's secret is denied, and so is the other role.
     const prodJwt = n.vaultLogins.find((l) => l.role === 'ns-prod')!.jwt

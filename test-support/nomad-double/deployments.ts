@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { NomadApiError } from './api-error.js'
-import type { Obj } from './options.js'
+import type { Allocation, Deployment, DeploymentState, Evaluation, Job } from './model.js'
 import { isTerminal, nowNs, type State } from './state.js'
 import { specOf } from './diff.js'
 import { createEval, isActiveDeployment, taskGroupsUpdate, type TgPlan } from './scheduler.js'
@@ -12,14 +12,14 @@ import { register } from './jobs-admission.js'
 import { stopAlloc } from './task-runner.js'
 import { rescheduleEligible, reschedulePolicy } from './policies.js'
 
-export function createDeployment(s: State, job: Obj, plans: TgPlan[], evalId: string): Obj {
+export function createDeployment(s: State, job: Job, plans: TgPlan[], evalId: string): Deployment {
   const idx = s.bump('deployments')
-  const TaskGroups: Obj = {}
+  const TaskGroups: Record<string, DeploymentState> = {}
   let requiresPromotion = false
   let autoPromote = true
   const wall: number[] = []
   for (const p of plans) {
-    const tg = job.TaskGroups.find((g: Obj) => g.Name === p.name)
+    const tg = job.TaskGroups.find((g) => g.Name === p.name)!
     const upd = taskGroupsUpdate(job, tg)
     const progress = s.progressDeadlineOverrideMs !== undefined ? s.progressDeadlineOverrideMs * 1e6 : upd.ProgressDeadline
     // wall clock: the override as given, Nomad's deadline scaled by timeScale
@@ -43,7 +43,7 @@ export function createDeployment(s: State, job: Obj, plans: TgPlan[], evalId: st
     }
     if (progress) wall.push(wallMs)
   }
-  const d: Obj = {
+  const d: Deployment = {
     ID: randomUUID(),
     Namespace: job.Namespace,
     JobID: job.ID,
@@ -72,11 +72,11 @@ export function createDeployment(s: State, job: Obj, plans: TgPlan[], evalId: st
   return d
 }
 
-export function armProgress(s: State, d: Obj): void {
+export function armProgress(s: State, d: Deployment): void {
   s.cancel(s.progressTimers.get(d.ID))
   const ms = s.progressMs.get(d.ID)
   if (ms === undefined) return
-  for (const t of Object.values(d.TaskGroups as Obj)) if (t.ProgressDeadline) t.RequireProgressBy = new Date(Date.now() + ms).toISOString()
+  for (const t of Object.values(d.TaskGroups)) if (t.ProgressDeadline) t.RequireProgressBy = new Date(Date.now() + ms).toISOString()
   s.progressTimers.set(
     d.ID,
     s.later(ms, () => {
@@ -90,7 +90,7 @@ export function armProgress(s: State, d: Obj): void {
  * "deployment-watcher" evaluation, whose scheduler pass places the next `max_parallel` allocations
  * (nomad/deploymentwatcher/deployment_watcher.go `handleAllocUpdate` → `createBatchedUpdate`, perJobEvalBatchPeriod).
  */
-export function pushDeployment(s: State, d: Obj): void {
+export function pushDeployment(s: State, d: Deployment): void {
   if (s.watcherBatches.has(d.ID)) return
   s.watcherBatches.add(d.ID)
   s.later(s.scaledMs(1e9), () => {
@@ -109,7 +109,7 @@ export function pushDeployment(s: State, d: Obj): void {
  * own report is ignored once the health is set (e.g. by `allocation-health`). `manual`: set through
  * `/v1/deployment/allocation-health`, whose route fails the deployment and creates the evaluation itself.
  */
-export function setAllocHealth(s: State, a: Obj, healthy: boolean, manual = false): void {
+export function setAllocHealth(s: State, a: Allocation, healthy: boolean, manual = false): void {
   s.cancel(s.healthTimers.get(a.ID))
   const before: boolean | null | undefined = a.DeploymentStatus?.Healthy
   if (before === healthy || (!manual && before !== null && before !== undefined)) return
@@ -141,17 +141,17 @@ export function setAllocHealth(s: State, a: Obj, healthy: boolean, manual = fals
  * rescheduled any more; otherwise the deployment runs on until its progress deadline
  * (nomad/deploymentwatcher/deployment_watcher.go `shouldFailEarly`).
  */
-function shouldFailEarly(s: State, d: Obj, a: Obj): boolean {
+function shouldFailEarly(s: State, d: Deployment, a: Allocation): boolean {
   if (!d.TaskGroups[a.TaskGroup]?.ProgressDeadline) return true
   const job = s.findJob(d.Namespace, d.JobID)?.versions[d.JobVersion]
-  const tg = job?.TaskGroups.find((g: Obj) => g.Name === a.TaskGroup)
+  const tg = job?.TaskGroups.find((g) => g.Name === a.TaskGroup)
   if (!job || !tg) return true
   return !rescheduleEligible(reschedulePolicy(job, tg), a.RescheduleTracker?.Events ?? [], nowNs())
 }
 
-export function maybeCompleteDeployment(s: State, d: Obj): void {
+export function maybeCompleteDeployment(s: State, d: Deployment): void {
   if (!isActiveDeployment(d)) return
-  const tgs = Object.entries(d.TaskGroups as Obj)
+  const tgs = Object.entries(d.TaskGroups)
   // canary phase
   const needsPromotion = tgs.some(([, t]) => t.DesiredCanaries > 0 && !t.Promoted)
   if (needsPromotion) {
@@ -182,14 +182,14 @@ export function maybeCompleteDeployment(s: State, d: Obj): void {
  * when it does. `autoRevert` defaults to any group's AutoRevert; `noTargetSuffix: false` leaves out " - no stable job
  * version to auto revert to" (the allocation-health path has no such suffix: deployment_watcher.go `SetAllocHealth`).
  */
-export function failDeployment(s: State, d: Obj, why: string, o: { autoRevert?: boolean; noTargetSuffix?: boolean } = {}): number | undefined {
+export function failDeployment(s: State, d: Deployment, why: string, o: { autoRevert?: boolean; noTargetSuffix?: boolean } = {}): number | undefined {
   if (!isActiveDeployment(d)) return undefined
   s.cancel(s.progressTimers.get(d.ID))
   d.Status = 'failed'
   d.StatusDescription = why
   const rec = s.findJob(d.Namespace, d.JobID)
-  const autoRevert = o.autoRevert ?? Object.values(d.TaskGroups as Obj).some((t: Obj) => t.AutoRevert)
-  let revertTo: Obj | undefined
+  const autoRevert = o.autoRevert ?? Object.values(d.TaskGroups).some((t) => t.AutoRevert)
+  let revertTo: Job | undefined
   if (autoRevert && rec) {
     revertTo = [...rec.versions].reverse().find((v) => v.Stable && v.Version < d.JobVersion)
     if (!revertTo) {
@@ -200,7 +200,7 @@ export function failDeployment(s: State, d: Obj, why: string, o: { autoRevert?: 
   }
   s.touchDeployment(d)
   // canaries of a failed deployment are stopped
-  for (const id of Object.values(d.TaskGroups as Obj).flatMap((t: Obj) => t.PlacedCanaries ?? []))
+  for (const id of Object.values(d.TaskGroups).flatMap((t) => t.PlacedCanaries ?? []))
     if (s.allocs.get(id) && !isTerminal(s.allocs.get(id)!)) stopAlloc(s, s.allocs.get(id)!, 'alloc is being stopped due to failed deployment')
   if (revertTo && rec && d.StatusDescription.includes('rolling back to job version')) {
     const copy = structuredClone(revertTo)
@@ -215,7 +215,7 @@ export function failDeployment(s: State, d: Obj, why: string, o: { autoRevert?: 
  * its progress deadline keeps running: the watcher has no pause check), or "Deployment is running" again
  * (nomad/deploymentwatcher/deployment_watcher.go `PauseDeployment`; the route creates the resume's evaluation).
  */
-export function pauseDeployment(s: State, d: Obj, pause: boolean): void {
+export function pauseDeployment(s: State, d: Deployment, pause: boolean): void {
   d.Status = pause ? 'paused' : 'running'
   d.StatusDescription = pause ? 'Deployment is paused' : 'Deployment is running'
   s.touchDeployment(d)
@@ -226,11 +226,11 @@ export function pauseDeployment(s: State, d: Obj, pause: boolean): void {
  * evaluation replaces the old allocations `max_parallel` at a time, as any rolling update
  * (nomad/state/state_store.go `UpsertDeploymentPromotion`, scheduler/reconcile.go `computeStop`/`computeUnderProvisionedBy`).
  */
-export function promote(s: State, d: Obj, groups?: string[]): Obj {
+export function promote(s: State, d: Deployment, groups?: string[]): Evaluation {
   const rec = s.findJob(d.Namespace, d.JobID)
   if (!rec) throw new NomadApiError(500, 'job not found')
   const job = rec.versions[d.JobVersion]
-  for (const [name, t] of Object.entries(d.TaskGroups as Obj)) {
+  for (const [name, t] of Object.entries(d.TaskGroups)) {
     if (groups && !groups.includes(name)) continue
     if (t.DesiredCanaries === 0 || t.Promoted) continue
     t.Promoted = true

@@ -2,13 +2,13 @@
  * Job comparison for the Nomad test double: a stable JSON form to compare specs, and the plan endpoint's
  * `Diff` (job, task group and task field diffs with the scheduler's update annotations).
  */
-import type { Obj } from './options.js'
+import type { Job, Json, Task } from './model.js'
 
 export function stableStringify(v: unknown): string {
   if (v === undefined) return 'null'
   if (v === null || typeof v !== 'object') return JSON.stringify(v)
   if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`
-  const o = v as Obj
+  const o = v as Json
   return `{${Object.keys(o)
     .filter((k) => o[k] !== undefined)
     .sort()
@@ -26,15 +26,15 @@ function flatten(v: unknown, prefix = '', out: Record<string, string> = {}): Rec
     v.forEach((x, i) => flatten(x, prefix ? `${prefix}[${i}]` : `[${i}]`, out))
     return out
   }
-  for (const [k, x] of Object.entries(v as Obj)) flatten(x, prefix ? `${prefix}.${k}` : k, out)
+  for (const [k, x] of Object.entries(v as Json)) flatten(x, prefix ? `${prefix}.${k}` : k, out)
   return out
 }
 
-function fieldDiffs(a: Obj | undefined, b: Obj | undefined): Obj[] {
+function fieldDiffs(a: Json | undefined, b: Json | undefined): Json[] {
   const fa = flatten(a ?? {})
   const fb = flatten(b ?? {})
   const keys = [...new Set([...Object.keys(fa), ...Object.keys(fb)])].sort()
-  const out: Obj[] = []
+  const out: Json[] = []
   for (const k of keys) {
     if (fa[k] === fb[k]) continue
     out.push({
@@ -53,15 +53,15 @@ const MANAGED = new Set(['Version', 'JobModifyIndex', 'ModifyIndex', 'CreateInde
 const SERVER_FIELDS = [...MANAGED, 'TaskGroups']
 
 export function jobDiff(
-  oldJob: Obj | undefined,
-  newJob: Obj,
+  oldJob: Job | undefined,
+  newJob: Job,
   plans: { name: string; place: number; stop: number; inplace: number; destructive: number; canary: number; ignore: number; change: string }[]
-): Obj {
-  const strip = (j: Obj | undefined) => (j ? Object.fromEntries(Object.entries(j).filter(([k]) => !SERVER_FIELDS.includes(k))) : undefined)
+): Json {
+  const strip = (j: Json | undefined) => (j ? Object.fromEntries(Object.entries(j).filter(([k]) => !SERVER_FIELDS.includes(k))) : undefined)
   const jobFields = oldJob ? fieldDiffs(strip(oldJob), strip(newJob)) : []
-  const TaskGroups = newJob.TaskGroups.map((tg: Obj) => {
+  const TaskGroups = newJob.TaskGroups.map((tg) => {
     const p = plans.find((x) => x.name === tg.Name)!
-    const oldTg = oldJob?.TaskGroups?.find((g: Obj) => g.Name === tg.Name)
+    const oldTg = oldJob?.TaskGroups?.find((g) => g.Name === tg.Name)
     const Updates: Record<string, number> = {}
     if (p.place) Updates.create = p.place
     if (p.stop) Updates.destroy = p.stop
@@ -72,8 +72,8 @@ export function jobDiff(
     const { Tasks: nt, ...tgRest } = tg
     const { Tasks: ot, ...oldRest } = oldTg ?? {}
     const tgFields = oldTg ? fieldDiffs(oldRest, tgRest) : fieldDiffs(undefined, tgRest)
-    const Tasks = nt.map((t: Obj) => {
-      const o = (ot as Obj[] | undefined)?.find((x) => x.Name === t.Name)
+    const Tasks = nt.map((t) => {
+      const o = (ot as Task[] | undefined)?.find((x) => x.Name === t.Name)
       const Fields = fieldDiffs(o, t)
       const type = !o ? 'Added' : Fields.length ? 'Edited' : 'None'
       const ann = !o
@@ -85,7 +85,7 @@ export function jobDiff(
             : null
       return { Name: t.Name, Type: type, Annotations: type === 'None' ? null : ann, Fields: Fields.length ? Fields : null, Objects: null }
     })
-    const type = !oldTg ? 'Added' : tgFields.length || Tasks.some((t: Obj) => t.Type !== 'None') ? 'Edited' : 'None'
+    const type = !oldTg ? 'Added' : tgFields.length || Tasks.some((t) => t.Type !== 'None') ? 'Edited' : 'None'
     return {
       Name: tg.Name,
       Type: type,
@@ -96,9 +96,9 @@ export function jobDiff(
     }
   })
   for (const og of oldJob?.TaskGroups ?? [])
-    if (!newJob.TaskGroups.some((g: Obj) => g.Name === og.Name))
+    if (!newJob.TaskGroups.some((g) => g.Name === og.Name))
       TaskGroups.push({ Name: og.Name, Type: 'Deleted', Updates: { destroy: og.Count }, Fields: null, Objects: null, Tasks: [] })
-  const changed = !oldJob || jobFields.length > 0 || TaskGroups.some((g: Obj) => g.Type !== 'None')
+  const changed = !oldJob || jobFields.length > 0 || TaskGroups.some((g) => g.Type !== 'None')
   return {
     Type: !oldJob ? 'Added' : changed ? 'Edited' : 'None',
     ID: newJob.ID,
@@ -109,6 +109,6 @@ export function jobDiff(
 }
 
 /** The user's part of a job, as a stable string (two registrations with equal specs compare equal). */
-export function specOf(job: Obj): string {
+export function specOf(job: Job): string {
   return stableStringify(Object.fromEntries(Object.entries(job).filter(([k]) => !MANAGED.has(k))))
 }

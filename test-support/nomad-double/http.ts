@@ -9,7 +9,7 @@
 import type * as http from 'node:http'
 import { NomadApiError } from './api-error.js'
 import { goDurationNs } from './duration.js'
-import type { Obj } from './options.js'
+import type { Json } from './model.js'
 import type { RequestLogEntry } from './options.js'
 import { DEFAULT_NS, type State } from './state.js'
 
@@ -33,7 +33,7 @@ export interface RouteContext {
   params: Record<string, string>
   entry: RequestLogEntry
   /** The JSON request body ({} when empty); 400 "Failed to decode request" when not JSON. Read once, cached. */
-  body(): Promise<Obj>
+  body(): Promise<Json>
   send(status: number, body: unknown, headers?: Record<string, string>): void
   /** Answers a blocking query: waits while `?index=` ≥ the getter's index, up to `?wait=`. */
   blocking(get: Getter): Promise<void>
@@ -148,7 +148,7 @@ function parseBlocking(q: URLSearchParams): { minIndex: number; waitMs: number }
   return { minIndex: idx ? Number(idx) : 0, waitMs: Math.min(waitMs, WAIT_MAX_MS) }
 }
 
-async function readBody(req: http.IncomingMessage, entry: RequestLogEntry): Promise<Obj> {
+async function readBody(req: http.IncomingMessage, entry: RequestLogEntry): Promise<Json> {
   const chunks: Buffer[] = []
   for await (const c of req) chunks.push(c as Buffer)
   const text = Buffer.concat(chunks).toString('utf8')
@@ -180,7 +180,7 @@ export function routeContext(
   params: Record<string, string>,
   entry: RequestLogEntry
 ): RouteContext {
-  let body: Promise<Obj> | undefined
+  let body: Promise<Json> | undefined
   const ctx: RouteContext = {
     s,
     req,

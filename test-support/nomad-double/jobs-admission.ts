@@ -5,7 +5,7 @@
 import { NomadApiError } from './api-error.js'
 import { parseDurationNs } from './duration.js'
 import { canonicalVault } from './jobspec.js'
-import type { Obj } from './options.js'
+import type { Job, JobSubmission, Json } from './model.js'
 import { jobKey, nowNs, type State } from './state.js'
 import { jobDiff, specOf } from './diff.js'
 import { createEval, reconcile } from './scheduler.js'
@@ -15,7 +15,7 @@ import { checkSubmission, formatWarnings, validateJob } from './validate.js'
  * Admission: server-side canonicalisation, the implicit identity hook (nomad/job_endpoint_hook_implicit_identities.go)
  * and the validators (validate.ts). Throws 500 when a validator fails; returns the warnings.
  */
-export function admit(s: State, job: Obj): string[] {
+export function admit(s: State, job: Job): string[] {
   job.Type ??= 'service'
   job.Priority ??= 50
   job.Datacenters ??= ['*']
@@ -29,7 +29,7 @@ export function admit(s: State, job: Obj): string[] {
       t.Vault = canonicalVault(t.Vault)
       const name = `vault_${t.Vault.Cluster || 'default'}`
       t.Identities ??= []
-      const existing = t.Identities.find((i: Obj) => i.Name === name)
+      const existing = t.Identities.find((i) => i.Name === name)
       const def = s.serverVault.default_identity
       if (!existing && def) {
         t.Identities.push({
@@ -61,11 +61,12 @@ interface RegisterResult {
 export function register(
   s: State,
   ns: string,
-  jobIn: Obj,
-  o: { enforceIndex?: boolean; jobModifyIndex?: number; preserveCounts?: boolean; submission?: Obj; triggeredBy?: string }
+  jobIn: Json,
+  o: { enforceIndex?: boolean; jobModifyIndex?: number; preserveCounts?: boolean; submission?: JobSubmission; triggeredBy?: string }
 ): RegisterResult {
   if (!s.namespaces.has(ns)) throw new NomadApiError(500, `job "${jobIn.ID}" is in nonexistent namespace "${ns}"`)
-  const job: Obj = structuredClone(jobIn)
+  // the client's api.Job: trusted in shape (the action and the tests send what the parse endpoint returned)
+  const job = structuredClone(jobIn) as Job
   job.Namespace = ns
   job.Region = s.region
   const warnings = admit(s, job)
@@ -80,7 +81,7 @@ export function register(
   }
   if (o.preserveCounts && existing)
     for (const g of job.TaskGroups) {
-      const og = existing.TaskGroups.find((x: Obj) => x.Name === g.Name)
+      const og = existing.TaskGroups.find((x) => x.Name === g.Name)
       if (og) g.Count = og.Count
     }
   const submission = checkSubmission(o.submission)
@@ -123,16 +124,17 @@ export function register(
   }
 }
 
-export function planJob(s: State, ns: string, job: Obj, wantDiff: boolean): Obj {
-  const j = structuredClone(job)
+export function planJob(s: State, ns: string, job: Json, wantDiff: boolean): Json {
+  // the client's api.Job, trusted in shape like a registered one
+  const j = structuredClone(job) as Job
   j.Namespace = ns
   const warnings = admit(s, j)
   const rec = s.findJob(ns, j.ID)
   const old = rec?.current
   if (old) j.Version = old.Version + 1
   const plans = reconcile(s, ns, j, old, true)
-  const DesiredTGUpdates: Obj = {}
-  const FailedTGAllocs: Obj = {}
+  const DesiredTGUpdates: Json = {}
+  const FailedTGAllocs: Json = {}
   for (const p of plans) {
     DesiredTGUpdates[p.name] = {
       // a destructive update counts only as DestructiveUpdate, not also as Place and Stop (scheduler/reconcile.go

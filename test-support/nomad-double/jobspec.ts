@@ -7,8 +7,7 @@ import { parse } from '@cdktf/hcl2json'
 import { NomadApiError } from './api-error.js'
 import { parseDurationNs } from './duration.js'
 import { defaultReschedulePolicy, defaultRestartPolicy } from './policies.js'
-
-type Obj = Record<string, any>
+import type { Json, UpdateStrategy } from './model.js'
 
 /** hcl2json error "parse config: [input.hcl:3,4-5: S; D input.hcl:...]" → Nomad's hcl.Diagnostics.Error() text. */
 export function formatHclError(raw: string, file = 'input.hcl'): string {
@@ -22,10 +21,10 @@ export function formatHclError(raw: string, file = 'input.hcl'): string {
   return parts.length > 1 ? `${s}, and ${parts.length - 1} other diagnostic(s)` : s
 }
 
-const asArr = <T = Obj>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : v === undefined ? [] : [v as T])
-const firstBlock = (v: unknown): Obj | undefined => asArr<Obj>(v)[0]
-const mergeBlocks = (v: unknown): Obj | undefined => {
-  const arr = asArr<Obj>(v)
+const asArr = <T = Json>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : v === undefined ? [] : [v as T])
+const firstBlock = (v: unknown): Json | undefined => asArr<Json>(v)[0]
+const mergeBlocks = (v: unknown): Json | undefined => {
+  const arr = asArr<Json>(v)
   return arr.length ? Object.assign({}, ...arr) : undefined
 }
 
@@ -96,7 +95,7 @@ function substitute(v: unknown, vars: Record<string, unknown>, used: Set<string>
   }
   if (Array.isArray(v)) return v.map((x) => substitute(x, vars, used))
   if (v && typeof v === 'object') {
-    const out: Obj = {}
+    const out: Json = {}
     for (const [k, x] of Object.entries(v)) out[k] = substitute(x, vars, used)
     return out
   }
@@ -115,8 +114,8 @@ type Convert = (v: unknown) => unknown
 const asIs: Convert = (v) => v
 
 /** The fields an HCL block sets, renamed and converted by a table `{ hcl_name: [JsonName, convert] }` (in api order). */
-function convertFields(block: Obj | undefined, fields: Record<string, [string, Convert]>): Obj {
-  const out: Obj = {}
+function convertFields(block: Json | undefined, fields: Record<string, [string, Convert]>): Json {
+  const out: Json = {}
   for (const [hcl, [json, convert]] of Object.entries(fields)) if (block?.[hcl] !== undefined) out[json] = convert(block[hcl])
   return out
 }
@@ -150,26 +149,26 @@ const RESCHEDULE_FIELDS: Record<string, [string, Convert]> = {
   unlimited: ['Unlimited', Boolean]
 }
 
-function convertUpdate(u: Obj | undefined): Obj | null {
+function convertUpdate(u: Json | undefined): Json | null {
   return u ? convertFields(u, UPDATE_FIELDS) : null
 }
 
 /** `restart` block → api.RestartPolicy; Canonicalize fills the job type's defaults (policies.ts). */
-function convertRestart(r: Obj | undefined, jobType: string, canonical: boolean): Obj | null {
+function convertRestart(r: Json | undefined, jobType: string, canonical: boolean): Json | null {
   const out = convertFields(r, RESTART_FIELDS)
   if (canonical) return { ...defaultRestartPolicy(jobType), ...out }
   return r ? out : null
 }
 
 /** `reschedule` block (group, else job) → api.ReschedulePolicy; Canonicalize fills the job type's defaults. */
-function convertReschedule(r: Obj | undefined, jobType: string, canonical: boolean): Obj | null {
+function convertReschedule(r: Json | undefined, jobType: string, canonical: boolean): Json | null {
   const out = convertFields(r, RESCHEDULE_FIELDS)
   if (canonical && (jobType === 'service' || jobType === 'batch')) return { ...defaultReschedulePolicy(jobType), ...out }
   return r ? out : null
 }
 
 /** api.UpdateStrategy canonical defaults (api/jobs.go). */
-export const UPDATE_DEFAULTS: Obj = {
+export const UPDATE_DEFAULTS: UpdateStrategy = {
   Stagger: 30e9,
   MaxParallel: 1,
   HealthCheck: 'checks',
@@ -181,9 +180,9 @@ export const UPDATE_DEFAULTS: Obj = {
   Canary: 0
 }
 
-function convertVault(v: Obj | undefined): Obj | null {
+function convertVault(v: Json | undefined): Json | null {
   if (!v) return null
-  const out: Obj = {}
+  const out: Json = {}
   if (v.policies !== undefined) out.Policies = v.policies
   if (v.role !== undefined) out.Role = v.role
   if (v.namespace !== undefined) out.Namespace = v.namespace
@@ -197,7 +196,7 @@ function convertVault(v: Obj | undefined): Obj | null {
 }
 
 /** api.Vault.Canonicalize defaults (Nomad api/tasks.go). */
-export function canonicalVault(v: Obj): Obj {
+export function canonicalVault(v: Json): Json {
   return {
     Policies: v.Policies ?? null,
     Role: v.Role ?? '',
@@ -211,7 +210,7 @@ export function canonicalVault(v: Obj): Obj {
   }
 }
 
-export function convertIdentity(i: Obj): Obj {
+export function convertIdentity(i: Json): Json {
   return {
     Name: i.name ?? 'default',
     Audience: i.aud ?? null,
@@ -225,8 +224,8 @@ export function convertIdentity(i: Obj): Obj {
   }
 }
 
-function convertTemplate(t: Obj, canonical: boolean): Obj {
-  const out: Obj = {}
+function convertTemplate(t: Json, canonical: boolean): Json {
+  const out: Json = {}
   if (t.source !== undefined) out.SourcePath = t.source
   if (t.destination !== undefined) out.DestPath = t.destination
   if (t.data !== undefined) out.EmbeddedTmpl = t.data
@@ -255,20 +254,20 @@ function convertTemplate(t: Obj, canonical: boolean): Obj {
   }
 }
 
-function convertTask(name: string, t: Obj, inheritedVault: Obj | undefined, canonical: boolean): Obj {
+function convertTask(name: string, t: Json, inheritedVault: Json | undefined, canonical: boolean): Json {
   const vaultBlock = firstBlock(t.vault) ?? inheritedVault
   let Vault = convertVault(vaultBlock)
   if (Vault && canonical) Vault = canonicalVault(Vault)
-  const identities = asArr<Obj>(t.identity).map(convertIdentity)
+  const identities = asArr<Json>(t.identity).map(convertIdentity)
   const Identity = identities.find((i) => i.Name === 'default') ?? null
   const named = identities.filter((i) => i.Name !== 'default')
   const res = firstBlock(t.resources) ?? {}
-  const Resources: Obj = {}
+  const Resources: Json = {}
   if (res.cpu !== undefined || canonical) Resources.CPU = Number(res.cpu ?? 100)
   if (res.memory !== undefined || canonical) Resources.MemoryMB = Number(res.memory ?? 300)
   if (res.memory_max !== undefined) Resources.MemoryMaxMB = Number(res.memory_max)
   if (res.cores !== undefined) Resources.Cores = Number(res.cores)
-  const task: Obj = {
+  const task: Json = {
     Name: name,
     Driver: t.driver ?? '',
     User: t.user ?? '',
@@ -276,7 +275,7 @@ function convertTask(name: string, t: Obj, inheritedVault: Obj | undefined, cano
     Env: strMap(t.env),
     Meta: strMap(t.meta),
     Resources,
-    Templates: asArr<Obj>(t.template).map((x) => convertTemplate(x, canonical)),
+    Templates: asArr<Json>(t.template).map((x) => convertTemplate(x, canonical)),
     Vault,
     Identity,
     Identities: named.length ? named : null
@@ -287,7 +286,7 @@ function convertTask(name: string, t: Obj, inheritedVault: Obj | undefined, cano
   return task
 }
 
-function mergeUpdate(jobUpd: Obj | null, grpUpd: Obj | null, canonical: boolean): Obj | null {
+function mergeUpdate(jobUpd: Json | null, grpUpd: Json | null, canonical: boolean): Json | null {
   if (!jobUpd && !grpUpd) return canonical ? null : null
   const merged = { ...(jobUpd ?? {}), ...(grpUpd ?? {}) }
   return canonical ? { ...UPDATE_DEFAULTS, ...merged } : merged
@@ -304,21 +303,21 @@ export interface ParseInput {
  * (command/agent/job_endpoint.go: no `Strict`), a variable that the job does not declare is ignored.
  * `Variables` is parsed as its own file named input.hcl (jobspec2/parse.go).
  */
-export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: string } = {}): Promise<Obj> {
+export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: string } = {}): Promise<Json> {
   const hcl = input.JobHCL ?? ''
   if (hcl === '') throw new NomadApiError(400, 'Job spec is empty')
-  let doc: Obj | undefined
+  let doc: Json | undefined
   let jobError: string | undefined
   try {
-    doc = (await parse('input.hcl', hcl)) as Obj
+    doc = (await parse('input.hcl', hcl)) as Json
   } catch (e) {
     jobError = `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`
   }
   // the var content is parsed right after the job file, and its syntax errors are returned first
-  let vf: Obj = {}
+  let vf: Json = {}
   if (input.Variables) {
     try {
-      vf = (await parse('input.hcl', input.Variables)) as Obj
+      vf = (await parse('input.hcl', input.Variables)) as Json
     } catch (e) {
       throw new NomadApiError(400, `Failed to parse job: unable to parse var content: ${formatHclError(String((e as Error).message ?? e))}`)
     }
@@ -326,7 +325,7 @@ export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: str
   if (jobError || !doc) throw new NomadApiError(400, jobError ?? 'Failed to parse job')
   // variable declarations
   const decls: Record<string, VarDecl> = {}
-  for (const [name, blocks] of Object.entries((doc.variable as Obj) ?? {})) {
+  for (const [name, blocks] of Object.entries((doc.variable as Json) ?? {})) {
     const b = firstBlock(blocks) ?? {}
     const type = typeof b.type === 'string' ? b.type.replace(/^\$\{(.*)\}$/, '$1') : undefined
     decls[name] = { type, default: b.default, hasDefault: 'default' in b }
@@ -358,7 +357,7 @@ export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: str
       diags.push(`<nil>: Unset variable ${JSON.stringify(name)}; A used variable must be set or have a default value; see ${docs} for details.`)
   if (diags.length) throw new NomadApiError(400, `Failed to parse job: ${diags.join('\n')}`)
   const used = new Set<string>()
-  const jobs = Object.entries((doc.job as Obj) ?? {})
+  const jobs = Object.entries((doc.job as Json) ?? {})
   if (jobs.length !== 1)
     throw new NomadApiError(
       400,
@@ -367,21 +366,21 @@ export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: str
         : 'Failed to parse job: Duplicate job block; Only one job block is allowed per file'
     )
   const [jobId, jobBlocks] = jobs[0]
-  const j = substitute(firstBlock(jobBlocks) ?? {}, values, used) as Obj
+  const j = substitute(firstBlock(jobBlocks) ?? {}, values, used) as Json
   for (const u of used)
     if (!(u in decls)) throw new NomadApiError(400, `Failed to parse job: Unknown variable; There is no variable named ${JSON.stringify(u)}.`)
   return toApiJob(jobId, j, Boolean(input.Canonicalize))
 }
 
-function toApiJob(id: string, j: Obj, canonical: boolean): Obj {
+function toApiJob(id: string, j: Json, canonical: boolean): Json {
   const jobType = String(j.type ?? 'service')
   const jobVault = firstBlock(j.vault)
   const jobUpdate = convertUpdate(firstBlock(j.update))
-  const groups = Object.entries((j.group as Obj) ?? {}).map(([gname, gblocks]) => {
+  const groups = Object.entries((j.group as Json) ?? {}).map(([gname, gblocks]) => {
     const g = firstBlock(gblocks) ?? {}
     const gVault = firstBlock(g.vault) ?? jobVault
-    const tasks = Object.entries((g.task as Obj) ?? {}).map(([tname, tb]) => convertTask(tname, firstBlock(tb) ?? {}, gVault, canonical))
-    const grp: Obj = {
+    const tasks = Object.entries((g.task as Json) ?? {}).map(([tname, tb]) => convertTask(tname, firstBlock(tb) ?? {}, gVault, canonical))
+    const grp: Json = {
       Name: gname,
       Count: g.count !== undefined ? Number(g.count) : canonical ? 1 : null,
       Meta: strMap(g.meta),
@@ -393,7 +392,7 @@ function toApiJob(id: string, j: Obj, canonical: boolean): Obj {
     return grp
   })
   const periodicBlock = firstBlock(j.periodic)
-  let Periodic: Obj | null = null
+  let Periodic: Json | null = null
   if (periodicBlock) {
     Periodic = {
       Enabled: periodicBlock.enabled ?? true,
@@ -408,7 +407,7 @@ function toApiJob(id: string, j: Obj, canonical: boolean): Obj {
   const ParameterizedJob = pb
     ? { Payload: pb.payload ?? 'optional', MetaRequired: pb.meta_required ?? null, MetaOptional: pb.meta_optional ?? null }
     : null
-  const job: Obj = {
+  const job: Json = {
     ID: id,
     Name: j.name ?? id,
     Namespace: j.namespace ?? (canonical ? 'default' : null),

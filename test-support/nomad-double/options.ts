@@ -2,8 +2,7 @@
 import type { Keyring } from './keyring.js'
 import type { Route } from './http.js'
 import type { AclLoginOptions } from './acl-login.js'
-
-export type Obj = Record<string, any>
+import type { Allocation, Deployment, Job } from './model.js'
 
 /** How scripted allocations fail (see NomadDouble.failAllocs). */
 export interface FailAllocsOptions {
@@ -156,15 +155,15 @@ export interface NomadDouble {
   /** Alloc healthy deadline in ms for allocs created from now on (overrides the jobspec). */
   setHealthyDeadlineMs(ms: number | undefined): void
   /** Simulates a concurrent `nomad job run` of the same job with a changed meta key: new version + JobModifyIndex. */
-  modifyJobOutOfBand(jobId: string, namespace?: string, mutate?: (job: Obj) => void): number
+  modifyJobOutOfBand(jobId: string, namespace?: string, mutate?: (job: Job) => void): number
   /** Alias of modifyJobOutOfBand (JobModifyIndex only moves on a spec change, like Nomad). */
   bumpJobModifyIndex(jobId: string, namespace?: string): number
   /** `nomad operator root keyring rotate -now`. */
   rotateKey(): Promise<void>
   /** Resolves when predicate() is true after a state change (or immediately). Rejects after timeoutMs. */
   waitFor(predicate: () => boolean, timeoutMs?: number): Promise<void>
-  getJob(jobId: string, namespace?: string): Obj | undefined
-  allocations(jobId: string, namespace?: string): Obj[]
-  deployments(jobId: string, namespace?: string): Obj[]
+  getJob(jobId: string, namespace?: string): Job | undefined
+  allocations(jobId: string, namespace?: string): Allocation[]
+  deployments(jobId: string, namespace?: string): Deployment[]
   close(): Promise<void>
 }

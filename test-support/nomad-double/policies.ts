@@ -5,7 +5,7 @@
  * DefaultServiceJobReschedulePolicy, DefaultBatchJobReschedulePolicy, RescheduleTracker), client/allocrunner/
  * taskrunner/restarts/restarts.go (reasons, 25% jitter), scheduler/reconcile_util.go (reschedule delay functions).
  */
-import type { Obj } from './options.js'
+import type { Job, RescheduleEvent, TaskGroup } from './model.js'
 
 const S = 1e9
 const M = 60 * S
@@ -42,11 +42,11 @@ export function defaultReschedulePolicy(jobType: string): ReschedulePolicy {
     : { Attempts: 0, Interval: 0, Delay: 30 * S, DelayFunction: 'exponential', MaxDelay: 1 * H, Unlimited: true }
 }
 
-export function restartPolicy(job: Obj, tg: Obj): RestartPolicy {
+export function restartPolicy(job: Job, tg: TaskGroup): RestartPolicy {
   return { ...defaultRestartPolicy(job.Type), ...(tg.RestartPolicy ?? {}) }
 }
 
-export function reschedulePolicy(job: Obj, tg: Obj): ReschedulePolicy {
+export function reschedulePolicy(job: Job, tg: TaskGroup): ReschedulePolicy {
   return { ...defaultReschedulePolicy(job.Type), ...(job.Reschedule ?? {}), ...(tg.ReschedulePolicy ?? {}) }
 }
 
@@ -56,7 +56,7 @@ export function restartDelay(p: RestartPolicy): number {
 }
 
 /** A failed alloc may be rescheduled again (RescheduleTracker.RescheduleEligible). */
-export function rescheduleEligible(p: ReschedulePolicy, events: Obj[], nowNs: number): boolean {
+export function rescheduleEligible(p: ReschedulePolicy, events: RescheduleEvent[], nowNs: number): boolean {
   if (p.Unlimited) return true
   if (p.Attempts <= 0) return false
   const recent = events.filter((e) => nowNs - Number(e.RescheduleTime) < p.Interval).length
@@ -64,7 +64,7 @@ export function rescheduleEligible(p: ReschedulePolicy, events: Obj[], nowNs: nu
 }
 
 /** The delay before the next reschedule, given the earlier reschedule events of this alloc's chain. */
-export function rescheduleDelay(p: ReschedulePolicy, events: Obj[]): number {
+export function rescheduleDelay(p: ReschedulePolicy, events: RescheduleEvent[]): number {
   if (events.length === 0 || p.DelayFunction === 'constant') return p.Delay
   const last = Number(events[events.length - 1].Delay ?? p.Delay)
   let next = last

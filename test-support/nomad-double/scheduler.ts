@@ -4,18 +4,19 @@
  */
 import { randomUUID } from 'node:crypto'
 import { UPDATE_DEFAULTS } from './jobspec.js'
-import type { Obj } from './options.js'
+import type { Allocation, Deployment, DeploymentState, Evaluation, Job, Json, RescheduleEvent, Task, TaskGroup, UpdateStrategy } from './model.js'
 import { isTerminal, nowNs, type State } from './state.js'
 import { stableStringify } from './diff.js'
 import { createDeployment, maybeCompleteDeployment, setAllocHealth } from './deployments.js'
 import { startAlloc, stopAlloc, taskEvent } from './task-runner.js'
 import { rescheduleDelay, rescheduleEligible, reschedulePolicy } from './policies.js'
 
-export function taskGroupsUpdate(job: Obj, tg: Obj): Obj {
-  return { ...UPDATE_DEFAULTS, ...(job.Update ?? {}), ...(tg.Update ?? {}) }
+export function taskGroupsUpdate(job: Job, tg: TaskGroup): UpdateStrategy {
+  // the blocks hold only the fields the jobspec set, so every field has a value
+  return { ...UPDATE_DEFAULTS, ...(job.Update ?? {}), ...(tg.Update ?? {}) } as UpdateStrategy
 }
 
-export function tgResources(tg: Obj): { cpu: number; mem: number } {
+export function tgResources(tg: TaskGroup): { cpu: number; mem: number } {
   let cpu = 0
   let mem = 0
   for (const t of tg.Tasks ?? []) {
@@ -43,7 +44,7 @@ const DESTRUCTIVE_TASK_FIELDS = [
 const DESTRUCTIVE_RESOURCES = ['CPU', 'Cores', 'MemoryMB', 'MemoryMaxMB', 'DiskMB', 'Networks', 'Devices']
 
 /** Job meta, then group meta, then task meta (structs.Job.CombinedTaskMeta). */
-function combinedTaskMeta(job: Obj | undefined, tg: Obj, t: Obj): Obj {
+function combinedTaskMeta(job: Job | undefined, tg: TaskGroup, t: Task): Json {
   return { ...(job?.Meta ?? {}), ...(tg.Meta ?? {}), ...(t.Meta ?? {}) }
 }
 
@@ -51,12 +52,12 @@ function combinedTaskMeta(job: Obj | undefined, tg: Obj, t: Obj): Obj {
  * How a task group changes between two job versions. Like Nomad's tasksUpdated, a change in the combined meta of
  * any task is destructive: a meta-only change replaces every allocation. Count and update-block changes are in-place.
  */
-export function tgChange(oldJob: Obj | undefined, newJob: Obj, tgName: string): TgChange {
-  const oldTg = oldJob?.TaskGroups?.find((g: Obj) => g.Name === tgName)
-  const newTg = newJob.TaskGroups.find((g: Obj) => g.Name === tgName)
+export function tgChange(oldJob: Job | undefined, newJob: Job, tgName: string): TgChange {
+  const oldTg = oldJob?.TaskGroups?.find((g) => g.Name === tgName)
+  const newTg = newJob.TaskGroups.find((g) => g.Name === tgName)!
   if (!oldTg) return 'new'
   if (oldTg.Tasks.length !== newTg.Tasks.length) return 'destructive'
-  const oldTasks = new Map<string, Obj>(oldTg.Tasks.map((t: Obj) => [t.Name, t]))
+  const oldTasks = new Map<string, Task>(oldTg.Tasks.map((t) => [t.Name, t]))
   for (const t of newTg.Tasks) {
     const o = oldTasks.get(t.Name)
     if (!o) return 'destructive'
@@ -72,7 +73,7 @@ export function tgChange(oldJob: Obj | undefined, newJob: Obj, tgName: string): 
   return 'none'
 }
 
-export function allocMetric(s: State, tgName: string, exhausted: { dim: string; nodes: number; coalesced: number }): Obj {
+export function allocMetric(s: State, tgName: string, exhausted: { dim: string; nodes: number; coalesced: number }): Json {
   const byDc: Record<string, number> = {}
   for (const n of s.nodes) byDc[n.Datacenter] = (byDc[n.Datacenter] ?? 0) + 1
   void tgName
@@ -104,25 +105,25 @@ export interface TgPlan {
   destructive: number
   canary: number
   ignore: number
-  failed?: Obj
+  failed?: Json
   /** Allocations this pass stops (more than count), moves to the new version in place, and replaces (destructive). */
-  stopAllocs: Obj[]
-  inplaceAllocs: Obj[]
-  destructiveAllocs: Obj[]
+  stopAllocs: Allocation[]
+  inplaceAllocs: Allocation[]
+  destructiveAllocs: Allocation[]
   /** Allocations of an older job version, replaced or moved now or later (Nomad's `updatingSpec`). */
   outdated: number
 }
 
-const nameIndex = (a: Obj): number => Number(/\[(\d+)\]$/.exec(String(a.Name))?.[1] ?? 0)
+const nameIndex = (a: Allocation): number => Number(/\[(\d+)\]$/.exec(String(a.Name))?.[1] ?? 0)
 const ACTIVE = ['running', 'paused']
-export const isActiveDeployment = (d: Obj | undefined): boolean => !!d && ACTIVE.includes(d.Status)
+export const isActiveDeployment = (d: Deployment | undefined): boolean => !!d && ACTIVE.includes(d.Status)
 
 /**
  * The allocations of a job that the scheduler counts as present: meant to run, not replaced, not complete or lost.
  * A failed allocation stays present until it is rescheduled (Nomad's reconciler keeps it "untainted" while it waits
  * for its reschedule), so a failure is not re-placed a second time by the next evaluation.
  */
-export function presentAllocs(s: State, ns: string, job: Obj): Obj[] {
+export function presentAllocs(s: State, ns: string, job: Job): Allocation[] {
   if (job.Type === 'batch') return s.liveAllocs(ns, job.ID)
   return [...s.allocs.values()].filter(
     (a) =>
@@ -136,8 +137,8 @@ export function presentAllocs(s: State, ns: string, job: Obj): Obj[] {
 }
 
 /** The job's newest deployment for one job version (any status). */
-export function deploymentForVersion(s: State, ns: string, jobId: string, version: number): Obj | undefined {
-  let best: Obj | undefined
+export function deploymentForVersion(s: State, ns: string, jobId: string, version: number): Deployment | undefined {
+  let best: Deployment | undefined
   for (const d of s.deployments.values())
     if (d.Namespace === ns && d.JobID === jobId && d.JobVersion === version && (!best || d.CreateIndex > best.CreateIndex)) best = d
   return best
@@ -151,7 +152,15 @@ export function deploymentForVersion(s: State, ns: string, jobId: string, versio
  * deployment exists, nothing while the deployment is paused, failed or waiting for promotion, else `max_parallel`
  * minus the deployment's allocations not yet healthy, and nothing at all once one of them is unhealthy.
  */
-function reconcileGroup(s: State, ns: string, newJob: Obj, oldJob: Obj | undefined, tg: Obj, present: Obj[], dep: Obj | undefined): TgPlan {
+function reconcileGroup(
+  s: State,
+  ns: string,
+  newJob: Job,
+  oldJob: Job | undefined,
+  tg: TaskGroup,
+  present: Allocation[],
+  dep: Deployment | undefined
+): TgPlan {
   const change = tgChange(oldJob, newJob, tg.Name)
   const count = Number(tg.Count ?? 1)
   const p: TgPlan = {
@@ -181,9 +190,9 @@ function reconcileGroup(s: State, ns: string, newJob: Obj, oldJob: Obj | undefin
   const upd = taskGroupsUpdate(newJob, tg)
   const maxParallel = Number(upd.MaxParallel ?? 0)
   const hasUpdate = newJob.Type === 'service' && maxParallel > 0
-  const versions: Obj[] = s.findJob(ns, newJob.ID)?.versions ?? []
+  const versions: Job[] = s.findJob(ns, newJob.ID)?.versions ?? []
   const live = isActiveDeployment(dep) || dep?.Status === 'failed' ? dep : undefined
-  const dstate: Obj | undefined = live?.TaskGroups?.[tg.Name]
+  const dstate: DeploymentState | undefined = live?.TaskGroups?.[tg.Name]
   const paused = live?.Status === 'paused'
   const failed = live?.Status === 'failed'
   const promoted = dstate?.Promoted === true
@@ -194,11 +203,11 @@ function reconcileGroup(s: State, ns: string, newJob: Obj, oldJob: Obj | undefin
   if (untainted.length > count) {
     // computeStop: after a promotion, first the old allocations that share a canary's name; then older versions
     const canaryNames = new Set(canaries.map((a) => a.Name))
-    const rank = (a: Obj) => (a.JobVersion === newJob.Version ? 2 : canaryNames.has(a.Name) && !canaryIds.has(a.ID) ? 0 : 1)
+    const rank = (a: Allocation) => (a.JobVersion === newJob.Version ? 2 : canaryNames.has(a.Name) && !canaryIds.has(a.ID) ? 0 : 1)
     p.stopAllocs = [...untainted].sort((x, y) => rank(x) - rank(y) || nameIndex(y) - nameIndex(x)).slice(0, untainted.length - count)
     untainted = untainted.filter((a) => !p.stopAllocs.includes(a))
   }
-  const destructive: Obj[] = []
+  const destructive: Allocation[] = []
   for (const a of untainted) {
     if (a.JobVersion === newJob.Version) {
       p.ignore++
@@ -249,9 +258,9 @@ function reconcileGroup(s: State, ns: string, newJob: Obj, oldJob: Obj | undefin
 }
 
 /** What the scheduler would do (also used by plan). Does not mutate state. */
-export function reconcile(s: State, ns: string, newJob: Obj, oldJob: Obj | undefined, isPlan: boolean, dep?: Obj): TgPlan[] {
+export function reconcile(s: State, ns: string, newJob: Job, oldJob: Job | undefined, isPlan: boolean, dep?: Deployment): TgPlan[] {
   const present = presentAllocs(s, ns, newJob)
-  const plans: TgPlan[] = newJob.TaskGroups.map((tg: Obj) => reconcileGroup(s, ns, newJob, oldJob, tg, present, isPlan ? undefined : dep))
+  const plans: TgPlan[] = newJob.TaskGroups.map((tg) => reconcileGroup(s, ns, newJob, oldJob, tg, present, isPlan ? undefined : dep))
   // capacity simulation: free resources per node, plus those of the running allocs this pass stops or replaces
   const free = new Map(s.nodes.map((n) => [n.ID, { cpu: n.cpu - s.nodeUsage(n.ID).cpu, mem: n.memoryMB - s.nodeUsage(n.ID).mem }]))
   for (const p of plans)
@@ -262,7 +271,7 @@ export function reconcile(s: State, ns: string, newJob: Obj, oldJob: Obj | undef
       f.mem += a.AllocatedResources.Shared.mem
     }
   for (const p of plans) {
-    const tg = newJob.TaskGroups.find((g: Obj) => g.Name === p.name)
+    const tg = newJob.TaskGroups.find((g) => g.Name === p.name)!
     const need = tgResources(tg)
     const toPlace = p.place + p.destructive + p.canary
     let placed = 0
@@ -295,15 +304,15 @@ export function reconcile(s: State, ns: string, newJob: Obj, oldJob: Obj | undef
 export function createEval(
   s: State,
   ns: string,
-  job: Obj,
+  job: Job,
   triggeredBy: string,
-  previousJob: Obj | undefined,
-  extra: Obj = {},
-  work?: (ev: Obj) => void,
+  previousJob: Job | undefined,
+  extra: Partial<Evaluation> = {},
+  work?: (ev: Evaluation) => void,
   delayMs?: number
-): Obj {
+): Evaluation {
   const idx = s.bump('evals')
-  const ev: Obj = {
+  const ev: Evaluation = {
     ID: randomUUID(),
     Namespace: ns,
     Priority: job.Priority ?? 50,
@@ -351,7 +360,7 @@ export function createEval(
  * blocked evaluation makes the older one a duplicate, cancelled with "existing blocked evaluation exists for job
  * \"<job>\"" (nomad/blocked_evals.go `processBlockJobDuplicate`, nomad/leader.go `reapDupBlockedEvaluations`).
  */
-function cancelBlockedEvals(s: State, done: Obj, newBlocked?: Obj): void {
+function cancelBlockedEvals(s: State, done: Evaluation, newBlocked?: Evaluation): void {
   if (!newBlocked && (done.Status !== 'complete' || (done.FailedTGAllocs && Object.keys(done.FailedTGAllocs).length))) return
   for (const b of s.evals.values()) {
     if (b === newBlocked || b.Status !== 'blocked' || b.Namespace !== done.Namespace || b.JobID !== done.JobID) continue
@@ -381,7 +390,7 @@ export function unblockEvals(s: State): void {
   }
 }
 
-export function processEval(s: State, evalId: string, oldJob: Obj | undefined): void {
+export function processEval(s: State, evalId: string, oldJob: Job | undefined): void {
   const ev = s.evals.get(evalId)
   const wasBlocked = ev?.Status === 'blocked'
   if (!ev || (ev.Status !== 'pending' && !wasBlocked)) return
@@ -391,8 +400,8 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
   const versionDep = job.Type === 'service' ? deploymentForVersion(s, ev.Namespace, job.ID, job.Version) : undefined
   const plans = reconcile(s, ev.Namespace, job, oldJob, false, versionDep)
   const queued: Record<string, number> = {}
-  const failed: Record<string, Obj> = {}
-  let deployment: Obj | undefined
+  const failed: Record<string, Json> = {}
+  let deployment: Deployment | undefined
   // a new deployment when this job version has none, and it is the version's first run or allocations of older
   // versions are to be replaced or moved (scheduler/reconcile.go `createDeployment`: hadRunning, updatingSpec)
   const hadRunning = [...s.allocs.values()].some((a) => a.Namespace === ev.Namespace && a.JobID === job.ID && a.JobVersion === job.Version)
@@ -411,7 +420,7 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
     }
   }
   for (const p of plans) {
-    const tg = job.TaskGroups.find((g: Obj) => g.Name === p.name)
+    const tg = job.TaskGroups.find((g) => g.Name === p.name)!
     // in place: existing allocs move to the new version and join the deployment (healthy again after healthyAfterMs)
     for (const a of p.inplaceAllocs) {
       a.JobVersion = job.Version
@@ -473,7 +482,7 @@ export function processEval(s: State, evalId: string, oldJob: Obj | undefined): 
   if (deployment) maybeCompleteDeployment(s, deployment)
 }
 /** The lowest name index `[i]` below count that no present allocation of the group has (else the old rotation). */
-function freeIndex(s: State, job: Obj, tgName: string, count: number, placedBefore: number): number {
+function freeIndex(s: State, job: Job, tgName: string, count: number, placedBefore: number): number {
   const taken = new Set(
     presentAllocs(s, job.Namespace, job)
       .filter((a) => a.TaskGroup === tgName)
@@ -485,14 +494,14 @@ function freeIndex(s: State, job: Obj, tgName: string, count: number, placedBefo
 
 export function placeAlloc(
   s: State,
-  job: Obj,
-  tg: Obj,
-  ev: Obj,
-  deployment: Obj | undefined,
+  job: Job,
+  tg: TaskGroup,
+  ev: Evaluation,
+  deployment: Deployment | undefined,
   canary: boolean,
-  previous?: { alloc: Obj; delayNs: number },
-  replaces?: Obj
-): Obj | undefined {
+  previous?: { alloc: Allocation; delayNs: number },
+  replaces?: Allocation
+): Allocation | undefined {
   const need = tgResources(tg)
   const node = s.nodes.find((n) => {
     const u = s.nodeUsage(n.ID)
@@ -501,7 +510,7 @@ export function placeAlloc(
   if (!node) return undefined
   const idx = s.bump('allocs')
   const sameTg = [...s.allocs.values()].filter((a) => a.JobID === job.ID && a.Namespace === job.Namespace && a.TaskGroup === tg.Name)
-  const a: Obj = {
+  const a: Allocation = {
     ID: randomUUID(),
     EvalID: ev.ID,
     Name: (previous?.alloc ?? replaces)?.Name ?? `${job.ID}.${tg.Name}[${freeIndex(s, job, tg.Name, Number(tg.Count ?? 1), sameTg.length)}]`,
@@ -519,7 +528,7 @@ export function placeAlloc(
     DeploymentID: deployment?.ID ?? '',
     DeploymentStatus: deployment ? { Healthy: null, Timestamp: '0001-01-01T00:00:00Z', Canary: canary, ModifyIndex: idx } : null,
     TaskStates: Object.fromEntries(
-      (tg.Tasks ?? []).map((t: Obj) => [
+      (tg.Tasks ?? []).map((t) => [
         t.Name,
         {
           State: 'pending',
@@ -590,16 +599,16 @@ export function placeAlloc(
  * then stopped with "alloc was rescheduled because it failed" (scheduler/reconcile.go, generic_sched.go).
  * No rescheduling inside a failed deployment.
  */
-export function maybeReschedule(s: State, a: Obj): void {
+export function maybeReschedule(s: State, a: Allocation): void {
   const rec = s.findJob(a.Namespace, a.JobID)
   if (!rec || rec.current.Stop || a.DesiredStatus !== 'run' || a.FollowupEvalID) return
   const job = rec.current
-  const tg = job.TaskGroups.find((g: Obj) => g.Name === a.TaskGroup)
+  const tg = job.TaskGroups.find((g) => g.Name === a.TaskGroup)
   if (!tg) return
   const d = a.DeploymentID ? s.deployments.get(a.DeploymentID) : undefined
   if (d && d.Status === 'failed') return
   const policy = reschedulePolicy(job, tg)
-  const events: Obj[] = a.RescheduleTracker?.Events ?? []
+  const events: RescheduleEvent[] = a.RescheduleTracker?.Events ?? []
   if (!rescheduleEligible(policy, events, nowNs())) return
   const delayNs = rescheduleDelay(policy, events)
   const waitMs = s.scaledMs(delayNs)
@@ -615,7 +624,7 @@ export function maybeReschedule(s: State, a: Obj): void {
       if (a.DesiredStatus !== 'run' || a.NextAllocation || (dep && dep.Status === 'failed')) return
       const current = s.findJob(a.Namespace, a.JobID)?.current
       if (!current || current.Stop) return
-      const curTg = current.TaskGroups.find((g: Obj) => g.Name === a.TaskGroup)
+      const curTg = current.TaskGroups.find((g) => g.Name === a.TaskGroup)
       if (!curTg) return
       const active = dep && dep.Status === 'running' && dep.JobVersion === current.Version ? dep : undefined
       const next = placeAlloc(s, current, curTg, ev, active, false, { alloc: a, delayNs })

@@ -6,7 +6,8 @@
 import { randomUUID } from 'node:crypto'
 import { Keyring } from './keyring.js'
 import { NomadApiError } from './api-error.js'
-import type { AclPolicy, NomadDoubleOptions, Obj, RequestLogEntry, SecretRead, TaskFailure, VaultLogin } from './options.js'
+import type { Allocation, Deployment, Evaluation, Job, JobSubmission } from './model.js'
+import type { AclPolicy, NomadDoubleOptions, RequestLogEntry, SecretRead, TaskFailure, VaultLogin } from './options.js'
 
 export const DEFAULT_NS = 'default'
 export const nowNs = () => Date.now() * 1e6
@@ -30,9 +31,9 @@ export function capsFor(policies: AclPolicy[]): Set<string> {
 export interface JobRecord {
   namespace: string
   id: string
-  versions: Obj[] // index = Version
-  submissions: Map<number, Obj>
-  current: Obj
+  versions: Job[] // index = Version
+  submissions: Map<number, JobSubmission>
+  current: Job
 }
 
 export interface Node {
@@ -62,7 +63,7 @@ function compareVersions(a: number[], b: number[]): number {
 /** Default timeScale: Nomad's 10-minute progress deadline takes 6 s, a 15 s restart delay 150 ms. */
 export const DEFAULT_TIME_SCALE = 0.01
 
-export const isTerminal = (a: Obj) => ['complete', 'failed', 'lost'].includes(a.ClientStatus)
+export const isTerminal = (a: Allocation) => ['complete', 'failed', 'lost'].includes(a.ClientStatus)
 export const jobKey = (ns: string, id: string) => `${ns}\u0000${id}`
 
 export class State {
@@ -90,9 +91,9 @@ export class State {
   closed = false
   readonly tables: Record<Table, number> = { jobs: 1, evals: 1, allocs: 1, deployments: 1, keyring: 1 }
   readonly jobs = new Map<string, JobRecord>()
-  readonly evals = new Map<string, Obj>()
-  readonly allocs = new Map<string, Obj>()
-  readonly deployments = new Map<string, Obj>()
+  readonly evals = new Map<string, Evaluation>()
+  readonly allocs = new Map<string, Allocation>()
+  readonly deployments = new Map<string, Deployment>()
   /** Scripted task start failures: each placed alloc of the job takes one while `remaining` > 0. */
   readonly failures: (TaskFailure & { ns: string; jobId: string; version?: number; remaining: number })[] = []
   /** alloc id → the scripted failure every run of that alloc's first task hits */
@@ -231,7 +232,7 @@ export class State {
     return rec
   }
 
-  liveAllocs(ns: string, jobId: string): Obj[] {
+  liveAllocs(ns: string, jobId: string): Allocation[] {
     return [...this.allocs.values()].filter((a) => a.Namespace === ns && a.JobID === jobId && a.DesiredStatus === 'run' && !isTerminal(a))
   }
 
@@ -246,13 +247,13 @@ export class State {
     return { cpu, mem }
   }
 
-  touchAlloc(a: Obj): void {
+  touchAlloc(a: Allocation): void {
     const idx = this.bump('allocs')
     a.ModifyIndex = idx
     a.ModifyTime = nowNs()
   }
 
-  touchDeployment(d: Obj): void {
+  touchDeployment(d: Deployment): void {
     const idx = this.bump('deployments')
     d.ModifyIndex = idx
     d.ModifyTime = nowNs()

@@ -2,14 +2,14 @@
  * The Nomad test double's client task runner: allocation start, task events, task failure, stop, batch completion.
  * The Vault login and template reads before a task starts are in vault-hook.ts.
  */
-import type { Obj } from './options.js'
+import type { Allocation, Job, Task, TaskEvent, TaskGroup } from './model.js'
 import { isTerminal, nowNs, type JobRecord, type State } from './state.js'
 import { setAllocHealth } from './deployments.js'
 import { vaultPrestart } from './vault-hook.js'
 import { maybeReschedule, taskGroupsUpdate, unblockEvals } from './scheduler.js'
 import { goDuration, restartDelay, restartPolicy } from './policies.js'
 
-export function taskEvent(type: string, display: string, extra: Obj = {}): Obj {
+export function taskEvent(type: string, display: string, extra: Partial<TaskEvent> = {}): TaskEvent {
   const details: Record<string, string> = {}
   if (extra.FailsTask) details.fails_task = 'true'
   return {
@@ -41,19 +41,19 @@ export function taskEvent(type: string, display: string, extra: Obj = {}): Obj {
   }
 }
 
-export function addEvent(s: State, a: Obj, task: string, ev: Obj): void {
+export function addEvent(s: State, a: Allocation, task: string, ev: TaskEvent): void {
   a.TaskStates[task].Events.push(ev)
   s.touchAlloc(a)
 }
 
-export function stopAlloc(s: State, a: Obj, why: string): void {
+export function stopAlloc(s: State, a: Allocation, why: string): void {
   a.DesiredStatus = 'stop'
   a.DesiredDescription = why
   s.cancel(s.healthTimers.get(a.ID))
   if (!isTerminal(a)) {
     a.ClientStatus = 'complete'
     a.ClientDescription = 'All tasks have completed'
-    for (const [name, ts] of Object.entries(a.TaskStates as Obj)) {
+    for (const [name, ts] of Object.entries(a.TaskStates)) {
       if (ts.State !== 'dead') {
         ts.Events.push(taskEvent('Killing', 'Sent interrupt. Waiting 5s before force killing'))
         ts.Events.push(taskEvent('Killed', 'Task successfully killed'))
@@ -67,14 +67,14 @@ export function stopAlloc(s: State, a: Obj, why: string): void {
   unblockEvals(s)
 }
 
-export function failTask(s: State, a: Obj, task: string, ev: Obj): void {
+export function failTask(s: State, a: Allocation, task: string, ev: TaskEvent): void {
   const ts = a.TaskStates[task]
   ts.Events.push(ev)
   ts.Failed = true
   ts.State = 'dead'
   ts.FinishedAt = new Date().toISOString()
   // siblings are killed
-  for (const [name, other] of Object.entries(a.TaskStates as Obj)) {
+  for (const [name, other] of Object.entries(a.TaskStates)) {
     if (name === task || other.State === 'dead') continue
     other.Events.push(taskEvent('Sibling Task Failed', `Task's sibling "${task}" failed`, { FailedSibling: task }))
     other.State = 'dead'
@@ -91,7 +91,7 @@ export function failTask(s: State, a: Obj, task: string, ev: Obj): void {
   if (rec && rec.current.Type === 'batch' && !a.FollowupEvalID) maybeBatchDone(s, rec)
 }
 
-export async function startAlloc(s: State, allocId: string, job: Obj, tg: Obj): Promise<void> {
+export async function startAlloc(s: State, allocId: string, job: Job, tg: TaskGroup): Promise<void> {
   const a = s.allocs.get(allocId)
   if (!a || a.DesiredStatus !== 'run' || isTerminal(a)) return
   for (const t of tg.Tasks ?? []) addEvent(s, a, t.Name, taskEvent('Task Setup', 'Building Task Directory', { Message: 'Building Task Directory' }))
@@ -110,7 +110,7 @@ export async function startAlloc(s: State, allocId: string, job: Obj, tg: Obj): 
  * start on every attempt with "Driver Failure"; a scripted exit code lets the task start and then exit with
  * "Terminated" "Exit Code: N" on every run. Either way the restart tracker decides what follows (restartOrFail).
  */
-function runTasks(s: State, a: Obj, job: Obj, tg: Obj): void {
+function runTasks(s: State, a: Allocation, job: Job, tg: TaskGroup): void {
   if (a.DesiredStatus !== 'run' || isTerminal(a)) return
   const scripted = s.allocFailures.get(a.ID)
   const pull = pullFailure(s, tg)
@@ -166,7 +166,7 @@ function runTasks(s: State, a: Obj, job: Obj, tg: Obj): void {
  * `recoverablePullError`: "Failed to pull `<image>`: <daemon error>", recoverable unless the daemon's text matches
  * `Error: image .+ not found`; a current daemon answers "manifest … not found: manifest unknown", so it is recoverable).
  */
-function pullFailure(s: State, tg: Obj): { task: Obj; message: string; recoverable: boolean } | undefined {
+function pullFailure(s: State, tg: TaskGroup): { task: Task; message: string; recoverable: boolean } | undefined {
   for (const t of tg.Tasks ?? []) {
     const image = t.Driver === 'docker' ? String(t.Config?.image ?? '') : ''
     if (!image || !s.missingImages.has(image)) continue
@@ -178,7 +178,7 @@ function pullFailure(s: State, tg: Obj): { task: Obj; message: string; recoverab
 }
 
 /** The task's process exited with a code: "Terminated", then the restart tracker decides. */
-function taskExited(s: State, a: Obj, job: Obj, tg: Obj, t: Obj, code: number): void {
+function taskExited(s: State, a: Allocation, job: Job, tg: TaskGroup, t: Task, code: number): void {
   if (a.DesiredStatus !== 'run' || isTerminal(a)) return
   const ts = a.TaskStates[t.Name]
   ts.Events.push(
@@ -195,7 +195,7 @@ function taskExited(s: State, a: Obj, job: Obj, tg: Obj, t: Obj, code: number): 
  * task (FailsTask). The Restarting event's DisplayMessage names the reason only when it is not "Restart within
  * policy" (nomad/structs/structs.go `PopulateEventDisplayMessage`).
  */
-function restartOrFail(s: State, a: Obj, job: Obj, tg: Obj, t: Obj, unrecoverable: boolean): void {
+function restartOrFail(s: State, a: Allocation, job: Job, tg: TaskGroup, t: Task, unrecoverable: boolean): void {
   const ts = a.TaskStates[t.Name]
   const policy = restartPolicy(job, tg)
   const notRestarting = (reason: string) =>
@@ -220,7 +220,7 @@ function restartOrFail(s: State, a: Obj, job: Obj, tg: Obj, t: Obj, unrecoverabl
   ts.State = 'pending'
   ts.Restarts++
   ts.LastRestart = new Date().toISOString()
-  if (a.ClientStatus === 'running' && Object.values(a.TaskStates as Obj).every((x) => x.State !== 'running')) {
+  if (a.ClientStatus === 'running' && Object.values(a.TaskStates).every((x) => x.State !== 'running')) {
     a.ClientStatus = 'pending'
     a.ClientDescription = 'No tasks have started'
   }

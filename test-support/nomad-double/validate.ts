@@ -7,7 +7,7 @@
  * go-multierror's ListFormatFunc (MPL-2.0).
  */
 import { NomadApiError } from './api-error.js'
-import type { Obj } from './options.js'
+import type { Job, JobSubmission, Json, Task, TaskGroup, WorkloadIdentity } from './model.js'
 import type { State } from './state.js'
 
 /** go-multierror ListFormatFunc: "1 error occurred:\n\t* e\n\n" / "N errors occurred:\n\t* a\n\t* b\n\n". */
@@ -34,7 +34,7 @@ export function humanBytes(n: number): string {
 /** Server `job_max_source_size` default "1M" = 1,000,000 bytes (command/agent/config.go). */
 export const JOB_MAX_SOURCE_SIZE = 1_000_000
 
-function identityWarnings(wi: Obj): string[] {
+function identityWarnings(wi: WorkloadIdentity): string[] {
   const out: string[] = []
   const aud: unknown[] = wi.Audience ?? []
   if (aud.length === 0) out.push('identities without an audience are insecure')
@@ -45,7 +45,7 @@ function identityWarnings(wi: Obj): string[] {
 }
 
 /** Task.Warnings: each identity's warnings are one nested multierror prefixed "Identity[name]". */
-function taskWarnings(t: Obj): string[] {
+function taskWarnings(t: Task): string[] {
   const out: string[] = []
   for (const wi of t.Identities ?? []) {
     const ws = identityWarnings(wi)
@@ -54,7 +54,7 @@ function taskWarnings(t: Obj): string[] {
   return out
 }
 
-function groupWarnings(tg: Obj): string[] {
+function groupWarnings(tg: TaskGroup): string[] {
   const out: string[] = []
   const count = Number(tg.Count ?? 1)
   const maxParallel = Number(tg.Update?.MaxParallel ?? 0)
@@ -71,7 +71,7 @@ function groupWarnings(tg: Obj): string[] {
 }
 
 /** Job.Warnings, unpacked into top-level entries like jobValidate does. */
-function jobWarnings(job: Obj): string[] {
+function jobWarnings(job: Job): string[] {
   const out: string[] = []
   let hasAutoPromote = false
   let allAutoPromote = true
@@ -91,7 +91,7 @@ function jobWarnings(job: Obj): string[] {
  * Runs the validators on a job whose implicit identities were injected. Throws 500 with the multierror text when a
  * validator fails; returns the warnings otherwise.
  */
-export function validateJob(s: State, job: Obj): string[] {
+export function validateJob(s: State, job: Job): string[] {
   const errors: string[] = []
   const warnings: string[] = []
   // jobVaultHook: every vault block's cluster must be enabled on the servers (CE has only "default")
@@ -112,7 +112,7 @@ export function validateJob(s: State, job: Obj): string[] {
         continue
       }
       const idName = `vault_${t.Vault.Cluster || 'default'}`
-      const hasIdentity = (t.Identities ?? []).some((i: Obj) => i.Name === idName)
+      const hasIdentity = (t.Identities ?? []).some((i) => i.Name === idName)
       const legacy = !s.atLeast('1.10.0')
       if (!hasIdentity && t.Vault.Cluster && t.Vault.Cluster !== 'default')
         errors.push(
@@ -137,10 +137,10 @@ export function validateJob(s: State, job: Obj): string[] {
 }
 
 /** submissionController: source + variables + variable flags over the limit → the source is discarded, with a warning. */
-export function checkSubmission(submission: Obj | undefined): { keep: boolean; warning?: string } {
+export function checkSubmission(submission: JobSubmission | undefined): { keep: boolean; warning?: string } {
   if (!submission) return { keep: false }
   let total = Buffer.byteLength(String(submission.Source ?? '')) + Buffer.byteLength(String(submission.Variables ?? ''))
-  for (const [k, v] of Object.entries((submission.VariableFlags as Obj | null) ?? {})) total += Buffer.byteLength(k) + Buffer.byteLength(String(v))
+  for (const [k, v] of Object.entries((submission.VariableFlags as Json | null) ?? {})) total += Buffer.byteLength(k) + Buffer.byteLength(String(v))
   if (total <= JOB_MAX_SOURCE_SIZE) return { keep: true }
   return {
     keep: false,

@@ -2,7 +2,7 @@
  * The Nomad test double's client-side Vault hook: mints the task's workload identity, logs in to the real
  * Vault/OpenBao at the client's jwt_auth_backend_path, and reads every secret the task's templates name.
  */
-import type { Obj } from './options.js'
+import { asString, type Allocation, type Job, type Json, type Task, type TaskGroup, isJson, stringList } from './model.js'
 import type { State } from './state.js'
 import { addEvent, failTask, taskEvent } from './task-runner.js'
 
@@ -17,7 +17,7 @@ export async function vaultFetch(
   p: string,
   body?: unknown,
   token?: string
-): Promise<{ status: number; json: Obj | undefined; text: string }> {
+): Promise<{ status: number; json: Json | undefined; text: string }> {
   const ac = new AbortController()
   s.aborts.add(ac)
   try {
@@ -31,7 +31,7 @@ export async function vaultFetch(
       signal: ac.signal
     })
     const text = await res.text()
-    let json: Obj | undefined
+    let json: Json | undefined
     try {
       json = text ? JSON.parse(text) : undefined
     } catch {
@@ -44,15 +44,16 @@ export async function vaultFetch(
 }
 
 /** Vault api client's ResponseError text (hashicorp/vault api/response.go format). */
-export function vaultApiError(s: State, method: string, p: string, status: number, json: Obj | undefined, text: string): string {
+export function vaultApiError(s: State, method: string, p: string, status: number, json: Json | undefined, text: string): string {
   const errs: string[] = Array.isArray(json?.errors) ? json!.errors : text ? [text] : []
   const url = `${s.clientVault.address.replace(/\/+$/, '')}/v1/${p}`
   return `Error making API request.\n\nURL: ${method} ${url}\nCode: ${status}. Errors:\n\n` + errs.map((e) => `* ${e}`).join('\n')
 }
 
-export async function vaultPrestart(s: State, a: Obj, job: Obj, tg: Obj, t: Obj): Promise<'ok' | 'failed' | 'waiting'> {
-  const idName = `vault_${t.Vault.Cluster || 'default'}`
-  const ident = (t.Identities ?? []).find((i: Obj) => i.Name === idName)
+export async function vaultPrestart(s: State, a: Allocation, job: Job, tg: TaskGroup, t: Task): Promise<'ok' | 'failed' | 'waiting'> {
+  const vault = t.Vault ?? {}
+  const idName = `vault_${vault.Cluster || 'default'}`
+  const ident = (t.Identities ?? []).find((i) => i.Name === idName)
   if (!ident) return 'waiting' // Nomad 1.10: "unable to find token for workload … vault_default", recoverable
   const jwt = await s.keyring.mint({
     namespace: a.Namespace,
@@ -64,12 +65,12 @@ export async function vaultPrestart(s: State, a: Obj, job: Obj, tg: Obj, t: Obj)
     identityName: idName,
     audience: ident.Audience ?? [],
     ttlSeconds: ident.TTL ? Math.floor(ident.TTL / 1e9) : 0,
-    role: t.Vault.Role || undefined,
+    role: vault.Role || undefined,
     extraClaims: s.serverVault.default_identity?.extra_claims
   })
-  const role = t.Vault.Role || s.clientVault.create_from_role || ''
+  const role = vault.Role || s.clientVault.create_from_role || ''
   const loginPath = `auth/${vaultLoginPath(s)}/login`
-  let r: { status: number; json: Obj | undefined; text: string }
+  let r: { status: number; json: Json | undefined; text: string }
   try {
     r = await vaultFetch(s, 'PUT', loginPath, { role, jwt })
   } catch (e) {
@@ -81,15 +82,16 @@ export async function vaultPrestart(s: State, a: Obj, job: Obj, tg: Obj, t: Obj)
     failTask(s, a, t.Name, taskEvent('Killing', display, { FailsTask: true, VaultError: display, Details: { fails_task: 'true' } }))
     return 'failed'
   }
-  if (r.status < 200 || r.status >= 300 || !r.json?.auth?.client_token) {
+  const auth = isJson(r.json?.auth) ? r.json.auth : undefined
+  const token = asString(auth?.client_token)
+  if (r.status < 200 || r.status >= 300 || !token) {
     const msg = vaultApiError(s, 'PUT', loginPath, r.status, r.json, r.text)
     s.vaultLogins.push({ allocId: a.ID, task: t.Name, role, jwt, ok: false, error: msg })
     const display = `Vault: failed to derive vault token: failed to derive Vault token for identity ${idName}: failed to login with JWT: ${msg}`
     failTask(s, a, t.Name, taskEvent('Killing', display, { FailsTask: true, VaultError: display, Details: { fails_task: 'true' } }))
     return 'failed'
   }
-  const token: string = r.json.auth.client_token
-  s.vaultLogins.push({ allocId: a.ID, task: t.Name, role, jwt, ok: true, policies: r.json.auth.policies })
+  s.vaultLogins.push({ allocId: a.ID, task: t.Name, role, jwt, ok: true, policies: stringList(auth?.policies) })
   // template hook: every secret "path" the templates name
   const paths = new Set<string>()
   for (const tpl of t.Templates ?? []) {
@@ -112,7 +114,7 @@ const TEMPLATE_RETRY = { attempts: 12, backoffNs: 250e6, maxBackoffNs: 60e9 }
  * a 403 is retried with backoff (scaled by timeScale); a 404 shows `Missing: vault.read(p)` while it waits; after
  * the last attempt the task is killed with "Template failed: …" (FailsTask).
  */
-async function readSecret(s: State, a: Obj, tg: Obj, t: Obj, p: string, token: string): Promise<'ok' | 'failed' | 'waiting'> {
+async function readSecret(s: State, a: Allocation, tg: TaskGroup, t: Task, p: string, token: string): Promise<'ok' | 'failed' | 'waiting'> {
   let lastError = ''
   for (let attempt = 0; attempt <= TEMPLATE_RETRY.attempts; attempt++) {
     if (attempt > 0) {
@@ -120,7 +122,7 @@ async function readSecret(s: State, a: Obj, tg: Obj, t: Obj, p: string, token: s
       await new Promise<void>((resolve) => s.later(s.scaledMs(backoff), resolve))
       if (s.closed || a.DesiredStatus !== 'run') return 'failed'
     }
-    let rr: { status: number; json: Obj | undefined; text: string }
+    let rr: { status: number; json: Json | undefined; text: string }
     try {
       rr = await vaultFetch(s, 'GET', p, undefined, token)
     } catch (e) {

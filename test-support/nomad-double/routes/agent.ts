@@ -1,13 +1,13 @@
 /** Routes: `/v1/agent/self` (the contacted agent's configuration) and `/v1/status/leader`. */
 import type { Route } from '../http.js'
 import { parseDurationNs } from '../duration.js'
-import type { Obj } from '../options.js'
+import type { Json } from '../model.js'
 import type { State } from '../state.js'
 
 /** A server agent's own vault block when it has no client settings: Nomad's defaults (structs/config/vault.go DefaultVaultConfig). */
 const SERVER_ONLY_VAULT = { create_from_role: '', namespace: '', address: 'https://vault.service.consul:8200', jwt_auth_backend_path: 'jwt-nomad' }
 
-export function agentSelf(s: State): Obj {
+export function agentSelf(s: State): Json {
   const { region, datacenter, nodes, serverVault, aclEnabled, opts } = s
   const role = opts.agent ?? { server: true, client: true }
   const clientVault = role.client ? s.clientVault : { ...SERVER_ONLY_VAULT, enabled: false }

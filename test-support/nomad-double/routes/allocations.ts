@@ -1,7 +1,7 @@
 /** Routes: `/v1/allocation/:id`; the allocation list-stub and full shapes used by every allocation list. */
 import { NomadApiError } from '../api-error.js'
 import { blockingRoute, type Route } from '../http.js'
-import type { Obj } from '../options.js'
+import type { Allocation, Json } from '../model.js'
 import type { State } from '../state.js'
 
 /** structs.AllocListStub fields (nomad/structs/structs.go), in order; AllocatedResources only with `?resources=true`. */
@@ -65,19 +65,19 @@ const ALLOC_FIELDS = [
   'ModifyTime'
 ]
 
-const pick = (a: Obj, fields: string[]): Obj => structuredClone(Object.fromEntries(fields.map((f) => [f, a[f] ?? null])))
+const pick = (a: Allocation, fields: string[]): Json => structuredClone(Object.fromEntries(fields.map((f) => [f, a[f] ?? null])))
 
 /** An allocation as list endpoints show it (structs.AllocListStub). */
-export function stub(a: Obj): Obj {
+export function stub(a: Allocation): Json {
   return pick(a, STUB_FIELDS)
 }
 
 /** A single allocation (structs.Allocation) with its job version and allocated resources per task. */
-export function fullAlloc(s: State, a: Obj): Obj {
+export function fullAlloc(s: State, a: Allocation): Json {
   const rec = s.findJob(a.Namespace, a.JobID)
   const job = rec?.versions[a.JobVersion] ?? null
-  const tg = job?.TaskGroups?.find((g: Obj) => g.Name === a.TaskGroup)
-  const Tasks: Obj = {}
+  const tg = job?.TaskGroups?.find((g) => g.Name === a.TaskGroup)
+  const Tasks: Json = {}
   for (const t of tg?.Tasks ?? [])
     Tasks[t.Name] = {
       Cpu: { CpuShares: Number(t.Resources?.CPU ?? 100), ReservedCores: null },

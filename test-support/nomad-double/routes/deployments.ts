@@ -7,13 +7,13 @@
  */
 import { NomadApiError } from '../api-error.js'
 import { blockingRoute, type Route, type RouteContext } from '../http.js'
-import type { Obj } from '../options.js'
+import { type Deployment, type Evaluation, type Json, stringList } from '../model.js'
 import { failDeployment, pauseDeployment, promote, setAllocHealth } from '../deployments.js'
 import { createEval, isActiveDeployment } from '../scheduler.js'
 import { stub } from './allocations.js'
 
 /** The body of a deployment write, checked like command/agent/deployment_endpoint.go does. */
-async function deploymentBody(c: RouteContext): Promise<Obj> {
+async function deploymentBody(c: RouteContext): Promise<Json> {
   const body = await c.body()
   if (!body.DeploymentID) throw new NomadApiError(400, 'DeploymentID must be specified')
   if (body.DeploymentID !== c.params.id) throw new NomadApiError(400, 'Deployment ID does not match')
@@ -21,14 +21,14 @@ async function deploymentBody(c: RouteContext): Promise<Obj> {
 }
 
 /** The deployment a write acts on, active, else the RPC's plain error (500). */
-function activeDeployment(c: RouteContext, terminal: string): Obj {
+function activeDeployment(c: RouteContext, terminal: string): Deployment {
   const d = c.s.deployments.get(c.params.id)
   if (!d) throw new NomadApiError(500, 'deployment not found')
   if (!isActiveDeployment(d)) throw new NomadApiError(500, terminal)
   return d
 }
 
-function updateResponse(d: Obj, ev: Obj | undefined, reverted?: number): Obj {
+function updateResponse(d: Deployment, ev: Evaluation | undefined, reverted?: number): Json {
   return {
     EvalID: ev?.ID ?? '',
     EvalCreateIndex: ev?.CreateIndex ?? 0,
@@ -39,7 +39,7 @@ function updateResponse(d: Obj, ev: Obj | undefined, reverted?: number): Obj {
 }
 
 /** The deployment watcher's evaluation for a deployment (deployment_watcher.go `getEval`). */
-function watcherEval(c: RouteContext, d: Obj): Obj {
+function watcherEval(c: RouteContext, d: Deployment): Evaluation {
   const job = c.s.findJob(d.Namespace, d.JobID)?.current
   if (!job) throw new NomadApiError(500, 'job not found')
   return createEval(c.s, d.Namespace, job, 'deployment-watcher', undefined, { DeploymentID: d.ID })
@@ -53,13 +53,13 @@ export const routes: Route[] = [
       c.acl('submit-job')
       const body = await deploymentBody(c)
       const d = activeDeployment(c, "can't promote terminal deployment")
-      const tgs = Object.entries(d.TaskGroups as Obj).filter(([n, t]) => t.DesiredCanaries > 0 && (body.All || (body.Groups ?? []).includes(n)))
+      const tgs = Object.entries(d.TaskGroups).filter(([n, t]) => t.DesiredCanaries > 0 && (body.All || stringList(body.Groups).includes(n)))
       if (!tgs.length) throw new NomadApiError(500, 'no canaries to promote')
       for (const [n, t] of tgs) {
-        const healthy = (t.PlacedCanaries ?? []).filter((aid: string) => c.s.allocs.get(aid)?.DeploymentStatus?.Healthy === true).length
+        const healthy = (t.PlacedCanaries ?? []).filter((aid) => c.s.allocs.get(aid)?.DeploymentStatus?.Healthy === true).length
         if (healthy < t.DesiredCanaries) throw new NomadApiError(500, `Task group "${n}" has ${healthy}/${t.DesiredCanaries} healthy allocations`)
       }
-      const ev = promote(c.s, d, body.All ? undefined : body.Groups)
+      const ev = promote(c.s, d, body.All ? undefined : stringList(body.Groups))
       c.send(200, updateResponse(d, ev))
     }
   },
@@ -94,8 +94,8 @@ export const routes: Route[] = [
     async handle(c) {
       c.acl('submit-job')
       const body = await deploymentBody(c)
-      const healthy: string[] = body.HealthyAllocationIDs ?? []
-      const unhealthy: string[] = body.UnhealthyAllocationIDs ?? []
+      const healthy = stringList(body.HealthyAllocationIDs)
+      const unhealthy = stringList(body.UnhealthyAllocationIDs)
       if (healthy.length + unhealthy.length === 0) throw new NomadApiError(500, 'must specify at least one healthy/unhealthy allocation ID')
       const d = activeDeployment(c, "can't set health of allocations for a terminal deployment")
       const allocs = [...healthy, ...unhealthy].map((id) => {

@@ -1,7 +1,6 @@
 /** Routes: `/v1/evaluation/:id` (with `?related=true`) and `/v1/evaluation/:id/allocations`. */
 import { NomadApiError } from '../api-error.js'
 import { blockingRoute, type Route } from '../http.js'
-import type { Obj } from '../options.js'
 import { stub } from './allocations.js'
 
 /** api.EvaluationStub fields of a related evaluation. */
@@ -29,7 +28,7 @@ export const routes: Route[] = [
     if (c.q.get('related') === 'true')
       body.RelatedEvals = [...c.s.evals.values()]
         .filter((e) => e.ID !== id && e.JobID === ev.JobID && (e.PreviousEval === id || ev.PreviousEval === e.ID || ev.BlockedEval === e.ID))
-        .map((e: Obj) => Object.fromEntries(RELATED_FIELDS.map((k) => [k, e[k]])))
+        .map((e) => Object.fromEntries(RELATED_FIELDS.map((k) => [k, e[k]])))
     return { index: ev.ModifyIndex, body }
   }),
   blockingRoute('/v1/evaluation/:id/allocations', 'read-job', (c) => ({

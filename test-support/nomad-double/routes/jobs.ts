@@ -10,21 +10,22 @@ import { planJob, register } from '../jobs-admission.js'
 import { createEval } from '../scheduler.js'
 import { stopAlloc } from '../task-runner.js'
 import { stub } from './allocations.js'
+import { isJson, type JobSubmission, asString } from '../model.js'
 
 async function registerHttp(c: RouteContext, pathId: string | null): Promise<void> {
   c.acl('submit-job')
   const body = await c.body()
-  if (!body.Job) throw new NomadApiError(400, 'Job must be specified')
-  if (!body.Job.ID) throw new NomadApiError(400, "Job ID hasn't been provided")
-  if (pathId !== null && body.Job.ID !== pathId) throw new NomadApiError(400, 'Job ID does not match name')
-  if (body.Job.Region && body.Job.Region !== 'global' && body.Job.Region !== c.s.region && !c.q.get('region'))
-    throw new NomadApiError(500, 'No path to region')
-  const jobNs = c.q.get('namespace') || body.Namespace || body.Job.Namespace || DEFAULT_NS
-  const r = register(c.s, jobNs, body.Job, {
+  const job = isJson(body.Job) ? body.Job : undefined
+  if (!job) throw new NomadApiError(400, 'Job must be specified')
+  if (!job.ID) throw new NomadApiError(400, "Job ID hasn't been provided")
+  if (pathId !== null && job.ID !== pathId) throw new NomadApiError(400, 'Job ID does not match name')
+  if (job.Region && job.Region !== 'global' && job.Region !== c.s.region && !c.q.get('region')) throw new NomadApiError(500, 'No path to region')
+  const jobNs = c.q.get('namespace') || asString(body.Namespace) || asString(job.Namespace) || DEFAULT_NS
+  const r = register(c.s, jobNs, job, {
     enforceIndex: Boolean(body.EnforceIndex),
     jobModifyIndex: Number(body.JobModifyIndex ?? 0),
     preserveCounts: Boolean(body.PreserveCounts),
-    submission: body.Submission ?? undefined
+    submission: isJson(body.Submission) ? (body.Submission as JobSubmission) : undefined
   })
   c.send(200, { ...r, LastContact: 0, KnownLeader: false }, { 'X-Nomad-Index': String(r.Index) })
 }
@@ -70,11 +71,12 @@ export const routes: Route[] = [
     async handle(c) {
       c.acl('submit-job')
       const body = await c.body()
-      if (!body.Job) throw new NomadApiError(400, 'Job must be specified')
+      const job = isJson(body.Job) ? body.Job : undefined
+      if (!job) throw new NomadApiError(400, 'Job must be specified')
       const id = c.params.id
-      if (body.Job.ID !== id) throw new NomadApiError(400, 'Job ID does not match')
-      const jobNs = c.q.get('namespace') || body.Job.Namespace || DEFAULT_NS
-      const planned = planJob(c.s, jobNs, body.Job, Boolean(body.Diff))
+      if (job.ID !== id) throw new NomadApiError(400, 'Job ID does not match')
+      const jobNs = c.q.get('namespace') || asString(job.Namespace) || DEFAULT_NS
+      const planned = planJob(c.s, jobNs, job, Boolean(body.Diff))
       // test hook: runs after the plan is computed, before the response (e.g. a concurrent `nomad job run`)
       c.s.opts.onPlan?.(id, jobNs)
       c.send(200, planned)

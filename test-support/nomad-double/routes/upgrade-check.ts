@@ -8,7 +8,7 @@
  * The double runs no legacy token flow (it reports Nomad 1.10, which removed it), so VaultTokens is always [].
  */
 import type { Route } from '../http.js'
-import type { Obj } from '../options.js'
+import type { Job, Json } from '../model.js'
 
 export const routes: Route[] = [
   {
@@ -22,15 +22,15 @@ export const routes: Route[] = [
 ]
 
 export function vaultWorkloadIdentityUpgradeCheck(
-  jobs: Iterable<{ namespace: string; current: Obj }>,
+  jobs: Iterable<{ namespace: string; current: Job }>,
   nodes: { ID: string; Name: string; Datacenter: string; version?: string }[],
   agentVersion: string,
   index: number
-): Obj {
-  const without: Obj[] = []
+): Json {
+  const without: Json[] = []
   for (const { namespace, current: job } of jobs) {
-    const tasks = (job.TaskGroups ?? []).flatMap((g: Obj) => g.Tasks ?? [])
-    const missing = tasks.some((t: Obj) => t.Vault && !(t.Identities ?? []).some((i: Obj) => String(i?.Name ?? '').startsWith('vault_')))
+    const tasks = (job.TaskGroups ?? []).flatMap((g) => g.Tasks ?? [])
+    const missing = tasks.some((t) => t.Vault && !(t.Identities ?? []).some((i) => String(i?.Name ?? '').startsWith('vault_')))
     if (!missing) continue
     without.push({
       ID: job.ID,
