@@ -125,6 +125,21 @@ describe('early verdicts on permanent failures', () => {
   })
 })
 
+describe('a template whose secret the task may not read', () => {
+  it('Vault answers 403: Nomad retries the template, then kills the task; the action names the path and the policy', async () => {
+    const n = await cluster()
+    // the job's policy grants secret/data/default/api/*, not another job's secrets
+    await bao.api('POST', 'secret/data/default/billing/config', { data: { password: 'not-yours' } })
+    const r = await runAction(inputs(n, { variables: 'secret=secret/data/default/billing/config' }))
+    const e = failedEarly(r, n)
+    expect(e).toMatch(/Template failed: vault\.read\(secret\/data\/default\/billing\/config\): .*Code: 403/s)
+    expect(e).toContain('Vault denied "secret/data/default/billing/config"')
+    expect(e).toContain('(for this job: secret/data/default/api/…)')
+    // retried before the kill: the task never started, and no secret was read
+    expect(n.secretReads).toEqual([])
+  })
+})
+
 describe('cluster shapes: a server-only agent, EdDSA-only keys', () => {
   it('against a server-only agent: says it could not check the clients, and deploys', async () => {
     const n = await cluster({ agent: { server: true, client: false } })
@@ -154,21 +169,31 @@ describe('cluster shapes: a server-only agent, EdDSA-only keys', () => {
 })
 
 describe('rolling updates (count 3, max_parallel 1, auto_revert)', () => {
-  const ROLLING = '__tests__/fixtures/jobs/rolling.nomad.hcl'
+  const ROLLING = 'count=3\nauto_revert=true'
   const versionOf = (n: NomadDouble, v: number) =>
     n.allocations('api').filter((a) => a.JobVersion === v && a.DesiredStatus === 'run' && a.ClientStatus === 'running')
 
   /** Version 0 deployed by the action, healthy. */
   async function deployed(n: NomadDouble): Promise<void> {
-    const r = await runAction(inputs(n, { job: ROLLING }))
+    const r = await runAction(inputs(n, { variables: ROLLING }))
     expect(r.outputs.verdict).toBe('healthy')
     expect(versionOf(n, 0)).toHaveLength(3)
+  }
+
+  /** The action updates to version 1 (a new image); once its first allocation is healthy, `fail` scripts the rest. */
+  async function update(n: NomadDouble, fail?: () => void, extra: Record<string, string> = {}): Promise<ActionRun> {
+    const run = runAction(inputs(n, { variables: `${ROLLING}\nimage=nginx:1.28`, ...extra }))
+    if (fail) {
+      await n.waitFor(() => (n.deployments('api').find((d) => d.JobVersion === 1)?.TaskGroups.api.HealthyAllocs ?? 0) >= 1, 30_000)
+      fail()
+    }
+    return run
   }
 
   it('an image update: healthy only after the last batch, with every allocation on the new version', async () => {
     const n = await cluster()
     await deployed(n)
-    const r = await runAction(inputs(n, { job: ROLLING, variables: 'image=nginx:1.28' }))
+    const r = await update(n)
     expect(r.code).toBe(0)
     expect(r.outputs.verdict).toBe('healthy')
     expect(r.outputs['deployment-status']).toBe('successful')
@@ -186,11 +211,8 @@ describe('rolling updates (count 3, max_parallel 1, auto_revert)', () => {
     const n = await cluster()
     await deployed(n)
     n.setProgressDeadlineMs(2000)
-    const run = runAction(inputs(n, { job: ROLLING, variables: 'image=nginx:1.28' }))
     // the first allocation of version 1 becomes healthy; the next ones fail to start, each time
-    await n.waitFor(() => (n.deployments('api').find((d) => d.JobVersion === 1)?.TaskGroups.api.HealthyAllocs ?? 0) >= 1, 30_000)
-    n.failAllocs('api', 'failed to create container: connection reset by peer', { version: 1 })
-    const r = await run
+    const r = await update(n, () => n.failAllocs('api', 'failed to create container: connection reset by peer', { version: 1 }))
     expect(r.code).toBe(1)
     expect(r.outputs.verdict).toBe('failed')
     expect(r.outputs['deployment-status']).toBe('failed')
@@ -207,10 +229,25 @@ describe('rolling updates (count 3, max_parallel 1, auto_revert)', () => {
     expect(versionOf(n, 2)).toHaveLength(3)
   })
 
+  it('the second batch crash-loops: failed early, saying how far the rollout got and that the rest still runs the old version', async () => {
+    const n = await cluster()
+    await deployed(n)
+    const r = await update(n, () => n.failAllocs('api', undefined, { version: 1, exitCode: 1 }))
+    expect(r.code).toBe(1)
+    expect(r.outputs.verdict).toBe('failed')
+    expect(r.outputs['deployment-status']).toBe('running')
+    const e = errors(r)
+    expect(e).toContain('cannot succeed, so the action stops waiting')
+    expect(e).toMatch(/task "app" of allocation api\.api\[1\] \([0-9a-f]{8}\) exited with code 1 each time it started/)
+    expect(e).toContain(
+      'Rolling update stopped: api: 1 of 3 allocations of version 1 became healthy; Nomad places no more while one is unhealthy, so the others still run the previous version.'
+    )
+  })
+
   it('paused by an operator mid-rollout (nomad deployment pause): warned at once; at the timeout, says it is paused and how to resume', async () => {
     const n = await cluster()
     await deployed(n)
-    const run = runAction(inputs(n, { job: ROLLING, variables: 'image=nginx:1.28', timeout: '4s' }))
+    const run = update(n, undefined, { timeout: '4s' })
     await n.waitFor(() => n.deployments('api').some((d) => d.JobVersion === 1), 30_000)
     const id = n.deployments('api').find((d) => d.JobVersion === 1)?.ID
     const res = await fetch(`${n.url}/v1/deployment/pause/${id}`, {

@@ -8,6 +8,7 @@
  */
 import * as core from '@actions/core'
 import { withFailureDetails } from './alloc-summary.js'
+import { rolloutProgress } from './deployment-health.js'
 import type { FollowContext } from './follow-context.js'
 import { describeTemplateWait, permanentFailures, templateWaits } from './task-failures.js'
 import type { AllocSummary, Verdict } from './verdict.js'
@@ -22,9 +23,11 @@ export function earlyVerdict(ctx: FollowContext, deploymentId: string, allocs: A
     ...(vault.length ? ['allocations failed on Vault (see the Vault diagnosis below)'] : []),
     ...tasks.map((f) => `${f.problem}. Fix: ${f.fix}.`)
   ]
+  const rolled = rolloutProgress(extra.groups ?? [], ctx.opts.jobVersion)
   const headline =
     `Deployment ${deploymentId} of job "${ctx.opts.jobId}" cannot succeed, so the action stops waiting (Nomad would keep rescheduling ` +
-    `the allocations until the deployment's progress deadline):\n- ${causes.join('\n- ')}`
+    `the allocations until the deployment's progress deadline):\n- ${causes.join('\n- ')}` +
+    (rolled ? `\nRolling update stopped: ${rolled}; Nomad places no more while one is unhealthy, so the others still run the previous version.` : '')
   return ctx.verdict('failed', withFailureDetails(headline, allocs, vault), { ...extra, allocations: allocs, diagnoses: vault })
 }
 

@@ -6,7 +6,7 @@
  */
 import * as core from '@actions/core'
 import type { AllocationListStub, Deployment, DeploymentState, Evaluation } from './api.js'
-import { groupHealth, groupLine } from './deployment-health.js'
+import { groupHealth, groupLine, rolloutProgress } from './deployment-health.js'
 import { pendingHint, short, summariseAlloc, withFailureDetails } from './alloc-summary.js'
 import { earlyVerdict, TemplateWaitReporter, waitingLines } from './early-verdict.js'
 import type { FollowContext } from './follow-context.js'
@@ -112,7 +112,7 @@ async function deploymentFailed(ctx: FollowContext, deploymentId: string, d: Dep
     if (/newer version/i.test(desc)) parts.push('someone registered a newer version of the job while this one was deploying')
   } else {
     parts.push(`Deployment ${deploymentId} of job "${ctx.opts.jobId}" version ${d.JobVersion} failed: ${desc || 'no reason given'}`)
-    const rolled = rolloutProgress(d)
+    const rolled = rolloutProgress(groupHealth(d), d.JobVersion)
     if (/progress deadline/i.test(desc)) {
       parts.push(
         rolled
@@ -166,17 +166,6 @@ function pausedNote(deploymentId: string): string {
     `Deployment ${deploymentId} is paused (\`nomad deployment pause\`): Nomad places no further allocations for it until ` +
     `\`nomad deployment resume ${deploymentId}\`, and its progress deadline keeps running.`
   )
-}
-
-/**
- * How far a rolling update got, for the groups where some but not all allocations of the new version became healthy
- * ("api: 1 of 3 allocations of version 1 became healthy"); undefined when none did or all did. Nomad replaces
- * max_parallel allocations at a time and places no more once one is unhealthy (scheduler/reconcile.go).
- */
-function rolloutProgress(d: Deployment): string | undefined {
-  const partial = groupHealth(d).filter((g) => g.healthyAllocs > 0 && g.healthyAllocs < g.desiredTotal)
-  if (!partial.length) return undefined
-  return partial.map((g) => `${g.name}: ${g.healthyAllocs} of ${g.desiredTotal} allocations of version ${d.JobVersion} became healthy`).join(', ')
 }
 
 function canaryGroups(d: Deployment): DeploymentState[] {

@@ -66,8 +66,8 @@ export interface AclLoginOptions {
 
 export interface AclLoginDeps {
   aclEnabled: boolean
-  /** Registers a new token with the union of the policies' capabilities, expiring at `expiresAt` (ms); returns its AccessorID. */
-  addToken(secret: string, policies: string[], expiresAt: number, name: string): string
+  /** Registers a new token with the union of the policies' capabilities, made at `createdAt` and expiring at `expiresAt` (ms); returns its AccessorID. */
+  addToken(secret: string, policies: string[], expiresAt: number, name: string, createdAt: number): string
   nextIndex(): number
 }
 
@@ -84,8 +84,8 @@ export const routes: Route[] = [
         const s = c.s
         login = createAclLogin(s.opts.acl ?? {}, {
           aclEnabled: s.aclEnabled,
-          addToken: (secret, policies, expiresAt, name) => {
-            s.addToken(secret, policies, expiresAt, name)
+          addToken: (secret, policies, expiresAt, name, createdAt) => {
+            s.addToken(secret, policies, expiresAt, name, createdAt)
             return s.tokenInfo.get(secret)!.accessor
           },
           nextIndex: () => s.bump()
@@ -153,7 +153,7 @@ export function createAclLogin(opts: AclLoginOptions, deps: AclLoginDeps): (body
     const effective = management ? ['management'] : [...boundPolicies, ...boundRoles.flatMap((r) => roles.get(r.Name)!.Policies.map((p) => p.Name))]
     const ttlMs = Math.max(0, goDurationNs(method.MaxTokenTTL) ?? 0) / 1e6
     const created = new Date()
-    const accessor = deps.addToken(secret, effective, created.getTime() + ttlMs, `JWT-${method.Name}`)
+    const accessor = deps.addToken(secret, effective, created.getTime() + ttlMs, `JWT-${method.Name}`, created.getTime())
     const index = deps.nextIndex()
     return {
       status: 200,

@@ -153,9 +153,10 @@ export class State {
   }
 
   /** Adds an ACL token (also used by ACL login routes to issue tokens). */
-  addToken(secret: string, policies: AclPolicy[], expiresAt?: number, name?: string): void {
+  addToken(secret: string, policies: AclPolicy[], expiresAt?: number, name?: string, createdAt = Date.now()): void {
     this.tokens.set(secret, capsFor(policies))
-    this.tokenInfo.set(secret, { accessor: randomUUID(), policies, createdAt: Date.now(), expiresAt, name })
+    // createdAt: the login's CreateTime, so that acl/token/self answers ExpirationTTL = ExpirationTime - CreateTime exactly
+    this.tokenInfo.set(secret, { accessor: randomUUID(), policies, createdAt, expiresAt, name })
   }
 
   static async create(opts: NomadDoubleOptions): Promise<State> {
