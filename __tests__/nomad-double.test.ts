@@ -6,62 +6,129 @@ import * as net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startOpenBao, type OpenBao, type MountsAnswer } from '../test-support/openbao.js'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
-import type { Allocation, Deployment, Evaluation, Job, Json, TaskEvent } from '../test-support/nomad-double/model.js'
+import type { Job } from '../test-support/nomad-double/api-job.js'
 
-let bao: OpenBao
-
-/** The JSON answers the tests read besides the model's records (names as in Nomad's api module). */
-interface RegisterAnswer {
+// What the tests read of the double's answers: subsets of the structs of Nomad's Go api module (api/allocations.go
+// Allocation and TaskState, api/evaluations.go, api/deployments.go, api/jobs.go, api/agent.go), JSON names as there.
+interface TaskEvent {
+  Type: string
+  DisplayMessage: string
+  FailsTask: boolean
+  RestartReason: string
+  ExitCode: number
+  Details: Record<string, string>
+}
+interface TaskState {
+  State: string
+  Failed: boolean
+  Restarts: number
+  Events: TaskEvent[]
+}
+/** A job as the server keeps it: the submitted api.Job plus what registering sets. */
+type StoredJob = Job & { Version: number; Status: string; Stable: boolean; JobModifyIndex: number }
+interface Alloc {
+  ID: string
   EvalID: string
-  EvalCreateIndex: number
-  JobModifyIndex: number
-  Warnings: string
-  Index: number
-}
-interface PlanAnswer {
-  JobModifyIndex: number
-  Diff: { Type: string; TaskGroups: { Name: string; Type: string; Updates: Record<string, number> | null; Tasks: Json[] }[] }
-  Annotations: { DesiredTGUpdates: Record<string, Record<string, number>> }
-  FailedTGAllocs: Record<string, Json> | null
-  Warnings: string
-}
-/** GET /v1/allocation/:id: an Allocation with its Job and the allocated resources per task. */
-type FullAllocation = Omit<Allocation, 'AllocatedResources'> & {
-  Job: Job
+  ClientStatus: string
+  DesiredStatus: string
+  JobVersion: number
+  DeploymentStatus: { Healthy: boolean; Canary: boolean } | null
+  TaskStates: Record<string, TaskState>
+  RescheduleTracker: { Events: { PrevAllocID: string; Delay: number }[] }
+  NextAllocation: string
+  FollowupEvalID: string
+  PreviousAllocation: string
+  Job: StoredJob
   AllocatedResources: { Tasks: Record<string, { Memory: { MemoryMB: number } }> }
 }
-interface DeploymentUpdateAnswer {
-  EvalID: string
-  DeploymentModifyIndex: number
-  RevertedJobVersion: number | null
-  Index: number
+interface Eval {
+  ID: string
+  Status: string
+  DeploymentID: string
+  BlockedEval: string
+  PreviousEval: string
+  FailedTGAllocs: Record<string, object> | null
+  QueuedAllocations: Record<string, number>
 }
+interface Deployment {
+  ID: string
+  Status: string
+  StatusDescription: string
+  JobVersion: number
+  TaskGroups: Record<string, { HealthyAllocs: number; PlacedCanaries: string[]; Promoted: boolean; ProgressDeadline: number }>
+}
+/** JobRegisterResponse, JobPlanResponse, DeploymentUpdateResponse: the fields the tests read. */
+interface WriteAnswer {
+  EvalID: string
+  JobModifyIndex: number
+  Warnings: string
+}
+interface PlanAnswer extends WriteAnswer {
+  Diff: { Type: string; TaskGroups: { Updates: Record<string, number> }[] }
+  Annotations: { DesiredTGUpdates: Record<string, object> }
+  FailedTGAllocs: Record<string, object>
+}
+
+/** The answer's type by request path (most specific first). */
+type Answer<P extends string> = P extends `/v1/jobs/parse${string}`
+  ? Job
+  : P extends `/v1/jobs${string}`
+    ? WriteAnswer
+    : P extends `/v1/job/${string}/allocations${string}`
+      ? Alloc[]
+      : P extends `/v1/job/${string}/evaluations${string}`
+        ? Eval[]
+        : P extends `/v1/job/${string}/deployment${string}`
+          ? Deployment
+          : P extends `/v1/job/${string}/plan${string}`
+            ? PlanAnswer
+            : P extends `/v1/job/${string}/submission${string}`
+              ? object
+              : P extends `/v1/job/${string}`
+                ? StoredJob
+                : P extends `/v1/evaluation/${string}`
+                  ? Eval
+                  : P extends `/v1/deployment/promote/${string}`
+                    ? WriteAnswer
+                    : P extends `/v1/deployment/${string}`
+                      ? Deployment
+                      : P extends `/v1/allocation/${string}`
+                        ? Alloc
+                        : P extends `/v1/agent/self${string}`
+                          ? { config: { Vaults: object[]; Version: { Version: string } } }
+                          : P extends '/.well-known/jwks.json'
+                            ? { keys: object[] }
+                            : unknown
+
+/** The JSON body, or undefined when the answer is not JSON (tests then read `text`). */
+function jsonOf<T>(text: string): T {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined as T
+  }
+}
+
+let bao: OpenBao
 const doubles: NomadDouble[] = []
 
-/** One HTTP call to the double; `T` is the JSON shape the endpoint answers (the double's model types). */
-async function call<T = Json>(d: NomadDouble, method: string, path: string, body?: unknown, token?: string | null) {
+async function call<P extends string, T = Answer<P>>(d: NomadDouble, method: string, path: P, body?: unknown, token?: string | null) {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' }
   const t = token === undefined ? d.managementToken : token
   if (t) headers['X-Nomad-Token'] = t
   const res = await fetch(`${d.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
   const text = await res.text()
-  // error answers are text/plain (read `text`); `json` is then undefined
-  let json: T | undefined
-  try {
-    json = JSON.parse(text) as T
-  } catch {
-    json = undefined
-  }
-  return { status: res.status, text, json: json as T, headers: res.headers, index: Number(res.headers.get('x-nomad-index') ?? 0) }
+  const json = jsonOf<T>(text)
+  return { status: res.status, text, json, headers: res.headers, index: Number(res.headers.get('x-nomad-index') ?? 0) }
 }
 
 /** Follows `path` with blocking queries until predicate(body) holds (no sleeps; each call waits for a change). */
-async function until<T = Json>(d: NomadDouble, path: string, predicate: (b: T) => boolean, timeoutMs = 15_000): Promise<T> {
+async function until<P extends string>(d: NomadDouble, path: P, predicate: (b: Answer<P>) => boolean, timeoutMs = 15_000): Promise<Answer<P>> {
   const deadline = Date.now() + timeoutMs
   let index = 0
   for (;;) {
     const sep = path.includes('?') ? '&' : '?'
-    const r = await call<T>(d, 'GET', `${path}${sep}index=${index}&wait=2s`)
+    const r = await call<string, Answer<P>>(d, 'GET', `${path}${sep}index=${index}&wait=2s`)
     if (r.status === 200 && predicate(r.json)) return r.json
     if (Date.now() > deadline) throw new Error(`until ${path}: timed out; last ${r.status} ${r.text.slice(0, 2000)}`)
     index = r.index
@@ -75,14 +142,14 @@ async function start(o: Partial<NomadDoubleOptions> = {}): Promise<NomadDouble> 
 }
 
 async function parseHcl(d: NomadDouble, hcl: string, variables?: string) {
-  return call<Job>(d, 'POST', '/v1/jobs/parse', { JobHCL: hcl, Canonicalize: true, Variables: variables })
+  return call(d, 'POST', '/v1/jobs/parse', { JobHCL: hcl, Canonicalize: true, Variables: variables })
 }
 
-async function run(d: NomadDouble, hcl: string, extra: Json = {}) {
+async function run(d: NomadDouble, hcl: string, extra: Record<string, unknown> = {}) {
   const p = await parseHcl(d, hcl)
   expect(p.status).toBe(200)
-  const r = await call<RegisterAnswer>(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2' }, ...extra })
-  return { job: p.json as Job, reg: r }
+  const r = await call(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2' }, ...extra })
+  return { job: p.json, reg: r }
 }
 
 const webJob = (
@@ -288,14 +355,14 @@ describe('nomad double: run with Vault', () => {
   })
 
   it('serves the JWKS and agent/self', async () => {
-    const jwks = await call<{ keys: Json[] }>(d, 'GET', '/.well-known/jwks.json', undefined, null)
+    const jwks = await call(d, 'GET', '/.well-known/jwks.json', undefined, null)
     expect(jwks.status).toBe(200)
     expect(jwks.headers.get('cache-control')).toMatch(/^max-age=\d+$/)
     expect(jwks.json.keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' })
     const oidc = await call(d, 'GET', '/.well-known/openid-configuration', undefined, null)
     expect(oidc.status).toBe(404)
     expect(oidc.text).toBe('OIDC Discovery endpoint disabled')
-    const self = await call<{ config: { Vaults: Json[] } }>(d, 'GET', '/v1/agent/self')
+    const self = await call(d, 'GET', '/v1/agent/self')
     expect(self.status).toBe(200)
     expect(self.json.config.Vaults[0]).toMatchObject({
       Name: 'default',
@@ -311,13 +378,13 @@ describe('nomad double: run with Vault', () => {
     expect(reg.status).toBe(200)
     expect(reg.json.EvalID).toMatch(/^[0-9a-f-]{36}$/)
     expect(reg.json.JobModifyIndex).toBeGreaterThan(0)
-    const ev = await until<Evaluation>(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
     expect(ev.FailedTGAllocs).toBeNull()
     expect(ev.DeploymentID).toBeTruthy()
-    const dep = await until<Deployment>(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running')
+    const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running')
     expect(dep).toMatchObject({ Status: 'successful', StatusDescription: 'Deployment completed successfully', JobVersion: 0 })
     expect(dep.TaskGroups.web).toMatchObject({ DesiredTotal: 1, PlacedAllocs: 1, HealthyAllocs: 1, UnhealthyAllocs: 0 })
-    const allocs = (await call<Allocation[]>(d, 'GET', '/v1/job/web/allocations')).json
+    const allocs = (await call(d, 'GET', '/v1/job/web/allocations')).json
     expect(allocs).toHaveLength(1)
     expect(allocs[0]).toMatchObject({ ClientStatus: 'running', DesiredStatus: 'run', DeploymentStatus: { Healthy: true, Canary: false } })
     expect(allocs[0].TaskStates.server.State).toBe('running')
@@ -330,7 +397,7 @@ describe('nomad double: run with Vault', () => {
       })
     ])
     // server-side injection of vault_default from default_identity
-    const job = (await call<Job>(d, 'GET', '/v1/job/web')).json
+    const job = (await call(d, 'GET', '/v1/job/web')).json
     expect(job).toMatchObject({ Version: 0, Status: 'running', Stable: true })
     expect(job.TaskGroups[0].Tasks[0].Identities).toEqual([expect.objectContaining({ Name: 'vault_default', Audience: ['vault.io'], TTL: 3600e9 })])
     const sub = await call(d, 'GET', '/v1/job/web/submission?version=0')
@@ -340,10 +407,10 @@ describe('nomad double: run with Vault', () => {
 
   it('blocking queries wait for a change instead of returning at once', async () => {
     // No assertion on elapsed time: a parked request is observed through the double's request log.
-    const first = await call<Job>(d, 'GET', '/v1/job/web')
+    const first = await call(d, 'GET', '/v1/job/web')
     const idx = first.index
     const before = d.requests.length
-    const pending = call<Job>(d, 'GET', `/v1/job/web?index=${idx}&wait=10s`)
+    const pending = call(d, 'GET', `/v1/job/web?index=${idx}&wait=10s`)
     let settled = false
     void pending.then(() => (settled = true))
     // the blocked request is parked on the server until a state change
@@ -354,10 +421,10 @@ describe('nomad double: run with Vault', () => {
     expect(r.index).toBeGreaterThan(idx)
     expect(r.json.JobModifyIndex).toBe(newIndex)
     // an unchanged index parks the request until the wait time, then answers 200 with the same index
-    const ev = (await call<Evaluation[]>(d, 'GET', '/v1/job/web/evaluations')).json.at(-1)! // the first, long complete
-    const evIndex = (await call<Evaluation>(d, 'GET', `/v1/evaluation/${ev.ID}`)).index
+    const ev = (await call(d, 'GET', '/v1/job/web/evaluations')).json.at(-1)! // the first, long complete
+    const evIndex = (await call(d, 'GET', `/v1/evaluation/${ev.ID}`)).index
     const before2 = d.requests.length
-    const expiring = call<Evaluation>(d, 'GET', `/v1/evaluation/${ev.ID}?index=${evIndex}&wait=2s`)
+    const expiring = call(d, 'GET', `/v1/evaluation/${ev.ID}?index=${evIndex}&wait=2s`)
     let settled2 = false
     void expiring.then(() => (settled2 = true))
     await d.waitFor(() => d.requests.length > before2)
@@ -370,39 +437,39 @@ describe('nomad double: run with Vault', () => {
   })
 
   it('rejects a register whose EnforceIndex does not match', async () => {
-    const job = (await call<Job>(d, 'GET', '/v1/job/web')).json
+    const job = (await call(d, 'GET', '/v1/job/web')).json
     const p = await parseHcl(d, webJob({ image: 'nginx:1.26' }))
-    const r = await call<RegisterAnswer>(d, 'POST', '/v1/jobs', { Job: p.json, EnforceIndex: true, JobModifyIndex: job.JobModifyIndex - 1 })
+    const r = await call(d, 'POST', '/v1/jobs', { Job: p.json, EnforceIndex: true, JobModifyIndex: job.JobModifyIndex - 1 })
     expect(r.status).toBe(500)
     expect(r.text).toBe(`Enforcing job modify index ${job.JobModifyIndex - 1}: job exists with conflicting job modify index: ${job.JobModifyIndex}`)
   })
 
   it('plans a destructive update for a task change and for a meta-only change, in-place for an update-block change', async () => {
     const destructive = await parseHcl(d, webJob({ image: 'nginx:1.26' }))
-    const plan = await call<PlanAnswer>(d, 'POST', '/v1/job/web/plan', { Job: destructive.json, Diff: true })
+    const plan = await call(d, 'POST', '/v1/job/web/plan', { Job: destructive.json, Diff: true })
     expect(plan.status).toBe(200)
     expect(plan.json.Diff.Type).toBe('Edited')
     expect(plan.json.Annotations.DesiredTGUpdates.web).toMatchObject({ DestructiveUpdate: 1, InPlaceUpdate: 0 })
     expect(plan.json.Diff.TaskGroups[0].Updates).toEqual({ 'create/destroy update': 1 })
-    const job = (await call<Job>(d, 'GET', '/v1/job/web')).json
+    const job = (await call(d, 'GET', '/v1/job/web')).json
     expect(plan.json.JobModifyIndex).toBe(job.JobModifyIndex)
     const metaOnly = structuredClone(job)
     metaOnly.Meta = { ...(metaOnly.Meta ?? {}), release: 'x' }
-    const plan2 = await call<PlanAnswer>(d, 'POST', '/v1/job/web/plan', { Job: metaOnly, Diff: true })
+    const plan2 = await call(d, 'POST', '/v1/job/web/plan', { Job: metaOnly, Diff: true })
     // the combined job+group+task meta is compared per task (scheduler/util.go tasksUpdated)
     expect(plan2.json.Annotations.DesiredTGUpdates.web).toMatchObject({ InPlaceUpdate: 0, DestructiveUpdate: 1 })
     const groupMeta = structuredClone(job)
     groupMeta.TaskGroups[0].Meta = { ...(groupMeta.TaskGroups[0].Meta ?? {}), release: 'x' }
-    expect((await call<PlanAnswer>(d, 'POST', '/v1/job/web/plan', { Job: groupMeta })).json.Annotations.DesiredTGUpdates.web).toMatchObject({
+    expect((await call(d, 'POST', '/v1/job/web/plan', { Job: groupMeta })).json.Annotations.DesiredTGUpdates.web).toMatchObject({
       DestructiveUpdate: 1
     })
     const updateOnly = structuredClone(job)
     updateOnly.TaskGroups[0].Update = { ...(updateOnly.TaskGroups[0].Update ?? {}), MinHealthyTime: 1e9 }
-    expect((await call<PlanAnswer>(d, 'POST', '/v1/job/web/plan', { Job: updateOnly })).json.Annotations.DesiredTGUpdates.web).toMatchObject({
+    expect((await call(d, 'POST', '/v1/job/web/plan', { Job: updateOnly })).json.Annotations.DesiredTGUpdates.web).toMatchObject({
       InPlaceUpdate: 1,
       DestructiveUpdate: 0
     })
-    const same = await call<PlanAnswer>(d, 'POST', '/v1/job/web/plan', { Job: job, Diff: true })
+    const same = await call(d, 'POST', '/v1/job/web/plan', { Job: job, Diff: true })
     expect(same.json.Diff.Type).toBe('None')
   })
 
@@ -414,7 +481,7 @@ describe('nomad double: run with Vault', () => {
     const { reg } = await run(d, hcl)
     d.setProgressDeadlineMs(undefined)
     expect(reg.status).toBe(200)
-    const allocs = (await until<Allocation[]>(d, '/v1/job/aud/allocations?all=true', (l) => l.some((a) => a.ClientStatus === 'failed'))).filter(
+    const allocs = (await until(d, '/v1/job/aud/allocations?all=true', (l) => l.some((a) => a.ClientStatus === 'failed'))).filter(
       (a) => a.ClientStatus === 'failed'
     )
     const ts = allocs[0].TaskStates.server
@@ -426,14 +493,14 @@ describe('nomad double: run with Vault', () => {
         `Error making API request.\n\nURL: PUT ${bao.addr}/v1/auth/jwt-nomad/login\nCode: 400. Errors:\n\n` +
         '* error validating token: invalid audience (aud) claim: audience claim does not match any expected audience'
     )
-    const dep = await until<Deployment | null>(d, '/v1/job/aud/deployment', (x) => x !== null && x.Status !== 'running')
+    const dep = await until(d, '/v1/job/aud/deployment', (x) => x && x.Status !== 'running')
     expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to progress deadline' })
   })
 
   it('fails a template read that the policy denies', async () => {
     const { reg } = await run(d, webJob({ id: 'tpl', secretPath: 'secret/data/default/other/config' }))
     expect(reg.status).toBe(200)
-    const allocs = await until<Allocation[]>(d, '/v1/job/tpl/allocations', (l) => l.length > 0 && l[0].ClientStatus === 'failed')
+    const allocs = await until(d, '/v1/job/tpl/allocations', (l) => l.length > 0 && l[0].ClientStatus === 'failed')
     const ev = allocs[0].TaskStates.server.Events.find((e) => e.FailsTask)
     expect(ev?.Type).toBe('Killing')
     expect(ev?.DisplayMessage).toMatch(
@@ -445,39 +512,39 @@ describe('nomad double: run with Vault', () => {
   it('reports a placement failure with FailedTGAllocs and a blocked eval', async () => {
     const hcl = webJob({ memory: 1_000_000 }).replace('job "web"', 'job "big"')
     const p = await parseHcl(d, hcl)
-    const plan = await call<PlanAnswer>(d, 'POST', '/v1/job/big/plan', { Job: p.json, Diff: true })
-    expect(plan.json.FailedTGAllocs?.web).toMatchObject({ NodesEvaluated: 1, NodesExhausted: 1, DimensionExhausted: { memory: 1 } })
+    const plan = await call(d, 'POST', '/v1/job/big/plan', { Job: p.json, Diff: true })
+    expect(plan.json.FailedTGAllocs.web).toMatchObject({ NodesEvaluated: 1, NodesExhausted: 1, DimensionExhausted: { memory: 1 } })
     expect(plan.json.Diff.Type).toBe('Added')
     const { reg } = await run(d, hcl)
-    const ev = await until<Evaluation>(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
     expect(ev.FailedTGAllocs?.web).toMatchObject({ NodesExhausted: 1, DimensionExhausted: { memory: 1 } })
     expect(ev.BlockedEval).toBeTruthy()
-    const blocked = (await call<Evaluation>(d, 'GET', `/v1/evaluation/${ev.BlockedEval}`)).json
+    const blocked = (await call(d, 'GET', `/v1/evaluation/${ev.BlockedEval}`)).json
     expect(blocked).toMatchObject({ Status: 'blocked', PreviousEval: ev.ID })
-    expect((await call<Allocation[]>(d, 'GET', '/v1/job/big/allocations')).json).toEqual([])
+    expect((await call(d, 'GET', '/v1/job/big/allocations')).json).toEqual([])
   })
 
   it('places canaries that need promotion, then promotes', async () => {
     const update = '  update {\n    canary       = 1\n    max_parallel = 1\n  }'
     const base = webJob({ id: 'can', update, count: 2 })
     const { reg } = await run(d, base)
-    const ev0 = await until<Evaluation>(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
-    await until<Deployment>(d, `/v1/deployment/${ev0.DeploymentID}`, (x) => x.Status === 'successful')
+    const ev0 = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    await until(d, `/v1/deployment/${ev0.DeploymentID}`, (x) => x.Status === 'successful')
     const v1 = await run(d, base.replace('nginx:1.25', 'nginx:1.26'))
-    const ev1 = await until<Evaluation>(d, `/v1/evaluation/${v1.reg.json.EvalID}`, (e) => e.Status === 'complete')
-    const dep = await until<Deployment>(d, `/v1/deployment/${ev1.DeploymentID}`, (x) => x.TaskGroups.web.HealthyAllocs >= 1)
+    const ev1 = await until(d, `/v1/evaluation/${v1.reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const dep = await until(d, `/v1/deployment/${ev1.DeploymentID}`, (x) => x.TaskGroups.web.HealthyAllocs >= 1)
     expect(dep).toMatchObject({ Status: 'running', StatusDescription: 'Deployment is running but requires manual promotion', JobVersion: 1 })
     expect(dep.TaskGroups.web).toMatchObject({ DesiredCanaries: 1, Promoted: false, DesiredTotal: 2 })
     expect(dep.TaskGroups.web.PlacedCanaries).toHaveLength(1)
-    const canary = (await call<Allocation>(d, 'GET', `/v1/allocation/${dep.TaskGroups.web.PlacedCanaries?.[0]}`)).json
+    const canary = (await call(d, 'GET', `/v1/allocation/${dep.TaskGroups.web.PlacedCanaries[0]}`)).json
     expect(canary.DeploymentStatus).toMatchObject({ Healthy: true, Canary: true })
-    const pr = await call<DeploymentUpdateAnswer>(d, 'POST', `/v1/deployment/promote/${dep.ID}`, { DeploymentID: dep.ID, All: true })
+    const pr = await call(d, 'POST', `/v1/deployment/promote/${dep.ID}`, { DeploymentID: dep.ID, All: true })
     expect(pr.status).toBe(200)
     expect(pr.json.EvalID).toBeTruthy()
-    const done = await until<Deployment>(d, `/v1/deployment/${dep.ID}`, (x) => x.Status !== 'running')
+    const done = await until(d, `/v1/deployment/${dep.ID}`, (x) => x.Status !== 'running')
     expect(done).toMatchObject({ Status: 'successful', StatusDescription: 'Deployment completed successfully' })
     expect(done.TaskGroups.web.Promoted).toBe(true)
-    const running = (await call<Allocation[]>(d, 'GET', '/v1/job/can/allocations')).json.filter((a) => a.ClientStatus === 'running')
+    const running = (await call(d, 'GET', '/v1/job/can/allocations')).json.filter((a) => a.ClientStatus === 'running')
     expect(running).toHaveLength(2)
     expect(running.every((a) => a.JobVersion === 1)).toBe(true)
   })
@@ -486,22 +553,22 @@ describe('nomad double: run with Vault', () => {
     const update = '  update {\n    auto_revert = true\n  }'
     const base = webJob({ id: 'rev', update })
     const { reg } = await run(d, base)
-    const ev0 = await until<Evaluation>(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
-    await until<Deployment>(d, `/v1/deployment/${ev0.DeploymentID}`, (x) => x.Status === 'successful')
+    const ev0 = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    await until(d, `/v1/deployment/${ev0.DeploymentID}`, (x) => x.Status === 'successful')
     d.failAllocs('rev', 'failed to pull image "nginx:broken"', { version: 1 })
     d.setProgressDeadlineMs(1500)
     const v1 = await run(d, base.replace('nginx:1.25', 'nginx:broken'))
     d.setProgressDeadlineMs(undefined)
-    const ev1 = await until<Evaluation>(d, `/v1/evaluation/${v1.reg.json.EvalID}`, (e) => e.Status === 'complete')
-    const failed = await until<Deployment>(d, `/v1/deployment/${ev1.DeploymentID}`, (x) => x.Status !== 'running')
+    const ev1 = await until(d, `/v1/evaluation/${v1.reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const failed = await until(d, `/v1/deployment/${ev1.DeploymentID}`, (x) => x.Status !== 'running')
     expect(failed).toMatchObject({
       Status: 'failed',
       StatusDescription: 'Failed due to progress deadline - rolling back to job version 0'
     })
-    const job = await until<Job>(d, '/v1/job/rev', (j) => j.Version === 2)
+    const job = await until(d, '/v1/job/rev', (j) => j.Version === 2)
     expect(job.TaskGroups[0].Tasks[0].Config?.image).toBe('nginx:1.25')
-    const latest = await until<Deployment | null>(d, '/v1/job/rev/deployment', (x) => x?.JobVersion === 2 && x.Status === 'successful')
-    expect(latest?.Status).toBe('successful')
+    const latest = await until(d, '/v1/job/rev/deployment', (x) => x.JobVersion === 2 && x.Status === 'successful')
+    expect(latest.Status).toBe('successful')
   })
 
   it('runs a batch job to completion without a deployment', async () => {
@@ -509,12 +576,12 @@ describe('nomad double: run with Vault', () => {
       'job "once" {\n  type = "batch"\n  group "g" {\n    task "t" {\n      driver = "docker"\n      config {\n        image = "busybox"\n      }\n    }\n  }\n}\n'
     const { reg } = await run(d, hcl)
     expect(reg.json.EvalID).toBeTruthy()
-    const allocs = await until<Allocation[]>(d, '/v1/job/once/allocations', (l) => l.length === 1 && l[0].ClientStatus === 'complete')
+    const allocs = await until(d, '/v1/job/once/allocations', (l) => l.length === 1 && l[0].ClientStatus === 'complete')
     expect(allocs[0].DeploymentStatus).toBeNull()
-    const dep = await call<Deployment | null>(d, 'GET', '/v1/job/once/deployment')
+    const dep = await call(d, 'GET', '/v1/job/once/deployment')
     expect(dep.status).toBe(200)
     expect(dep.text).toBe('null')
-    expect((await until<Job>(d, '/v1/job/once', (j) => j.Status === 'dead')).Status).toBe('dead')
+    expect((await until(d, '/v1/job/once', (j) => j.Status === 'dead')).Status).toBe('dead')
   })
 
   it('returns an empty EvalID for periodic jobs', async () => {
@@ -524,7 +591,7 @@ describe('nomad double: run with Vault', () => {
     expect(job.Periodic).toMatchObject({ Enabled: true, Specs: ['*/5 * * * *'], SpecType: 'cron', ProhibitOverlap: true })
     expect(reg.status).toBe(200)
     expect(reg.json.EvalID).toBe('')
-    expect((await call<Allocation[]>(d, 'GET', '/v1/job/cron/allocations')).json).toEqual([])
+    expect((await call(d, 'GET', '/v1/job/cron/allocations')).json).toEqual([])
   })
 })
 
@@ -535,9 +602,9 @@ describe('nomad double: server config edge cases', () => {
     d.setProgressDeadlineMs(400)
     const { reg } = await run(d, webJob())
     expect(reg.status).toBe(200)
-    const dep = await until<Deployment | null>(d, '/v1/job/web/deployment', (x) => x !== null && x.Status !== 'running')
+    const dep = await until(d, '/v1/job/web/deployment', (x) => x && x.Status !== 'running')
     expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to progress deadline' })
-    const allocs = (await call<Allocation[]>(d, 'GET', '/v1/job/web/allocations')).json
+    const allocs = (await call(d, 'GET', '/v1/job/web/allocations')).json
     expect(allocs[0].ClientStatus).toBe('pending')
     expect(allocs[0].TaskStates.server.Events.map((e) => e.Type)).toEqual(['Received', 'Task Setup'])
     expect(d.vaultLogins).toEqual([])
@@ -576,7 +643,7 @@ describe('nomad double: versions, warnings, strictness and field shapes', () => 
     expect(accepted.reg.status).toBe(200)
     expect(accepted.reg.json.Warnings).toBe('')
     expect((await run(v110, policiesJob('"app"').replace('job "pol"', 'job "pol2"'))).reg.json.Warnings).toBe('')
-    expect((await call<{ config: { Version: { Version: string } } }>(v110, 'GET', '/v1/agent/self')).json.config.Version.Version).toBe('1.10.5')
+    expect((await call(v110, 'GET', '/v1/agent/self')).json.config.Version.Version).toBe('1.10.5')
     await expect(startNomadDouble({ nomadVersion: '1.6.0' })).rejects.toThrow(/1\.7\.0 to 2\.0/)
   })
 
@@ -590,7 +657,7 @@ describe('nomad double: versions, warnings, strictness and field shapes', () => 
         '* Identity[vault_default] identities without an expiration are insecure'
     )
     const p = await parseHcl(d, hcl)
-    const plan = await call<PlanAnswer>(d, 'POST', '/v1/job/warn/plan', { Job: p.json })
+    const plan = await call(d, 'POST', '/v1/job/warn/plan', { Job: p.json })
     expect(plan.json.Warnings).toBe(reg.json.Warnings)
   })
 
@@ -599,12 +666,12 @@ describe('nomad double: versions, warnings, strictness and field shapes', () => 
     const hcl = webJob({ id: 'big-src' })
     const p = await parseHcl(d, hcl)
     const flags = { pad: 'x'.repeat(1_000_000 - Buffer.byteLength(hcl) - 3 + 1) }
-    const r = await call<RegisterAnswer>(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2', VariableFlags: flags } })
+    const r = await call(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2', VariableFlags: flags } })
     expect(r.status).toBe(200)
     expect(r.json.Warnings).toBe('1 warning:\n\n* job source size of 1.0 MB exceeds maximum of 1.0 MB and will be discarded')
     expect((await call(d, 'GET', '/v1/job/big-src/submission?version=0')).status).toBe(404)
     const exact = { pad: 'x'.repeat(1_000_000 - Buffer.byteLength(hcl) - 3) }
-    const ok = await call<RegisterAnswer>(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2', VariableFlags: exact } })
+    const ok = await call(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2', VariableFlags: exact } })
     expect(ok.json.Warnings).toBe('')
     expect((await call(d, 'GET', '/v1/job/big-src/submission?version=0')).status).toBe(200)
   })
@@ -626,14 +693,14 @@ describe('nomad double: versions, warnings, strictness and field shapes', () => 
     const d = await start()
     await configureJwks(d)
     const { reg } = await run(d, webJob({ id: 'shape' }))
-    await until<Evaluation>(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
-    const [a] = await until<Allocation[]>(d, '/v1/job/shape/allocations', (l) => l.length === 1)
+    await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const [a] = await until(d, '/v1/job/shape/allocations', (l) => l.length === 1)
     expect(a).toHaveProperty('DesiredTransition')
     expect(a).toHaveProperty('JobVersion', 0)
     expect(a).not.toHaveProperty('DeploymentID')
     expect(a).not.toHaveProperty('PreviousAllocation')
     expect(a).not.toHaveProperty('AllocatedResources')
-    const full = (await call<FullAllocation>(d, 'GET', `/v1/allocation/${a.ID}`)).json
+    const full = (await call(d, 'GET', `/v1/allocation/${a.ID}`)).json
     expect(full).toHaveProperty('DeploymentID')
     expect(full).toHaveProperty('PreviousAllocation', '')
     expect(full).not.toHaveProperty('JobType')
@@ -650,11 +717,11 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     await bao.api('PUT', 'secret/data/default/crash/config', { data: { password: 'crash' } })
     d.failAllocs('crash', 'failed to create container: exit status 1')
     const { reg } = await run(d, webJob({ id: 'crash' }))
-    const ev = await until<Evaluation>(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
-    const dep = await until<Deployment>(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running', 30_000)
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running', 30_000)
     expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to progress deadline' })
     expect(dep.TaskGroups.web.ProgressDeadline).toBe(600e9)
-    const all = (await call<Allocation[]>(d, 'GET', '/v1/job/crash/allocations?all=true')).json
+    const all = (await call(d, 'GET', '/v1/job/crash/allocations?all=true')).json
     expect(all.length).toBeGreaterThan(1) // rescheduled at least once before the deadline
     const first = all[all.length - 1]
     const events = first.TaskStates.server.Events.map((e) => e.Type)
@@ -678,16 +745,16 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     expect(first.TaskStates.server.Restarts).toBe(2)
     const second = all[all.length - 2]
     expect(first.NextAllocation).toBe(second.ID)
-    expect(second.RescheduleTracker?.Events[0]).toMatchObject({ PrevAllocID: first.ID, Delay: 30e9 })
-    const full = (await call<Allocation>(d, 'GET', `/v1/allocation/${second.ID}`)).json
+    expect(second.RescheduleTracker.Events[0]).toMatchObject({ PrevAllocID: first.ID, Delay: 30e9 })
+    const full = (await call(d, 'GET', `/v1/allocation/${second.ID}`)).json
     expect(full.PreviousAllocation).toBe(first.ID)
-    const followup = (await call<Evaluation>(d, 'GET', `/v1/evaluation/${first.FollowupEvalID}`)).json
+    const followup = (await call(d, 'GET', `/v1/evaluation/${first.FollowupEvalID}`)).json
     expect(followup).toMatchObject({ TriggeredBy: 'alloc-failure', StatusDescription: 'created for delayed rescheduling' })
   }, 60_000)
 
   /** The first task's events of the job's first allocation once it failed. */
   async function failedEvents(d: NomadDouble, jobId: string): Promise<TaskEvent[]> {
-    const allocs = await until<Allocation[]>(d, `/v1/job/${jobId}/allocations?all=true`, (l) => l.some((a) => a.ClientStatus === 'failed'), 30_000)
+    const allocs = await until(d, `/v1/job/${jobId}/allocations?all=true`, (l) => l.some((a) => a.ClientStatus === 'failed'), 30_000)
     return allocs.find((a) => a.ClientStatus === 'failed')!.TaskStates.server.Events
   }
 
@@ -753,30 +820,27 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     await configureJwks(d)
     for (const id of ['hog', 'grow']) await bao.api('PUT', `secret/data/default/${id}/config`, { data: { password: id } })
     const hog = await run(d, webJob({ id: 'hog', memory: 128 }))
-    await until<Evaluation>(d, `/v1/evaluation/${hog.reg.json.EvalID}`, (e) => e.Status === 'complete')
+    await until(d, `/v1/evaluation/${hog.reg.json.EvalID}`, (e) => e.Status === 'complete')
     const { reg } = await run(d, webJob({ id: 'grow', count: 2, memory: 64 }))
-    const ev = await until<Evaluation>(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
     expect(ev.QueuedAllocations).toEqual({ web: 1 })
-    expect((await call<Evaluation>(d, 'GET', `/v1/evaluation/${ev.BlockedEval}`)).json).toMatchObject({
-      Status: 'blocked',
-      TriggeredBy: 'queued-allocs'
-    })
+    expect((await call(d, 'GET', `/v1/evaluation/${ev.BlockedEval}`)).json).toMatchObject({ Status: 'blocked', TriggeredBy: 'queued-allocs' })
 
     // the other job stops: its memory is free, the blocked eval places the second allocation in the same deployment
     expect((await call(d, 'DELETE', '/v1/job/hog')).status).toBe(200)
-    await until<Evaluation>(d, `/v1/evaluation/${ev.BlockedEval}`, (e) => e.Status === 'complete')
-    const allocs = await until<Allocation[]>(d, '/v1/job/grow/allocations', (l) => l.length === 2)
+    await until(d, `/v1/evaluation/${ev.BlockedEval}`, (e) => e.Status === 'complete')
+    const allocs = await until(d, '/v1/job/grow/allocations', (l) => l.length === 2)
     expect(allocs.map((a) => a.EvalID).sort()).toEqual([ev.ID, ev.BlockedEval].sort())
-    const dep = await until<Deployment>(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status === 'successful')
+    const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status === 'successful')
     expect(dep.TaskGroups.web).toMatchObject({ DesiredTotal: 2, PlacedAllocs: 2, HealthyAllocs: 2 })
 
     // still no room: the same eval stays blocked until a node joins
     const big = await run(d, webJob({ id: 'grow', count: 4, memory: 64 }))
-    const ev2 = await until<Evaluation>(d, `/v1/evaluation/${big.reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const ev2 = await until(d, `/v1/evaluation/${big.reg.json.EvalID}`, (e) => e.Status === 'complete')
     expect(ev2.BlockedEval).toBeTruthy()
     d.addNode({ cpu: 4000, memoryMB: 1024 })
-    await until<Evaluation>(d, `/v1/evaluation/${ev2.BlockedEval}`, (e) => e.Status === 'complete')
-    await until<Allocation[]>(d, '/v1/job/grow/allocations', (l) => l.filter((a) => a.ClientStatus === 'running' && a.JobVersion === 1).length === 4)
+    await until(d, `/v1/evaluation/${ev2.BlockedEval}`, (e) => e.Status === 'complete')
+    await until(d, '/v1/job/grow/allocations', (l) => l.filter((a) => a.ClientStatus === 'running' && a.JobVersion === 1).length === 4)
   }, 60_000)
 
   it('fails the deployment on the first unhealthy alloc when progress_deadline is 0', async () => {
@@ -785,8 +849,8 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     await bao.api('PUT', 'secret/data/default/early/config', { data: { password: 'early' } })
     d.failAllocs('early', 'exit status 1')
     const { reg } = await run(d, webJob({ id: 'early', update: '  update {\n    progress_deadline = "0s"\n  }' }))
-    const ev = await until<Evaluation>(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
-    const dep = await until<Deployment>(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running')
+    const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
+    const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running')
     expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to unhealthy allocations' })
   })
 
@@ -799,8 +863,8 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     const d = await start({ timeScale: 0.002, client: { enabled: true, address: `http://127.0.0.1:${port}`, jwt_auth_backend_path: 'jwt-nomad' } })
     const { reg } = await run(d, webJob({ id: 'novault' }))
     expect(reg.status).toBe(200)
-    const allocs = await until<Allocation[]>(d, '/v1/job/novault/allocations?all=true', (l) => l.some((a) => a.ClientStatus === 'failed'))
-    const killing = allocs.find((a) => a.ClientStatus === 'failed')?.TaskStates.server.Events.find((e) => e.Type === 'Killing')
+    const allocs = await until(d, '/v1/job/novault/allocations?all=true', (l) => l.some((a) => a.ClientStatus === 'failed'))
+    const killing = allocs.find((a) => a.ClientStatus === 'failed')!.TaskStates.server.Events.find((e) => e.Type === 'Killing')
     expect(killing?.FailsTask).toBe(true)
     expect(killing?.DisplayMessage).toBe(
       'Vault: failed to derive vault token: failed to derive Vault token for identity vault_default: failed to login with JWT: ' +
@@ -813,7 +877,7 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     await configureJwks(d)
     const { reg } = await run(d, webJob({ id: 'web', secretPath: 'secret/data/default/web/missing' }).replace('job "web"', 'job "web"'))
     expect(reg.status).toBe(200)
-    const allocs = await until<Allocation[]>(d, '/v1/job/web/allocations?all=true', (l) => l.some((a) => a.ClientStatus === 'failed'), 30_000)
+    const allocs = await until(d, '/v1/job/web/allocations?all=true', (l) => l.some((a) => a.ClientStatus === 'failed'), 30_000)
     const evs = allocs.find((a) => a.ClientStatus === 'failed')!.TaskStates.server.Events
     expect(evs.find((e) => e.Type === 'Template')?.DisplayMessage).toBe('Missing: vault.read(secret/data/default/web/missing)')
     expect(evs.at(-1)).toMatchObject({
@@ -843,16 +907,16 @@ describe('nomad double: ACL', () => {
     const unknown = await call(d, 'GET', '/v1/jobs', undefined, 'nope')
     expect(unknown.status).toBe(403)
     expect(unknown.text).toBe('ACL token not found')
-    expect((await call<{ config: { Vaults: Json[] } }>(d, 'GET', '/v1/agent/self', undefined, 'sub')).status).toBe(403)
-    expect((await call<{ config: { Vaults: Json[] } }>(d, 'GET', '/v1/agent/self', undefined, 'mgmt')).status).toBe(200)
+    expect((await call(d, 'GET', '/v1/agent/self', undefined, 'sub')).status).toBe(403)
+    expect((await call(d, 'GET', '/v1/agent/self', undefined, 'mgmt')).status).toBe(200)
     const bearer = await fetch(`${d.url}/v1/agent/self`, { headers: { Authorization: 'Bearer mgmt' } })
     expect(bearer.status).toBe(200)
     await bearer.text()
     expect((await call(d, 'GET', '/v1/jobs', undefined, 'ro')).status).toBe(200)
     const p = await parseHcl(d, webJob())
-    const ro = await call<RegisterAnswer>(d, 'POST', '/v1/jobs', { Job: p.json }, 'ro')
+    const ro = await call(d, 'POST', '/v1/jobs', { Job: p.json }, 'ro')
     expect(ro.status).toBe(403)
     expect(ro.text).toBe('Permission denied')
-    expect((await call<{ keys: Json[] }>(d, 'GET', '/.well-known/jwks.json', undefined, null)).status).toBe(200)
+    expect((await call(d, 'GET', '/.well-known/jwks.json', undefined, null)).status).toBe(200)
   })
 })

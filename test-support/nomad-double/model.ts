@@ -27,7 +27,7 @@ export interface VaultBlock {
   [field: string]: unknown
   Role?: string
   Cluster?: string
-  Namespace?: string | null
+  Namespace?: string
   Policies?: string[] | null
   ChangeMode?: string
   ChangeSignal?: string
