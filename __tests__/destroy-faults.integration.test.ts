@@ -4,11 +4,12 @@
  * every object either as it was or removed, and the next run finishes the job.
  */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import type { Config, RoleSettings } from '../src/config.js'
+import type { Config } from '../src/config.js'
 import { ActionError } from '../src/errors.js'
 import { runDestroy } from '../src/modes/destroy.js'
 import { createVaultApi } from '../src/vault/client.js'
 import { reconcileVault } from '../src/vault/reconcile.js'
+import { testRole } from '../test-support/config-fixture.js'
 import { faultedVault } from '../test-support/faulted-vault.js'
 import { scenarioConfig } from '../test-support/vault-scenario.js'
 
@@ -20,14 +21,7 @@ afterEach(() => {
   jest.restoreAllMocks()
 })
 
-const role = (name: string): RoleSettings => ({
-  name,
-  policy: `${name}-policy`,
-  kvMount: 'secret',
-  boundClaims: { nomad_namespace: name },
-  tokenType: 'service',
-  tokenPeriodSeconds: 1800
-})
+const role = testRole
 
 async function setUp(url: string): Promise<Config> {
   const roles = [role('prod'), role('dev')]
