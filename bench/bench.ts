@@ -55,7 +55,8 @@ export interface BundleFile {
 export interface BundleReport {
   files: BundleFile[]
   totalBytes: number
-  byPackage: { name: string; bytes: number }[]
+  /** Bytes by package, with the dist/ files (entry or chunks) that hold them. */
+  byPackage: { name: string; bytes: number; files: string[] }[]
   /** A fresh build is byte-identical to the committed dist/, and to a second fresh build. */
   reproducesDist: boolean
   deterministic: boolean
@@ -219,18 +220,20 @@ export function bundle(tmp: string): BundleReport {
   const files = list(dist).map((f) => ({ file: `dist/${f}`, bytes: fs.statSync(path.join(dist, f)).size }))
   const metafile = JSON.parse(fs.readFileSync(meta, 'utf8')) as { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> }
   const byPkg = new Map<string, number>()
-  for (const out of Object.values(metafile.outputs)) {
+  const filesOf = new Map<string, Set<string>>()
+  for (const [file, out] of Object.entries(metafile.outputs)) {
     for (const [input, info] of Object.entries(out.inputs)) {
       const m = /node_modules\/((?:@[^/]+\/)?[^/]+)\/(?!.*node_modules\/)/.exec(input)
       const name = m ? m[1] : /^(lazy|absent|builtin):/.test(input) ? '(lazy facades)' : '(our src/)'
       byPkg.set(name, (byPkg.get(name) ?? 0) + info.bytesInOutput)
+      if (info.bytesInOutput > 0) filesOf.set(name, (filesOf.get(name) ?? new Set<string>()).add(path.relative(a, path.resolve(repoRoot, file))))
     }
   }
   return {
     files,
     totalBytes: files.reduce((s, f) => s + f.bytes, 0),
     byPackage: [...byPkg]
-      .map(([name, bytes]) => ({ name, bytes }))
+      .map(([name, bytes]) => ({ name, bytes, files: [...(filesOf.get(name) ?? [])].sort() }))
       .filter((p) => p.bytes > 0)
       .sort((x, y) => y.bytes - x.bytes),
     reproducesDist: same(a, dist),

@@ -1,2 +1,2 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
-import{j as t,s as i,t as a,w as o}from"./chunks/chunk-B3GDSZ6S.js";import"./chunks/chunk-67GLNVH5.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-FMYYBACC.js"),{cancelled:s}=await e();s&&process.exit(1)}
+import{j as t,s as i,t as a,w as o}from"./chunks/chunk-B3GDSZ6S.js";import"./chunks/chunk-67GLNVH5.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-IQLAD2XJ.js"),{cancelled:s}=await e();s&&process.exit(1)}

@@ -9,6 +9,8 @@
  * - code splitting: what the source loads with a dynamic import() (the main step from src/index.ts, node-vault from
  *   src/vault/client.ts, @actions/glob from src/nomad) is in a chunk of its own, which Node reads and compiles only
  *   when it is imported. A run that stops at its inputs compiles the entry and the main step's chunks only.
+ * - LAZY packages are replaced by a small facade with the same exports that loads the real package on first use
+ *   (see LAZY below).
  * - ABSENT packages are replaced by a stub that throws if it is ever called. axios: node-vault requires it at its
  *   top, but calls it only when it is not given a `request-promise`; src/vault/client.ts always gives it our
  *   transport, so axios (with form-data, mime-db, follow-redirects, proxy agents: about 250 kB) is dead code.
@@ -31,6 +33,22 @@ const outdir = path.resolve(args.find((a) => !a.startsWith('--')) ?? path.join(r
 /** --metafile=FILE writes esbuild's metafile (bytes per input), for the size table in BENCHMARKS.md. */
 const metafileOut = args.find((a) => a.startsWith('--metafile='))?.slice('--metafile='.length)
 
+/**
+ * Facades: the exports the bundled importers use, each requiring the real (CommonJS) package on first call. An import
+ * of a CommonJS package runs its top level when the importing chunk loads; behind a facade it runs on first use.
+ * yaml: evaluating it (its schemas and tags) was about 10% of a run that stops at its inputs, and it is needed only
+ * when bound-claims or roles is set.
+ */
+const LAZY = {
+  yaml: `
+let real
+export function parse(src, reviver, options) {
+  real ??= require('yaml')
+  return real.parse(src, reviver, options)
+}
+`
+}
+
 /** Stubs, with only what the importer touches when it loads. */
 const ABSENT = {
   axios: `
@@ -51,11 +69,15 @@ export class HttpClient {
 /** Node's built-in module names, with and without the node: prefix. */
 const BUILTIN = new RegExp(`^(node:)?(${builtinModules.map((m) => m.replace(/[/]/g, '\\/')).join('|')})$`)
 
-/** Resolves each ABSENT package to its stub, and Node's built-ins to require(). */
+/** Resolves each LAZY package to its facade (except inside the facade), each ABSENT one to its stub, and Node's built-ins to require(). */
 const bundlePlugin = {
   name: 'nomad-vault-action',
   setup(build) {
     const pattern = (names) => new RegExp(`^(${names.map((n) => n.replace(/[-/]/g, '\\$&')).join('|')})$`)
+    build.onResolve({ filter: pattern(Object.keys(LAZY)) }, (args) =>
+      args.namespace === 'lazy' ? undefined : { path: args.path, namespace: 'lazy' }
+    )
+    build.onLoad({ filter: /.*/, namespace: 'lazy' }, (args) => ({ contents: LAZY[args.path], loader: 'js', resolveDir: root }))
     build.onResolve({ filter: pattern(Object.keys(ABSENT)) }, (args) => ({ path: args.path, namespace: 'absent' }))
     build.onLoad({ filter: /.*/, namespace: 'absent' }, (args) => ({ contents: ABSENT[args.path], loader: 'js' }))
     // Node's built-in modules through require(), also where ESM code imports them: an ESM import of a built-in makes
