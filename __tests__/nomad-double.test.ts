@@ -6,34 +6,129 @@ import * as net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startOpenBao, type OpenBao, type MountsAnswer } from '../test-support/openbao.js'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
+import type { Job } from '../test-support/nomad-double/api-job.js'
 
-type Obj = Record<string, any>
+// What the tests read of the double's answers: subsets of the structs of Nomad's Go api module (api/allocations.go
+// Allocation and TaskState, api/evaluations.go, api/deployments.go, api/jobs.go, api/agent.go), JSON names as there.
+interface TaskEvent {
+  Type: string
+  DisplayMessage: string
+  FailsTask: boolean
+  RestartReason: string
+  ExitCode: number
+  Details: Record<string, string>
+}
+interface TaskState {
+  State: string
+  Failed: boolean
+  Restarts: number
+  Events: TaskEvent[]
+}
+/** A job as the server keeps it: the submitted api.Job plus what registering sets. */
+type StoredJob = Job & { Version: number; Status: string; Stable: boolean; JobModifyIndex: number }
+interface Alloc {
+  ID: string
+  EvalID: string
+  ClientStatus: string
+  DesiredStatus: string
+  JobVersion: number
+  DeploymentStatus: { Healthy: boolean; Canary: boolean } | null
+  TaskStates: Record<string, TaskState>
+  RescheduleTracker: { Events: { PrevAllocID: string; Delay: number }[] }
+  NextAllocation: string
+  FollowupEvalID: string
+  PreviousAllocation: string
+  Job: StoredJob
+  AllocatedResources: { Tasks: Record<string, { Memory: { MemoryMB: number } }> }
+}
+interface Eval {
+  ID: string
+  Status: string
+  DeploymentID: string
+  BlockedEval: string
+  PreviousEval: string
+  FailedTGAllocs: Record<string, object> | null
+  QueuedAllocations: Record<string, number>
+}
+interface Deployment {
+  ID: string
+  Status: string
+  StatusDescription: string
+  JobVersion: number
+  TaskGroups: Record<string, { HealthyAllocs: number; PlacedCanaries: string[]; Promoted: boolean; ProgressDeadline: number }>
+}
+/** JobRegisterResponse, JobPlanResponse, DeploymentUpdateResponse: the fields the tests read. */
+interface WriteAnswer {
+  EvalID: string
+  JobModifyIndex: number
+  Warnings: string
+}
+interface PlanAnswer extends WriteAnswer {
+  Diff: { Type: string; TaskGroups: { Updates: Record<string, number> }[] }
+  Annotations: { DesiredTGUpdates: Record<string, object> }
+  FailedTGAllocs: Record<string, object>
+}
+
+/** The answer's type by request path (most specific first). */
+type Answer<P extends string> = P extends `/v1/jobs/parse${string}`
+  ? Job
+  : P extends `/v1/jobs${string}`
+    ? WriteAnswer
+    : P extends `/v1/job/${string}/allocations${string}`
+      ? Alloc[]
+      : P extends `/v1/job/${string}/evaluations${string}`
+        ? Eval[]
+        : P extends `/v1/job/${string}/deployment${string}`
+          ? Deployment
+          : P extends `/v1/job/${string}/plan${string}`
+            ? PlanAnswer
+            : P extends `/v1/job/${string}/submission${string}`
+              ? object
+              : P extends `/v1/job/${string}`
+                ? StoredJob
+                : P extends `/v1/evaluation/${string}`
+                  ? Eval
+                  : P extends `/v1/deployment/promote/${string}`
+                    ? WriteAnswer
+                    : P extends `/v1/deployment/${string}`
+                      ? Deployment
+                      : P extends `/v1/allocation/${string}`
+                        ? Alloc
+                        : P extends `/v1/agent/self${string}`
+                          ? { config: { Vaults: object[]; Version: { Version: string } } }
+                          : P extends '/.well-known/jwks.json'
+                            ? { keys: object[] }
+                            : unknown
+
+/** The JSON body, or undefined when the answer is not JSON (tests then read `text`). */
+function jsonOf<T>(text: string): T {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined as T
+  }
+}
 
 let bao: OpenBao
 const doubles: NomadDouble[] = []
 
-async function call(d: NomadDouble, method: string, path: string, body?: unknown, token?: string | null) {
+async function call<P extends string, T = Answer<P>>(d: NomadDouble, method: string, path: P, body?: unknown, token?: string | null) {
   const headers: Record<string, string> = { 'Content-Type': 'application/json' }
   const t = token === undefined ? d.managementToken : token
   if (t) headers['X-Nomad-Token'] = t
   const res = await fetch(`${d.url}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) })
   const text = await res.text()
-  let json: any
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
+  const json = jsonOf<T>(text)
   return { status: res.status, text, json, headers: res.headers, index: Number(res.headers.get('x-nomad-index') ?? 0) }
 }
 
 /** Follows `path` with blocking queries until predicate(body) holds (no sleeps; each call waits for a change). */
-async function until(d: NomadDouble, path: string, predicate: (b: any) => boolean, timeoutMs = 15_000): Promise<any> {
+async function until<P extends string>(d: NomadDouble, path: P, predicate: (b: Answer<P>) => boolean, timeoutMs = 15_000): Promise<Answer<P>> {
   const deadline = Date.now() + timeoutMs
   let index = 0
   for (;;) {
     const sep = path.includes('?') ? '&' : '?'
-    const r = await call(d, 'GET', `${path}${sep}index=${index}&wait=2s`)
+    const r = await call<string, Answer<P>>(d, 'GET', `${path}${sep}index=${index}&wait=2s`)
     if (r.status === 200 && predicate(r.json)) return r.json
     if (Date.now() > deadline) throw new Error(`until ${path}: timed out; last ${r.status} ${r.text.slice(0, 2000)}`)
     index = r.index
@@ -50,11 +145,11 @@ async function parseHcl(d: NomadDouble, hcl: string, variables?: string) {
   return call(d, 'POST', '/v1/jobs/parse', { JobHCL: hcl, Canonicalize: true, Variables: variables })
 }
 
-async function run(d: NomadDouble, hcl: string, extra: Obj = {}) {
+async function run(d: NomadDouble, hcl: string, extra: Record<string, unknown> = {}) {
   const p = await parseHcl(d, hcl)
   expect(p.status).toBe(200)
   const r = await call(d, 'POST', '/v1/jobs', { Job: p.json, Submission: { Source: hcl, Format: 'hcl2' }, ...extra })
-  return { job: p.json as Obj, reg: r }
+  return { job: p.json, reg: r }
 }
 
 const webJob = (
@@ -182,9 +277,9 @@ job "web" {
     expect(job.Meta).toEqual({ owner: 'team-nginx:2' })
     const tg = job.TaskGroups[0]
     expect(tg.Count).toBe(3)
-    expect(tg.Update.Canary).toBe(1)
-    expect(tg.Update.HealthyDeadline).toBe(120e9)
-    expect(tg.Update.ProgressDeadline).toBe(600e9)
+    expect(tg.Update?.Canary).toBe(1)
+    expect(tg.Update?.HealthyDeadline).toBe(120e9)
+    expect(tg.Update?.ProgressDeadline).toBe(600e9)
     const task = tg.Tasks[0]
     expect(task.Config).toEqual({ image: 'nginx:2' })
     // job-level vault block copied into the task, canonicalised
@@ -219,7 +314,7 @@ job "web" {
       'variable "image" {\n  type = string\n}\nvariable "n" {\n  type    = number\n  default = 1\n}\njob "x" {\n  group "g" {\n    count = var.n\n    task "t" {\n      driver = "docker"\n      config {\n        image = var.image\n      }\n    }\n  }\n}\n'
     const undeclared = await parseHcl(d, hcl, 'image = "a"\nnope = "b"\n')
     expect(undeclared.status).toBe(200)
-    expect(undeclared.json.TaskGroups[0].Tasks[0].Config.image).toBe('a')
+    expect(undeclared.json.TaskGroups[0].Tasks[0].Config?.image).toBe('a')
     const unset = await parseHcl(d, hcl)
     expect(unset.status).toBe(400)
     expect(unset.headers.get('content-type')).toMatch(/^text\/plain/)
@@ -326,7 +421,7 @@ describe('nomad double: run with Vault', () => {
     expect(r.index).toBeGreaterThan(idx)
     expect(r.json.JobModifyIndex).toBe(newIndex)
     // an unchanged index parks the request until the wait time, then answers 200 with the same index
-    const ev = (await call(d, 'GET', '/v1/job/web/evaluations')).json.at(-1) // the first, long complete
+    const ev = (await call(d, 'GET', '/v1/job/web/evaluations')).json.at(-1)! // the first, long complete
     const evIndex = (await call(d, 'GET', `/v1/evaluation/${ev.ID}`)).index
     const before2 = d.requests.length
     const expiring = call(d, 'GET', `/v1/evaluation/${ev.ID}?index=${evIndex}&wait=2s`)
@@ -386,14 +481,14 @@ describe('nomad double: run with Vault', () => {
     const { reg } = await run(d, hcl)
     d.setProgressDeadlineMs(undefined)
     expect(reg.status).toBe(200)
-    const allocs = (await until(d, '/v1/job/aud/allocations?all=true', (l) => l.some((a: Obj) => a.ClientStatus === 'failed'))).filter(
-      (a: Obj) => a.ClientStatus === 'failed'
+    const allocs = (await until(d, '/v1/job/aud/allocations?all=true', (l) => l.some((a) => a.ClientStatus === 'failed'))).filter(
+      (a) => a.ClientStatus === 'failed'
     )
     const ts = allocs[0].TaskStates.server
     expect(ts).toMatchObject({ State: 'dead', Failed: true })
-    const killing = ts.Events.find((e: Obj) => e.Type === 'Killing')
-    expect(killing.FailsTask).toBe(true)
-    expect(killing.DisplayMessage).toBe(
+    const killing = ts.Events.find((e) => e.Type === 'Killing')
+    expect(killing?.FailsTask).toBe(true)
+    expect(killing?.DisplayMessage).toBe(
       'Vault: failed to derive vault token: failed to derive Vault token for identity vault_default: failed to login with JWT: ' +
         `Error making API request.\n\nURL: PUT ${bao.addr}/v1/auth/jwt-nomad/login\nCode: 400. Errors:\n\n` +
         '* error validating token: invalid audience (aud) claim: audience claim does not match any expected audience'
@@ -406,9 +501,9 @@ describe('nomad double: run with Vault', () => {
     const { reg } = await run(d, webJob({ id: 'tpl', secretPath: 'secret/data/default/other/config' }))
     expect(reg.status).toBe(200)
     const allocs = await until(d, '/v1/job/tpl/allocations', (l) => l.length > 0 && l[0].ClientStatus === 'failed')
-    const ev = allocs[0].TaskStates.server.Events.find((e: Obj) => e.FailsTask)
-    expect(ev.Type).toBe('Killing')
-    expect(ev.DisplayMessage).toMatch(
+    const ev = allocs[0].TaskStates.server.Events.find((e) => e.FailsTask)
+    expect(ev?.Type).toBe('Killing')
+    expect(ev?.DisplayMessage).toMatch(
       /^Template failed: vault\.read\(secret\/data\/default\/other\/config\): .*Code: 403\. Errors:\n\n\* .*permission denied/s
     )
     expect(d.secretReads.some((r) => r.jobId === 'tpl')).toBe(false)
@@ -422,7 +517,7 @@ describe('nomad double: run with Vault', () => {
     expect(plan.json.Diff.Type).toBe('Added')
     const { reg } = await run(d, hcl)
     const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
-    expect(ev.FailedTGAllocs.web).toMatchObject({ NodesExhausted: 1, DimensionExhausted: { memory: 1 } })
+    expect(ev.FailedTGAllocs?.web).toMatchObject({ NodesExhausted: 1, DimensionExhausted: { memory: 1 } })
     expect(ev.BlockedEval).toBeTruthy()
     const blocked = (await call(d, 'GET', `/v1/evaluation/${ev.BlockedEval}`)).json
     expect(blocked).toMatchObject({ Status: 'blocked', PreviousEval: ev.ID })
@@ -449,9 +544,9 @@ describe('nomad double: run with Vault', () => {
     const done = await until(d, `/v1/deployment/${dep.ID}`, (x) => x.Status !== 'running')
     expect(done).toMatchObject({ Status: 'successful', StatusDescription: 'Deployment completed successfully' })
     expect(done.TaskGroups.web.Promoted).toBe(true)
-    const running = (await call(d, 'GET', '/v1/job/can/allocations')).json.filter((a: Obj) => a.ClientStatus === 'running')
+    const running = (await call(d, 'GET', '/v1/job/can/allocations')).json.filter((a) => a.ClientStatus === 'running')
     expect(running).toHaveLength(2)
-    expect(running.every((a: Obj) => a.JobVersion === 1)).toBe(true)
+    expect(running.every((a) => a.JobVersion === 1)).toBe(true)
   })
 
   it('rolls back with auto_revert after a scripted failure', async () => {
@@ -471,7 +566,7 @@ describe('nomad double: run with Vault', () => {
       StatusDescription: 'Failed due to progress deadline - rolling back to job version 0'
     })
     const job = await until(d, '/v1/job/rev', (j) => j.Version === 2)
-    expect(job.TaskGroups[0].Tasks[0].Config.image).toBe('nginx:1.25')
+    expect(job.TaskGroups[0].Tasks[0].Config?.image).toBe('nginx:1.25')
     const latest = await until(d, '/v1/job/rev/deployment', (x) => x.JobVersion === 2 && x.Status === 'successful')
     expect(latest.Status).toBe('successful')
   })
@@ -511,7 +606,7 @@ describe('nomad double: server config edge cases', () => {
     expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to progress deadline' })
     const allocs = (await call(d, 'GET', '/v1/job/web/allocations')).json
     expect(allocs[0].ClientStatus).toBe('pending')
-    expect(allocs[0].TaskStates.server.Events.map((e: Obj) => e.Type)).toEqual(['Received', 'Task Setup'])
+    expect(allocs[0].TaskStates.server.Events.map((e) => e.Type)).toEqual(['Received', 'Task Setup'])
     expect(d.vaultLogins).toEqual([])
 
     const noTtl = webJob({ identity: '      identity {\n        name = "vault_default"\n        aud  = ["vault.io"]\n      }' }).replace(
@@ -626,10 +721,10 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status !== 'running', 30_000)
     expect(dep).toMatchObject({ Status: 'failed', StatusDescription: 'Failed due to progress deadline' })
     expect(dep.TaskGroups.web.ProgressDeadline).toBe(600e9)
-    const all: Obj[] = (await call(d, 'GET', '/v1/job/crash/allocations?all=true')).json
+    const all = (await call(d, 'GET', '/v1/job/crash/allocations?all=true')).json
     expect(all.length).toBeGreaterThan(1) // rescheduled at least once before the deadline
     const first = all[all.length - 1]
-    const events = first.TaskStates.server.Events.map((e: Obj) => e.Type)
+    const events = first.TaskStates.server.Events.map((e) => e.Type)
     expect(events).toEqual([
       'Received',
       'Task Setup',
@@ -640,10 +735,10 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
       'Driver Failure',
       'Not Restarting'
     ])
-    const restarting = first.TaskStates.server.Events.find((e: Obj) => e.Type === 'Restarting')
+    const restarting = first.TaskStates.server.Events.find((e) => e.Type === 'Restarting')
     // "Restart within policy" is the reason, not shown: the DisplayMessage names only other reasons (structs.go)
-    expect(restarting.RestartReason).toBe('Restart within policy')
-    expect(restarting.DisplayMessage).toMatch(/^Task restarting in 1[5-8](\.\d+)?s$/)
+    expect(restarting?.RestartReason).toBe('Restart within policy')
+    expect(restarting?.DisplayMessage).toMatch(/^Task restarting in 1[5-8](\.\d+)?s$/)
     const notRestarting = first.TaskStates.server.Events.at(-1)
     expect(notRestarting).toMatchObject({ FailsTask: true, DisplayMessage: 'Exceeded allowed attempts 2 in interval 30m0s and mode is "fail"' })
     expect(first).toMatchObject({ ClientStatus: 'failed', DesiredStatus: 'stop', DesiredDescription: 'alloc was rescheduled because it failed' })
@@ -658,9 +753,9 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
   }, 60_000)
 
   /** The first task's events of the job's first allocation once it failed. */
-  async function failedEvents(d: NomadDouble, jobId: string): Promise<Obj[]> {
-    const allocs = await until(d, `/v1/job/${jobId}/allocations?all=true`, (l) => l.some((a: Obj) => a.ClientStatus === 'failed'), 30_000)
-    return allocs.find((a: Obj) => a.ClientStatus === 'failed').TaskStates.server.Events
+  async function failedEvents(d: NomadDouble, jobId: string): Promise<TaskEvent[]> {
+    const allocs = await until(d, `/v1/job/${jobId}/allocations?all=true`, (l) => l.some((a) => a.ClientStatus === 'failed'), 30_000)
+    return allocs.find((a) => a.ClientStatus === 'failed')!.TaskStates.server.Events
   }
 
   it("fails to pull an image the registry lacks with the docker driver's text, restarting per policy", async () => {
@@ -735,7 +830,7 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     expect((await call(d, 'DELETE', '/v1/job/hog')).status).toBe(200)
     await until(d, `/v1/evaluation/${ev.BlockedEval}`, (e) => e.Status === 'complete')
     const allocs = await until(d, '/v1/job/grow/allocations', (l) => l.length === 2)
-    expect(allocs.map((a: Obj) => a.EvalID).sort()).toEqual([ev.ID, ev.BlockedEval].sort())
+    expect(allocs.map((a) => a.EvalID).sort()).toEqual([ev.ID, ev.BlockedEval].sort())
     const dep = await until(d, `/v1/deployment/${ev.DeploymentID}`, (x) => x.Status === 'successful')
     expect(dep.TaskGroups.web).toMatchObject({ DesiredTotal: 2, PlacedAllocs: 2, HealthyAllocs: 2 })
 
@@ -745,7 +840,7 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     expect(ev2.BlockedEval).toBeTruthy()
     d.addNode({ cpu: 4000, memoryMB: 1024 })
     await until(d, `/v1/evaluation/${ev2.BlockedEval}`, (e) => e.Status === 'complete')
-    await until(d, '/v1/job/grow/allocations', (l) => l.filter((a: Obj) => a.ClientStatus === 'running' && a.JobVersion === 1).length === 4)
+    await until(d, '/v1/job/grow/allocations', (l) => l.filter((a) => a.ClientStatus === 'running' && a.JobVersion === 1).length === 4)
   }, 60_000)
 
   it('fails the deployment on the first unhealthy alloc when progress_deadline is 0', async () => {
@@ -768,10 +863,10 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     const d = await start({ timeScale: 0.002, client: { enabled: true, address: `http://127.0.0.1:${port}`, jwt_auth_backend_path: 'jwt-nomad' } })
     const { reg } = await run(d, webJob({ id: 'novault' }))
     expect(reg.status).toBe(200)
-    const allocs = await until(d, '/v1/job/novault/allocations?all=true', (l) => l.some((a: Obj) => a.ClientStatus === 'failed'))
-    const killing = allocs.find((a: Obj) => a.ClientStatus === 'failed').TaskStates.server.Events.find((e: Obj) => e.Type === 'Killing')
-    expect(killing.FailsTask).toBe(true)
-    expect(killing.DisplayMessage).toBe(
+    const allocs = await until(d, '/v1/job/novault/allocations?all=true', (l) => l.some((a) => a.ClientStatus === 'failed'))
+    const killing = allocs.find((a) => a.ClientStatus === 'failed')!.TaskStates.server.Events.find((e) => e.Type === 'Killing')
+    expect(killing?.FailsTask).toBe(true)
+    expect(killing?.DisplayMessage).toBe(
       'Vault: failed to derive vault token: failed to derive Vault token for identity vault_default: failed to login with JWT: ' +
         `Put "http://127.0.0.1:${port}/v1/auth/jwt-nomad/login": dial tcp 127.0.0.1:${port}: connect: connection refused`
     )
@@ -782,9 +877,9 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
     await configureJwks(d)
     const { reg } = await run(d, webJob({ id: 'web', secretPath: 'secret/data/default/web/missing' }).replace('job "web"', 'job "web"'))
     expect(reg.status).toBe(200)
-    const allocs = await until(d, '/v1/job/web/allocations?all=true', (l) => l.some((a: Obj) => a.ClientStatus === 'failed'), 30_000)
-    const evs = allocs.find((a: Obj) => a.ClientStatus === 'failed').TaskStates.server.Events
-    expect(evs.find((e: Obj) => e.Type === 'Template').DisplayMessage).toBe('Missing: vault.read(secret/data/default/web/missing)')
+    const allocs = await until(d, '/v1/job/web/allocations?all=true', (l) => l.some((a) => a.ClientStatus === 'failed'), 30_000)
+    const evs = allocs.find((a) => a.ClientStatus === 'failed')!.TaskStates.server.Events
+    expect(evs.find((e) => e.Type === 'Template')?.DisplayMessage).toBe('Missing: vault.read(secret/data/default/web/missing)')
     expect(evs.at(-1)).toMatchObject({
       Type: 'Killing',
       FailsTask: true,

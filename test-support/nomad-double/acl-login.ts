@@ -16,6 +16,7 @@
  *   ExpirationTTL = MaxTokenTTL and ExpirationTime = CreateTime + MaxTokenTTL.
  */
 import { randomUUID } from 'node:crypto'
+import { goDurationNs } from './duration.js'
 import type { Route } from './http.js'
 import type { State } from './state.js'
 import { createRemoteJWKSet, importSPKI, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose'
@@ -150,7 +151,7 @@ export function createAclLogin(opts: AclLoginOptions, deps: AclLoginDeps): (body
 
     const secret = randomUUID()
     const effective = management ? ['management'] : [...boundPolicies, ...boundRoles.flatMap((r) => roles.get(r.Name)!.Policies.map((p) => p.Name))]
-    const ttlMs = goDurationMs(method.MaxTokenTTL)
+    const ttlMs = Math.max(0, goDurationNs(method.MaxTokenTTL) ?? 0) / 1e6
     const created = new Date()
     const accessor = deps.addToken(secret, effective, created.getTime() + ttlMs, `JWT-${method.Name}`, created.getTime())
     const index = deps.nextIndex()
@@ -243,12 +244,6 @@ function mapClaims(claims: JWTPayload, mappings: Record<string, string>, list: b
   return out
 }
 
-function goDurationMs(d: string): number {
-  let ms = 0
-  for (const [, n, unit] of d.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h)/g)) ms += Number(n) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[unit as 'ms']!
-  return ms
-}
-
 // ---------------------------------------------------------------- go-bexpr subset
 // Grammar (github.com/hashicorp/go-bexpr): or/and/not, parentheses, and the match expressions
 // `<sel> == <v>`, `<sel> != <v>`, `<v> in <sel>`, `<v> not in <sel>`, `<sel> contains <v>`, `<sel> not contains <v>`,
@@ -296,20 +291,25 @@ class Parser {
     return v
   }
   or(): boolean {
-    let v = this.and()
-    while (this.peek() === 'or') {
-      this.take()
-      const r = this.and()
-      v = v || r
-    }
-    return v
+    return this.chain(
+      'or',
+      () => this.and(),
+      (a, b) => a || b
+    )
   }
   and(): boolean {
-    let v = this.not()
-    while (this.peek() === 'and') {
+    return this.chain(
+      'and',
+      () => this.not(),
+      (a, b) => a && b
+    )
+  }
+  /** `x <word> x <word> x …` with each x read by `next`; every operand is read (and evaluated), then joined. */
+  private chain(word: string, next: () => boolean, join: (a: boolean, b: boolean) => boolean): boolean {
+    let v = next()
+    while (this.peek() === word) {
       this.take()
-      const r = this.not()
-      v = v && r
+      v = join(v, next())
     }
     return v
   }

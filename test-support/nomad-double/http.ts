@@ -8,8 +8,9 @@
  */
 import type * as http from 'node:http'
 import { NomadApiError } from './api-error.js'
-import { parseDurationNs } from './jobspec.js'
-import type { Obj, RequestLogEntry } from './options.js'
+import { goDurationNs } from './duration.js'
+import type { Obj } from './options.js'
+import type { RequestLogEntry } from './options.js'
 import { DEFAULT_NS, type State } from './state.js'
 
 /** Default and maximum wait of a blocking query (Nomad API docs: "Blocking Queries"). */
@@ -51,6 +52,18 @@ export interface Route {
 }
 
 export type Getter = () => { index: number; body: unknown }
+
+/** A GET route that checks one ACL capability, then answers a blocking query with what `get` returns for the request. */
+export function blockingRoute(path: string, cap: string, get: (c: RouteContext) => ReturnType<Getter>): Route {
+  return {
+    method: 'GET',
+    path,
+    handle(c) {
+      c.acl(cap)
+      return c.blocking(() => get(c))
+    }
+  }
+}
 
 interface Compiled {
   route: Route
@@ -119,16 +132,15 @@ export function aclCheck(s: State, req: http.IncomingMessage, cap: string): void
   throw new NomadApiError(403, 'Permission denied')
 }
 
-/** Go time.ParseDuration: a bare number other than "0" is invalid (Nomad answers 400 "Invalid wait time"). */
-const GO_DURATION = /^[-+]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/
-
 /** `?wait=` and `?index=` as Nomad's parseWait reads them (command/agent/http.go). */
 function parseBlocking(q: URLSearchParams): { minIndex: number; waitMs: number } {
   const wait = q.get('wait')
   let waitMs = WAIT_DEFAULT_MS
   if (wait) {
-    if (wait !== '0' && !GO_DURATION.test(wait)) throw new NomadApiError(400, 'Invalid wait time')
-    waitMs = wait === '0' ? 0 : Math.max(0, parseDurationNs(wait.replace(/^\+/, '').replace('μs', 'µs')) / 1e6)
+    // Go time.ParseDuration: a bare number other than "0" is invalid (Nomad answers 400 "Invalid wait time")
+    const ns = goDurationNs(wait)
+    if (ns === undefined) throw new NomadApiError(400, 'Invalid wait time')
+    waitMs = Math.max(0, ns / 1e6)
     if (waitMs === 0) waitMs = WAIT_DEFAULT_MS // MaxQueryTime 0 means the default
   }
   const idx = q.get('index')

@@ -3,7 +3,8 @@
  * validation, registration (versions, JobModifyIndex, EnforceIndex, submissions) and the plan endpoint's answer.
  */
 import { NomadApiError } from './api-error.js'
-import { canonicalVault, parseDurationNs } from './jobspec.js'
+import { parseDurationNs } from './duration.js'
+import { canonicalVault } from './jobspec.js'
 import type { Obj } from './options.js'
 import { jobKey, nowNs, type State } from './state.js'
 import { jobDiff, specOf } from './diff.js'

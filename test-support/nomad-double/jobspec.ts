@@ -5,28 +5,25 @@
  */
 import { parse } from '@cdktf/hcl2json'
 import { NomadApiError } from './api-error.js'
+import { parseDurationNs } from './duration.js'
+import type {
+  Job,
+  ParameterizedJobConfig,
+  PeriodicConfig,
+  ReschedulePolicy,
+  Resources,
+  RestartPolicy,
+  Task,
+  TaskGroup,
+  Template,
+  UpdateStrategy,
+  Vault,
+  WorkloadIdentity
+} from './api-job.js'
 import { defaultReschedulePolicy, defaultRestartPolicy } from './policies.js'
 
-type Obj = Record<string, any>
-
-const NS_PER = { ns: 1, us: 1e3, µs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 } as const
-
-/** Go time.ParseDuration subset ("1h30m", "300ms", "5s") → nanoseconds. A bare number is taken as ns. */
-export function parseDurationNs(v: unknown): number {
-  if (typeof v === 'number') return v
-  if (typeof v !== 'string' || v === '') throw new Error(`invalid duration ${JSON.stringify(v)}`)
-  if (/^\d+$/.test(v)) return Number(v)
-  let total = 0
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy
-  let m: RegExpExecArray | null
-  let consumed = 0
-  while ((m = re.exec(v))) {
-    total += Number(m[1]) * NS_PER[m[2] as keyof typeof NS_PER]
-    consumed = re.lastIndex
-  }
-  if (consumed !== v.length) throw new Error(`time: invalid duration "${v}"`)
-  return Math.round(total)
-}
+/** A block (or object attribute) of hcl2json's output: untrusted JSON, narrowed where it is read. */
+type Block = Record<string, unknown>
 
 /** hcl2json error "parse config: [input.hcl:3,4-5: S; D input.hcl:...]" → Nomad's hcl.Diagnostics.Error() text. */
 export function formatHclError(raw: string, file = 'input.hcl'): string {
@@ -40,12 +37,26 @@ export function formatHclError(raw: string, file = 'input.hcl'): string {
   return parts.length > 1 ? `${s}, and ${parts.length - 1} other diagnostic(s)` : s
 }
 
-const asArr = <T = Obj>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : v === undefined ? [] : [v as T])
-const firstBlock = (v: unknown): Obj | undefined => asArr<Obj>(v)[0]
-const mergeBlocks = (v: unknown): Obj | undefined => {
-  const arr = asArr<Obj>(v)
+const asArr = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v])
+const isBlock = (v: unknown): v is Block => typeof v === 'object' && v !== null && !Array.isArray(v)
+/** hcl2json gives each block type as a list of bodies (an object attribute as one object). */
+const blocks = (v: unknown): Block[] => asArr(v).filter(isBlock)
+const firstBlock = (v: unknown): Block | undefined => blocks(v)[0]
+const mergeBlocks = (v: unknown): Block | undefined => {
+  const arr = blocks(v)
   return arr.length ? Object.assign({}, ...arr) : undefined
 }
+/** Labeled blocks (`group "web" { … }`): label → bodies. */
+const labeled = (v: unknown): [string, unknown][] => Object.entries(isBlock(v) ? v : {})
+
+// Attribute values as the api field types want them (gohcl converts the same way into Go fields).
+const str = (v: unknown): string => (typeof v === 'string' ? v : String(v))
+/** The string, or undefined when the attribute is unset (or null), for `?? default`. */
+const strOpt = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : str(v))
+const strList = (v: unknown): string[] => asArr(v).map(str)
+const strListOrNull = (v: unknown): string[] | null => (v === undefined || v === null ? null : strList(v))
+const num = (v: unknown): number => Number(v)
+const bool = (v: unknown): boolean => Boolean(v)
 
 interface VarDecl {
   type?: string
@@ -114,7 +125,7 @@ function substitute(v: unknown, vars: Record<string, unknown>, used: Set<string>
   }
   if (Array.isArray(v)) return v.map((x) => substitute(x, vars, used))
   if (v && typeof v === 'object') {
-    const out: Obj = {}
+    const out: Block = {}
     for (const [k, x] of Object.entries(v)) out[k] = substitute(x, vars, used)
     return out
   }
@@ -129,48 +140,64 @@ function strMap(v: unknown): Record<string, string> | null {
   return out
 }
 
-function convertUpdate(u: Obj | undefined): Obj | null {
+/** Per api field of T: the HCL attribute that sets it and how its value converts (number, bool, Go duration in ns). */
+type FieldTable<T> = { [K in keyof T]-?: [hclName: string, convert: (v: unknown) => Exclude<T[K], undefined>] }
+
+/** The api fields a block's attributes set, in the table's order; a field whose attribute is absent stays unset. */
+function fields<T extends object>(block: Block | undefined, table: FieldTable<T>): T {
+  const out: Partial<T> = {}
+  for (const key of Object.keys(table) as (keyof T & string)[]) {
+    const [hcl, convert] = table[key]
+    const v = block?.[hcl]
+    if (v !== undefined) out[key] = convert(v)
+  }
+  return out as T
+}
+
+function convertUpdate(u: Block | undefined): UpdateStrategy | null {
   if (!u) return null
-  const out: Obj = {}
-  if (u.stagger !== undefined) out.Stagger = parseDurationNs(u.stagger)
-  if (u.max_parallel !== undefined) out.MaxParallel = Number(u.max_parallel)
-  if (u.health_check !== undefined) out.HealthCheck = u.health_check
-  if (u.min_healthy_time !== undefined) out.MinHealthyTime = parseDurationNs(u.min_healthy_time)
-  if (u.healthy_deadline !== undefined) out.HealthyDeadline = parseDurationNs(u.healthy_deadline)
-  if (u.progress_deadline !== undefined) out.ProgressDeadline = parseDurationNs(u.progress_deadline)
-  if (u.canary !== undefined) out.Canary = Number(u.canary)
-  if (u.auto_revert !== undefined) out.AutoRevert = Boolean(u.auto_revert)
-  if (u.auto_promote !== undefined) out.AutoPromote = Boolean(u.auto_promote)
-  return out
+  return fields<UpdateStrategy>(u, {
+    Stagger: ['stagger', parseDurationNs],
+    MaxParallel: ['max_parallel', num],
+    HealthCheck: ['health_check', str],
+    MinHealthyTime: ['min_healthy_time', parseDurationNs],
+    HealthyDeadline: ['healthy_deadline', parseDurationNs],
+    ProgressDeadline: ['progress_deadline', parseDurationNs],
+    Canary: ['canary', num],
+    AutoRevert: ['auto_revert', bool],
+    AutoPromote: ['auto_promote', bool]
+  })
 }
 
 /** `restart` block → api.RestartPolicy; Canonicalize fills the job type's defaults (policies.ts). */
-function convertRestart(r: Obj | undefined, jobType: string, canonical: boolean): Obj | null {
-  const out: Obj = {}
-  if (r?.attempts !== undefined) out.Attempts = Number(r.attempts)
-  if (r?.interval !== undefined) out.Interval = parseDurationNs(r.interval)
-  if (r?.delay !== undefined) out.Delay = parseDurationNs(r.delay)
-  if (r?.mode !== undefined) out.Mode = r.mode
-  if (r?.render_templates !== undefined) out.RenderTemplates = Boolean(r.render_templates)
+function convertRestart(r: Block | undefined, jobType: string, canonical: boolean): RestartPolicy | null {
+  const out = fields<RestartPolicy>(r, {
+    Attempts: ['attempts', num],
+    Interval: ['interval', parseDurationNs],
+    Delay: ['delay', parseDurationNs],
+    Mode: ['mode', str],
+    RenderTemplates: ['render_templates', bool]
+  })
   if (canonical) return { ...defaultRestartPolicy(jobType), ...out }
   return r ? out : null
 }
 
 /** `reschedule` block (group, else job) → api.ReschedulePolicy; Canonicalize fills the job type's defaults. */
-function convertReschedule(r: Obj | undefined, jobType: string, canonical: boolean): Obj | null {
-  const out: Obj = {}
-  if (r?.attempts !== undefined) out.Attempts = Number(r.attempts)
-  if (r?.interval !== undefined) out.Interval = parseDurationNs(r.interval)
-  if (r?.delay !== undefined) out.Delay = parseDurationNs(r.delay)
-  if (r?.delay_function !== undefined) out.DelayFunction = r.delay_function
-  if (r?.max_delay !== undefined) out.MaxDelay = parseDurationNs(r.max_delay)
-  if (r?.unlimited !== undefined) out.Unlimited = Boolean(r.unlimited)
+function convertReschedule(r: Block | undefined, jobType: string, canonical: boolean): ReschedulePolicy | null {
+  const out = fields<ReschedulePolicy>(r, {
+    Attempts: ['attempts', num],
+    Interval: ['interval', parseDurationNs],
+    Delay: ['delay', parseDurationNs],
+    DelayFunction: ['delay_function', str],
+    MaxDelay: ['max_delay', parseDurationNs],
+    Unlimited: ['unlimited', bool]
+  })
   if (canonical && (jobType === 'service' || jobType === 'batch')) return { ...defaultReschedulePolicy(jobType), ...out }
   return r ? out : null
 }
 
 /** api.UpdateStrategy canonical defaults (api/jobs.go). */
-export const UPDATE_DEFAULTS: Obj = {
+export const UPDATE_DEFAULTS: Required<UpdateStrategy> = {
   Stagger: 30e9,
   MaxParallel: 1,
   HealthCheck: 'checks',
@@ -182,23 +209,23 @@ export const UPDATE_DEFAULTS: Obj = {
   Canary: 0
 }
 
-function convertVault(v: Obj | undefined): Obj | null {
+function convertVault(v: Block | undefined): Vault | null {
   if (!v) return null
-  const out: Obj = {}
-  if (v.policies !== undefined) out.Policies = v.policies
-  if (v.role !== undefined) out.Role = v.role
-  if (v.namespace !== undefined) out.Namespace = v.namespace
-  if (v.cluster !== undefined) out.Cluster = v.cluster
-  if (v.env !== undefined) out.Env = Boolean(v.env)
-  if (v.disable_file !== undefined) out.DisableFile = Boolean(v.disable_file)
-  if (v.change_mode !== undefined) out.ChangeMode = v.change_mode
-  if (v.change_signal !== undefined) out.ChangeSignal = v.change_signal
-  if (v.allow_token_expiration !== undefined) out.AllowTokenExpiration = Boolean(v.allow_token_expiration)
-  return out
+  return fields<Vault>(v, {
+    Policies: ['policies', strList],
+    Role: ['role', str],
+    Namespace: ['namespace', str],
+    Cluster: ['cluster', str],
+    Env: ['env', bool],
+    DisableFile: ['disable_file', bool],
+    ChangeMode: ['change_mode', str],
+    ChangeSignal: ['change_signal', str],
+    AllowTokenExpiration: ['allow_token_expiration', bool]
+  })
 }
 
 /** api.Vault.Canonicalize defaults (Nomad api/tasks.go). */
-export function canonicalVault(v: Obj): Obj {
+export function canonicalVault(v: Vault): Required<Vault> {
   return {
     Policies: v.Policies ?? null,
     Role: v.Role ?? '',
@@ -212,33 +239,34 @@ export function canonicalVault(v: Obj): Obj {
   }
 }
 
-export function convertIdentity(i: Obj): Obj {
+export function convertIdentity(i: Block): WorkloadIdentity {
   return {
-    Name: i.name ?? 'default',
-    Audience: i.aud ?? null,
-    ChangeMode: i.change_mode ?? '',
-    ChangeSignal: i.change_signal ?? '',
+    Name: strOpt(i.name) ?? 'default',
+    Audience: strListOrNull(i.aud),
+    ChangeMode: strOpt(i.change_mode) ?? '',
+    ChangeSignal: strOpt(i.change_signal) ?? '',
     Env: Boolean(i.env ?? false),
     File: Boolean(i.file ?? false),
-    Filepath: i.filepath ?? '',
-    ServiceName: i.service_name ?? '',
+    Filepath: strOpt(i.filepath) ?? '',
+    ServiceName: strOpt(i.service_name) ?? '',
     TTL: i.ttl === undefined ? 0 : parseDurationNs(i.ttl)
   }
 }
 
-function convertTemplate(t: Obj, canonical: boolean): Obj {
-  const out: Obj = {}
-  if (t.source !== undefined) out.SourcePath = t.source
-  if (t.destination !== undefined) out.DestPath = t.destination
-  if (t.data !== undefined) out.EmbeddedTmpl = t.data
-  if (t.change_mode !== undefined) out.ChangeMode = t.change_mode
-  if (t.change_signal !== undefined) out.ChangeSignal = t.change_signal
-  if (t.splay !== undefined) out.Splay = parseDurationNs(t.splay)
-  if (t.perms !== undefined) out.Perms = t.perms
-  if (t.left_delimiter !== undefined) out.LeftDelim = t.left_delimiter
-  if (t.right_delimiter !== undefined) out.RightDelim = t.right_delimiter
-  if (t.env !== undefined) out.Envvars = Boolean(t.env)
-  if (t.error_on_missing_key !== undefined) out.ErrMissingKey = Boolean(t.error_on_missing_key)
+function convertTemplate(t: Block, canonical: boolean): Template {
+  const out = fields<Template>(t, {
+    SourcePath: ['source', str],
+    DestPath: ['destination', str],
+    EmbeddedTmpl: ['data', str],
+    ChangeMode: ['change_mode', str],
+    ChangeSignal: ['change_signal', str],
+    Splay: ['splay', parseDurationNs],
+    Perms: ['perms', str],
+    LeftDelim: ['left_delimiter', str],
+    RightDelim: ['right_delimiter', str],
+    Envvars: ['env', bool],
+    ErrMissingKey: ['error_on_missing_key', bool]
+  })
   if (!canonical) return out
   return {
     SourcePath: '',
@@ -256,28 +284,28 @@ function convertTemplate(t: Obj, canonical: boolean): Obj {
   }
 }
 
-function convertTask(name: string, t: Obj, inheritedVault: Obj | undefined, canonical: boolean): Obj {
+function convertTask(name: string, t: Block, inheritedVault: Block | undefined, canonical: boolean): Task {
   const vaultBlock = firstBlock(t.vault) ?? inheritedVault
   let Vault = convertVault(vaultBlock)
   if (Vault && canonical) Vault = canonicalVault(Vault)
-  const identities = asArr<Obj>(t.identity).map(convertIdentity)
+  const identities = blocks(t.identity).map(convertIdentity)
   const Identity = identities.find((i) => i.Name === 'default') ?? null
   const named = identities.filter((i) => i.Name !== 'default')
   const res = firstBlock(t.resources) ?? {}
-  const Resources: Obj = {}
+  const Resources: Resources = {}
   if (res.cpu !== undefined || canonical) Resources.CPU = Number(res.cpu ?? 100)
   if (res.memory !== undefined || canonical) Resources.MemoryMB = Number(res.memory ?? 300)
   if (res.memory_max !== undefined) Resources.MemoryMaxMB = Number(res.memory_max)
   if (res.cores !== undefined) Resources.Cores = Number(res.cores)
-  const task: Obj = {
+  const task: Task = {
     Name: name,
-    Driver: t.driver ?? '',
-    User: t.user ?? '',
+    Driver: strOpt(t.driver) ?? '',
+    User: strOpt(t.user) ?? '',
     Config: mergeBlocks(t.config) ?? null,
     Env: strMap(t.env),
     Meta: strMap(t.meta),
     Resources,
-    Templates: asArr<Obj>(t.template).map((x) => convertTemplate(x, canonical)),
+    Templates: blocks(t.template).map((x) => convertTemplate(x, canonical)),
     Vault,
     Identity,
     Identities: named.length ? named : null
@@ -288,7 +316,7 @@ function convertTask(name: string, t: Obj, inheritedVault: Obj | undefined, cano
   return task
 }
 
-function mergeUpdate(jobUpd: Obj | null, grpUpd: Obj | null, canonical: boolean): Obj | null {
+function mergeUpdate(jobUpd: UpdateStrategy | null, grpUpd: UpdateStrategy | null, canonical: boolean): UpdateStrategy | null {
   if (!jobUpd && !grpUpd) return canonical ? null : null
   const merged = { ...(jobUpd ?? {}), ...(grpUpd ?? {}) }
   return canonical ? { ...UPDATE_DEFAULTS, ...merged } : merged
@@ -305,21 +333,21 @@ export interface ParseInput {
  * (command/agent/job_endpoint.go: no `Strict`), a variable that the job does not declare is ignored.
  * `Variables` is parsed as its own file named input.hcl (jobspec2/parse.go).
  */
-export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: string } = {}): Promise<Obj> {
+export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: string } = {}): Promise<Job> {
   const hcl = input.JobHCL ?? ''
   if (hcl === '') throw new NomadApiError(400, 'Job spec is empty')
-  let doc: Obj | undefined
+  let doc: Block | undefined
   let jobError: string | undefined
   try {
-    doc = (await parse('input.hcl', hcl)) as Obj
+    doc = await parse('input.hcl', hcl)
   } catch (e) {
     jobError = `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`
   }
   // the var content is parsed right after the job file, and its syntax errors are returned first
-  let vf: Obj = {}
+  let vf: Block = {}
   if (input.Variables) {
     try {
-      vf = (await parse('input.hcl', input.Variables)) as Obj
+      vf = await parse('input.hcl', input.Variables)
     } catch (e) {
       throw new NomadApiError(400, `Failed to parse job: unable to parse var content: ${formatHclError(String((e as Error).message ?? e))}`)
     }
@@ -327,8 +355,8 @@ export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: str
   if (jobError || !doc) throw new NomadApiError(400, jobError ?? 'Failed to parse job')
   // variable declarations
   const decls: Record<string, VarDecl> = {}
-  for (const [name, blocks] of Object.entries((doc.variable as Obj) ?? {})) {
-    const b = firstBlock(blocks) ?? {}
+  for (const [name, bodies] of labeled(doc.variable)) {
+    const b = firstBlock(bodies) ?? {}
     const type = typeof b.type === 'string' ? b.type.replace(/^\$\{(.*)\}$/, '$1') : undefined
     decls[name] = { type, default: b.default, hasDefault: 'default' in b }
   }
@@ -359,7 +387,7 @@ export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: str
       diags.push(`<nil>: Unset variable ${JSON.stringify(name)}; A used variable must be set or have a default value; see ${docs} for details.`)
   if (diags.length) throw new NomadApiError(400, `Failed to parse job: ${diags.join('\n')}`)
   const used = new Set<string>()
-  const jobs = Object.entries((doc.job as Obj) ?? {})
+  const jobs = labeled(doc.job)
   if (jobs.length !== 1)
     throw new NomadApiError(
       400,
@@ -368,21 +396,22 @@ export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: str
         : 'Failed to parse job: Duplicate job block; Only one job block is allowed per file'
     )
   const [jobId, jobBlocks] = jobs[0]
-  const j = substitute(firstBlock(jobBlocks) ?? {}, values, used) as Obj
+  const substituted = substitute(firstBlock(jobBlocks) ?? {}, values, used)
+  const j = isBlock(substituted) ? substituted : {}
   for (const u of used)
     if (!(u in decls)) throw new NomadApiError(400, `Failed to parse job: Unknown variable; There is no variable named ${JSON.stringify(u)}.`)
   return toApiJob(jobId, j, Boolean(input.Canonicalize))
 }
 
-function toApiJob(id: string, j: Obj, canonical: boolean): Obj {
+function toApiJob(id: string, j: Block, canonical: boolean): Job {
   const jobType = String(j.type ?? 'service')
   const jobVault = firstBlock(j.vault)
   const jobUpdate = convertUpdate(firstBlock(j.update))
-  const groups = Object.entries((j.group as Obj) ?? {}).map(([gname, gblocks]) => {
+  const groups = labeled(j.group).map(([gname, gblocks]): TaskGroup => {
     const g = firstBlock(gblocks) ?? {}
     const gVault = firstBlock(g.vault) ?? jobVault
-    const tasks = Object.entries((g.task as Obj) ?? {}).map(([tname, tb]) => convertTask(tname, firstBlock(tb) ?? {}, gVault, canonical))
-    const grp: Obj = {
+    const tasks = labeled(g.task).map(([tname, tb]) => convertTask(tname, firstBlock(tb) ?? {}, gVault, canonical))
+    return {
       Name: gname,
       Count: g.count !== undefined ? Number(g.count) : canonical ? 1 : null,
       Meta: strMap(g.meta),
@@ -391,34 +420,33 @@ function toApiJob(id: string, j: Obj, canonical: boolean): Obj {
       ReschedulePolicy: convertReschedule(firstBlock(g.reschedule) ?? firstBlock(j.reschedule), jobType, canonical),
       Tasks: tasks
     }
-    return grp
   })
   const periodicBlock = firstBlock(j.periodic)
-  let Periodic: Obj | null = null
+  let Periodic: PeriodicConfig | null = null
   if (periodicBlock) {
     Periodic = {
-      Enabled: periodicBlock.enabled ?? true,
-      Spec: periodicBlock.cron ?? '',
-      Specs: periodicBlock.crons ?? null,
+      Enabled: periodicBlock.enabled === undefined || periodicBlock.enabled === null ? true : bool(periodicBlock.enabled),
+      Spec: strOpt(periodicBlock.cron) ?? '',
+      Specs: strListOrNull(periodicBlock.crons),
       SpecType: 'cron',
       ProhibitOverlap: Boolean(periodicBlock.prohibit_overlap ?? false),
-      TimeZone: periodicBlock.time_zone ?? 'UTC'
+      TimeZone: strOpt(periodicBlock.time_zone) ?? 'UTC'
     }
   }
   const pb = firstBlock(j.parameterized)
-  const ParameterizedJob = pb
-    ? { Payload: pb.payload ?? 'optional', MetaRequired: pb.meta_required ?? null, MetaOptional: pb.meta_optional ?? null }
+  const ParameterizedJob: ParameterizedJobConfig | null = pb
+    ? { Payload: strOpt(pb.payload) ?? 'optional', MetaRequired: strListOrNull(pb.meta_required), MetaOptional: strListOrNull(pb.meta_optional) }
     : null
-  const job: Obj = {
+  const job: Job = {
     ID: id,
-    Name: j.name ?? id,
-    Namespace: j.namespace ?? (canonical ? 'default' : null),
-    Region: j.region ?? (canonical ? 'global' : null),
-    Type: j.type ?? (canonical ? 'service' : null),
+    Name: strOpt(j.name) ?? id,
+    Namespace: strOpt(j.namespace) ?? (canonical ? 'default' : null),
+    Region: strOpt(j.region) ?? (canonical ? 'global' : null),
+    Type: strOpt(j.type) ?? (canonical ? 'service' : null),
     Priority: j.priority !== undefined ? Number(j.priority) : canonical ? 50 : null,
     AllAtOnce: Boolean(j.all_at_once ?? false),
-    Datacenters: j.datacenters ?? (canonical ? ['*'] : null),
-    NodePool: j.node_pool ?? (canonical ? 'default' : null),
+    Datacenters: strListOrNull(j.datacenters) ?? (canonical ? ['*'] : null),
+    NodePool: strOpt(j.node_pool) ?? (canonical ? 'default' : null),
     Meta: strMap(j.meta),
     Update: jobUpdate ? (canonical ? { ...UPDATE_DEFAULTS, ...jobUpdate } : jobUpdate) : null,
     Periodic,

@@ -1,6 +1,6 @@
 /** Routes: `/v1/agent/self` (the contacted agent's configuration) and `/v1/status/leader`. */
 import type { Route } from '../http.js'
-import { parseDurationNs } from '../jobspec.js'
+import { parseDurationNs } from '../duration.js'
 import type { Obj } from '../options.js'
 import type { State } from '../state.js'
 

@@ -1,6 +1,6 @@
 /** Routes: `/v1/allocation/:id`; the allocation list-stub and full shapes used by every allocation list. */
 import { NomadApiError } from '../api-error.js'
-import type { Route } from '../http.js'
+import { blockingRoute, type Route } from '../http.js'
 import type { Obj } from '../options.js'
 import type { State } from '../state.js'
 
@@ -89,16 +89,9 @@ export function fullAlloc(s: State, a: Obj): Obj {
 }
 
 export const routes: Route[] = [
-  {
-    method: 'GET',
-    path: '/v1/allocation/:id',
-    handle(c) {
-      c.acl('read-job')
-      return c.blocking(() => {
-        const a = c.s.allocs.get(c.params.id)
-        if (!a) throw new NomadApiError(404, 'alloc not found')
-        return { index: a.ModifyIndex, body: fullAlloc(c.s, a) }
-      })
-    }
-  }
+  blockingRoute('/v1/allocation/:id', 'read-job', (c) => {
+    const a = c.s.allocs.get(c.params.id)
+    if (!a) throw new NomadApiError(404, 'alloc not found')
+    return { index: a.ModifyIndex, body: fullAlloc(c.s, a) }
+  })
 ]

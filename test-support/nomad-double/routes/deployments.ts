@@ -6,7 +6,7 @@
  * (nomad/deployment_endpoint.go, nomad/structs/errors.go). A write answers a DeploymentUpdateResponse.
  */
 import { NomadApiError } from '../api-error.js'
-import type { Route, RouteContext } from '../http.js'
+import { blockingRoute, type Route, type RouteContext } from '../http.js'
 import type { Obj } from '../options.js'
 import { failDeployment, pauseDeployment, promote, setAllocHealth } from '../deployments.js'
 import { createEval, isActiveDeployment } from '../scheduler.js'
@@ -114,24 +114,13 @@ export const routes: Route[] = [
       c.send(200, updateResponse(d, watcherEval(c, d), reverted))
     }
   },
-  {
-    method: 'GET',
-    path: '/v1/deployment/allocations/:id',
-    handle(c) {
-      c.acl('read-job')
-      return c.blocking(() => ({ index: c.s.tables.allocs, body: [...c.s.allocs.values()].filter((a) => a.DeploymentID === c.params.id).map(stub) }))
-    }
-  },
-  {
-    method: 'GET',
-    path: '/v1/deployment/:id',
-    handle(c) {
-      c.acl('read-job')
-      return c.blocking(() => {
-        const d = c.s.deployments.get(c.params.id)
-        if (!d) throw new NomadApiError(404, 'deployment not found')
-        return { index: d.ModifyIndex, body: d }
-      })
-    }
-  }
+  blockingRoute('/v1/deployment/allocations/:id', 'read-job', (c) => ({
+    index: c.s.tables.allocs,
+    body: [...c.s.allocs.values()].filter((a) => a.DeploymentID === c.params.id).map(stub)
+  })),
+  blockingRoute('/v1/deployment/:id', 'read-job', (c) => {
+    const d = c.s.deployments.get(c.params.id)
+    if (!d) throw new NomadApiError(404, 'deployment not found')
+    return { index: d.ModifyIndex, body: d }
+  })
 ]

@@ -3,7 +3,7 @@
  * job's plan, submission, allocations, evaluations, deployment(s) and versions.
  */
 import { NomadApiError } from '../api-error.js'
-import type { Route, RouteContext } from '../http.js'
+import { blockingRoute, type Route, type RouteContext } from '../http.js'
 import { parseJobHCL, variablesDocsUrl } from '../jobspec.js'
 import { DEFAULT_NS, jobKey } from '../state.js'
 import { planJob, register } from '../jobs-admission.js'
@@ -39,37 +39,30 @@ export const routes: Route[] = [
       c.send(200, await parseJobHCL(await c.body(), { variablesDocsUrl: variablesDocsUrl(c.s.atLeast('1.11.0')) }))
     }
   },
-  {
-    method: 'GET',
-    path: '/v1/jobs',
-    handle(c) {
-      c.acl('list-jobs')
-      return c.blocking(() => ({
-        index: c.s.tables.jobs,
-        body: [...c.s.jobs.values()]
-          .filter((r) => c.ns === '*' || r.namespace === c.ns)
-          .map((r) => ({
-            ID: r.current.ID,
-            ParentID: '',
-            Name: r.current.Name,
-            Namespace: r.namespace,
-            Datacenters: r.current.Datacenters,
-            Type: r.current.Type,
-            Priority: r.current.Priority,
-            Periodic: Boolean(r.current.Periodic),
-            ParameterizedJob: Boolean(r.current.ParameterizedJob),
-            Stop: r.current.Stop,
-            Status: r.current.Status,
-            StatusDescription: '',
-            JobSummary: null,
-            CreateIndex: r.current.CreateIndex,
-            ModifyIndex: r.current.ModifyIndex,
-            JobModifyIndex: r.current.JobModifyIndex,
-            SubmitTime: r.current.SubmitTime
-          }))
+  blockingRoute('/v1/jobs', 'list-jobs', (c) => ({
+    index: c.s.tables.jobs,
+    body: [...c.s.jobs.values()]
+      .filter((r) => c.ns === '*' || r.namespace === c.ns)
+      .map((r) => ({
+        ID: r.current.ID,
+        ParentID: '',
+        Name: r.current.Name,
+        Namespace: r.namespace,
+        Datacenters: r.current.Datacenters,
+        Type: r.current.Type,
+        Priority: r.current.Priority,
+        Periodic: Boolean(r.current.Periodic),
+        ParameterizedJob: Boolean(r.current.ParameterizedJob),
+        Stop: r.current.Stop,
+        Status: r.current.Status,
+        StatusDescription: '',
+        JobSummary: null,
+        CreateIndex: r.current.CreateIndex,
+        ModifyIndex: r.current.ModifyIndex,
+        JobModifyIndex: r.current.JobModifyIndex,
+        SubmitTime: r.current.SubmitTime
       }))
-    }
-  },
+  })),
   { method: 'WRITE', path: '/v1/jobs', handle: (c) => registerHttp(c, null) },
   {
     method: 'WRITE',
@@ -101,72 +94,38 @@ export const routes: Route[] = [
       })
     }
   },
-  {
-    method: 'GET',
-    path: '/v1/job/:id/allocations',
-    handle(c) {
-      c.acl('read-job')
-      const id = c.params.id
-      const all = c.q.get('all') === 'true'
-      return c.blocking(() => {
-        const rec = c.s.findJob(c.ns, id)
-        const list = [...c.s.allocs.values()]
-          .filter((a) => a.Namespace === c.ns && a.JobID === id)
-          .filter((a) => all || !rec || a.JobVersion <= rec.current.Version)
-          .sort((x, y) => y.CreateIndex - x.CreateIndex)
-          .map(stub)
-        return { index: c.s.tables.allocs, body: list }
-      })
-    }
-  },
-  {
-    method: 'GET',
-    path: '/v1/job/:id/evaluations',
-    handle(c) {
-      c.acl('read-job')
-      return c.blocking(() => ({
-        index: c.s.tables.evals,
-        body: [...c.s.evals.values()].filter((e) => e.Namespace === c.ns && e.JobID === c.params.id).sort((x, y) => y.CreateIndex - x.CreateIndex)
-      }))
-    }
-  },
+  blockingRoute('/v1/job/:id/allocations', 'read-job', (c) => {
+    const id = c.params.id
+    const all = c.q.get('all') === 'true'
+    const rec = c.s.findJob(c.ns, id)
+    const list = [...c.s.allocs.values()]
+      .filter((a) => a.Namespace === c.ns && a.JobID === id)
+      .filter((a) => all || !rec || a.JobVersion <= rec.current.Version)
+      .sort((x, y) => y.CreateIndex - x.CreateIndex)
+      .map(stub)
+    return { index: c.s.tables.allocs, body: list }
+  }),
+  blockingRoute('/v1/job/:id/evaluations', 'read-job', (c) => ({
+    index: c.s.tables.evals,
+    body: [...c.s.evals.values()].filter((e) => e.Namespace === c.ns && e.JobID === c.params.id).sort((x, y) => y.CreateIndex - x.CreateIndex)
+  })),
   ...(['deployment', 'deployments'] as const).map(
-    (which): Route => ({
-      method: 'GET',
-      path: `/v1/job/:id/${which}`,
-      handle(c) {
-        c.acl('read-job')
-        return c.blocking(() => {
-          const list = [...c.s.deployments.values()]
-            .filter((d) => d.Namespace === c.ns && d.JobID === c.params.id)
-            .sort((x, y) => y.CreateIndex - x.CreateIndex)
-          return { index: c.s.tables.deployments, body: which === 'deployment' ? (list[0] ?? null) : list }
-        })
-      }
-    })
+    (which): Route =>
+      blockingRoute(`/v1/job/:id/${which}`, 'read-job', (c) => {
+        const list = [...c.s.deployments.values()]
+          .filter((d) => d.Namespace === c.ns && d.JobID === c.params.id)
+          .sort((x, y) => y.CreateIndex - x.CreateIndex)
+        return { index: c.s.tables.deployments, body: which === 'deployment' ? (list[0] ?? null) : list }
+      })
   ),
-  {
-    method: 'GET',
-    path: '/v1/job/:id/versions',
-    handle(c) {
-      c.acl('read-job')
-      return c.blocking(() => {
-        const rec = c.s.jobRec(c.ns, c.params.id)
-        return { index: c.s.tables.jobs, body: { Versions: [...rec.versions].reverse(), Diffs: null } }
-      })
-    }
-  },
-  {
-    method: 'GET',
-    path: '/v1/job/:id',
-    handle(c) {
-      c.acl('read-job')
-      return c.blocking(() => {
-        const rec = c.s.jobRec(c.ns, c.params.id)
-        return { index: rec.current.ModifyIndex, body: rec.current }
-      })
-    }
-  },
+  blockingRoute('/v1/job/:id/versions', 'read-job', (c) => {
+    const rec = c.s.jobRec(c.ns, c.params.id)
+    return { index: c.s.tables.jobs, body: { Versions: [...rec.versions].reverse(), Diffs: null } }
+  }),
+  blockingRoute('/v1/job/:id', 'read-job', (c) => {
+    const rec = c.s.jobRec(c.ns, c.params.id)
+    return { index: rec.current.ModifyIndex, body: rec.current }
+  }),
   { method: 'WRITE', path: '/v1/job/:id', handle: (c) => registerHttp(c, c.params.id) },
   {
     method: 'DELETE',
