@@ -158,6 +158,33 @@ describe('architecture: import rules (docs/architecture.md)', () => {
   })
 })
 
+/** At most this many lines in a file of src/ (docs/architecture.md: one job per file). */
+export const MAX_LINES = 300
+
+/** The files whose text has more than MAX_LINES lines, with their counts. */
+export function tooLong(files: { file: string; text: string }[]): string[] {
+  return files.flatMap(({ file, text }) => {
+    const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
+    return lines > MAX_LINES ? [`${file}: ${lines} lines`] : []
+  })
+}
+
+describe('file length', () => {
+  it(`no file in src/ has more than ${MAX_LINES} lines`, () => {
+    const files = sourceFiles('src').map((file) => ({ file, text: fs.readFileSync(path.join(ROOT, file), 'utf8') }))
+    expect(files.length).toBeGreaterThan(50)
+    expect(tooLong(files)).toEqual([])
+  })
+
+  it('counts lines (a last one without a newline too) and catches a planted long file', () => {
+    const lines = (n: number) => `${'x\n'.repeat(n)}`
+    expect(tooLong([{ file: 'src/ok.ts', text: lines(MAX_LINES) }])).toEqual([])
+    expect(tooLong([{ file: 'src/ok.ts', text: lines(MAX_LINES - 1) + 'last' }])).toEqual([])
+    expect(tooLong([{ file: 'src/long.ts', text: lines(MAX_LINES + 1) }])).toEqual([`src/long.ts: ${MAX_LINES + 1} lines`])
+    expect(tooLong([{ file: 'src/long.ts', text: lines(MAX_LINES) + 'one more' }])).toEqual([`src/long.ts: ${MAX_LINES + 1} lines`])
+  })
+})
+
 describe('no citations of documents outside the repository', () => {
   // Built from parts so that this file does not cite what it forbids.
   const FORBIDDEN = [new RegExp(['nomad', 'vault', 'facts'].join('-')), new RegExp(['', 'work', 'shared', 'reference'].join('/')), /\u00a7\s?\d/]

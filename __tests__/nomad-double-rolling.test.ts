@@ -412,6 +412,26 @@ describe('deployment writes: pause and resume, fail, allocation-health', () => {
   })
 })
 
+describe('health_check = "manual"', () => {
+  it('the client reports no health, not even for a failed task; only allocation-health moves the rollout', async () => {
+    const d = await start()
+    const manual = '    max_parallel     = 1\n    min_healthy_time = "1s"\n    health_check     = "manual"'
+    const dep = await updating(d, 2, '    max_parallel     = 1\n    min_healthy_time = "1s"', manual)
+    await d.waitFor(() => running(d, 1).length === 1, 20_000)
+    const [first] = running(d, 1)
+    // a task-states deployment would have called it healthy after 50 ms (healthyAfterMs) and min_healthy_time (10 ms)
+    await expect(d.waitFor(() => allocs(d).find((a) => a.ID === first.ID)?.DeploymentStatus?.Healthy !== null, 1000)).rejects.toThrow('timed out')
+    expect(deploymentOf(d, 1)?.TaskGroups.web).toMatchObject({ PlacedAllocs: 1, HealthyAllocs: 0, UnhealthyAllocs: 0 })
+    // the next one's task fails for good: the allocation fails, its health stays unset
+    d.failAllocs('web', 'Failed to start container', { version: 1, recoverable: false })
+    await markHealthy(d, dep, first.ID)
+    await d.waitFor(() => allocs(d).some((a) => a.JobVersion === 1 && a.ClientStatus === 'failed'), 20_000)
+    const second = allocs(d).find((a) => a.JobVersion === 1 && a.ClientStatus === 'failed') as AllocView
+    expect(second.DeploymentStatus?.Healthy).toBeNull()
+    expect(deploymentOf(d, 1)).toMatchObject({ Status: 'running', TaskGroups: { web: { HealthyAllocs: 1, UnhealthyAllocs: 0 } } })
+  })
+})
+
 describe('blocked evaluations: one per job', () => {
   it('a newer blocked evaluation cancels the older one; an evaluation that places everything cancels the rest', async () => {
     // room for two allocations of 100 MHz

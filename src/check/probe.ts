@@ -7,7 +7,7 @@
  */
 import type { ApiJob } from '../nomad/inject.js'
 import { defaultVaultBlock } from '../nomad/inject.js'
-import type { AllocationListStub, TaskEvent } from '../nomad/api.js'
+import type { AllocationListStub, TaskEvent } from '../nomad/api-types.js'
 import type { Finding } from './findings.js'
 
 /** The probe's job ID: fixed, so that a templated policy can grant it a canary secret (<kv>/data/<namespace>/<this>). */

@@ -23,7 +23,7 @@ import { roleForNamespace } from '../nomad/inject.js'
 import { runProbe } from './probe.js'
 import { setOutputs } from '../report/outputs.js'
 import { redact } from '../transport/index.js'
-import { readCurrentState } from '../vault/reconcile.js'
+import { readCurrentState } from '../vault/read-state.js'
 import type { ModeOptions } from './options.js'
 
 export interface CheckResult {

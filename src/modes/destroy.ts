@@ -22,7 +22,8 @@ import { createVaultApi, type VaultApi } from '../vault/client.js'
 import { desiredState, MOUNT_DESCRIPTION, POLICY_MARKER } from '../vault/desired.js'
 import { roleList } from '../roles.js'
 import type { Change } from '../vault/plan.js'
-import { VaultTransaction, type RollbackEntry } from '../vault/transaction.js'
+import type { RollbackEntry } from '../vault/restore.js'
+import { VaultTransaction } from '../vault/transaction.js'
 import type { ModeOptions } from './options.js'
 
 export interface DestroyState {

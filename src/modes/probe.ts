@@ -7,7 +7,7 @@ import * as core from '@actions/core'
 import { errorMessage, HttpError } from '../errors.js'
 import { PROBE_JOB_ID, probeFinding, probeJob, type ProbeSpec } from '../check/probe.js'
 import type { Finding } from '../check/findings.js'
-import type { AllocationListStub } from '../nomad/api.js'
+import type { AllocationListStub } from '../nomad/api-types.js'
 import type { NomadClient } from '../nomad/client.js'
 
 export async function runProbe(client: NomadClient, p: ProbeSpec, authPath: string, timeoutMs: number): Promise<Finding> {

@@ -2,7 +2,7 @@
  * Allocation summaries and the messages built from them: the task events that explain a problem, one line
  * per failed allocation, and the one "failure lines + Vault diagnosis" ending every failing verdict uses.
  */
-import type { AllocationListStub, TaskEvent } from './api.js'
+import type { AllocationListStub, TaskEvent } from './api-types.js'
 import type { AllocSummary, TaskEventSummary } from './verdict.js'
 
 const IMPORTANT_EVENTS = new Set([

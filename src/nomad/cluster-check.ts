@@ -5,7 +5,8 @@
 import * as core from '@actions/core'
 import { errorMessage, HttpError } from '../errors.js'
 import type { NomadClient } from './client.js'
-import { NomadApi, type AgentConfig, type AgentSelf } from './api.js'
+import { NomadApi } from './api.js'
+import type { AgentConfig, AgentSelf } from './api-types.js'
 
 export interface ClusterExpectation {
   audience: string

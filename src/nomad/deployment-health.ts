@@ -1,5 +1,5 @@
 /** Per-group health of a deployment (api.DeploymentState) as GroupHealth, its one-line rendering, and how far a rollout got. */
-import type { Deployment, DeploymentState } from './api.js'
+import type { Deployment, DeploymentState } from './api-types.js'
 import type { GroupHealth } from './verdict.js'
 
 export function groupHealth(d: Deployment | undefined): GroupHealth[] {

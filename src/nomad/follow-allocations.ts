@@ -5,7 +5,7 @@
  * A template still waiting for a Vault secret is reported while waiting (early-verdict.ts).
  */
 import * as core from '@actions/core'
-import type { AllocationListStub } from './api.js'
+import type { AllocationListStub } from './api-types.js'
 import { countLine, pendingHint, summariseAlloc, withFailureDetails } from './alloc-summary.js'
 import { TemplateWaitReporter, waitingLines } from './early-verdict.js'
 import type { FollowContext } from './follow-context.js'

@@ -5,7 +5,7 @@
  * failure (early-verdict.ts) long before the deployment's progress deadline, or a template waiting for a secret.
  */
 import * as core from '@actions/core'
-import type { AllocationListStub, Deployment, DeploymentState, Evaluation } from './api.js'
+import type { AllocationListStub, Deployment, DeploymentState, Evaluation } from './api-types.js'
 import { groupHealth, groupLine, rolloutProgress } from './deployment-health.js'
 import { pendingHint, short, summariseAlloc, withFailureDetails } from './alloc-summary.js'
 import { earlyVerdict, TemplateWaitReporter, waitingLines } from './early-verdict.js'

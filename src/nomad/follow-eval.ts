@@ -3,7 +3,7 @@
  * evaluations and placement failures (FailedTGAllocs, in words) fail the job.
  */
 import * as core from '@actions/core'
-import type { Evaluation } from './api.js'
+import type { Evaluation } from './api-types.js'
 import { short } from './alloc-summary.js'
 import type { FollowContext } from './follow-context.js'
 import { describePlacementFailure } from './plan.js'

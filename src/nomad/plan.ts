@@ -6,7 +6,7 @@ import { ActionError, HttpError } from '../errors.js'
 import type { NomadClient, Query } from './client.js'
 import type { ApiJob } from './inject.js'
 import { explainJobRefusal, type RefusalContext } from './job-errors.js'
-import type { AllocationMetric } from './api.js'
+import type { AllocationMetric } from './api-types.js'
 import { splitWarnings } from './warnings.js'
 
 export interface GroupPlan {

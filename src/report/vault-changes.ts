@@ -3,7 +3,7 @@
  * rollback did to each. The text form of one change (for logs) is src/vault/change-text.ts.
  */
 import type { Change } from '../vault/plan.js'
-import type { RollbackEntry, RollbackOutcome } from '../vault/transaction.js'
+import type { RollbackEntry, RollbackOutcome } from '../vault/restore.js'
 
 /** One written change in the `changes` output of a failed run, with what the rollback did to it. */
 export type ChangeWithRollback = Change & { rollback?: RollbackOutcome; reason?: string; fix?: string }

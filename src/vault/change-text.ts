@@ -1,6 +1,6 @@
 /**
  * Human-readable lines for one planned Vault change: a header, then `field: before → after`, and a line diff for
- * policies. Used by the apply log (reconcile.ts) and by tests; pure text, no I/O.
+ * policies (pure text), and logChange, which writes them to the apply log.
  */
 import type { Change } from './plan.js'
 
@@ -48,4 +48,11 @@ export function lineDiff(before: string, after: string): string[] {
     }
   }
   return out
+}
+
+/** Logs one change: its header prefixed with "Vault: ", then its detail lines. */
+export function logChange(log: (l: string) => void, change: Change): void {
+  const lines = formatChange(change)
+  log(`Vault: ${lines[0]}`)
+  for (const l of lines.slice(1)) log(l)
 }

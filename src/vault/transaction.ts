@@ -7,31 +7,11 @@
  */
 import { ActionError } from '../errors.js'
 import type { VaultApi } from './client.js'
-import { roleWriteBody, type DesiredRoleEntry, type DesiredState } from './desired.js'
-import { equal, isEmpty, normalisePolicy } from './normalise.js'
+import { roleWriteBody, type DesiredState } from './desired.js'
+import { equal, normalisePolicy } from './normalise.js'
 import { parseMounts } from './read-back.js'
 import { CONFIG_FIELDS, ROLE_FIELDS, currentPolicy, currentRole, type Change, type CurrentState } from './plan.js'
-
-export type RollbackOutcome = 'restored' | 'deleted' | 'disabled' | 'kept'
-
-/** What happened to one written object when the run failed. */
-export interface RollbackEntry {
-  resource: Change['resource']
-  path: string
-  outcome: RollbackOutcome
-  /** Why it was kept (outcome 'kept'). */
-  reason?: string
-  /** The command that puts it back by hand (outcome 'kept'). */
-  fix?: string
-}
-
-interface JournalEntry {
-  change: Change
-  /** The value read before the write: the data of config/role, the policy text; null when it did not exist. */
-  before: Record<string, unknown> | string | null
-  /** The policy text written (policies only). */
-  written?: string
-}
+import { configRestoreBody, fixFor, roleAt, roleRestoreBody, type JournalEntry, type RollbackEntry } from './restore.js'
 
 export class VaultTransaction {
   private readonly journal: JournalEntry[] = []
@@ -106,7 +86,7 @@ export class VaultTransaction {
         return { change, before: currentPolicy(before, d, policy.name), written: text }
       }
       case 'role': {
-        const entry = this.roleAt(change.path)
+        const entry = roleAt(this.desired, change.path)
         await this.api.write(change.path, roleWriteBody(entry.role))
         return { change, before: currentRole(before, d, entry.name) }
       }
@@ -152,12 +132,6 @@ export class VaultTransaction {
     return out
   }
 
-  private roleAt(path: string): DesiredRoleEntry {
-    const entry = this.desired.roles.find((r) => r.path === path)
-    if (!entry) throw new ActionError(`Internal error: ${path} is not a declared role.`)
-    return entry
-  }
-
   private async guarded(entry: JournalEntry, fn: () => Promise<RollbackEntry>): Promise<RollbackEntry> {
     try {
       return await fn()
@@ -192,7 +166,7 @@ export class VaultTransaction {
         ? { policy: entry.before as string }
         : resource === 'auth-config'
           ? configRestoreBody(entry.before as Record<string, unknown>)
-          : roleRestoreBody(entry.before as Record<string, unknown>, this.roleAt(change.path).role)
+          : roleRestoreBody(entry.before as Record<string, unknown>, roleAt(this.desired, change.path).role)
     await this.api.write(change.path, body)
     return { resource, path: change.path, outcome: 'restored' }
   }
@@ -231,7 +205,7 @@ export class VaultTransaction {
     const data = res?.data as Record<string, unknown> | undefined
     if (!data) return false
     const fields = change.resource === 'auth-config' ? CONFIG_FIELDS : ROLE_FIELDS
-    const want = (change.resource === 'auth-config' ? d.authConfig : this.roleAt(change.path).role) as unknown as Record<string, unknown>
+    const want = (change.resource === 'auth-config' ? d.authConfig : roleAt(this.desired, change.path).role) as unknown as Record<string, unknown>
     return fields.every(({ field, kind }) => equal(kind, data[field], want[field]))
   }
 
@@ -266,55 +240,6 @@ export class VaultTransaction {
   }
 
   private kept(entry: JournalEntry, reason: string): RollbackEntry {
-    return { resource: entry.change.resource, path: entry.change.path, outcome: 'kept', reason, fix: this.fixFor(entry) }
+    return { resource: entry.change.resource, path: entry.change.path, outcome: 'kept', reason, fix: fixFor(entry, this.desired) }
   }
-
-  /** The vault CLI command that puts an object back to its value before the run. */
-  private fixFor(entry: JournalEntry): string {
-    const { change, before } = entry
-    const d = this.desired
-    const policyName = change.path.slice('sys/policies/acl/'.length)
-    if (change.resource === 'auth-mount' && change.action === 'delete')
-      return 're-run with mode: destroy to finish, or mode: setup to set it up again'
-    if (change.resource === 'auth-mount') return `vault auth disable ${d.mount.path}`
-    if (before === null) {
-      if (change.resource === 'auth-config') return `vault auth disable ${d.mount.path}   # only if nothing uses this auth method`
-      return change.resource === 'policy' ? `vault policy delete ${policyName}` : `vault delete ${change.path}`
-    }
-    if (change.resource === 'policy') return `vault policy write ${policyName} - <<'EOF'\n${String(before).trimEnd()}\nEOF`
-    const body =
-      change.resource === 'auth-config' || change.action === 'delete'
-        ? configRestoreBody(before as Record<string, unknown>)
-        : roleRestoreBody(before as Record<string, unknown>, this.roleAt(change.path).role)
-    return `vault write ${change.path} - <<'EOF'\n${JSON.stringify(body)}\nEOF`
-  }
-}
-
-/** A config write replaces the whole config: send back every non-empty field that was read. */
-export function configRestoreBody(before: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(before)) if (!isEmpty(v)) out[k] = v
-  return out
-}
-
-/** A role write changes only the fields sent: send back the managed fields as they were (empty ones cleared). */
-export function roleRestoreBody(before: Record<string, unknown>, role: DesiredState['role']): Record<string, unknown> {
-  const written = roleWriteBody(role)
-  const out: Record<string, unknown> = {}
-  for (const { field, kind } of ROLE_FIELDS) {
-    if (!(field in written)) continue
-    const v = before[field]
-    out[field] = isEmpty(v)
-      ? kind === 'map' || kind === 'claims'
-        ? {}
-        : kind === 'set'
-          ? []
-          : kind === 'bool'
-            ? false
-            : kind === 'duration'
-              ? 0
-              : ''
-      : v
-  }
-  return out
 }

@@ -106,13 +106,16 @@ export function pushDeployment(s: State, d: Obj): void {
  * An allocation's deployment health changes. The counts move as Nomad's state store moves them
  * (nomad/state/state_store.go `updateDeploymentWithAlloc`): unset → healthy or unhealthy counts it once, healthy →
  * unhealthy moves it, unhealthy → healthy counts nothing; a healthy one pushes the progress deadline. The client's
- * own report is ignored once the health is set (e.g. by `allocation-health`). `manual`: set through
- * `/v1/deployment/allocation-health`, whose route fails the deployment and creates the evaluation itself.
+ * own report is ignored once the health is set (e.g. by `allocation-health`), and never sent for a group with
+ * `health_check = "manual"` (client/allocrunner/health_hook.go: no health watcher, so no healthy deadline either).
+ * `manual`: set through `/v1/deployment/allocation-health`, whose route fails the deployment and creates the
+ * evaluation itself.
  */
 export function setAllocHealth(s: State, a: Obj, healthy: boolean, manual = false): void {
   s.cancel(s.healthTimers.get(a.ID))
   const before: boolean | null | undefined = a.DeploymentStatus?.Healthy
   if (before === healthy || (!manual && before !== null && before !== undefined)) return
+  if (!manual && healthCheckOf(s, a) === 'manual') return
   a.DeploymentStatus = { ...(a.DeploymentStatus ?? {}), Healthy: healthy, Timestamp: new Date().toISOString() }
   s.touchAlloc(a)
   a.DeploymentStatus.ModifyIndex = a.ModifyIndex
@@ -134,6 +137,13 @@ export function setAllocHealth(s: State, a: Obj, healthy: boolean, manual = fals
     maybeCompleteDeployment(s, d)
     pushDeployment(s, d)
   } else if (shouldFailEarly(s, d, a)) failDeployment(s, d, 'Failed due to unhealthy allocations')
+}
+
+/** The allocation's group's update `health_check` ("checks", "task_states" or "manual") in the version it runs. */
+function healthCheckOf(s: State, a: Obj): string | undefined {
+  const job = s.findJob(a.Namespace, a.JobID)?.versions[a.JobVersion]
+  const tg = job?.TaskGroups.find((g: Obj) => g.Name === a.TaskGroup)
+  return job && tg ? taskGroupsUpdate(job, tg).HealthCheck : undefined
 }
 
 /**

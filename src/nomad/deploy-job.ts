@@ -1,0 +1,256 @@
+/**
+ * One job's pipeline in a deploy run: namespace and Vault role, inject the vault blocks and release meta, check
+ * the cluster for it, plan, register with check-and-set against the plan's JobModifyIndex (or nothing when the
+ * plan shows no change), and follow it to a verdict. It never throws: a failure is the job's result.
+ */
+import * as core from '@actions/core'
+import type { Config } from '../config.js'
+import { ActionError, errorMessage } from '../errors.js'
+import { NomadApi } from './api.js'
+import type { Job } from './api-types.js'
+import type { NomadClient } from './client.js'
+import { evaluateCluster, type AgentSelfResult } from './cluster-check.js'
+import type { VaultDiagContext } from './diagnose.js'
+import { injectMeta, injectVault, tasksRelyingOnDefaultIdentity, vaultTasks, type ApiJob } from './inject.js'
+import { vaultForJob, type JobRole } from './job-role.js'
+import type { LoadedJob } from './jobfile.js'
+import { followJob } from './monitor.js'
+import { planJob, type PlanSummary } from './plan.js'
+import { registerJob } from './register.js'
+import { newJobResult, type JobResult } from './result.js'
+
+export interface DeployVaultContext {
+  role: string
+  audience: string
+  authPath: string
+  policies: string[]
+  boundAudiences: string[]
+  kvMount?: string
+  boundClaims?: Record<string, string | string[]>
+  /** The clients' create_from_role (the role of tasks whose vault block names none); default: `role`. */
+  defaultRole?: string
+  /** The declared roles (the roles input); absent or one: every job gets `role`. */
+  roles?: JobRole[]
+}
+
+/** What every job of one run shares. */
+export interface DeployRun {
+  client: NomadClient
+  cfg: Config
+  vault: DeployVaultContext
+  /** The agent vault blocks the action rendered. */
+  rendered: { server: string; client: string }
+  /** Release metadata for Job.Meta (empty with meta: false). */
+  meta: Record<string, string>
+  /** The agent configuration, read once. */
+  self: AgentSelfResult
+  log: RunLog
+  /** Every job's result as soon as its deploy starts (filled in as it goes): what a cancelled run reports. */
+  started?: JobResult[]
+}
+
+/** Log state shared by the jobs of a run: each warning is annotated once, the cluster notes are shown once. */
+export class RunLog {
+  private readonly warned = new Set<string>()
+  private clusterNotesShown = false
+
+  warning(message: string): void {
+    if (this.warned.has(message)) return
+    this.warned.add(message)
+    core.warning(message)
+  }
+
+  /** True for the first job that checks the cluster: it logs the notes, the others stay quiet. */
+  firstClusterCheck(): boolean {
+    const first = !this.clusterNotesShown
+    this.clusterNotesShown = true
+    return first
+  }
+}
+
+/** Deploys one loaded job of the run and returns its result (also pushed to run.started as soon as it starts). */
+export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobResult> {
+  const { client, cfg, rendered, log } = run
+  const file = loaded.file
+  let job: ApiJob = loaded.job
+  const jobId = String(job.ID)
+  const namespace = cfg.nomad.namespace || String(job.Namespace || '') || 'default'
+  const region = cfg.nomad.region || (job.Region && job.Region !== 'global' ? String(job.Region) : '')
+  const result = newJobResult(file, jobId, namespace)
+  run.started?.push(result)
+  const warn = (w: string) => {
+    result.warnings.push(w)
+    log.warning(w)
+  }
+  try {
+    for (const w of loaded.warnings) warn(w)
+    if (cfg.nomad.namespace && job.Namespace && job.Namespace !== cfg.nomad.namespace && job.Namespace !== 'default') {
+      warn(
+        `Job "${jobId}" (${file}) sets namespace "${job.Namespace}", but the nomad-namespace input is "${cfg.nomad.namespace}": deploying to "${cfg.nomad.namespace}".`
+      )
+    }
+    if (cfg.nomad.namespace) job = { ...job, Namespace: cfg.nomad.namespace }
+
+    const many = (run.vault.roles?.length ?? 0) > 1
+    const vault = vaultForJob(run.vault, namespace, jobId, cfg.job.injectVault !== 'none')
+    if (cfg.job.injectVault !== 'none') {
+      const r = injectVault(job, cfg.job.injectVault, vault.role, { fillEmptyRole: many })
+      job = r.job
+      result.injectedTasks = r.injectedTasks
+      if (r.injectedTasks.length)
+        core.info(`Vault role "${vault.role}" set on task(s) of job "${jobId}": ${r.injectedTasks.join(', ')} (inject-vault: ${cfg.job.injectVault})`)
+    }
+    // The role(s) the job's tasks log in with ('' in a task: the clients' create_from_role, the default role).
+    result.role = [...new Set(vaultTasks(job).map((t) => t.role || run.vault.defaultRole || run.vault.role))].join(',')
+    if (many && result.role) core.info(`Job "${jobId}" (namespace "${namespace}") logs in to Vault with role "${result.role}".`)
+    if (Object.keys(run.meta).length) {
+      job = injectMeta(job, run.meta)
+      result.meta = { ...run.meta }
+    }
+
+    // Cluster check for this job (the agent configuration was read once).
+    const needsDefault = tasksRelyingOnDefaultIdentity(job)
+    const check = evaluateCluster(
+      run.self,
+      { audience: vault.audience, authPath: vault.authPath, role: run.vault.defaultRole ?? vault.role },
+      needsDefault.length > 0,
+      { renderedServerBlock: rendered.server, renderedClientBlock: rendered.client },
+      { quiet: !log.firstClusterCheck() }
+    )
+    for (const w of check.warnings) warn(needsDefault.length && /never get a Vault token/.test(w) ? `${w}\nTasks: ${needsDefault.join(', ')}` : w)
+
+    // Plan.
+    const query = { namespace, region: region || undefined }
+    result.plan = await planJob(client, job, {
+      policyOverride: cfg.job.policyOverride,
+      refusal: { file, audience: vault.audience, renderedServerBlock: rendered.server },
+      ...query
+    })
+    for (const w of result.plan.warnings) warn(`Nomad plan for job "${jobId}" (${file}): ${w}`)
+    logPlan(jobId, result.plan)
+    for (const g of result.plan.groups) if (g.placementFailures) warn(`Nomad plan for job "${jobId}": ${g.placementFailures}`)
+
+    if (cfg.dryRun) {
+      result.verdict = 'planned'
+      result.reason = `Dry run: job "${jobId}" planned (${result.plan.diffType || 'no diff'}), not registered.`
+      return result
+    }
+    if (result.plan.diffType === 'None') return await unchanged(client, result, query)
+
+    // Register with check-and-set against what was planned.
+    const reg = await registerJob(client, job, loaded.submission, {
+      enforceIndex: true,
+      jobModifyIndex: result.plan.jobModifyIndex,
+      preserveCounts: cfg.job.preserveCounts,
+      policyOverride: cfg.job.policyOverride,
+      renderedServerBlock: rendered.server,
+      file,
+      shownWarnings: result.plan.warnings,
+      ...query
+    })
+    result.warnings.push(...reg.warnings.filter((w) => !result.plan.warnings.includes(w)))
+    result.evalId = reg.evalId
+    result.jobModifyIndex = reg.jobModifyIndex
+    core.info(`Registered job "${jobId}" in namespace "${namespace}"${reg.evalId ? `, evaluation ${reg.evalId}` : ''}`)
+
+    // Read the job back for its version and type.
+    const [stored] = await new NomadApi(client).jobs().info(jobId, query)
+    if (typeof stored?.Version === 'number') result.jobVersion = stored.Version
+    if (typeof stored?.JobModifyIndex === 'number') result.jobModifyIndex = stored.JobModifyIndex
+    const src = stored ?? job
+
+    const diag: VaultDiagContext = {
+      audience: vault.audience,
+      boundAudiences: vault.boundAudiences,
+      authPath: vault.authPath,
+      role: vault.role,
+      policies: vault.policies,
+      kvMount: vault.kvMount,
+      boundClaims: vault.boundClaims,
+      namespace,
+      jobId
+    }
+    const verdict = await followJob(client, {
+      jobId,
+      ...query,
+      evalId: reg.evalId,
+      wait: cfg.job.wait,
+      timeoutMs: cfg.job.timeoutMs,
+      autoPromote: cfg.job.autoPromote,
+      jobType: String(src.Type || 'service'),
+      periodic: !!src.Periodic && src.Periodic.Enabled !== false,
+      parameterized: !!src.ParameterizedJob,
+      multiregion: !!src.Multiregion,
+      jobVersion: result.jobVersion,
+      groupCounts: groupCounts(src),
+      nextPeriodicLaunch: result.plan.nextPeriodicLaunch,
+      vaultDiag: diag
+    })
+    Object.assign(result, verdict, { evalId: verdict.evalId || result.evalId })
+    if (verdict.verdict === 'awaiting-promotion') core.notice(verdict.reason)
+    return result
+  } catch (err) {
+    result.verdict = 'failed'
+    result.reason = errorMessage(err)
+    if (err instanceof ActionError && err.annotation) result.annotation = err.annotation
+    return result
+  }
+}
+
+/**
+ * The plan shows no difference (a re-run of the same commit): nothing is registered, so Nomad creates no new
+ * version, evaluation or allocation. One read of the job's latest deployment tells whether the running version
+ * is good: a failed or cancelled deployment fails the step, as it did when that version was deployed.
+ */
+async function unchanged(client: NomadClient, result: JobResult, query: { namespace: string; region?: string }): Promise<JobResult> {
+  const jobs = new NomadApi(client).jobs()
+  const [[stored], [deployment]] = await Promise.all([jobs.info(result.jobId, query), jobs.latestDeployment(result.jobId, query)])
+  if (typeof stored?.Version === 'number') result.jobVersion = stored.Version
+  if (typeof stored?.JobModifyIndex === 'number') result.jobModifyIndex = stored.JobModifyIndex
+  const current = deployment?.ID && deployment.JobVersion === result.jobVersion ? deployment : undefined
+  if (current) {
+    result.deploymentId = current.ID
+    result.deploymentStatus = current.Status
+    result.deploymentDescription = current.StatusDescription
+  }
+  const version = result.jobVersion !== undefined ? ` version ${result.jobVersion}` : ''
+  if (current && (current.Status === 'failed' || current.Status === 'cancelled')) {
+    result.verdict = 'failed'
+    result.reason =
+      `Job "${result.jobId}"${version} is unchanged (the plan shows no difference), so nothing was registered; but its deployment ` +
+      `${current.ID} is ${current.Status}${current.StatusDescription ? ` (${current.StatusDescription})` : ''}. Change the job to deploy a new version.`
+  } else {
+    result.verdict = 'unchanged'
+    result.reason =
+      `Job "${result.jobId}"${version} is unchanged (the plan shows no difference): nothing was registered` +
+      (current ? `; its deployment ${current.ID} is ${current.Status}.` : '.')
+  }
+  core.info(result.reason)
+  return result
+}
+
+function groupCounts(job: ApiJob | Job): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const g of Array.isArray(job.TaskGroups) ? job.TaskGroups : []) {
+    if (g?.Name) out[String(g.Name)] = typeof g.Count === 'number' ? g.Count : 1
+  }
+  return out
+}
+
+function logPlan(jobId: string, plan: PlanSummary): void {
+  const parts = plan.groups.map((g) => {
+    const bits = [
+      g.create && `${g.create} create`,
+      g.destructive && `${g.destructive} destructive`,
+      g.inPlace && `${g.inPlace} in-place`,
+      g.canary && `${g.canary} canary`,
+      g.stop && `${g.stop} stop`,
+      g.migrate && `${g.migrate} migrate`,
+      g.ignore && `${g.ignore} ignore`
+    ].filter(Boolean)
+    return `${g.name}: ${bits.join(', ') || 'no change'}`
+  })
+  core.info(
+    `Plan for job "${jobId}" (${plan.diffType || 'no diff'}, job modify index ${plan.jobModifyIndex}): ${parts.join('; ') || 'no task groups'}`
+  )
+}
