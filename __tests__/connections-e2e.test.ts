@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startConnectProxy, type ConnectProxy } from '../test-support/connect-proxy.js'
 import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
 import { startOpenBao, type MountsAnswer, type OpenBao } from '../test-support/openbao.js'
+import { messages } from '../test-support/e2e-suite.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 import { makeTestPki, type TestPki } from '../test-support/tls-certs.js'
 
@@ -89,12 +90,7 @@ describe('Vault listener that requires a client certificate', () => {
       inputs({ 'auth-path': 'jwt-stranger', 'vault-client-cert': pki.strangerClient.cert, 'vault-client-key': pki.strangerClient.key })
     )
     expect(run.code).not.toBe(0)
-    expect(
-      run.annotations
-        .filter((a) => a.level === 'error')
-        .map((a) => a.message)
-        .join('\n')
-    ).toContain('vault-client-cert')
+    expect(messages(run, 'error')).toContain('vault-client-cert')
     const mounts = await bao.api<MountsAnswer>('GET', 'sys/auth')
     expect(mounts.data['jwt-stranger/']).toBeUndefined()
   })
@@ -118,12 +114,7 @@ describe('Nomad HTTPS API that requires a client certificate', () => {
   it('fails without nomad-client-cert, naming the inputs to set', async () => {
     const run = await runAction(inputs())
     expect(run.code).not.toBe(0)
-    expect(
-      run.annotations
-        .filter((a) => a.level === 'error')
-        .map((a) => a.message)
-        .join('\n')
-    ).toContain('nomad-client-cert')
+    expect(messages(run, 'error')).toContain('nomad-client-cert')
     expect(tlsNomad.requests.filter((r) => r.method === 'POST' && r.path === '/v1/jobs')).toHaveLength(0)
   })
 
@@ -184,11 +175,6 @@ describe('a forward proxy from the environment', () => {
     const run = await runAction(inputs({ 'auth-path': 'jwt-direct' }), { env: env('vault.internal.test') })
     expect(run.code).not.toBe(0)
     expect(proxy.log.slice(before).filter((l) => l.includes('vault.internal.test'))).toEqual([])
-    expect(
-      run.annotations
-        .filter((a) => a.level === 'error')
-        .map((a) => a.message)
-        .join('\n')
-    ).toMatch(/vault\.internal\.test/)
+    expect(messages(run, 'error')).toMatch(/vault\.internal\.test/)
   })
 })

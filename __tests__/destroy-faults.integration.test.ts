@@ -3,33 +3,17 @@
  * fault at each request of a destroy (a permanent server error on that request, then a lost answer on it) leaves
  * every object either as it was or removed, and the next run finishes the job.
  */
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import type { Config, RoleSettings } from '../src/config.js'
+import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import type { Config } from '../src/config.js'
 import { ActionError } from '../src/errors.js'
 import { runDestroy } from '../src/modes/destroy.js'
-import { setRetryDefaults } from '../src/transport/retry.js'
 import { createVaultApi } from '../src/vault/client.js'
 import { reconcileVault } from '../src/vault/reconcile.js'
-import { startFaultProxy, type FaultProxy } from '../test-support/fault-proxy.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
-import { scenarioConfig, startJwksServer, type JwksServer } from '../test-support/vault-scenario.js'
+import { testRole } from '../test-support/config-fixture.js'
+import { faultedVault } from '../test-support/faulted-vault.js'
+import { scenarioConfig } from '../test-support/vault-scenario.js'
 
-let bao: OpenBao
-let jwks: JwksServer
-let proxy: FaultProxy
-
-beforeAll(async () => {
-  bao = await startOpenBao()
-  jwks = await startJwksServer()
-  proxy = await startFaultProxy({ target: bao.addr })
-  setRetryDefaults({ maxRetries: 2, baseDelayMs: 1, maxDelayMs: 5 })
-}, 60_000)
-afterAll(async () => {
-  setRetryDefaults({})
-  await proxy?.close()
-  await jwks?.close()
-  await bao?.stop()
-})
+const v = faultedVault({ fastRetries: true })
 beforeEach(() => {
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true)
 })
@@ -37,23 +21,16 @@ afterEach(() => {
   jest.restoreAllMocks()
 })
 
-const role = (name: string): RoleSettings => ({
-  name,
-  policy: `${name}-policy`,
-  kvMount: 'secret',
-  boundClaims: { nomad_namespace: name },
-  tokenType: 'service',
-  tokenPeriodSeconds: 1800
-})
+const role = testRole
 
 async function setUp(url: string): Promise<Config> {
   const roles = [role('prod'), role('dev')]
-  const cfg = scenarioConfig(bao.addr, bao.rootToken, 'dfault', url, { roles, role: 'prod', policy: 'prod-policy' })
+  const cfg = scenarioConfig(v.bao.addr, v.bao.rootToken, 'dfault', url, { roles, role: 'prod', policy: 'prod-policy' })
   await reconcileVault(cfg, { log: () => {} })
   return cfg
 }
 
-const root = () => createVaultApi({ addr: bao.addr, token: bao.rootToken, namespace: '', skipVerify: false })
+const root = () => createVaultApi({ addr: v.bao.addr, token: v.bao.rootToken, namespace: '', skipVerify: false })
 
 /** Each managed object: its content as read, or null when absent. */
 async function snapshot(): Promise<Record<string, unknown>> {
@@ -72,12 +49,12 @@ const destroy = (cfg: Config, addr: string) =>
 
 describe('destroy survives a fault at each request', () => {
   it('permanent error or lost answer at any request: each object as it was or removed; the next run finishes', async () => {
-    const { url } = await jwks.keyring('dfault')
+    const { url } = await v.jwks.keyring('dfault')
     // The requests of a fault-free destroy, in order.
     let cfg = await setUp(url)
-    const start = proxy.log.length
-    await destroy(cfg, proxy.url)
-    const keys = [...new Set(proxy.log.slice(start).map((e) => `${e.method} ${e.path}`))]
+    const start = v.proxy.log.length
+    await destroy(cfg, v.proxy.url)
+    const keys = [...new Set(v.proxy.log.slice(start).map((e) => `${e.method} ${e.path}`))]
     expect(keys.filter((k) => k.startsWith('DELETE'))).toEqual([
       'DELETE /v1/auth/jwt-dfault/role/prod',
       'DELETE /v1/auth/jwt-dfault/role/dev',
@@ -100,7 +77,7 @@ describe('destroy survives a fault at each request', () => {
         cfg = await setUp(url)
         const before = await snapshot()
         let once = false
-        proxy.configure({
+        v.proxy.configure({
           rule: (req) => {
             if (`${req.method} ${req.path}` !== key) return null
             if (fault === 'reset-after' && once) return null
@@ -110,11 +87,11 @@ describe('destroy survives a fault at each request', () => {
         })
         let error: unknown
         try {
-          await destroy(cfg, proxy.url)
+          await destroy(cfg, v.proxy.url)
         } catch (e) {
           error = e
         }
-        proxy.configure({ rule: () => null })
+        v.proxy.configure({ rule: () => null })
         if (fault === 'status-500') {
           // A failed read stops the run before any delete; a failed delete says where it stopped.
           expect(error).toBeInstanceOf(ActionError)
@@ -126,25 +103,25 @@ describe('destroy survives a fault at each request', () => {
           if (v !== null) expect({ key, fault, object: k, v }).toEqual({ key, fault, object: k, v: before[k] })
         }
         // A failed run removed nothing for good except, at most, what cannot be put back; the next run finishes.
-        await destroy(cfg, proxy.url)
+        await destroy(cfg, v.proxy.url)
         expect({ key, fault, state: await snapshot() }).toEqual({ key, fault, state: gone })
       }
     }
   }, 180_000)
 
   it('a failed delete puts back what the run removed: the roles and policies are as they were', async () => {
-    const { url } = await jwks.keyring('dfault')
+    const { url } = await v.jwks.keyring('dfault')
     const cfg = await setUp(url)
     const before = await snapshot()
-    proxy.configure({ rule: (req) => (req.method === 'DELETE' && req.path === '/v1/sys/auth/jwt-dfault' ? 'status-500' : null) })
+    v.proxy.configure({ rule: (req) => (req.method === 'DELETE' && req.path === '/v1/sys/auth/jwt-dfault' ? 'status-500' : null) })
     try {
-      await expect(destroy(cfg, proxy.url)).rejects.toThrow(
+      await expect(destroy(cfg, v.proxy.url)).rejects.toThrow(
         /destroy stopped at sys\/auth\/jwt-dfault: .*Everything it removed was put back \(5 object\(s\)\)/
       )
     } finally {
-      proxy.configure({ rule: () => null })
+      v.proxy.configure({ rule: () => null })
     }
     expect(await snapshot()).toEqual(before)
-    await destroy(cfg, proxy.url)
+    await destroy(cfg, v.proxy.url)
   }, 60_000)
 })

@@ -7,55 +7,17 @@
  * signing key is EdDSA.
  */
 import * as net from 'node:net'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { describe, expect, it } from '@jest/globals'
+import { e2eSuite, messages } from '../test-support/e2e-suite.js'
+import type { NomadDouble } from '../test-support/nomad-double/server.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 
 const JOB = '__tests__/fixtures/jobs/docker.nomad.hcl'
-let bao: OpenBao
-let nomad: NomadDouble | undefined
+const e2e = e2eSuite({ secrets: { 'default/api/config': { password: 'api-password' } } })
+const { cluster } = e2e
+const inputs = (n: NomadDouble, extra: Record<string, string> = {}) => e2e.inputs(n, { job: JOB, ...extra })
 
-beforeAll(async () => {
-  bao = await startOpenBao()
-  await bao.api('POST', 'secret/data/default/api/config', { data: { password: 'api-password' } })
-})
-afterAll(async () => {
-  await bao?.stop()
-})
-afterEach(async () => {
-  await nomad?.close()
-  nomad = undefined
-})
-
-async function cluster(opts: Partial<NomadDoubleOptions> = {}): Promise<NomadDouble> {
-  nomad = await startNomadDouble({
-    vaultAddr: bao.addr,
-    acl: { enabled: true },
-    server: { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } },
-    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' },
-    ...opts
-  })
-  return nomad
-}
-
-function inputs(n: NomadDouble, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    'vault-addr': bao.addr,
-    'vault-token': bao.rootToken,
-    'nomad-addr': n.url,
-    'nomad-token': n.managementToken,
-    job: JOB,
-    timeout: '1m',
-    ...extra
-  }
-}
-
-const errors = (r: ActionRun) =>
-  r.annotations
-    .filter((a) => a.level === 'error')
-    .map((a) => a.message)
-    .join('\n')
+const errors = (r: ActionRun) => messages(r, 'error')
 
 /** Failed early: the verdict is failed while Nomad's deployment still runs (it would fail only at its progress deadline). */
 function failedEarly(r: ActionRun, n: NomadDouble): string {
@@ -129,7 +91,7 @@ describe('a template whose secret the task may not read', () => {
   it('Vault answers 403: Nomad retries the template, then kills the task; the action names the path and the policy', async () => {
     const n = await cluster()
     // the job's policy grants secret/data/default/api/*, not another job's secrets
-    await bao.api('POST', 'secret/data/default/billing/config', { data: { password: 'not-yours' } })
+    await e2e.bao.api('POST', 'secret/data/default/billing/config', { data: { password: 'not-yours' } })
     const r = await runAction(inputs(n, { variables: 'secret=secret/data/default/billing/config' }))
     const e = failedEarly(r, n)
     expect(e).toMatch(/Template failed: vault\.read\(secret\/data\/default\/billing\/config\): .*Code: 403/s)

@@ -2,58 +2,38 @@
  * End to end: the bundled dist/index.js runs as a child process, exactly as the runner runs it, against a real
  * OpenBao and the Nomad test double, whose allocations log in to that OpenBao with their workload identities.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { describe, expect, it } from '@jest/globals'
+import { e2eSuite, messages } from '../test-support/e2e-suite.js'
+import type { NomadDouble } from '../test-support/nomad-double/server.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 
 const FIX = '__tests__/fixtures/jobs'
-let bao: OpenBao
-let nomad: NomadDouble | undefined
-
-beforeAll(async () => {
-  bao = await startOpenBao()
-  for (const [job, data] of [
-    ['web', { password: 'web-password' }],
-    ['report', { api_key: 'report-key' }],
-    ['api', { password: 'api-password' }]
-  ] as const) {
-    await bao.api('POST', `secret/data/default/${job}/config`, { data })
+const e2e = e2eSuite({
+  secrets: {
+    'default/web/config': { password: 'web-password' },
+    'default/report/config': { api_key: 'report-key' },
+    'default/api/config': { password: 'api-password' },
+    // another job's secret, which the web job must not be able to read
+    'default/billing/config': { password: 'billing-password' }
   }
-  // another job's secret, which the web job must not be able to read
-  await bao.api('POST', 'secret/data/default/billing/config', { data: { password: 'billing-password' } })
 })
-afterAll(async () => {
-  await bao?.stop()
-})
-afterEach(async () => {
-  await nomad?.close()
-  nomad = undefined
-})
-
-async function cluster(opts: Partial<NomadDoubleOptions> = {}): Promise<NomadDouble> {
-  nomad = await startNomadDouble({
-    vaultAddr: bao.addr,
-    acl: { enabled: true },
-    server: { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } },
-    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-nomad', create_from_role: 'nomad-workloads' },
-    ...opts
-  })
-  return nomad
-}
-
-function inputs(n: NomadDouble, extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    'vault-addr': bao.addr,
-    'vault-token': bao.rootToken,
-    'nomad-addr': n.url,
-    'nomad-token': n.managementToken,
-    timeout: '1m',
-    ...extra
-  }
-}
+const { cluster, inputs } = e2e
 
 const noStackTrace = (r: ActionRun) => expect(r.stdout + r.stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/)
+
+/** The servers give tasks the audience nomad.example, the role expects vault.io: the run fails, naming the role's audiences. */
+async function wrongAudience(nomadVersion?: string): Promise<{ r: ActionRun; n: NomadDouble; errors: string }> {
+  const n = await cluster({
+    ...(nomadVersion ? { nomadVersion } : {}),
+    server: { enabled: true, default_identity: { aud: ['nomad.example'], ttl: '1h' } }
+  })
+  const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
+  expect(r.code).toBe(1)
+  expect(r.outputs.verdict).toBe('failed')
+  const errors = messages(r, 'error')
+  expect(errors).toMatch(/bound_audiences \["vault.io"\]/)
+  return { r, n, errors }
+}
 
 describe('deploying a job end to end', () => {
   it('deploys a service job whose task reads its secret, and sets every output', async () => {
@@ -154,21 +134,10 @@ describe('deploying a job end to end', () => {
   })
 
   it('fails with a diagnosis when the servers give tasks another audience than the role expects', async () => {
-    const n = await cluster({ server: { enabled: true, default_identity: { aud: ['nomad.example'], ttl: '1h' } } })
-    const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
-    expect(r.code).toBe(1)
-    expect(r.outputs.verdict).toBe('failed')
-    const errors = r.annotations
-      .filter((a) => a.level === 'error')
-      .map((a) => a.message)
-      .join('\n')
+    const { r, n, errors } = await wrongAudience()
     expect(errors).toContain('invalid audience (aud) claim')
-    expect(errors).toMatch(/bound_audiences \["vault.io"\]/)
     // the cluster check warned before the deployment, with the block to use
-    const warnings = r.annotations
-      .filter((a) => a.level === 'warning')
-      .map((a) => a.message)
-      .join('\n')
+    const warnings = messages(r, 'warning')
     expect(warnings).toContain('nomad.example')
     expect(warnings).toContain('aud = ["vault.io"]')
     expect(n.secretReads).toEqual([])
@@ -253,7 +222,7 @@ describe('deploying a job end to end', () => {
     expect(err?.props.file).toBe(`${FIX}/broken.nomad.hcl`)
     expect(err?.props.line).toBe('12')
     expect(err?.message).toContain(`${FIX}/broken.nomad.hcl:12`)
-    expect((await bao.api('GET', 'sys/auth')).data['jwt-never-written/']).toBeUndefined()
+    expect((await e2e.bao.api('GET', 'sys/auth')).data['jwt-never-written/']).toBeUndefined()
     noStackTrace(r)
   })
 
@@ -262,7 +231,7 @@ describe('deploying a job end to end', () => {
     const n = await cluster({
       onPlan: (jobId) => {
         // someone else runs the job between our plan and our register
-        if (race && jobId === 'worker') nomad!.modifyJobOutOfBand('worker', 'default', (j) => (j.Meta = { ...j.Meta, changed_by: 'someone-else' }))
+        if (race && jobId === 'worker') n.modifyJobOutOfBand('worker', 'default', (j) => (j.Meta = { ...j.Meta, changed_by: 'someone-else' }))
       }
     })
     expect((await runAction(inputs(n, { job: `${FIX}/worker.json` }))).code).toBe(0)
@@ -323,7 +292,7 @@ describe('deploying a job end to end', () => {
     expect(r.code).toBe(0)
     expect(r.outputs.verdict).toBe('planned')
     expect(JSON.parse(r.outputs.changes).length).toBeGreaterThan(0)
-    expect((await bao.api('GET', 'sys/auth')).data['jwt-dry/']).toBeUndefined()
+    expect((await e2e.bao.api('GET', 'sys/auth')).data['jwt-dry/']).toBeUndefined()
     expect(n.getJob('web')).toBeUndefined()
     expect(r.summary).toContain('dry run')
   })
@@ -340,11 +309,11 @@ describe('secrets and user errors', () => {
       .split('\n')
       .filter((l) => !l.startsWith('::add-mask::'))
       .join('\n')
-    expect(unmasked).not.toContain(bao.rootToken)
+    expect(unmasked).not.toContain(e2e.bao.rootToken)
     expect(unmasked).not.toContain(n.managementToken)
     expect(n.vaultLogins.length).toBeGreaterThan(0)
     for (const login of n.vaultLogins) expect(unmasked).not.toContain(login.jwt.split('.')[1])
-    expect(r.stdout).toContain(`::add-mask::${bao.rootToken}`)
+    expect(r.stdout).toContain(`::add-mask::${e2e.bao.rootToken}`)
     expect(r.stdout).toContain(`::add-mask::${n.managementToken}`)
   })
 
@@ -377,8 +346,8 @@ describe('secrets and user errors', () => {
 
   it('names the path and capability when the Vault token is not allowed', async () => {
     const n = await cluster()
-    await bao.api('POST', 'sys/policies/acl/read-only-e2e', { policy: 'path "sys/auth" { capabilities = ["read"] }' })
-    const token = (await bao.api('POST', 'auth/token/create', { policies: ['read-only-e2e'], no_default_policy: true })).auth.client_token
+    await e2e.bao.api('POST', 'sys/policies/acl/read-only-e2e', { policy: 'path "sys/auth" { capabilities = ["read"] }' })
+    const token = (await e2e.bao.api('POST', 'auth/token/create', { policies: ['read-only-e2e'], no_default_policy: true })).auth.client_token
     const r = await runAction({ ...inputs(n), 'vault-token': token, 'auth-path': 'jwt-forbidden' })
     expect(r.code).toBe(1)
     const error = r.annotations.find((a) => a.level === 'error')!.message
@@ -408,7 +377,7 @@ describe('behaving right on real Nomad (job variables, verdicts, versions)', () 
     expect(errors[0].props.line).toBe('2')
     expect(errors[0].message).toContain('sets "image_tg" on line 2')
     expect(errors[0].message).toContain('(did you mean "image_tag"?)')
-    expect((await bao.api('GET', 'sys/auth')).data['jwt-never-written-vars/']).toBeUndefined()
+    expect((await e2e.bao.api('GET', 'sys/auth')).data['jwt-never-written-vars/']).toBeUndefined()
     expect(n.requests.some((q) => q.path === '/v1/jobs' && q.method !== 'GET')).toBe(false)
     noStackTrace(r)
   })
@@ -457,10 +426,7 @@ describe('behaving right on real Nomad (job variables, verdicts, versions)', () 
     const n = await cluster()
     const r = await runAction(inputs(n, { job: `${FIX}/typo.json` }))
     expect(r.code).toBe(0)
-    const warnings = r.annotations
-      .filter((a) => a.level === 'warning')
-      .map((a) => a.message)
-      .join('\n')
+    const warnings = messages(r, 'warning')
     expect(warnings).toContain('TaskGroups[typo].Tasks[typo].KillTimout (did you mean "KillTimeout"?)')
   })
 })
@@ -477,26 +443,15 @@ describe.each(['1.7.7', '2.0.5'])('on Nomad %s', (nomadVersion) => {
   })
 
   it('fails a Vault login failure with the task, the event and the fix', async () => {
-    const n = await cluster({ nomadVersion, server: { enabled: true, default_identity: { aud: ['nomad.example'], ttl: '1h' } } })
-    const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl' }))
-    expect(r.code).toBe(1)
-    expect(r.outputs.verdict).toBe('failed')
-    const errors = r.annotations
-      .filter((a) => a.level === 'error')
-      .map((a) => a.message)
-      .join('\n')
+    const { errors } = await wrongAudience(nomadVersion)
     expect(errors).toContain('task "server": Killing: Vault: failed to derive vault token')
-    expect(errors).toMatch(/bound_audiences \["vault.io"\]/)
   })
 
   it(`a Vault task without identity or server default_identity: ${nomadVersion === '1.7.7' ? 'refused, with the fix' : 'accepted, and the task never gets a token'}`, async () => {
     const n = await cluster({ nomadVersion, server: { enabled: true } })
     const r = await runAction(inputs(n, { job: 'examples/web.nomad.hcl', timeout: '3s' }))
     expect(r.code).toBe(1)
-    const errors = r.annotations
-      .filter((a) => a.level === 'error')
-      .map((a) => a.message)
-      .join('\n')
+    const errors = messages(r, 'error')
     if (nomadVersion === '1.7.7') {
       expect(errors).toContain(
         'Nomad refused job "web" (examples/web.nomad.hcl): task(s) "server" have a vault block but no identity "vault_default"'

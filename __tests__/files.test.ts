@@ -3,11 +3,12 @@ import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { afterAll, beforeAll, beforeEach, afterEach, describe, expect, it, jest } from '@jest/globals'
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { ValidationErrors } from '../src/errors.js'
 import { FILE_LIMITS, readUserFile, type FileAccess } from '../src/files.js'
 import { parseInputs } from '../src/inputs.js'
 import { isAclPolicy } from '../src/vault/policy-shape.js'
+import { captureStdout } from '../test-support/input-reader.js'
 
 let ws: string
 let outside: string
@@ -26,17 +27,7 @@ afterAll(() => {
   fs.rmSync(outside, { recursive: true, force: true })
 })
 
-let stdout: string[]
-beforeEach(() => {
-  stdout = []
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk))
-    return true
-  })
-})
-afterEach(() => {
-  jest.restoreAllMocks()
-})
+const stdout = captureStdout()
 
 const read =
   (f: string, input = 'job', a: FileAccess | undefined = access) =>
@@ -109,7 +100,7 @@ describe('policy-file through parseInputs', () => {
   it('never echoes a file that is not a policy, even when reading outside the workspace is allowed', () => {
     const p = problems({ 'policy-file': path.join(ws, 'link.hcl'), 'allow-outside-workspace': 'true' })
     expect(p).toEqual([expect.stringMatching(/"policy-file": ".*link.hcl" is not a Vault ACL policy .*Its content is not shown/)])
-    expect(p.join('\n') + stdout.join('')).not.toContain('do-not-print-me')
+    expect(p.join('\n') + stdout.text()).not.toContain('do-not-print-me')
     expect(problems({ 'policy-file': '/etc/passwd' })[0]).toMatch(/outside the workspace/)
   })
 

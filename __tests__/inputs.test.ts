@@ -1,9 +1,10 @@
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { afterAll, afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
+import { afterAll, describe, expect, it } from '@jest/globals'
 import { normaliseAuthPath, parseBoundClaims, parseInputs, parseVariables } from '../src/inputs.js'
-import { ValidationErrors } from '../src/errors.js'
+import { testSettings } from '../test-support/config-fixture.js'
+import { captureStdout, inputProblems, inputReader } from '../test-support/input-reader.js'
 import { makeTestPki } from '../test-support/tls-certs.js'
 
 const base = {
@@ -12,49 +13,16 @@ const base = {
   'nomad-addr': 'https://nomad.example.com:4646',
   'nomad-token': 'nomad-secret-token-123'
 }
-const reader = (over: Record<string, string> = {}) => {
-  const all: Record<string, string> = { ...base, ...over }
-  return (name: string) => all[name] ?? ''
-}
-
-function problemsOf(over: Record<string, string>): string[] {
-  try {
-    parseInputs(reader(over))
-  } catch (e) {
-    expect(e).toBeInstanceOf(ValidationErrors)
-    return (e as ValidationErrors).problems
-  }
-  throw new Error('expected validation to fail')
-}
-
-let stdout: string[]
-beforeEach(() => {
-  stdout = []
-  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    stdout.push(String(chunk))
-    return true
-  })
-})
-afterEach(() => {
-  jest.restoreAllMocks()
-})
+const reader = inputReader(base)
+const problemsOf = (over: Record<string, string>) => inputProblems(reader(over))
+const stdout = captureStdout()
 
 describe('parseInputs', () => {
   it('applies the nomad setup vault defaults', () => {
     const cfg = parseInputs(reader(), { RUNNER_TEMP: '/tmp/rt' })
     expect(cfg.vault.addr).toBe('https://vault.example.com:8200')
-    expect(cfg.settings).toMatchObject({
-      authPath: 'jwt-nomad',
-      role: 'nomad-workloads',
-      audience: 'vault.io',
-      keySource: 'jwks',
-      jwksUrl: 'https://nomad.example.com:4646/.well-known/jwks.json',
-      tokenType: 'service',
-      tokenPeriodSeconds: 1800,
-      policy: 'nomad-workloads',
-      kvMount: 'secret',
-      identityTtl: '1h'
-    })
+    // test-support/config-fixture.ts holds the defaults (those of `nomad setup vault`) as literals, once
+    expect(cfg.settings).toMatchObject(testSettings())
     expect(cfg.job).toMatchObject({ files: [], injectVault: 'none', meta: true, wait: 'deployment', timeoutMs: 600_000 })
     expect(cfg.dryRun).toBe(false)
     expect(cfg.tempDir).toBe('/tmp/rt')
@@ -63,14 +31,14 @@ describe('parseInputs', () => {
 
   it('masks both tokens as soon as they are read', () => {
     parseInputs(reader())
-    const out = stdout.join('')
+    const out = stdout.text()
     expect(out).toContain(`::add-mask::${base['vault-token']}`)
     expect(out).toContain(`::add-mask::${base['nomad-token']}`)
   })
 
   it('masks a token even when other inputs are invalid', () => {
     problemsOf({ 'vault-addr': 'nope' })
-    expect(stdout.join('')).toContain(`::add-mask::${base['vault-token']}`)
+    expect(stdout.text()).toContain(`::add-mask::${base['vault-token']}`)
   })
 
   it('reports every problem at once, each naming its input', () => {
@@ -136,7 +104,7 @@ describe('parseInputs', () => {
   it('warns when TLS verification is turned off explicitly', () => {
     const cfg = parseInputs(reader({ 'vault-skip-verify': 'true' }))
     expect(cfg.vault.skipVerify).toBe(true)
-    expect(stdout.join('')).toContain('::warning::vault-skip-verify is true')
+    expect(stdout.text()).toContain('::warning::vault-skip-verify is true')
     expect(problemsOf({ 'nomad-skip-verify': 'maybe' })[0]).toContain('"nomad-skip-verify" must be true or false')
   })
 
@@ -195,7 +163,7 @@ describe('connection inputs: mTLS, retries, timeouts', () => {
     expect(cfg.nomad.tlsServerName).toBeUndefined()
     expect(cfg.vault.transport).toEqual({ maxRetries: 0, requestTimeoutMs: 90_000 })
     expect(cfg.nomad.transport).toEqual({ maxRetries: 0, requestTimeoutMs: 90_000 })
-    const masked = stdout.join('')
+    const masked = stdout.text()
     const keyLines = pki.client.key.split('\n').filter((l) => l.trim() && !l.startsWith('-----'))
     expect(keyLines.length).toBeGreaterThan(5)
     for (const line of keyLines) expect(masked).toContain(`::add-mask::${line.trim()}`)
@@ -230,7 +198,7 @@ describe('connection inputs: mTLS, retries, timeouts', () => {
     const problems = problemsOf({ 'vault-client-cert': pki.client.cert, 'vault-client-key': 'not-a-key-but-maybe-secret' })
     expect(problems.join('\n')).toContain('Input "vault-client-key" is neither PEM text nor a readable file')
     expect(problems.join('\n')).not.toContain('not-a-key-but-maybe-secret')
-    expect(stdout.join('')).toContain('::add-mask::not-a-key-but-maybe-secret')
+    expect(stdout.text()).toContain('::add-mask::not-a-key-but-maybe-secret')
   })
 })
 

@@ -10,7 +10,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { startE2eScenario, type E2eScenario } from '../test-support/e2e-scenario.js'
 import type { NomadDouble, NomadDoubleOptions } from '../test-support/nomad-double/server.js'
-import { registerJobFile } from '../test-support/register-job-file.js'
+import { jobFileAs, registerJobFile } from '../test-support/register-job-file.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 
 const FIX = '__tests__/fixtures/jobs'
@@ -63,7 +63,7 @@ describe('migration from legacy Vault tokens', () => {
     expect(upgrade(await runAction({ ...base(), mode: 'check' }))[0].message).toContain(
       '1 job(s) use Vault without a workload identity for it: default/legacy-b'
     )
-    const b = await runAction({ ...base(), job: `${FIX}/migrated-legacy-b.nomad.hcl`, 'inject-vault': 'missing' })
+    const b = await runAction({ ...base(), job: jobFileAs(`${FIX}/migrated-legacy.nomad.hcl`, 'legacy-b'), 'inject-vault': 'missing' })
     expect(b.outputs.verdict).toBe('healthy')
     expect(n.vaultLogins.map((l) => l.ok)).toEqual([true, true])
 

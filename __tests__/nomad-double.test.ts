@@ -4,6 +4,7 @@
  */
 import * as net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
+import { defaultVaultBlock } from '../src/nomad/inject.js'
 import { startOpenBao, type OpenBao, type MountsAnswer } from '../test-support/openbao.js'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
 import type { Job } from '../test-support/nomad-double/api-job.js'
@@ -283,17 +284,8 @@ job "web" {
     const task = tg.Tasks[0]
     expect(task.Config).toEqual({ image: 'nginx:2' })
     // job-level vault block copied into the task, canonicalised
-    expect(task.Vault).toEqual({
-      Policies: null,
-      Role: 'nomad-workloads',
-      Namespace: '',
-      Cluster: 'default',
-      Env: true,
-      DisableFile: false,
-      ChangeMode: 'restart',
-      ChangeSignal: 'SIGHUP',
-      AllowTokenExpiration: false
-    })
+    // as the action injects it (nomad-inject.test.ts pins those defaults), with Nomad's null Policies
+    expect(task.Vault).toEqual({ Policies: null, ...defaultVaultBlock('nomad-workloads') })
     expect(task.Identities).toEqual([
       {
         Name: 'vault_default',

@@ -3,25 +3,15 @@
  * probe job's task logs in through its workload identity and reads the named secret; the finding says whether it
  * could (and which step failed, with the fix), and the probe job is purged afterwards.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { describe, expect, it } from '@jest/globals'
+import { e2eSuite } from '../test-support/e2e-suite.js'
+import type { NomadDouble } from '../test-support/nomad-double/server.js'
 import { runAction, type ActionRun } from '../test-support/run-action.js'
 
-let bao: OpenBao
-let nomad: NomadDouble | undefined
-
-beforeAll(async () => {
-  bao = await startOpenBao()
-  await bao.api('POST', 'secret/data/default/nomad-vault-action-probe/config', { data: { canary: 'yes' } })
-  await bao.api('POST', 'secret/data/default/web/config', { data: { password: 'not-for-the-probe' } })
-}, 60_000)
-afterAll(async () => {
-  await bao?.stop()
-})
-afterEach(async () => {
-  await nomad?.close()
-  nomad = undefined
+const e2e = e2eSuite({
+  secrets: { 'default/nomad-vault-action-probe/config': { canary: 'yes' }, 'default/web/config': { password: 'not-for-the-probe' } },
+  authPath: 'jwt-probe',
+  role: 'role-probe'
 })
 
 interface Finding {
@@ -33,23 +23,8 @@ interface Finding {
 const probeFindings = (r: ActionRun): Finding[] => (JSON.parse(r.outputs.findings) as Finding[]).filter((f) => f.check === 'live-probe')
 
 async function setUp(): Promise<{ n: NomadDouble; inputs: Record<string, string> }> {
-  const n = await startNomadDouble({
-    vaultAddr: bao.addr,
-    acl: { enabled: true },
-    server: { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } },
-    client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-probe', create_from_role: 'role-probe' }
-  })
-  nomad = n
-  const inputs = {
-    'vault-addr': bao.addr,
-    'vault-token': bao.rootToken,
-    'nomad-addr': n.url,
-    'nomad-token': n.managementToken,
-    'auth-path': 'jwt-probe',
-    role: 'role-probe',
-    policy: 'policy-probe',
-    timeout: '1m'
-  }
+  const n = await e2e.cluster()
+  const inputs = e2e.inputs(n, { 'auth-path': 'jwt-probe', role: 'role-probe', policy: 'policy-probe' })
   const setup = await runAction({ ...inputs, mode: 'setup' })
   expect(setup.code).toBe(0)
   return { n, inputs }
@@ -88,8 +63,8 @@ describe('mode: check, live probe', () => {
 
   it('probe-secret outside mode: check is an input error', async () => {
     const r = await runAction({
-      'vault-addr': bao.addr,
-      'vault-token': bao.rootToken,
+      'vault-addr': e2e.bao.addr,
+      'vault-token': e2e.bao.rootToken,
       'nomad-addr': 'http://127.0.0.1:1',
       mode: 'setup',
       'probe-secret': 'secret/data/x'

@@ -3,9 +3,8 @@
  * the Nomad test double. Each job gets the role of its namespace (inject-vault), its task logs in with it and reads
  * its own secret; with the same workload identity it cannot read the other namespace's secret nor use the other role.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals'
-import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
-import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
+import { describe, expect, it } from '@jest/globals'
+import { e2eSuite } from '../test-support/e2e-suite.js'
 import { runAction } from '../test-support/run-action.js'
 
 const FIX = '__tests__/fixtures/jobs'
@@ -18,29 +17,19 @@ const ROLES = `
   token-period: 1h
 `
 
-let bao: OpenBao
-let nomad: NomadDouble | undefined
-
-beforeAll(async () => {
-  bao = await startOpenBao()
-  await bao.api('POST', 'secret/data/prod/api/config', { data: { password: 'prod-password' } })
-  await bao.api('POST', 'secret/data/dev/worker/config', { data: { password: 'dev-password' } })
-}, 60_000)
-afterAll(async () => {
-  await bao?.stop()
-})
-afterEach(async () => {
-  await nomad?.close()
-  nomad = undefined
+const e2e = e2eSuite({
+  secrets: { 'prod/api/config': { password: 'prod-password' }, 'dev/worker/config': { password: 'dev-password' } },
+  authPath: 'jwt-roles',
+  role: 'ns-prod'
 })
 
 /** Logs in with a workload's own identity and role; the statuses of the login and of reading each secret. */
 async function asWorkload(jwt: string, role: string): Promise<{ login: number; prod?: number; dev?: number }> {
-  const res = await fetch(`${bao.addr}/v1/auth/jwt-roles/login`, { method: 'POST', body: JSON.stringify({ role, jwt }) })
+  const res = await fetch(`${e2e.bao.addr}/v1/auth/jwt-roles/login`, { method: 'POST', body: JSON.stringify({ role, jwt }) })
   const token = ((await res.json()) as { auth?: { client_token?: string } }).auth?.client_token
   if (!token) return { login: res.status }
   const read = async (p: string) => {
-    const r = await fetch(`${bao.addr}/v1/${p}`, { headers: { 'X-Vault-Token': token } })
+    const r = await fetch(`${e2e.bao.addr}/v1/${p}`, { headers: { 'X-Vault-Token': token } })
     await r.text()
     return r.status
   }
@@ -49,24 +38,13 @@ async function asWorkload(jwt: string, role: string): Promise<{ login: number; p
 
 describe('roles: one role per Nomad namespace', () => {
   it('each job gets the role of its namespace, logs in with it and reads only its own secret', async () => {
-    const n = await startNomadDouble({
-      vaultAddr: bao.addr,
-      acl: { enabled: true },
-      namespaces: ['default', 'prod', 'dev'],
-      server: { enabled: true, default_identity: { aud: ['vault.io'], ttl: '1h' } },
-      client: { enabled: true, address: bao.addr, jwt_auth_backend_path: 'jwt-roles', create_from_role: 'ns-prod' }
-    })
-    nomad = n
+    const n = await e2e.cluster({ namespaces: ['default', 'prod', 'dev'] })
     const r = await runAction({
-      'vault-addr': bao.addr,
-      'vault-token': bao.rootToken,
-      'nomad-addr': n.url,
-      'nomad-token': n.managementToken,
+      ...e2e.inputs(n),
       'auth-path': 'jwt-roles',
       roles: ROLES,
       job: `${FIX}/roles-prod.nomad.hcl\n${FIX}/roles-dev.nomad.hcl`,
-      'inject-vault': 'missing',
-      timeout: '1m'
+      'inject-vault': 'missing'
     })
     expect(r.code).toBe(0)
     expect(JSON.parse(r.outputs.verdict)).toEqual({ api: 'healthy', worker: 'healthy' })
@@ -106,8 +84,8 @@ describe('roles: one role per Nomad namespace', () => {
 
     // A second run changes nothing.
     const again = await runAction({
-      'vault-addr': bao.addr,
-      'vault-token': bao.rootToken,
+      'vault-addr': e2e.bao.addr,
+      'vault-token': e2e.bao.rootToken,
       'nomad-addr': n.url,
       'auth-path': 'jwt-roles',
       roles: ROLES,
@@ -119,8 +97,8 @@ describe('roles: one role per Nomad namespace', () => {
 
   it('giving roles with a single-role input fails before any request, naming the input to drop', async () => {
     const r = await runAction({
-      'vault-addr': bao.addr,
-      'vault-token': bao.rootToken,
+      'vault-addr': e2e.bao.addr,
+      'vault-token': e2e.bao.rootToken,
       'nomad-addr': 'http://127.0.0.1:1',
       roles: ROLES,
       'bound-claims': 'a: b'

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { Config, RoleSettings } from '../src/config.js'
 import { createVaultApi, type VaultApi } from '../src/vault/client.js'
 import { reconcileVault, vaultOutcomeOf } from '../src/vault/reconcile.js'
+import { testRole } from '../test-support/config-fixture.js'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
 import { scenarioConfig, startJwksServer, type JwksServer } from '../test-support/vault-scenario.js'
 import type { Keyring } from '../test-support/nomad-double/keyring.js'
@@ -26,14 +27,7 @@ afterAll(async () => {
   await jwks?.close()
 })
 
-const role = (name: string, namespace: string): RoleSettings => ({
-  name,
-  policy: `${name}-policy`,
-  kvMount: 'secret',
-  boundClaims: { nomad_namespace: namespace },
-  tokenType: 'service',
-  tokenPeriodSeconds: 1800
-})
+const role = testRole
 
 function cfgFor(name: string, url: string, roles: RoleSettings[], prune = false): Config {
   return scenarioConfig(bao.addr, bao.rootToken, name, url, { roles, role: roles[0].name, policy: roles[0].policy, prune })

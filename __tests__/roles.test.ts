@@ -1,6 +1,5 @@
 /** The roles input: parsing and validation, the desired state and plan for several roles, and the per-job role. */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import { ValidationErrors } from '../src/errors.js'
 import { parseInputs } from '../src/inputs.js'
 import { renderClientBlock } from '../src/nomad/agent-config.js'
 import { injectVault, roleForNamespace } from '../src/nomad/inject.js'
@@ -9,23 +8,15 @@ import { POLICY_MARKER, desiredState } from '../src/vault/desired.js'
 import { roleNamespaces } from '../src/roles.js'
 import { planUndeclared, planVault, writeOrder, type CurrentState } from '../src/vault/plan.js'
 import { testConfig, testSettings } from '../test-support/config-fixture.js'
+import { inputProblems, inputReader } from '../test-support/input-reader.js'
 
 const base = {
   'vault-addr': 'https://vault.example.com:8200',
   'vault-token': 'hvs.supersecretvaulttoken',
   'nomad-addr': 'https://nomad.example.com:4646'
 }
-const reader = (over: Record<string, string>) => (name: string) => ({ ...base, ...over })[name] ?? ''
-
-function problemsOf(over: Record<string, string>): string[] {
-  try {
-    parseInputs(reader(over))
-  } catch (e) {
-    expect(e).toBeInstanceOf(ValidationErrors)
-    return (e as ValidationErrors).problems
-  }
-  throw new Error('expected validation to fail')
-}
+const reader = inputReader(base)
+const problemsOf = (over: Record<string, string>) => inputProblems(reader(over))
 
 const TWO = `
 - name: web-prod

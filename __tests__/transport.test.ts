@@ -8,6 +8,7 @@ import * as https from 'node:https'
 import type { AddressInfo } from 'node:net'
 import { addSecret, NetworkError, proxyFor, RedirectError, redact, Transport, type TransportOptions } from '../src/transport/index.js'
 import { backoffMs, DEFAULT_RETRY } from '../src/transport/retry.js'
+import { VAULT_INPUTS } from '../src/vault/errors.js'
 import { startConnectProxy } from '../test-support/connect-proxy.js'
 import { startFaultProxy } from '../test-support/fault-proxy.js'
 import { makeTestPki, type TestPki } from '../test-support/tls-certs.js'
@@ -60,14 +61,8 @@ const json = (res: http.ServerResponse, status: number, body: unknown, headers: 
   res.end(JSON.stringify(body))
 }
 
-const SERVER = {
-  name: 'Vault',
-  addr: 'vault-addr',
-  ca: 'vault-ca-cert',
-  clientCert: 'vault-client-cert',
-  clientKey: 'vault-client-key',
-  serverName: 'vault-tls-server-name'
-}
+/** The inputs errors name: Vault's (vault-addr, vault-ca-cert, …). */
+const SERVER = VAULT_INPUTS
 const fast = { maxRetries: 6, baseDelayMs: 5, maxDelayMs: 20 }
 const transport = (base: string, extra: Partial<TransportOptions> = {}) =>
   new Transport({ base, server: SERVER, retry: fast, timeoutMs: 5_000, ...extra })

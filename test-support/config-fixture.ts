@@ -1,5 +1,5 @@
 /** A complete Config for unit and integration tests, with the action's defaults; override any part. */
-import type { Config, JobSettings, NomadConnection, VaultConnection, VaultSettings } from '../src/config.js'
+import type { Config, JobSettings, NomadConnection, RoleSettings, VaultConnection, VaultSettings } from '../src/config.js'
 
 export function testSettings(over: Partial<VaultSettings> = {}): VaultSettings {
   return {
@@ -48,5 +48,17 @@ export function testConfig(over: ConfigOverrides = {}): Config {
     },
     dryRun: over.dryRun ?? false,
     tempDir: '/tmp'
+  }
+}
+
+/** One entry of the roles input: policy <name>-policy, KV mount secret, bound to Nomad namespace `namespace`. */
+export function testRole(name: string, namespace = name): RoleSettings {
+  return {
+    name,
+    policy: `${name}-policy`,
+    kvMount: 'secret',
+    boundClaims: { nomad_namespace: namespace },
+    tokenType: 'service',
+    tokenPeriodSeconds: 1800
   }
 }

@@ -25,8 +25,9 @@ export interface TestPki {
   strangerClient: CertFiles
 }
 
-function openssl(dir: string, args: string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+/** Runs `openssl <command line>` in dir; the words are split on spaces (file names here have none). */
+function openssl(dir: string, commandLine: string): void {
+  execFileSync('openssl', commandLine.split(' '), { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
 }
 
 function files(dir: string, name: string): CertFiles {
@@ -36,43 +37,13 @@ function files(dir: string, name: string): CertFiles {
 }
 
 function makeCa(dir: string, name: string): void {
-  openssl(dir, [
-    'req',
-    '-x509',
-    '-newkey',
-    'rsa:2048',
-    '-nodes',
-    '-keyout',
-    `${name}.key`,
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '2',
-    '-subj',
-    `/CN=${name}`
-  ])
+  openssl(dir, `req -x509 -newkey rsa:2048 -nodes -keyout ${name}.key -out ${name}.crt -days 2 -subj /CN=${name}`)
 }
 
 function makeSigned(dir: string, ca: string, name: string, ext: string): void {
   fs.writeFileSync(path.join(dir, `${name}.ext`), ext)
-  openssl(dir, ['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=${name}`])
-  openssl(dir, [
-    'x509',
-    '-req',
-    '-in',
-    `${name}.csr`,
-    '-CA',
-    `${ca}.crt`,
-    '-CAkey',
-    `${ca}.key`,
-    '-CAcreateserial',
-    '-out',
-    `${name}.crt`,
-    '-days',
-    '2',
-    '-extfile',
-    `${name}.ext`
-  ])
+  openssl(dir, `req -newkey rsa:2048 -nodes -keyout ${name}.key -out ${name}.csr -subj /CN=${name}`)
+  openssl(dir, `x509 -req -in ${name}.csr -CA ${ca}.crt -CAkey ${ca}.key -CAcreateserial -out ${name}.crt -days 2 -extfile ${name}.ext`)
 }
 
 /** Creates a fresh PKI; `dnsNames` are added to the server certificate besides localhost and 127.0.0.1. */

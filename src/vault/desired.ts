@@ -34,23 +34,13 @@ export function markPolicy(text: string): string {
 export function defaultPolicyTemplate(kvMount = 'secret'): string {
   const kv = kvMount.replace(/^\/+|\/+$/g, '')
   const alias = `identity.entity.aliases.${ACCESSOR_PLACEHOLDER}.metadata`
-  return (
-    `path "${kv}/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}/*" {\n` +
-    `  capabilities = ["read"]\n` +
-    `}\n` +
-    `\n` +
-    `path "${kv}/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}" {\n` +
-    `  capabilities = ["read"]\n` +
-    `}\n` +
-    `\n` +
-    `path "${kv}/metadata/{{${alias}.nomad_namespace}}/*" {\n` +
-    `  capabilities = ["list"]\n` +
-    `}\n` +
-    `\n` +
-    `path "${kv}/metadata/*" {\n` +
-    `  capabilities = ["list"]\n` +
-    `}\n`
-  )
+  const rule = (path: string, capability: string) => `path "${path}" {\n  capabilities = ["${capability}"]\n}\n`
+  return [
+    rule(`${kv}/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}/*`, 'read'),
+    rule(`${kv}/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}`, 'read'),
+    rule(`${kv}/metadata/{{${alias}.nomad_namespace}}/*`, 'list'),
+    rule(`${kv}/metadata/*`, 'list')
+  ].join('\n')
 }
 
 /** The template exactly as `nomad setup vault` ships it (kv mount `secret`). */
