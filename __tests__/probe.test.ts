@@ -18,12 +18,18 @@ function alloc(ClientStatus: string, events: Partial<TaskEvent>[] = []): Allocat
   }
 }
 
+/** The fields of the probe's task group that the test reads, as the JSON sent to Nomad. */
+interface ProbeGroupJson {
+  RestartPolicy: { Attempts: number }
+  ReschedulePolicy: unknown
+  Tasks: { Vault: { Role: string }; Templates: { EmbeddedTmpl: string }[] }[]
+}
+
 describe('probe job', () => {
   it('is a batch job without restarts or reschedules, whose task has the role and a template reading the secret', () => {
     const job = probeJob(spec)
     expect(job).toMatchObject({ ID: PROBE_JOB_ID, Namespace: 'prod', Type: 'batch' })
-    // biome-ignore lint/suspicious/noExplicitAny: a test reads the built job as plain JSON
-    const tg = job.TaskGroups![0] as any
+    const tg = JSON.parse(JSON.stringify(job.TaskGroups?.[0])) as ProbeGroupJson
     expect(tg.RestartPolicy.Attempts).toBe(0)
     expect(tg.ReschedulePolicy).toEqual({ Attempts: 0, Unlimited: false })
     expect(tg.Tasks[0].Vault.Role).toBe('ns-prod')
