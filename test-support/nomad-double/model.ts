@@ -4,54 +4,27 @@
  * Each type names the fields the double reads or writes; every other field a client sends passes through unread
  * (`unknown`). JSON the double has not built itself (request bodies, HCL converted to JSON) is `Json` until checked.
  */
+import type * as api from './api-job.js'
 import type { ReschedulePolicy, RestartPolicy } from './policies.js'
 
 /** A JSON object nothing is known about yet: read its fields with narrowing. */
 export type Json = Record<string, unknown>
 
-export interface WorkloadIdentity {
-  [field: string]: unknown
-  Name?: string
-  Audience?: string[] | null
-  ChangeMode?: string
-  ChangeSignal?: string
-  Env?: boolean
-  File?: boolean
-  Filepath?: string
-  ServiceName?: string
-  /** nanoseconds */
-  TTL?: number
-}
+/**
+ * The leaf blocks as the parse answer types them (api-job.ts), loosened for stored records: every field optional
+ * (a client may send any subset) and any other field passed through unread. A registered template's paths may be
+ * null (Nomad's JSON for an unset string pointer).
+ */
+type Stored<T> = Partial<T> & { [field: string]: unknown }
 
-export interface VaultBlock {
-  [field: string]: unknown
-  Role?: string
-  Cluster?: string
-  Namespace?: string
-  Policies?: string[] | null
-  ChangeMode?: string
-  ChangeSignal?: string
-  Env?: boolean
-  DisableFile?: boolean
-  AllowTokenExpiration?: boolean
-}
-
-export interface Template {
-  [field: string]: unknown
+export type WorkloadIdentity = Stored<api.WorkloadIdentity>
+export type VaultBlock = Stored<api.Vault>
+export type Template = Stored<Omit<api.Template, 'EmbeddedTmpl' | 'DestPath' | 'SourcePath'>> & {
   EmbeddedTmpl?: string | null
   DestPath?: string | null
   SourcePath?: string | null
-  ChangeMode?: string
-  Envvars?: boolean
 }
-
-export interface Resources {
-  [field: string]: unknown
-  CPU?: number
-  MemoryMB?: number
-  MemoryMaxMB?: number
-  Cores?: number
-}
+export type Resources = Stored<api.Resources>
 
 export interface Task {
   [field: string]: unknown
@@ -68,19 +41,7 @@ export interface Task {
 }
 
 /** api.UpdateStrategy with every field set (the double merges the api defaults under the job's and group's blocks). */
-export interface UpdateStrategy {
-  [field: string]: unknown
-  /** nanoseconds, like every duration below */
-  Stagger: number
-  MaxParallel: number
-  HealthCheck: string
-  MinHealthyTime: number
-  HealthyDeadline: number
-  ProgressDeadline: number
-  Canary: number
-  AutoRevert: boolean
-  AutoPromote: boolean
-}
+export type UpdateStrategy = Required<api.UpdateStrategy> & { [field: string]: unknown }
 
 export interface TaskGroup {
   [field: string]: unknown
