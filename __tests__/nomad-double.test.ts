@@ -208,6 +208,14 @@ afterAll(async () => {
   await bao?.stop()
 })
 
+/** A double whose JWKS OpenBao trusts, with the secret each named job's template reads written in the KV store. */
+async function startWithSecrets(o: Partial<NomadDoubleOptions>, ...jobIds: string[]): Promise<NomadDouble> {
+  const d = await start(o)
+  await configureJwks(d)
+  for (const id of jobIds) await bao.api('PUT', `secret/data/default/${id}/config`, { data: { password: id } })
+  return d
+}
+
 /** Points the OpenBao JWT mount at this double's JWKS and (re)writes the role. */
 async function configureJwks(d: NomadDouble) {
   await bao.api('POST', 'auth/jwt-nomad/config', {
@@ -704,9 +712,7 @@ describe('nomad double: versions, warnings, strictness and field shapes', () => 
 
 describe('nomad double: restarts, reschedules, deadlines and client-side failures', () => {
   it('restarts a crashing task, reschedules the alloc and fails the deployment only at the progress deadline', async () => {
-    const d = await start({ timeScale: 0.002 })
-    await configureJwks(d)
-    await bao.api('PUT', 'secret/data/default/crash/config', { data: { password: 'crash' } })
+    const d = await startWithSecrets({ timeScale: 0.002 }, 'crash')
     d.failAllocs('crash', 'failed to create container: exit status 1')
     const { reg } = await run(d, webJob({ id: 'crash' }))
     const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
@@ -751,9 +757,7 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
   }
 
   it("fails to pull an image the registry lacks with the docker driver's text, restarting per policy", async () => {
-    const d = await start({ timeScale: 0.002, missingImages: ['nginx:does-not-exist'] })
-    await configureJwks(d)
-    await bao.api('PUT', 'secret/data/default/pull/config', { data: { password: 'pull' } })
+    const d = await startWithSecrets({ timeScale: 0.002, missingImages: ['nginx:does-not-exist'] }, 'pull')
     await run(d, webJob({ id: 'pull', image: 'nginx:does-not-exist' }))
     const evs = await failedEvents(d, 'pull')
     expect(evs.map((e) => e.Type).slice(2)).toEqual([
@@ -773,9 +777,7 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
   }, 60_000)
 
   it('does not restart a task whose start error is unrecoverable', async () => {
-    const d = await start({ timeScale: 0.002 })
-    await configureJwks(d)
-    await bao.api('PUT', 'secret/data/default/unrec/config', { data: { password: 'u' } })
+    const d = await startWithSecrets({ timeScale: 0.002 }, 'unrec')
     d.failAllocs('unrec', 'Failed to create container configuration for image "nginx:1.25": invalid mount', { recoverable: false })
     await run(d, webJob({ id: 'unrec' }))
     const evs = await failedEvents(d, 'unrec')
@@ -784,9 +786,7 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
   }, 60_000)
 
   it('crash-loops a task that exits with the same code, then stops restarting it', async () => {
-    const d = await start({ timeScale: 0.002 })
-    await configureJwks(d)
-    await bao.api('PUT', 'secret/data/default/loop/config', { data: { password: 'l' } })
+    const d = await startWithSecrets({ timeScale: 0.002 }, 'loop')
     d.failAllocs('loop', undefined, { exitCode: 3 })
     await run(d, webJob({ id: 'loop' }))
     const evs = await failedEvents(d, 'loop')
@@ -808,9 +808,7 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
   }, 60_000)
 
   it('places a blocked evaluation when capacity appears: another job stops, or a node joins', async () => {
-    const d = await start({ nodes: [{ cpu: 4000, memoryMB: 200 }] })
-    await configureJwks(d)
-    for (const id of ['hog', 'grow']) await bao.api('PUT', `secret/data/default/${id}/config`, { data: { password: id } })
+    const d = await startWithSecrets({ nodes: [{ cpu: 4000, memoryMB: 200 }] }, 'hog', 'grow')
     const hog = await run(d, webJob({ id: 'hog', memory: 128 }))
     await until(d, `/v1/evaluation/${hog.reg.json.EvalID}`, (e) => e.Status === 'complete')
     const { reg } = await run(d, webJob({ id: 'grow', count: 2, memory: 64 }))
@@ -836,9 +834,7 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
   }, 60_000)
 
   it('fails the deployment on the first unhealthy alloc when progress_deadline is 0', async () => {
-    const d = await start({ timeScale: 0.002 })
-    await configureJwks(d)
-    await bao.api('PUT', 'secret/data/default/early/config', { data: { password: 'early' } })
+    const d = await startWithSecrets({ timeScale: 0.002 }, 'early')
     d.failAllocs('early', 'exit status 1')
     const { reg } = await run(d, webJob({ id: 'early', update: '  update {\n    progress_deadline = "0s"\n  }' }))
     const ev = await until(d, `/v1/evaluation/${reg.json.EvalID}`, (e) => e.Status === 'complete')
@@ -867,7 +863,7 @@ describe('nomad double: restarts, reschedules, deadlines and client-side failure
   it('retries a missing secret with backoff before failing the template', async () => {
     const d = await start({ timeScale: 0.002 })
     await configureJwks(d)
-    const { reg } = await run(d, webJob({ id: 'web', secretPath: 'secret/data/default/web/missing' }).replace('job "web"', 'job "web"'))
+    const { reg } = await run(d, webJob({ id: 'web', secretPath: 'secret/data/default/web/missing' }))
     expect(reg.status).toBe(200)
     const allocs = await until(d, '/v1/job/web/allocations?all=true', (l) => l.some((a) => a.ClientStatus === 'failed'), 30_000)
     const evs = allocs.find((a) => a.ClientStatus === 'failed')!.TaskStates.server.Events
