@@ -12,6 +12,7 @@ import { policyHazards } from '../check/policy.js'
 import { vaultFindings, type PublishedKey } from '../check/vault.js'
 import { NomadClient, type NomadClientOptions } from '../nomad/client.js'
 import { readAgentSelf, type AgentSelfResult } from '../nomad/cluster-check.js'
+import { mapLimit } from '../nomad/pool.js'
 import type { ApiJob } from '../nomad/inject.js'
 import { fetchJwks, jwksToPem, runnerJwksTls } from '../keys/jwks.js'
 import type { TlsSettings } from '../transport/index.js'
@@ -65,16 +66,11 @@ async function fetched<T>(p: Promise<T>): Promise<Fetched<T>> {
 async function readAllJobs(client: NomadClient): Promise<ApiJob[]> {
   const { body: stubs } = await client.get<{ ID: string; Namespace?: string }[]>('/v1/jobs', { query: { namespace: '*' } })
   const list = Array.isArray(stubs) ? stubs : []
-  const out: ApiJob[] = new Array(list.length)
-  let next = 0
-  const worker = async () => {
-    while (next < list.length) {
-      const i = next++
-      const s = list[i]
-      out[i] = (await client.get<ApiJob>(`/v1/job/${encodeURIComponent(s.ID)}`, { query: { namespace: s.Namespace || 'default' } })).body
-    }
-  }
-  await Promise.all(Array.from({ length: Math.min(8, list.length) }, worker))
+  const out = await mapLimit(
+    list,
+    8,
+    async (s) => (await client.get<ApiJob>(`/v1/job/${encodeURIComponent(s.ID)}`, { query: { namespace: s.Namespace || 'default' } })).body
+  )
   return out.filter(Boolean)
 }
 
