@@ -2,7 +2,8 @@ import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from '@jest/globals'
 import { releaseMeta, runContextFromEnv, runFacts, STABLE_META_KEYS } from '../src/github/context.js'
-import { GitHubApiError, gitHubRest } from '../src/github/rest.js'
+import { HttpError } from '../src/errors.js'
+import { gitHubRest } from '../src/github/rest.js'
 
 const env = {
   GITHUB_SHA: 'deadbeef',
@@ -96,9 +97,9 @@ describe('gitHubRest (the GitHub REST calls of pr-comment and deployment-environ
     try {
       const rest = gitHubRest('ghs_secret_value', { GITHUB_API_URL: api.url })
       const err = await rest.request('POST', '/repos/acme/shop/deployments', { ref: 'main' }).catch((e: unknown) => e)
-      expect(err).toBeInstanceOf(GitHubApiError)
-      expect((err as GitHubApiError).status).toBe(403)
-      expect((err as GitHubApiError).message).toBe('POST /repos/acme/shop/deployments answered HTTP 403: Resource not accessible by integration')
+      expect(err).toBeInstanceOf(HttpError)
+      expect((err as HttpError).status).toBe(403)
+      expect((err as HttpError).message).toBe('GitHub POST /repos/acme/shop/deployments failed with HTTP 403: Resource not accessible by integration')
     } finally {
       await api.close()
     }

@@ -5,7 +5,7 @@
  * (src/github/rest.ts). A failure to record is a warning.
  */
 import * as core from '@actions/core'
-import { errorMessage } from '../errors.js'
+import { errorMessage, HttpError } from '../errors.js'
 import { gitHubRest } from './rest.js'
 
 export interface DeploymentRecord {
@@ -39,7 +39,7 @@ export async function startDeploymentRecord(
     await api.request('POST', `${deployments}/${id}/statuses`, { state: 'in_progress', log_url: logUrl })
     core.info(`GitHub deployment ${id} to environment "${environment}" started.`)
   } catch (err) {
-    const status = (err as { status?: number }).status
+    const status = err instanceof HttpError ? err.status : undefined
     core.warning(
       `deployment-environment: could not create the GitHub deployment record: ${errorMessage(err)}` +
         (status === 403 || status === 404 ? '. The workflow needs "permissions: deployments: write".' : '')

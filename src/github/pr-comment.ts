@@ -5,7 +5,7 @@
  */
 import * as core from '@actions/core'
 import * as fs from 'node:fs'
-import { errorMessage } from '../errors.js'
+import { errorMessage, HttpError } from '../errors.js'
 import { gitHubRest } from './rest.js'
 
 /** GitHub's limit for a comment body is 65536 characters. */
@@ -51,7 +51,7 @@ export async function publishPlanComment(token: string, markdown: string, jobFil
       core.info(`pr-comment: wrote the plan comment on pull request #${number}.`)
     }
   } catch (err) {
-    const status = (err as { status?: number }).status
+    const status = err instanceof HttpError ? err.status : undefined
     core.warning(
       `pr-comment: could not write the plan comment on pull request #${number}: ${errorMessage(err)}` +
         (status === 403 || status === 404

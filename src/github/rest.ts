@@ -7,18 +7,8 @@
  * endpoints take `per_page` (at most 100) and give the next page in the `Link` header (rel="next"), and an error
  * answer is JSON with a `message`.
  */
+import { HttpError } from '../errors.js'
 import { Transport } from '../transport/index.js'
-
-/** An answer with a status of 400 or more: `status` lets callers name the missing permission. */
-export class GitHubApiError extends Error {
-  constructor(
-    message: string,
-    readonly status: number
-  ) {
-    super(message)
-    this.name = 'GitHubApiError'
-  }
-}
 
 export interface GitHubRest {
   /** One request with a JSON body (or none); resolves with the parsed JSON answer. */
@@ -52,8 +42,8 @@ export function gitHubRest(token: string, env: NodeJS.ProcessEnv = process.env):
     }
     if (res.status >= 400) {
       const said = (data as { message?: unknown } | undefined)?.message
-      const shown = `${method} ${/^https?:/.test(path) ? new URL(path).pathname : path.split('?')[0]}`
-      throw new GitHubApiError(`${shown} answered HTTP ${res.status}${typeof said === 'string' ? `: ${said}` : ''}`, res.status)
+      const shown = /^https?:/.test(path) ? new URL(path).pathname : path.split('?')[0]
+      throw new HttpError('GitHub', method, shown, res.status, typeof said === 'string' ? said : '')
     }
     const link = res.headers.link
     return { data, link: (Array.isArray(link) ? link[0] : link) ?? '' }
