@@ -1,4 +1,4 @@
-/** action.yml, the code and the README must agree on every input and output name. */
+/** action.yml, the code and the docs (docs/inputs.md, docs/outputs.md) must agree on every input and output name. */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
@@ -6,7 +6,8 @@ import { parse } from 'yaml'
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const action = parse(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
-const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
+const inputsDoc = fs.readFileSync(path.join(root, 'docs/inputs.md'), 'utf8')
+const outputsDoc = fs.readFileSync(path.join(root, 'docs/outputs.md'), 'utf8')
 // src/inputs.ts, its readers in src/inputs/, the sign-in inputs (src/auth/inputs.ts), the mode options and the GitHub options
 const inputsSrc = [
   'src/inputs.ts',
@@ -25,16 +26,16 @@ describe('action.yml', () => {
   })
 
   it.each(Object.keys(action.inputs))(
-    'input %s is read by src/inputs.ts (or src/auth/inputs.ts, src/modes/options.ts, src/github/options.ts) and documented in the README',
+    'input %s is read by src/inputs.ts (or src/auth/inputs.ts, src/modes/options.ts, src/github/options.ts) and documented in docs/inputs.md',
     (name) => {
       expect(inputsSrc).toContain(`'${name}'`)
-      expect(readme).toContain(`| \`${name}\` |`)
+      expect(inputsDoc).toContain(`| \`${name}\` |`)
     }
   )
 
-  it.each(Object.keys(action.outputs))('output %s is set by the code and documented in the README', (name) => {
+  it.each(Object.keys(action.outputs))('output %s is set by the code and documented in docs/inputs.md', (name) => {
     expect(srcFiles).toMatch(new RegExp(`['"]?${name.replace(/-/g, '\\-')}['"]?\\s*:`))
-    expect(readme).toContain(`| \`${name}\` |`)
+    expect(outputsDoc).toContain(`| \`${name}\` |`)
   })
 
   it('declares defaults that match the defaults the code applies', async () => {

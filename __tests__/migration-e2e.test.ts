@@ -1,5 +1,5 @@
 /**
- * Migration from legacy Vault tokens to workload identity, the README walk-through, end to end on dist/index.js
+ * Migration from legacy Vault tokens to workload identity, the walk-through in docs/operations.md, end to end on dist/index.js
  * against a real OpenBao and the Nomad test double:
  *   1. check lists what must change; 2. the servers get default_identity; 3. deploy with inject-vault: missing moves
  *   the jobs one by one; 4. a final check shows nothing left.

@@ -24,7 +24,7 @@ afterAll(async () => {
 })
 
 const base = () => ({ ...scenario?.inputs(), 'key-source': 'static' })
-/** The scheduled run: mode setup (Vault and agent blocks), as in the README's scheduled workflow. */
+/** The scheduled run: mode setup (Vault and agent blocks), as in the scheduled workflow of docs/operations.md. */
 const scheduled = () => runAction({ ...base(), mode: 'setup' })
 const check = () => runAction({ ...base(), mode: 'check' })
 const deploy = (release: string) => runAction({ ...base(), job: '__tests__/fixtures/jobs/rotation.nomad.hcl', variables: `release=${release}` })

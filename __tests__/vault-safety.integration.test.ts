@@ -44,7 +44,7 @@ async function tokenWithPolicy(name: string, policy: string): Promise<string> {
   return res.auth.client_token
 }
 
-/** The README's policy for cfg, with only read on one path (a token that may not change that object). */
+/** The policy of docs/security.md for cfg, with only read on one path (a token that may not change that object). */
 function tokenPolicyReadOnly(cfg: Config, readOnly: string): string {
   const s = cfg.settings
   const paths: Record<string, string[]> = {

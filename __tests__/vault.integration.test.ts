@@ -110,11 +110,11 @@ async function accessorOf(authPath: string): Promise<string | undefined> {
   return mounts.data[`${authPath}/`]?.accessor
 }
 
-/** The ```hcl block of the README's "Vault token policy" section with the placeholders substituted. */
+/** The ```hcl block of docs/security.md's "Vault token policy" section with the placeholders substituted. */
 function minimalPolicy(cfg: Config): string {
-  const doc = readFileSync(path.join(repoRoot, 'README.md'), 'utf8').split('## Vault token policy')[1]
+  const doc = readFileSync(path.join(repoRoot, 'docs/security.md'), 'utf8').split('## Vault token policy')[1]
   const m = /```hcl\n([\s\S]*?)```/.exec(doc)
-  if (!m) throw new Error('README.md Vault token policy section has no ```hcl block')
+  if (!m) throw new Error('docs/security.md Vault token policy section has no ```hcl block')
   return m[1].replaceAll('<auth-path>', cfg.settings.authPath).replaceAll('<role>', cfg.settings.role).replaceAll('<policy>', cfg.settings.policy)
 }
 
@@ -348,7 +348,7 @@ describe('reconcileVault against OpenBao', () => {
     const create = await runFailing(config('denied', url, {}, readOnly))
     expect(create.error).toBeInstanceOf(HttpError)
     expect(create.error.message).toMatch(
-      /Vault POST \/v1\/sys\/auth\/jwt-denied failed with HTTP 403: permission denied\. .*"sudo \+ create\/update" capability on path "sys\/auth\/jwt-denied".*README\.md, section "Vault token policy"/
+      /Vault POST \/v1\/sys\/auth\/jwt-denied failed with HTTP 403: permission denied\. .*"sudo \+ create\/update" capability on path "sys\/auth\/jwt-denied".*docs\/security\.md, section "Vault token policy"/
     )
     expect(create.error.message).not.toContain(readOnly)
     expect(create.writes.map((w) => w.path)).toEqual(['sys/auth/jwt-denied'])

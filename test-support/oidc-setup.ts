@@ -1,5 +1,5 @@
 /**
- * The one-time setup that "Sign in with GitHub OIDC" in the README describes, done against a test OpenBao and the
+ * The one-time setup that docs/sign-in.md describes, done against a test OpenBao and the
  * Nomad double's options, for a repository and a ref pattern. Shared by the integration, e2e and act tests.
  */
 import type { AclLoginOptions } from './nomad-double/acl-login.js'
@@ -30,7 +30,7 @@ export async function setupVaultOidc(
   })
 }
 
-/** A policy for the action's token in tests: everything the action does, on any path (the README gives the minimal one). */
+/** A policy for the action's token in tests: everything the action does, on any path (docs/security.md gives the minimal one). */
 export async function setupActionPolicy(bao: OpenBao, name = 'root-like-for-tests'): Promise<void> {
   await bao.api('POST', `sys/policies/acl/${name}`, {
     policy: 'path "*" { capabilities = ["create", "read", "update", "delete", "list", "sudo"] }'
@@ -55,7 +55,7 @@ export function nomadOidcAcl(issuer: OidcIssuer, opts: { repository?: string } =
         }
       }
     ],
-    // The double's policies "submit" (read + submit-job) and "agent-read" stand for a real policy such as the README's.
+    // The double's policies "submit" (read + submit-job) and "agent-read" stand for a real policy such as the one in docs/sign-in.md.
     // Tags deploy; pull requests plan (Nomad's plan endpoint needs submit-job too).
     bindingRules: ['value.ref_type == "tag"', 'value.event_name == "pull_request"'].flatMap((which) =>
       ['submit', 'agent-read'].map((policy) => ({

@@ -41,7 +41,7 @@ export function parseAuthInputs(read: (name: string) => string): { auth: AuthSet
   const role = raw('vault-auth-role')
   if (vaultMethod === 'jwt' && !role) {
     problems.push(
-      'Input "vault-auth-role" is required with vault-auth-method: jwt: set it to the Vault role bound to this repository (README "Sign in with GitHub OIDC").'
+      'Input "vault-auth-role" is required with vault-auth-method: jwt: set it to the Vault role bound to this repository (docs/sign-in.md, section "One-time Vault setup").'
     )
   } else if (role && !NAME_RE.test(role)) {
     problems.push(`Input "vault-auth-role" is not a valid Vault role name: "${role}".`)

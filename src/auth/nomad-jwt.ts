@@ -48,7 +48,7 @@ export function nomadJwtLogin(conn: NomadConnection, settings: NomadAuthSettings
         async revoke() {
           core.info(
             `Nomad: the token from the JWT login cannot delete itself (that needs a management token); ${expires}. ` +
-              'Keep the auth method\'s MaxTokenTTL short (README "Sign in with GitHub OIDC").'
+              'Keep the auth method\'s MaxTokenTTL short (docs/sign-in.md, section "Revocation").'
           )
           return true
         }
@@ -63,7 +63,7 @@ function nomadLoginError(err: unknown, s: NomadAuthSettings): ActionError {
   const run = `repository "${process.env.GITHUB_REPOSITORY ?? '?'}", ref "${process.env.GITHUB_REF ?? '?'}"`
   let fix: string
   if (/auth-method .*not found/i.test(m)) {
-    fix = `Nomad has no ACL auth method named "${s.methodName}": create it (nomad acl auth-method create -type JWT, README "Sign in with GitHub OIDC"), or fix the input nomad-auth-method-name.`
+    fix = `Nomad has no ACL auth method named "${s.methodName}": create it (nomad acl auth-method create -type JWT, docs/sign-in.md, section "One-time Nomad setup"), or fix the input nomad-auth-method-name.`
   } else if (/no role or policy bindings matched/i.test(m)) {
     fix =
       `Nomad accepted the GitHub token but no binding rule of the auth method "${s.methodName}" gave it a role or policy (${run}). ` +
@@ -76,7 +76,7 @@ function nomadLoginError(err: unknown, s: NomadAuthSettings): ActionError {
   } else if (/ACL support disabled/i.test(m)) {
     fix = 'ACLs are disabled on this Nomad cluster, so there is nothing to log in to: use nomad-auth-method: token without a nomad-token.'
   } else {
-    fix = 'See README "Sign in with GitHub OIDC" for the Nomad setup.'
+    fix = 'See docs/sign-in.md, section "One-time Nomad setup".'
   }
   return new ActionError(`Nomad refused the JWT login (POST /v1/acl/login, HTTP ${err.status}: ${m || '(empty response)'}). ${fix}`)
 }

@@ -78,9 +78,9 @@ function vaultLoginError(err: unknown, s: VaultAuthSettings, addr: string): Acti
   } else if (/iss/i.test(m)) {
     fix = "The mount's bound_issuer must be GitHub's issuer, https://token.actions.githubusercontent.com (or your GHES issuer)."
   } else if (err.status === 403 || err.status === 404 || /no handler for route|permission denied/i.test(m)) {
-    fix = `Check that a JWT auth method is mounted at "${s.path}" (input vault-auth-path) in the Vault namespace of vault-namespace; see README "Sign in with GitHub OIDC".`
+    fix = `Check that a JWT auth method is mounted at "${s.path}" (input vault-auth-path) in the Vault namespace of vault-namespace; see docs/sign-in.md, section "One-time Vault setup".`
   } else {
-    fix = 'See README "Sign in with GitHub OIDC" for the Vault setup.'
+    fix = 'See docs/sign-in.md, section "One-time Vault setup".'
   }
   return new ActionError(
     `Vault at ${addr} refused the JWT login at auth/${s.path}/login (role "${s.role}") with HTTP ${err.status}: ${m || '(empty response)'}. ${fix}`

@@ -169,7 +169,7 @@ function keySourceFindings(input: VaultCheckInput): Finding[] {
       message:
         `Vault's jwt_validation_pubkeys lack ${missing.length} of the ${usable.length} key(s) Nomad publishes now (kid ${missing.map((k) => k.kid).join(', ')}); ` +
         'identities signed by them (including a prepublished key once it becomes active) fail to log in.',
-      fix: 'Run the action (mode: deploy or setup) with key-source: static; schedule it (see README "Key rotation") so that prepublished keys reach Vault before they sign.',
+      fix: 'Run the action (mode: deploy or setup) with key-source: static; schedule it (see docs/operations.md, section "Key rotation without a gap (`key-source: static`)") so that prepublished keys reach Vault before they sign.',
       evidence: { missing: missing.map((k) => ({ kid: k.kid, fingerprint: keyFingerprint(k.pem!) })) }
     })
   }

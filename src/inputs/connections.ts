@@ -25,7 +25,7 @@ export function readVaultConnection(
   for (const p of signIn.problems(token, nomadToken)) c.problem(p)
   if (!token && signIn.tokenSignIn) {
     c.problem(
-      'Input "vault-token" is empty. Pass a Vault token with the policy in the README ("Vault token policy"), e.g. vault-token: ${{ secrets.VAULT_TOKEN }}; an empty value usually means the secret is not available to this workflow (forks, environments).'
+      'Input "vault-token" is empty. Pass a Vault token with the policy in docs/security.md, section "Vault token policy", e.g. vault-token: ${{ secrets.VAULT_TOKEN }}; an empty value usually means the secret is not available to this workflow (forks, environments).'
     )
   }
   const namespace = c.raw('vault-namespace').replace(/^\/+|\/+$/g, '')

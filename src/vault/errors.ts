@@ -6,8 +6,8 @@
 import { ActionError, HttpError } from '../errors.js'
 import { classifyNetworkError, NetworkError, networkMessage, RedirectError, redact, safeUrl, type ServerInputs } from '../transport/index.js'
 
-/** Where the action's minimal Vault policy is documented (README links to it). */
-export const POLICY_DOC = 'README.md, section "Vault token policy"'
+/** Where the action's minimal Vault policy is documented (the README links to it). */
+export const POLICY_DOC = 'docs/security.md, section "Vault token policy"'
 
 export const VAULT_INPUTS: ServerInputs = {
   name: 'Vault',
@@ -102,7 +102,7 @@ function vaultHint(status: number, message: string, method: string, path: string
     return (
       `The action's Vault token needs the "${requiredCapability(method, path, query)}" capability on path "${path}"` +
       (/^sys\/auth\/[^/]/.test(path) ? ' (enabling an auth method requires sudo)' : '') +
-      `; grant the minimal policy in the README (${POLICY_DOC}), or check that the token is valid and not expired` +
+      `; grant the minimal policy (${POLICY_DOC}), or check that the token is valid and not expired` +
       ' and that the Vault namespace is right'
     )
   }
