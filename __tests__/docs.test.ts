@@ -171,6 +171,14 @@ describe('links', () => {
     expect(brokenLinks(file, read(file), readIfExists)).toEqual([])
   })
 
+  it.each(markdownFiles())('%s closes every code fence and never puts two fence lines in a row', (file) => {
+    const lines = read(file).split('\n')
+    const fence = (line: string | undefined) => line !== undefined && /^\s*```/.test(line)
+    expect(lines.filter(fence).length % 2).toBe(0)
+    const doubled = lines.flatMap((line, i) => (fence(line) && fence(lines[i + 1]) ? [`${file}:${i + 1}`] : []))
+    expect(doubled).toEqual([])
+  })
+
   it('every "docs/x.md, section …" reference in the code, action.yml and the workflows names an existing heading', () => {
     const files = execFileSync('git', ['ls-files', '-z', 'src', 'action.yml', 'examples', '.github', 'test-support'], {
       cwd: ROOT,
