@@ -126,6 +126,20 @@ describe('README.md: the start page', () => {
     expect(section).toMatch(/\bgit\b/)
   })
 
+  it('names every program the tests start (execFileSync, spawnSync, spawn) in its prerequisites', () => {
+    const section = readme.slice(readme.search(/^#+ Prerequisites/m)).split(/\n## /)[0]
+    const sources = execFileSync('git', ['ls-files', '-z', '__tests__', 'test-support'], { cwd: ROOT, encoding: 'utf8' })
+      .split('\0')
+      .filter((f) => f.endsWith('.ts') && fs.existsSync(path.join(ROOT, f)))
+    const programs = new Set(
+      sources.flatMap((f) => [...read(f).matchAll(/\b(?:execFileSync|spawnSync|spawn|execFile)\(\s*'([\w.-]+)'/g)].map((m) => m[1]))
+    )
+    // always there with Node.js and bash: the shells, npx, and mkfifo (coreutils)
+    for (const p of ['bash', 'sh', 'npx', 'mkfifo']) programs.delete(p)
+    expect([...programs].sort()).toEqual(expect.arrayContaining(['git', 'openssl']))
+    expect([...programs].filter((p) => !new RegExp(`\\b${p}\\b`).test(section))).toEqual([])
+  })
+
   it('the commands it names exist: npm scripts local and test, and the files they run', () => {
     const pkg = JSON.parse(read('package.json'))
     expect(pkg.scripts.local).toBe('bash scripts/local.sh')
