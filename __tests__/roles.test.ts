@@ -108,6 +108,36 @@ describe('roles input', () => {
   })
 })
 
+describe('roles: names', () => {
+  it('takes a number YAML reads for a name as the role of those digits, as Vault does', () => {
+    const cfg = parseInputs(reader({ roles: '- name: 123\n- name: web\n  namespace: prod' }))
+    expect(cfg.settings.roles?.map((r) => [r.name, r.policy])).toEqual([
+      ['123', '123'],
+      ['web', 'web']
+    ])
+  })
+
+  it('refuses a name YAML reads as another type with a clear message, and nameless entries without a "declared twice"', () => {
+    expect(problemsOf({ roles: '- name: 1.5' })).toEqual([
+      'Input "roles", role entry 1: "name" must be a role name (text such as web-prod), got 1.5. Quote it if YAML reads it as another type.'
+    ])
+    expect(problemsOf({ roles: '- name: true' })).toEqual([expect.stringMatching(/entry 1: "name" must be a role name .* got true\./)])
+    expect(problemsOf({ roles: '- namespace: a\n- namespace: b' })).toEqual([
+      'Input "roles", role entry 1: "name" is required.',
+      'Input "roles", role entry 2: "name" is required.'
+    ])
+  })
+
+  it('refuses upper-case names, which Vault would store lower-cased', () => {
+    expect(problemsOf({ role: 'WebProd' })).toEqual([
+      expect.stringMatching(/^Input "role" is not a usable Vault role name: "WebProd" has upper-case/)
+    ])
+    expect(problemsOf({ roles: '- name: WebProd\n  policy: web' })).toEqual([
+      expect.stringMatching(/^Input "roles", role "WebProd": is not a usable Vault role name: .*Use "webprod"\.$/)
+    ])
+  })
+})
+
 const roles2 = testSettings({
   roles: [
     {
