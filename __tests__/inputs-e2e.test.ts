@@ -88,13 +88,13 @@ describe('input problems', () => {
     expect(await authMounts()).not.toContain('jwt-proto/')
   })
 
-  it('takes a numeric role name in roles as the role "123", as Vault does; a second run changes nothing', async () => {
-    const run = () => runAction(inputs('num', { role: '', policy: '', mode: 'setup', roles: '- name: 123\n- name: web\n  namespace: prod' }))
+  it('takes a numeric role name in roles as the text written ("0123"), as Vault does; a second run changes nothing', async () => {
+    const run = () => runAction(inputs('num', { role: '', policy: '', mode: 'setup', roles: '- name: 0123\n- name: web\n  namespace: prod' }))
     const first = await run()
     expect(errors(first)).toEqual([])
     expect(first.code).toBe(0)
     const roles = await bao.api<ListAnswer>('LIST', 'auth/jwt-num/role')
-    expect(roles.data.keys.sort()).toEqual(['123', 'web'])
+    expect(roles.data.keys.sort()).toEqual(['0123', 'web'])
     const second = await run()
     expect(second.code).toBe(0)
     expect(JSON.parse(second.outputs.changes)).toEqual([])

@@ -109,19 +109,19 @@ describe('roles input', () => {
 })
 
 describe('roles: names', () => {
-  it('takes a number YAML reads for a name as the role of those digits, as Vault does', () => {
-    const cfg = parseInputs(reader({ roles: '- name: 123\n- name: web\n  namespace: prod' }))
-    expect(cfg.settings.roles?.map((r) => [r.name, r.policy])).toEqual([
-      ['123', '123'],
-      ['web', 'web']
+  it('takes a name YAML would read as a number as the text written, as Vault does ("123", "0123", "1.10")', () => {
+    const cfg = parseInputs(reader({ roles: '- name: 123\n- name: 0123\n  namespace: a\n- name: 1.10\n  namespace: b\n  token-period: 0' }))
+    expect(cfg.settings.roles?.map((r) => [r.name, r.policy, r.tokenPeriodSeconds])).toEqual([
+      ['123', '123', 1800],
+      ['0123', '0123', 1800],
+      ['1.10', '1.10', 0]
     ])
   })
 
-  it('refuses a name YAML reads as another type with a clear message, and nameless entries without a "declared twice"', () => {
-    expect(problemsOf({ roles: '- name: 1.5' })).toEqual([
-      'Input "roles", role entry 1: "name" must be a role name (text such as web-prod), got 1.5. Quote it if YAML reads it as another type.'
+  it('refuses a name that is not text with a clear message, and nameless entries without a "declared twice"', () => {
+    expect(problemsOf({ roles: '- name: [web]' })).toEqual([
+      'Input "roles", role entry 1: "name" must be a role name (text such as web-prod), got ["web"].'
     ])
-    expect(problemsOf({ roles: '- name: true' })).toEqual([expect.stringMatching(/entry 1: "name" must be a role name .* got true\./)])
     expect(problemsOf({ roles: '- namespace: a\n- namespace: b' })).toEqual([
       'Input "roles", role entry 1: "name" is required.',
       'Input "roles", role entry 2: "name" is required.'

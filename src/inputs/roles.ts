@@ -40,7 +40,9 @@ export function readRoles(c: Collector, defaults: Defaults, access: FileAccess):
   }
   let doc: unknown
   try {
-    doc = parseYaml(text)
+    // Every scalar is the text as written (YAML's failsafe schema): `name: 0123` is the role "0123", as Vault takes
+    // it, not the number 123; `token-period: 0` is "0". Only mappings and lists keep their shape.
+    doc = parseYaml(text, { schema: 'failsafe' })
   } catch (e) {
     c.problem(`Input "roles" is neither valid YAML nor JSON (${(e as Error).message.split('\n')[0]}).`)
     return undefined
@@ -61,15 +63,13 @@ function readRole(c: Collector, entry: unknown, i: number, d: Defaults, access: 
     return undefined
   }
   const e = entry as Record<string, unknown>
-  // YAML reads `name: 123` as a number: Vault takes "123" as a role name, so the digits are the name.
-  const name = typeof e.name === 'string' ? e.name.trim() : Number.isSafeInteger(e.name) && (e.name as number) >= 0 ? String(e.name) : ''
+  const name = typeof e.name === 'string' ? e.name.trim() : ''
   const where = `Input "roles", role ${name ? `"${name}"` : `entry ${i + 1}`}`
   const problem = (p: string) => c.problem(`${where}: ${p}`)
   const unknown = Object.keys(e).filter((k) => !KEYS.includes(k))
   if (unknown.length > 0) problem(`unknown key(s) ${unknown.map((k) => `"${k}"`).join(', ')}; use ${KEYS.join(', ')}.`)
-  if (e.name === undefined || e.name === null || e.name === '') problem('"name" is required.')
-  else if (!name)
-    problem(`"name" must be a role name (text such as web-prod), got ${JSON.stringify(e.name)}. Quote it if YAML reads it as another type.`)
+  if (e.name === undefined || (typeof e.name === 'string' && !name)) problem('"name" is required.')
+  else if (!name) problem(`"name" must be a role name (text such as web-prod), got ${JSON.stringify(e.name)}.`)
   const nameP = name ? nameProblem('vault-role', name) : undefined
   if (nameP) problem(nameP.trimStart())
   const str = (key: string, fallback: string): string => {
