@@ -2,7 +2,7 @@
  * Input problems end to end: dist/index.js against a real OpenBao and the Nomad double, each behind a counting proxy.
  * Bad inputs of five groups give one error naming all five and no request at all; role names Vault would store
  * under another name, and claim names a JavaScript object cannot carry, are refused before any write; a numeric role
- * name in `roles` is the role "123", as Vault takes it.
+ * name in `roles` is the text written ("0123"), as Vault takes it.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { scenarioInputs, startScenarioDouble } from '../test-support/e2e-scenario.js'
