@@ -4,7 +4,7 @@
  * (scripts/inputs.mjs) writes them; __tests__/input-schema.test.ts checks that the committed files equal these.
  */
 import { GROUPS, INPUTS, type InputSpec, type InputType } from '../src/inputs/schema.js'
-import { FALSE_SPELLINGS, TRUE_SPELLINGS } from '../src/inputs/collector.js'
+import { FALSE_SPELLINGS, short, TRUE_SPELLINGS } from '../src/inputs/collector.js'
 
 /** A YAML scalar: plain when that is unambiguous, else a double-quoted (JSON) string. */
 function yamlScalar(text: string): string {
@@ -39,7 +39,11 @@ export function accepts(t: InputType): string {
     case 'integer':
       return `whole number, ${t.min} to ${t.max}`
     case 'duration':
-      return t.min !== undefined || t.max !== undefined ? `duration, ${t.min ?? 0}s to ${t.max}s` : t.zero ? 'duration, or 0' : 'duration'
+      return t.min !== undefined || t.max !== undefined
+        ? `duration, ${short(t.min ?? 0)} to ${t.max === undefined ? 'any' : short(t.max)}`
+        : t.zero
+          ? 'duration, or 0'
+          : 'duration'
     case 'url':
       return 'http(s) URL'
     case 'pem':

@@ -224,7 +224,7 @@ export class Collector {
 }
 
 /** 600 → "10m", 3600 → "1h", 90 → "90s". */
-function short(seconds: number): string {
+export function short(seconds: number): string {
   if (seconds > 0 && seconds % 3600 === 0) return `${seconds / 3600}h`
   if (seconds > 0 && seconds % 60 === 0) return `${seconds / 60}m`
   return `${seconds}s`
