@@ -198,7 +198,7 @@ describe('one rule per concept', () => {
     expect(problems({ roles: '- name: web\n  token-type: periodic' })[0]).toContain('"token-type" must be one of service, batch, default')
   })
 
-  it('warns about an input of another mode only when the run is otherwise valid', () => {
+  it('an input given in a mode it does not apply to is an error, or a warning that it is ignored (the schema modes)', () => {
     readInputs(reader({ 'fail-on-warning': 'true' }))
     expect(stdout.text()).toContain('::warning::Input "fail-on-warning" only applies to mode: check (mode is deploy); it is ignored.')
     expect(problems({ force: 'true' })).toEqual(['Input "force" only applies to mode: destroy (mode is deploy).'])
