@@ -1,5 +1,6 @@
 /** Reader for the job inputs: files, variables, var-files, and how to register and follow the job. */
 import type { InjectVault, JobSettings, WaitMode } from '../config.js'
+import { readExpectedPlan } from '../approval/plan-file.js'
 import { readUserFile, type FileAccess } from '../files.js'
 import { HCL_IDENT } from '../nomad/hcl.js'
 import type { Collector } from './collector.js'
@@ -41,7 +42,16 @@ export function readJobSettings(c: Collector, nomadAddr: string, fileAccess: Fil
   if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64) {
     c.problem(`Input "max-parallel" must be a whole number from 1 to 64 (jobs deployed at the same time), got "${c.raw('max-parallel')}".`)
   }
+  let expectedPlan: JobSettings['expectedPlan']
+  if (c.raw('expected-plan').trim()) {
+    try {
+      expectedPlan = readExpectedPlan(c.raw('expected-plan'), fileAccess)
+    } catch (e) {
+      c.problem((e as Error).message)
+    }
+  }
   return {
+    expectedPlan,
     files,
     variables: vars.vars,
     varFiles,

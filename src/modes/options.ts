@@ -54,6 +54,11 @@ export function parseModeOptions(read: InputReader, cfg: Pick<Config, 'job'>): M
       'Inputs "mode: destroy" and "job" conflict: destroy only removes the Vault objects the action manages and never touches jobs. Remove job.'
     )
   }
+  if ((mode === 'check' || mode === 'destroy') && (read('expected-plan') ?? '').trim()) {
+    problems.push(
+      `Input "expected-plan" applies to deploys (mode: deploy or setup), not to mode: ${mode}: a ${mode} applies no plan. Remove expected-plan.`
+    )
+  }
   if (force && mode !== 'destroy') problems.push(`Input "force" only applies to mode: destroy (mode is ${mode ?? raw}).`)
   const probe = readProbe(read, mode ?? raw, problems)
   if (problems.length > 0) throw new ValidationErrors(problems)
