@@ -35,8 +35,7 @@ import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
 import { createVaultApi } from './vault/client.js'
-import { defaultRoleName, roleList, roleNamespaces } from './roles.js'
-import type { JobRole } from './nomad/job-role.js'
+import { deployVaultContext } from './nomad/job-role.js'
 import { readCurrentState } from './vault/read-state.js'
 import { reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
 import type { Change } from './vault/plan.js'
@@ -188,31 +187,6 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     cancel.dispose()
   }
   return { cancelled: cancel.reason !== undefined }
-}
-
-/** What every job's Vault block and diagnosis refer to: the declared roles, as the inputs give them. */
-function deployVaultContext(cfg: Config): DeployVaultContext {
-  const [first] = roleList(cfg.settings)
-  const audience = cfg.settings.audience
-  return {
-    role: first.name,
-    audience,
-    authPath: cfg.settings.authPath.replace(/^\/+|\/+$/g, ''),
-    policies: [first.policy],
-    boundAudiences: [audience],
-    kvMount: cfg.settings.kvMount,
-    boundClaims: cfg.settings.boundClaims,
-    ...jobRoles(cfg)
-  }
-}
-
-/** With the roles input: every declared role, for the per-job choice by namespace, and the clients' default role. */
-function jobRoles(cfg: Config): { defaultRole: string; roles: JobRole[] } {
-  const roles = roleList(cfg.settings)
-  return {
-    defaultRole: defaultRoleName(roles),
-    roles: roles.map((r) => ({ name: r.name, namespaces: roleNamespaces(r), policies: [r.policy], boundClaims: r.boundClaims, kvMount: r.kvMount }))
-  }
 }
 
 /** What a cancelled run left behind, appended to its message. */
