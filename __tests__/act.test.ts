@@ -69,7 +69,7 @@ describe('example workflows under act', () => {
     expect(n.getJob('web')!.Meta).toMatchObject({ github_ref: 'refs/tags/v1.2.3', github_repository: 'acme/web' })
   })
 
-  it('release-gated.yml: the apply job applies exactly the plan job\'s plan-id', async () => {
+  it("release-gated.yml: the apply job applies exactly the plan job's plan-id", async () => {
     const n = await cluster()
     const r = await runAct({ ...release(n), workflow: example('release-gated.yml'), skippedActions: ['actions/upload-artifact@v4'] })
     expect(r.output).toContain('✅  Success - Main Plan')

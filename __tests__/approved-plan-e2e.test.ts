@@ -120,7 +120,7 @@ describe('expected-plan: apply exactly the plan that was reviewed', () => {
     for (const mode of ['check', 'destroy']) {
       const r = await runAction(inputs(n, { mode, 'expected-plan': 'np1-0123456789abcdef-t012345-v01234567' }))
       expect(r.code).toBe(1)
-      expect(messages(r, 'error')).toContain(`Input "expected-plan" applies to deploys (mode: deploy or setup), not to mode: ${mode}`)
+      expect(messages(r, 'error')).toContain(`Input "expected-plan" only applies to mode: deploy, setup (mode is ${mode})`)
     }
     const cut = await runAction(inputs(n, { ...JOB, 'expected-plan': 'np1-0123456789abcdef-t0123' }))
     expect(cut.code).toBe(1)

@@ -4,7 +4,6 @@ import { readExpectedPlan } from '../approval/plan-file.js'
 import { readUserFile, type FileAccess } from '../files.js'
 import { HCL_IDENT } from '../nomad/hcl.js'
 import type { Collector } from './collector.js'
-import { readDuration } from './vault-settings.js'
 
 export function parseVariables(lines: string[]): { vars: Record<string, string>; errors: string[] } {
   const vars: Record<string, string> = {}
@@ -35,17 +34,14 @@ export function readJobSettings(c: Collector, nomadAddr: string, fileAccess: Fil
     }
   }
   if (files.length > 0 && !nomadAddr) c.problem('Input "nomad-addr" is required when "job" is set.')
-  const injectVault = c.oneOf<InjectVault>('inject-vault', ['none', 'missing', 'all'])
-  const wait = c.oneOf<WaitMode>('wait', ['none', 'evaluation', 'deployment'])
-  const timeout = readDuration(c, 'timeout')
-  const maxParallel = Number(c.string('max-parallel'))
-  if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64) {
-    c.problem(`Input "max-parallel" must be a whole number from 1 to 64 (jobs deployed at the same time), got "${c.raw('max-parallel')}".`)
-  }
+  const injectVault = c.oneOf<InjectVault>('inject-vault')
+  const wait = c.oneOf<WaitMode>('wait')
+  const timeout = c.duration('timeout')
+  const maxParallel = c.int('max-parallel')
   let expectedPlan: JobSettings['expectedPlan']
-  if (c.raw('expected-plan').trim()) {
+  if (c.string('expected-plan')) {
     try {
-      expectedPlan = readExpectedPlan(c.raw('expected-plan'), fileAccess)
+      expectedPlan = readExpectedPlan(c.string('expected-plan'), fileAccess)
     } catch (e) {
       c.problem((e as Error).message)
     }
