@@ -27,6 +27,7 @@ import { defaultRoleName, roleList, roleNamespaces } from './roles.js'
 import type { JobRole } from './nomad/job-role.js'
 import { readCurrentState } from './vault/read-state.js'
 import { reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
+import { confirmVault } from './vault/verify.js'
 import { CancelledError, watchCancellation } from './cancel.js'
 import { registeredSoFar } from './nomad/registered.js'
 
@@ -146,6 +147,8 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     } else {
       core.info('No "job" input: stopping after Vault and the agent configuration.')
     }
+    // A destroy of the same auth path may have run meanwhile: success is never reported over a vanished setup.
+    if (!cfg.dryRun && !failure) await confirmVault(vaultApi, cfg.settings, vault.accessor)
   } catch (err) {
     // A failed Vault step: `changes` says exactly what was written and what the rollback did.
     vault = vaultOutcomeOf(err) ?? vault

@@ -20,7 +20,7 @@ export type Mode = (typeof MODES)[number]
 
 export interface ModeOptions {
   mode: Mode
-  /** check: warnings fail the step too. */
+  /** check and destroy: warnings fail the step too (destroy then removes nothing). */
   failOnWarning: boolean
   /** destroy: also remove objects the action did not create. */
   force: boolean
@@ -58,7 +58,9 @@ export function parseModeOptions(read: InputReader, cfg: Pick<Config, 'job'>): M
   const probe = readProbe(read, mode ?? raw, problems)
   if (problems.length > 0) throw new ValidationErrors(problems)
   if (mode === 'check' && hasJob) core.warning('mode: check does not read the "job" input; the jobs running in Nomad are checked instead.')
-  if (failOnWarning && mode !== 'check') core.warning(`Input "fail-on-warning" only applies to mode: check (mode is ${mode}); it is ignored.`)
+  if (failOnWarning && mode !== 'check' && mode !== 'destroy') {
+    core.warning(`Input "fail-on-warning" only applies to mode: check and destroy (mode is ${mode}); it is ignored.`)
+  }
   return { mode: mode!, failOnWarning, force, ...(probe ? { probe } : {}) }
 }
 

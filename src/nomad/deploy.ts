@@ -14,7 +14,7 @@ import { deployJob, RunLog, type DeployRun, type DeployVaultContext } from './de
 import { JobLogGroups } from './job-logs.js'
 import { resolveJobFiles } from './job-paths.js'
 import { loadJob, type LoadedJob } from './jobfile.js'
-import { mapLimit } from './pool.js'
+import { mapLimit } from '../pool.js'
 import type { JobResult } from './result.js'
 import { buildVariables, checkVariableNames } from './variables.js'
 

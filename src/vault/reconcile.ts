@@ -1,8 +1,9 @@
 /**
  * Reads what Vault has, plans, checks Vault's limits, and applies the changes as a transaction (transaction.ts):
  * a failed or cancelled run puts back what it wrote. A run against an unchanged Vault only reads (4 GETs, in
- * parallel); a run that wrote reads the objects back once to prove the end state. A fresh setup takes 4 sequential
- * rounds: the reads, the mount, then its accessor with the config and the role, then the policy (writeFreshMount).
+ * parallel); a run that wrote reads the objects back once to prove the end state. A fresh setup takes 5 sequential
+ * rounds: the reads, the mount, then its accessor with the config and the role, then the policy, then the read-back
+ * (writeFreshMount).
  * The reads are read-state.ts, the mount writes mount-writes.ts, the read-back verify.ts.
  */
 import * as core from '@actions/core'
@@ -18,7 +19,7 @@ import { formatChange, logChange } from './change-text.js'
 import { checkRequestStrings } from './limits.js'
 import { enableMount, mountAfterEnable, writeFreshMount } from './mount-writes.js'
 import { readCurrentState } from './read-state.js'
-import { ConcurrentChangeError, verifyEndState } from './verify.js'
+import { ConcurrentChangeError, VanishedError, verifyEndState } from './verify.js'
 import { planUndeclared, planVault, writeOrder, type Change, type CurrentState } from './plan.js'
 import type { RollbackEntry } from './restore.js'
 import { VaultTransaction } from './transaction.js'
@@ -139,7 +140,8 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
     await verifyEndState(readCurrentState(api, settings), desired, log)
   } catch (err) {
     const written = tx.written
-    const conflict = err instanceof ConcurrentChangeError
+    // Another run's work (a change, or a destroy): undoing this run's writes would not put anything right.
+    const conflict = err instanceof ConcurrentChangeError || err instanceof VanishedError
     const rollback = written.length > 0 && !conflict ? await tx.rollback() : undefined
     throw attachOutcome(err, { ...result(tx.accessor, written, written.length > 0), rollback })
   }
