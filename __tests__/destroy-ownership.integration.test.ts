@@ -68,7 +68,9 @@ describe('destroy on a shared auth method', () => {
 
     const refused = await destroy(cfg)
     expect(refused.error).toBeInstanceOf(ActionError)
-    expect(String(refused.error)).toMatch(/auth-mount sys\/auth\/jwt-own \(it holds role\(s\) this run does not remove: auth\/jwt-own\/role\/other-team/)
+    expect(String(refused.error)).toMatch(
+      /auth-mount sys\/auth\/jwt-own \(it holds role\(s\) this run does not remove: auth\/jwt-own\/role\/other-team/
+    )
     expect(String(refused.error)).toMatch(/Nothing was removed.*force: true/)
     expect(await roles('jwt-own')).toEqual(['other-team', 'prod'])
     expect(await policies()).toContain('prod-policy')
@@ -168,7 +170,9 @@ describe('destroy on a shared auth method', () => {
 
     const loose = await destroy(limited)
     expect(loose.error).toBeUndefined()
-    expect(loose.warnings.join('\n')).toMatch(/could not list or read the roles on .*auth\/jwt-lim-hidden.*whether a role there still names "policy-lim"/)
+    expect(loose.warnings.join('\n')).toMatch(
+      /could not list or read the roles on .*auth\/jwt-lim-hidden.*whether a role there still names "policy-lim"/
+    )
     expect(await mountExists('jwt-lim')).toBe(false)
     expect(await policies()).not.toContain('policy-lim')
   }, 60_000)
