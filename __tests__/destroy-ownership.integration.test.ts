@@ -42,10 +42,10 @@ async function destroy(cfg: Config, opts: Partial<ModeOptions> = {}): Promise<Ca
   } finally {
     jest.restoreAllMocks()
   }
-  const unescape = (s: string) => s.replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%')
-  r.warnings = [...out.matchAll(/^::warning::(.*)$/gm)].map((m) => unescape(m[1]))
+  const decode = (s: string) => s.replace(/%0A/g, '\n').replace(/%0D/g, '\r').replace(/%25/g, '%')
+  r.warnings = [...out.matchAll(/^::warning::(.*)$/gm)].map((m) => decode(m[1]))
   const changes = /^::set-output name=changes::(.*)$/m.exec(out)
-  if (changes) r.changes = JSON.parse(unescape(changes[1]))
+  if (changes) r.changes = JSON.parse(decode(changes[1]))
   return r
 }
 
