@@ -9,7 +9,7 @@
 import * as core from '@actions/core'
 import type { Config } from '../config.js'
 import { CancelledError } from '../cancel.js'
-import { ActionError } from '../errors.js'
+import { ActionError, HttpError } from '../errors.js'
 import type { TlsSettings as TlsOptions } from '../transport/index.js'
 import { fetchJwks, jwksToPem, runnerJwksTls } from '../keys/jwks.js'
 import { createVaultApi, type VaultApi, type VaultRequestEvent } from './client.js'
@@ -142,6 +142,9 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
     const written = tx.written
     // Another run's work (a change, or a destroy): undoing this run's writes would not put anything right.
     const conflict = err instanceof ConcurrentChangeError || err instanceof VanishedError
+    if (current.mount && err instanceof HttpError && err.status === 404 && /no handler for route/i.test(err.serverMessage)) {
+      err.message += ` The auth method "${desired.mount.path}" existed when this run read it: another run (a mode: destroy?) disabled it meanwhile.`
+    }
     const rollback = written.length > 0 && !conflict ? await tx.rollback() : undefined
     throw attachOutcome(err, { ...result(tx.accessor, written, written.length > 0), rollback })
   }

@@ -57,13 +57,14 @@ export async function verifyEndState(
     return
   }
   const left = planVault(after, desired).filter((c) => !unchecked.includes(c.resource))
-  // A mount or role that is absent right after this run wrote it was removed by another run, not changed.
-  const gone = left.filter((c) => c.action === 'create' && (c.resource === 'auth-mount' || c.resource === 'role'))
+  // An object that is absent right after this run wrote it was removed by another run, not changed.
+  const gone = left.filter((c) => c.action === 'create')
   if (gone.length > 0) throw new VanishedError(gone.map(vanished), desired.mount.path, 'right after this run wrote them')
   if (left.length > 0) throw new ConcurrentChangeError(left)
 }
 
-const vanished = (c: Change) => (c.resource === 'auth-mount' ? `the auth method ${c.path}` : `role ${c.path}`)
+const vanished = (c: Change) =>
+  c.resource === 'auth-mount' ? `the auth method ${c.path}` : `${c.resource === 'auth-config' ? 'the config' : c.resource} ${c.path}`
 
 /**
  * The last look before a run reports success: the auth method at auth-path with the accessor this run used (its
