@@ -155,6 +155,7 @@ describe('destroy on a shared auth method', () => {
       policy: [
         'path "sys/auth" { capabilities = ["read"] }',
         'path "sys/auth/jwt-lim" { capabilities = ["delete", "sudo"] }',
+        'path "sys/auth/jwt-lim/tune" { capabilities = ["update", "sudo"] }',
         'path "auth/jwt-lim/role" { capabilities = ["list"] }',
         'path "auth/jwt-lim/role/*" { capabilities = ["read", "create", "update", "delete"] }',
         'path "sys/policies/acl/policy-lim" { capabilities = ["read", "create", "update", "delete"] }',

@@ -7,9 +7,12 @@
  * that holds roles this run does not remove (LIST auth/<path>/role: disabling it would delete them); a policy that a
  * role this run does not remove still names, on any auth method the token can list (vault/destroy-read.ts). An auth
  * method of another type is never removed. Logins through the auth method (entity aliases), and auth methods whose
- * roles could not be checked, are warnings; with fail-on-warning they refuse too. Right before the auth method is
- * disabled its roles are listed again: a role another run added meanwhile stops the destroy (and puts back what it
- * removed), so that a concurrent deploy is never silently undone.
+ * roles could not be checked, are warnings; with fail-on-warning they refuse too.
+ *
+ * A destroy and a deploy on one auth path never both succeed: before its first delete the destroy marks the auth
+ * method (MOUNT_DESCRIPTION_DESTROYING, put back when it stops), which a deploy checks when it reads, reads back and
+ * right before it reports success; and right before disabling it the destroy lists its roles again, so a role a
+ * deploy wrote before it could see the mark stops the destroy (which puts back what it removed).
  *
  * The deletes go through the reconcile's transaction (src/vault/transaction.ts): each is journalled with the object
  * as read before it is sent, and a run that fails puts back, in reverse order, what it deleted (a role or policy is
@@ -24,7 +27,7 @@ import { ActionError, errorMessage } from '../errors.js'
 import { setOutputs } from '../report/outputs.js'
 import { redact } from '../transport/index.js'
 import { createVaultApi, type VaultApi } from '../vault/client.js'
-import { desiredState } from '../vault/desired.js'
+import { desiredState, MOUNT_DESCRIPTION, MOUNT_DESCRIPTION_DESTROYING } from '../vault/desired.js'
 import { destroyWarnings, mountPathOf, planDestroy, refusal, type DestroyTarget } from '../vault/destroy-plan.js'
 import { readDestroyState } from '../vault/destroy-read.js'
 import { roleList } from '../roles.js'
@@ -78,6 +81,7 @@ export async function runDestroy(cfg: Config, opts: ModeOptions, deps: DestroyDe
   const removed: DestroyTarget[] = []
   let rollback: RollbackEntry[] | undefined
   let stopped: unknown
+  let unmarked = ''
   try {
     if (refused.length > 0 && !opts.force) {
       throw new ActionError(
@@ -101,7 +105,11 @@ export async function runDestroy(cfg: Config, opts: ModeOptions, deps: DestroyDe
     } else {
       // The desired state names the objects for the transaction; the key source plays no part in a destroy.
       const tx = new VaultTransaction(api, desiredState(s, { staticKeys: ['(not read by destroy)'] }), log)
+      const mount = deletes.find((t) => t.resource === 'auth-mount')
+      const tune = `sys/auth/${mountPathOf(s)}/tune`
       try {
+        // Marked first: a deploy that meets the mark stops (vault/plan.ts BeingDestroyedError, vault/verify.ts).
+        if (mount) await api.write(tune, { description: MOUNT_DESCRIPTION_DESTROYING })
         for (const t of deletes) {
           if (t.resource === 'auth-mount') await noNewRoles(api, s, state.mountRoles, opts.force)
           const why = refusal(t)
@@ -113,6 +121,7 @@ export async function runDestroy(cfg: Config, opts: ModeOptions, deps: DestroyDe
       } catch (err) {
         stopped = err
         rollback = await tx.rollback()
+        if (mount && !removed.includes(mount)) unmarked = await unmark(api, tune, String((mount.before as { description?: string }).description))
         throw err
       }
     }
@@ -126,7 +135,7 @@ export async function runDestroy(cfg: Config, opts: ModeOptions, deps: DestroyDe
           ? `Everything it removed was put back (${rollback.length} object(s)).`
           : `Could not put back: ${kept.map((k) => `${k.path} (${k.reason})`).join('; ')}.`
     throw new ActionError(
-      `destroy stopped at ${deletes[removed.length]?.path ?? 'a delete'}: ${errorMessage(err)} ${after} Re-run the step: destroy continues from what is left.`
+      `destroy stopped at ${deletes[removed.length]?.path ?? 'a delete'}: ${errorMessage(err)} ${after}${unmarked} Re-run the step: destroy continues from what is left.`
     )
   } finally {
     // After a rollback, what stays removed is what could not be put back; the roles on the mount went with it.
@@ -137,6 +146,17 @@ export async function runDestroy(cfg: Config, opts: ModeOptions, deps: DestroyDe
     await summary(cfg, targets, gone, mountGone)
   }
   return { removed, targets }
+}
+
+/** Puts the auth method's description back after a destroy that stopped; '' when done, else what to do by hand. */
+async function unmark(api: VaultApi, tune: string, description: string): Promise<string> {
+  const back = description === MOUNT_DESCRIPTION_DESTROYING ? MOUNT_DESCRIPTION : description
+  try {
+    await api.write(tune, { description: back })
+    return ''
+  } catch (e) {
+    return ` Its description still says a destroy is removing it (${errorMessage(e)}), which stops every deploy: re-run the destroy, or vault auth tune -description="${back}" ${tune.slice('sys/auth/'.length, -'/tune'.length)}.`
+  }
 }
 
 /**

@@ -6,7 +6,7 @@
  */
 import type { VaultSettings } from '../config.js'
 import { roleList } from '../roles.js'
-import { MOUNT_DESCRIPTION, POLICY_MARKER } from './desired.js'
+import { MOUNT_DESCRIPTION, MOUNT_DESCRIPTION_DESTROYING, POLICY_MARKER } from './desired.js'
 
 export interface DestroyState {
   mount: { type: string; accessor: string; description: string } | null
@@ -39,7 +39,9 @@ export interface DestroyTarget {
   inUseBy: string[]
 }
 
-const isManagedMount = (m: DestroyState['mount']) => !!m && m.type === 'jwt' && m.description.trim() === MOUNT_DESCRIPTION
+/** Managed: the action's description, or the one an interrupted destroy left (the next destroy finishes the job). */
+const isManagedMount = (m: DestroyState['mount']) =>
+  !!m && m.type === 'jwt' && [MOUNT_DESCRIPTION, MOUNT_DESCRIPTION_DESTROYING].includes(m.description.trim())
 export const mountPathOf = (s: VaultSettings) => s.authPath.replace(/^\/+|\/+$/g, '')
 export const policyNames = (s: VaultSettings) => [...new Set(roleList(s).map((r) => r.policy))]
 

@@ -20,7 +20,7 @@ import { checkRequestStrings } from './limits.js'
 import { enableMount, mountAfterEnable, writeFreshMount } from './mount-writes.js'
 import { readCurrentState } from './read-state.js'
 import { ConcurrentChangeError, VanishedError, verifyEndState } from './verify.js'
-import { planUndeclared, planVault, writeOrder, type Change, type CurrentState } from './plan.js'
+import { BeingDestroyedError, planUndeclared, planVault, writeOrder, type Change, type CurrentState } from './plan.js'
 import type { RollbackEntry } from './restore.js'
 import { VaultTransaction } from './transaction.js'
 
@@ -141,7 +141,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
   } catch (err) {
     const written = tx.written
     // Another run's work (a change, or a destroy): undoing this run's writes would not put anything right.
-    const conflict = err instanceof ConcurrentChangeError || err instanceof VanishedError
+    const conflict = err instanceof ConcurrentChangeError || err instanceof VanishedError || err instanceof BeingDestroyedError
     if (current.mount && err instanceof HttpError && err.status === 404 && /no handler for route/i.test(err.serverMessage)) {
       err.message += ` The auth method "${desired.mount.path}" existed when this run read it: another run (a mode: destroy?) disabled it meanwhile.`
     }

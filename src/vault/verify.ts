@@ -8,7 +8,7 @@ import type { VaultSettings } from '../config.js'
 import { ActionError } from '../errors.js'
 import { roleList } from '../roles.js'
 import type { VaultApi } from './client.js'
-import type { DesiredState } from './desired.js'
+import { MOUNT_DESCRIPTION_DESTROYING, type DesiredState } from './desired.js'
 import { planVault, type Change, type CurrentState } from './plan.js'
 import { dataOf, readMounts } from './read-back.js'
 
@@ -58,8 +58,10 @@ export async function verifyEndState(
   }
   const left = planVault(after, desired).filter((c) => !unchecked.includes(c.resource))
   // An object that is absent right after this run wrote it was removed by another run, not changed.
-  const gone = left.filter((c) => c.action === 'create')
-  if (gone.length > 0) throw new VanishedError(gone.map(vanished), desired.mount.path, 'right after this run wrote them')
+  const absent = left.filter((c) => c.action === 'create')
+  // Without the auth method, what was under it is gone with it: name the method (and any policy).
+  const gone = absent.some((c) => c.resource === 'auth-mount') ? absent.filter((c) => c.resource === 'auth-mount' || c.resource === 'policy') : absent
+  if (gone.length > 0) throw new VanishedError(gone.map(vanished), desired.mount.path, 'right after this run wrote to Vault')
   if (left.length > 0) throw new ConcurrentChangeError(left)
 }
 
@@ -75,7 +77,9 @@ export async function confirmVault(api: VaultApi, settings: VaultSettings, acces
   const path = settings.authPath.replace(/^\/+|\/+$/g, '')
   const mount = (await readMounts(api))[`${path}/`]
   const gone: string[] = []
-  if (!mount) gone.push(`the auth method sys/auth/${path}${accessor ? ` (accessor ${accessor})` : ''}`)
+  if (mount?.description?.trim() === MOUNT_DESCRIPTION_DESTROYING) {
+    gone.push(`the auth method sys/auth/${path} (a mode: destroy is removing it: its description says so)`)
+  } else if (!mount) gone.push(`the auth method sys/auth/${path}${accessor ? ` (accessor ${accessor})` : ''}`)
   else if (accessor && mount.accessor !== accessor) {
     gone.push(
       `the auth method sys/auth/${path} with accessor ${accessor} (it was enabled again, as ${mount.accessor}, which the policies do not name)`
