@@ -34,7 +34,7 @@ import { roleList } from '../roles.js'
 import type { Change } from '../vault/plan.js'
 import type { RollbackEntry } from '../vault/restore.js'
 import { VaultTransaction } from '../vault/transaction.js'
-import type { ModeOptions } from './options.js'
+import type { ModeOptions } from '../inputs/modes.js'
 
 export type { DestroyState, DestroyTarget } from '../vault/destroy-plan.js'
 export { planDestroy } from '../vault/destroy-plan.js'
