@@ -10,9 +10,11 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import type { Config } from '../src/config.js'
 import { runDestroy } from '../src/modes/destroy.js'
 import { createVaultApi } from '../src/vault/client.js'
 import { reconcileVault } from '../src/vault/reconcile.js'
+import { MOUNT_DESCRIPTION_DESTROYING } from '../src/vault/desired.js'
 import { confirmVault, VanishedError } from '../src/vault/verify.js'
 import { faultedVault } from '../test-support/faulted-vault.js'
 import { runInProcess } from '../test-support/fault-suite.js'
@@ -162,4 +164,28 @@ describe('destroy racing a deploy on one auth method', () => {
       v.proxy.configure({ rule: () => null })
     }
   }, 60_000)
+
+  it('an auth method marked by a destroy: a deploy writes nothing and says so; a destroy killed after marking is finished by the next', async () => {
+    const { url } = await v.jwks.keyring('mark')
+    const cfg = scenarioConfig(v.bao.addr, v.bao.rootToken, 'mark', url)
+    await reconcileVault(cfg, { log: () => {} })
+    // What a destroy killed after its mark leaves; and drift, so that a deploy would have something to write.
+    await v.bao.api('POST', 'sys/auth/jwt-mark/tune', { description: MOUNT_DESCRIPTION_DESTROYING })
+    const role = (await v.bao.api('GET', 'auth/jwt-mark/role/role-mark')).data
+    await v.bao.api('POST', 'auth/jwt-mark/role/role-mark', { ...role, token_period: 60 })
+    const proxied: Config = { ...cfg, vault: { ...cfg.vault, addr: v.proxy.url } }
+    const start = v.proxy.log.length
+    await expect(reconcileVault(proxied, { log: () => {} })).rejects.toThrow(
+      /^auth-path "jwt-mark": a mode: destroy is removing this auth method .*Nothing more was written to it\. .*vault auth tune -description=/
+    )
+    expect(v.proxy.log.slice(start).filter((e) => e.method !== 'GET')).toEqual([])
+
+    const spy = quiet()
+    try {
+      await runDestroy(cfg, { mode: 'destroy', force: false, failOnWarning: false }, { log: () => {} })
+    } finally {
+      spy.mockRestore()
+    }
+    expect(await present('jwt-mark', 'role-mark')).toEqual({ mount: false, role: false })
+  }, 30_000)
 })
