@@ -228,3 +228,6 @@ export function stringList(v: unknown): string[] {
 export function asString(v: unknown): string {
   return typeof v === 'string' ? v : ''
 }
+
+/** batch and sysbatch allocations run to completion; service and system ones run until stopped. */
+export const runsToCompletion = (jobType: string | undefined): boolean => jobType === 'batch' || jobType === 'sysbatch'

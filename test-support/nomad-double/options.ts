@@ -37,6 +37,8 @@ export interface NomadDoubleOptions {
   datacenter?: string
   /** Namespaces that exist (default ["default"]). */
   namespaces?: string[]
+  /** Node pools that exist besides the built-in "default" and "all" (nomad/structs/node_pool.go). */
+  nodePools?: string[]
   /** With the JWT auth methods, binding rules and roles of acl-login.ts for POST /v1/acl/login. */
   acl?: AclLoginOptions & {
     enabled: boolean
@@ -115,6 +117,8 @@ export interface SecretRead {
   task: string
   path: string
   data: unknown
+  /** a template `secret` call with `key=value` arguments is a Vault write: the data it wrote */
+  written?: Record<string, string>
 }
 
 export interface VaultLogin {

@@ -4,7 +4,19 @@
  */
 import { randomUUID } from 'node:crypto'
 import { UPDATE_DEFAULTS } from './jobspec.js'
-import type { Allocation, Deployment, DeploymentState, Evaluation, Job, Json, RescheduleEvent, Task, TaskGroup, UpdateStrategy } from './model.js'
+import {
+  runsToCompletion,
+  type Allocation,
+  type Deployment,
+  type DeploymentState,
+  type Evaluation,
+  type Job,
+  type Json,
+  type RescheduleEvent,
+  type Task,
+  type TaskGroup,
+  type UpdateStrategy
+} from './model.js'
 import { isTerminal, nowNs, type State } from './state.js'
 import { stableStringify } from './diff.js'
 import { createDeployment, maybeCompleteDeployment, setAllocHealth } from './deployments.js'
@@ -124,7 +136,7 @@ export const isActiveDeployment = (d: Deployment | undefined): boolean => !!d &&
  * for its reschedule), so a failure is not re-placed a second time by the next evaluation.
  */
 export function presentAllocs(s: State, ns: string, job: Job): Allocation[] {
-  if (job.Type === 'batch') return s.liveAllocs(ns, job.ID)
+  if (runsToCompletion(job.Type)) return s.liveAllocs(ns, job.ID)
   return [...s.allocs.values()].filter(
     (a) =>
       a.Namespace === ns &&
@@ -162,7 +174,8 @@ function reconcileGroup(
   dep: Deployment | undefined
 ): TgPlan {
   const change = tgChange(oldJob, newJob, tg.Name)
-  const count = Number(tg.Count ?? 1)
+  // system and sysbatch: one allocation per node (scheduler/scheduler_system.go), whatever the count
+  const count = newJob.Type === 'system' || newJob.Type === 'sysbatch' ? s.nodes.length : Number(tg.Count ?? 1)
   const p: TgPlan = {
     name: tg.Name,
     change,
@@ -178,7 +191,7 @@ function reconcileGroup(
     outdated: 0
   }
   const tgPresent = present.filter((a) => a.TaskGroup === tg.Name)
-  if (newJob.Type === 'batch' && change === 'none') {
+  if (runsToCompletion(newJob.Type) && change === 'none') {
     // completed batch allocs are not re-placed
     const done = [...s.allocs.values()].filter(
       (a) => a.Namespace === ns && a.JobID === newJob.ID && a.TaskGroup === tg.Name && a.ClientStatus === 'complete'
@@ -476,7 +489,7 @@ export function processEval(s: State, evalId: string, oldJob: Job | undefined): 
     ev.BlockedEval = blocked.ID
     cancelBlockedEvals(s, ev, blocked)
   } else cancelBlockedEvals(s, ev)
-  if (job.Type === 'batch' && plans.every((p) => p.place === 0) && s.liveAllocs(ev.Namespace, job.ID).length === 0) {
+  if (runsToCompletion(job.Type) && plans.every((p) => p.place === 0) && s.liveAllocs(ev.Namespace, job.ID).length === 0) {
     s.setJobStatus(rec, 'dead')
   }
   if (deployment) maybeCompleteDeployment(s, deployment)

@@ -70,6 +70,7 @@ export class State {
   readonly region: string
   readonly datacenter: string
   readonly namespaces: Set<string>
+  readonly nodePools: Set<string>
   readonly managementToken: string
   readonly aclEnabled: boolean
   readonly tokens = new Map<string, Set<string>>()
@@ -123,6 +124,7 @@ export class State {
     this.region = opts.region ?? 'global'
     this.datacenter = opts.datacenter ?? 'dc1'
     this.namespaces = new Set(opts.namespaces ?? [DEFAULT_NS])
+    this.nodePools = new Set(['default', 'all', ...(opts.nodePools ?? [])])
     this.managementToken = opts.acl?.managementToken ?? randomUUID()
     this.aclEnabled = opts.acl?.enabled ?? false
     this.addToken(this.managementToken, ['management'])

@@ -2,7 +2,7 @@
  * The Nomad test double's client task runner: allocation start, task events, task failure, stop, batch completion.
  * The Vault login and template reads before a task starts are in vault-hook.ts.
  */
-import type { Allocation, Job, Task, TaskEvent, TaskGroup } from './model.js'
+import { runsToCompletion, type Allocation, type Job, type Task, type TaskEvent, type TaskGroup } from './model.js'
 import { isTerminal, nowNs, type JobRecord, type State } from './state.js'
 import { setAllocHealth } from './deployments.js'
 import { vaultPrestart } from './vault-hook.js'
@@ -88,7 +88,7 @@ export function failTask(s: State, a: Allocation, task: string, ev: TaskEvent): 
   maybeReschedule(s, a)
   unblockEvals(s)
   const rec = s.findJob(a.Namespace, a.JobID)
-  if (rec && rec.current.Type === 'batch' && !a.FollowupEvalID) maybeBatchDone(s, rec)
+  if (rec && runsToCompletion(rec.current.Type) && !a.FollowupEvalID) maybeBatchDone(s, rec)
 }
 
 export async function startAlloc(s: State, allocId: string, job: Job, tg: TaskGroup): Promise<void> {
@@ -144,7 +144,7 @@ function runTasks(s: State, a: Allocation, job: Job, tg: TaskGroup): void {
   const minHealthy = job.Type === 'service' ? s.scaledMs(taskGroupsUpdate(job, tg).MinHealthyTime ?? 0) : 0
   s.later(Math.max(s.healthyAfterMs, minHealthy), () => {
     if (a.DesiredStatus !== 'run' || isTerminal(a)) return
-    if (job.Type === 'batch') {
+    if (runsToCompletion(job.Type)) {
       for (const t of tg.Tasks ?? []) {
         const ts = a.TaskStates[t.Name]
         ts.Events.push(taskEvent('Terminated', 'Exit Code: 0', { ExitCode: 0, Details: { exit_code: '0', signal: '0', oom_killed: 'false' } }))
