@@ -5,30 +5,11 @@
  * DefaultServiceJobReschedulePolicy, DefaultBatchJobReschedulePolicy, RescheduleTracker), client/allocrunner/
  * taskrunner/restarts/restarts.go (reasons, 25% jitter), scheduler/reconcile_util.go (reschedule delay functions).
  */
-import type { Job, RescheduleEvent, TaskGroup } from './model.js'
+import type { Job, ReschedulePolicy, RescheduleEvent, RestartPolicy, TaskGroup } from './model.js'
 
 const S = 1e9
 const M = 60 * S
 const H = 60 * M
-
-/** api.RestartPolicy JSON (durations in ns). */
-export interface RestartPolicy {
-  Attempts: number
-  Interval: number
-  Delay: number
-  Mode: 'fail' | 'delay'
-  RenderTemplates: boolean
-}
-
-/** api.ReschedulePolicy JSON (durations in ns). */
-export interface ReschedulePolicy {
-  Attempts: number
-  Interval: number
-  Delay: number
-  DelayFunction: 'constant' | 'exponential' | 'fibonacci'
-  MaxDelay: number
-  Unlimited: boolean
-}
 
 export function defaultRestartPolicy(jobType: string): RestartPolicy {
   return jobType === 'batch'

@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto'
 import { Keyring } from './keyring.js'
 import { NomadApiError } from './api-error.js'
 import type { Allocation, Deployment, Evaluation, Job, JobSubmission } from './model.js'
-import type { AclPolicy, NomadDoubleOptions, RequestLogEntry, SecretRead, TaskFailure, VaultLogin } from './options.js'
+import type { AclPolicy, DoubleSettings, RequestLogEntry, SecretRead, TaskFailure, VaultLogin } from './settings.js'
 
 export const DEFAULT_NS = 'default'
 export const nowNs = () => Date.now() * 1e6
@@ -76,7 +76,7 @@ export class State {
   readonly tokens = new Map<string, Set<string>>()
   /** SecretID → AccessorID and the policy names it was created with */
   readonly tokenInfo = new Map<string, { accessor: string; policies: string[]; createdAt: number; expiresAt?: number; name?: string }>()
-  readonly serverVault: NonNullable<NomadDoubleOptions['server']>
+  readonly serverVault: NonNullable<DoubleSettings['server']>
   readonly clientVault: { enabled: boolean; address: string; jwt_auth_backend_path: string; create_from_role: string; namespace: string }
   readonly allocStartMs: number
   readonly healthyAfterMs: number
@@ -118,7 +118,7 @@ export class State {
   readonly watcherBatches = new Set<string>()
 
   private constructor(
-    readonly opts: NomadDoubleOptions,
+    readonly opts: DoubleSettings,
     readonly keyring: Keyring
   ) {
     this.region = opts.region ?? 'global'
@@ -162,7 +162,7 @@ export class State {
     this.tokenInfo.set(secret, { accessor: randomUUID(), policies, createdAt, expiresAt, name })
   }
 
-  static async create(opts: NomadDoubleOptions): Promise<State> {
+  static async create(opts: DoubleSettings): Promise<State> {
     return new State(opts, await Keyring.create(opts.keyAlgorithm))
   }
 
