@@ -8,7 +8,8 @@ import { canonicalVault } from './jobspec.js'
 import { asString, isJson, type Job, type JobSubmission, type Json } from './model.js'
 import { jobKey, nowNs, type State } from './state.js'
 import { jobDiff, specOf } from './diff.js'
-import { createEval, reconcile } from './scheduler.js'
+import { createEval } from './evals.js'
+import { reconcile } from './reconcile.js'
 import { checkSubmission, formatWarnings, validateJob } from './validate.js'
 
 /**

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto'
 import { Keyring } from './keyring.js'
 import { NomadApiError } from './api-error.js'
-import type { Allocation, Deployment, Evaluation, Job, JobSubmission } from './model.js'
+import type { Allocation, Deployment, Evaluation, Job, JobSubmission, TaskGroup } from './model.js'
 import type { AclPolicy, DoubleSettings, RequestLogEntry, SecretRead, TaskFailure, VaultLogin } from './settings.js'
 
 export const DEFAULT_NS = 'default'
@@ -42,6 +42,19 @@ export interface Node {
   Datacenter: string
   cpu: number
   memoryMB: number
+}
+
+/**
+ * The moving parts that the state's lower layers hand work to, wired by server.ts: the scheduler processes an
+ * evaluation (Nomad's eval broker hands it to a worker), and a client runs an allocation placed for it.
+ */
+export interface Workers {
+  processEval(s: State, evalId: string, oldJob: Job | undefined): void
+  runAlloc(s: State, allocId: string, job: Job, tg: TaskGroup): void | Promise<void>
+}
+
+const unwired = (): never => {
+  throw new Error('nomad-double bug: State.workers is not wired (startNomadDouble sets it)')
 }
 
 export type Table = 'jobs' | 'evals' | 'allocs' | 'deployments' | 'keyring'
@@ -116,6 +129,8 @@ export class State {
   readonly progressMs = new Map<string, number>() // deployment id → wall-clock progress deadline (ms)
   /** Deployments whose watcher has a batched evaluation coming (deployment_watcher.go `createBatchedUpdate`). */
   readonly watcherBatches = new Set<string>()
+  /** The scheduler and the clients (see Workers). */
+  workers: Workers = { processEval: unwired, runAlloc: unwired }
 
   private constructor(
     readonly opts: DoubleSettings,

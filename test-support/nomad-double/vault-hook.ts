@@ -4,9 +4,9 @@
  * and writes for `secret` calls with parameters).
  */
 import { createHash } from 'node:crypto'
-import { asString, type Allocation, type Job, type Json, type Task, type TaskGroup, isJson, stringList } from './model.js'
+import { asString, type Allocation, type Job, type Json, type Task, type TaskEvent, type TaskGroup, isJson, stringList } from './model.js'
 import type { State } from './state.js'
-import { addEvent, failTask, taskEvent } from './task-runner.js'
+import { addEvent, taskEvent } from './task-events.js'
 
 // ---------------------------------------------------------------- Vault (the client's vault_hook + template hook)
 export function vaultLoginPath(s: State): string {
@@ -52,7 +52,13 @@ export function vaultApiError(s: State, method: string, p: string, status: numbe
   return `Error making API request.\n\nURL: ${method} ${url}\nCode: ${status}. Errors:\n\n` + errs.map((e) => `* ${e}`).join('\n')
 }
 
-export async function vaultPrestart(s: State, a: Allocation, job: Job, tg: TaskGroup, t: Task): Promise<'ok' | 'failed' | 'waiting'> {
+/**
+ * What the Vault hook leaves for the task runner: go on (`ok`), stay pending (`waiting`, recoverable), nothing more
+ * (`failed`: the double closed or the allocation was stopped meanwhile), or kill the task with this event.
+ */
+export type PrestartOutcome = 'ok' | 'waiting' | 'failed' | { kill: TaskEvent }
+
+export async function vaultPrestart(s: State, a: Allocation, job: Job, tg: TaskGroup, t: Task): Promise<PrestartOutcome> {
   const vault = t.Vault ?? {}
   const idName = `vault_${vault.Cluster || 'default'}`
   const ident = (t.Identities ?? []).find((i) => i.Name === idName)
@@ -81,8 +87,7 @@ export async function vaultPrestart(s: State, a: Allocation, job: Job, tg: TaskG
     const msg = `Put "${vaultUrl(s, loginPath)}": ${goDialError(e, vaultUrl(s, loginPath))}`
     s.vaultLogins.push({ allocId: a.ID, task: t.Name, role, jwt, ok: false, error: msg })
     const display = `Vault: failed to derive vault token: failed to derive Vault token for identity ${idName}: failed to login with JWT: ${msg}`
-    failTask(s, a, t.Name, taskEvent('Killing', display, { FailsTask: true, VaultError: display, Details: { fails_task: 'true' } }))
-    return 'failed'
+    return { kill: taskEvent('Killing', display, { FailsTask: true, VaultError: display, Details: { fails_task: 'true' } }) }
   }
   const auth = isJson(r.json?.auth) ? r.json.auth : undefined
   const token = asString(auth?.client_token)
@@ -90,8 +95,7 @@ export async function vaultPrestart(s: State, a: Allocation, job: Job, tg: TaskG
     const msg = vaultApiError(s, 'PUT', loginPath, r.status, r.json, r.text)
     s.vaultLogins.push({ allocId: a.ID, task: t.Name, role, jwt, ok: false, error: msg })
     const display = `Vault: failed to derive vault token: failed to derive Vault token for identity ${idName}: failed to login with JWT: ${msg}`
-    failTask(s, a, t.Name, taskEvent('Killing', display, { FailsTask: true, VaultError: display, Details: { fails_task: 'true' } }))
-    return 'failed'
+    return { kill: taskEvent('Killing', display, { FailsTask: true, VaultError: display, Details: { fails_task: 'true' } }) }
   }
   s.vaultLogins.push({ allocId: a.ID, task: t.Name, role, jwt, ok: true, policies: stringList(auth?.policies) })
   // template hook: every secret the templates name, once each
@@ -151,14 +155,7 @@ const TEMPLATE_RETRY = { attempts: 12, backoffNs: 250e6, maxBackoffNs: 60e9 }
  * shows `Missing: <name>` while it waits; after the last attempt the task is killed with "Template failed: …"
  * (FailsTask).
  */
-async function fetchSecret(
-  s: State,
-  a: Allocation,
-  tg: TaskGroup,
-  t: Task,
-  d: SecretDependency,
-  token: string
-): Promise<'ok' | 'failed' | 'waiting'> {
+async function fetchSecret(s: State, a: Allocation, tg: TaskGroup, t: Task, d: SecretDependency, token: string): Promise<PrestartOutcome> {
   const { path: p, name } = d
   const method = d.data ? 'PUT' : 'GET'
   let lastError = ''
@@ -195,8 +192,7 @@ async function fetchSecret(
     } else lastError = `${name}: ${name}: ${vaultApiError(s, method, p, rr.status, rr.json, rr.text)}`
   }
   const display = `Template failed: ${lastError}`
-  failTask(s, a, t.Name, taskEvent('Killing', display, { FailsTask: true, Details: { fails_task: 'true' } }))
-  return 'failed'
+  return { kill: taskEvent('Killing', display, { FailsTask: true, Details: { fails_task: 'true' } }) }
 }
 
 function vaultUrl(s: State, p: string): string {
