@@ -64,6 +64,7 @@ describe('plan and register share one admission path', () => {
   it('canonicalises a bare JSON job before the plan: re-planning what was registered shows no difference', async () => {
     const d = await start()
     expect((await register(d, worker())).status).toBe(200)
+    await d.waitFor(() => d.allocations('worker').length === 1) // the evaluation placed it
     const p = await plan(d, worker())
     expect(p.status).toBe(200)
     expect(p.json.Diff.Fields).toBeNull()
@@ -71,6 +72,29 @@ describe('plan and register share one admission path', () => {
     expect(p.json.Annotations.DesiredTGUpdates.worker).toMatchObject({ Place: 0, Ignore: 1 })
     // the stored job has the agent's region, which the submitted one did not name
     expect(d.getJob('worker')?.Region).toBe('global')
+  })
+
+  it("stores a bare JSON job with api.Job.Canonicalize's defaults, per job type", async () => {
+    const d = await start()
+    expect((await register(d, worker())).status).toBe(200)
+    const stored = d.getJob('worker')!
+    expect(stored).toMatchObject({ Name: 'worker', Namespace: 'default', Priority: 50, Datacenters: ['*'], NodePool: 'default' })
+    const g = stored.TaskGroups[0]
+    // api/tasks.go TaskGroup.Canonicalize: a service job's groups get the default update strategy and policies
+    expect(g).toMatchObject({
+      Count: 1,
+      Update: { MaxParallel: 1, HealthCheck: 'checks', MinHealthyTime: 10e9, HealthyDeadline: 300e9, ProgressDeadline: 600e9 },
+      RestartPolicy: { Attempts: 2, Interval: 1800e9, Delay: 15e9, Mode: 'fail' },
+      ReschedulePolicy: { Delay: 30e9, DelayFunction: 'exponential', MaxDelay: 3600e9, Unlimited: true }
+    })
+    expect(g.Tasks[0]).toMatchObject({ KillTimeout: 5e9, Resources: { CPU: 50, MemoryMB: 32 } })
+    // a sysbatch job: no update strategy, the batch restart policy, no rescheduling
+    const sys = { ...worker({ ID: 'sweep', Type: 'sysbatch' }) }
+    expect((await register(d, sys)).status).toBe(200)
+    const sg = d.getJob('sweep')!.TaskGroups[0]
+    expect(sg.Update).toBeUndefined()
+    expect(sg.RestartPolicy).toMatchObject({ Attempts: 3, Interval: 86400e9 })
+    expect(sg.ReschedulePolicy).toMatchObject({ Attempts: 0, Unlimited: false })
   })
 
   it('keeps the agent region for a job that says "global", on an agent in another region', async () => {

@@ -4,7 +4,7 @@
  */
 import { NomadApiError } from './api-error.js'
 import { parseDurationNs } from './duration.js'
-import { canonicalVault } from './jobspec.js'
+import { canonicalizeJob } from './canonicalize.js'
 import { asString, isJson, type Job, type JobSubmission, type Json } from './model.js'
 import { jobKey, nowNs, type State } from './state.js'
 import { jobDiff, specOf } from './diff.js'
@@ -31,27 +31,17 @@ export function regionForJob(s: State, job: Json, queryRegion = '', bodyRegion =
 
 /**
  * Job admission, the one path of plan and register (nomad/job_endpoint.go `Plan` and `Register` both call
- * `admissionControllers`): the agent's api.Job.Canonicalize and region (command/agent/job_endpoint.go
- * `ApiJobToStructJob`), the server's mutators (canonicalize, node-pool default, implicit identities:
- * nomad/job_endpoint_hooks.go, job_endpoint_hook_node_pool*.go, job_endpoint_hook_implicit_identities.go), then the
+ * `admissionControllers`): the canonical form (canonicalize.ts), the implicit identities
+ * (nomad/job_endpoint_hook_implicit_identities.go), then the
  * validators (validate.ts: namespace, node pool, multiregion license, Vault). Throws 500 when a validator fails.
  */
 export function admit(s: State, ns: string, jobIn: Json, region?: string): { job: Job; warnings: string[] } {
   // the client's api.Job: trusted in shape (the action and the tests send what the parse endpoint returned)
   const job = structuredClone(jobIn) as Job
-  job.Namespace = ns
-  job.Region = region ?? regionForJob(s, jobIn).job
-  job.Type ??= 'service'
-  job.Priority ??= 50
-  job.Datacenters ??= ['*']
-  if (!job.NodePool) job.NodePool = 'default'
-  job.Name ??= job.ID
+  canonicalizeJob(job, ns, region ?? regionForJob(s, jobIn).job)
   for (const g of job.TaskGroups ?? []) {
-    g.Count ??= 1
     for (const t of g.Tasks ?? []) {
-      t.Resources = { CPU: 100, MemoryMB: 300, ...(t.Resources ?? {}) }
       if (!t.Vault) continue
-      t.Vault = canonicalVault(t.Vault)
       const name = `vault_${t.Vault.Cluster || 'default'}`
       t.Identities ??= []
       const existing = t.Identities.find((i) => i.Name === name)

@@ -123,7 +123,7 @@ export interface ReschedulePolicy {
   Attempts: number
   Interval: number
   Delay: number
-  DelayFunction: 'constant' | 'exponential' | 'fibonacci'
+  DelayFunction: 'constant' | 'exponential' | 'fibonacci' | ''
   MaxDelay: number
   Unlimited: boolean
 }
