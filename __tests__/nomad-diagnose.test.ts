@@ -67,6 +67,18 @@ describe('diagnoseVaultFailure', () => {
     expect(d).toContain('secret/data/default/web/')
   })
 
+  it('explains a template write (a secret call with key=value parameters) that the policy denies, naming the path and update', () => {
+    const name = 'vault.write(pki/issue/web -> cea67813)'
+    const msg =
+      `Template failed: ${name}: ${name}: Error making API request.\n\n` +
+      'URL: PUT https://vault:8200/v1/pki/issue/web\nCode: 403. Errors:\n\n* 1 error occurred:\n\t* permission denied\n\n'
+    const d = diagnoseVaultFailure(msg, ctx)
+    expect(d).toContain('Vault denied the write to "pki/issue/web"')
+    expect(d).toContain('is a Vault write (PUT)')
+    expect(d).toContain('path "pki/issue/web" { capabilities = ["update"] }')
+    expect(d).not.toContain('->')
+  })
+
   it('explains a missing default identity', () => {
     const d = diagnoseVaultFailure(
       'failed to derive Vault token: failed to retrieve signed workload identity: unable to find token for workload alloc-1 and identity "vault_default"',

@@ -76,3 +76,17 @@ describe('jobs Nomad admits', () => {
     expect(n.allocations('resize')).toEqual([])
   })
 })
+
+describe('a template that writes to Vault', () => {
+  it('a secret call with key=value parameters is a write; denied, the action names the path and the capability', async () => {
+    const n = await cluster()
+    const r = await runAction(inputs(n, { job: `${FIX}/cert.nomad.hcl`, 'inject-vault': 'missing' }))
+    expect(r.code).toBe(1)
+    expect(r.outputs.verdict).toBe('failed')
+    const e = messages(r, 'error')
+    expect(e).toContain('Template failed: vault.write(pki/issue/web -> cea67813)')
+    expect(e).toContain('Vault denied the write to "pki/issue/web"')
+    expect(e).toContain('path "pki/issue/web" { capabilities = ["update"] }')
+    expect(n.secretReads).toEqual([])
+  })
+})
