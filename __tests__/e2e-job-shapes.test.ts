@@ -14,14 +14,20 @@ const { cluster, inputs } = e2e
 
 describe('jobs Nomad refuses: the dry run fails as the real run does', () => {
   it.each([
-    ['a namespace that does not exist', 'payments.nomad.hcl', 'job "ledger" is in nonexistent namespace "payments"'],
-    ['a node pool that does not exist', 'arm64.nomad.hcl', 'job "render" is in nonexistent node pool "arm64"']
-  ])('%s', async (_what, file, refusal) => {
+    [
+      'a namespace that does not exist',
+      'payments.nomad.hcl',
+      'job "ledger" is in nonexistent namespace "payments"',
+      '`nomad namespace apply payments`'
+    ],
+    ['a node pool that does not exist', 'arm64.nomad.hcl', 'job "render" is in nonexistent node pool "arm64"', "or change the job's node_pool"]
+  ])('%s', async (_what, file, refusal, fix) => {
     const n = await cluster()
     const dry = await runAction(inputs(n, { job: `${FIX}/${file}`, 'dry-run': 'true' }))
     expect(dry.code).toBe(1)
     expect(dry.outputs.verdict).not.toBe('planned')
     expect(messages(dry, 'error')).toContain(refusal)
+    expect(messages(dry, 'error')).toContain(fix)
     const real = await runAction(inputs(n, { job: `${FIX}/${file}` }))
     expect(real.code).toBe(1)
     expect(messages(real, 'error')).toContain(refusal)
@@ -33,6 +39,7 @@ describe('jobs Nomad refuses: the dry run fails as the real run does', () => {
     const r = await runAction(inputs(n, { job: `${FIX}/multiregion.json` }))
     expect(r.code).toBe(1)
     expect(messages(r, 'error')).toContain('Multiregion jobs are unlicensed.')
+    expect(messages(r, 'error')).toContain('remove the multiregion block and deploy the job to each region on its own')
     expect(n.getJob('edge')).toBeUndefined()
   })
 })
