@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { diagnoseVaultFailure, type VaultDiagContext } from '../src/nomad/diagnose.js'
+import { describeTemplateWait } from '../src/nomad/task-failures.js'
 
 const ctx: VaultDiagContext = {
   audience: 'vault.io',
@@ -117,5 +118,19 @@ describe('diagnoseVaultFailure', () => {
     expect(diagnoseVaultFailure('Exit Code: 1, Exit Message: "boom"', ctx)).toBeUndefined()
     expect(diagnoseVaultFailure('', ctx)).toBeUndefined()
     expect(diagnoseVaultFailure('Docker container exited with non-zero exit code: 137', ctx)).toBeUndefined()
+  })
+})
+
+describe('describeTemplateWait', () => {
+  const wait = (missing: string[]) =>
+    describeTemplateWait({ allocId: '0b4c7c2e-5d7f-4b5a-9c1e-1f2a3b4c5d6e', allocName: 'web.web[0]', task: 'server', missing })
+
+  it('names the secrets a template reads, and the paths it writes to (a secret call with key=value parameters)', () => {
+    const both = wait(['vault.read(secret/data/default/web/config)', 'vault.write(pki/issue/web -> cea67813)'])
+    expect(both).toContain('waits for Vault secret(s) "secret/data/default/web/config" and Vault write(s) to "pki/issue/web"')
+    expect(both).toContain('grant read on it (update for a write).')
+    const read = wait(['vault.read(secret/data/default/web/config)'])
+    expect(read).toContain('waits for Vault secret(s) "secret/data/default/web/config" (Template: Missing:')
+    expect(read).toMatch(/grant read on it\.$/)
   })
 })
