@@ -20,20 +20,17 @@ import { checkSubmission, formatWarnings, validateJob } from './validate.js'
 export function regionForJob(s: State, job: Json, queryRegion = '', bodyRegion = ''): { request: string; job: string } {
   let request = queryRegion || bodyRegion || asString(job.Region) || ''
   if (request === '' || request === 'global') request = s.region
-  let jobRegion = request
-  const regions = isJson(job.Multiregion) && Array.isArray(job.Multiregion.Regions) ? (job.Multiregion.Regions as Json[]) : undefined
-  if (isJson(job.Multiregion)) {
-    jobRegion = 'global'
-    if (regions?.length && !regions.some((r) => r.Name === request)) request = asString(regions[0].Name) ?? request
-  }
-  return { request, job: jobRegion }
+  if (!isJson(job.Multiregion)) return { request, job: request }
+  const regions = Array.isArray(job.Multiregion.Regions) ? (job.Multiregion.Regions as Json[]) : []
+  if (regions.length && !regions.some((r) => r.Name === request)) request = asString(regions[0].Name) ?? request
+  return { request, job: 'global' }
 }
 
 /**
  * Job admission, the one path of plan and register (nomad/job_endpoint.go `Plan` and `Register` both call
  * `admissionControllers`): the canonical form (canonicalize.ts), the implicit identities
- * (nomad/job_endpoint_hook_implicit_identities.go), then the
- * validators (validate.ts: namespace, node pool, multiregion license, Vault). Throws 500 when a validator fails.
+ * (nomad/job_endpoint_hook_implicit_identities.go), then the validators (validate.ts: namespace, node pool,
+ * multiregion license, Vault). Throws 500 when a validator fails.
  */
 export function admit(s: State, ns: string, jobIn: Json, region?: string): { job: Job; warnings: string[] } {
   // the client's api.Job: trusted in shape (the action and the tests send what the parse endpoint returned)

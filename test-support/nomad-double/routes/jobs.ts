@@ -17,11 +17,16 @@ import { isJson, type JobSubmission, type Json, asString } from '../model.js'
  * `apiJobAndRequestToStructs`): the namespace is `?namespace=`, else the body's, else the job's, else "default"; the
  * region as in `regionForJob`. A request for another region has no path there.
  */
-async function submitted(c: RouteContext, missingId: string): Promise<{ body: Json; job: Json; ns: string; region: string }> {
+async function submitted(
+  c: RouteContext,
+  texts: { missingId: string; mismatch: string },
+  pathId: string | null
+): Promise<{ body: Json; job: Json; ns: string; region: string }> {
   const body = await c.body()
   const job = isJson(body.Job) ? body.Job : undefined
   if (!job) throw new NomadApiError(400, 'Job must be specified')
-  if (!job.ID) throw new NomadApiError(400, missingId)
+  if (!job.ID) throw new NomadApiError(400, texts.missingId)
+  if (pathId !== null && job.ID !== pathId) throw new NomadApiError(400, texts.mismatch)
   const region = regionForJob(c.s, job, c.q.get('region') ?? '', asString(body.Region) ?? '')
   if (region.request !== c.s.region) throw new NomadApiError(500, 'No path to region')
   const ns = c.q.get('namespace') || asString(body.Namespace) || asString(job.Namespace) || DEFAULT_NS
@@ -30,8 +35,7 @@ async function submitted(c: RouteContext, missingId: string): Promise<{ body: Js
 
 async function registerHttp(c: RouteContext, pathId: string | null): Promise<void> {
   c.acl('submit-job')
-  const { body, job, ns, region } = await submitted(c, "Job ID hasn't been provided")
-  if (pathId !== null && job.ID !== pathId) throw new NomadApiError(400, 'Job ID does not match name')
+  const { body, job, ns, region } = await submitted(c, { missingId: "Job ID hasn't been provided", mismatch: 'Job ID does not match name' }, pathId)
   const r = register(c.s, ns, job, {
     enforceIndex: Boolean(body.EnforceIndex),
     jobModifyIndex: Number(body.JobModifyIndex ?? 0),
@@ -82,9 +86,8 @@ export const routes: Route[] = [
     path: '/v1/job/:id/plan',
     async handle(c) {
       c.acl('submit-job')
-      const { body, job, ns: jobNs, region } = await submitted(c, 'Job must have a valid ID')
       const id = c.params.id
-      if (job.ID !== id) throw new NomadApiError(400, 'Job ID does not match')
+      const { body, ns: jobNs, job, region } = await submitted(c, { missingId: 'Job must have a valid ID', mismatch: 'Job ID does not match' }, id)
       const planned = planJob(c.s, jobNs, job, Boolean(body.Diff), region)
       // test hook: runs after the plan is computed, before the response (e.g. a concurrent `nomad job run`)
       c.s.opts.onPlan?.(id, jobNs)
