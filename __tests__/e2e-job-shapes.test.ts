@@ -47,7 +47,7 @@ describe('jobs Nomad refuses: the dry run fails as the real run does', () => {
 describe('jobs Nomad admits', () => {
   it.each([
     ['bare', 'worker.json'],
-    ['as {"Job": …}', 'worker-wrapped.json']
+    ['as {"Job": …} with every unset field null, as `nomad job run -output` writes it', 'worker-wrapped.json']
   ])('a JSON job (%s) re-runs to unchanged', async (_form, file) => {
     const n = await cluster()
     const first = await runAction(inputs(n, { job: `${FIX}/${file}` }))
