@@ -88,6 +88,12 @@ describe('plan and register share one admission path', () => {
       ReschedulePolicy: { Delay: 30e9, DelayFunction: 'exponential', MaxDelay: 3600e9, Unlimited: true }
     })
     expect(g.Tasks[0]).toMatchObject({ KillTimeout: 5e9, Resources: { CPU: 50, MemoryMB: 32 } })
+    // an unset field may come as null (`nomad job run -output`): the default still applies
+    const nulls = worker({ ID: 'nulls', Priority: null, NodePool: null, Region: null })
+    nulls.TaskGroups = [{ Name: 'w', Count: null, Tasks: [{ Name: 't', Driver: 'exec', Resources: { CPU: null, MemoryMB: 64 }, KillTimeout: null }] }]
+    expect((await register(d, nulls)).status).toBe(200)
+    expect(d.getJob('nulls')).toMatchObject({ Priority: 50, NodePool: 'default', Region: 'global' })
+    expect(d.getJob('nulls')!.TaskGroups[0]).toMatchObject({ Count: 1, Tasks: [{ KillTimeout: 5e9, Resources: { CPU: 100, MemoryMB: 64 } }] })
     // a sysbatch job: no update strategy, the batch restart policy, no rescheduling
     const sys = { ...worker({ ID: 'sweep', Type: 'sysbatch' }) }
     expect((await register(d, sys)).status).toBe(200)

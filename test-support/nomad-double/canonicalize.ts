@@ -18,7 +18,7 @@ function canonicalGroup(job: Job, g: TaskGroup): void {
     g.ReschedulePolicy = { ...defaultReschedulePolicy(job.Type), ...(job.Reschedule ?? {}), ...(g.ReschedulePolicy ?? {}) }
   g.RestartPolicy = { ...defaultRestartPolicy(job.Type), ...(g.RestartPolicy ?? {}) }
   for (const t of g.Tasks ?? []) {
-    t.Resources = { CPU: 100, MemoryMB: 300, ...(t.Resources ?? {}) }
+    t.Resources = { ...(t.Resources ?? {}), CPU: t.Resources?.CPU ?? 100, MemoryMB: t.Resources?.MemoryMB ?? 300 }
     t.KillTimeout ??= 5e9
     if (t.Vault) t.Vault = canonicalVault(t.Vault)
   }
