@@ -127,7 +127,7 @@ export function secretDependencies(tmpl: string): SecretDependency[] {
   const re = /\bsecret((?:\s+"(?:[^"\\]|\\.)*")+)/g
   let m: RegExpExecArray | null
   while ((m = re.exec(tmpl))) {
-    const args = [...m[1].matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => JSON.parse(`"${x[1]}"`) as string)
+    const args = [...m[1].matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => unquote(x[1]))
     const path = args[0].trim().replace(/^\/+|\/+$/g, '')
     const rest = args.slice(1).filter((x) => x !== '')
     if (rest.length === 0) {
@@ -144,6 +144,15 @@ export function secretDependencies(tmpl: string): SecretDependency[] {
     out.push({ path, data, name: `vault.write(${path} -> ${hash.digest('hex').slice(0, 8)})` })
   }
   return out
+}
+
+/** A Go string literal's text without its quotes; escapes JSON does not know are kept as written. */
+function unquote(text: string): string {
+  try {
+    return JSON.parse(`"${text}"`) as string
+  } catch {
+    return text
+  }
 }
 
 /** client.template.vault_retry defaults (client/config/config.go): 12 attempts, backoff 250ms doubling up to 1m. */
