@@ -1,2 +1,2 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
-import{f as i,g as a,j as o}from"./chunks/chunk-R5CGP2O4.js";import{l as t}from"./chunks/chunk-USGXNTBY.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-QBYPE3ME.js"),{cancelled:s}=await e();s&&process.exit(1)}
+import{i,j as a,m as o}from"./chunks/chunk-X2XCJSGB.js";import{l as t}from"./chunks/chunk-XYMJYOHI.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-UC5KP32A.js"),{cancelled:s}=await e();s&&process.exit(1)}
