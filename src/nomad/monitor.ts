@@ -12,18 +12,46 @@ import { NetworkError } from '../transport/index.js'
 import type { Verdict } from './verdict.js'
 
 export async function followJob(client: NomadClient, opts: FollowOptions): Promise<Verdict> {
+  return guarded(client, opts, (ctx) => follow(ctx, opts))
+}
+
+/**
+ * Follows what a job that was not registered again (the plan showed no change) is doing now: its running deployment
+ * (deploymentId), else its allocations of the current version (batch: to complete; others: to run).
+ */
+export async function followCurrent(client: NomadClient, opts: FollowOptions, deploymentId: string | undefined): Promise<Verdict> {
+  return guarded(client, opts, (ctx) =>
+    deploymentId
+      ? followDeployment(ctx, deploymentId)
+      : followAllocations(ctx, opts.jobType === 'batch' || opts.jobType === 'sysbatch' ? 'complete' : 'running')
+  )
+}
+
+/** The follow phase of one job: its deadline (the timeout input, requests in flight included) and lost contact. */
+async function guarded(client: NomadClient, opts: FollowOptions, run: (ctx: FollowContext) => Promise<Verdict>): Promise<Verdict> {
   const ctx = new FollowContext(client, opts)
   try {
-    return await follow(ctx, opts)
+    return await run(ctx)
   } catch (err) {
+    const last = `Last state seen: ${ctx.lastSeen ?? 'none (no answer since the follow began)'}.`
+    if (ctx.deadlineReached()) {
+      // A request was still in flight at the deadline (a Nomad that stopped answering): it was aborted.
+      return ctx.verdict(
+        'timeout',
+        `Timed out after ${ctx.elapsed()} (the timeout input) following job "${opts.jobId}": Nomad had not answered by the deadline. ` +
+          `${last} Nomad carries on; check it with \`nomad job status ${opts.jobId}\`.`
+      )
+    }
     if (!(err instanceof NetworkError)) throw err
     // The transport's retries ran out: the job is registered, but its outcome is not known.
     return ctx.verdict(
       'unknown',
       `Lost contact with Nomad after ${ctx.elapsed()} while following job "${opts.jobId}": ${err.message} ` +
-        `Last state seen: ${ctx.lastSeen ?? 'none (no answer since the registration)'}. The job is registered and Nomad carries on; ` +
+        `${last.replace('the follow began', 'the registration')} The job is registered and Nomad carries on; ` +
         `check it with \`nomad job status ${opts.jobId}\`.`
     )
+  } finally {
+    ctx.dispose()
   }
 }
 
