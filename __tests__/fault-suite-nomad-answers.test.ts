@@ -15,26 +15,11 @@ import { testConfig } from '../test-support/config-fixture.js'
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../test-support/fault-proxy.js'
 import { captureStdout } from '../test-support/input-reader.js'
 import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
+import { rawExecJob } from '../test-support/raw-exec-job.js'
 
 const stdout = captureStdout()
 
-const HCL = `job "web" {
-  datacenters = ["*"]
-  group "web" {
-    task "server" {
-      driver = "raw_exec"
-      config {
-        command = "/bin/sleep"
-        args    = ["60"]
-      }
-      resources {
-        cpu    = 50
-        memory = 32
-      }
-    }
-  }
-}
-`
+const HCL = rawExecJob('web')
 
 let nomad: NomadDouble | undefined
 let proxy: FaultProxy | undefined

@@ -20,31 +20,11 @@ import { testConfig } from '../test-support/config-fixture.js'
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../test-support/fault-proxy.js'
 import { captureStdout } from '../test-support/input-reader.js'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
+import { rawExecJob } from '../test-support/raw-exec-job.js'
 
 const stdout = captureStdout()
 
-/** A service job without Vault (the double's clients need no Vault for it); `update` replaces the update block. */
-function hcl(id: string, opts: { type?: string; update?: string; namespace?: string } = {}): string {
-  return `job "${id}" {
-  datacenters = ["*"]
-  type = "${opts.type ?? 'service'}"
-${opts.namespace ? `  namespace = "${opts.namespace}"\n` : ''}${opts.update ?? ''}
-  group "web" {
-    task "server" {
-      driver = "raw_exec"
-      config {
-        command = "/bin/sleep"
-        args    = ["60"]
-      }
-      resources {
-        cpu    = 50
-        memory = 32
-      }
-    }
-  }
-}
-`
-}
+const hcl = rawExecJob
 
 let nomad: NomadDouble | undefined
 let proxy: FaultProxy | undefined
