@@ -150,6 +150,18 @@ describe('checked before the first write', () => {
     expect(n.requests.map((q) => `${q.method} ${q.path}`)).toContain('GET /v1/namespace/prod')
     expect(n.requests.filter((q) => q.method !== 'GET' && q.path !== '/v1/jobs/parse')).toEqual([])
   })
+
+  it('a token with no capability in the namespace: Nomad cannot say whether it exists, and the token could not deploy there', async () => {
+    // a JSON job needs no parse request, so the namespace read is the first request that needs a namespace capability
+    await cluster({ acl: { enabled: true, tokens: [{ secret: 'agent-only', policies: ['agent-read'] }] } })
+    const cfg = config([path.resolve('__tests__/fixtures/jobs/worker.json')])
+    cfg.nomad.token = 'agent-only'
+    const err = await prepareJobs(cfg).catch((e: Error) => e)
+    expect((err as Error).message).toMatch(
+      /deploys to Nomad namespace "default", but the ACL token in `nomad-token` has no capability in that namespace \(Permission denied\)/
+    )
+    expect((err as Error).message).toContain('namespace "default" { capabilities = ["submit-job", "read-job"] }')
+  })
 })
 
 describe('the timeout is a deadline for the whole follow phase', () => {
