@@ -81,8 +81,7 @@ export async function unchanged(client: NomadClient, result: JobResult, o: Uncha
     },
     current?.ID
   )
-  const { evalId: _none, ...rest } = verdict
-  Object.assign(result, rest)
+  Object.assign(result, verdict, { evalId: result.evalId }) // no evaluation: nothing was registered
   // The followed state is good: the job is what the commit asks for, and nothing was registered.
   if (verdict.verdict === 'healthy' || verdict.verdict === 'complete' || verdict.verdict === 'evaluated') {
     result.verdict = 'unchanged'
