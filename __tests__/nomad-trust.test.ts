@@ -194,6 +194,48 @@ describe('the timeout is a deadline for the whole follow phase', () => {
     expect(v.reason).toMatch(/Timed out after \d+s/)
     expect(Date.now() - started).toBeLessThan(3 * timeoutMs)
   }, 20_000)
+
+  it('from the read of the job after its registration on: a Nomad that stops answering right after the register', async () => {
+    let registered = false
+    // the register goes through; every read after it is held unanswered
+    const n = await cluster({}, (r) => {
+      if (registered && r.method === 'GET') return 'hang'
+      registered ||= r.method === 'POST' && r.path === '/v1/jobs'
+      return null
+    })
+    const [file] = files({ 'web.nomad.hcl': hcl('web') })
+    const timeoutMs = 3_000
+    const started = Date.now()
+    const r = await deploy(config([file], { timeoutMs }))
+    expect(n.getJob('web')).toBeDefined()
+    expect(r.verdict).toBe('timeout')
+    expect(r.reason).toMatch(
+      /^Timed out after \d+s \(the timeout input\): Nomad had not answered the read of job "web" after its registration by the deadline/
+    )
+    expect(Date.now() - started).toBeLessThan(3 * timeoutMs)
+  }, 20_000)
+
+  it('for a re-run with no change: Nomad stops answering after the plan', async () => {
+    let planned = false
+    let rerun = false
+    // on the re-run, the plan goes through; every read after it is held unanswered
+    const n = await cluster({}, (r) => {
+      if (planned && r.method === 'GET') return 'hang'
+      planned ||= rerun && r.method === 'POST' && r.path.endsWith('/plan')
+      return null
+    })
+    const [file] = files({ 'web.nomad.hcl': hcl('web') })
+    expect((await deploy(config([file]))).verdict).toBe('healthy')
+    rerun = true
+    const timeoutMs = 3_000
+    const started = Date.now()
+    const r = await deploy(config([file], { timeoutMs }))
+    expect(r.plan.diffType).toBe('None')
+    expect(r.verdict).toBe('timeout')
+    expect(r.reason).toContain('The plan showed no change, so nothing was registered.')
+    expect(Date.now() - started).toBeLessThan(3 * timeoutMs)
+    expect(n.getJob('web')!.Version).toBe(0)
+  }, 20_000)
 })
 
 describe('a defect of ours', () => {

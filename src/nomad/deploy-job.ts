@@ -15,7 +15,7 @@ import type { VaultDiagContext } from './diagnose.js'
 import { injectMeta, injectVault, tasksRelyingOnDefaultIdentity, vaultTasks, type ApiJob } from './inject.js'
 import { vaultForJob, type JobRole } from './job-role.js'
 import type { LoadedJob } from './jobfile.js'
-import { followJob } from './monitor.js'
+import { beforeDeadline, deadlineReason, followJob } from './monitor.js'
 import { planJob, type PlanSummary } from './plan.js'
 import { registerJob } from './register.js'
 import { newJobResult, type JobResult } from './result.js'
@@ -176,7 +176,19 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
     core.info(`Registered job "${jobId}" in namespace "${namespace}"${reg.evalId ? `, evaluation ${reg.evalId}` : ''}`)
 
     // Read the job back for its version and type.
-    const [src] = await new NomadApi(client).jobs().info(jobId, query)
+    // The follow phase, and its deadline (the timeout input), begin with reading the job back.
+    const startedAt = Date.now()
+    const read = await beforeDeadline(startedAt, cfg.job.timeoutMs, (signal) => new NomadApi(client).jobs().info(jobId, { ...query, signal }))
+    if (read === 'timeout') {
+      result.verdict = 'timeout'
+      result.reason = deadlineReason(
+        startedAt,
+        `the read of job "${jobId}" after its registration`,
+        `The job is registered and Nomad carries on; check it with \`nomad job status ${jobId}\`.`
+      )
+      return result
+    }
+    const [src] = read
     result.jobVersion = src.Version
     result.jobModifyIndex = src.JobModifyIndex
     const verdict = await followJob(client, {
@@ -191,6 +203,7 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
       parameterized: !!src.ParameterizedJob,
       multiregion: !!src.Multiregion,
       jobVersion: result.jobVersion,
+      startedAt,
       groupCounts: groupCounts(src),
       nextPeriodicLaunch: result.plan.nextPeriodicLaunch,
       vaultDiag: diag

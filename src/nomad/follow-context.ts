@@ -20,6 +20,8 @@ export interface FollowOptions {
   evalId: string
   wait: 'none' | 'evaluation' | 'deployment'
   timeoutMs: number
+  /** When the follow phase began (its deadline is startedAt + timeoutMs); default: now. */
+  startedAt?: number
   autoPromote: boolean
   /** service | batch | system | sysbatch */
   jobType: string
@@ -52,7 +54,7 @@ export class FollowContext {
   readonly api: NomadApi
   /** The job's namespace and region for every call. */
   readonly query: QueryOptions = {}
-  private readonly start = Date.now()
+  private readonly start: number
   /** The last evaluation or deployment state a blocking GET returned, for the verdict when contact is lost. */
   lastSeen?: string
   /** Aborts at the deadline: every request of the follow phase carries it. */
@@ -65,6 +67,7 @@ export class FollowContext {
     readonly opts: FollowOptions
   ) {
     this.api = new NomadApi(client)
+    this.start = opts.startedAt ?? Date.now()
     this.deadline = this.start + Math.max(0, opts.timeoutMs)
     this.maxWait = opts.maxWaitMs ?? 30_000
     if (opts.namespace !== undefined) this.query.namespace = opts.namespace
@@ -73,7 +76,7 @@ export class FollowContext {
     this.query.signal = this.signal
     this.timer = setTimeout(
       () => this.deadlineAc.abort(new Error(`the timeout (${this.opts.timeoutMs} ms) was reached`)),
-      Math.max(0, opts.timeoutMs)
+      Math.max(0, this.deadline - Date.now())
     )
     this.timer.unref?.()
   }

@@ -27,6 +27,25 @@ export async function followCurrent(client: NomadClient, opts: FollowOptions, de
   )
 }
 
+/**
+ * A read of the follow phase before the follow itself (the job read back after its registration, or the state of an
+ * unchanged job), bounded by the same deadline: 'timeout' when Nomad had not answered by startedAt + timeoutMs.
+ */
+export async function beforeDeadline<T>(startedAt: number, timeoutMs: number, read: (signal: AbortSignal) => Promise<T>): Promise<T | 'timeout'> {
+  const signal = AbortSignal.timeout(Math.max(1, startedAt + timeoutMs - Date.now()))
+  try {
+    return await read(signal)
+  } catch (err) {
+    if (signal.aborted) return 'timeout'
+    throw err
+  }
+}
+
+/** The words of a timeout verdict at the deadline: how long, and what Nomad had not answered. */
+export function deadlineReason(startedAt: number, what: string, after: string): string {
+  return `Timed out after ${Math.round((Date.now() - startedAt) / 1000)}s (the timeout input): Nomad had not answered ${what} by the deadline. ${after}`
+}
+
 /** The follow phase of one job: its deadline (the timeout input, requests in flight included) and lost contact. */
 async function guarded(client: NomadClient, opts: FollowOptions, run: (ctx: FollowContext) => Promise<Verdict>): Promise<Verdict> {
   const ctx = new FollowContext(client, opts)

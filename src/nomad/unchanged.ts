@@ -11,7 +11,7 @@ import type { Deployment, Job } from './api-types.js'
 import type { NomadClient } from './client.js'
 import type { VaultDiagContext } from './diagnose.js'
 import type { FollowOptions } from './follow-context.js'
-import { followCurrent } from './monitor.js'
+import { beforeDeadline, deadlineReason, followCurrent } from './monitor.js'
 import type { JobResult } from './result.js'
 
 export interface UnchangedOptions {
@@ -28,7 +28,22 @@ export interface UnchangedOptions {
 export async function unchanged(client: NomadClient, result: JobResult, o: UnchangedOptions): Promise<JobResult> {
   const query = { namespace: o.namespace, region: o.region }
   const jobs = new NomadApi(client).jobs()
-  const [[stored], [deployment]] = await Promise.all([jobs.info(result.jobId, query), jobs.latestDeployment(result.jobId, query)])
+  // The follow phase, and its deadline (the timeout input), begin with these reads.
+  const startedAt = Date.now()
+  const read = await beforeDeadline(startedAt, o.timeoutMs, (signal) =>
+    Promise.all([jobs.info(result.jobId, { ...query, signal }), jobs.latestDeployment(result.jobId, { ...query, signal })])
+  )
+  if (read === 'timeout') {
+    result.verdict = 'timeout'
+    result.reason = deadlineReason(
+      startedAt,
+      `the reads of job "${result.jobId}" and its latest deployment`,
+      'The plan showed no change, so nothing was registered.'
+    )
+    core.info(result.reason)
+    return result
+  }
+  const [[stored], [deployment]] = read
   result.jobVersion = stored.Version
   result.jobModifyIndex = stored.JobModifyIndex
   const current = deployment && deployment.JobVersion === stored.Version ? deployment : undefined
@@ -76,6 +91,7 @@ export async function unchanged(client: NomadClient, result: JobResult, o: Uncha
       periodic: false,
       parameterized: false,
       jobVersion: stored.Version,
+      startedAt,
       groupCounts: o.groupCounts(stored),
       vaultDiag: o.vaultDiag
     },
