@@ -58,7 +58,7 @@ export type AgentSelfResult = { ok: true; self: AgentSelf } | { ok: false; reaso
 export async function readAgentSelf(client: NomadClient): Promise<AgentSelfResult> {
   try {
     const [body] = await new NomadApi(client).agent().self()
-    return { ok: true, self: body ?? {} }
+    return { ok: true, self: body }
   } catch (err) {
     if (err instanceof HttpError && err.status === 403) {
       return {

@@ -33,7 +33,6 @@ export async function followDeployment(ctx: FollowContext, deploymentId: string)
   try {
     let [d, list] = await Promise.all([deployments.next(), allocations.next()])
     for (;;) {
-      d ??= { ID: deploymentId } as Deployment
       const groups = groupHealth(d)
       const line = `Deployment ${short(deploymentId)}: ${d.Status} - ${d.StatusDescription ?? ''} [${groups.map(groupLine).join('; ')}]`
       if (line !== lastLine) core.info(line)

@@ -153,7 +153,7 @@ async function readBack(api: NomadApi, id: string, job: ApiJob, submission: Subm
   if (mine === undefined) throw new Error('cannot tell')
   if (!mine) return { took: false, changed, job: stored, evalId: '' }
   const [evals] = await api.jobs().evaluations(id, where)
-  const ev = (evals ?? []).filter((e) => e.JobModifyIndex === stored.JobModifyIndex).sort((a, b) => (a.CreateIndex ?? 0) - (b.CreateIndex ?? 0))[0]
+  const ev = evals.filter((e) => e.JobModifyIndex === stored.JobModifyIndex).sort((a, b) => (a.CreateIndex ?? 0) - (b.CreateIndex ?? 0))[0]
   return { took: true, changed, job: stored, evalId: ev?.ID ?? '' }
 }
 
