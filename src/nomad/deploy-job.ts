@@ -6,6 +6,7 @@
  */
 import * as core from '@actions/core'
 import type { Config } from '../config.js'
+import { redact } from '../transport/index.js'
 import { ActionError, asInternalError, bugMessage, errorMessage } from '../errors.js'
 import { NomadApi } from './api.js'
 import type { Job } from './api-types.js'
@@ -215,7 +216,7 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
     result.verdict = 'failed'
     const bug = asInternalError(err)
     // A defect of ours fails this job as a bug, with its stack in the log; a user's or server's error is its message.
-    if (bug) core.error(`Job "${jobId}" (${file}): ${bug.stack ?? bug.message}`)
+    if (bug) core.error(redact(`Job "${jobId}" (${file}): ${bug.stack ?? bug.message}`, [cfg.nomad.token]), { title: 'Bug in nomad-vault-action' })
     result.reason = bug ? bugMessage(bug) : errorMessage(err)
     if (err instanceof ActionError && err.annotation) result.annotation = err.annotation
     return result
