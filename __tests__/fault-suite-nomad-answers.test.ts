@@ -9,7 +9,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { deployJobs, prepareJobs, type JobResult } from '../src/nomad/deploy.js'
+import { deployJobs, deployRun, prepareJobs, type JobResult } from '../src/nomad/deploy.js'
 import { verdictFails } from '../src/nomad/verdict.js'
 import { testConfig } from '../test-support/config-fixture.js'
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../test-support/fault-proxy.js'
@@ -72,7 +72,7 @@ async function deployThrough(setup: (p: FaultProxy) => void): Promise<{ r: JobRe
   })
   const prepared = await prepareJobs(cfg)
   const vault = { role: 'r', audience: 'vault.io', authPath: 'jwt-nomad', policies: ['p'], boundAudiences: ['vault.io'] }
-  const [r] = await deployJobs(prepared, cfg, vault, { server: '', client: '' }, {})
+  const [r] = await deployJobs(deployRun(prepared, cfg, vault, { server: '', client: '' }, {}), prepared)
   return { r, n }
 }
 

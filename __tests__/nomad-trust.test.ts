@@ -10,7 +10,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import type { JobSettings } from '../src/config.js'
-import { deployJobs, prepareJobs, type JobResult } from '../src/nomad/deploy.js'
+import { deployJobs, deployRun, prepareJobs, type JobResult } from '../src/nomad/deploy.js'
 import { NomadClient } from '../src/nomad/client.js'
 import { followJob } from '../src/nomad/monitor.js'
 import { registerJob } from '../src/nomad/register.js'
@@ -65,7 +65,7 @@ const VAULT = { role: 'r', audience: 'vault.io', authPath: 'jwt-nomad', policies
 /** prepareJobs + deployJobs, as main.ts runs them; the one job's result. */
 async function deploy(cfg: ReturnType<typeof config>): Promise<JobResult> {
   const prepared = await prepareJobs(cfg)
-  const [result] = await deployJobs(prepared, cfg, VAULT, { server: '', client: '' }, {})
+  const [result] = await deployJobs(deployRun(prepared, cfg, VAULT, { server: '', client: '' }, {}), prepared)
   return result
 }
 

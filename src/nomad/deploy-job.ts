@@ -6,8 +6,8 @@
  */
 import * as core from '@actions/core'
 import type { Config } from '../config.js'
-import { redact } from '../transport/index.js'
 import { ActionError, asInternalError, bugMessage, errorMessage } from '../errors.js'
+import { redact } from '../transport/index.js'
 import { NomadApi } from './api.js'
 import type { Job } from './api-types.js'
 import type { NomadClient } from './client.js'
@@ -50,6 +50,8 @@ export interface DeployRun {
   log: RunLog
   /** Every job's result as soon as its deploy starts (filled in as it goes): what a cancelled run reports. */
   started?: JobResult[]
+  /** expected-plan: the jobs are registered at the approved plan's job modify index. */
+  approvedPlan?: boolean
 }
 
 /** Log state shared by the jobs of a run: each warning is annotated once, the cluster notes are shown once. */
@@ -71,8 +73,27 @@ export class RunLog {
   }
 }
 
+/** A job planned and not yet registered: what applyJob registers (exactly this job, at this plan's index). */
+export interface PlannedJob {
+  loaded: LoadedJob
+  result: JobResult
+  /** The job as planned: after injection, with the release meta. */
+  job: ApiJob
+  query: { namespace: string; region?: string }
+  vault: DeployVaultContext
+}
+
 /** Deploys one loaded job of the run and returns its result (also pushed to run.started as soon as it starts). */
 export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobResult> {
+  const planned = await planOneJob(run, loaded)
+  return 'loaded' in planned ? applyJob(run, planned) : planned
+}
+
+/**
+ * Namespace, Vault role, injection, the cluster check and the plan of one job: every read before its register.
+ * Returns the planned job, or its result when it failed or the run is a dry run.
+ */
+export async function planOneJob(run: DeployRun, loaded: LoadedJob): Promise<PlannedJob | JobResult> {
   const { client, cfg, rendered, log } = run
   const file = loaded.file
   let job: ApiJob = loaded.job
@@ -81,10 +102,7 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
   const region = cfg.nomad.region || (job.Region && job.Region !== 'global' ? String(job.Region) : '')
   const result = newJobResult(file, jobId, namespace)
   run.started?.push(result)
-  const warn = (w: string) => {
-    result.warnings.push(w)
-    log.warning(w)
-  }
+  const warn = jobWarning(run, result)
   try {
     for (const w of loaded.warnings) warn(w)
     if (cfg.nomad.namespace && job.Namespace && job.Namespace !== cfg.nomad.namespace && job.Namespace !== 'default') {
@@ -133,11 +151,24 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
     logPlan(jobId, result.plan)
     for (const g of result.plan.groups) if (g.placementFailures) warn(`Nomad plan for job "${jobId}": ${g.placementFailures}`)
 
+    result.plannedJob = job
     if (cfg.dryRun) {
       result.verdict = 'planned'
       result.reason = `Dry run: job "${jobId}" planned (${result.plan.diffType || 'no diff'}), not registered.`
       return result
     }
+    return { loaded, result, job, query, vault }
+  } catch (err) {
+    return failedWith(result, err, cfg.nomad.token)
+  }
+}
+
+/** Registers a planned job with check-and-set at its plan's job modify index, and follows it to a verdict. */
+export async function applyJob(run: DeployRun, planned: PlannedJob): Promise<JobResult> {
+  const { client, cfg, rendered } = run
+  const { loaded, result, job, query, vault } = planned
+  const { file, jobId, namespace } = result
+  try {
     const diag: VaultDiagContext = {
       audience: vault.audience,
       boundAudiences: vault.boundAudiences,
@@ -169,6 +200,7 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
       renderedServerBlock: rendered.server,
       file,
       shownWarnings: result.plan.warnings,
+      approvedPlan: run.approvedPlan,
       ...query
     })
     result.warnings.push(...reg.warnings.filter((w) => !result.plan.warnings.includes(w)))
@@ -176,8 +208,7 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
     result.jobModifyIndex = reg.jobModifyIndex
     core.info(`Registered job "${jobId}" in namespace "${namespace}"${reg.evalId ? `, evaluation ${reg.evalId}` : ''}`)
 
-    // Read the job back for its version and type.
-    // The follow phase, and its deadline (the timeout input), begin with reading the job back.
+    // Read the job back for its version and type. The follow phase, and its deadline (the timeout input), begin here.
     const startedAt = Date.now()
     const read = await beforeDeadline(startedAt, cfg.job.timeoutMs, (signal) => new NomadApi(client).jobs().info(jobId, { ...query, signal }))
     if (read === 'timeout') {
@@ -213,13 +244,25 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
     if (verdict.verdict === 'awaiting-promotion') core.notice(verdict.reason)
     return result
   } catch (err) {
-    result.verdict = 'failed'
-    const bug = asInternalError(err)
-    // A defect of ours fails this job as a bug, with its stack in the log; a user's or server's error is its message.
-    if (bug) core.error(redact(`Job "${jobId}" (${file}): ${bug.stack ?? bug.message}`, [cfg.nomad.token]), { title: 'Bug in nomad-vault-action' })
-    result.reason = bug ? bugMessage(bug) : errorMessage(err)
-    if (err instanceof ActionError && err.annotation) result.annotation = err.annotation
-    return result
+    return failedWith(result, err, cfg.nomad.token)
+  }
+}
+
+/** A failed job: a user's or server's error is its message; a defect of ours is a bug, with its stack in the log. */
+function failedWith(result: JobResult, err: unknown, token: string | undefined): JobResult {
+  result.verdict = 'failed'
+  const bug = asInternalError(err)
+  if (bug) core.error(redact(`Job "${result.jobId}" (${result.file}): ${bug.stack ?? bug.message}`, [token]), { title: 'Bug in nomad-vault-action' })
+  result.reason = bug ? bugMessage(bug) : errorMessage(err)
+  if (err instanceof ActionError && err.annotation) result.annotation = err.annotation
+  return result
+}
+
+/** Warnings about one job: kept in its result and logged once per run. */
+function jobWarning(run: DeployRun, result: JobResult): (w: string) => void {
+  return (w: string) => {
+    result.warnings.push(w)
+    run.log.warning(w)
   }
 }
 

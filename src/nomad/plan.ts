@@ -1,6 +1,6 @@
 /**
- * `POST /v1/job/:id/plan` (through the typed API, which checks the answer's shape) and a JSON-serialisable summary of it, plus placement-failure text shared with the
- * monitor (AllocationMetric → words).
+ * `POST /v1/job/:id/plan` (through the typed API, which checks the answer's shape) and a JSON-serialisable summary
+ * of it, plus placement-failure text shared with the monitor (AllocationMetric → words).
  */
 import { ActionError, HttpError } from '../errors.js'
 import { NomadApi } from './api.js'
@@ -32,6 +32,8 @@ export interface PlanSummary {
   failedTGAllocs: Record<string, AllocationMetric>
   /** RFC 3339, for periodic jobs. */
   nextPeriodicLaunch?: string
+  /** Nomad's Diff as answered (the plan-id covers it; not part of the `plan` output). */
+  diff?: unknown
 }
 
 export interface PlanOptions {
@@ -45,7 +47,7 @@ export interface PlanOptions {
 
 interface PlanResponse {
   JobModifyIndex?: number
-  Diff?: { Type?: string } | null
+  Diff?: { Type?: string; [field: string]: unknown } | null
   Annotations?: { DesiredTGUpdates?: Record<string, Record<string, number>> | null } | null
   FailedTGAllocs?: Record<string, AllocationMetric> | null
   NextPeriodicLaunch?: string | null
@@ -102,6 +104,7 @@ export function summarisePlan(res: PlanResponse): PlanSummary {
   const launch = res.NextPeriodicLaunch
   // Go's zero time ("0001-01-01T00:00:00Z") means "not periodic".
   if (launch && !launch.startsWith('0001-01-01')) summary.nextPeriodicLaunch = launch
+  if (res.Diff) summary.diff = res.Diff
   return summary
 }
 
