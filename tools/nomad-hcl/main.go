@@ -1,0 +1,332 @@
+// Command nomad-hcl evaluates an HCL2 job file the way Nomad's POST /v1/jobs/parse does, for the Nomad test double
+// (test-support/nomad-double/jobspec.ts maps its output to api.Job).
+//
+// stdin:  {"JobHCL": "<job file>", "Variables": "<var file text>", "UnsetDocs": "<docs URL of Unset variable>"}
+// stdout: {"error": "<Nomad's message after 'Failed to parse job: '>"} or
+//
+//	{"job": {"labels": ["web"], "range": "input.hcl:1,1-10", "body": Body}}
+//	Body  = {"attrs": {"<name>": {"value": <JSON>, "range": "input.hcl:L,C-L,C", "objectLiteral": bool}},
+//	         "blocks": [{"type": "group", "labels": ["web"], "range": "…", "body": Body}, …]}
+//
+// Blocks are in source order, `dynamic` blocks already expanded (hcl/v2 ext/dynblock, as Nomad does for the job
+// block). Values are fully evaluated: variables, locals and Nomad's functions; a reference to anything else
+// (`${NOMAD_TASK_DIR}`, `${attr.kernel.name}`) stays the text `${…}` as in Nomad (jobspec2/types.config.go
+// EvalContext's UndefinedVariable, which needs Nomad's fork of hcl; here the same texts are values in the scope).
+// Exit status 0 for both answers; non-zero only for a bug of ours.
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/ext/dynblock"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	ctyjson "github.com/zclconf/go-cty/cty/json"
+)
+
+type request struct {
+	JobHCL    string
+	Variables string
+	UnsetDocs string
+}
+
+type parser struct {
+	src           []byte
+	docsURL       string
+	vars          map[string]*variable
+	locals        map[string]cty.Value
+	pendingLocals []local
+	placeholders  map[string]cty.Value
+}
+
+func main() {
+	var req request
+	raw, err := io.ReadAll(os.Stdin)
+	if err == nil {
+		err = json.Unmarshal(raw, &req)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nomad-hcl: reading the request:", err)
+		os.Exit(2)
+	}
+	if req.UnsetDocs == "" {
+		req.UnsetDocs = "https://developer.hashicorp.com/nomad/docs/job-specification/hcl2/variables"
+	}
+	out, err := json.Marshal(run(req))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "nomad-hcl: encoding the answer:", err)
+		os.Exit(2)
+	}
+	os.Stdout.Write(append(out, '\n'))
+}
+
+type answer struct {
+	Error string `json:"error,omitempty"`
+	Job   *block `json:"job,omitempty"`
+}
+
+type attr struct {
+	Value         json.RawMessage `json:"value"`
+	Range         string          `json:"range"`
+	ObjectLiteral bool            `json:"objectLiteral,omitempty"`
+}
+
+type body struct {
+	Attrs  map[string]attr `json:"attrs"`
+	Blocks []block         `json:"blocks"`
+}
+
+type block struct {
+	Type   string   `json:"type"`
+	Labels []string `json:"labels"`
+	Range  string   `json:"range"`
+	Body   body     `json:"body"`
+}
+
+var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
+	{Type: "variables"}, {Type: "variable", LabelNames: []string{"name"}}, {Type: "locals"}, {Type: "job", LabelNames: []string{"name"}},
+}}
+
+// run follows the order of Nomad's jobspec2 decode: both files parsed (the Variables' syntax errors first), then
+// declarations, locals, values, and the job block.
+func run(req request) answer {
+	file, diags := parseSource([]byte(req.JobHCL))
+	var varFile *hcl.File
+	if req.Variables != "" {
+		f, vd := parseSource([]byte(req.Variables))
+		if vd.HasErrors() {
+			return answer{Error: "unable to parse var content: " + vd.Error()}
+		}
+		varFile = f
+	}
+	if diags.HasErrors() {
+		return answer{Error: diags.Error()}
+	}
+	p := &parser{src: []byte(req.JobHCL), docsURL: req.UnsetDocs, vars: map[string]*variable{}, locals: map[string]cty.Value{}}
+	if sb, ok := file.Body.(*hclsyntax.Body); ok {
+		p.placeholders = placeholders(sb, p.src)
+	}
+	content, cd := file.Body.Content(topSchema)
+	if len(cd) != 0 {
+		return answer{Error: joined(cd)}
+	}
+	diags = nil
+	for _, b := range content.Blocks {
+		switch b.Type {
+		case "variable":
+			diags = append(diags, p.declareBlock(b)...)
+		case "variables":
+			diags = append(diags, p.declarePlural(b)...)
+		}
+	}
+	for _, b := range content.Blocks {
+		if b.Type == "locals" {
+			diags = append(diags, p.readLocals(b)...)
+		}
+	}
+	if varFile != nil {
+		diags = append(diags, p.assignFromVarFile(varFile)...)
+	}
+	_, vd := p.varValues()
+	diags = append(diags, vd...)
+	diags = append(diags, p.evalLocals()...)
+	if diags.HasErrors() {
+		return answer{Error: joined(diags)}
+	}
+	job, jd := p.job(content)
+	diags = append(diags, jd...)
+	if diags.HasErrors() {
+		return answer{Error: joined(diags)}
+	}
+	return answer{Job: job}
+}
+
+func parseSource(src []byte) (*hcl.File, hcl.Diagnostics) {
+	return hclsyntax.ParseConfig(src, "input.hcl", hcl.Pos{Line: 1, Column: 1})
+}
+
+// joined is how Nomad reports the diagnostics of decoding: every one (warnings too), one a line.
+func joined(diags hcl.Diagnostics) string {
+	lines := make([]string, len(diags))
+	for i, d := range diags {
+		lines[i] = d.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+func (p *parser) evalContext() *hcl.EvalContext {
+	vars, _ := p.varValues()
+	scope := map[string]cty.Value{}
+	for k, v := range p.placeholders {
+		scope[k] = v
+	}
+	scope["var"] = cty.ObjectVal(vars)
+	scope["local"] = cty.ObjectVal(p.locals)
+	return &hcl.EvalContext{Variables: scope, Functions: scopeFunctions}
+}
+
+var scopeFunctions = nomadFunctions()
+
+func (p *parser) job(content *hcl.BodyContent) (*block, hcl.Diagnostics) {
+	var diags hcl.Diagnostics
+	var found *hcl.Block
+	var out *block
+	for _, b := range content.Blocks {
+		if b.Type != "job" {
+			continue
+		}
+		if found != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Duplicate job block",
+				Detail:  fmt.Sprintf("Only one block of type %q is allowed. Previous definition was at %s.", "job", found.DefRange.String()),
+				Subject: &b.DefRange})
+			continue
+		}
+		found = b
+		sb, ok := b.Body.(*hclsyntax.Body)
+		if !ok {
+			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "nomad-hcl: not native syntax"})
+		}
+		schemas := map[string]*shape{}
+		collectShapes(sb, "job", schemas)
+		ctx := p.evalContext()
+		bd, more := p.body(dynblock.Expand(b.Body, ctx), "job", schemas, ctx)
+		diags = append(diags, more...)
+		out = &block{Type: "job", Labels: b.Labels, Range: b.DefRange.String(), Body: bd}
+	}
+	if found == nil {
+		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing job block", Detail: "A job block is required"})
+	}
+	return out, diags
+}
+
+// shape is what the bodies at one path of block types (job/group/task/…) hold, across the file: the schema that
+// reads them (a union, so every attribute and block is optional).
+type shape struct {
+	attrs  map[string]bool
+	blocks map[string]int // type → number of labels
+}
+
+func shapeAt(all map[string]*shape, path string) *shape {
+	s := all[path]
+	if s == nil {
+		s = &shape{attrs: map[string]bool{}, blocks: map[string]int{}}
+		all[path] = s
+	}
+	return s
+}
+
+// collectShapes records the attributes and block types under path; a `dynamic "x"` block counts as blocks of type x
+// (labels from its `labels` list), its `content` as their body.
+func collectShapes(b *hclsyntax.Body, path string, all map[string]*shape) {
+	s := shapeAt(all, path)
+	for name := range b.Attributes {
+		s.attrs[name] = true
+	}
+	for _, blk := range b.Blocks {
+		if blk.Type == "dynamic" && len(blk.Labels) == 1 {
+			t := blk.Labels[0]
+			n := 0
+			if a, ok := blk.Body.Attributes["labels"]; ok {
+				if tup, ok := a.Expr.(*hclsyntax.TupleConsExpr); ok {
+					n = len(tup.Exprs)
+				}
+			}
+			if n > s.blocks[t] {
+				s.blocks[t] = n
+			} else if _, ok := s.blocks[t]; !ok {
+				s.blocks[t] = n
+			}
+			for _, c := range blk.Body.Blocks {
+				if c.Type == "content" {
+					collectShapes(c.Body, path+"/"+t, all)
+				}
+			}
+			continue
+		}
+		if len(blk.Labels) > s.blocks[blk.Type] {
+			s.blocks[blk.Type] = len(blk.Labels)
+		} else if _, ok := s.blocks[blk.Type]; !ok {
+			s.blocks[blk.Type] = len(blk.Labels)
+		}
+		collectShapes(blk.Body, path+"/"+blk.Type, all)
+	}
+}
+
+func (s *shape) schema() *hcl.BodySchema {
+	out := &hcl.BodySchema{}
+	for _, name := range sortedKeys(s.attrs) {
+		out.Attributes = append(out.Attributes, hcl.AttributeSchema{Name: name})
+	}
+	for _, t := range sortedKeys(s.blocks) {
+		labels := make([]string, s.blocks[t])
+		for i := range labels {
+			labels[i] = fmt.Sprintf("label%d", i)
+		}
+		out.Blocks = append(out.Blocks, hcl.BlockHeaderSchema{Type: t, LabelNames: labels})
+	}
+	return out
+}
+
+// body evaluates every attribute and reads every block (recursively) of an expanded body.
+func (p *parser) body(b hcl.Body, path string, shapes map[string]*shape, ctx *hcl.EvalContext) (body, hcl.Diagnostics) {
+	out := body{Attrs: map[string]attr{}, Blocks: []block{}}
+	content, diags := b.Content(shapeAt(shapes, path).schema())
+	for _, a := range sortedAttrs(content.Attributes) {
+		val, more := a.Expr.Value(ctx)
+		diags = append(diags, more...)
+		if more.HasErrors() {
+			continue
+		}
+		js, err := valueJSON(val)
+		if err != nil {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "unsuitable value type",
+				Detail: fmt.Sprintf("Unsuitable value: %s", err), Subject: a.Expr.StartRange().Ptr(), Context: a.Expr.Range().Ptr()})
+			continue
+		}
+		_, isObj := hcl.UnwrapExpression(a.Expr).(*hclsyntax.ObjectConsExpr)
+		out.Attrs[a.Name] = attr{Value: js, Range: a.Expr.Range().String(), ObjectLiteral: isObj}
+	}
+	for _, blk := range content.Blocks {
+		inner, more := p.body(blk.Body, path+"/"+blk.Type, shapes, ctx)
+		diags = append(diags, more...)
+		labels := blk.Labels
+		if labels == nil {
+			labels = []string{}
+		}
+		out.Blocks = append(out.Blocks, block{Type: blk.Type, Labels: labels, Range: blk.DefRange.String(), Body: inner})
+	}
+	return out, diags
+}
+
+func valueJSON(v cty.Value) (json.RawMessage, error) {
+	if v.IsNull() {
+		return json.RawMessage("null"), nil
+	}
+	if !v.IsWhollyKnown() {
+		return nil, fmt.Errorf("value is not known")
+	}
+	return ctyjson.Marshal(v, v.Type())
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+func sortedAttrs(attrs hcl.Attributes) []*hcl.Attribute {
+	out := make([]*hcl.Attribute, 0, len(attrs))
+	for _, k := range sortedKeys(attrs) {
+		out = append(out, attrs[k])
+	}
+	return out
+}
