@@ -5,8 +5,10 @@
 // stdout: {"error": "<Nomad's message after 'Failed to parse job: '>"} or
 //
 //	{"job": {"labels": ["web"], "range": "input.hcl:1,1-10", "body": Body}}
-//	Body  = {"attrs": {"<name>": {"value": <JSON>, "range": "input.hcl:L,C-L,C", "objectLiteral": bool}},
-//	         "blocks": [{"type": "group", "labels": ["web"], "range": "…", "body": Body}, …]}
+//	Body  = {"attrs": {"<name>": {"value": <JSON>, "range": "input.hcl:L,C-L,C", "start": "…", "nameRange": "…",
+//	                              "objectLiteral": bool}},
+//	         "blocks": [{"type": "group", "labels": ["web"], "range": "…", "typeRange": "…", "body": Body}, …]}
+//	(ranges in hcl's "file:line,column-…" form; start is the expression's first token, as gohcl's errors point to it)
 //
 // Blocks are in source order, `dynamic` blocks already expanded (hcl/v2 ext/dynblock, as Nomad does for the job
 // block). Values are fully evaluated: variables, locals and Nomad's functions; a reference to anything else
@@ -74,6 +76,8 @@ type answer struct {
 type attr struct {
 	Value         json.RawMessage `json:"value"`
 	Range         string          `json:"range"`
+	Start         string          `json:"start"`
+	NameRange     string          `json:"nameRange"`
 	ObjectLiteral bool            `json:"objectLiteral,omitempty"`
 }
 
@@ -86,6 +90,7 @@ type block struct {
 	Type   string   `json:"type"`
 	Labels []string `json:"labels"`
 	Range  string   `json:"range"`
+	TypeR  string   `json:"typeRange"`
 	Body   body     `json:"body"`
 }
 
@@ -197,7 +202,7 @@ func (p *parser) job(content *hcl.BodyContent) (*block, hcl.Diagnostics) {
 		ctx := p.evalContext()
 		bd, more := p.body(dynblock.Expand(b.Body, ctx), "job", schemas, ctx)
 		diags = append(diags, more...)
-		out = &block{Type: "job", Labels: b.Labels, Range: b.DefRange.String(), Body: bd}
+		out = &block{Type: "job", Labels: b.Labels, Range: b.DefRange.String(), TypeR: b.TypeRange.String(), Body: bd}
 	}
 	if found == nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing job block", Detail: "A job block is required"})
@@ -266,7 +271,7 @@ func (s *shape) schema() *hcl.BodySchema {
 	for _, t := range sortedKeys(s.blocks) {
 		labels := make([]string, s.blocks[t])
 		for i := range labels {
-			labels[i] = fmt.Sprintf("label%d", i)
+			labels[i] = "name" // Nomad's labelled blocks all call their label "name" (the hcl tags of api/)
 		}
 		out.Blocks = append(out.Blocks, hcl.BlockHeaderSchema{Type: t, LabelNames: labels})
 	}
@@ -290,7 +295,7 @@ func (p *parser) body(b hcl.Body, path string, shapes map[string]*shape, ctx *hc
 			continue
 		}
 		_, isObj := hcl.UnwrapExpression(a.Expr).(*hclsyntax.ObjectConsExpr)
-		out.Attrs[a.Name] = attr{Value: js, Range: a.Expr.Range().String(), ObjectLiteral: isObj}
+		out.Attrs[a.Name] = attr{Value: js, Range: a.Expr.Range().String(), Start: a.Expr.StartRange().String(), NameRange: a.NameRange.String(), ObjectLiteral: isObj}
 	}
 	for _, blk := range content.Blocks {
 		inner, more := p.body(blk.Body, path+"/"+blk.Type, shapes, ctx)
@@ -299,7 +304,7 @@ func (p *parser) body(b hcl.Body, path string, shapes map[string]*shape, ctx *hc
 		if labels == nil {
 			labels = []string{}
 		}
-		out.Blocks = append(out.Blocks, block{Type: blk.Type, Labels: labels, Range: blk.DefRange.String(), Body: inner})
+		out.Blocks = append(out.Blocks, block{Type: blk.Type, Labels: labels, Range: blk.DefRange.String(), TypeR: blk.TypeRange.String(), Body: inner})
 	}
 	return out, diags
 }

@@ -195,7 +195,7 @@ func (p *parser) assignFromVarFile(f *hcl.File) hcl.Diagnostics {
 		v, ok := p.vars[a.Name]
 		if !ok {
 			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagWarning, Summary: "Undefined variable",
-				Detail: fmt.Sprintf("A %q variable was set but was not found in known variables. To declare variable %q, place this block in your job files", a.Name, a.Name),
+				Detail:  fmt.Sprintf("A %q variable was set but was not found in known variables. To declare variable %q, place this block in your job files", a.Name, a.Name),
 				Context: a.Range.Ptr()})
 			continue
 		}
