@@ -83,6 +83,19 @@ describe('double /v1/jobs/parse answers as Nomad 1.10 jobspec2 does', () => {
     }
   )
 
+  it('reports an unknown block and a bad duration at their positions, one a line; a group without its label alone', async () => {
+    const task = '    task "t" {\n      kill_timeout = "5 minutes"\n      lifecyle {\n        hook = "prestart"\n      }\n    }\n'
+    const r = await parse({ JobHCL: `job "j" {\n  group "g" {\n${task}  }\n}\n` })
+    expect(r.status).toBe(400)
+    expect(r.text.split('\n')).toEqual([
+      'Failed to parse job: input.hcl:5,7-15: Unsupported block type; Blocks of type "lifecyle" are not expected here.',
+      'input.hcl:4,23-32: Unsuitable value type; Unsuitable duration value: time: invalid duration "5 minutes"'
+    ])
+    // hclsyntax leaves a block with a missing label out, so nothing inside it is decoded
+    const unlabelled = await parse({ JobHCL: `job "j" {\n  group {\n${task}  }\n}\n` })
+    expect(unlabelled.text).toBe('Failed to parse job: input.hcl:2,9-10: Missing name for group; All group blocks must have 1 labels (name).')
+  })
+
   it("keeps lifecycle, artifacts and port_map through Canonicalize, the action's request", async () => {
     const r = await parse({ JobHCL: fs.readFileSync(path.join(dir, 'sidecar-artifact.nomad.hcl'), 'utf8'), Canonicalize: true })
     expect(r.status).toBe(200)

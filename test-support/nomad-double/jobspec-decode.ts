@@ -26,6 +26,8 @@ export interface HclBlock {
   labels: string[]
   range: string
   typeRange: string
+  openBrace: string
+  labelRanges: string[]
   body: HclBody
 }
 
@@ -180,7 +182,7 @@ export class JobDecoder {
 
   /** The blocks of one hcl name into a field of `type` (gohcl: one for a pointer, a list for a slice, label → value for a map). */
   blocks(type: string, hcl: string, body: HclBody): unknown {
-    const bs = body.blocks.filter((b) => b.type === hcl)
+    const bs = body.blocks.filter((b) => b.type === hcl && this.labelsFit(type.replace(/^(\[\]|map:)?\*?/, ''), b))
     if (bs.length === 0) return zero(type)
     if (type.startsWith('[]')) return bs.map((b) => this.block(type.slice(2), b))
     const labelled = type.startsWith('map:') && bs[0].labels.length === 1
@@ -192,6 +194,18 @@ export class JobDecoder {
     if (type === 'map:string') return this.stringMap(bs[0].body)
     if (type === 'map:interface') return freeForm(bs[0].body)
     return this.block(type, bs[0])
+  }
+
+  /** hclsyntax's label count check: a block with too few or too many labels is reported and left out. */
+  labelsFit(struct: string, b: HclBlock): boolean {
+    const names = (API_STRUCTS[struct] ?? []).filter((f) => f[2] === 'label').map((f) => f[1])
+    if (b.labels.length === names.length) return true
+    const list = `${names.length} labels (${names.join(', ')})`
+    if (b.labels.length < names.length)
+      this.diags.add(b.openBrace, `Missing ${names[b.labels.length]} for ${b.type}`, `All ${b.type} blocks must have ${list}.`)
+    else if (names.length === 0) this.diags.add(b.labelRanges[0], `Extraneous label for ${b.type}`, `No labels are expected for ${b.type} blocks.`)
+    else this.diags.add(b.labelRanges[names.length], `Extraneous label for ${b.type}`, `Only ${list} are expected for ${b.type} blocks.`)
+    return false
   }
 
   block(type: string, b: HclBlock): unknown {

@@ -7,7 +7,8 @@
 //	{"job": {"labels": ["web"], "range": "input.hcl:1,1-10", "body": Body}}
 //	Body  = {"attrs": {"<name>": {"value": <JSON>, "range": "input.hcl:L,C-L,C", "start": "…", "nameRange": "…",
 //	                              "objectLiteral": bool}},
-//	         "blocks": [{"type": "group", "labels": ["web"], "range": "…", "typeRange": "…", "body": Body}, …]}
+//	         "blocks": [{"type": "group", "labels": ["web"], "range": "…", "typeRange": "…", "openBrace": "…",
+//	                     "labelRanges": ["…"], "body": Body}, …]}
 //	(ranges in hcl's "file:line,column-…" form; start is the expression's first token, as gohcl's errors point to it)
 //
 // Blocks are in source order, `dynamic` blocks already expanded (hcl/v2 ext/dynblock, as Nomad does for the job
@@ -91,6 +92,8 @@ type block struct {
 	Labels []string `json:"labels"`
 	Range  string   `json:"range"`
 	TypeR  string   `json:"typeRange"`
+	Brace  string   `json:"openBrace"`
+	LabelR []string `json:"labelRanges"`
 	Body   body     `json:"body"`
 }
 
@@ -113,6 +116,7 @@ func run(req request) answer {
 	if diags.HasErrors() {
 		return answer{Error: diags.Error()}
 	}
+	srcOf["input.hcl"] = []byte(req.JobHCL)
 	p := &parser{src: []byte(req.JobHCL), docsURL: req.UnsetDocs, vars: map[string]*variable{}, locals: map[string]cty.Value{}}
 	if sb, ok := file.Body.(*hclsyntax.Body); ok {
 		p.placeholders = placeholders(sb, p.src)
@@ -178,6 +182,9 @@ func (p *parser) evalContext() *hcl.EvalContext {
 
 var scopeFunctions = nomadFunctions()
 
+// srcOf is the job file's text, for ranges hcl.Block does not keep.
+var srcOf = map[string][]byte{}
+
 func (p *parser) job(content *hcl.BodyContent) (*block, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	var found *hcl.Block
@@ -202,7 +209,8 @@ func (p *parser) job(content *hcl.BodyContent) (*block, hcl.Diagnostics) {
 		ctx := p.evalContext()
 		bd, more := p.body(dynblock.Expand(b.Body, ctx), "job", schemas, ctx)
 		diags = append(diags, more...)
-		out = &block{Type: "job", Labels: b.Labels, Range: b.DefRange.String(), TypeR: b.TypeRange.String(), Body: bd}
+		out = &block{Type: "job", Labels: b.Labels, Range: b.DefRange.String(), TypeR: b.TypeRange.String(), Brace: openBrace(b),
+			LabelR: rangeTexts(b.LabelRanges), Body: bd}
 	}
 	if found == nil {
 		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Missing job block", Detail: "A job block is required"})
@@ -304,9 +312,36 @@ func (p *parser) body(b hcl.Body, path string, shapes map[string]*shape, ctx *hc
 		if labels == nil {
 			labels = []string{}
 		}
-		out.Blocks = append(out.Blocks, block{Type: blk.Type, Labels: labels, Range: blk.DefRange.String(), TypeR: blk.TypeRange.String(), Body: inner})
+		out.Blocks = append(out.Blocks, block{Type: blk.Type, Labels: labels, Range: blk.DefRange.String(), TypeR: blk.TypeRange.String(),
+			Brace: openBrace(blk), LabelR: rangeTexts(blk.LabelRanges), Body: inner})
 	}
 	return out, diags
+}
+
+// openBrace is the range of a block's "{" (hcl puts the errors about its labels there), found in the source after its
+// labels.
+func openBrace(b *hcl.Block) string {
+	r := b.DefRange
+	r.Start, r.End.Column, r.End.Byte = r.End, r.End.Column+1, r.End.Byte+1
+	if src := srcOf[r.Filename]; src != nil {
+		for i := r.Start.Byte; i < len(src) && src[i] != '{'; i++ {
+			if src[i] == ' ' || src[i] == '\t' {
+				r.Start.Byte, r.Start.Column = r.Start.Byte+1, r.Start.Column+1
+				r.End.Byte, r.End.Column = r.Start.Byte+1, r.Start.Column+1
+			} else {
+				break
+			}
+		}
+	}
+	return r.String()
+}
+
+func rangeTexts(rs []hcl.Range) []string {
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.String()
+	}
+	return out
 }
 
 func valueJSON(v cty.Value) (json.RawMessage, error) {
