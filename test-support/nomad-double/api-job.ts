@@ -3,8 +3,8 @@
  * of Nomad's Go api module (github.com/hashicorp/nomad/api, MPL-2.0; checked at v1.10.5): api/jobs.go Job,
  * UpdateStrategy, PeriodicConfig, ParameterizedJobConfig; api/tasks.go TaskGroup, Task, Template, Vault,
  * WorkloadIdentity, RestartPolicy, ReschedulePolicy; api/resources.go Resources. JSON names as there; durations in
- * nanoseconds (Go time.Duration); null is a field the jobspec leaves nil; without `Canonicalize` a block's unset
- * attributes are absent (the `?` fields).
+ * nanoseconds (Go time.Duration); null is a field the jobspec leaves nil (the parse answer has every field of the
+ * struct, as Go's encoding/json writes it; the `?` fields are null there and may be absent in stored records).
  */
 export interface UpdateStrategy {
   Stagger?: number
@@ -87,8 +87,8 @@ export interface Task {
   Config: Record<string, unknown> | null
   Env: Record<string, string> | null
   Meta: Record<string, string> | null
-  Resources: Resources
-  Templates: Template[]
+  Resources: Resources | null
+  Templates: Template[] | null
   Vault: Vault | null
   Identity: WorkloadIdentity | null
   Identities: WorkloadIdentity[] | null
