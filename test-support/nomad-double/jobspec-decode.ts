@@ -4,9 +4,9 @@
  * github.com/hashicorp/hcl/v2 v2.20.2-nomad-1, gohcl/decode.go) into the api structs by their `hcl` tags
  * (jobspec-schema.ts); hcl_conversions.go adds the custom decoders (durations; constraint and affinity shorthands;
  * task group `meta =` and `vault`; task `env =`, `meta =`, `scaling "cpu"|"mem"`); types.config.go the job's
- * `meta =`, `vault` and lone `task` blocks; hclutil/blockattrs.go how schema-less blocks (a driver's `config`, a
- * scaling `policy`) become maps: nested blocks → lists of objects (labels → nested keys), an object-literal attribute
- * → a one-element list; parse_map.go numbers. Unset fields encode as Go's encoding/json does (nil → null).
+ * `meta =`, `vault` and lone `task` blocks. Schema-less blocks (a driver's `config`, a scaling `policy`) arrive
+ * already read as Nomad reads them (tools/nomad-hcl/schemaless.go). Unset fields encode as Go's encoding/json does
+ * (nil → null).
  */
 import { API_STRUCTS } from './jobspec-schema.js'
 
@@ -15,7 +15,6 @@ export interface HclAttr {
   range: string
   start: string
   nameRange: string
-  objectLiteral?: boolean
 }
 export interface HclBody {
   attrs: Record<string, HclAttr>
@@ -217,7 +216,7 @@ export class JobDecoder {
   /** `meta { k = v }` and the like: every attribute converted to a string. */
   stringMap(body: HclBody): Record<string, string> {
     const out: Record<string, string> = {}
-    for (const [k, a] of Object.entries(body.attrs)) out[k] = this.convert(a.objectLiteral ? [a.value] : a.value, 'string', a) as string
+    for (const [k, a] of Object.entries(body.attrs)) out[k] = this.convert(a.value, 'string', a) as string
     for (const b of body.blocks) this.diags.add(b.typeRange, 'Unsuitable value type', 'Unsuitable value: string required')
     return out
   }
@@ -316,18 +315,7 @@ export function zero(type: string): unknown {
   return null
 }
 
-/** A schema-less block (hclutil/blockattrs.go): attributes as they are (an object literal in a one-element list), blocks by type as lists. */
+/** A schema-less block (`config`, `policy`): tools/nomad-hcl already gives it as Nomad reads it, attributes only. */
 export function freeForm(body: HclBody): Obj {
-  const out: Obj = {}
-  for (const [k, a] of Object.entries(body.attrs)) out[k] = a.objectLiteral ? [a.value] : a.value
-  const lists = new Map<string, unknown[]>()
-  for (const b of body.blocks) {
-    let v: unknown = freeForm(b.body)
-    for (let i = b.labels.length - 1; i >= 0; i--) v = { [b.labels[i]]: [v] }
-    const list = lists.get(b.type) ?? []
-    lists.set(b.type, list)
-    list.push(v)
-    out[b.type] = list
-  }
-  return out
+  return Object.fromEntries(Object.entries(body.attrs).map(([k, a]) => [k, a.value]))
 }

@@ -5,16 +5,16 @@
 // stdout: {"error": "<Nomad's message after 'Failed to parse job: '>"} or
 //
 //	{"job": {"labels": ["web"], "range": "input.hcl:1,1-10", "body": Body}}
-//	Body  = {"attrs": {"<name>": {"value": <JSON>, "range": "input.hcl:L,C-L,C", "start": "…", "nameRange": "…",
-//	                              "objectLiteral": bool}},
+//	Body  = {"attrs": {"<name>": {"value": <JSON>, "range": "input.hcl:L,C-L,C", "start": "…", "nameRange": "…"}},
 //	         "blocks": [{"type": "group", "labels": ["web"], "range": "…", "typeRange": "…", "openBrace": "…",
 //	                     "labelRanges": ["…"], "body": Body}, …]}
 //	(ranges in hcl's "file:line,column-…" form; start is the expression's first token, as gohcl's errors point to it)
 //
 // Blocks are in source order, `dynamic` blocks already expanded (hcl/v2 ext/dynblock, as Nomad does for the job
-// block). Values are fully evaluated: variables, locals and Nomad's functions; a reference to anything else
-// (`${NOMAD_TASK_DIR}`, `${attr.kernel.name}`) stays the text `${…}` as in Nomad (jobspec2/types.config.go
-// EvalContext's UndefinedVariable, which needs Nomad's fork of hcl; here the same texts are values in the scope).
+// block); the bodies of `config` and `policy` blocks hold attributes only (see schemaless.go). Values are fully
+// evaluated: variables, locals and Nomad's functions; a reference to anything else (`${NOMAD_TASK_DIR}`,
+// `${attr.kernel.name}`) stays the text `${…}` as in Nomad (jobspec2/types.config.go EvalContext's
+// UndefinedVariable, which needs Nomad's fork of hcl; here the same texts are values in the scope).
 // Exit status 0 for both answers; non-zero only for a bug of ours.
 package main
 
@@ -75,11 +75,10 @@ type answer struct {
 }
 
 type attr struct {
-	Value         json.RawMessage `json:"value"`
-	Range         string          `json:"range"`
-	Start         string          `json:"start"`
-	NameRange     string          `json:"nameRange"`
-	ObjectLiteral bool            `json:"objectLiteral,omitempty"`
+	Value     json.RawMessage `json:"value"`
+	Range     string          `json:"range"`
+	Start     string          `json:"start"`
+	NameRange string          `json:"nameRange"`
 }
 
 type body struct {
@@ -204,6 +203,7 @@ func (p *parser) job(content *hcl.BodyContent) (*block, hcl.Diagnostics) {
 		if !ok {
 			return nil, append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "nomad-hcl: not native syntax"})
 		}
+		flattenSchemaless(sb)
 		schemas := map[string]*shape{}
 		collectShapes(sb, "job", schemas)
 		ctx := p.evalContext()
@@ -302,8 +302,7 @@ func (p *parser) body(b hcl.Body, path string, shapes map[string]*shape, ctx *hc
 				Detail: fmt.Sprintf("Unsuitable value: %s", err), Subject: a.Expr.StartRange().Ptr(), Context: a.Expr.Range().Ptr()})
 			continue
 		}
-		_, isObj := hcl.UnwrapExpression(a.Expr).(*hclsyntax.ObjectConsExpr)
-		out.Attrs[a.Name] = attr{Value: js, Range: a.Expr.Range().String(), Start: a.Expr.StartRange().String(), NameRange: a.NameRange.String(), ObjectLiteral: isObj}
+		out.Attrs[a.Name] = attr{Value: js, Range: a.Expr.Range().String(), Start: a.Expr.StartRange().String(), NameRange: a.NameRange.String()}
 	}
 	for _, blk := range content.Blocks {
 		inner, more := p.body(blk.Body, path+"/"+blk.Type, shapes, ctx)
