@@ -1,9 +1,11 @@
 // Command nomad-api-fields prints src/nomad/api-fields.ts: for api.Job and every struct reachable from it, the
 // JSON field names Go's encoding/json uses (json tag name, else the field name). Run: go run . > ../../src/nomad/api-fields.ts
+// With -hcl it prints the Nomad test double's jobspec-schema.ts instead (hcl.go).
 package main
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -77,6 +79,10 @@ func visit(t reflect.Type) string {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-hcl" {
+		printHCLSchema()
+		return
+	}
 	visit(reflect.TypeOf(api.Job{}))
 	names := make([]string, 0, len(types))
 	for n := range types {

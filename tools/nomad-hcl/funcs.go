@@ -48,14 +48,14 @@ func nomadFunctions() map[string]function.Function {
 		"upper": stdlib.UpperFunc, "urlencode": encoding.URLEncodeFunc, "uuidv4": uuid.V4Func,
 		"uuidv5": uuid.V5Func, "values": stdlib.ValuesFunc, "yamldecode": ctyyaml.YAMLDecodeFunc,
 		"yamlencode": ctyyaml.YAMLEncodeFunc, "zipmap": stdlib.ZipmapFunc,
-	}
-	for name, f := range map[string]function.Function{
+		// filesystem functions, relative to no directory: refused below
 		"abspath": filesystem.AbsPathFunc, "basename": filesystem.BasenameFunc, "dirname": filesystem.DirnameFunc,
 		"file": filesystem.MakeFileFunc("", false), "filebase64": filesystem.MakeFileFunc("", true),
 		"fileexists": filesystem.MakeFileExistsFunc(""), "fileset": filesystem.MakeFileSetFunc(""),
 		"pathexpand": filesystem.PathExpandFunc,
-	} {
-		fs[name] = refused(f)
+	}
+	for _, name := range []string{"abspath", "basename", "dirname", "file", "filebase64", "fileexists", "fileset", "pathexpand"} {
+		fs[name] = refused(fs[name])
 	}
 	return fs
 }
