@@ -190,8 +190,8 @@ export class JobDecoder {
       return zero(type)
     }
     if (labelled) return Object.fromEntries(bs.map((b) => [b.labels[0], this.block(type.slice(4), b)]))
-    if (type === 'map:string') return this.stringMap(bs[0].body)
     if (type === 'map:interface') return freeForm(bs[0].body)
+    if (type.startsWith('map:')) return this.attrMap(bs[0].body, type.slice(4))
     return this.block(type, bs[0])
   }
 
@@ -213,11 +213,11 @@ export class JobDecoder {
     return custom ? custom(b) : this.struct(name, b.body, b.labels, {}, b.range)
   }
 
-  /** `meta { k = v }` and the like: every attribute converted to a string. */
-  stringMap(body: HclBody): Record<string, string> {
-    const out: Record<string, string> = {}
-    for (const [k, a] of Object.entries(body.attrs)) out[k] = this.convert(a.value, 'string', a) as string
-    for (const b of body.blocks) this.diags.add(b.typeRange, 'Unsuitable value type', 'Unsuitable value: string required')
+  /** `meta { k = v }`, a check's `header { k = [v] }`: every attribute converted to the map's element type. */
+  attrMap(body: HclBody, elem: string): Obj {
+    const out: Obj = {}
+    for (const [k, a] of Object.entries(body.attrs)) out[k] = this.convert(a.value, elem, a)
+    for (const b of body.blocks) this.diags.add(b.typeRange, 'Unsuitable value type', `Unsuitable value: ${ctyName(elem)} required`)
     return out
   }
 
