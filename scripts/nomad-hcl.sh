@@ -21,7 +21,7 @@ if [ ! -x "$dest/nomad-hcl" ]; then
   log "building tools/nomad-hcl into $dest"
   mkdir -p "$dest"
   tmp="$dest/nomad-hcl.tmp.$$"
-  (cd "$src" && "$GO" build -trimpath -o "$tmp" .) >&2
+  (cd "$src" && "$GO" build -trimpath -buildvcs=false -o "$tmp" .) >&2
   mv -f "$tmp" "$dest/nomad-hcl"
 fi
 echo "$dest/nomad-hcl"
