@@ -96,6 +96,13 @@ describe('double /v1/jobs/parse answers as Nomad 1.10 jobspec2 does', () => {
     expect(unlabelled.text).toBe('Failed to parse job: input.hcl:2,9-10: Missing name for group; All group blocks must have 1 labels (name).')
   })
 
+  it('reads Variables in HCL JSON syntax when the text starts with "{" (jobspec2 parseHCLOrJSON)', async () => {
+    const JobHCL = 'variable "n" {\n  type = number\n}\njob "j" {\n  group "g" {\n    count = var.n\n  }\n}\n'
+    const r = await parse({ JobHCL, Variables: '{"n": 4}' })
+    expect(r.status).toBe(200)
+    expect(JSON.parse(r.text).TaskGroups[0].Count).toBe(4)
+  })
+
   it("keeps lifecycle, artifacts and port_map through Canonicalize, the action's request", async () => {
     const r = await parse({ JobHCL: fs.readFileSync(path.join(dir, 'sidecar-artifact.nomad.hcl'), 'utf8'), Canonicalize: true })
     expect(r.status).toBe(200)

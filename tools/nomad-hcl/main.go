@@ -15,7 +15,7 @@
 // evaluated: variables, locals and Nomad's functions; a reference to anything else (`${NOMAD_TASK_DIR}`,
 // `${attr.kernel.name}`) stays the text `${…}` as in Nomad (jobspec2/types.config.go EvalContext's
 // UndefinedVariable, which needs Nomad's fork of hcl; here the same texts are values in the scope).
-// Exit status 0 for both answers; non-zero only for a bug of ours.
+// Exit status 0 for both answers; non-zero for a bug of ours, or 3 for a job in HCL's JSON syntax (not modelled).
 package main
 
 import (
@@ -29,6 +29,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/ext/dynblock"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	hcljson "github.com/hashicorp/hcl/v2/json"
 	"github.com/zclconf/go-cty/cty"
 	ctyjson "github.com/zclconf/go-cty/cty/json"
 )
@@ -103,7 +104,11 @@ var topSchema = &hcl.BodySchema{Blocks: []hcl.BlockHeaderSchema{
 // run follows the order of Nomad's jobspec2 decode: both files parsed (the Variables' syntax errors first), then
 // declarations, locals, values, and the job block.
 func run(req request) answer {
-	file, diags := parseSource([]byte(req.JobHCL))
+	if isJSON([]byte(req.JobHCL)) {
+		fmt.Fprintln(os.Stderr, "nomad-hcl: a job in HCL's JSON syntax is not modelled by the Nomad test double")
+		os.Exit(3)
+	}
+	file, diags := hclsyntax.ParseConfig([]byte(req.JobHCL), "input.hcl", hcl.Pos{Line: 1, Column: 1})
 	var varFile *hcl.File
 	if req.Variables != "" {
 		f, vd := parseSource([]byte(req.Variables))
@@ -155,8 +160,22 @@ func run(req request) answer {
 	return answer{Job: job}
 }
 
+// parseSource reads the Variables text as Nomad does (jobspec2/parse.go parseHCLOrJSON): HCL's JSON syntax when the
+// first character that is not a space is "{", else native syntax.
 func parseSource(src []byte) (*hcl.File, hcl.Diagnostics) {
+	if isJSON(src) {
+		return hcljson.Parse(src, "input.hcl")
+	}
 	return hclsyntax.ParseConfig(src, "input.hcl", hcl.Pos{Line: 1, Column: 1})
+}
+
+func isJSON(src []byte) bool {
+	for _, c := range src {
+		if c != ' ' {
+			return c == '{'
+		}
+	}
+	return false
 }
 
 // joined is how Nomad reports the diagnostics of decoding: every one (warnings too), one a line.
