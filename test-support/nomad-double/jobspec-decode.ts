@@ -8,6 +8,7 @@
  * already read as Nomad reads them (tools/nomad-hcl/schemaless.go). Unset fields encode as Go's encoding/json does
  * (nil → null).
  */
+import { goDurationNs } from './duration.js'
 import { API_STRUCTS } from './jobspec-schema.js'
 
 export interface HclAttr {
@@ -39,18 +40,6 @@ export class Diags {
   add(range: string, summary: string, detail: string): void {
     this.list.push(`${range}: ${summary}; ${detail}`)
   }
-}
-
-const GO_UNITS: Record<string, number> = { ns: 1, us: 1e3, µs: 1e3, μs: 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 }
-
-/** Go's time.ParseDuration → ns, or undefined. */
-export function goDuration(s: string): number | undefined {
-  if (s === '0') return 0
-  const m = /^([-+]?)((?:(?:\d+\.?\d*|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+)$/.exec(s)
-  if (!m) return undefined
-  let total = 0
-  for (const [, n, u] of m[2].matchAll(/(\d+\.?\d*|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) total += Number(n) * GO_UNITS[u]
-  return Math.round(m[1] === '-' ? -total : total)
 }
 
 /** cty's number → string conversion. */
@@ -85,7 +74,7 @@ export class JobDecoder {
         return zero(type)
       }
       if (typeof v === 'string') {
-        const ns = goDuration(v)
+        const ns = goDurationNs(v)
         if (ns === undefined) {
           this.diags.add(a.start, 'Unsuitable value type', `Unsuitable duration value: time: invalid duration ${JSON.stringify(v)}`)
           return zero(type)
