@@ -65,22 +65,14 @@ func visitHCL(t reflect.Type) {
 	var fs []hclField
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if !f.IsExported() {
+		jn, omitempty, skip, embedded := jsonField(f)
+		if skip {
 			continue
 		}
-		jtag := f.Tag.Get("json")
-		if jtag == "-" {
-			continue
-		}
-		jparts := strings.Split(jtag, ",")
-		jn := jparts[0]
-		if jn == "" {
-			jn = f.Name
-		}
-		if len(jparts) > 1 && jparts[1] == "omitempty" {
+		if omitempty {
 			jn += ",omitempty"
 		}
-		if f.Anonymous && jtag == "" {
+		if embedded {
 			visitHCL(f.Type)
 			fs = append(fs, hclStructs[f.Type.Name()]...)
 			continue

@@ -29,6 +29,21 @@ func unwrap(t reflect.Type) reflect.Type {
 	return t
 }
 
+// jsonField is how Go's encoding/json names a struct field: skip when unexported or `json:"-"`; embedded when an
+// untagged embedded struct (its fields are promoted).
+func jsonField(f reflect.StructField) (name string, omitempty, skip, embedded bool) {
+	tag, tagged := f.Tag.Lookup("json")
+	if !f.IsExported() || tag == "-" {
+		return "", false, true, false
+	}
+	parts := strings.Split(tag, ",")
+	name = parts[0]
+	if name == "" {
+		name = f.Name
+	}
+	return name, len(parts) > 1 && parts[1] == "omitempty", false, f.Anonymous && (!tagged || tag == "")
+}
+
 func visit(t reflect.Type) string {
 	t = unwrap(t)
 	if t.Kind() != reflect.Struct || t.PkgPath() != "github.com/hashicorp/nomad/api" {
@@ -42,18 +57,11 @@ func visit(t reflect.Type) string {
 	var fs []field
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if !f.IsExported() {
+		jn, _, skip, embedded := jsonField(f)
+		if skip {
 			continue
 		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		jn := strings.Split(tag, ",")[0]
-		if jn == "" {
-			jn = f.Name
-		}
-		if f.Anonymous && tag == "" {
+		if embedded {
 			// embedded struct: its fields are promoted
 			et := unwrap(f.Type)
 			visit(et)
