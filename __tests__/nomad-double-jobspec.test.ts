@@ -88,7 +88,7 @@ describe('double /v1/jobs/parse answers as Nomad 1.10 jobspec2 does', () => {
     const r = await parse({ JobHCL: `job "j" {\n  group "g" {\n${task}  }\n}\n` })
     expect(r.status).toBe(400)
     expect(r.text.split('\n')).toEqual([
-      'Failed to parse job: input.hcl:5,7-15: Unsupported block type; Blocks of type "lifecyle" are not expected here.',
+      'Failed to parse job: input.hcl:5,7-15: Unsupported block type; Blocks of type "lifecyle" are not expected here. Did you mean "lifecycle"?',
       'input.hcl:4,23-32: Unsuitable value type; Unsuitable duration value: time: invalid duration "5 minutes"'
     ])
     // hclsyntax leaves a block with a missing label out, so nothing inside it is decoded

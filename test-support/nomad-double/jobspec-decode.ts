@@ -151,21 +151,29 @@ export class JobDecoder {
     return out
   }
 
+  /** hclsyntax Body.Content's errors for names the schema lacks, with its "Did you mean" hints (schema names sorted). */
   unsupported(body: HclBody, attrs: Set<string>, blocks: Set<string>): void {
-    for (const [k, a] of Object.entries(body.attrs))
-      if (!attrs.has(k))
-        this.diags.add(
-          a.nameRange,
-          'Unsupported argument',
-          `An argument named ${JSON.stringify(k)} is not expected here.${blocks.has(k) ? ` Did you mean to define a block of type ${JSON.stringify(k)}?` : ''}`
-        )
-    for (const b of body.blocks)
-      if (!blocks.has(b.type))
-        this.diags.add(
-          b.typeRange,
-          'Unsupported block type',
-          `Blocks of type ${JSON.stringify(b.type)} are not expected here.${attrs.has(b.type) ? ` Did you mean to define argument ${JSON.stringify(b.type)}? If so, use the equals sign to assign it a value.` : ''}`
-        )
+    const unsetAttrs = [...attrs].filter((n) => !(n in body.attrs)).sort()
+    for (const [k, a] of Object.entries(body.attrs)) {
+      if (attrs.has(k)) continue
+      const near = nameSuggestion(k, unsetAttrs)
+      const hint = near
+        ? ` Did you mean ${JSON.stringify(near)}?`
+        : blocks.has(k)
+          ? ` Did you mean to define a block of type ${JSON.stringify(k)}?`
+          : ''
+      this.diags.add(a.nameRange, 'Unsupported argument', `An argument named ${JSON.stringify(k)} is not expected here.${hint}`)
+    }
+    for (const b of body.blocks) {
+      if (blocks.has(b.type)) continue
+      const near = nameSuggestion(b.type, [...blocks].sort())
+      const hint = near
+        ? ` Did you mean ${JSON.stringify(near)}?`
+        : attrs.has(b.type)
+          ? ` Did you mean to define argument ${JSON.stringify(b.type)}? If so, use the equals sign to assign it a value.`
+          : ''
+      this.diags.add(b.typeRange, 'Unsupported block type', `Blocks of type ${JSON.stringify(b.type)} are not expected here.${hint}`)
+    }
   }
 
   /** The blocks of one hcl name into a field of `type` (gohcl: one for a pointer, a list for a slice, label → value for a map). */
@@ -284,6 +292,21 @@ export class JobDecoder {
     if (!a.Operand) a.Operand = '='
     return a
   }
+}
+
+/** hclsyntax's nameSuggestion: the first name less than 3 edits away (Levenshtein distance), else undefined. */
+export function nameSuggestion(given: string, names: string[]): string | undefined {
+  return names.find((n) => levenshtein(given, n) < 3)
+}
+
+function levenshtein(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j)
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i]
+    for (let j = 1; j <= b.length; j++) row[j] = Math.min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1))
+    prev = row
+  }
+  return prev[b.length]
 }
 
 /** Go's zero value of a field type, as encoding/json writes it. */
