@@ -97,7 +97,10 @@ export class JobDecoder {
       case 'float': {
         const n = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v)) ? Number(v) : undefined
         if (n === undefined) return bad('a number is required')
-        if (type !== 'float' && !Number.isInteger(n)) return bad('value must be a whole number')
+        // gocty's texts for Go's int and uint (the smaller sizes name their own bounds)
+        if (type === 'int' && !Number.isInteger(n)) return bad('value must be a whole number, between -9223372036854775808 and 9223372036854775807')
+        if (type === 'uint' && !(Number.isInteger(n) && n >= 0))
+          return bad('value must be a whole number, between 0 and 18446744073709551615 inclusive')
         return n
       }
       case 'bool':
