@@ -9,16 +9,15 @@ import { signIn, type Session } from './auth/index.js'
 import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
 import { redact, registerSecrets, startTransport } from './transport/index.js'
-import { parseInputs, type InputReader, envInputReader } from './inputs.js'
+import { readInputs, type InputReader, envInputReader } from './inputs.js'
 import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
 import { startDeploymentRecord, type DeploymentRecord } from './github/deployment.js'
-import { driftFailure, parseGitHubOptions, type GitHubOptions } from './github/options.js'
+import { driftFailure, type GitHubOptions } from './github/options.js'
 import { publishPlanComment } from './github/pr-comment.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
 import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
 import { verdictFails } from './nomad/verdict.js'
 import { runMode } from './modes/index.js'
-import { parseModeOptions } from './modes/options.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
@@ -50,10 +49,12 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   let prepared: PreparedJobs | undefined
   let delegated = false // check and destroy report (and summarise) themselves: src/modes/
   try {
-    cfg = parseInputs(read)
+    // Every input, every problem at once, before the first request.
+    const inputs = readInputs(read)
+    cfg = inputs.config
+    gh = inputs.github
+    const mode = inputs.mode
     startTransport(cfg)
-    const mode = parseModeOptions(read, cfg)
-    gh = parseGitHubOptions(read, cfg.dryRun)
     if (gh.failOnDrift) cfg = { ...cfg, dryRun: true } // a drift check writes nothing
     session = await signIn(cfg)
     cfg = session.config
