@@ -120,7 +120,6 @@ func run(req request) answer {
 	if diags.HasErrors() {
 		return answer{Error: diags.Error()}
 	}
-	srcOf["input.hcl"] = []byte(req.JobHCL)
 	p := &parser{src: []byte(req.JobHCL), docsURL: req.UnsetDocs, vars: map[string]*variable{}, locals: map[string]cty.Value{}}
 	if sb, ok := file.Body.(*hclsyntax.Body); ok {
 		p.placeholders = placeholders(sb, p.src)
@@ -200,9 +199,6 @@ func (p *parser) evalContext() *hcl.EvalContext {
 
 var scopeFunctions = nomadFunctions()
 
-// srcOf is the job file's text, for ranges hcl.Block does not keep.
-var srcOf = map[string][]byte{}
-
 func (p *parser) job(content *hcl.BodyContent) (*block, hcl.Diagnostics) {
 	var diags hcl.Diagnostics
 	var found *hcl.Block
@@ -228,7 +224,7 @@ func (p *parser) job(content *hcl.BodyContent) (*block, hcl.Diagnostics) {
 		ctx := p.evalContext()
 		bd, more := p.body(dynblock.Expand(b.Body, ctx), "job", schemas, ctx)
 		diags = append(diags, more...)
-		out = &block{Type: "job", Labels: b.Labels, Range: b.DefRange.String(), TypeR: b.TypeRange.String(), Brace: openBrace(b),
+		out = &block{Type: "job", Labels: b.Labels, Range: b.DefRange.String(), TypeR: b.TypeRange.String(), Brace: p.openBrace(b),
 			LabelR: rangeTexts(b.LabelRanges), Body: bd}
 	}
 	if found == nil {
@@ -331,27 +327,20 @@ func (p *parser) body(b hcl.Body, path string, shapes map[string]*shape, ctx *hc
 			labels = []string{}
 		}
 		out.Blocks = append(out.Blocks, block{Type: blk.Type, Labels: labels, Range: blk.DefRange.String(), TypeR: blk.TypeRange.String(),
-			Brace: openBrace(blk), LabelR: rangeTexts(blk.LabelRanges), Body: inner})
+			Brace: p.openBrace(blk), LabelR: rangeTexts(blk.LabelRanges), Body: inner})
 	}
 	return out, diags
 }
 
-// openBrace is the range of a block's "{" (hcl puts the errors about its labels there), found in the source after its
-// labels.
-func openBrace(b *hcl.Block) string {
-	r := b.DefRange
-	r.Start, r.End.Column, r.End.Byte = r.End, r.End.Column+1, r.End.Byte+1
-	if src := srcOf[r.Filename]; src != nil {
-		for i := r.Start.Byte; i < len(src) && src[i] != '{'; i++ {
-			if src[i] == ' ' || src[i] == '\t' {
-				r.Start.Byte, r.Start.Column = r.Start.Byte+1, r.Start.Column+1
-				r.End.Byte, r.End.Column = r.Start.Byte+1, r.Start.Column+1
-			} else {
-				break
-			}
-		}
+// openBrace is the range of a block's "{" (hclsyntax reports a missing label there): the first character after its
+// labels that is not a space or tab.
+func (p *parser) openBrace(b *hcl.Block) string {
+	pos := b.DefRange.End
+	for pos.Byte < len(p.src) && (p.src[pos.Byte] == ' ' || p.src[pos.Byte] == '\t') {
+		pos.Byte, pos.Column = pos.Byte+1, pos.Column+1
 	}
-	return r.String()
+	end := hcl.Pos{Line: pos.Line, Column: pos.Column + 1, Byte: pos.Byte + 1}
+	return hcl.Range{Filename: b.DefRange.Filename, Start: pos, End: end}.String()
 }
 
 func rangeTexts(rs []hcl.Range) []string {
