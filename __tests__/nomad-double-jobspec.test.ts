@@ -96,6 +96,13 @@ describe('double /v1/jobs/parse answers as Nomad 1.10 jobspec2 does', () => {
     expect(unlabelled.text).toBe('Failed to parse job: input.hcl:2,9-10: Missing name for group; All group blocks must have 1 labels (name).')
   })
 
+  it('requires lifecycle.hook, reported at the block\'s "{"', async () => {
+    const r = await parse({ JobHCL: 'job "j" {\n  group "g" {\n    task "t" {\n      lifecycle {\n        sidecar = true\n      }\n    }\n  }\n}\n' })
+    expect(r.text).toBe(
+      'Failed to parse job: input.hcl:4,17-17: Missing required argument; The argument "hook" is required, but no definition was found.'
+    )
+  })
+
   it('reads Variables in HCL JSON syntax when the text starts with "{" (jobspec2 parseHCLOrJSON)', async () => {
     const JobHCL = 'variable "n" {\n  type = number\n}\njob "j" {\n  group "g" {\n    count = var.n\n  }\n}\n'
     const r = await parse({ JobHCL, Variables: '{"n": 4}' })

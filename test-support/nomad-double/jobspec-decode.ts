@@ -124,7 +124,7 @@ export class JobDecoder {
   }
 
   /** gohcl's body → struct: unknown arguments and blocks are errors; `extra` names the custom decoders' own. */
-  struct(name: string, body: HclBody, labels: string[] = [], extra: { attrs?: string[]; blocks?: string[] } = {}, where = 'input.hcl'): Obj {
+  struct(name: string, body: HclBody, labels: string[] = [], extra: { attrs?: string[]; blocks?: string[] } = {}, missingAt = 'input.hcl'): Obj {
     const specs = API_STRUCTS[name]
     if (!specs) throw new Error(`nomad double bug: no api struct ${name} in jobspec-schema.ts`)
     const attrNames = new Set(extra.attrs ?? [])
@@ -143,7 +143,7 @@ export class JobDecoder {
         if (a) v = this.convert(a.value, type, a)
         else {
           if (kind === 'attr!')
-            this.diags.add(where, 'Missing required argument', `The argument ${JSON.stringify(hcl)} is required, but no definition was found.`)
+            this.diags.add(missingAt, 'Missing required argument', `The argument ${JSON.stringify(hcl)} is required, but no definition was found.`)
           v = zero(type)
         }
       } else if (kind === 'block' && !(extra.blocks ?? []).includes(hcl)) v = this.blocks(type, hcl, body)
@@ -210,7 +210,7 @@ export class JobDecoder {
   block(type: string, b: HclBlock): unknown {
     const name = type.replace(/^\*/, '')
     const custom = this.custom[name]
-    return custom ? custom(b) : this.struct(name, b.body, b.labels, {}, b.range)
+    return custom ? custom(b) : this.struct(name, b.body, b.labels, {}, missingItem(b))
   }
 
   /** `meta { k = v }`, a check's `header { k = [v] }`: every attribute converted to the map's element type. */
@@ -311,6 +311,9 @@ function levenshtein(a: string, b: string): number {
   }
   return prev[b.length]
 }
+
+/** hclsyntax's MissingItemRange of a block's body: the empty range at its "{". */
+export const missingItem = (b: HclBlock): string => b.openBrace.replace(/^(.*:\d+,)(\d+)-\d+$/, '$1$2-$2')
 
 /** Go's zero value of a field type, as encoding/json writes it. */
 export function zero(type: string): unknown {

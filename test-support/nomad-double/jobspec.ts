@@ -10,7 +10,7 @@ import { execFile } from 'node:child_process'
 import { NomadApiError } from './api-error.js'
 import type { Job, UpdateStrategy, Vault } from './api-job.js'
 import { nomadHclBinary } from './hcl-tool.js'
-import { Diags, type HclBlock, type HclBody, JobDecoder, zero } from './jobspec-decode.js'
+import { Diags, type HclBlock, type HclBody, JobDecoder, missingItem, zero } from './jobspec-decode.js'
 import { defaultReschedulePolicy, defaultRestartPolicy } from './policies.js'
 
 type Obj = Record<string, unknown>
@@ -107,10 +107,10 @@ function decodeJob(d: JobDecoder, b: HclBlock): Obj {
   const vaults = b.body.blocks.filter((x) => x.type === 'vault')
   for (const dup of vaults.slice(1))
     d.diags.add(dup.range, 'Duplicate vault block', `Only one block of type "vault" is allowed. Previous definition was at ${vaults[0].range}.`)
-  const job = d.struct('Job', without(b.body, meta ? ['meta'] : []), [], { attrs: ['meta'], blocks: ['vault', 'task'] }, b.range)
+  const job = d.struct('Job', without(b.body, meta ? ['meta'] : []), [], { attrs: ['meta'], blocks: ['vault', 'task'] }, missingItem(b))
   if (meta) job.Meta = meta
   const lone = b.body.blocks.filter((x) => x.type === 'task').map((t) => decodeTask(d, t))
-  return { ...job, __vault: vaults[0] ? d.struct('Vault', vaults[0].body, [], {}, vaults[0].range) : null, __tasks: lone }
+  return { ...job, __vault: vaults[0] ? d.struct('Vault', vaults[0].body, [], {}, missingItem(vaults[0])) : null, __tasks: lone }
 }
 
 /** hcl_conversions.go decodeTaskGroup: `meta =`, a group `vault` for tasks without one, scaling type "horizontal". */
@@ -119,8 +119,8 @@ function decodeGroup(d: JobDecoder, b: HclBlock): Obj {
   const vaults = b.body.blocks.filter((x) => x.type === 'vault')
   if (vaults.length > 1)
     d.diags.add(vaults[1].range, 'Duplicate vault block', `Only one vault block is allowed. Another was defined at ${vaults[0].range}.`)
-  const vault = vaults[0] ? d.struct('Vault', vaults[0].body, [], {}, vaults[0].range) : null
-  const tg = d.struct('TaskGroup', without(b.body, meta ? ['meta'] : []), b.labels, { attrs: ['meta'], blocks: ['vault'] }, b.range)
+  const vault = vaults[0] ? d.struct('Vault', vaults[0].body, [], {}, missingItem(vaults[0])) : null
+  const tg = d.struct('TaskGroup', without(b.body, meta ? ['meta'] : []), b.labels, { attrs: ['meta'], blocks: ['vault'] }, missingItem(b))
   if (meta) tg.Meta = meta
   if (vault) for (const t of (tg.Tasks as Obj[] | null) ?? []) t.Vault ??= vault
   const scaling = tg.Scaling as Obj | null
@@ -159,7 +159,7 @@ function decodeTask(d: JobDecoder, b: HclBlock): Obj {
       continue
     }
     seen.set(label, s.range)
-    const p = d.struct('ScalingPolicy', s.body, [], {}, s.range)
+    const p = d.struct('ScalingPolicy', s.body, [], {}, missingItem(s))
     if (!p.Type) p.Type = kind
     else if (p.Type !== kind) {
       d.diags.add(s.range, 'Invalid scaling policy type', `Invalid policy type, expected "${p.Type}" but found "${kind}"`)
