@@ -5,7 +5,7 @@
 // string of its source text inside "${…}": the text from a "${" found just before it (only spaces between) up to the
 // spaces and "}" after it, else the reference wrapped in "${" "}". Upstream hcl has no such hook, so here every
 // reference in the file whose root is not var or local gets that text as a value in the scope (nested objects for
-// attribute steps). Scopes that dynamic blocks and for expressions open shadow these, as they would in Nomad.
+// attribute steps and string index steps). Scopes that dynamic blocks and for expressions open shadow these, as they would in Nomad.
 // Departures: when one path is written with different spacing, the first text is used for all; a path used both
 // whole and with more steps (node.unique and node.unique.name) keeps the longer one.
 package main
@@ -41,17 +41,17 @@ func placeholders(file *hclsyntax.Body, src []byte) map[string]cty.Value {
 			roots[root] = node
 		}
 		for _, step := range t[1:] {
-			a, ok := step.(hcl.TraverseAttr)
+			name, ok := stepName(step)
 			if !ok {
 				break
 			}
 			if node.children == nil {
 				node.children = map[string]*tree{}
 			}
-			next := node.children[a.Name]
+			next := node.children[name]
 			if next == nil {
 				next = &tree{}
-				node.children[a.Name] = next
+				node.children[name] = next
 			}
 			node = next
 		}
@@ -65,6 +65,19 @@ func placeholders(file *hclsyntax.Body, src []byte) map[string]cty.Value {
 		out[name] = t.value()
 	}
 	return out
+}
+
+// stepName is the attribute a step reads: `.name`, or `["name"]` (an object answers both); other steps end the path.
+func stepName(step hcl.Traverser) (string, bool) {
+	switch s := step.(type) {
+	case hcl.TraverseAttr:
+		return s.Name, true
+	case hcl.TraverseIndex:
+		if s.Key.Type() == cty.String && s.Key.IsKnown() && !s.Key.IsNull() {
+			return s.Key.AsString(), true
+		}
+	}
+	return "", false
 }
 
 func (t *tree) value() cty.Value {
