@@ -149,6 +149,10 @@ describe('README.md: the start page', () => {
     expect(read('scripts/test.sh')).toMatch(/scripts\/act\.sh[\s\S]*scripts\/actionlint\.sh/)
     expect(read('scripts/pypi-binary.sh')).toContain('python3 -m pip')
     expect(read('scripts/actionlint.sh')).toContain('go install')
+    // Go: the local run needs it too when local.sh builds the double's HCL2 evaluator
+    const section = readme.slice(readme.search(/^#+ Prerequisites/m)).split(/\n## /)[0]
+    const goRow = section.split('\n').find((line) => /^\| \*\*Go\*\*/.test(line))
+    expect(goRow).toContain(read('scripts/local.sh').includes('scripts/nomad-hcl.sh') ? '| both |' : '| `npm test` |')
   })
 
   it('links every page of docs/ and every example workflow', () => {

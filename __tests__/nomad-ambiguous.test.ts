@@ -10,24 +10,9 @@ import { registerJob } from '../src/nomad/register.js'
 import { verdictFails } from '../src/nomad/verdict.js'
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../test-support/fault-proxy.js'
 import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
+import { rawExecJob } from '../test-support/raw-exec-job.js'
 
-const HCL = `job "amb" {
-  datacenters = ["*"]
-  group "web" {
-    task "server" {
-      driver = "raw_exec"
-      config {
-        command = "/bin/sleep"
-        args    = ["60"]
-      }
-      resources {
-        cpu    = 50
-        memory = 32
-      }
-    }
-  }
-}
-`
+const HCL = rawExecJob('amb')
 
 let nomad: NomadDouble | undefined
 let proxy: FaultProxy | undefined

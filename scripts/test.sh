@@ -14,6 +14,9 @@ export ACT_BIN
 # rhysd/actionlint v1.7.12 (go install from the Go module proxy), cached outside the repo.
 ACTIONLINT_BIN=$(bash scripts/actionlint.sh)
 export ACTIONLINT_BIN
+# tools/nomad-hcl, the Nomad test double's HCL2 evaluator (go build, cached by a hash of its sources).
+NOMAD_HCL_BIN=$(bash scripts/nomad-hcl.sh)
+export NOMAD_HCL_BIN
 
 # Lint and format check (Biome, biome.json): errors fail the suite; `npm run lint` also lists the warnings,
 # `npm run format` applies the formatter and the safe fixes.

@@ -7,7 +7,7 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { signIn, type Session } from './auth/index.js'
 import type { Config } from './config.js'
-import { ActionError, errorMessage } from './errors.js'
+import { ActionError, asInternalError, bugMessage, errorMessage, type InternalError } from './errors.js'
 import { redact, registerSecrets, startTransport } from './transport/index.js'
 import { readInputs, type InputReader, envInputReader } from './inputs.js'
 import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
@@ -202,7 +202,7 @@ function addCancelNote(err: CancelledError, phase: string, vault: VaultResult | 
   }
 }
 
-/** Reports an error without a stack trace for user errors; never prints a token. */
+/** Reports an error: user errors by their message, a bug of ours as such with its stack; never prints a token. */
 function reportError(err: unknown, cfg: Config | undefined): string {
   const message = redact(errorMessage(err), [cfg?.vault.token, cfg?.nomad.token])
   if (err instanceof ActionError && err.annotation) {
@@ -217,9 +217,12 @@ function reportError(err: unknown, cfg: Config | undefined): string {
   } else if (err instanceof ActionError) {
     core.setFailed(message)
   } else {
-    // An unexpected failure is a bug in the action: show the stack in debug logs only.
-    core.debug(err instanceof Error && err.stack ? err.stack : String(err))
-    core.setFailed(`Unexpected error (please report it with the debug log): ${message}`)
+    // Anything that is not an ActionError is a defect of ours: say so, with its stack (redacted) in the log.
+    const bug = asInternalError(err) as InternalError
+    core.error(redact(bug.stack ?? bug.message, [cfg?.vault.token, cfg?.nomad.token]), { title: 'Bug in nomad-vault-action' })
+    const text = redact(bugMessage(bug), [cfg?.vault.token, cfg?.nomad.token])
+    core.setFailed(text)
+    return text
   }
   return message
 }

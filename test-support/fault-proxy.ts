@@ -17,7 +17,11 @@
  * - truncate: forwarded, then half of the answer's body is sent with the full Content-Length and the
  *   connection is destroyed;
  * - delay: forwarded after `delayMs`;
- * - redirect: a 307 to `redirectTo` + the original path and query (or the value of `redirectTo(req)`).
+ * - redirect: a 307 to `redirectTo` + the original path and query (or the value of `redirectTo(req)`);
+ * - hang: the request is read and never answered (a server that stops answering); the connection stays open until
+ *   the client gives up or the proxy is closed.
+ * And `rewrite`: forwarded (the server does the request), then the answer's body is replaced (a proxy that mangles
+ * a success answer: the server did it, the client cannot tell from the answer).
  */
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -36,6 +40,7 @@ export type Fault =
   | 'truncate'
   | 'delay'
   | 'redirect'
+  | 'hang'
 
 /** The faults a client must survive by retrying (a run with only these must end as the fault-free run). */
 export const TRANSIENT_FAULTS: readonly Fault[] = [
@@ -86,6 +91,8 @@ export interface FaultProxyOptions {
   exempt?: (req: ProxiedRequest) => boolean
   /** A custom answer instead of forwarding, checked before the faults (e.g. a server error that echoes a token). */
   respond?: (req: ProxiedRequest) => { status: number; body: string; contentType?: string } | undefined
+  /** Forwarded answers whose body to replace (undefined keeps it): the status stays, the body and its type change. */
+  rewrite?: (req: ProxiedRequest, status: number) => { body: string; contentType?: string } | undefined
   /** Delay of the `delay` fault (default 200 ms). */
   delayMs?: number
   /** Where `redirect` points: a base URL (the original path and query are appended) or a function. */
@@ -187,9 +194,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
         res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(text) })
         res.end(text)
       }
-      const relay = (status: number, headers: http.IncomingHttpHeaders, data: Buffer) => {
+      const relay = (status: number, headers: http.IncomingHttpHeaders, upstream: Buffer) => {
         entry.status = status
+        const replaced = opts.rewrite?.(info, status)
+        const data = replaced ? Buffer.from(replaced.body) : upstream
         const h = { ...headers }
+        if (replaced) h['content-type'] = replaced.contentType ?? 'application/json'
         delete h['transfer-encoding']
         h['content-length'] = String(data.length)
         res.writeHead(status, h)
@@ -248,6 +258,8 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
           )
         case 'delay':
           return void setTimeout(() => forward(req, body, relay, upstreamFailed), opts.delayMs ?? 200)
+        case 'hang':
+          return
         case 'redirect': {
           const to = opts.redirectTo
           const location = typeof to === 'function' ? to(info) : `${(to ?? options.target).replace(/\/+$/, '')}${url}`

@@ -197,6 +197,12 @@ export interface JobRegisterResponse {
   Warnings?: string | null
 }
 
+/** api.Namespace (subset). */
+export interface Namespace {
+  Name: string
+  Description?: string
+}
+
 /** api.DeploymentPromoteRequest. */
 export interface DeploymentPromoteRequest {
   DeploymentID: string

@@ -11,7 +11,7 @@
  *   token capability is missing (403) or what was not found (404).
  */
 import type { NomadConnection } from '../config.js'
-import { ActionError, HttpError } from '../errors.js'
+import { HttpError, UnexpectedAnswerError } from '../errors.js'
 import { redact, Transport, TRANSIENT_STATUSES, type ServerInputs, type TransportResponse } from '../transport/index.js'
 
 export type QueryValue = string | number | boolean | undefined
@@ -31,6 +31,8 @@ export interface GetOptions {
 export interface PostOptions {
   /** Safe to repeat after a lost answer. Default: true for the read-only POSTs (parse, plan), else false. */
   idempotent?: boolean
+  /** Aborts the request (the follow deadline). */
+  signal?: AbortSignal
 }
 
 /** POSTs that change nothing in Nomad: parsing HCL and planning a job. */
@@ -128,7 +130,7 @@ export class NomadClient {
 
   /** POST a JSON body; returns the decoded JSON response. */
   async post<T>(path: string, body: unknown, query: Query = {}, opts: PostOptions = {}): Promise<T> {
-    const res = await this.send('POST', path, query, JSON.stringify(body), this.timeoutMs, opts.idempotent ?? readOnlyPost(path))
+    const res = await this.send('POST', path, query, JSON.stringify(body), this.timeoutMs, opts.idempotent ?? readOnlyPost(path), opts.signal)
     return parseJson<T>(res, 'POST', path)
   }
 
@@ -251,9 +253,11 @@ function parseJson<T>(res: TransportResponse, method: string, path: string): T {
     return JSON.parse(res.body) as T
   } catch {
     const ct = String(res.headers['content-type'] ?? 'unknown content type')
-    throw new ActionError(
-      `Nomad ${method} ${path} returned HTTP ${res.status} with a body that is not JSON (${ct}, starts with ${JSON.stringify(redact(res.body.slice(0, 80)))}): ` +
-        'check that `nomad-addr` points at the Nomad HTTP API and not at a proxy or login page'
+    throw new UnexpectedAnswerError(
+      'Nomad',
+      method,
+      path,
+      `HTTP ${res.status} with a body that is not JSON (${ct}, starts with ${JSON.stringify(redact(res.body.slice(0, 80)))})`
     )
   }
 }

@@ -58,7 +58,7 @@ export type AgentSelfResult = { ok: true; self: AgentSelf } | { ok: false; reaso
 export async function readAgentSelf(client: NomadClient): Promise<AgentSelfResult> {
   try {
     const [body] = await new NomadApi(client).agent().self()
-    return { ok: true, self: body ?? {} }
+    return { ok: true, self: body }
   } catch (err) {
     if (err instanceof HttpError && err.status === 403) {
       return {
@@ -68,6 +68,13 @@ export async function readAgentSelf(client: NomadClient): Promise<AgentSelfResul
     }
     return { ok: false, reason: errorMessage(err) }
   }
+}
+
+/** The agent's Nomad version ("1.9.7"), when agent/self was readable and says it. */
+export function agentVersion(res: AgentSelfResult): string | undefined {
+  if (!res.ok) return undefined
+  const v = res.self.config?.Version?.Version ?? res.self.member?.Tags?.build
+  return typeof v === 'string' && v ? v : undefined
 }
 
 /** Check an already-read agent/self (so deploy.ts can fetch it once, in parallel with parsing). */
@@ -95,7 +102,7 @@ export function evaluateCluster(
 
   const isServer = config.Server?.Enabled === true
   const isClient = config.Client?.Enabled === true
-  const version: string | undefined = config.Version?.Version ?? res.self.member?.Tags?.build
+  const version = agentVersion(res)
   const name: string | undefined = config.NodeName || res.self.member?.Name || undefined
   const agentLabel =
     `Nomad ${isServer && isClient ? 'server+client' : isServer ? 'server' : isClient ? 'client' : ''} agent${name ? ` "${name}"` : ''}`.replace(

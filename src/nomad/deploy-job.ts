@@ -1,11 +1,13 @@
 /**
  * One job's pipeline in a deploy run: namespace and Vault role, inject the vault blocks and release meta, check
  * the cluster for it, plan, register with check-and-set against the plan's JobModifyIndex (or nothing when the
- * plan shows no change), and follow it to a verdict. It never throws: a failure is the job's result.
+ * plan shows no change: unchanged.ts judges the running version), and follow it to a verdict. It never throws: a
+ * failure is the job's result (a defect of ours is reported as a bug, with its stack).
  */
 import * as core from '@actions/core'
 import type { Config } from '../config.js'
-import { ActionError, errorMessage } from '../errors.js'
+import { ActionError, asInternalError, bugMessage, errorMessage } from '../errors.js'
+import { redact } from '../transport/index.js'
 import { NomadApi } from './api.js'
 import type { Job } from './api-types.js'
 import type { NomadClient } from './client.js'
@@ -14,10 +16,11 @@ import type { VaultDiagContext } from './diagnose.js'
 import { injectMeta, injectVault, tasksRelyingOnDefaultIdentity, vaultTasks, type ApiJob } from './inject.js'
 import { vaultForJob, type JobRole } from './job-role.js'
 import type { LoadedJob } from './jobfile.js'
-import { followJob } from './monitor.js'
+import { beforeDeadline, deadlineReason, followJob } from './monitor.js'
 import { planJob, type PlanSummary } from './plan.js'
 import { registerJob } from './register.js'
 import { newJobResult, type JobResult } from './result.js'
+import { unchanged } from './unchanged.js'
 
 export interface DeployVaultContext {
   role: string
@@ -156,7 +159,7 @@ export async function planOneJob(run: DeployRun, loaded: LoadedJob): Promise<Pla
     }
     return { loaded, result, job, query, vault }
   } catch (err) {
-    return failedWith(result, err)
+    return failedWith(result, err, cfg.nomad.token)
   }
 }
 
@@ -166,7 +169,27 @@ export async function applyJob(run: DeployRun, planned: PlannedJob): Promise<Job
   const { loaded, result, job, query, vault } = planned
   const { file, jobId, namespace } = result
   try {
-    if (result.plan.diffType === 'None') return await unchanged(client, result, query)
+    const diag: VaultDiagContext = {
+      audience: vault.audience,
+      boundAudiences: vault.boundAudiences,
+      authPath: vault.authPath,
+      role: vault.role,
+      policies: vault.policies,
+      kvMount: vault.kvMount,
+      boundClaims: vault.boundClaims,
+      namespace,
+      jobId
+    }
+    if (result.plan.diffType === 'None') {
+      return await unchanged(client, result, {
+        ...query,
+        wait: cfg.job.wait,
+        timeoutMs: cfg.job.timeoutMs,
+        autoPromote: cfg.job.autoPromote,
+        vaultDiag: diag,
+        groupCounts
+      })
+    }
 
     // Register with check-and-set against what was planned.
     const reg = await registerJob(client, job, loaded.submission, {
@@ -185,23 +208,21 @@ export async function applyJob(run: DeployRun, planned: PlannedJob): Promise<Job
     result.jobModifyIndex = reg.jobModifyIndex
     core.info(`Registered job "${jobId}" in namespace "${namespace}"${reg.evalId ? `, evaluation ${reg.evalId}` : ''}`)
 
-    // Read the job back for its version and type.
-    const [stored] = await new NomadApi(client).jobs().info(jobId, query)
-    if (typeof stored?.Version === 'number') result.jobVersion = stored.Version
-    if (typeof stored?.JobModifyIndex === 'number') result.jobModifyIndex = stored.JobModifyIndex
-    const src = stored ?? job
-
-    const diag: VaultDiagContext = {
-      audience: vault.audience,
-      boundAudiences: vault.boundAudiences,
-      authPath: vault.authPath,
-      role: vault.role,
-      policies: vault.policies,
-      kvMount: vault.kvMount,
-      boundClaims: vault.boundClaims,
-      namespace,
-      jobId
+    // Read the job back for its version and type. The follow phase, and its deadline (the timeout input), begin here.
+    const startedAt = Date.now()
+    const read = await beforeDeadline(startedAt, cfg.job.timeoutMs, (signal) => new NomadApi(client).jobs().info(jobId, { ...query, signal }))
+    if (read === 'timeout') {
+      result.verdict = 'timeout'
+      result.reason = deadlineReason(
+        startedAt,
+        `the read of job "${jobId}" after its registration`,
+        `The job is registered and Nomad carries on; check it with \`nomad job status ${jobId}\`.`
+      )
+      return result
     }
+    const [src] = read
+    result.jobVersion = src.Version
+    result.jobModifyIndex = src.JobModifyIndex
     const verdict = await followJob(client, {
       jobId,
       ...query,
@@ -214,6 +235,7 @@ export async function applyJob(run: DeployRun, planned: PlannedJob): Promise<Job
       parameterized: !!src.ParameterizedJob,
       multiregion: !!src.Multiregion,
       jobVersion: result.jobVersion,
+      startedAt,
       groupCounts: groupCounts(src),
       nextPeriodicLaunch: result.plan.nextPeriodicLaunch,
       vaultDiag: diag
@@ -222,13 +244,16 @@ export async function applyJob(run: DeployRun, planned: PlannedJob): Promise<Job
     if (verdict.verdict === 'awaiting-promotion') core.notice(verdict.reason)
     return result
   } catch (err) {
-    return failedWith(result, err)
+    return failedWith(result, err, cfg.nomad.token)
   }
 }
 
-function failedWith(result: JobResult, err: unknown): JobResult {
+/** A failed job: a user's or server's error is its message; a defect of ours is a bug, with its stack in the log. */
+function failedWith(result: JobResult, err: unknown, token: string | undefined): JobResult {
   result.verdict = 'failed'
-  result.reason = errorMessage(err)
+  const bug = asInternalError(err)
+  if (bug) core.error(redact(`Job "${result.jobId}" (${result.file}): ${bug.stack ?? bug.message}`, [token]), { title: 'Bug in nomad-vault-action' })
+  result.reason = bug ? bugMessage(bug) : errorMessage(err)
   if (err instanceof ActionError && err.annotation) result.annotation = err.annotation
   return result
 }
@@ -239,38 +264,6 @@ function jobWarning(run: DeployRun, result: JobResult): (w: string) => void {
     result.warnings.push(w)
     run.log.warning(w)
   }
-}
-
-/**
- * The plan shows no difference (a re-run of the same commit): nothing is registered, so Nomad creates no new
- * version, evaluation or allocation. One read of the job's latest deployment tells whether the running version
- * is good: a failed or cancelled deployment fails the step, as it did when that version was deployed.
- */
-async function unchanged(client: NomadClient, result: JobResult, query: { namespace: string; region?: string }): Promise<JobResult> {
-  const jobs = new NomadApi(client).jobs()
-  const [[stored], [deployment]] = await Promise.all([jobs.info(result.jobId, query), jobs.latestDeployment(result.jobId, query)])
-  if (typeof stored?.Version === 'number') result.jobVersion = stored.Version
-  if (typeof stored?.JobModifyIndex === 'number') result.jobModifyIndex = stored.JobModifyIndex
-  const current = deployment?.ID && deployment.JobVersion === result.jobVersion ? deployment : undefined
-  if (current) {
-    result.deploymentId = current.ID
-    result.deploymentStatus = current.Status
-    result.deploymentDescription = current.StatusDescription
-  }
-  const version = result.jobVersion !== undefined ? ` version ${result.jobVersion}` : ''
-  if (current && (current.Status === 'failed' || current.Status === 'cancelled')) {
-    result.verdict = 'failed'
-    result.reason =
-      `Job "${result.jobId}"${version} is unchanged (the plan shows no difference), so nothing was registered; but its deployment ` +
-      `${current.ID} is ${current.Status}${current.StatusDescription ? ` (${current.StatusDescription})` : ''}. Change the job to deploy a new version.`
-  } else {
-    result.verdict = 'unchanged'
-    result.reason =
-      `Job "${result.jobId}"${version} is unchanged (the plan shows no difference): nothing was registered` +
-      (current ? `; its deployment ${current.ID} is ${current.Status}.` : '.')
-  }
-  core.info(result.reason)
-  return result
 }
 
 function groupCounts(job: ApiJob | Job): Record<string, number> {

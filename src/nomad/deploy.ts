@@ -1,6 +1,7 @@
 /**
  * The jobs step of a run: prepareJobs resolves, loads and parses the `job` input's files (in parallel) while
- * reading the agent configuration, and checks them all before the first write; deployJobs runs deployJob
+ * reading the agent configuration, and checks them all before the first write (prepare-checks.ts: one file per job,
+ * namespaces that exist; json-fields.ts: JSON fields the cluster's Nomad version does not know); deployJobs runs deployJob
  * (deploy-job.ts) for every job, at most `max-parallel` at a time, each in its own log group. Results come back
  * in input order; one job's failure does not stop the others (the caller decides the step's result, see
  * verdictFails in monitor.ts).
@@ -9,12 +10,14 @@ import * as core from '@actions/core'
 import type { Config } from '../config.js'
 import { ActionError, errorMessage } from '../errors.js'
 import { NomadClient, type NomadClientOptions } from './client.js'
-import { readAgentSelf, type AgentSelfResult } from './cluster-check.js'
+import { agentVersion, readAgentSelf, type AgentSelfResult } from './cluster-check.js'
 import { applyJob, deployJob, planOneJob, RunLog, type DeployRun, type DeployVaultContext, type PlannedJob } from './deploy-job.js'
 import { JobLogGroups } from './job-logs.js'
 import { resolveJobFiles } from './job-paths.js'
 import { loadJob, type LoadedJob } from './jobfile.js'
 import { mapLimit } from '../pool.js'
+import { checkDistinctJobs, checkNamespaces } from './prepare-checks.js'
+import { unknownFieldsWarning } from './json-fields.js'
 import type { JobResult } from './result.js'
 import { buildVariables, checkVariableNames } from './variables.js'
 
@@ -58,6 +61,10 @@ export async function prepareJobs(cfg: Config, options: DeployOptions = {}): Pro
   }
   const jobs = settled.map((s) => (s as PromiseFulfilledResult<LoadedJob>).value)
   checkVariableNames(await variables, jobs)
+  checkDistinctJobs(cfg.nomad, jobs)
+  await checkNamespaces(client, jobs)
+  for (const loaded of jobs)
+    if (loaded.format === 'json') loaded.warnings.unshift(...unknownFieldsWarning(loaded.file, loaded.job, agentVersion(self)))
   return { client, jobs, self }
 }
 

@@ -21,7 +21,7 @@ export async function followAllocations(ctx: FollowContext, mode: 'complete' | '
   const watch = ctx.watch((q) => ctx.api.jobs().allocations(o.jobId, q))
   try {
     for (;;) {
-      if (ctx.remaining() <= 0) {
+      if (ctx.deadlineReached()) {
         const summaries = current.map(summariseAlloc)
         const headline =
           `Timed out after ${ctx.elapsed()} waiting for the allocations of job "${o.jobId}" to ${mode === 'complete' ? 'complete' : 'run'}; last seen: ` +
@@ -31,7 +31,12 @@ export async function followAllocations(ctx: FollowContext, mode: 'complete' | '
         const diagnoses = ctx.diagnose(summaries)
         return ctx.verdict('timeout', withFailureDetails(headline, summaries, diagnoses), { allocations: summaries, diagnoses })
       }
-      current = currentAllocs((await watch.next()) ?? [], o.jobVersion)
+      try {
+        current = currentAllocs(await watch.next(), o.jobVersion)
+      } catch (err) {
+        if (ctx.deadlineReached()) continue // the deadline aborted the watch: the timeout verdict above
+        throw err
+      }
       const line = countLine(current)
       if (line && line !== lastLine) core.info(`Allocations of job "${o.jobId}": ${line}`)
       lastLine = line

@@ -2,6 +2,8 @@
  * What every follower shares while following one job: the options, the time budget, the typed Nomad API with the
  * job's namespace/region, blocking watches (`?index=` of the previous answer, `wait = min(remaining budget, 30 s)`,
  * abortable so that two can race), the job's allocations with their Vault diagnoses, and the verdict constructor.
+ * The `timeout` input is a deadline for the whole follow phase: at the deadline `signal` aborts every request still
+ * in flight (a Nomad that stops answering cannot hold the run past it); the followers then give the timeout verdict.
  */
 import type { NomadClient } from './client.js'
 import { NomadApi, type QueryMeta, type QueryOptions } from './api.js'
@@ -18,6 +20,8 @@ export interface FollowOptions {
   evalId: string
   wait: 'none' | 'evaluation' | 'deployment'
   timeoutMs: number
+  /** When the follow phase began (its deadline is startedAt + timeoutMs); default: now. */
+  startedAt?: number
   autoPromote: boolean
   /** service | batch | system | sysbatch */
   jobType: string
@@ -50,19 +54,49 @@ export class FollowContext {
   readonly api: NomadApi
   /** The job's namespace and region for every call. */
   readonly query: QueryOptions = {}
-  private readonly start = Date.now()
+  private readonly start: number
   /** The last evaluation or deployment state a blocking GET returned, for the verdict when contact is lost. */
   lastSeen?: string
+  /** Aborts at the deadline: every request of the follow phase carries it. */
+  readonly signal: AbortSignal
+  private readonly deadlineAc = new AbortController()
+  private readonly timer: ReturnType<typeof setTimeout>
 
   constructor(
     client: NomadClient,
     readonly opts: FollowOptions
   ) {
     this.api = new NomadApi(client)
+    this.start = opts.startedAt ?? Date.now()
     this.deadline = this.start + Math.max(0, opts.timeoutMs)
     this.maxWait = opts.maxWaitMs ?? 30_000
     if (opts.namespace !== undefined) this.query.namespace = opts.namespace
     if (opts.region !== undefined) this.query.region = opts.region
+    this.signal = this.deadlineAc.signal
+    this.query.signal = this.signal
+    this.timer = setTimeout(
+      () => this.deadlineAc.abort(new Error(`the timeout (${this.opts.timeoutMs} ms) was reached`)),
+      Math.max(0, this.deadline - Date.now())
+    )
+    this.timer.unref?.()
+  }
+
+  /** The deadline passed (requests in flight were aborted). */
+  deadlineReached(): boolean {
+    return this.signal.aborted || this.remaining() <= 0
+  }
+
+  /** Stops the deadline timer (the follow phase is over). */
+  dispose(): void {
+    clearTimeout(this.timer)
+  }
+
+  /**
+   * After the deadline, the last reads for the timeout verdict's details get a short grace of their own (a quarter
+   * of the timeout, at most 5 s); a Nomad that does not answer then leaves them out.
+   */
+  graceQuery(): QueryOptions {
+    return { ...this.query, signal: AbortSignal.timeout(Math.max(1, Math.min(5_000, Math.floor(this.opts.timeoutMs / 4)))) }
   }
 
   verdict(verdict: VerdictValue, reason: string, extra: Partial<Verdict> = {}): Verdict {
@@ -83,9 +117,9 @@ export class FollowContext {
   }
 
   /** The job's allocations of one version (all when undefined), summarised and diagnosed. */
-  async allocations(version?: number): Promise<AllocationsSeen> {
-    const [list] = await this.api.jobs().allocations(this.opts.jobId, this.query)
-    const summaries = (list ?? []).filter((a) => version === undefined || a.JobVersion === version).map(summariseAlloc)
+  async allocations(version?: number, query: QueryOptions = this.query): Promise<AllocationsSeen> {
+    const [list] = await this.api.jobs().allocations(this.opts.jobId, query)
+    const summaries = list.filter((a) => version === undefined || a.JobVersion === version).map(summariseAlloc)
     return { summaries, diagnoses: this.diagnose(summaries) }
   }
 
@@ -114,12 +148,16 @@ export class BlockingWatch<T> {
   private index = 0
   private pending?: Promise<T>
   private readonly ac = new AbortController()
+  /** Stopped by stop(), or by the follow deadline. */
+  private readonly signal: AbortSignal
 
   constructor(
     private readonly ctx: FollowContext,
     private readonly fetch: (q: QueryOptions) => Promise<[T, QueryMeta]>,
     private readonly kind?: 'evaluation' | 'deployment'
-  ) {}
+  ) {
+    this.signal = AbortSignal.any([this.ac.signal, ctx.signal])
+  }
 
   next(): Promise<T> {
     this.pending ??= this.read().finally(() => {
@@ -137,12 +175,12 @@ export class BlockingWatch<T> {
     const prev = this.index
     const waitMs = Math.max(1, Math.min(this.ctx.remaining(), this.ctx.maxWait))
     const started = Date.now()
-    const [body, meta] = await this.fetch({ ...this.ctx.query, index: prev, waitMs, signal: this.ac.signal })
+    const [body, meta] = await this.fetch({ ...this.ctx.query, index: prev, waitMs, signal: this.signal })
     this.note(body)
     const got = meta.lastIndex
     // Forwards, or backwards after a reset on the server (Nomad's docs: then start again from the lower index).
     if (got > 0 && got !== prev) this.index = got
-    if (got === 0 || (got <= prev && Date.now() - started < Math.min(waitMs, 1000))) await pause(1000, this.ac.signal)
+    if (got === 0 || (got <= prev && Date.now() - started < Math.min(waitMs, 1000))) await pause(1000, this.signal)
     return body
   }
 

@@ -33,7 +33,6 @@ export async function followDeployment(ctx: FollowContext, deploymentId: string)
   try {
     let [d, list] = await Promise.all([deployments.next(), allocations.next()])
     for (;;) {
-      d ??= { ID: deploymentId } as Deployment
       const groups = groupHealth(d)
       const line = `Deployment ${short(deploymentId)}: ${d.Status} - ${d.StatusDescription ?? ''} [${groups.map(groupLine).join('; ')}]`
       if (line !== lastLine) core.info(line)
@@ -87,15 +86,21 @@ export async function followDeployment(ctx: FollowContext, deploymentId: string)
       }
 
       // The allocations of this version: a permanent failure ends the wait now; a template waiting for a secret is reported.
-      const current = (list ?? []).filter((a: AllocationListStub) => a.JobVersion === d?.JobVersion).map(summariseAlloc)
+      const current = list.filter((a: AllocationListStub) => a.JobVersion === d?.JobVersion).map(summariseAlloc)
       const early = earlyVerdict(ctx, deploymentId, current, extra)
       if (early) return early
       templates.report(current)
 
-      if (ctx.remaining() <= 0) return deploymentTimeout(ctx, deploymentId, d)
-      const changed = await Promise.race([deployments.next().then((x) => ({ d: x })), allocations.next().then((x) => ({ list: x }))])
-      if ('d' in changed) d = changed.d
-      else list = changed.list
+      if (ctx.deadlineReached()) return deploymentTimeout(ctx, deploymentId, d)
+      try {
+        const changed = await Promise.race([deployments.next().then((x) => ({ d: x })), allocations.next().then((x) => ({ list: x }))])
+        if ('d' in changed) d = changed.d
+        else list = changed.list
+      } catch (err) {
+        // The deadline aborted the watches in flight: the timeout verdict with what was seen last.
+        if (ctx.deadlineReached()) return deploymentTimeout(ctx, deploymentId, d)
+        throw err
+      }
     }
   } finally {
     deployments.stop()
@@ -138,7 +143,7 @@ async function deploymentFailed(ctx: FollowContext, deploymentId: string, d: Dep
 }
 
 async function deploymentTimeout(ctx: FollowContext, deploymentId: string, d: Deployment | undefined): Promise<Verdict> {
-  const allocs = await ctx.allocations(d?.JobVersion).catch(() => ({ summaries: [], diagnoses: [] }))
+  const allocs = await ctx.allocations(d?.JobVersion, ctx.graceQuery()).catch(() => ({ summaries: [], diagnoses: [] }))
   const groups = d ? groupHealth(d) : []
   const headline =
     `Timed out after ${ctx.elapsed()} following deployment ${deploymentId} of job "${ctx.opts.jobId}"; last seen: ` +

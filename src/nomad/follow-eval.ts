@@ -21,8 +21,14 @@ export async function followEval(ctx: FollowContext, evalId: string): Promise<Ev
     const watch = ctx.watch((q) => ctx.api.evaluations().info(id, q), 'evaluation')
     try {
       for (;;) {
-        if (ctx.remaining() <= 0) return { timeout: true, last, lastId: id }
-        const ev = (await watch.next()) ?? ({ ID: id, JobID: ctx.opts.jobId, Status: '' } as Evaluation)
+        if (ctx.deadlineReached()) return { timeout: true, last, lastId: id }
+        let ev: Evaluation
+        try {
+          ev = await watch.next()
+        } catch (err) {
+          if (ctx.deadlineReached()) return { timeout: true, last, lastId: id }
+          throw err
+        }
         if (ev.Status !== last?.Status || ev.ID !== last?.ID)
           core.info(`Evaluation ${short(ev.ID ?? id)}: ${ev.Status}${ev.StatusDescription ? ` (${ev.StatusDescription})` : ''}`)
         last = ev

@@ -10,7 +10,6 @@ import { NomadApi } from './api.js'
 import type { NomadClient } from './client.js'
 import type { ApiJob } from './inject.js'
 import { declaredVariables, type DeclaredVariable } from './hcl.js'
-import { unknownJobFields } from './json-fields.js'
 import { parseError } from './parse-error.js'
 import { buildVariables, checkVariableNames, type VariablesText } from './variables.js'
 
@@ -126,15 +125,8 @@ function loadJson(file: string, source: string, settings: Pick<JobSettings, 'var
   }
   if (!job.ID && typeof job.Name === 'string' && job.Name) job.ID = job.Name
   if (!job.ID || typeof job.ID !== 'string') throw new ActionError(`The job in "${file}" has no "ID"`, { annotation: { file } })
+  // Fields api.Job does not have: warned in deploy.ts prepareJobs, which knows the cluster's Nomad version.
   const warnings: string[] = []
-  const unknown = unknownJobFields(job)
-  if (unknown.length) {
-    const list = unknown.map((u) => `${u.path}${u.suggestion ? ` (did you mean "${u.suggestion}"?)` : ''}`)
-    warnings.push(
-      `JSON job file "${file}" has ${unknown.length === 1 ? 'a field' : `${unknown.length} fields`} that Nomad's api.Job does not have, which Nomad ` +
-        `ignores silently: ${list.join(', ')}. Check the spelling against \`nomad job inspect\` output (api.Job field names).`
-    )
-  }
   if (Object.keys(settings.variables).length || settings.varFiles.length) {
     warnings.push(`"${file}" is a JSON job: the \`variables\` and \`var-files\` inputs only apply to HCL jobs and were not used for it.`)
   }

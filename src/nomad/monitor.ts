@@ -12,18 +12,65 @@ import { NetworkError } from '../transport/index.js'
 import type { Verdict } from './verdict.js'
 
 export async function followJob(client: NomadClient, opts: FollowOptions): Promise<Verdict> {
+  return guarded(client, opts, (ctx) => follow(ctx, opts))
+}
+
+/**
+ * Follows what a job that was not registered again (the plan showed no change) is doing now: its running deployment
+ * (deploymentId), else its allocations of the current version (batch: to complete; others: to run).
+ */
+export async function followCurrent(client: NomadClient, opts: FollowOptions, deploymentId: string | undefined): Promise<Verdict> {
+  return guarded(client, opts, (ctx) =>
+    deploymentId
+      ? followDeployment(ctx, deploymentId)
+      : followAllocations(ctx, opts.jobType === 'batch' || opts.jobType === 'sysbatch' ? 'complete' : 'running')
+  )
+}
+
+/**
+ * A read of the follow phase before the follow itself (the job read back after its registration, or the state of an
+ * unchanged job), bounded by the same deadline: 'timeout' when Nomad had not answered by startedAt + timeoutMs.
+ */
+export async function beforeDeadline<T>(startedAt: number, timeoutMs: number, read: (signal: AbortSignal) => Promise<T>): Promise<T | 'timeout'> {
+  const signal = AbortSignal.timeout(Math.max(1, startedAt + timeoutMs - Date.now()))
+  try {
+    return await read(signal)
+  } catch (err) {
+    if (signal.aborted) return 'timeout'
+    throw err
+  }
+}
+
+/** The words of a timeout verdict at the deadline: how long, and what Nomad had not answered. */
+export function deadlineReason(startedAt: number, what: string, after: string): string {
+  return `Timed out after ${Math.round((Date.now() - startedAt) / 1000)}s (the timeout input): Nomad had not answered ${what} by the deadline. ${after}`
+}
+
+/** The follow phase of one job: its deadline (the timeout input, requests in flight included) and lost contact. */
+async function guarded(client: NomadClient, opts: FollowOptions, run: (ctx: FollowContext) => Promise<Verdict>): Promise<Verdict> {
   const ctx = new FollowContext(client, opts)
   try {
-    return await follow(ctx, opts)
+    return await run(ctx)
   } catch (err) {
+    const last = `Last state seen: ${ctx.lastSeen ?? 'none (no answer since the follow began)'}.`
+    if (ctx.deadlineReached()) {
+      // A request was still in flight at the deadline (a Nomad that stopped answering): it was aborted.
+      return ctx.verdict(
+        'timeout',
+        `Timed out after ${ctx.elapsed()} (the timeout input) following job "${opts.jobId}": Nomad had not answered by the deadline. ` +
+          `${last} Nomad carries on; check it with \`nomad job status ${opts.jobId}\`.`
+      )
+    }
     if (!(err instanceof NetworkError)) throw err
     // The transport's retries ran out: the job is registered, but its outcome is not known.
     return ctx.verdict(
       'unknown',
       `Lost contact with Nomad after ${ctx.elapsed()} while following job "${opts.jobId}": ${err.message} ` +
-        `Last state seen: ${ctx.lastSeen ?? 'none (no answer since the registration)'}. The job is registered and Nomad carries on; ` +
+        `${last.replace('the follow began', 'the registration')} The job is registered and Nomad carries on; ` +
         `check it with \`nomad job status ${opts.jobId}\`.`
     )
+  } finally {
+    ctx.dispose()
   }
 }
 

@@ -1,9 +1,10 @@
 /**
- * `POST /v1/job/:id/plan` and a JSON-serialisable summary of it, plus placement-failure text shared with the
- * monitor (AllocationMetric → words).
+ * `POST /v1/job/:id/plan` (through the typed API, which checks the answer's shape) and a JSON-serialisable summary
+ * of it, plus placement-failure text shared with the monitor (AllocationMetric → words).
  */
 import { ActionError, HttpError } from '../errors.js'
-import type { NomadClient, Query } from './client.js'
+import { NomadApi } from './api.js'
+import type { NomadClient } from './client.js'
 import type { ApiJob } from './inject.js'
 import { explainJobRefusal, type RefusalContext } from './job-errors.js'
 import type { AllocationMetric } from './api-types.js'
@@ -55,23 +56,22 @@ interface PlanResponse {
 
 export async function planJob(client: NomadClient, job: ApiJob, opts: PlanOptions = {}): Promise<PlanSummary> {
   const id = String(job.ID ?? '')
-  const query: Query = {}
-  if (opts.namespace !== undefined) query.namespace = opts.namespace
-  if (opts.region !== undefined) query.region = opts.region
   let res: PlanResponse
   try {
-    res = await client.post<PlanResponse>(
-      `/v1/job/${encodeURIComponent(id)}/plan`,
-      { Job: job, Diff: true, PolicyOverride: opts.policyOverride === true },
-      query
-    )
+    res = await new NomadApi(client)
+      .jobs()
+      .plan<ApiJob, PlanResponse>(
+        id,
+        { Job: job, Diff: true, PolicyOverride: opts.policyOverride === true },
+        { namespace: opts.namespace, region: opts.region }
+      )
   } catch (err) {
     // Plan runs the same admission checks as register, so version-specific refusals show up here first.
     const explained = err instanceof HttpError ? explainJobRefusal(err.serverMessage, { jobId: id, ...opts.refusal }) : undefined
     if (explained) throw new ActionError(explained, { cause: err })
     throw err
   }
-  return summarisePlan(res ?? {})
+  return summarisePlan(res)
 }
 
 /** Build the summary from a plan response (exported for tests and the Nomad double). */

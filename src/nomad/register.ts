@@ -2,10 +2,11 @@
  * `POST /v1/jobs` with check-and-set (EnforceIndex) and readable errors. When the answer is lost (the
  * connection failed after Nomad may have accepted the job, or a retry was refused by the check index because
  * an earlier attempt took), the job is read back and its submission compared with this run's, so the run says
- * whether its registration took instead of "could not reach Nomad".
+ * whether its registration took instead of "could not reach Nomad". A 2xx answer that is not Nomad's (empty, null,
+ * {}, no EvalID or JobModifyIndex: api.ts checks the shape) is settled the same way, and is never taken as success.
  */
 import * as core from '@actions/core'
-import { ActionError, HttpError } from '../errors.js'
+import { ActionError, HttpError, UnexpectedAnswerError } from '../errors.js'
 import { NetworkError } from '../transport/index.js'
 import { NomadApi } from './api.js'
 import type { Job } from './api-types.js'
@@ -57,38 +58,41 @@ export async function registerJob(
     core.info(`The source of job "${id}" is larger than 1 MiB; Nomad keeps it only if the servers' job_max_source_size allows it.`)
   }
   try {
-    const res =
-      (await api.jobs().register(
-        {
-          Job: job,
-          ...(submission ? { Submission: submission } : {}),
-          EnforceIndex: opts.enforceIndex,
-          JobModifyIndex: opts.jobModifyIndex,
-          PolicyOverride: opts.policyOverride,
-          PreserveCounts: opts.preserveCounts
-        },
-        where
-      )) ?? {}
+    const res = await api.jobs().register(
+      {
+        Job: job,
+        ...(submission ? { Submission: submission } : {}),
+        EnforceIndex: opts.enforceIndex,
+        JobModifyIndex: opts.jobModifyIndex,
+        PolicyOverride: opts.policyOverride,
+        PreserveCounts: opts.preserveCounts
+      },
+      where
+    )
     const warnings = splitWarnings(res.Warnings)
     // Plan runs the same admission checks, so most warnings were already shown with the plan.
     for (const w of warnings) if (!opts.shownWarnings?.includes(w)) core.warning(`Nomad job "${id}"${opts.file ? ` (${opts.file})` : ''}: ${w}`)
     return { evalId: res.EvalID ?? '', jobModifyIndex: res.JobModifyIndex ?? 0, warnings }
   } catch (err) {
+    // A 2xx whose body is not Nomad's answer (a proxy in between): Nomad may or may not have registered the job.
+    const unclear = err instanceof UnexpectedAnswerError
     const lost =
+      unclear ||
       (err instanceof NetworkError && err.ambiguous) ||
       (err instanceof HttpError && (err as HttpError & AmbiguousMark).retriedAfterAmbiguous === true)
+    const answer = unclear ? `was not Nomad's answer (${err.problem})` : `was lost (${errorText(err)})`
     if (lost && opts.enforceIndex) {
       const outcome = await readBack(api, id, job, submission, opts).catch(() => undefined)
       if (outcome?.took) {
         core.info(
-          `The answer to the registration of job "${id}" was lost; read back: version ${outcome.job?.Version} (job modify index ${outcome.job?.JobModifyIndex}) ` +
+          `The answer to the registration of job "${id}" ${unclear ? "was not Nomad's answer" : 'was lost'}; read back: version ${outcome.job?.Version} (job modify index ${outcome.job?.JobModifyIndex}) ` +
             `holds this run's submission, so the registration took${outcome.evalId ? ` (evaluation ${outcome.evalId})` : ''}.`
         )
         return { evalId: outcome.evalId, jobModifyIndex: outcome.job?.JobModifyIndex ?? 0, warnings: [], confirmedByReadBack: true }
       }
       if (outcome && !outcome.took) {
         throw new ActionError(
-          `The answer to the registration of job "${id}"${opts.file ? ` (${opts.file})` : ''} was lost (${errorText(err)}); read back, the job ` +
+          `The answer to the registration of job "${id}"${opts.file ? ` (${opts.file})` : ''} ${answer}; read back, the job ` +
             (outcome.job
               ? `is at job modify index ${outcome.job.JobModifyIndex} ${outcome.changed ? "with a submission that is not this run's (someone else registered it)" : '(unchanged since the plan)'}`
               : 'does not exist') +
@@ -96,7 +100,7 @@ export async function registerJob(
         )
       }
       throw new ActionError(
-        `The answer to the registration of job "${id}"${opts.file ? ` (${opts.file})` : ''} was lost (${errorText(err)}), and reading the job back failed too: ` +
+        `The answer to the registration of job "${id}"${opts.file ? ` (${opts.file})` : ''} ${answer}, and reading the job back did not settle it: ` +
           `it is unknown whether this run registered it. Check with \`nomad job status ${id}\` and re-run the workflow.`
       )
     }
@@ -151,7 +155,7 @@ async function readBack(api: NomadApi, id: string, job: ApiJob, submission: Subm
   if (mine === undefined) throw new Error('cannot tell')
   if (!mine) return { took: false, changed, job: stored, evalId: '' }
   const [evals] = await api.jobs().evaluations(id, where)
-  const ev = (evals ?? []).filter((e) => e.JobModifyIndex === stored.JobModifyIndex).sort((a, b) => (a.CreateIndex ?? 0) - (b.CreateIndex ?? 0))[0]
+  const ev = evals.filter((e) => e.JobModifyIndex === stored.JobModifyIndex).sort((a, b) => (a.CreateIndex ?? 0) - (b.CreateIndex ?? 0))[0]
   return { took: true, changed, job: stored, evalId: ev?.ID ?? '' }
 }
 

@@ -5,7 +5,7 @@
  * Verdicts: healthy (deployment successful), complete (batch allocations complete), evaluated (wait=evaluation,
  * or no deployment to follow), registered (wait=none, periodic, parameterized, multiregion),
  * awaiting-promotion (canaries healthy, promotion is manual), planned (dry run, set by deploy.ts), unchanged (the plan
- * showed no difference, nothing registered; set by deploy.ts): these pass.
+ * showed no difference, nothing registered, and the running version is good; set by unchanged.ts): these pass.
  * failed and timeout fail the step (see FAILING_VERDICTS), and so does unknown: contact with Nomad was lost
  * while following, so the outcome is not known (it never claims failed for a deployment that did not fail).
  */

@@ -63,6 +63,16 @@ export function mayRetry(policy: RetryPolicy, retriesDone: number, startedAt: nu
   return at - startedAt <= policy.maxElapsedMs && at <= budget.deadline
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
+/** Waits ms; ends early when `signal` aborts (the caller's next attempt then fails at once with the abort). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((r) => {
+    if (signal?.aborted) return r()
+    const done = () => {
+      clearTimeout(t)
+      signal?.removeEventListener('abort', done)
+      r()
+    }
+    const t = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
 }

@@ -147,7 +147,7 @@ export class Transport {
         throw failure as NetworkError
       }
       retries++
-      await sleep(delay)
+      await sleep(delay, req.signal)
     }
   }
 

@@ -1,10 +1,10 @@
 /**
  * The job the Nomad test double builds from a jobspec (its POST /v1/jobs/parse answer): typed subsets of the structs
  * of Nomad's Go api module (github.com/hashicorp/nomad/api, MPL-2.0; checked at v1.10.5): api/jobs.go Job,
- * UpdateStrategy, PeriodicConfig, ParameterizedJobConfig; api/tasks.go TaskGroup, Task, Template, Vault,
- * WorkloadIdentity, RestartPolicy, ReschedulePolicy; api/resources.go Resources. JSON names as there; durations in
- * nanoseconds (Go time.Duration); null is a field the jobspec leaves nil; without `Canonicalize` a block's unset
- * attributes are absent (the `?` fields).
+ * UpdateStrategy, PeriodicConfig, ParameterizedJobConfig, Multiregion; api/tasks.go TaskGroup, Task, TaskLifecycle,
+ * TaskArtifact, Template, Vault, WorkloadIdentity, RestartPolicy, ReschedulePolicy; api/resources.go Resources. JSON
+ * names as there; durations in nanoseconds (Go time.Duration); null is a field the jobspec leaves nil (the parse
+ * answer has every field of the struct, as Go's encoding/json writes it; `?` fields may be absent in stored records).
  */
 export interface UpdateStrategy {
   Stagger?: number
@@ -80,6 +80,23 @@ export interface Resources {
   Cores?: number
 }
 
+/** api.TaskLifecycle: `lifecycle { hook, sidecar }` (hook prestart, poststart or poststop). */
+export interface TaskLifecycle {
+  Hook: string
+  Sidecar: boolean
+}
+
+/** api.TaskArtifact: `artifact { source, destination, mode, options {…}, headers {…} }`. */
+export interface TaskArtifact {
+  GetterSource: string | null
+  GetterOptions: Record<string, string> | null
+  GetterHeaders: Record<string, string> | null
+  GetterMode: string | null
+  GetterInsecure: boolean | null
+  RelativeDest: string | null
+  Chown: boolean
+}
+
 export interface Task {
   Name: string
   Driver: string
@@ -87,13 +104,15 @@ export interface Task {
   Config: Record<string, unknown> | null
   Env: Record<string, string> | null
   Meta: Record<string, string> | null
-  Resources: Resources
-  Templates: Template[]
+  Resources: Resources | null
+  Templates: Template[] | null
   Vault: Vault | null
   Identity: WorkloadIdentity | null
   Identities: WorkloadIdentity[] | null
   KillTimeout?: number
   Leader?: boolean
+  Lifecycle?: TaskLifecycle | null
+  Artifacts?: TaskArtifact[] | null
 }
 
 export interface TaskGroup {
@@ -135,5 +154,10 @@ export interface Job {
   Update: UpdateStrategy | null
   Periodic: PeriodicConfig | null
   ParameterizedJob: ParameterizedJobConfig | null
+  /** api.Multiregion: `multiregion { strategy {…} region "x" {…} }` (parsed; Nomad Enterprise runs it) */
+  Multiregion?: {
+    Strategy: { MaxParallel: number | null; OnFailure: string | null } | null
+    Regions: { Name: string; Count: number | null; Datacenters: string[] | null; NodePool: string; Meta: Record<string, string> | null }[] | null
+  } | null
   TaskGroups: TaskGroup[]
 }

@@ -1,199 +1,25 @@
 /**
- * HCL2 jobspec → Nomad api.Job JSON, for the Nomad test double's /v1/jobs/parse.
- * Only the subset the project's tests use (see README.md "HCL subset"). Field names follow Nomad's MPL api/ structs
- * (Nomad api/jobs.go, api/tasks.go); defaults follow the api Canonicalize methods.
+ * HCL2 jobspec → Nomad api.Job JSON, for the Nomad test double's /v1/jobs/parse (command/agent/job_endpoint.go
+ * JobsParseRequest: jobspec2.ParseWithConfig with AllowFS false, not strict, then `Canonicalize`).
+ * tools/nomad-hcl evaluates the file (variables, locals, functions, dynamic blocks; its errors are Nomad's texts),
+ * jobspec-decode.ts decodes the result into the api structs, and here the job, group and task decoders and
+ * normalizeJob of Nomad's jobspec2 (types.config.go, hcl_conversions.go, parse_job.go at v1.10.5, MPL-2.0; facts
+ * only) finish it. `Canonicalize: true` fills the api Canonicalize defaults that the double models (README "HCL").
  */
-import { parse } from '@cdktf/hcl2json'
+import { execFile } from 'node:child_process'
 import { NomadApiError } from './api-error.js'
-import { parseDurationNs } from './duration.js'
-import type {
-  Job,
-  ParameterizedJobConfig,
-  PeriodicConfig,
-  ReschedulePolicy,
-  Resources,
-  RestartPolicy,
-  Task,
-  TaskGroup,
-  Template,
-  UpdateStrategy,
-  Vault,
-  WorkloadIdentity
-} from './api-job.js'
+import type { Job, UpdateStrategy, Vault } from './api-job.js'
+import { nomadHclBinary } from './hcl-tool.js'
+import { Diags, type HclBlock, type HclBody, JobDecoder, missingItem, zero } from './jobspec-decode.js'
 import { defaultReschedulePolicy, defaultRestartPolicy } from './policies.js'
 
-/** A block (or object attribute) of hcl2json's output: untrusted JSON, narrowed where it is read. */
-type Block = Record<string, unknown>
-
-/** hcl2json error "parse config: [input.hcl:3,4-5: S; D input.hcl:...]" → Nomad's hcl.Diagnostics.Error() text. */
-export function formatHclError(raw: string, file = 'input.hcl'): string {
-  let s = raw
-    .replace(/^Error:\s*/, '')
-    .replace(/^parse config: \[/, '')
-    .replace(/\]$/, '')
-  const esc = file.replace(/[.]/g, '\\.')
-  const parts = s.split(new RegExp(`\\s(?=${esc}:\\d+,\\d+)`))
-  s = parts[0]
-  return parts.length > 1 ? `${s}, and ${parts.length - 1} other diagnostic(s)` : s
-}
-
-const asArr = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v])
-const isBlock = (v: unknown): v is Block => typeof v === 'object' && v !== null && !Array.isArray(v)
-/** hcl2json gives each block type as a list of bodies (an object attribute as one object). */
-const blocks = (v: unknown): Block[] => asArr(v).filter(isBlock)
-const firstBlock = (v: unknown): Block | undefined => blocks(v)[0]
-const mergeBlocks = (v: unknown): Block | undefined => {
-  const arr = blocks(v)
-  return arr.length ? Object.assign({}, ...arr) : undefined
-}
-/** Labeled blocks (`group "web" { … }`): label → bodies. */
-const labeled = (v: unknown): [string, unknown][] => Object.entries(isBlock(v) ? v : {})
-
-// Attribute values as the api field types want them (gohcl converts the same way into Go fields).
-const str = (v: unknown): string => (typeof v === 'string' ? v : String(v))
-/** The string, or undefined when the attribute is unset (or null), for `?? default`. */
-const strOpt = (v: unknown): string | undefined => (v === undefined || v === null ? undefined : str(v))
-const strList = (v: unknown): string[] => asArr(v).map(str)
-const strListOrNull = (v: unknown): string[] | null => (v === undefined || v === null ? null : strList(v))
-const num = (v: unknown): number => Number(v)
-const bool = (v: unknown): boolean => Boolean(v)
-
-interface VarDecl {
-  type?: string
-  default?: unknown
-  hasDefault: boolean
-}
-
-class TypeMismatch extends Error {}
-
-/** cty-style conversion of a variable value to its declared type; TypeMismatch carries cty's reason. */
-function convertToType(value: unknown, type: string | undefined): unknown {
-  if (type === 'number') {
-    const n = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN
-    if (Number.isNaN(n)) throw new TypeMismatch('a number is required')
-    return n
-  }
-  if (type === 'bool') {
-    if (typeof value === 'boolean') return value
-    if (value === 'true' || value === 'false') return value === 'true'
-    throw new TypeMismatch('a bool is required')
-  }
-  if (type === 'string' && typeof value !== 'string' && value !== null && typeof value !== 'object') return String(value)
-  return value
-}
-
-/**
- * The HCL range of `name = <expr>`'s expression in var-file text, as `input.hcl:L,C-C` (1-based, end exclusive).
- * Single-line expressions only; a multi-line one is given up to the end of its first line.
- */
-function varExprRange(text: string, name: string): string {
-  const lines = text.split('\n')
-  const re = new RegExp(`^\\s*${name.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}\\s*=\\s*`)
-  for (let i = 0; i < lines.length; i++) {
-    const m = re.exec(lines[i])
-    if (!m) continue
-    const expr = lines[i]
-      .slice(m[0].length)
-      .replace(/\s+(#|\/\/).*$/, '')
-      .trimEnd()
-    return `input.hcl:${i + 1},${m[0].length + 1}-${m[0].length + 1 + expr.length}`
-  }
-  return 'input.hcl:1,1-1'
-}
+type Obj = Record<string, unknown>
 
 /** Where Nomad's "Unset variable" detail points; the docs moved in 1.11. */
 export function variablesDocsUrl(nomadAtLeast111: boolean): string {
   return nomadAtLeast111
     ? 'https://developer.hashicorp.com/nomad/docs/reference/hcl2/variables'
     : 'https://developer.hashicorp.com/nomad/docs/job-specification/hcl2/variables'
-}
-
-/** Replaces ${var.x} references. A string that is exactly one reference keeps the value's type. */
-function substitute(v: unknown, vars: Record<string, unknown>, used: Set<string>): unknown {
-  if (typeof v === 'string') {
-    const whole = /^\$\{\s*var\.([A-Za-z_][\w-]*)\s*\}$/.exec(v)
-    if (whole) {
-      used.add(whole[1])
-      return whole[1] in vars ? vars[whole[1]] : v
-    }
-    return v.replace(/\$\{\s*var\.([A-Za-z_][\w-]*)\s*\}/g, (all, name: string) => {
-      used.add(name)
-      if (!(name in vars)) return all
-      const val = vars[name]
-      return typeof val === 'string' ? val : JSON.stringify(val)
-    })
-  }
-  if (Array.isArray(v)) return v.map((x) => substitute(x, vars, used))
-  if (v && typeof v === 'object') {
-    const out: Block = {}
-    for (const [k, x] of Object.entries(v)) out[k] = substitute(x, vars, used)
-    return out
-  }
-  return v
-}
-
-function strMap(v: unknown): Record<string, string> | null {
-  const m = mergeBlocks(v)
-  if (!m) return null
-  const out: Record<string, string> = {}
-  for (const [k, x] of Object.entries(m)) out[k] = typeof x === 'string' ? x : JSON.stringify(x)
-  return out
-}
-
-/** Per api field of T: the HCL attribute that sets it and how its value converts (number, bool, Go duration in ns). */
-type FieldTable<T> = { [K in keyof T]-?: [hclName: string, convert: (v: unknown) => Exclude<T[K], undefined>] }
-
-/** The api fields a block's attributes set, in the table's order; a field whose attribute is absent stays unset. */
-function fields<T extends object>(block: Block | undefined, table: FieldTable<T>): T {
-  const out: Partial<T> = {}
-  for (const key of Object.keys(table) as (keyof T & string)[]) {
-    const [hcl, convert] = table[key]
-    const v = block?.[hcl]
-    if (v !== undefined) out[key] = convert(v)
-  }
-  return out as T
-}
-
-function convertUpdate(u: Block | undefined): UpdateStrategy | null {
-  if (!u) return null
-  return fields<UpdateStrategy>(u, {
-    Stagger: ['stagger', parseDurationNs],
-    MaxParallel: ['max_parallel', num],
-    HealthCheck: ['health_check', str],
-    MinHealthyTime: ['min_healthy_time', parseDurationNs],
-    HealthyDeadline: ['healthy_deadline', parseDurationNs],
-    ProgressDeadline: ['progress_deadline', parseDurationNs],
-    Canary: ['canary', num],
-    AutoRevert: ['auto_revert', bool],
-    AutoPromote: ['auto_promote', bool]
-  })
-}
-
-/** `restart` block → api.RestartPolicy; Canonicalize fills the job type's defaults (policies.ts). */
-function convertRestart(r: Block | undefined, jobType: string, canonical: boolean): RestartPolicy | null {
-  const out = fields<RestartPolicy>(r, {
-    Attempts: ['attempts', num],
-    Interval: ['interval', parseDurationNs],
-    Delay: ['delay', parseDurationNs],
-    Mode: ['mode', str],
-    RenderTemplates: ['render_templates', bool]
-  })
-  if (canonical) return { ...defaultRestartPolicy(jobType), ...out }
-  return r ? out : null
-}
-
-/** `reschedule` block (group, else job) → api.ReschedulePolicy; Canonicalize fills the job type's defaults. */
-function convertReschedule(r: Block | undefined, jobType: string, canonical: boolean): ReschedulePolicy | null {
-  const out = fields<ReschedulePolicy>(r, {
-    Attempts: ['attempts', num],
-    Interval: ['interval', parseDurationNs],
-    Delay: ['delay', parseDurationNs],
-    DelayFunction: ['delay_function', str],
-    MaxDelay: ['max_delay', parseDurationNs],
-    Unlimited: ['unlimited', bool]
-  })
-  if (canonical && (jobType === 'service' || jobType === 'batch')) return { ...defaultReschedulePolicy(jobType), ...out }
-  return r ? out : null
 }
 
 /** api.UpdateStrategy canonical defaults (api/jobs.go). */
@@ -209,28 +35,13 @@ export const UPDATE_DEFAULTS: Required<UpdateStrategy> = {
   Canary: 0
 }
 
-function convertVault(v: Block | undefined): Vault | null {
-  if (!v) return null
-  return fields<Vault>(v, {
-    Policies: ['policies', strList],
-    Role: ['role', str],
-    Namespace: ['namespace', str],
-    Cluster: ['cluster', str],
-    Env: ['env', bool],
-    DisableFile: ['disable_file', bool],
-    ChangeMode: ['change_mode', str],
-    ChangeSignal: ['change_signal', str],
-    AllowTokenExpiration: ['allow_token_expiration', bool]
-  })
-}
-
 /** api.Vault.Canonicalize defaults (Nomad api/tasks.go). */
 export function canonicalVault(v: Vault): Required<Vault> {
   return {
     Policies: v.Policies ?? null,
     Role: v.Role ?? '',
     Namespace: v.Namespace ?? '',
-    Cluster: v.Cluster ?? 'default',
+    Cluster: v.Cluster || 'default',
     Env: v.Env ?? true,
     DisableFile: v.DisableFile ?? false,
     ChangeMode: v.ChangeMode ?? 'restart',
@@ -239,219 +50,234 @@ export function canonicalVault(v: Vault): Required<Vault> {
   }
 }
 
-export function convertIdentity(i: Block): WorkloadIdentity {
-  return {
-    Name: strOpt(i.name) ?? 'default',
-    Audience: strListOrNull(i.aud),
-    ChangeMode: strOpt(i.change_mode) ?? '',
-    ChangeSignal: strOpt(i.change_signal) ?? '',
-    Env: Boolean(i.env ?? false),
-    File: Boolean(i.file ?? false),
-    Filepath: strOpt(i.filepath) ?? '',
-    ServiceName: strOpt(i.service_name) ?? '',
-    TTL: i.ttl === undefined ? 0 : parseDurationNs(i.ttl)
-  }
-}
-
-function convertTemplate(t: Block, canonical: boolean): Template {
-  const out = fields<Template>(t, {
-    SourcePath: ['source', str],
-    DestPath: ['destination', str],
-    EmbeddedTmpl: ['data', str],
-    ChangeMode: ['change_mode', str],
-    ChangeSignal: ['change_signal', str],
-    Splay: ['splay', parseDurationNs],
-    Perms: ['perms', str],
-    LeftDelim: ['left_delimiter', str],
-    RightDelim: ['right_delimiter', str],
-    Envvars: ['env', bool],
-    ErrMissingKey: ['error_on_missing_key', bool]
-  })
-  if (!canonical) return out
-  return {
-    SourcePath: '',
-    DestPath: '',
-    EmbeddedTmpl: '',
-    ChangeMode: 'restart',
-    ChangeSignal: '',
-    Splay: 5e9,
-    Perms: '0644',
-    LeftDelim: '{{',
-    RightDelim: '}}',
-    Envvars: false,
-    ErrMissingKey: false,
-    ...out
-  }
-}
-
-function convertTask(name: string, t: Block, inheritedVault: Block | undefined, canonical: boolean): Task {
-  const vaultBlock = firstBlock(t.vault) ?? inheritedVault
-  let Vault = convertVault(vaultBlock)
-  if (Vault && canonical) Vault = canonicalVault(Vault)
-  const identities = blocks(t.identity).map(convertIdentity)
-  const Identity = identities.find((i) => i.Name === 'default') ?? null
-  const named = identities.filter((i) => i.Name !== 'default')
-  const res = firstBlock(t.resources) ?? {}
-  const Resources: Resources = {}
-  if (res.cpu !== undefined || canonical) Resources.CPU = Number(res.cpu ?? 100)
-  if (res.memory !== undefined || canonical) Resources.MemoryMB = Number(res.memory ?? 300)
-  if (res.memory_max !== undefined) Resources.MemoryMaxMB = Number(res.memory_max)
-  if (res.cores !== undefined) Resources.Cores = Number(res.cores)
-  const task: Task = {
-    Name: name,
-    Driver: strOpt(t.driver) ?? '',
-    User: strOpt(t.user) ?? '',
-    Config: mergeBlocks(t.config) ?? null,
-    Env: strMap(t.env),
-    Meta: strMap(t.meta),
-    Resources,
-    Templates: blocks(t.template).map((x) => convertTemplate(x, canonical)),
-    Vault,
-    Identity,
-    Identities: named.length ? named : null
-  }
-  if (t.kill_timeout !== undefined) task.KillTimeout = parseDurationNs(t.kill_timeout)
-  else if (canonical) task.KillTimeout = 5e9
-  if (t.leader !== undefined) task.Leader = Boolean(t.leader)
-  return task
-}
-
-function mergeUpdate(jobUpd: UpdateStrategy | null, grpUpd: UpdateStrategy | null, canonical: boolean): UpdateStrategy | null {
-  if (!jobUpd && !grpUpd) return canonical ? null : null
-  const merged = { ...(jobUpd ?? {}), ...(grpUpd ?? {}) }
-  return canonical ? { ...UPDATE_DEFAULTS, ...merged } : merged
-}
-
 export interface ParseInput {
   JobHCL?: string
   Canonicalize?: boolean
   Variables?: string
 }
 
-/**
- * Implements POST /v1/jobs/parse. Throws NomadApiError(400, …) with Nomad's texts. Like the agent's parse endpoint
- * (command/agent/job_endpoint.go: no `Strict`), a variable that the job does not declare is ignored.
- * `Variables` is parsed as its own file named input.hcl (jobspec2/parse.go).
- */
-export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: string } = {}): Promise<Job> {
-  const hcl = input.JobHCL ?? ''
-  if (hcl === '') throw new NomadApiError(400, 'Job spec is empty')
-  let doc: Block | undefined
-  let jobError: string | undefined
-  try {
-    doc = await parse('input.hcl', hcl)
-  } catch (e) {
-    jobError = `Failed to parse job: ${formatHclError(String((e as Error).message ?? e))}`
-  }
-  // the var content is parsed right after the job file, and its syntax errors are returned first
-  let vf: Block = {}
-  if (input.Variables) {
-    try {
-      vf = await parse('input.hcl', input.Variables)
-    } catch (e) {
-      throw new NomadApiError(400, `Failed to parse job: unable to parse var content: ${formatHclError(String((e as Error).message ?? e))}`)
-    }
-  }
-  if (jobError || !doc) throw new NomadApiError(400, jobError ?? 'Failed to parse job')
-  // variable declarations
-  const decls: Record<string, VarDecl> = {}
-  for (const [name, bodies] of labeled(doc.variable)) {
-    const b = firstBlock(bodies) ?? {}
-    const type = typeof b.type === 'string' ? b.type.replace(/^\$\{(.*)\}$/, '$1') : undefined
-    decls[name] = { type, default: b.default, hasDefault: 'default' in b }
-  }
-  const values: Record<string, unknown> = {}
-  const diags: string[] = []
-  for (const [name, d] of Object.entries(decls))
-    if (d.hasDefault)
-      try {
-        values[name] = convertToType(d.default, d.type)
-      } catch {
-        values[name] = d.default
-      }
-  for (const [name, v] of Object.entries(vf)) {
-    if (!(name in decls)) continue // non-strict: an undeclared variable is a warning Nomad drops
-    try {
-      values[name] = convertToType(v, decls[name].type)
-    } catch (e) {
-      if (!(e instanceof TypeMismatch)) throw e
-      diags.push(
-        `${varExprRange(input.Variables ?? '', name)}: Invalid value for variable; The value for ${name} is not compatible with the variable's type constraint: ${e.message}.`
-      )
-    }
-  }
-  // Nomad evaluates all declared variables; an unset one is an error even if unused. No subject: "<nil>".
-  const docs = o.variablesDocsUrl ?? variablesDocsUrl(false)
-  for (const name of Object.keys(decls))
-    if (!(name in values) && !diags.some((d) => d.includes(`The value for ${name} is`)))
-      diags.push(`<nil>: Unset variable ${JSON.stringify(name)}; A used variable must be set or have a default value; see ${docs} for details.`)
-  if (diags.length) throw new NomadApiError(400, `Failed to parse job: ${diags.join('\n')}`)
-  const used = new Set<string>()
-  const jobs = labeled(doc.job)
-  if (jobs.length !== 1)
-    throw new NomadApiError(
-      400,
-      jobs.length === 0
-        ? 'Failed to parse job: Missing job block; A job block is required'
-        : 'Failed to parse job: Duplicate job block; Only one job block is allowed per file'
-    )
-  const [jobId, jobBlocks] = jobs[0]
-  const substituted = substitute(firstBlock(jobBlocks) ?? {}, values, used)
-  const j = isBlock(substituted) ? substituted : {}
-  for (const u of used)
-    if (!(u in decls)) throw new NomadApiError(400, `Failed to parse job: Unknown variable; There is no variable named ${JSON.stringify(u)}.`)
-  return toApiJob(jobId, j, Boolean(input.Canonicalize))
+interface ToolAnswer {
+  error?: string
+  job?: HclBlock
 }
 
-function toApiJob(id: string, j: Block, canonical: boolean): Job {
-  const jobType = String(j.type ?? 'service')
-  const jobVault = firstBlock(j.vault)
-  const jobUpdate = convertUpdate(firstBlock(j.update))
-  const groups = labeled(j.group).map(([gname, gblocks]): TaskGroup => {
-    const g = firstBlock(gblocks) ?? {}
-    const gVault = firstBlock(g.vault) ?? jobVault
-    const tasks = labeled(g.task).map(([tname, tb]) => convertTask(tname, firstBlock(tb) ?? {}, gVault, canonical))
-    return {
-      Name: gname,
-      Count: g.count !== undefined ? Number(g.count) : canonical ? 1 : null,
-      Meta: strMap(g.meta),
-      Update: mergeUpdate(jobUpdate, convertUpdate(firstBlock(g.update)), canonical),
-      RestartPolicy: convertRestart(firstBlock(g.restart), jobType, canonical),
-      ReschedulePolicy: convertReschedule(firstBlock(g.reschedule) ?? firstBlock(j.reschedule), jobType, canonical),
-      Tasks: tasks
-    }
+/** Runs tools/nomad-hcl on one request (bounded time; a failure of the tool is a bug of the double, not a 400). */
+function evaluate(input: ParseInput, docsUrl: string): Promise<ToolAnswer> {
+  const bin = nomadHclBinary()
+  return new Promise((resolve, reject) => {
+    const child = execFile(bin, [], { timeout: 30_000, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      if (err) return reject(new Error(`nomad double: ${bin} failed: ${err.message} ${stderr}`))
+      try {
+        resolve(JSON.parse(stdout) as ToolAnswer)
+      } catch (e) {
+        reject(new Error(`nomad double: ${bin} answered no JSON: ${(e as Error).message}`))
+      }
+    })
+    child.stdin?.end(JSON.stringify({ JobHCL: input.JobHCL, Variables: input.Variables ?? '', UnsetDocs: docsUrl }))
   })
-  const periodicBlock = firstBlock(j.periodic)
-  let Periodic: PeriodicConfig | null = null
-  if (periodicBlock) {
-    Periodic = {
-      Enabled: periodicBlock.enabled === undefined || periodicBlock.enabled === null ? true : bool(periodicBlock.enabled),
-      Spec: strOpt(periodicBlock.cron) ?? '',
-      Specs: strListOrNull(periodicBlock.crons),
-      SpecType: 'cron',
-      ProhibitOverlap: Boolean(periodicBlock.prohibit_overlap ?? false),
-      TimeZone: strOpt(periodicBlock.time_zone) ?? 'UTC'
+}
+
+/**
+ * Implements POST /v1/jobs/parse. Throws NomadApiError(400, …) with Nomad's texts. Like the agent's parse endpoint
+ * (no `Strict`), a variable that the job does not declare is ignored. `Variables` is parsed as its own file named
+ * input.hcl (jobspec2/parse.go).
+ */
+export async function parseJobHCL(input: ParseInput, o: { variablesDocsUrl?: string } = {}): Promise<Job> {
+  if (!input.JobHCL) throw new NomadApiError(400, 'Job spec is empty')
+  const answer = await evaluate(input, o.variablesDocsUrl ?? variablesDocsUrl(false))
+  if (answer.error !== undefined || !answer.job) throw new NomadApiError(400, `Failed to parse job: ${answer.error ?? 'no job'}`)
+  const diags = new Diags()
+  const job = decodeJob(new JobDecoder(diags), answer.job)
+  if (diags.list.length) throw new NomadApiError(400, `Failed to parse job: ${diags.list.join('\n')}`)
+  normalizeJob(job, answer.job.labels[0])
+  if (input.Canonicalize) canonicalize(job)
+  return job as unknown as Job
+}
+
+const without = (body: HclBody, names: string[]): HclBody => ({
+  attrs: Object.fromEntries(Object.entries(body.attrs).filter(([k]) => !names.includes(k))),
+  blocks: body.blocks
+})
+
+/** types.config.go decodeJob: `meta =`, one job-level `vault`, lone `task` blocks, the rest into api.Job. */
+function decodeJob(d: JobDecoder, b: HclBlock): Obj {
+  d.custom.TaskGroup = (g) => decodeGroup(d, g)
+  d.custom.Task = (t) => decodeTask(d, t)
+  const meta = d.asAttribute(b.body, 'meta')
+  const vaults = b.body.blocks.filter((x) => x.type === 'vault')
+  for (const dup of vaults.slice(1))
+    d.diags.add(dup.range, 'Duplicate vault block', `Only one block of type "vault" is allowed. Previous definition was at ${vaults[0].range}.`)
+  const job = d.struct('Job', without(b.body, meta ? ['meta'] : []), [], { attrs: ['meta'], blocks: ['vault', 'task'] }, missingItem(b))
+  if (meta) job.Meta = meta
+  const lone = b.body.blocks.filter((x) => x.type === 'task').map((t) => decodeTask(d, t))
+  return { ...job, __vault: vaults[0] ? d.struct('Vault', vaults[0].body, [], {}, missingItem(vaults[0])) : null, __tasks: lone }
+}
+
+/** hcl_conversions.go decodeTaskGroup: `meta =`, a group `vault` for tasks without one, scaling type "horizontal". */
+function decodeGroup(d: JobDecoder, b: HclBlock): Obj {
+  const meta = d.asAttribute(b.body, 'meta')
+  const vaults = b.body.blocks.filter((x) => x.type === 'vault')
+  if (vaults.length > 1)
+    d.diags.add(vaults[1].range, 'Duplicate vault block', `Only one vault block is allowed. Another was defined at ${vaults[0].range}.`)
+  const vault = vaults[0] ? d.struct('Vault', vaults[0].body, [], {}, missingItem(vaults[0])) : null
+  const tg = d.struct('TaskGroup', without(b.body, meta ? ['meta'] : []), b.labels, { attrs: ['meta'], blocks: ['vault'] }, missingItem(b))
+  if (meta) tg.Meta = meta
+  if (vault) for (const t of (tg.Tasks as Obj[] | null) ?? []) t.Vault ??= vault
+  const scaling = tg.Scaling as Obj | null
+  if (scaling && !scaling.Type) scaling.Type = 'horizontal'
+  return tg
+}
+
+/** hcl_conversions.go decodeTask: `env =`, `meta =`, and `scaling "cpu"|"mem"` blocks → ScalingPolicies. */
+function decodeTask(d: JobDecoder, b: HclBlock): Obj {
+  const env = d.asAttribute(b.body, 'env')
+  const meta = d.asAttribute(b.body, 'meta')
+  const t = d.struct(
+    'Task',
+    without(b.body, [...(env ? ['env'] : []), ...(meta ? ['meta'] : [])]),
+    b.labels,
+    { attrs: ['env', 'meta'], blocks: ['scaling'] },
+    b.range
+  )
+  if (env) t.Env = env
+  if (meta) t.Meta = meta
+  const seen = new Map<string, string>()
+  const policies: Obj[] = []
+  for (const s of b.body.blocks.filter((x) => x.type === 'scaling')) {
+    const label = (s.labels[0] ?? '').toLowerCase()
+    const kind = label === 'cpu' ? 'vertical_cpu' : label === 'mem' ? 'vertical_mem' : undefined
+    if (!kind) {
+      d.diags.add(s.range, 'Invalid scaling policy name', 'scaling policy name must be "cpu" or "mem"')
+      continue
+    }
+    if (seen.has(label)) {
+      d.diags.add(
+        s.range,
+        `Duplicate scaling "${label}" block`,
+        `Only one scaling ${label} block is allowed. Another was defined at ${seen.get(label)}.`
+      )
+      continue
+    }
+    seen.set(label, s.range)
+    const p = d.struct('ScalingPolicy', s.body, [], {}, missingItem(s))
+    if (!p.Type) p.Type = kind
+    else if (p.Type !== kind) {
+      d.diags.add(s.range, 'Invalid scaling policy type', `Invalid policy type, expected "${p.Type}" but found "${kind}"`)
+      continue
+    }
+    policies.push(p)
+  }
+  if (policies.length) t.ScalingPolicies = policies
+  return t
+}
+
+/** parse_job.go normalizeJob. */
+function normalizeJob(job: Obj, label: string): void {
+  job.Name ??= label
+  job.ID ??= label
+  const periodic = job.Periodic as Obj | null
+  if (periodic && (periodic.Spec != null || periodic.Specs != null)) periodic.SpecType = 'cron'
+  const jobVault = job.__vault as Obj | null
+  const lone = job.__tasks as Obj[]
+  delete job.__vault
+  delete job.__tasks
+  normalizeVault(jobVault)
+  if (lone.length) {
+    const groups = lone.map((t) => ({ ...(zero('TaskGroup') as Obj), Name: t.Name, Tasks: [t] }))
+    job.TaskGroups = [...groups, ...((job.TaskGroups as Obj[] | null) ?? [])]
+  }
+  for (const tg of (job.TaskGroups as Obj[] | null) ?? []) {
+    normalizePorts(tg.Networks as Obj[] | null)
+    for (const t of (tg.Tasks as Obj[] | null) ?? []) {
+      normalizePorts(((t.Resources as Obj | null)?.Networks as Obj[] | null) ?? null)
+      for (const tpl of (t.Templates as Obj[] | null) ?? []) {
+        tpl.ChangeMode ??= 'restart'
+        tpl.Perms ??= '0644'
+        tpl.Splay ??= 5e9
+        tpl.ErrMissingKey ??= false
+        const cs = tpl.ChangeScript as Obj | null
+        if (cs) {
+          cs.Args ??= []
+          cs.Timeout ??= 5e9
+          cs.FailOnError ??= false
+        }
+      }
+      normalizeVault(t.Vault as Obj | null)
+      t.Vault ??= jobVault
+      const ids = (t.Identities as Obj[] | null) ?? []
+      const i = ids.findIndex((w) => w.Name === '' || w.Name === 'default')
+      if (i >= 0) {
+        t.Identity = ids[i]
+        t.Identities = ids.filter((_, k) => k !== i)
+      }
     }
   }
-  const pb = firstBlock(j.parameterized)
-  const ParameterizedJob: ParameterizedJobConfig | null = pb
-    ? { Payload: strOpt(pb.payload) ?? 'optional', MetaRequired: strListOrNull(pb.meta_required), MetaOptional: strListOrNull(pb.meta_optional) }
-    : null
-  const job: Job = {
-    ID: id,
-    Name: strOpt(j.name) ?? id,
-    Namespace: strOpt(j.namespace) ?? (canonical ? 'default' : null),
-    Region: strOpt(j.region) ?? (canonical ? 'global' : null),
-    Type: strOpt(j.type) ?? (canonical ? 'service' : null),
-    Priority: j.priority !== undefined ? Number(j.priority) : canonical ? 50 : null,
-    AllAtOnce: Boolean(j.all_at_once ?? false),
-    Datacenters: strListOrNull(j.datacenters) ?? (canonical ? ['*'] : null),
-    NodePool: strOpt(j.node_pool) ?? (canonical ? 'default' : null),
-    Meta: strMap(j.meta),
-    Update: jobUpdate ? (canonical ? { ...UPDATE_DEFAULTS, ...jobUpdate } : jobUpdate) : null,
-    Periodic,
-    ParameterizedJob,
-    TaskGroups: groups
-  }
-  return job
 }
+
+function normalizeVault(v: Obj | null): void {
+  if (!v) return
+  v.Env ??= true
+  v.DisableFile ??= false
+  v.ChangeMode ??= 'restart'
+}
+
+/** A `port` with a static value is reserved, the others dynamic (only when the network has any `port`). */
+function normalizePorts(networks: Obj[] | null): void {
+  for (const n of networks ?? []) {
+    const ports = (n.DynamicPorts as Obj[] | null) ?? []
+    if (!ports.length) continue
+    const dynamic = ports.filter((p) => !(Number(p.Value) > 0))
+    const reserved = ports.filter((p) => Number(p.Value) > 0)
+    n.DynamicPorts = dynamic.length ? dynamic : null
+    n.ReservedPorts = reserved.length ? reserved : null
+  }
+}
+
+/** The part of api Canonicalize (api/jobs.go, api/tasks.go) that the double models; other nil fields stay null. */
+function canonicalize(job: Obj): void {
+  const fill = (o: Obj, defaults: Obj): void => {
+    for (const [k, v] of Object.entries(defaults)) if (o[k] == null) o[k] = v
+  }
+  fill(job, { Namespace: 'default', Region: 'global', Type: 'service', Priority: 50, AllAtOnce: false, Datacenters: ['*'], NodePool: 'default' })
+  const type = String(job.Type)
+  const periodic = job.Periodic as Obj | null
+  if (periodic) {
+    fill(periodic, { Enabled: true, Spec: '', Specs: [], SpecType: 'cron', ProhibitOverlap: false })
+    if (!periodic.TimeZone) periodic.TimeZone = 'UTC'
+  }
+  const jobUpdate = job.Update as Obj | null
+  if (jobUpdate) fill(jobUpdate, UPDATE_DEFAULTS as unknown as Obj)
+  for (const tg of (job.TaskGroups as Obj[] | null) ?? []) {
+    fill(tg, { Count: 1 })
+    const own = tg.Update as Obj | null
+    if (own || jobUpdate) {
+      const merged: Obj = { ...UPDATE_DEFAULTS, ...nonNull(jobUpdate), ...nonNull(own) }
+      tg.Update = merged
+    }
+    tg.RestartPolicy = { ...defaultRestartPolicy(type), ...nonNull(tg.RestartPolicy as Obj | null) }
+    if (type === 'service' || type === 'batch')
+      tg.ReschedulePolicy = { ...defaultReschedulePolicy(type), ...nonNull((tg.ReschedulePolicy ?? job.Reschedule) as Obj | null) }
+    for (const t of (tg.Tasks as Obj[] | null) ?? []) {
+      t.Resources = { ...(zero('Resources') as Obj), ...nonNull(t.Resources as Obj | null) }
+      fill(t.Resources as Obj, { CPU: 100, MemoryMB: 300 })
+      fill(t, { KillTimeout: 5e9 })
+      if (t.Vault) t.Vault = canonicalVault(nonNull(t.Vault as Obj) as Vault)
+      for (const tpl of (t.Templates as Obj[] | null) ?? [])
+        fill(tpl, {
+          SourcePath: '',
+          DestPath: '',
+          EmbeddedTmpl: '',
+          ChangeMode: 'restart',
+          ChangeSignal: '',
+          Splay: 5e9,
+          Perms: '0644',
+          LeftDelim: '{{',
+          RightDelim: '}}',
+          Envvars: false,
+          ErrMissingKey: false
+        })
+    }
+  }
+}
+
+const nonNull = (o: Obj | null | undefined): Obj => Object.fromEntries(Object.entries(o ?? {}).filter(([, v]) => v != null))

@@ -1,9 +1,11 @@
 // Command nomad-api-fields prints src/nomad/api-fields.ts: for api.Job and every struct reachable from it, the
 // JSON field names Go's encoding/json uses (json tag name, else the field name). Run: go run . > ../../src/nomad/api-fields.ts
+// With -hcl it prints the Nomad test double's jobspec-schema.ts instead (hcl.go).
 package main
 
 import (
 	"fmt"
+	"os"
 	"reflect"
 	"sort"
 	"strings"
@@ -27,6 +29,21 @@ func unwrap(t reflect.Type) reflect.Type {
 	return t
 }
 
+// jsonField is how Go's encoding/json names a struct field: skip when unexported or `json:"-"`; embedded when an
+// untagged embedded struct (its fields are promoted).
+func jsonField(f reflect.StructField) (name string, omitempty, skip, embedded bool) {
+	tag, tagged := f.Tag.Lookup("json")
+	if !f.IsExported() || tag == "-" {
+		return "", false, true, false
+	}
+	parts := strings.Split(tag, ",")
+	name = parts[0]
+	if name == "" {
+		name = f.Name
+	}
+	return name, len(parts) > 1 && parts[1] == "omitempty", false, f.Anonymous && (!tagged || tag == "")
+}
+
 func visit(t reflect.Type) string {
 	t = unwrap(t)
 	if t.Kind() != reflect.Struct || t.PkgPath() != "github.com/hashicorp/nomad/api" {
@@ -40,18 +57,11 @@ func visit(t reflect.Type) string {
 	var fs []field
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		if !f.IsExported() {
+		jn, _, skip, embedded := jsonField(f)
+		if skip {
 			continue
 		}
-		tag := f.Tag.Get("json")
-		if tag == "-" {
-			continue
-		}
-		jn := strings.Split(tag, ",")[0]
-		if jn == "" {
-			jn = f.Name
-		}
-		if f.Anonymous && tag == "" {
+		if embedded {
 			// embedded struct: its fields are promoted
 			et := unwrap(f.Type)
 			visit(et)
@@ -77,6 +87,10 @@ func visit(t reflect.Type) string {
 }
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "-hcl" {
+		printHCLSchema()
+		return
+	}
 	visit(reflect.TypeOf(api.Job{}))
 	names := make([]string, 0, len(types))
 	for n := range types {

@@ -10,7 +10,8 @@ import { routes as allocations } from './allocations.js'
 import { routes as deployments } from './deployments.js'
 import { routes as evaluations } from './evaluations.js'
 import { routes as jobs } from './jobs.js'
+import { routes as namespaces } from './namespaces.js'
 import { routes as upgradeCheck } from './upgrade-check.js'
 import { routes as wellKnown } from './well-known.js'
 
-export const ROUTE_FILES: Route[][] = [wellKnown, agent, acl, aclLogin, jobs, evaluations, deployments, allocations, upgradeCheck]
+export const ROUTE_FILES: Route[][] = [wellKnown, agent, acl, aclLogin, jobs, evaluations, deployments, allocations, namespaces, upgradeCheck]
