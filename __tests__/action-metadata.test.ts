@@ -1,4 +1,4 @@
-/** action.yml, the code and the README must agree on every input and output name. */
+/** action.yml, the code and the docs must agree on every input and output name (the input schema: input-schema.test.ts). */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { describe, expect, it } from '@jest/globals'
@@ -7,12 +7,12 @@ import { parse } from 'yaml'
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const action = parse(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
 const readme = fs.readFileSync(path.join(root, 'README.md'), 'utf8')
-// src/inputs.ts, its readers in src/inputs/, the sign-in inputs (src/auth/inputs.ts), the mode options and the GitHub options
+const inputsDoc = fs.readFileSync(path.join(root, 'docs/inputs.md'), 'utf8')
+// src/inputs.ts, its readers in src/inputs/ (schema, modes), the sign-in inputs (src/auth/inputs.ts) and the GitHub options
 const inputsSrc = [
   'src/inputs.ts',
   ...fs.readdirSync(path.join(root, 'src/inputs')).map((f) => `src/inputs/${f}`),
   'src/auth/inputs.ts',
-  'src/modes/options.ts',
   'src/github/options.ts'
 ]
   .map((f) => fs.readFileSync(path.join(root, f), 'utf8'))
@@ -25,23 +25,15 @@ describe('action.yml', () => {
   })
 
   it.each(Object.keys(action.inputs))(
-    'input %s is read by src/inputs.ts (or src/auth/inputs.ts, src/modes/options.ts, src/github/options.ts) and documented in the README',
+    'input %s is read by src/inputs.ts (or src/inputs/, src/auth/inputs.ts, src/github/options.ts) and documented in docs/inputs.md',
     (name) => {
       expect(inputsSrc).toContain(`'${name}'`)
-      expect(readme).toContain(`| \`${name}\` |`)
+      expect(inputsDoc).toContain(`| \`${name}\` |`)
     }
   )
 
   it.each(Object.keys(action.outputs))('output %s is set by the code and documented in the README', (name) => {
     expect(srcFiles).toMatch(new RegExp(`['"]?${name.replace(/-/g, '\\-')}['"]?\\s*:`))
     expect(readme).toContain(`| \`${name}\` |`)
-  })
-
-  it('declares defaults that match the defaults the code applies', async () => {
-    const { DEFAULTS } = await import('../src/inputs.js')
-    const { AUTH_DEFAULTS } = await import('../src/auth/inputs.js')
-    for (const [name, value] of Object.entries({ ...DEFAULTS, ...AUTH_DEFAULTS })) {
-      expect(String(action.inputs[name]?.default)).toBe(value)
-    }
   })
 })

@@ -65,6 +65,7 @@ const client = oneOf(
   'src/nomad/api.ts',
   'src/transport/index.ts',
   'src/transport/transport.ts',
+  'src/transport/fetch.ts',
   'src/keys/jwks.ts',
   'src/github/rest.ts'
 )

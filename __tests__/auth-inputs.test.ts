@@ -41,7 +41,7 @@ describe('sign-in inputs', () => {
     expect(problems).toEqual([
       expect.stringMatching(/^Input "vault-auth-path" is not a valid Vault mount path/),
       expect.stringMatching(/^Input "vault-auth-role" is required with vault-auth-method: jwt/),
-      expect.stringMatching(/^Input "nomad-auth-method" must be "token" or "jwt", got "oidc"/),
+      expect.stringMatching(/^Input "nomad-auth-method" must be one of "token", "jwt", got "oidc"/),
       expect.stringMatching(/^Input "nomad-oidc-audience" must not contain spaces/)
     ])
   })

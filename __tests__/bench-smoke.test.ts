@@ -16,6 +16,10 @@ describe('npm run bench (smoke)', () => {
     if (r.coldStart.anchorFound) expect(finite(r.coldStart.ratios)).toBe(true)
     expect(r.bundle.totalBytes).toBeGreaterThan(0)
     expect(r.bundle.byPackage.length).toBeGreaterThan(0)
+    // the bundler comparison: the same sources bundled with ncc, started in the same pairs
+    expect(finite(r.coldStart.nccMs)).toBe(true)
+    expect(finite(r.coldStart.nccRatios)).toBe(true)
+    expect(r.bundle.ncc.totalBytes).toBeGreaterThan(0)
     expect(r.vault.map((v) => v.label)).toHaveLength(3)
     expect(finite(r.vault.map((v) => v.rounds))).toBe(true)
     // round and write counts are structure, not timing: the Vault targets hold on every run
@@ -33,6 +37,7 @@ describe('npm run bench (smoke)', () => {
     const kept = '<!-- keep:fault-suite -->\n## Fault suite\nfigures\n<!-- /keep:fault-suite -->'
     const md = renderMarkdown(r, keptBlocks(`# old\n\n${kept}\n\nold text`))
     expect(md).toContain('SMOKE RUN')
+    expect(md).toMatch(/\| size of all files \| .* kB \| .* kB \| \*\*\d+\.\d\d×\*\* \|/)
     expect(md).toContain(kept)
     expect(md).not.toContain('old text')
   }, 300_000)

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net'
 import { describe, expect, it } from '@jest/globals'
 import { releaseMeta, runContextFromEnv, runFacts, STABLE_META_KEYS } from '../src/github/context.js'
 import { HttpError } from '../src/errors.js'
-import { gitHubRest } from '../src/github/rest.js'
+import { gitHubClient } from '../src/github/rest.js'
+import { NetworkError } from '../src/transport/index.js'
+import { setRetryDefaults } from '../src/transport/retry.js'
+import { startHttpStub } from '../test-support/http-stub.js'
 
 const env = {
   GITHUB_SHA: 'deadbeef',
@@ -50,7 +53,7 @@ describe('release metadata from the runner environment', () => {
   })
 })
 
-describe('gitHubRest (the GitHub REST calls of pr-comment and deployment-environment)', () => {
+describe('gitHubClient (octokit over the transport, for pr-comment and deployment-environment)', () => {
   /** A GitHub Enterprise-style API under /api/v3 that lists 250 comments 100 per page with Link headers. */
   async function pagedApi(): Promise<{ url: string; seen: string[]; close: () => Promise<void> }> {
     const seen: string[] = []
@@ -79,8 +82,8 @@ describe('gitHubRest (the GitHub REST calls of pr-comment and deployment-environ
   it('follows Link rel="next" under a GITHUB_API_URL with a path, with the token and GitHub headers', async () => {
     const api = await pagedApi()
     try {
-      const rest = gitHubRest('ghs_example', { GITHUB_API_URL: `${api.url}/` })
-      const comments = await rest.paginate<{ id: number }>('/repos/acme/shop/issues/7/comments')
+      const octokit = gitHubClient('ghs_example', `${api.url}/`)
+      const comments = await octokit.paginate(octokit.rest.issues.listComments, { owner: 'acme', repo: 'shop', issue_number: 7, per_page: 100 })
       expect(comments.map((c) => c.id)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1))
       expect(api.seen).toEqual([
         'GET /api/v3/repos/acme/shop/issues/7/comments?per_page=100 token ghs_example application/vnd.github+json ua',
@@ -95,13 +98,57 @@ describe('gitHubRest (the GitHub REST calls of pr-comment and deployment-environ
   it('rejects an error answer with its status and GitHub message, without the token', async () => {
     const api = await pagedApi()
     try {
-      const rest = gitHubRest('ghs_secret_value', { GITHUB_API_URL: api.url })
-      const err = await rest.request('POST', '/repos/acme/shop/deployments', { ref: 'main' }).catch((e: unknown) => e)
+      const octokit = gitHubClient('ghs_secret_value', api.url)
+      const err = await octokit.rest.repos.createDeployment({ owner: 'acme', repo: 'shop', ref: 'main' }).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(HttpError)
       expect((err as HttpError).status).toBe(403)
       expect((err as HttpError).message).toBe('GitHub POST /repos/acme/shop/deployments failed with HTTP 403: Resource not accessible by integration')
     } finally {
       await api.close()
+    }
+  })
+
+  it('sends through the transport: a 503 on a read is retried, an empty 204 answer is fine', async () => {
+    setRetryDefaults({ baseDelayMs: 1, maxDelayMs: 5 })
+    let calls = 0
+    const api = await startHttpStub((req) => {
+      if (req.path === '/repos/acme/shop/issues/7/comments') {
+        calls++
+        return calls === 1 ? { status: 503, json: { message: 'try later' } } : { json: [{ id: 1, body: 'x' }] }
+      }
+      return { status: 204 }
+    })
+    try {
+      const octokit = gitHubClient('ghs_example', api.url)
+      const list = await octokit.rest.issues.listComments({ owner: 'acme', repo: 'shop', issue_number: 7 })
+      expect(list.data.map((c) => c.id)).toEqual([1])
+      expect(api.seen.map((r) => `${r.method} ${r.path}`)).toEqual([
+        'GET /repos/acme/shop/issues/7/comments',
+        'GET /repos/acme/shop/issues/7/comments'
+      ])
+      expect(api.seen[0].headers['x-github-api-version']).toBe('2022-11-28')
+      const deleted = await octokit.rest.issues.deleteComment({ owner: 'acme', repo: 'shop', comment_id: 1 })
+      expect(deleted.status).toBe(204)
+    } finally {
+      setRetryDefaults({})
+      await api.close()
+    }
+  })
+
+  it("fails with the transport's message when GitHub cannot be reached, naming GITHUB_API_URL and never the token", async () => {
+    setRetryDefaults({ baseDelayMs: 1, maxDelayMs: 5 })
+    const api = await startHttpStub(() => ({}))
+    await api.close() // nothing listens on this port any more
+    try {
+      const octokit = gitHubClient('ghs_secret_value', api.url)
+      const err = await octokit.rest.issues.createComment({ owner: 'acme', repo: 'shop', issue_number: 7, body: 'b' }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(NetworkError)
+      expect((err as NetworkError).message).toMatch(
+        /^Cannot reach the GitHub API at GITHUB_API_URL "http:\/\/127\.0\.0\.1:\d+" \(POST \/repos\/acme\/shop\/issues\/7\/comments: ECONNREFUSED\)/
+      )
+      expect((err as NetworkError).message).not.toContain('ghs_secret_value')
+    } finally {
+      setRetryDefaults({})
     }
   })
 })

@@ -108,6 +108,36 @@ describe('roles input', () => {
   })
 })
 
+describe('roles: names', () => {
+  it('takes a name YAML would read as a number as the text written, as Vault does ("123", "0123", "1.10")', () => {
+    const cfg = parseInputs(reader({ roles: '- name: 123\n- name: 0123\n  namespace: a\n- name: 1.10\n  namespace: b\n  token-period: 0' }))
+    expect(cfg.settings.roles?.map((r) => [r.name, r.policy, r.tokenPeriodSeconds])).toEqual([
+      ['123', '123', 1800],
+      ['0123', '0123', 1800],
+      ['1.10', '1.10', 0]
+    ])
+  })
+
+  it('refuses a name that is not text with a clear message, and nameless entries without a "declared twice"', () => {
+    expect(problemsOf({ roles: '- name: [web]' })).toEqual([
+      'Input "roles", role entry 1: "name" must be a role name (text such as web-prod), got ["web"].'
+    ])
+    expect(problemsOf({ roles: '- namespace: a\n- namespace: b' })).toEqual([
+      'Input "roles", role entry 1: "name" is required.',
+      'Input "roles", role entry 2: "name" is required.'
+    ])
+  })
+
+  it('refuses upper-case names, which Vault would store lower-cased', () => {
+    expect(problemsOf({ role: 'WebProd' })).toEqual([
+      expect.stringMatching(/^Input "role" is not a usable Vault role name: "WebProd" has upper-case/)
+    ])
+    expect(problemsOf({ roles: '- name: WebProd\n  policy: web' })).toEqual([
+      expect.stringMatching(/^Input "roles", role "WebProd": is not a usable Vault role name: .*Use "webprod"\.$/)
+    ])
+  })
+})
+
 const roles2 = testSettings({
   roles: [
     {

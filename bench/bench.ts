@@ -4,8 +4,10 @@
  * about time). Nothing here is a pass/fail test of speed: targets are shown next to the figures.
  *
  * 1. cold start: `node dist/index.js` to its input error, paired and alternating with hashicorp/vault-action
- *    v3.4.0's unmodified bundle (../shared/anchors, or BENCH_ANCHORS) and bare `node -e 0`; peak RSS of each;
- * 2. bundle: dist/ size, bytes by package (from a fresh deterministic build), and that the build reproduces dist/;
+ *    v3.4.0's unmodified bundle (../shared/anchors, or BENCH_ANCHORS), the same sources bundled with @vercel/ncc
+ *    (the design card's bundler, built fresh into a temp dir) and bare `node -e 0`; peak RSS of each;
+ * 2. bundle: dist/ size, bytes by package (from a fresh deterministic build), that the build reproduces dist/, and
+ *    the size of the ncc bundle of the same sources;
  * 3. Vault round trips: fresh setup, no-change re-run and drift repair against a real OpenBao, each Vault call
  *    recorded as the action issues it (a round = a time span with calls in flight, so parallel calls count once);
  * 4. many jobs: 1, 10 and 50 jobs with equal deployment times on the Nomad test double: wall time, peak RSS,
@@ -39,12 +41,26 @@ export interface ColdStart {
   oursMs: number[]
   theirsMs: number[]
   bareMs: number[]
+  /** The ncc bundle of the same sources ([] without one). */
+  nccMs: number[]
   /** ours/theirs per pair, in run order. */
   ratios: number[]
+  /** ncc/ours per pair, in run order. */
+  nccRatios: number[]
   oursRssMB: number[]
   theirsRssMB: number[]
   bareRssMB: number[]
+  nccRssMB: number[]
   anchorFound: boolean
+}
+
+/** The same sources bundled with @vercel/ncc (`ncc build src/index.ts --license licenses.txt`), beside dist/. */
+export interface NccBundle {
+  /** Folder of the build (temporary). */
+  dir: string
+  files: BundleFile[]
+  totalBytes: number
+  buildMs: number
 }
 
 export interface BundleFile {
@@ -60,6 +76,8 @@ export interface BundleReport {
   /** A fresh build is byte-identical to the committed dist/, and to a second fresh build. */
   reproducesDist: boolean
   deterministic: boolean
+  /** The ncc bundle of the same sources, for the bundler comparison. */
+  ncc: Omit<NccBundle, 'dir'>
 }
 
 export interface VaultRun {
@@ -147,14 +165,19 @@ function readRssMB(file: string): number {
 
 // ------------------------------------------------------------------------------------------------ 1. cold start
 
-export function coldStart(opts: { pairs: number; rssRuns: number; anchorsDir: string; tmp: string }): ColdStart {
+export function coldStart(opts: { pairs: number; rssRuns: number; anchorsDir: string; tmp: string; nccEntry?: string }): ColdStart {
   const ours = path.join(repoRoot, 'dist/index.js')
   const theirs = path.join(opts.anchorsDir, 'vault-action-v3.4.0/dist/index.js')
   const anchorFound = fs.existsSync(theirs)
   // No inputs and no GITHUB_* variables: both actions stop at their input error before any network call.
   const env = { PATH: process.env.PATH ?? '' }
-  const commands: Record<'ours' | 'theirs' | 'bare', string[]> = { ours: [ours], theirs: [theirs], bare: ['-e', '0'] }
-  const kinds = (['ours', 'theirs', 'bare'] as const).filter((k) => k !== 'theirs' || anchorFound)
+  const commands: Record<'ours' | 'ncc' | 'theirs' | 'bare', string[]> = {
+    ours: [ours],
+    ncc: [opts.nccEntry ?? ''],
+    theirs: [theirs],
+    bare: ['-e', '0']
+  }
+  const kinds = (['ours', 'ncc', 'theirs', 'bare'] as const).filter((k) => (k !== 'theirs' || anchorFound) && (k !== 'ncc' || opts.nccEntry))
   const once = (k: (typeof kinds)[number], extraEnv: Record<string, string> = {}, pre: string[] = []) => {
     const t = process.hrtime.bigint()
     const r = spawnSync(process.execPath, [...pre, ...commands[k]], { env: { ...env, ...extraEnv }, stdio: 'ignore' })
@@ -163,7 +186,7 @@ export function coldStart(opts: { pairs: number; rssRuns: number; anchorsDir: st
     return ms
   }
   for (const k of kinds) once(k) // warm the file cache
-  const times: Record<string, number[]> = { ours: [], theirs: [], bare: [] }
+  const times: Record<string, number[]> = { ours: [], ncc: [], theirs: [], bare: [] }
   for (let i = 0; i < opts.pairs; i++) {
     // Alternate who goes first, so that neither side always runs right after the other.
     const order = i % 2 === 0 ? kinds : [...kinds].reverse()
@@ -171,7 +194,7 @@ export function coldStart(opts: { pairs: number; rssRuns: number; anchorsDir: st
   }
   const preload = rssPreload(opts.tmp)
   const rssFile = path.join(opts.tmp, 'rss')
-  const rss: Record<string, number[]> = { ours: [], theirs: [], bare: [] }
+  const rss: Record<string, number[]> = { ours: [], ncc: [], theirs: [], bare: [] }
   for (let i = 0; i < opts.rssRuns; i++) {
     for (const k of kinds) {
       once(k, { BENCH_RSS_FILE: rssFile }, ['-r', preload])
@@ -183,17 +206,44 @@ export function coldStart(opts: { pairs: number; rssRuns: number; anchorsDir: st
     oursMs: times.ours,
     theirsMs: times.theirs,
     bareMs: times.bare,
+    nccMs: times.ncc,
     ratios: anchorFound ? times.ours.map((t, i) => t / times.theirs[i]) : [],
+    nccRatios: times.ncc.map((t, i) => t / times.ours[i]),
     oursRssMB: rss.ours,
     theirsRssMB: rss.theirs,
     bareRssMB: rss.bare,
+    nccRssMB: rss.ncc,
     anchorFound
   }
 }
 
 // ------------------------------------------------------------------------------------------------ 2. bundle
 
-export function bundle(tmp: string): BundleReport {
+/** Every file under dir, chunks/ included (paths relative to the folder), sorted. */
+function listFiles(dir: string): string[] {
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile())
+    .map((d) => path.relative(dir, path.join(d.parentPath, d.name)))
+    .sort()
+}
+
+/** Bundles the same sources with @vercel/ncc, as the design card did (ncc type-checks and bundles with webpack). */
+export function nccBundle(tmp: string): NccBundle {
+  const dir = path.join(tmp, 'ncc')
+  const cli = path.join(repoRoot, 'node_modules/@vercel/ncc/dist/ncc/cli.js')
+  const t = process.hrtime.bigint()
+  const r = spawnSync(process.execPath, [cli, 'build', 'src/index.ts', '-o', dir, '--license', 'licenses.txt', '--quiet'], {
+    cwd: repoRoot,
+    encoding: 'utf8'
+  })
+  const buildMs = elapsed(t)
+  if (r.status !== 0) throw new Error(`ncc build failed: ${r.stderr}${r.stdout}`)
+  const files = listFiles(dir).map((f) => ({ file: f, bytes: fs.statSync(path.join(dir, f)).size }))
+  return { dir, files, totalBytes: files.reduce((sum, f) => sum + f.bytes, 0), buildMs }
+}
+
+export function bundle(tmp: string, ncc: NccBundle): BundleReport {
   const build = (dir: string, metafile?: string) => {
     const r = spawnSync(process.execPath, [path.join(repoRoot, 'scripts/build.mjs'), dir, ...(metafile ? [`--metafile=${metafile}`] : [])], {
       cwd: repoRoot,
@@ -206,13 +256,7 @@ export function bundle(tmp: string): BundleReport {
   const meta = path.join(tmp, 'meta.json')
   build(a, meta)
   build(b)
-  // Every file, chunks/ included (paths relative to the folder).
-  const list = (dir: string) =>
-    fs
-      .readdirSync(dir, { recursive: true, withFileTypes: true })
-      .filter((d) => d.isFile())
-      .map((d) => path.relative(dir, path.join(d.parentPath, d.name)))
-      .sort()
+  const list = listFiles
   const same = (x: string, y: string) =>
     JSON.stringify(list(x)) === JSON.stringify(list(y)) &&
     list(x).every((f) => fs.readFileSync(path.join(x, f)).equals(fs.readFileSync(path.join(y, f))))
@@ -237,7 +281,8 @@ export function bundle(tmp: string): BundleReport {
       .filter((p) => p.bytes > 0)
       .sort((x, y) => y.bytes - x.bytes),
     reproducesDist: same(a, dist),
-    deterministic: same(a, b)
+    deterministic: same(a, b),
+    ncc: { files: ncc.files, totalBytes: ncc.totalBytes, buildMs: ncc.buildMs }
   }
 }
 
@@ -534,10 +579,12 @@ export async function runBench(opts: BenchOptions = {}): Promise<BenchReport> {
   const anchorsDir = opts.anchorsDir ?? process.env.BENCH_ANCHORS ?? path.resolve(repoRoot, '../shared/anchors')
   const loadBefore = os.loadavg()
   try {
+    log('ncc bundle of the same sources')
+    const ncc = nccBundle(tmp)
     log('cold start')
-    const cold = coldStart({ pairs: smoke ? 2 : 25, rssRuns: smoke ? 1 : 5, anchorsDir, tmp })
+    const cold = coldStart({ pairs: smoke ? 2 : 25, rssRuns: smoke ? 1 : 5, anchorsDir, tmp, nccEntry: path.join(ncc.dir, 'index.js') })
     log('bundle')
-    const bundleReport = bundle(tmp)
+    const bundleReport = bundle(tmp, ncc)
     const preload = rssPreload(tmp)
     const healthyAfterMs = smoke ? 100 : 1000
     const bao = await startOpenBao()

@@ -7,7 +7,8 @@
  *
  * esbuild, not ncc, because the bundle must not compile or evaluate packages that a run may never use (BENCHMARKS.md):
  * - code splitting: what the source loads with a dynamic import() (the main step from src/index.ts, node-vault from
- *   src/vault/client.ts, @actions/glob from src/nomad) is in a chunk of its own, which Node reads and compiles only
+ *   src/vault/client.ts, @actions/glob from src/nomad, octokit from src/main.ts for pr-comment and
+ *   deployment-environment) is in a chunk of its own, which Node reads and compiles only
  *   when it is imported. A run that stops at its inputs compiles the entry and the main step's chunks only.
  * - LAZY packages are replaced by a small facade with the same exports that loads the real package on first use
  *   (see LAZY below).
@@ -16,7 +17,9 @@
  *   transport, so axios (with form-data, mime-db, follow-redirects, proxy agents: about 250 kB) is dead code.
  *   @actions/http-client as @actions/core imports it: only for core.getIDToken, which the action does not call
  *   (src/auth/github-oidc.ts fetches the token through our transport); without the stub it would pull undici
- *   (430 kB) into the start-up chunks. The end-to-end tests run this bundle, so a call to a stub would fail them.
+ *   (430 kB) into the start-up chunks. @actions/http-client and undici as @actions/github imports them: only for
+ *   octokit's default proxy agent and fetch, which src/github/rest.ts replaces with the transport's fetch. The
+ *   end-to-end tests run this bundle, so a call to a stub would fail them.
  * - Node's built-in modules are loaded with require() (see BUILTIN below).
  * The output is deterministic: same sources and lockfile → same bytes (no timestamps, no absolute paths; chunk names
  * carry a hash of their content).
@@ -63,6 +66,19 @@ export class HttpClient {
     throw new Error('core.getIDToken is not in this bundle: src/auth/github-oidc.ts fetches the OIDC token through our transport')
   }
 }
+`,
+  // @actions/github's defaults build a proxy agent and an undici fetch when it loads; src/github/rest.ts replaces both
+  // with the transport's fetch, so they only need to exist. The fetch throws if it is ever called.
+  'github-http-client': `
+export class HttpClient {
+  getAgent() {}
+  getAgentDispatcher() {}
+}
+`,
+  'github-undici': `
+export function fetch() {
+  throw new Error("@actions/github's own fetch is not in this bundle: src/github/rest.ts gives octokit the transport's fetch")
+}
 `
 }
 
@@ -88,6 +104,12 @@ const bundlePlugin = {
     // @actions/core imports @actions/http-client (and so undici) only for getIDToken, which the action does not call.
     build.onResolve({ filter: /^@actions\/http-client$/ }, (args) =>
       /node_modules\/@actions\/core\//.test(args.importer) ? { path: 'core-http-client', namespace: 'absent' } : undefined
+    )
+    // @actions/github imports @actions/http-client and undici only for its default proxy agent and fetch (see ABSENT).
+    build.onResolve({ filter: /^(@actions\/http-client|undici)$/ }, (args) =>
+      /node_modules\/@actions\/github\/lib\//.test(args.importer)
+        ? { path: args.path === 'undici' ? 'github-undici' : 'github-http-client', namespace: 'absent' }
+        : undefined
     )
   }
 }

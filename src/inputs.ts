@@ -1,24 +1,37 @@
 /**
- * Input parsing and validation. Every input is read and checked here, before the first request to any server;
- * the readers in src/inputs/ each return their slice of Config into one Collector, and all problems are reported
- * together, each naming the input and the fix. Tokens are masked with core.setSecret the moment they are read.
+ * Input parsing and validation: the one parser of every input in the schema (src/inputs/schema.ts). Each reader in
+ * src/inputs/ (and the sign-in, mode and GitHub readers) returns its slice through one Collector; every problem of
+ * every group is reported in one error, thrown once, before the first request to any server. Tokens are masked
+ * with core.setSecret the moment they are read.
  */
 import * as core from '@actions/core'
 import * as os from 'node:os'
 import * as path from 'node:path'
+import { authConflicts, readAuthInputs } from './auth/inputs.js'
 import type { Config, RoleSettings } from './config.js'
-import { authConflicts, parseAuthInputs } from './auth/inputs.js'
 import { ValidationErrors } from './errors.js'
 import { fileAccessFromEnv } from './files.js'
+import { readGitHubOptions, type GitHubOptions } from './github/options.js'
 import { Collector, envInputReader, type InputReader } from './inputs/collector.js'
 import { readNomadConnection, readTransportSettings, readVaultConnection } from './inputs/connections.js'
 import { readJobSettings } from './inputs/job.js'
 import { readRoles } from './inputs/roles.js'
 import { readVaultSettings } from './inputs/vault-settings.js'
+import { readModeOptions, type ModeOptions } from './inputs/modes.js'
 
-export { DEFAULTS, envInputReader, normaliseAuthPath, type InputReader } from './inputs/collector.js'
+export { envInputReader, type InputReader } from './inputs/collector.js'
+export { normaliseAuthPath } from './inputs/rules.js'
 export { parseVariables } from './inputs/job.js'
 export { parseBoundClaims } from './inputs/vault-settings.js'
+
+/** Everything a run reads from its inputs. */
+export interface RunInputs {
+  config: Config
+  mode: ModeOptions
+  github: GitHubOptions
+  /** The inputs read (every input of the schema). */
+  seen: ReadonlySet<string>
+}
 
 function firstRole(r: RoleSettings): Partial<Config['settings']> {
   return {
@@ -32,12 +45,13 @@ function firstRole(r: RoleSettings): Partial<Config['settings']> {
   }
 }
 
-export function parseInputs(read: InputReader = envInputReader, env: NodeJS.ProcessEnv = process.env): Config {
+/** Reads and checks every input; throws one ValidationErrors with every problem. */
+export function readInputs(read: InputReader = envInputReader, env: NodeJS.ProcessEnv = process.env): RunInputs {
   const c = new Collector(read)
-  const signIn = parseAuthInputs(read)
+  const auth = readAuthInputs(c)
   const vault = readVaultConnection(c, {
-    tokenSignIn: signIn.auth.vault.method === 'token',
-    problems: (vaultToken, nomadToken) => [...signIn.problems, ...authConflicts(signIn.auth, vaultToken, nomadToken, c.raw('nomad-addr'))]
+    tokenSignIn: auth.vault.method === 'token',
+    problems: (vaultToken, nomadToken) => authConflicts(auth, vaultToken, nomadToken, c.raw('nomad-addr'))
   })
   const nomad = readNomadConnection(c)
   vault.transport = nomad.transport = readTransportSettings(c)
@@ -53,6 +67,8 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
   }
   const job = readJobSettings(c, nomad.addr, fileAccess)
   const dryRun = c.bool('dry-run')
+  const mode = readModeOptions(c, job.files.length > 0)
+  const github = readGitHubOptions(c, dryRun)
 
   if (c.problems.length > 0) throw new ValidationErrors(c.problems)
 
@@ -60,9 +76,10 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
   if (nomad.skipVerify) core.warning('nomad-skip-verify is true: TLS certificates of the Nomad server are NOT verified. Use nomad-ca-cert instead.')
   if (fileAccess.allowOutside)
     core.warning('allow-outside-workspace is true: policy-file, job and var-files may be read from anywhere on the runner.')
+  for (const w of c.warnings) core.warning(w)
 
-  return {
-    auth: signIn.auth,
+  const config: Config = {
+    auth,
     vault,
     nomad,
     settings,
@@ -70,4 +87,10 @@ export function parseInputs(read: InputReader = envInputReader, env: NodeJS.Proc
     dryRun,
     tempDir: env.RUNNER_TEMP || path.join(os.tmpdir(), 'nomad-vault-action')
   }
+  return { config, mode, github, seen: c.seen }
+}
+
+/** The run's Config alone (readInputs checks the mode and GitHub inputs too). */
+export function parseInputs(read: InputReader = envInputReader, env: NodeJS.ProcessEnv = process.env): Config {
+  return readInputs(read, env).config
 }

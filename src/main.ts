@@ -9,16 +9,14 @@ import { signIn, type Session } from './auth/index.js'
 import type { Config } from './config.js'
 import { ActionError, errorMessage } from './errors.js'
 import { redact, registerSecrets, startTransport } from './transport/index.js'
-import { parseInputs, type InputReader, envInputReader } from './inputs.js'
+import { readInputs, type InputReader, envInputReader } from './inputs.js'
 import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
-import { startDeploymentRecord, type DeploymentRecord } from './github/deployment.js'
-import { driftFailure, parseGitHubOptions, type GitHubOptions } from './github/options.js'
-import { publishPlanComment } from './github/pr-comment.js'
+import type { DeploymentRecord } from './github/deployment.js'
+import { driftFailure, type GitHubOptions } from './github/options.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
 import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
 import { verdictFails } from './nomad/verdict.js'
 import { runMode } from './modes/index.js'
-import { parseModeOptions } from './modes/options.js'
 import { failedJobsMessage } from './report/failure.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
@@ -51,10 +49,12 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   let prepared: PreparedJobs | undefined
   let delegated = false // check and destroy report (and summarise) themselves: src/modes/
   try {
-    cfg = parseInputs(read)
+    // Every input, every problem at once, before the first request.
+    const inputs = readInputs(read)
+    cfg = inputs.config
+    gh = inputs.github
+    const mode = inputs.mode
     startTransport(cfg)
-    const mode = parseModeOptions(read, cfg)
-    gh = parseGitHubOptions(read, cfg.dryRun)
     if (gh.failOnDrift) cfg = { ...cfg, dryRun: true } // a drift check writes nothing
     session = await signIn(cfg)
     cfg = session.config
@@ -115,7 +115,11 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     if (prepared) {
       cancel.check('after Vault was set up, before the job was registered')
       phase = 'nomad'
-      if (gh.deploymentEnvironment) record = await startDeploymentRecord(gh.token, gh.deploymentEnvironment, cfg.job.files)
+      // import(): octokit is loaded only by a run that records a deployment or comments (scripts/build.mjs splits it off).
+      if (gh.deploymentEnvironment) {
+        const { startDeploymentRecord } = await import('./github/deployment.js')
+        record = await startDeploymentRecord(gh.token, gh.deploymentEnvironment, cfg.job.files)
+      }
       jobs = await cancel.race(
         deployJobs(
           prepared,
@@ -164,7 +168,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
       cfg && !delegated
         ? await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
         : undefined
-    if (md && cfg && gh?.prComment) await publishPlanComment(gh.token, md, cfg.job.files)
+    if (md && cfg && gh?.prComment) await (await import('./github/pr-comment.js')).publishPlanComment(gh.token, md, cfg.job.files)
     cancel.dispose()
   }
   return { cancelled: cancel.reason !== undefined }

@@ -1,67 +1,36 @@
 /**
- * Reads the sign-in inputs (vault-auth-*, nomad-auth-*, *-oidc-audience). Returns the settings and every problem,
- * which inputs.ts adds to its own list so that the user sees all of them at once.
+ * Reads the sign-in inputs (vault-auth-*, nomad-auth-*, *-oidc-audience) through the input collector, so that their
+ * problems are reported with every other input's, and checks them against the tokens (authConflicts).
  */
 import type { AuthMode, AuthSettings } from '../config.js'
+import { Collector, type InputReader } from '../inputs/collector.js'
 
-export const AUTH_DEFAULTS = {
-  'vault-auth-method': 'token',
-  'vault-auth-path': 'jwt',
-  'nomad-auth-method': 'token',
-  'nomad-auth-method-name': 'github'
-} as const
-
-const MODES: readonly AuthMode[] = ['token', 'jwt']
-const SEGMENT_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]*$/
-
-export function parseAuthInputs(read: (name: string) => string): { auth: AuthSettings; problems: string[] } {
-  const problems: string[] = []
-  const raw = (name: string) => (read(name) ?? '').trim()
-  const withDefault = (name: keyof typeof AUTH_DEFAULTS) => raw(name) || AUTH_DEFAULTS[name]
-  const mode = (name: 'vault-auth-method' | 'nomad-auth-method'): AuthMode => {
-    const v = withDefault(name)
-    if ((MODES as readonly string[]).includes(v)) return v as AuthMode
-    problems.push(`Input "${name}" must be "token" or "jwt", got "${v}".`)
-    return 'token'
-  }
-  const audience = (name: string) => {
-    const v = raw(name)
-    if (/\s/.test(v)) problems.push(`Input "${name}" must not contain spaces, got "${v}".`)
-    return v
-  }
-
-  const vaultMethod = mode('vault-auth-method')
-  const pathRaw = withDefault('vault-auth-path')
-  let path = pathRaw.replace(/^\/+|\/+$/g, '')
-  if (path.startsWith('auth/')) path = path.slice('auth/'.length)
-  if (!path || !path.split('/').every((s) => SEGMENT_RE.test(s))) {
-    problems.push(`Input "vault-auth-path" is not a valid Vault mount path: "${pathRaw}". Use the JWT mount the action logs in through, e.g. jwt.`)
-  }
-  const role = raw('vault-auth-role')
+/** The sign-in settings; every problem goes to the collector. */
+export function readAuthInputs(c: Collector): AuthSettings {
+  const vaultMethod = c.oneOf<AuthMode>('vault-auth-method')
+  const path = c.mount('vault-auth-path')
+  const role = c.name('vault-auth-role')
   if (vaultMethod === 'jwt' && !role) {
-    problems.push(
+    c.problem(
       'Input "vault-auth-role" is required with vault-auth-method: jwt: set it to the Vault role bound to this repository (README "Sign in with GitHub OIDC").'
     )
-  } else if (role && !NAME_RE.test(role)) {
-    problems.push(`Input "vault-auth-role" is not a valid Vault role name: "${role}".`)
   }
-  const vaultAudience = audience('vault-oidc-audience')
-
-  const nomadMethod = mode('nomad-auth-method')
-  const methodName = withDefault('nomad-auth-method-name')
-  if (!NAME_RE.test(methodName)) problems.push(`Input "nomad-auth-method-name" is not a valid Nomad auth method name: "${methodName}".`)
-  const nomadAudience = audience('nomad-oidc-audience')
-
+  const vaultAudience = c.name('vault-oidc-audience')
+  const nomadMethod = c.oneOf<AuthMode>('nomad-auth-method')
+  const methodName = c.name('nomad-auth-method-name')
+  const nomadAudience = c.name('nomad-oidc-audience')
   return {
-    auth: {
-      vault: { method: vaultMethod, path, role, audience: vaultAudience },
-      nomad: { method: nomadMethod, methodName, audience: nomadAudience }
-    },
-    problems
+    vault: { method: vaultMethod, path, role, audience: vaultAudience },
+    nomad: { method: nomadMethod, methodName, audience: nomadAudience }
   }
 }
 
+/** The sign-in inputs alone: the settings and their problems. */
+export function parseAuthInputs(read: InputReader): { auth: AuthSettings; problems: string[] } {
+  const c = new Collector(read)
+  const auth = readAuthInputs(c)
+  return { auth, problems: c.problems }
+}
 /** Inputs that contradict the chosen sign-in method. */
 export function authConflicts(auth: AuthSettings, vaultToken: string, nomadToken: string, nomadAddr: string): string[] {
   const problems: string[] = []

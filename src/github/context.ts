@@ -1,8 +1,9 @@
 /**
  * The workflow run, read from the runner's GITHUB_* environment variables (documented in GitHub's "Variables
- * reference"). No package is loaded for this: @actions/github's `context` reads the same variables but costs
- * octokit and undici at start-up (see BENCHMARKS.md). Splits the facts into release metadata that is stable for
- * one commit (safe in Job.Meta) and per-run facts (summary and outputs only).
+ * reference"), for every run: Job.Meta, the summary and the `release` output. No package is loaded for this:
+ * @actions/github's `context` reads the same variables, but importing it loads octokit, which only pr-comment and
+ * deployment-environment need (they use `context`, loaded with import()). Splits the facts into release metadata
+ * that is stable for one commit (safe in Job.Meta) and per-run facts (summary and outputs only).
  */
 
 export interface RunContext {

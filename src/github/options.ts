@@ -1,10 +1,9 @@
 /**
  * Inputs of the GitHub-side features: fail-on-drift (a drift check: plan only, fail when Vault differs),
  * pr-comment (the plan as one pull-request comment, updated in place), deployment-environment (a GitHub
- * deployment record) and github-token (for the last two). Read after parseInputs, like the mode options.
+ * deployment record) and github-token (for the last two). Read with the common inputs (src/inputs.ts).
  */
-import * as core from '@actions/core'
-import { ValidationErrors } from '../errors.js'
+import type { Collector } from '../inputs/collector.js'
 import type { Change } from '../vault/plan.js'
 
 export interface GitHubOptions {
@@ -15,33 +14,21 @@ export interface GitHubOptions {
   token: string
 }
 
-export function parseGitHubOptions(read: (name: string) => string, dryRun: boolean): GitHubOptions {
-  const problems: string[] = []
-  const raw = (name: string) => (read(name) ?? '').trim()
-  const bool = (name: string) => {
-    const v = raw(name).toLowerCase()
-    if (v === '' || v === 'false') return false
-    if (v === 'true') return true
-    problems.push(`Input "${name}" must be true or false, got "${raw(name)}".`)
-    return false
-  }
-  const failOnDrift = bool('fail-on-drift')
-  const prComment = bool('pr-comment')
-  const deploymentEnvironment = raw('deployment-environment')
-  const token = raw('github-token')
-  if (token) core.setSecret(token)
+export function readGitHubOptions(c: Collector, dryRun: boolean): GitHubOptions {
+  const failOnDrift = c.bool('fail-on-drift')
+  const prComment = c.bool('pr-comment')
+  const deploymentEnvironment = c.text('deployment-environment')
+  const token = c.secret('github-token')
   if ((prComment || deploymentEnvironment) && !token) {
-    problems.push(
+    c.problem(
       `Input "github-token" is empty, but ${prComment ? 'pr-comment' : 'deployment-environment'} needs it: leave it at its default (\${{ github.token }}) or pass a token.`
     )
   }
   if (deploymentEnvironment && (failOnDrift || dryRun)) {
-    problems.push(
+    c.problem(
       `Input "deployment-environment" records a deployment, but ${failOnDrift ? 'fail-on-drift' : 'dry-run'} deploys nothing: remove one of them.`
     )
   }
-  if (deploymentEnvironment.length > 255) problems.push('Input "deployment-environment" is longer than 255 characters.')
-  if (problems.length > 0) throw new ValidationErrors(problems)
   return { failOnDrift, prComment, deploymentEnvironment, token }
 }
 

@@ -1,82 +1,113 @@
 /**
- * The input collector: reads one input at a time, applies the action's defaults, and collects every problem so that
- * all of them are reported at once. Each reader in src/inputs/ takes a Collector and returns its slice of Config.
+ * The input collector: reads one input at a time by the rule of its type in the schema (src/inputs/schema.ts),
+ * applies the schema's default, and collects every problem so that all of them are reported at once. Each reader in
+ * src/inputs/ takes a Collector and returns its slice of Config.
  */
 import * as core from '@actions/core'
 import { errorMessage } from '../errors.js'
 import { PEM_LIMIT, readUserFile } from '../files.js'
+import { parseDurationSeconds } from '../duration.js'
+import { nameProblem, normaliseAuthPath } from './rules.js'
+import { defaultOf, inputSpec, type InputSpec, type InputType } from './schema.js'
 
 /** Reads an input; the indirection lets tests and the local runner feed inputs without the environment. */
 export type InputReader = (name: string) => string
 
 export const envInputReader: InputReader = (name) => core.getInput(name)
 
-/** Input defaults; action.yml declares the same (a test checks it). */
-export const DEFAULTS = {
-  'auth-path': 'jwt-nomad',
-  role: 'nomad-workloads',
-  audience: 'vault.io',
-  'key-source': 'jwks',
-  'token-type': 'service',
-  'token-period': '30m',
-  'identity-ttl': '1h',
-  policy: 'nomad-workloads',
-  'kv-mount': 'secret',
-  'inject-vault': 'none',
-  meta: 'true',
-  wait: 'deployment',
-  timeout: '10m',
-  'max-parallel': '4',
-  'max-retries': '4',
-  'request-timeout': '30s',
-  'allow-outside-workspace': 'false',
-  prune: 'false'
-} as const
-
-export const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.@-]*$/
-export const PATH_SEGMENT_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/
+/** The spellings of a boolean input: those of @actions/core's getBooleanInput (the YAML 1.2 core schema's booleans). */
+export const TRUE_SPELLINGS = ['true', 'True', 'TRUE']
+export const FALSE_SPELLINGS = ['false', 'False', 'FALSE']
 
 export class Collector {
   problems: string[] = []
+  /** Shown only when there is no problem (a failed run reports its problems, not advice). */
+  warnings: string[] = []
+  /** Every input read so far (a test checks that one parse reads the whole schema). */
+  readonly seen = new Set<string>()
   constructor(private readonly read: InputReader) {}
 
   problem(text: string): void {
     this.problems.push(text)
   }
 
+  warn(text: string): void {
+    this.warnings.push(text)
+  }
+
+  /** The trimmed value as given ('' when unset). Every read goes through here: a name outside the schema is a bug. */
   raw(name: string): string {
+    this.spec(name)
+    this.seen.add(name)
     return (this.read(name) ?? '').trim()
   }
 
+  /** The value, or the schema's default when it is empty. */
   string(name: string): string {
-    const v = this.raw(name)
-    return v === '' && name in DEFAULTS ? DEFAULTS[name as keyof typeof DEFAULTS] : v
+    return this.raw(name) || defaultOf(name)
   }
 
+  /** A token: masked the moment it is read. */
   secret(name: string): string {
+    this.spec(name, 'secret')
     const v = this.raw(name)
     if (v) core.setSecret(v)
     return v
   }
 
+  /** getBooleanInput's rule: exactly true, True, TRUE, false, False or FALSE. */
   bool(name: string): boolean {
-    const v = this.string(name).toLowerCase()
-    if (v === '' || v === 'false' || v === 'no' || v === '0') return false
-    if (v === 'true' || v === 'yes' || v === '1') return true
-    this.problem(`Input "${name}" must be true or false, got "${v}".`)
+    this.spec(name, 'boolean')
+    const v = this.string(name)
+    if (TRUE_SPELLINGS.includes(v)) return true
+    if (FALSE_SPELLINGS.includes(v)) return false
+    this.problem(`Input "${name}" must be true or false (spelled ${[...TRUE_SPELLINGS, ...FALSE_SPELLINGS].join(', ')}), got "${v}".`)
     return false
   }
 
-  oneOf<T extends string>(name: string, allowed: readonly T[]): T {
+  /** A whole number within the schema's range; the range's minimum when it is not. */
+  int(name: string): number {
+    const t = this.spec(name, 'integer')
     const v = this.string(name)
-    if ((allowed as readonly string[]).includes(v)) return v as T
-    this.problem(`Input "${name}" must be one of ${allowed.map((a) => `"${a}"`).join(', ')}, got "${v}".`)
-    return allowed[0]
+    const n = Number(v)
+    if (/^\d+$/.test(v) && n >= t.min && n <= t.max) return n
+    this.problem(`Input "${name}" must be a whole number from ${t.min} to ${t.max}, got "${v}".`)
+    return t.min
   }
 
-  url(name: string, value: string, opts: { required: boolean; hint?: string }): string {
+  /** A duration in seconds within the schema's bounds; 0 (and a problem) when it is not. */
+  duration(name: string): { text: string; seconds: number } {
+    const t = this.spec(name, 'duration')
+    const text = this.string(name)
+    const seconds = parseDurationSeconds(text)
+    if (seconds === undefined || (!t.zero && seconds <= 0)) {
+      const eg = t.zero ? 'Use 0 or a number with a unit, such as 30m.' : 'Use a number with a unit, such as 30m, 1h or 90s.'
+      this.problem(`Input "${name}" is not a valid duration: "${text}". ${eg}`)
+      return { text, seconds: 0 }
+    }
+    if ((t.min !== undefined && seconds < t.min) || (t.max !== undefined && seconds > t.max)) {
+      this.problem(`Input "${name}" must be from ${short(t.min ?? 0)} to ${t.max === undefined ? 'any length' : short(t.max)}, got "${text}".`)
+      return { text, seconds: 0 }
+    }
+    return { text, seconds }
+  }
+
+  /** One of the schema's values; the first of them (and a problem) when it is not. */
+  oneOf<T extends string>(name: string): T {
+    const { values } = this.spec(name, 'enum')
+    const v = this.string(name)
+    if (values.includes(v)) return v as T
+    this.problem(`Input "${name}" must be one of ${values.map((a) => `"${a}"`).join(', ')}, got "${v}".`)
+    return values[0] as T
+  }
+
+  /** A URL input (http or https, no credentials), without a trailing slash; '' when empty or invalid. */
+  url(name: string, hint?: string): string {
+    const { required } = inputSpec(name)
+    this.spec(name, 'url')
+    const value = this.raw(name)
     if (!value) {
-      if (opts.required) this.problem(`Input "${name}" is required.${opts.hint ? ` ${opts.hint}` : ''}`)
+      if (required) this.problem(`Input "${name}" is required.${hint ? ` ${hint}` : ''}`)
       return ''
     }
     let u: URL
@@ -97,12 +128,39 @@ export class Collector {
     return value.replace(/\/+$/, '')
   }
 
-  name(name: string, what: string): string {
+  /** A name-like input checked by its rule (src/inputs/rules.ts); '' stays '' (unset). */
+  name(name: string): string {
+    const { rule } = this.spec(name, 'name')
     const v = this.string(name)
-    if (!NAME_RE.test(v) || v.length > 128) {
-      this.problem(`Input "${name}" is not a valid ${what}: "${v}". Use letters, digits, "-", "_", "." or "@", starting with a letter or digit.`)
-    }
+    const p = v ? nameProblem(rule, v) : undefined
+    if (p) this.problem(`Input "${name}"${p}`)
     return v
+  }
+
+  /** A Vault mount path, normalised ("auth/jwt-nomad/" → "jwt-nomad"); '' (and a problem) when it is not one. */
+  mount(name: string): string {
+    this.spec(name, 'mount')
+    const v = this.string(name)
+    const p = normaliseAuthPath(v)
+    if (p === undefined) {
+      this.problem(`Input "${name}" is not a valid Vault mount path: "${v}". Use segments of letters, digits, "-", "_" or ".", e.g. jwt-nomad.`)
+    }
+    return p ?? ''
+  }
+
+  /** Free text up to the schema's length. */
+  text(name: string): string {
+    const { maxLength } = this.spec(name, 'text')
+    const v = this.raw(name)
+    if (maxLength !== undefined && v.length > maxLength) this.problem(`Input "${name}" is longer than ${maxLength} characters.`)
+    return v
+  }
+
+  /** The type of an input from the schema; reading it as another type is a bug of the action. */
+  private spec<K extends InputType['kind']>(name: string, kind?: K): Extract<InputType, { kind: K }> {
+    const spec: InputSpec = inputSpec(name)
+    if (kind && spec.type.kind !== kind) throw new Error(`Bug: input "${name}" is a ${spec.type.kind} in the schema but is read as a ${kind}.`)
+    return spec.type as Extract<InputType, { kind: K }>
   }
 
   /** A PEM certificate (a CA bundle or a client certificate), as text or a path to a file holding it. */
@@ -133,6 +191,7 @@ export class Collector {
    * pasted into the input is still secret).
    */
   private pemSource(name: string, what: string, secret: boolean): { text: string; where: string } | undefined {
+    this.spec(name, 'pem')
     const v = this.raw(name)
     if (!v) return undefined
     if (v.includes('-----BEGIN')) return { text: v, where: 'the input text' }
@@ -150,7 +209,9 @@ export class Collector {
     }
   }
 
+  /** One value a line; blank lines and # comments are skipped. */
   lines(name: string): string[] {
+    this.spec(name, 'lines')
     return this.raw(name)
       .split(/\r?\n/)
       .map((l) => l.trim())
@@ -166,12 +227,9 @@ export class Collector {
   }
 }
 
-/** "jwt-nomad", "/jwt-nomad/", "auth/jwt-nomad" → "jwt-nomad"; undefined when illegal. */
-export function normaliseAuthPath(input: string): string | undefined {
-  let p = input.trim().replace(/^\/+|\/+$/g, '')
-  if (p.startsWith('auth/')) p = p.slice('auth/'.length)
-  if (!p || p.length > 256) return undefined
-  const segments = p.split('/')
-  if (segments.some((s) => !PATH_SEGMENT_RE.test(s) || s === '..' || s === '.')) return undefined
-  return p
+/** 600 → "10m", 3600 → "1h", 90 → "90s". */
+export function short(seconds: number): string {
+  if (seconds > 0 && seconds % 3600 === 0) return `${seconds / 3600}h`
+  if (seconds > 0 && seconds % 60 === 0) return `${seconds / 60}m`
+  return `${seconds}s`
 }

@@ -3,10 +3,8 @@
  * with its client certificate (mTLS) and TLS server name, and the retry and timeout settings both share.
  */
 import { X509Certificate, createPrivateKey } from 'node:crypto'
-import { isIP } from 'node:net'
 import type { NomadConnection, ServerConnection, TransportSettings, VaultConnection } from '../config.js'
-import { NAME_RE, PATH_SEGMENT_RE, type Collector } from './collector.js'
-import { readDuration } from './vault-settings.js'
+import type { Collector } from './collector.js'
 
 /**
  * The Vault connection. `signIn` (src/auth) checks the sign-in inputs against the tokens read here; the token is
@@ -18,20 +16,14 @@ export function readVaultConnection(
 ): VaultConnection {
   const token = c.secret('vault-token')
   const nomadToken = c.secret('nomad-token')
-  const addr = c.url('vault-addr', c.raw('vault-addr'), {
-    required: true,
-    hint: 'Set it to your Vault (or OpenBao) API address, e.g. https://vault.example.com:8200.'
-  })
+  const addr = c.url('vault-addr', 'Set it to your Vault (or OpenBao) API address, e.g. https://vault.example.com:8200.')
   for (const p of signIn.problems(token, nomadToken)) c.problem(p)
   if (!token && signIn.tokenSignIn) {
     c.problem(
       'Input "vault-token" is empty. Pass a Vault token with the policy in the README ("Vault token policy"), e.g. vault-token: ${{ secrets.VAULT_TOKEN }}; an empty value usually means the secret is not available to this workflow (forks, environments).'
     )
   }
-  const namespace = c.raw('vault-namespace').replace(/^\/+|\/+$/g, '')
-  if (namespace && !namespace.split('/').every((s) => PATH_SEGMENT_RE.test(s))) {
-    c.problem(`Input "vault-namespace" is not a valid namespace path: "${namespace}".`)
-  }
+  const namespace = c.name('vault-namespace').replace(/^\/+|\/+$/g, '')
   const caPem = c.pem('vault-ca-cert')
   const skipVerify = c.bool('vault-skip-verify')
   return {
@@ -46,13 +38,11 @@ export function readVaultConnection(
 
 export function readNomadConnection(c: Collector): NomadConnection {
   const token = c.secret('nomad-token')
-  const addr = c.url('nomad-addr', c.raw('nomad-addr'), { required: false })
+  const addr = c.url('nomad-addr')
   const caPem = c.pem('nomad-ca-cert')
   const skipVerify = c.bool('nomad-skip-verify')
-  const namespace = c.raw('nomad-namespace')
-  if (namespace && !NAME_RE.test(namespace)) c.problem(`Input "nomad-namespace" is not a valid Nomad namespace: "${namespace}".`)
-  const region = c.raw('nomad-region')
-  if (region && !NAME_RE.test(region)) c.problem(`Input "nomad-region" is not a valid Nomad region: "${region}".`)
+  const namespace = c.name('nomad-namespace')
+  const region = c.name('nomad-region')
   return {
     addr,
     token,
@@ -66,15 +56,9 @@ export function readNomadConnection(c: Collector): NomadConnection {
 
 /** `max-retries` and `request-timeout`: one setting for every server the action talks to. */
 export function readTransportSettings(c: Collector): TransportSettings {
-  const retries = Number(c.string('max-retries'))
-  if (!Number.isInteger(retries) || retries < 0 || retries > 20) {
-    c.problem(`Input "max-retries" must be a whole number from 0 to 20 (retries after the first attempt), got "${c.raw('max-retries')}".`)
-  }
-  const timeout = readDuration(c, 'request-timeout')
-  if (timeout.seconds > 0 && (timeout.seconds < 1 || timeout.seconds > 600)) {
-    c.problem(`Input "request-timeout" must be from 1s to 10m (the time one attempt of one request may take), got "${timeout.text}".`)
-  }
-  return { maxRetries: Number.isInteger(retries) ? retries : 0, requestTimeoutMs: Math.round(timeout.seconds * 1000) }
+  const maxRetries = c.int('max-retries')
+  const timeout = c.duration('request-timeout')
+  return { maxRetries, requestTimeoutMs: Math.round(timeout.seconds * 1000) }
 }
 
 type ClientTls = Pick<ServerConnection, 'clientCert' | 'clientKey' | 'tlsServerName'>
@@ -87,14 +71,7 @@ export function readClientTls(c: Collector, inputs: { cert: string; key: string;
   const { cert: certInput, key: keyInput, serverName: nameInput } = inputs
   const clientKey = c.pemKey(keyInput)
   const clientCert = c.pem(certInput)
-  const tlsServerName = c.raw(nameInput)
-  if (
-    tlsServerName &&
-    (isIP(tlsServerName) !== 0 ||
-      !/^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/.test(tlsServerName))
-  ) {
-    c.problem(`Input "${nameInput}" must be a DNS host name (the name in the server's certificate), got "${tlsServerName}".`)
-  }
+  const tlsServerName = c.name(nameInput)
   const given = (input: string) => c.raw(input) !== ''
   if (given(certInput) !== given(keyInput)) {
     const [has, missing] = given(certInput) ? [certInput, keyInput] : [keyInput, certInput]

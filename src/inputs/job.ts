@@ -3,7 +3,6 @@ import type { InjectVault, JobSettings, WaitMode } from '../config.js'
 import { readUserFile, type FileAccess } from '../files.js'
 import { HCL_IDENT } from '../nomad/hcl.js'
 import type { Collector } from './collector.js'
-import { readDuration } from './vault-settings.js'
 
 export function parseVariables(lines: string[]): { vars: Record<string, string>; errors: string[] } {
   const vars: Record<string, string> = {}
@@ -34,13 +33,10 @@ export function readJobSettings(c: Collector, nomadAddr: string, fileAccess: Fil
     }
   }
   if (files.length > 0 && !nomadAddr) c.problem('Input "nomad-addr" is required when "job" is set.')
-  const injectVault = c.oneOf<InjectVault>('inject-vault', ['none', 'missing', 'all'])
-  const wait = c.oneOf<WaitMode>('wait', ['none', 'evaluation', 'deployment'])
-  const timeout = readDuration(c, 'timeout')
-  const maxParallel = Number(c.string('max-parallel'))
-  if (!Number.isInteger(maxParallel) || maxParallel < 1 || maxParallel > 64) {
-    c.problem(`Input "max-parallel" must be a whole number from 1 to 64 (jobs deployed at the same time), got "${c.raw('max-parallel')}".`)
-  }
+  const injectVault = c.oneOf<InjectVault>('inject-vault')
+  const wait = c.oneOf<WaitMode>('wait')
+  const timeout = c.duration('timeout')
+  const maxParallel = c.int('max-parallel')
   return {
     files,
     variables: vars.vars,

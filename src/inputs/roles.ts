@@ -8,20 +8,19 @@
 import { parse as parseYaml } from 'yaml'
 import type { BoundClaims, RoleSettings, VaultSettings } from '../config.js'
 import { parseDurationSeconds } from '../duration.js'
-import { readUserFile, type FileAccess } from '../files.js'
-import { desiredRoleFor, roleWriteBody } from '../vault/desired.js'
+import type { FileAccess } from '../files.js'
 import { roleNamespaces } from '../roles.js'
-import { checkPolicyName, checkRequestStrings, checkRoleName, checkTokenPeriod } from '../vault/limits.js'
-import { isAclPolicy } from '../vault/policy-shape.js'
-import { DEFAULTS, NAME_RE, normaliseAuthPath, type Collector } from './collector.js'
-import { parseBoundClaims } from './vault-settings.js'
+import { desiredRoleFor, roleWriteBody } from '../vault/desired.js'
+import { checkRequestStrings, checkTokenPeriod } from '../vault/limits.js'
+import type { Collector } from './collector.js'
+import { nameProblem, normaliseAuthPath } from './rules.js'
+import { defaultOf, inputSpec, TOKEN_TYPES } from './schema.js'
+import { parseBoundClaims, readPolicyFile } from './vault-settings.js'
 
 /** Inputs that describe the one role of the shorthand: they conflict with `roles`. */
 const SHORTHAND_INPUTS = ['role', 'policy', 'bound-claims', 'policy-file'] as const
 
 const KEYS = ['name', 'namespace', 'bound-claims', 'policy', 'policy-file', 'kv-mount', 'token-type', 'token-period']
-
-const TOKEN_TYPES = ['service', 'batch', 'default', 'default-service', 'default-batch']
 
 type Defaults = Pick<VaultSettings, 'kvMount' | 'tokenType' | 'tokenPeriodSeconds' | 'authPath'>
 
@@ -31,7 +30,8 @@ export function readRoles(c: Collector, defaults: Defaults, access: FileAccess):
   if (!text) return undefined
   for (const name of SHORTHAND_INPUTS) {
     const v = c.raw(name)
-    if (v !== '' && v !== (DEFAULTS as Record<string, string>)[name]) {
+    inputSpec(name)
+    if (v !== '' && v !== defaultOf(name)) {
       c.problem(
         `Inputs "roles" and "${name}" conflict: "${name}" describes the single role of the shorthand, and roles declares every role. ` +
           `Drop "${name}" and put it into the roles entries (or drop roles).`
@@ -40,7 +40,9 @@ export function readRoles(c: Collector, defaults: Defaults, access: FileAccess):
   }
   let doc: unknown
   try {
-    doc = parseYaml(text)
+    // Every scalar is the text as written (YAML's failsafe schema): `name: 0123` is the role "0123", as Vault takes
+    // it, not the number 123; `token-period: 0` is "0". Only mappings and lists keep their shape.
+    doc = parseYaml(text, { schema: 'failsafe' })
   } catch (e) {
     c.problem(`Input "roles" is neither valid YAML nor JSON (${(e as Error).message.split('\n')[0]}).`)
     return undefined
@@ -66,8 +68,10 @@ function readRole(c: Collector, entry: unknown, i: number, d: Defaults, access: 
   const problem = (p: string) => c.problem(`${where}: ${p}`)
   const unknown = Object.keys(e).filter((k) => !KEYS.includes(k))
   if (unknown.length > 0) problem(`unknown key(s) ${unknown.map((k) => `"${k}"`).join(', ')}; use ${KEYS.join(', ')}.`)
-  if (!name) problem('"name" is required.')
-  for (const p of checkRoleName(name)) if (name) problem(p.replace(/^Input "role" /, ''))
+  if (e.name === undefined || (typeof e.name === 'string' && !name)) problem('"name" is required.')
+  else if (!name) problem(`"name" must be a role name (text such as web-prod), got ${JSON.stringify(e.name)}.`)
+  const nameP = name ? nameProblem('vault-role', name) : undefined
+  if (nameP) problem(nameP.trimStart())
   const str = (key: string, fallback: string): string => {
     const v = e[key]
     if (v === undefined || v === null || v === '') return fallback
@@ -78,14 +82,12 @@ function readRole(c: Collector, entry: unknown, i: number, d: Defaults, access: 
     return String(v).trim()
   }
   const policy = str('policy', name)
-  if (name && (!NAME_RE.test(policy) || policy === 'root' || policy === 'default')) {
-    problem(`"policy" is not a usable Vault policy name: "${policy}" (letters, digits, "-", "_", "."; not root or default).`)
-  }
-  for (const p of checkPolicyName(policy)) problem(p.replace(/^Input "policy": /, '"policy": '))
+  const policyP = name ? nameProblem('vault-policy', policy) : undefined
+  if (policyP) problem(`"policy"${policyP}`)
   const kvMount = normaliseAuthPath(str('kv-mount', d.kvMount)) ?? ''
   if (!kvMount) problem(`"kv-mount" is not a valid Vault mount path: "${str('kv-mount', '')}".`)
   const tokenType = str('token-type', d.tokenType)
-  if (!TOKEN_TYPES.includes(tokenType)) problem(`"token-type" must be one of ${TOKEN_TYPES.join(', ')}, got "${tokenType}".`)
+  if (!(TOKEN_TYPES as readonly string[]).includes(tokenType)) problem(`"token-type" must be one of ${TOKEN_TYPES.join(', ')}, got "${tokenType}".`)
   const periodText = str('token-period', '')
   let tokenPeriodSeconds = d.tokenPeriodSeconds
   if (periodText) {
@@ -100,7 +102,10 @@ function readRole(c: Collector, entry: unknown, i: number, d: Defaults, access: 
     problem('"token-type: batch" cannot be periodic: set "token-period: 0" for this role, or use token-type service.')
   }
   const boundClaims = readClaims(e, problem)
-  const policyText = readPolicyFile(str('policy-file', ''), problem, access)
+  const file = str('policy-file', '')
+  const read = file ? readPolicyFile(file, access) : {}
+  if (read.problem) problem(`"policy-file": ${read.problem}`)
+  const policyText = read.text
   const role: RoleSettings = { name, policy, kvMount, boundClaims, tokenType, tokenPeriodSeconds, ...(policyText ? { policyText } : {}) }
   const body = roleWriteBody(desiredRoleFor(role, 'x'))
   for (const p of checkRequestStrings(body, `role write (POST auth/${d.authPath}/role/${name})`, 'Its bound claims')) problem(p)
@@ -118,8 +123,9 @@ function readClaims(e: Record<string, unknown>, problem: (p: string) => void): B
   const ns = e.namespace
   if (ns !== undefined) {
     const list = Array.isArray(ns) ? ns.map(String) : typeof ns === 'string' ? [ns] : []
-    if (list.length === 0 || list.some((n) => !/^[a-zA-Z0-9-]{1,128}$/.test(n))) {
-      problem(`"namespace" must be a Nomad namespace name or a non-empty list of them, got ${JSON.stringify(ns)}.`)
+    const bad = list.map((n) => nameProblem('nomad-namespace', n)).find((p) => p !== undefined)
+    if (list.length === 0 || bad) {
+      problem(`"namespace" must be a Nomad namespace name or a non-empty list of them, got ${JSON.stringify(ns)}${bad ? `:${bad}` : '.'}`)
     } else if (claims.nomad_namespace !== undefined) {
       problem('"namespace" and "bound-claims.nomad_namespace" say the same thing twice: keep one.')
     } else {
@@ -129,23 +135,10 @@ function readClaims(e: Record<string, unknown>, problem: (p: string) => void): B
   return claims
 }
 
-function readPolicyFile(file: string, problem: (p: string) => void, access: FileAccess): string | undefined {
-  if (!file) return undefined
-  try {
-    const text = readUserFile(file, 'policy-file', access)
-    if (!text.trim()) problem(`"policy-file": "${file}" is empty.`)
-    else if (isAclPolicy(text)) return text
-    else problem(`"policy-file": "${file}" is not a Vault ACL policy (path "<path>" { capabilities = [...] } blocks). Its content is not shown.`)
-  } catch (err) {
-    problem((err as Error).message)
-  }
-  return undefined
-}
-
 /** Names unique; a shared policy has one text; no namespace served by two roles (the per-job choice would be ambiguous). */
 function crossChecks(c: Collector, roles: RoleSettings[]): void {
   const seen = new Set<string>()
-  for (const r of roles) {
+  for (const r of roles.filter((x) => x.name !== '')) {
     if (seen.has(r.name)) c.problem(`Input "roles": role "${r.name}" is declared twice; role names must be unique.`)
     seen.add(r.name)
   }

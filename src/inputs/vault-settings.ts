@@ -4,30 +4,16 @@
  */
 import { parse as parseYaml } from 'yaml'
 import type { BoundClaims, KeySource, VaultSettings } from '../config.js'
-import { parseDurationSeconds } from '../duration.js'
 import { readUserFile, type FileAccess } from '../files.js'
 import { desiredRole, roleWriteBody } from '../vault/desired.js'
-import { checkPolicyName, checkRequestStrings, checkRoleName, checkTokenPeriod } from '../vault/limits.js'
+import { checkRequestStrings, checkTokenPeriod } from '../vault/limits.js'
 import { isAclPolicy } from '../vault/policy-shape.js'
-import { normaliseAuthPath, type Collector } from './collector.js'
-
-const TOKEN_TYPES = ['service', 'batch', 'default', 'default-service', 'default-batch']
-
-/** A duration input in seconds; a problem (and 0) when it is not a duration, or not positive unless allowZero. */
-export function readDuration(c: Collector, name: string, opts: { allowZero?: boolean } = {}): { text: string; seconds: number } {
-  const text = c.string(name)
-  const seconds = parseDurationSeconds(text)
-  if (seconds === undefined || (!opts.allowZero && seconds <= 0)) {
-    c.problem(`Input "${name}" is not a valid duration: "${text}". Use a number with a unit, such as 30m, 1h or 90s.`)
-    return { text, seconds: 0 }
-  }
-  return { text, seconds }
-}
+import type { Collector } from './collector.js'
 
 type KeySourceSettings = Pick<VaultSettings, 'keySource' | 'jwksUrl' | 'jwksCaPem' | 'oidcDiscoveryUrl' | 'oidcDiscoveryCaPem'>
 
 export function readKeySource(c: Collector, nomadAddr: string): KeySourceSettings {
-  const keySource = c.oneOf<KeySource>('key-source', ['jwks', 'oidc-discovery', 'static'])
+  const keySource = c.oneOf<KeySource>('key-source')
   const jwksUrlRaw = c.raw('jwks-url')
   const oidcUrlRaw = c.raw('oidc-discovery-url')
   let jwksUrl = ''
@@ -37,10 +23,13 @@ export function readKeySource(c: Collector, nomadAddr: string): KeySourceSetting
       c.problem(
         'Inputs "jwks-url" and "key-source: oidc-discovery" conflict: Vault takes exactly one key source. Remove jwks-url, or use key-source: jwks.'
       )
-    oidcDiscoveryUrl = c.url('oidc-discovery-url', oidcUrlRaw, {
-      required: true,
-      hint: "With key-source: oidc-discovery, set it to the issuer URL (Nomad's server.oidc_issuer), without /.well-known/openid-configuration."
-    })
+    if (!oidcUrlRaw) {
+      c.problem(
+        'Input "oidc-discovery-url" is required. With key-source: oidc-discovery, set it to the issuer URL ' +
+          "(Nomad's server.oidc_issuer), without /.well-known/openid-configuration."
+      )
+    }
+    oidcDiscoveryUrl = c.url('oidc-discovery-url')
     if (/\.well-known\/openid-configuration\/?$/.test(oidcDiscoveryUrl ?? '')) {
       c.problem('Input "oidc-discovery-url" must be the issuer URL without "/.well-known/openid-configuration" (Vault appends it).')
     }
@@ -49,7 +38,7 @@ export function readKeySource(c: Collector, nomadAddr: string): KeySourceSetting
       c.problem(
         `Inputs "oidc-discovery-url" and "key-source: ${keySource}" conflict: Vault takes exactly one key source. Remove oidc-discovery-url, or use key-source: oidc-discovery.`
       )
-    if (jwksUrlRaw) jwksUrl = c.url('jwks-url', jwksUrlRaw, { required: true })
+    if (jwksUrlRaw) jwksUrl = c.url('jwks-url')
     else if (nomadAddr) jwksUrl = `${nomadAddr}/.well-known/jwks.json`
     else
       c.problem(
@@ -65,9 +54,8 @@ export function readKeySource(c: Collector, nomadAddr: string): KeySourceSetting
 }
 
 function readTokenSettings(c: Collector): Pick<VaultSettings, 'tokenType' | 'tokenPeriodSeconds'> {
-  const tokenType = c.string('token-type')
-  if (!TOKEN_TYPES.includes(tokenType)) c.problem(`Input "token-type" must be one of ${TOKEN_TYPES.join(', ')}, got "${tokenType}".`)
-  const period = readDuration(c, 'token-period', { allowZero: true })
+  const tokenType = c.oneOf<string>('token-type')
+  const period = c.duration('token-period')
   if (tokenType.endsWith('batch') && period.seconds > 0 && c.raw('token-period') !== '') {
     c.problem(
       'Inputs "token-type: batch" and "token-period" conflict: batch tokens cannot be periodic. Set token-period: 0 or use token-type: service.'
@@ -77,34 +65,42 @@ function readTokenSettings(c: Collector): Pick<VaultSettings, 'tokenType' | 'tok
   return { tokenType, tokenPeriodSeconds: period.seconds }
 }
 
-function readPolicy(c: Collector, access: FileAccess): Pick<VaultSettings, 'policy' | 'kvMount' | 'policyText'> {
-  const policy = c.name('policy', 'Vault policy name')
-  if (policy === 'root' || policy === 'default') {
-    c.problem(`Input "policy" must not be "${policy}": that is a built-in Vault policy. Choose a name such as nomad-workloads.`)
+/**
+ * A policy-file (the input, or a `roles` entry's): its text, or the problem (after 'Input "policy-file": ').
+ * The content is never shown: it may be any file on the runner.
+ */
+export function readPolicyFile(file: string, access: FileAccess): { text?: string; problem?: string } {
+  let text: string
+  try {
+    text = readUserFile(file, 'policy-file', access)
+  } catch (e) {
+    return { problem: (e as Error).message.replace(/^Input "policy-file": /, '') }
   }
-  for (const p of checkPolicyName(policy)) c.problem(p)
-  const kvMount = normaliseAuthPath(c.string('kv-mount')) ?? ''
-  if (!kvMount) c.problem(`Input "kv-mount" is not a valid Vault mount path: "${c.string('kv-mount')}".`)
-  const file = c.raw('policy-file')
-  let policyText: string | undefined
-  if (file) {
-    try {
-      policyText = readUserFile(file, 'policy-file', access)
-      if (!policyText.trim()) c.problem(`Input "policy-file": "${file}" is empty.`)
-      else if (!isAclPolicy(policyText)) {
-        // Never show the content: it may be any file on the runner.
-        c.problem(
-          `Input "policy-file": "${file}" is not a Vault ACL policy (expected path "<path>" { capabilities = [...] } ` +
-            'blocks in HCL, or {"path": {...}} in JSON). Its content is not shown.'
-        )
-        policyText = undefined
-      }
-    } catch (e) {
-      c.problem((e as Error).message)
-    }
+  if (!text.trim()) return { problem: `"${file}" is empty.` }
+  if (isAclPolicy(text)) return { text }
+  return {
+    problem:
+      `"${file}" is not a Vault ACL policy (expected path "<path>" { capabilities = [...] } blocks in HCL, ` +
+      'or {"path": {...}} in JSON). Its content is not shown.'
   }
-  return { policy, kvMount, policyText }
 }
+
+function readPolicy(c: Collector, access: FileAccess): Pick<VaultSettings, 'policy' | 'kvMount' | 'policyText'> {
+  const policy = c.name('policy')
+  const kvMount = c.mount('kv-mount')
+  const file = c.raw('policy-file')
+  const read = file ? readPolicyFile(file, access) : {}
+  if (read.problem) c.problem(`Input "policy-file": ${read.problem}`)
+  return { policy, kvMount, policyText: read.text }
+}
+
+/**
+ * Claim names that are special in a JavaScript object: "__proto__" would be dropped without a word, "constructor" and
+ * "prototype" read as the object's own machinery. Nomad's workload identities carry no top-level claim of these names
+ * (nomad/structs/workload_id.go: nomad_namespace, nomad_job_id, nomad_allocation_id, nomad_task, nomad_service, …,
+ * extra_claims), so they are refused.
+ */
+const SPECIAL_CLAIMS = ['__proto__', 'constructor', 'prototype']
 
 export function parseBoundClaims(text: string): { claims?: BoundClaims; error?: string } {
   if (!text.trim()) return { claims: {} }
@@ -119,6 +115,13 @@ export function parseBoundClaims(text: string): { claims?: BoundClaims; error?: 
   }
   const claims: BoundClaims = {}
   for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+    if (SPECIAL_CLAIMS.includes(k)) {
+      return {
+        error:
+          `names the claim "${k}", which the action refuses: it is a special name in JavaScript objects (it could be lost on the way ` +
+          "to Vault), and Nomad's workload identities carry no claim of that name. Bind the claims Nomad sets, such as nomad_namespace or nomad_job_id"
+      }
+    }
     if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') claims[k] = String(v)
     else if (Array.isArray(v) && v.length > 0 && v.every((x) => ['string', 'number', 'boolean'].includes(typeof x))) claims[k] = v.map(String)
     else return { error: `has an unsupported value for claim "${k}": use a string or a non-empty list of strings` }
@@ -128,20 +131,12 @@ export function parseBoundClaims(text: string): { claims?: BoundClaims; error?: 
 
 /** Everything the action sets up in Vault. `nomadAddr` is the default base of jwks-url. */
 export function readVaultSettings(c: Collector, nomadAddr: string, access: FileAccess): VaultSettings {
-  const authPathRaw = c.string('auth-path')
-  const authPath = normaliseAuthPath(authPathRaw) ?? ''
-  if (!authPath) {
-    c.problem(
-      `Input "auth-path" is not a valid Vault mount path: "${authPathRaw}". Use segments of letters, digits, "-", "_" or ".", e.g. jwt-nomad.`
-    )
-  }
-  const role = c.string('role')
-  for (const p of checkRoleName(role)) c.problem(p)
-  const audience = c.string('audience')
-  if (!audience || /\s/.test(audience)) c.problem(`Input "audience" must be a non-empty string without spaces, got "${audience}".`)
+  const authPath = c.mount('auth-path')
+  const role = c.name('role')
+  const audience = c.name('audience')
   const keySource = readKeySource(c, nomadAddr)
   const tokens = readTokenSettings(c)
-  const identityTtl = readDuration(c, 'identity-ttl')
+  const identityTtl = c.duration('identity-ttl')
   const policy = readPolicy(c, access)
   const bc = parseBoundClaims(c.raw('bound-claims'))
   if (bc.error) c.problem(`Input "bound-claims" ${bc.error}.`)

@@ -25,7 +25,7 @@ import { runProbe } from './probe.js'
 import { setOutputs } from '../report/outputs.js'
 import { redact } from '../transport/index.js'
 import { readCurrentState } from '../vault/read-state.js'
-import type { ModeOptions } from './options.js'
+import type { ModeOptions } from '../inputs/modes.js'
 
 export interface CheckResult {
   findings: Finding[]

@@ -24,7 +24,7 @@ import { roleList } from '../roles.js'
 import type { Change } from '../vault/plan.js'
 import type { RollbackEntry } from '../vault/restore.js'
 import { VaultTransaction } from '../vault/transaction.js'
-import type { ModeOptions } from './options.js'
+import type { ModeOptions } from '../inputs/modes.js'
 
 export interface DestroyState {
   mount: { type: string; accessor: string; description: string } | null

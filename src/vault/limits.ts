@@ -5,9 +5,7 @@
  * Sources:
  * - Role names: the JWT auth plugin's role path is `role/` + framework.GenericNameRegex("name"), i.e.
  *   `\w(([\w-.]+)?\w)?` (vault-plugin-auth-jwt path_role.go; sdk/framework/path.go). Other names get
- *   "unsupported path" (checked against OpenBao 2.7.2).
- * - Policy names: Vault and OpenBao store ACL policy names in lower case (vault/policy_store.go lowercases the
- *   name), so "Web" would be written as "web" and the role's token_policies would never match the input.
+ *   "unsupported path" (checked against OpenBao 2.7.2). The input rules using it: src/inputs/rules.ts.
  * - Durations: Vault keeps durations in whole seconds (token_period "500ms" is stored as 0, "1.5s" as 1 on
  *   OpenBao 2.7.2). A role's period above the mount's maximum lease TTL is refused ("'period' ... is greater
  *   than the backend's maximum lease TTL"); that maximum defaults to the server's max_lease_ttl, 768h
@@ -25,22 +23,6 @@ export const DEFAULT_MAX_LEASE_TTL_SECONDS = 768 * 3600
 
 /** OpenBao's default listener `max_request_json_strings`. */
 export const MAX_REQUEST_JSON_STRINGS = 1000
-
-export function checkRoleName(name: string): string[] {
-  if (ROLE_NAME_RE.test(name)) return []
-  return [
-    `Input "role" is not a valid Vault role name: "${name}". Vault accepts letters, digits, "_", "-" and ".", ` +
-      'starting and ending with a letter, digit or "_" (e.g. nomad-workloads).'
-  ]
-}
-
-export function checkPolicyName(name: string): string[] {
-  if (name === name.toLowerCase()) return []
-  return [
-    `Input "policy": "${name}" has upper-case letters, and Vault stores policy names in lower case; the role would ` +
-      `then never match it. Use "${name.toLowerCase()}".`
-  ]
-}
 
 /** token-period in seconds (already parsed): whole seconds, 0 or at least 1 s, at most the default max lease TTL. */
 export function checkTokenPeriod(seconds: number, text: string): string[] {
