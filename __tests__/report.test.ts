@@ -1,7 +1,9 @@
 import { describe, expect, it } from '@jest/globals'
 import { newJobResult, type JobResult } from '../src/nomad/result.js'
 import type { VerdictValue } from '../src/nomad/verdict.js'
-import { jobOutputs } from '../src/report/outputs.js'
+import { clip, MESSAGE_LIMIT, OUTPUT_LIMIT, SUMMARY_LIMIT } from '../src/bounds.js'
+import { boundOutput, jobOutputs, NOT_SHOWN, setOutputs } from '../src/report/outputs.js'
+import { DETAIL_JOBS } from '../src/report/summary-fit.js'
 import { buildSummary, type SummaryInput } from '../src/report/summary.js'
 
 const job = (id: string, verdict: VerdictValue): JobResult => ({
@@ -110,5 +112,121 @@ describe('one result shape per job', () => {
     expect([...order].sort((a, b) => a - b)).toEqual(order)
     expect(md).toContain('### Job `api` 🟰 unchanged')
     expect(md).toContain('| github_run_id | `42` |')
+  })
+})
+
+describe('reports within GitHub limits', () => {
+  const vault: SummaryInput['vault'] = { addr: 'x', authPath: 'jwt-nomad', accessor: '', role: 'r', keySource: 'jwks', policies: [], changes: [] }
+  /** A deployed job as the summary sees it after a real deploy: plan, deployment health, release meta. */
+  const deployed = (i: number): JobResult => ({
+    ...job(`service-${String(i).padStart(4, '0')}`, i % 100 === 7 ? 'failed' : 'healthy'),
+    reason: `Deployment dep-${i} of job "service-${i}" version 3 is successful: 2 of 2 allocations healthy.`,
+    role: 'nomad-workloads',
+    plan: {
+      jobModifyIndex: 120,
+      diffType: 'Edited',
+      groups: [{ name: 'web', create: 1, destructive: 1, inPlace: 0, stop: 0, ignore: 0, canary: 0, migrate: 0 }],
+      warnings: [],
+      failedTGAllocs: {}
+    },
+    groups: [
+      { name: 'web', desiredTotal: 2, placedAllocs: 2, healthyAllocs: 2, unhealthyAllocs: 0, desiredCanaries: 0, placedCanaries: 0, promoted: false }
+    ]
+  })
+
+  it('clip() keeps the start and the end of a long message, with "…" and how much was cut', () => {
+    const long = `START ${'x'.repeat(1_000_000)} END`
+    const cut = clip(long)
+    expect(cut.length).toBeLessThanOrEqual(MESSAGE_LIMIT)
+    expect(cut).toMatch(/^START x+ … \[\d+ characters cut\] … x+ END$/)
+    const cutCount = Number(/\[(\d+) characters cut\]/.exec(cut)?.[1])
+    expect(cut.length - ` … [${cutCount} characters cut] … `.length + cutCount).toBe(long.length)
+    expect(clip('short')).toBe('short')
+  })
+
+  it('3,000 deployed jobs: a summary under 1 MiB with every verdict in the job table and the detail of 50 jobs, failing first', () => {
+    const jobs = Array.from({ length: 3000 }, (_, i) => deployed(i))
+    const md = buildSummary({ dryRun: false, vault, serverBlock: 'vault {}', clientBlock: 'vault {}', jobs })
+    expect(Buffer.byteLength(md)).toBeLessThanOrEqual(SUMMARY_LIMIT)
+    expect(md).toContain('### Jobs (3000)')
+    expect(md.match(/^\| `service-\d{4}` \| /gm)).toHaveLength(3000)
+    const details = [...md.matchAll(/^### Job `(service-\d{4})` /gm)].map((m) => m[1])
+    expect(details).toHaveLength(DETAIL_JOBS)
+    // the 30 failed jobs (i % 100 === 7) all keep their detail, in job order, then the first healthy ones
+    expect(details.filter((id) => Number(id.slice(-4)) % 100 === 7)).toHaveLength(30)
+    expect(details).toEqual([...details].sort())
+    expect(md).toMatch(
+      /> This summary is shortened to stay under GitHub's 1 MiB limit .*Not shown: the detail of 2950 job\(s\) \(their verdicts are in the job table\)/
+    )
+  })
+
+  it('a tight limit cuts the job table, and still ends with whole Markdown', () => {
+    const jobs = Array.from({ length: 3000 }, (_, i) => deployed(i))
+    const md = buildSummary({ dryRun: false, vault, serverBlock: 'vault {}', clientBlock: 'vault {}', jobs }, 50_000)
+    expect(Buffer.byteLength(md)).toBeLessThanOrEqual(50_000)
+    expect(md).toMatch(/Not shown: \d+ row\(s\) of the job table \(the outputs list every job\); the detail of \d+ job\(s\)/)
+    expect(md).toContain('```hcl\nvault {}\n```')
+  })
+
+  it('one job failing with a 1 MB task event: each event shown at most 4 KiB, at most 10 unhealthy allocations', () => {
+    const huge = `boom ${'y'.repeat(1024 * 1024)} cause`
+    const allocs = Array.from({ length: 40 }, (_, i) => ({
+      id: `alloc-${i}-0123`,
+      name: `web.web[${i}]`,
+      taskGroup: 'web',
+      clientStatus: 'failed',
+      desiredStatus: 'run',
+      events: [
+        { task: 'server', type: 'Driver Failure', message: huge },
+        { task: 'server', type: 'Not Restarting', message: huge }
+      ]
+    }))
+    const md = buildSummary({
+      dryRun: false,
+      vault,
+      serverBlock: '',
+      clientBlock: '',
+      jobs: [{ ...job('web', 'failed'), reason: huge, allocations: allocs, warnings: [huge] }],
+      error: huge
+    })
+    expect(Buffer.byteLength(md)).toBeLessThan(128 * 1024)
+    expect(md).toMatch(/\*\*Driver Failure\*\* boom y+ … \[\d+ characters cut\] … y+ cause/)
+    expect(md).toContain('- and 30 more (see the `allocations` output)')
+  })
+
+  it('every output stays under 1 MB: a JSON map keeps its leading jobs and "not shown": N, and stays valid JSON', () => {
+    const jobs = Array.from({ length: 3000 }, (_, i) => ({
+      ...deployed(i),
+      allocations: Array.from({ length: 3 }, (_, k) => ({
+        id: `${i}-${k}-8f1c2d3e-4b5a-6978-8a9b-0c1d2e3f4a5b`,
+        name: `service-${i}.web[${k}]`,
+        taskGroup: 'web',
+        clientStatus: 'running',
+        desiredStatus: 'run',
+        healthy: true,
+        events: []
+      }))
+    }))
+    const set: Record<string, string> = {}
+    setOutputs(jobOutputs(jobs), (k, v) => {
+      set[k] = v
+    })
+    for (const [name, value] of Object.entries(set)) expect({ name, ok: Buffer.byteLength(value) <= OUTPUT_LIMIT }).toEqual({ name, ok: true })
+    const allocations = JSON.parse(set.allocations) as Record<string, unknown>
+    const kept = Object.keys(allocations).filter((k) => k !== NOT_SHOWN)
+    expect(kept[0]).toBe('service-0000')
+    expect(kept.length + Number(allocations[NOT_SHOWN])).toBe(3000)
+    expect(Object.keys(JSON.parse(set.verdict))).toHaveLength(3000)
+  })
+
+  it('boundOutput: a list ends with {"not shown": N}, other text ends with "…", a short value is kept as it is', () => {
+    const list = JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ path: `auth/jwt/role/r${i}`, before: 'x'.repeat(50) })))
+    const cut = JSON.parse(boundOutput(list, 10_000)) as unknown[]
+    expect(cut.at(-1)).toEqual({ [NOT_SHOWN]: 1000 - (cut.length - 1) })
+    expect(boundOutput(list, 10_000).length).toBeLessThanOrEqual(10_000)
+    const text = boundOutput('é'.repeat(10_000), 1000)
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(1000)
+    expect(text).toMatch(/^é+…$/)
+    expect(boundOutput('{"a":1}', 10)).toBe('{"a":1}')
   })
 })
