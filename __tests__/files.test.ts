@@ -29,6 +29,21 @@ afterAll(() => {
 
 const stdout = captureStdout()
 
+const base: Record<string, string> = {
+  'vault-addr': 'https://vault.example.com:8200',
+  'vault-token': 'hvs.supersecretvaulttoken',
+  'nomad-addr': 'https://nomad.example.com:4646'
+}
+/** The problems parseInputs reports for the base inputs with `over` (none: []). */
+const problems = (over: Record<string, string>, env: NodeJS.ProcessEnv = { GITHUB_WORKSPACE: ws }): string[] => {
+  try {
+    parseInputs((n) => ({ ...base, ...over })[n] ?? '', env)
+  } catch (e) {
+    return (e as ValidationErrors).problems
+  }
+  return []
+}
+
 const read =
   (f: string, input = 'job', a: FileAccess | undefined = access) =>
   () =>
@@ -78,20 +93,6 @@ describe('readUserFile', () => {
 })
 
 describe('policy-file through parseInputs', () => {
-  const base: Record<string, string> = {
-    'vault-addr': 'https://vault.example.com:8200',
-    'vault-token': 'hvs.supersecretvaulttoken',
-    'nomad-addr': 'https://nomad.example.com:4646'
-  }
-  const problems = (over: Record<string, string>, env: NodeJS.ProcessEnv = { GITHUB_WORKSPACE: ws }): string[] => {
-    try {
-      parseInputs((n) => ({ ...base, ...over })[n] ?? '', env)
-    } catch (e) {
-      return (e as ValidationErrors).problems
-    }
-    return []
-  }
-
   it('reads a policy in the workspace', () => {
     const cfg = parseInputs((n) => ({ ...base, 'policy-file': path.join(ws, 'policy.hcl') })[n] ?? '', { GITHUB_WORKSPACE: ws })
     expect(cfg.settings.policyText).toContain('secret/data/*')
@@ -119,19 +120,6 @@ describe('policy-file through parseInputs', () => {
 })
 
 describe("inputs Vault would refuse (Vault's own limits)", () => {
-  const base: Record<string, string> = {
-    'vault-addr': 'https://vault.example.com:8200',
-    'vault-token': 'hvs.supersecretvaulttoken',
-    'nomad-addr': 'https://nomad.example.com:4646'
-  }
-  const problems = (over: Record<string, string>): string[] => {
-    try {
-      parseInputs((n) => ({ ...base, ...over })[n] ?? '')
-    } catch (e) {
-      return (e as ValidationErrors).problems
-    }
-    return []
-  }
   it('token-period: whole seconds, at most the default maximum lease TTL', () => {
     expect(problems({ 'token-period': '500ms' })[0]).toMatch(
       /"token-period": "500ms" is not a whole number of seconds.*store 0s \(no period at all\)/
@@ -154,19 +142,6 @@ describe("inputs Vault would refuse (Vault's own limits)", () => {
 })
 
 describe('certificate and key inputs given as a path go through the safe reader', () => {
-  const base: Record<string, string> = {
-    'vault-addr': 'https://vault.example.com:8200',
-    'vault-token': 'hvs.supersecretvaulttoken',
-    'nomad-addr': 'https://nomad.example.com:4646'
-  }
-  const problems = (over: Record<string, string>): string[] => {
-    try {
-      parseInputs((n) => ({ ...base, ...over })[n] ?? '', { GITHUB_WORKSPACE: ws })
-    } catch (e) {
-      return (e as ValidationErrors).problems
-    }
-    return []
-  }
   const PEM_INPUTS = [
     'vault-ca-cert',
     'nomad-ca-cert',
