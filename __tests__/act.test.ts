@@ -69,6 +69,21 @@ describe('example workflows under act', () => {
     expect(n.getJob('web')!.Meta).toMatchObject({ github_ref: 'refs/tags/v1.2.3', github_repository: 'acme/web' })
   })
 
+  it("release-gated.yml: the apply job applies exactly the plan job's plan-id", async () => {
+    const n = await cluster()
+    const r = await runAct({ ...release(n), workflow: example('release-gated.yml'), skippedActions: ['actions/upload-artifact@v4'] })
+    expect(r.output).toContain('✅  Success - Main Plan')
+    expect(r.output).toContain('✅  Success - Main Apply the approved plan')
+    const ids = [...r.output.matchAll(/web is healthy \(plan (np1-[0-9a-f]{16}-[0-9a-zA-Z-]+)\)/g)].map((m) => m[1])
+    expect(ids).toHaveLength(1)
+    expect(r.output).toContain(`**Plan:** \`${ids[0]}\``)
+    expect(r.code).toBe(0)
+    // Planned once without writing, registered once by the apply, at the index the plan saw (a new job: 0).
+    const registers = n.requests.filter((q) => q.method !== 'GET' && q.path === '/v1/jobs')
+    expect(registers).toHaveLength(1)
+    expect(JSON.parse(registers[0].body ?? '{}')).toMatchObject({ EnforceIndex: true, JobModifyIndex: 0 })
+  })
+
   it('matrix.yml: the eu-west cluster of the matrix deploys to its region with its var-file', async () => {
     const n = await cluster({ region: 'eu-west' })
     const r = await runAct({

@@ -56,6 +56,7 @@ const anyOf =
 const neutral = anyOf(
   under('transport'),
   under('keys'),
+  under('approval'),
   oneOf('src/errors.ts', 'src/paths.ts', 'src/duration.ts', 'src/config.ts', 'src/files.ts', 'src/cancel.ts', 'src/roles.ts', 'src/bounds.ts')
 )
 /** Modules that talk to a server (or load the module that does). */

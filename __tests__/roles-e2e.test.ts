@@ -107,4 +107,26 @@ describe('roles: one role per Nomad namespace', () => {
     expect(r.stdout).toContain('Inputs "roles" and "bound-claims" conflict')
     expect(r.stdout).toContain('Drop "bound-claims"')
   }, 60_000)
+
+  it('expected-plan: after the first run, a dry-run of two jobs with two roles gives a plan-id that the apply (max-parallel 2) registers exactly', async () => {
+    const n = await e2e.cluster({ namespaces: ['default', 'prod', 'dev'] })
+    const inputs = {
+      ...e2e.inputs(n),
+      'auth-path': 'jwt-roles',
+      roles: ROLES,
+      job: `${FIX}/roles-prod.nomad.hcl\n${FIX}/roles-dev.nomad.hcl`,
+      'inject-vault': 'missing',
+      'max-parallel': '2'
+    }
+    const plan = await runAction({ ...inputs, 'dry-run': 'true' })
+    expect(plan.code).toBe(0)
+    expect(plan.outputs['plan-id']).toMatch(/^np1-[0-9a-f]{16}-t[0-9a-f]{6}-v[0-9a-f]{8}-j[0-9a-f]{8}-j[0-9a-f]{8}$/)
+    const r = await runAction({ ...inputs, 'expected-plan': plan.outputs['plan-id'] })
+    expect(r.code).toBe(0)
+    expect(r.outputs['plan-id']).toBe(plan.outputs['plan-id'])
+    expect(JSON.parse(r.outputs.verdict)).toEqual({ api: 'healthy', worker: 'healthy' })
+    const registers = n.requests.filter((q) => q.method !== 'GET' && q.path === '/v1/jobs').map((q) => JSON.parse(q.body ?? '{}'))
+    expect(registers).toHaveLength(2)
+    for (const body of registers) expect(body).toMatchObject({ EnforceIndex: true, JobModifyIndex: 0 })
+  })
 })

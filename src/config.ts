@@ -1,4 +1,5 @@
 /** The validated configuration of one action run. Built by inputs.ts; everything downstream reads only this. */
+import type { PlanDocument } from './approval/plan-doc.js'
 import type { FileAccess } from './files.js'
 
 export type KeySource = 'jwks' | 'oidc-discovery' | 'static'
@@ -105,6 +106,8 @@ export interface JobSettings {
   policyOverride: boolean
   /** How many jobs are prepared, planned, registered and followed at the same time (max-parallel, >= 1). */
   maxParallel: number
+  /** expected-plan: the approved plan (its plan-id, or the plan file's document); absent: apply what this run plans. */
+  expectedPlan?: string | PlanDocument
 }
 
 /** How the action itself signs in (src/auth): a token from the inputs, or the workflow's GitHub OIDC token. */

@@ -26,7 +26,9 @@ export interface FileAccess {
 export const FILE_LIMITS: Readonly<Record<string, number>> = Object.freeze({
   'policy-file': 512 * 1024,
   job: 1_000_000,
-  'var-files': 1_000_000
+  'var-files': 1_000_000,
+  // A plan file holds every job as registered: a few times the job files' limit.
+  'expected-plan': 16_000_000
 })
 
 /**

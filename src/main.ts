@@ -14,7 +14,10 @@ import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
 import type { DeploymentRecord } from './github/deployment.js'
 import { driftFailure, type GitHubOptions } from './github/options.js'
 import { renderClientBlock, renderServerBlock } from './nomad/agent-config.js'
-import { deployJobs, prepareJobs, type JobResult, type PreparedJobs } from './nomad/deploy.js'
+import { deployJobs, deployRun, planJobs, prepareJobs, type JobResult, type PlannedJob, type PreparedJobs } from './nomad/deploy.js'
+import { planDocumentOf, refusalOf } from './approval/approve.js'
+import type { PlanDocument } from './approval/plan-doc.js'
+import { writePlanFile } from './approval/plan-file.js'
 import { verdictFails } from './nomad/verdict.js'
 import { runMode } from './modes/index.js'
 import { failedJobsMessage } from './report/failure.js'
@@ -22,10 +25,10 @@ import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
 import { createVaultApi } from './vault/client.js'
-import { defaultRoleName, roleList, roleNamespaces } from './roles.js'
-import type { JobRole } from './nomad/job-role.js'
+import { deployVaultContext } from './nomad/job-role.js'
 import { readCurrentState } from './vault/read-state.js'
 import { reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
+import type { Change } from './vault/plan.js'
 import { CancelledError, watchCancellation } from './cancel.js'
 import { registeredSoFar } from './nomad/registered.js'
 
@@ -47,6 +50,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   const release = { ...meta, ...runFacts(github) }
   const started: JobResult[] = []
   let prepared: PreparedJobs | undefined
+  let plan: PlanDocument | undefined
   let delegated = false // check and destroy report (and summarise) themselves: src/modes/
   try {
     // Every input, every problem at once, before the first request.
@@ -82,10 +86,34 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
       }
     }
 
+    // The agent blocks and every job's Vault context follow from the inputs alone (pure).
+    blocks = { server: renderServerBlock(cfg), client: renderClientBlock(cfg) }
+    const run = prepared ? deployRun(prepared, cfg, deployVaultContext(cfg), blocks, meta, started) : undefined
+    // expected-plan: every job is planned before the first write, and the whole plan is compared with the approved
+    // one right before Vault's first write (reconcile's approve hook); the jobs are then registered as planned.
+    const expected = cfg.job.expectedPlan
+    let planned: (PlannedJob | JobResult)[] | undefined
+    if (expected && run && prepared) {
+      core.startGroup('Nomad: planning every job (expected-plan: compared with the approved plan before any write)')
+      try {
+        phase = 'prepare'
+        run.approvedPlan = true
+        planned = await cancel.race(planJobs(run, prepared), 'while the jobs were planned (nothing was written)')
+      } finally {
+        core.endGroup()
+      }
+    }
+    const plannedJobs = () => (planned ?? []).map((p) => ('loaded' in p ? p.result : p))
     core.startGroup('Vault: JWT auth method for Nomad workload identity')
     try {
       phase = 'vault'
-      vault = await reconcileVault(cfg, { api: vaultApi, current: vaultCurrent, signal: cancel.signal })
+      const approve = expected
+        ? (changes: Change[]) => {
+            plan = planDocumentOf(cfg as Config, changes, plannedJobs())
+            return refusalOf(expected, plan)
+          }
+        : undefined
+      vault = await reconcileVault(cfg, { api: vaultApi, current: vaultCurrent, signal: cancel.signal, approve })
     } finally {
       core.endGroup()
     }
@@ -103,7 +131,6 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
       core.setFailed(drift)
     }
 
-    blocks = { server: renderServerBlock(cfg), client: renderClientBlock(cfg) }
     const files = await writeBlocks(cfg.tempDir, blocks)
     setOutputs({
       'nomad-server-config': blocks.server,
@@ -112,7 +139,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
       'nomad-client-config-file': files.client
     })
 
-    if (prepared) {
+    if (prepared && run) {
       cancel.check('after Vault was set up, before the job was registered')
       phase = 'nomad'
       // import(): octokit is loaded only by a run that records a deployment or comments (scripts/build.mjs splits it off).
@@ -120,27 +147,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
         const { startDeploymentRecord } = await import('./github/deployment.js')
         record = await startDeploymentRecord(gh.token, gh.deploymentEnvironment, cfg.job.files)
       }
-      jobs = await cancel.race(
-        deployJobs(
-          prepared,
-          cfg,
-          {
-            role: vault.role,
-            audience: cfg.settings.audience,
-            authPath: vault.authPath,
-            policies: vault.policies,
-            boundAudiences: [cfg.settings.audience],
-            kvMount: cfg.settings.kvMount,
-            boundClaims: cfg.settings.boundClaims,
-            ...jobRoles(cfg)
-          },
-          blocks,
-          meta,
-          started,
-          cancel.signal
-        ),
-        'while the job was being deployed'
-      )
+      jobs = await cancel.race(deployJobs(run, prepared, cancel.signal, planned), 'while the job was being deployed')
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
       if (failed.length > 0) {
@@ -150,6 +157,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     } else {
       core.info('No "job" input: stopping after Vault and the agent configuration.')
     }
+    plan ??= planDocumentOf(cfg, vault.planned, jobs)
   } catch (err) {
     // A failed Vault step: `changes` says exactly what was written and what the rollback did.
     vault = vaultOutcomeOf(err) ?? vault
@@ -162,25 +170,18 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     }
     failure = reportError(err, cfg)
   } finally {
+    // The plan this run made, also when expected-plan refused it (so that the new plan can be reviewed).
+    if (plan && cfg) setOutputs({ 'plan-id': plan.planId, 'plan-file': await writePlanFile(cfg.tempDir, plan).catch(() => '') })
     await session?.end()
     await record?.finish(failure ? 'failure' : 'success')
     const md =
       cfg && !delegated
-        ? await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs')
+        ? await writeSummary(cfg, vault, blocks, jobs, release, failure, phase === 'vault' || phase === 'prepare' || phase === 'inputs', plan?.planId)
         : undefined
     if (md && cfg && gh?.prComment) await (await import('./github/pr-comment.js')).publishPlanComment(gh.token, md, cfg.job.files)
     cancel.dispose()
   }
   return { cancelled: cancel.reason !== undefined }
-}
-
-/** With the roles input: every declared role, for the per-job choice by namespace, and the clients' default role. */
-function jobRoles(cfg: Config): { defaultRole: string; roles: JobRole[] } {
-  const roles = roleList(cfg.settings)
-  return {
-    defaultRole: defaultRoleName(roles),
-    roles: roles.map((r) => ({ name: r.name, namespaces: roleNamespaces(r), policies: [r.policy], boundClaims: r.boundClaims, kvMount: r.kvMount }))
-  }
 }
 
 /** What a cancelled run left behind, appended to its message. */
@@ -235,7 +236,8 @@ async function writeSummary(
   jobs: JobResult[],
   release: Record<string, string>,
   error: string | undefined,
-  beforeVaultDone = false
+  beforeVaultDone = false,
+  planId?: string
 ): Promise<string> {
   const md = buildSummary({
     dryRun: cfg.dryRun,
@@ -257,7 +259,8 @@ async function writeSummary(
     clientBlock: blocks?.client ?? '',
     jobs,
     release,
-    error
+    error,
+    planId
   })
   if (!process.env.GITHUB_STEP_SUMMARY) return md
   try {

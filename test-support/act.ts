@@ -29,6 +29,12 @@ export interface ActOptions {
   secrets?: Record<string, string>
   /** Run only these matrix combinations (`act --matrix key:value`). */
   matrix?: Record<string, string>
+  /**
+   * Actions that a step uses only outside act (`if: ${{ !env.ACT }}`), such as actions/upload-artifact@v4: act sets
+   * up every action of a job before it starts, and offline it cannot fetch one. Each is replaced by a local stand-in
+   * that fails the step if it ever runs.
+   */
+  skippedActions?: string[]
   timeoutMs?: number
 }
 
@@ -71,6 +77,7 @@ export async function runAct(opts: ActOptions): Promise<ActRun> {
   for (const [k, v] of Object.entries(opts.env ?? {})) args.push('--env', `${k}=${v}`)
   for (const [k, v] of Object.entries(opts.secrets ?? {})) args.push('--secret', `${k}=${v}`)
   for (const [k, v] of Object.entries(opts.matrix ?? {})) args.push('--matrix', `${k}:${v}`)
+  for (const action of opts.skippedActions ?? []) args.push('--local-repository', `${action}=${standIn(root, action)}`)
   const env: NodeJS.ProcessEnv = {}
   for (const [k, v] of Object.entries(process.env)) {
     if (!/^(VAULT_|NOMAD_|INPUT_|GITHUB_|RUNNER_|ACTIONS_|NODE_OPTIONS|DOCKER_)/.test(k)) env[k] = v
@@ -95,4 +102,16 @@ export async function runAct(opts: ActOptions): Promise<ActRun> {
   })
   fs.rmSync(root, { recursive: true, force: true })
   return { code, output }
+}
+
+/** A local action for `action` (owner/name@ref) whose only step fails: it stands in for an action act must not run. */
+function standIn(root: string, action: string): string {
+  const dir = path.join(root, 'stand-ins', action.replace(/[^A-Za-z0-9.-]/g, '_'))
+  fs.mkdirSync(dir, { recursive: true })
+  fs.writeFileSync(
+    path.join(dir, 'action.yml'),
+    `name: stand-in\ndescription: offline stand-in for ${action}\nruns:\n  using: composite\n  steps:\n` +
+      `    - run: echo "the stand-in for ${action} ran, but its step must be skipped under act" && exit 1\n      shell: bash\n`
+  )
+  return dir
 }

@@ -1,5 +1,6 @@
 /** Reader for the job inputs: files, variables, var-files, and how to register and follow the job. */
 import type { InjectVault, JobSettings, WaitMode } from '../config.js'
+import { readExpectedPlan } from '../approval/plan-file.js'
 import { readUserFile, type FileAccess } from '../files.js'
 import { HCL_IDENT } from '../nomad/hcl.js'
 import type { Collector } from './collector.js'
@@ -37,7 +38,16 @@ export function readJobSettings(c: Collector, nomadAddr: string, fileAccess: Fil
   const wait = c.oneOf<WaitMode>('wait')
   const timeout = c.duration('timeout')
   const maxParallel = c.int('max-parallel')
+  let expectedPlan: JobSettings['expectedPlan']
+  if (c.string('expected-plan')) {
+    try {
+      expectedPlan = readExpectedPlan(c.string('expected-plan'), fileAccess)
+    } catch (e) {
+      c.problem((e as Error).message)
+    }
+  }
   return {
+    expectedPlan,
     files,
     variables: vars.vars,
     varFiles,

@@ -47,6 +47,8 @@ export interface DeployRun {
   log: RunLog
   /** Every job's result as soon as its deploy starts (filled in as it goes): what a cancelled run reports. */
   started?: JobResult[]
+  /** expected-plan: the jobs are registered at the approved plan's job modify index. */
+  approvedPlan?: boolean
 }
 
 /** Log state shared by the jobs of a run: each warning is annotated once, the cluster notes are shown once. */
@@ -68,8 +70,27 @@ export class RunLog {
   }
 }
 
+/** A job planned and not yet registered: what applyJob registers (exactly this job, at this plan's index). */
+export interface PlannedJob {
+  loaded: LoadedJob
+  result: JobResult
+  /** The job as planned: after injection, with the release meta. */
+  job: ApiJob
+  query: { namespace: string; region?: string }
+  vault: DeployVaultContext
+}
+
 /** Deploys one loaded job of the run and returns its result (also pushed to run.started as soon as it starts). */
 export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobResult> {
+  const planned = await planOneJob(run, loaded)
+  return 'loaded' in planned ? applyJob(run, planned) : planned
+}
+
+/**
+ * Namespace, Vault role, injection, the cluster check and the plan of one job: every read before its register.
+ * Returns the planned job, or its result when it failed or the run is a dry run.
+ */
+export async function planOneJob(run: DeployRun, loaded: LoadedJob): Promise<PlannedJob | JobResult> {
   const { client, cfg, rendered, log } = run
   const file = loaded.file
   let job: ApiJob = loaded.job
@@ -78,10 +99,7 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
   const region = cfg.nomad.region || (job.Region && job.Region !== 'global' ? String(job.Region) : '')
   const result = newJobResult(file, jobId, namespace)
   run.started?.push(result)
-  const warn = (w: string) => {
-    result.warnings.push(w)
-    log.warning(w)
-  }
+  const warn = jobWarning(run, result)
   try {
     for (const w of loaded.warnings) warn(w)
     if (cfg.nomad.namespace && job.Namespace && job.Namespace !== cfg.nomad.namespace && job.Namespace !== 'default') {
@@ -130,11 +148,24 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
     logPlan(jobId, result.plan)
     for (const g of result.plan.groups) if (g.placementFailures) warn(`Nomad plan for job "${jobId}": ${g.placementFailures}`)
 
+    result.plannedJob = job
     if (cfg.dryRun) {
       result.verdict = 'planned'
       result.reason = `Dry run: job "${jobId}" planned (${result.plan.diffType || 'no diff'}), not registered.`
       return result
     }
+    return { loaded, result, job, query, vault }
+  } catch (err) {
+    return failedWith(result, err)
+  }
+}
+
+/** Registers a planned job with check-and-set at its plan's job modify index, and follows it to a verdict. */
+export async function applyJob(run: DeployRun, planned: PlannedJob): Promise<JobResult> {
+  const { client, cfg, rendered } = run
+  const { loaded, result, job, query, vault } = planned
+  const { file, jobId, namespace } = result
+  try {
     if (result.plan.diffType === 'None') return await unchanged(client, result, query)
 
     // Register with check-and-set against what was planned.
@@ -146,6 +177,7 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
       renderedServerBlock: rendered.server,
       file,
       shownWarnings: result.plan.warnings,
+      approvedPlan: run.approvedPlan,
       ...query
     })
     result.warnings.push(...reg.warnings.filter((w) => !result.plan.warnings.includes(w)))
@@ -190,10 +222,22 @@ export async function deployJob(run: DeployRun, loaded: LoadedJob): Promise<JobR
     if (verdict.verdict === 'awaiting-promotion') core.notice(verdict.reason)
     return result
   } catch (err) {
-    result.verdict = 'failed'
-    result.reason = errorMessage(err)
-    if (err instanceof ActionError && err.annotation) result.annotation = err.annotation
-    return result
+    return failedWith(result, err)
+  }
+}
+
+function failedWith(result: JobResult, err: unknown): JobResult {
+  result.verdict = 'failed'
+  result.reason = errorMessage(err)
+  if (err instanceof ActionError && err.annotation) result.annotation = err.annotation
+  return result
+}
+
+/** Warnings about one job: kept in its result and logged once per run. */
+function jobWarning(run: DeployRun, result: JobResult): (w: string) => void {
+  return (w: string) => {
+    result.warnings.push(w)
+    run.log.warning(w)
   }
 }
 

@@ -10,7 +10,7 @@ import type { Config } from '../config.js'
 import { ActionError, errorMessage } from '../errors.js'
 import { NomadClient, type NomadClientOptions } from './client.js'
 import { readAgentSelf, type AgentSelfResult } from './cluster-check.js'
-import { deployJob, RunLog, type DeployRun, type DeployVaultContext } from './deploy-job.js'
+import { applyJob, deployJob, planOneJob, RunLog, type DeployRun, type DeployVaultContext, type PlannedJob } from './deploy-job.js'
 import { JobLogGroups } from './job-logs.js'
 import { resolveJobFiles } from './job-paths.js'
 import { loadJob, type LoadedJob } from './jobfile.js'
@@ -18,7 +18,7 @@ import { mapLimit } from './pool.js'
 import type { JobResult } from './result.js'
 import { buildVariables, checkVariableNames } from './variables.js'
 
-export type { DeployVaultContext } from './deploy-job.js'
+export type { DeployRun, DeployVaultContext, PlannedJob } from './deploy-job.js'
 export type { JobResult } from './result.js'
 
 export interface DeployOptions {
@@ -61,39 +61,51 @@ export async function prepareJobs(cfg: Config, options: DeployOptions = {}): Pro
   return { client, jobs, self }
 }
 
-/**
- * Deploys every prepared job, at most cfg.job.maxParallel at a time, and returns the results in input order.
- * Every job has its own log group. One at a time, the group is written as the job goes; several at once, each
- * job's lines are kept apart and its group is printed when it ends (job-logs.ts), so they never interleave.
- * The outputs and the summary keep the input order. `signal` (cancellation): the groups of the jobs still running
- * are printed at once, so that their lines so far are not lost.
- */
-export async function deployJobs(
+/** What every job of one run shares (one RunLog, so that each warning is annotated once per run). */
+export function deployRun(
   prepared: PreparedJobs,
   cfg: Config,
   vault: DeployVaultContext,
   rendered: { server: string; client: string },
   meta: Record<string, string>,
-  started?: JobResult[],
-  signal?: AbortSignal
+  started?: JobResult[]
+): DeployRun {
+  return { client: prepared.client, cfg, vault, rendered, meta: cfg.job.meta ? meta : {}, self: prepared.self, log: new RunLog(), started }
+}
+
+/**
+ * Plans every prepared job and registers none (expected-plan: the plan is compared with the approved one before the
+ * first write). At most cfg.job.maxParallel at a time, in input order. A job that failed to plan is its result.
+ */
+export async function planJobs(run: DeployRun, prepared: PreparedJobs): Promise<(PlannedJob | JobResult)[]> {
+  return mapLimit(prepared.jobs, Math.max(1, run.cfg.job.maxParallel), (loaded) => planOneJob(run, loaded))
+}
+
+/**
+ * Deploys every prepared job (or registers the jobs planJobs planned), at most cfg.job.maxParallel at a time, and
+ * returns the results in input order. Every job has its own log group. One at a time, the group is written as the
+ * job goes; several at once, each job's lines are kept apart and its group is printed when it ends (job-logs.ts),
+ * so they never interleave. The outputs and the summary keep the input order. `signal` (cancellation): the groups
+ * of the jobs still running are printed at once, so that their lines so far are not lost.
+ */
+export async function deployJobs(
+  run: DeployRun,
+  prepared: PreparedJobs,
+  signal?: AbortSignal,
+  planned?: (PlannedJob | JobResult)[]
 ): Promise<JobResult[]> {
-  const run: DeployRun = {
-    client: prepared.client,
-    cfg,
-    vault,
-    rendered,
-    meta: cfg.job.meta ? meta : {},
-    self: prepared.self,
-    log: new RunLog(),
-    started
+  const deploy = (loaded: LoadedJob, i: number): Promise<JobResult> => {
+    const p = planned?.[i]
+    if (!p) return deployJob(run, loaded)
+    return 'loaded' in p ? applyJob(run, p) : Promise.resolve(p)
   }
-  const limit = Math.max(1, cfg.job.maxParallel)
+  const limit = Math.max(1, run.cfg.job.maxParallel)
   const label = (loaded: LoadedJob) => `Nomad job "${String(loaded.job.ID)}" (${loaded.file})`
   if (limit === 1 || prepared.jobs.length === 1) {
-    return mapLimit(prepared.jobs, 1, async (loaded) => {
+    return mapLimit(prepared.jobs, 1, async (loaded, i) => {
       core.startGroup(label(loaded))
       try {
-        return await deployJob(run, loaded)
+        return await deploy(loaded, i)
       } finally {
         core.endGroup()
       }
@@ -103,9 +115,9 @@ export async function deployJobs(
   const onCancel = () => groups.flushRunning('still running when the run was cancelled; its lines so far')
   signal?.addEventListener('abort', onCancel, { once: true })
   try {
-    return await mapLimit(prepared.jobs, limit, async (loaded) => {
+    return await mapLimit(prepared.jobs, limit, async (loaded, i) => {
       core.info(`${label(loaded)}: started`)
-      return groups.run(label(loaded), () => deployJob(run, loaded))
+      return groups.run(label(loaded), () => deploy(loaded, i))
     })
   } finally {
     signal?.removeEventListener('abort', onCancel)

@@ -31,6 +31,8 @@ export interface PlanSummary {
   failedTGAllocs: Record<string, AllocationMetric>
   /** RFC 3339, for periodic jobs. */
   nextPeriodicLaunch?: string
+  /** Nomad's Diff as answered (the plan-id covers it; not part of the `plan` output). */
+  diff?: unknown
 }
 
 export interface PlanOptions {
@@ -44,7 +46,7 @@ export interface PlanOptions {
 
 interface PlanResponse {
   JobModifyIndex?: number
-  Diff?: { Type?: string } | null
+  Diff?: { Type?: string; [field: string]: unknown } | null
   Annotations?: { DesiredTGUpdates?: Record<string, Record<string, number>> | null } | null
   FailedTGAllocs?: Record<string, AllocationMetric> | null
   NextPeriodicLaunch?: string | null
@@ -102,6 +104,7 @@ export function summarisePlan(res: PlanResponse): PlanSummary {
   const launch = res.NextPeriodicLaunch
   // Go's zero time ("0001-01-01T00:00:00Z") means "not periodic".
   if (launch && !launch.startsWith('0001-01-01')) summary.nextPeriodicLaunch = launch
+  if (res.Diff) summary.diff = res.Diff
   return summary
 }
 

@@ -29,6 +29,8 @@ export interface RegisterOptions {
   file?: string
   /** Warnings already shown (the plan's): not annotated again. */
   shownWarnings?: string[]
+  /** expected-plan: the index is the approved plan's, so a refusal means the job changed after the approved plan. */
+  approvedPlan?: boolean
 }
 
 export interface RegisterResult {
@@ -159,10 +161,12 @@ function explainRegisterError(err: unknown, id: string, opts: RegisterOptions): 
   const msg = err.serverMessage
   if (/Enforcing job modify index/i.test(msg)) {
     const existing = msg.match(/conflicting job modify index:?\s*(\d+)/i)?.[1]
+    const when = opts.approvedPlan ? 'changed after the approved plan (expected-plan)' : 'changed by someone else between plan and register'
     return new ActionError(
-      `Nomad job "${id}"${where} was changed by someone else between plan and register` +
+      `Nomad job "${id}"${where} was ${when}` +
         ` (planned against job modify index ${opts.jobModifyIndex}${existing ? `, the job is now at ${existing}` : ''}). ` +
-        'Nothing was overwritten: the registration was refused. Re-run the workflow to plan against the current job.',
+        'Nothing was overwritten: the registration was refused. ' +
+        (opts.approvedPlan ? 'Plan again and have the new plan approved.' : 'Re-run the workflow to plan against the current job.'),
       { cause: err }
     )
   }

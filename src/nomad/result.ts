@@ -20,6 +20,8 @@ export interface JobResult extends Verdict {
   injectedTasks: string[]
   /** The release metadata written into Job.Meta. */
   meta: Record<string, string>
+  /** The job as planned (after injection, with the release meta): what the plan-id covers. */
+  plannedJob?: unknown
   /** File position for an annotation when the job could not be parsed. */
   annotation?: { file: string; startLine?: number; startColumn?: number }
 }

@@ -21,7 +21,7 @@ export function jobOutputs(jobs: JobResult[]): Record<string, string> {
     'deployment-id': (j) => j.deploymentId,
     'deployment-status': (j) => j.deploymentStatus,
     allocations: (j) => j.allocations,
-    plan: (j) => j.plan,
+    plan: (j) => ({ ...j.plan, diff: undefined }),
     verdict: (j) => j.verdict
   }
   const out: Record<string, string> = {}

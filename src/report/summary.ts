@@ -48,6 +48,8 @@ export interface SummaryInput {
   /** Release metadata (Job.Meta) and the facts of this run (run ID, URL, attempt, actor), shown, never in Job.Meta. */
   release?: Record<string, string>
   error?: string
+  /** The plan-id of what this run planned (expected-plan takes it to apply exactly this plan). */
+  planId?: string
 }
 
 const esc = (s: string): string => s.replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>')
@@ -95,6 +97,7 @@ export function buildSummary(s: SummaryInput, limit: number = SUMMARY_LIMIT): st
 function headLines(s: SummaryInput): string[] {
   const out: string[] = []
   if (s.error) out.push('', `> [!CAUTION]`, `> ${esc(clip(s.error))}`)
+  if (s.planId) out.push('', `**Plan:** \`${s.planId}\` (give it as \`expected-plan\` to apply exactly this plan)`)
 
   out.push('', '### Vault', '')
   out.push('| | |', '|---|---|')

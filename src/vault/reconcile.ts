@@ -28,6 +28,8 @@ export interface VaultResult {
   accessor: string
   /** The changes made (or, in a dry run, that would be made). Empty when Vault was already up to date. */
   changes: Change[]
+  /** The changes as planned from the first read, before any write (what the plan-id covers). */
+  planned: Change[]
   /** true when changes were written to Vault (false in a dry run and when there was nothing to do). */
   applied: boolean
   /** Token policies the role grants (the first declared role). */
@@ -56,6 +58,11 @@ export interface ReconcileOptions {
   signal?: AbortSignal
   /** The current state, when the caller started readCurrentState earlier (main.ts reads while job files parse). */
   current?: Promise<CurrentState>
+  /**
+   * expected-plan: called with the plan right before the first write (also when nothing is to change); a returned
+   * text refuses the run with nothing written.
+   */
+  approve?: (planned: Change[]) => string | undefined
 }
 
 export async function defaultFetchStaticKeys(url: string, tls: TlsOptions): Promise<string[]> {
@@ -80,6 +87,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
   const result = (accessor: string, changes: Change[], applied: boolean): VaultResult => ({
     accessor,
     changes,
+    planned,
     applied,
     policies: [...desired.role.token_policies],
     authPath: desired.mount.path,
@@ -96,6 +104,8 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
     )
   }
 
+  const refused = opts.approve?.(planned)
+  if (refused) throw new ActionError(`${refused} Nothing was written to Vault or Nomad.`)
   if (planned.length === 0) {
     const names = (list: { name: string }[]) => list.map((x) => `"${x.name}"`).join(', ')
     log(`Vault: auth method "${desired.mount.path}", role(s) ${names(desired.roles)} and policy(ies) ${names(desired.policies)} are up to date.`)
