@@ -168,6 +168,19 @@ describe('reports within GitHub limits', () => {
     expect(md).toContain('```hcl\nvault {}\n```')
   })
 
+  it('thousands of Vault changes (many roles): the Vault section takes at most half, the agent blocks stay whole', () => {
+    const changes = Array.from({ length: 20_000 }, (_, i) => ({
+      resource: 'role',
+      action: 'create',
+      path: `auth/jwt-nomad/role/r${i}`,
+      diff: [{ field: 'bound_claims', before: null, after: { nomad_namespace: [`ns${i}`] } }]
+    }))
+    const md = buildSummary({ dryRun: true, vault: { ...vault, changes }, serverBlock: 'vault {}', clientBlock: 'vault {}', jobs: [] })
+    expect(Buffer.byteLength(md)).toBeLessThanOrEqual(SUMMARY_LIMIT)
+    expect(md).toMatch(/Not shown: \d+ line\(s\) of the Vault section \(the log lists every change\)\. The log has all of it\./)
+    expect(md).toContain('<details><summary>Clients</summary>\n\n```hcl\nvault {}\n```\n</details>')
+  })
+
   it('one job failing with a 1 MB task event: each event shown at most 4 KiB, at most 10 unhealthy allocations', () => {
     const huge = `boom ${'y'.repeat(1024 * 1024)} cause`
     const allocs = Array.from({ length: 40 }, (_, i) => ({

@@ -30,7 +30,7 @@ export function fitSummary(p: SummaryParts, limit: number): string {
 
   // The Vault section takes at most half (thousands of roles or changes): whole lines, the rest named in the note.
   const head = takeLines(p.head, Math.floor(budget / 2))
-  if (head.length < p.head.length) cuts.push(`${p.head.length - head.length} line(s) of the Vault section (the \`changes\` output has every change)`)
+  if (head.length < p.head.length) cuts.push(`${p.head.length - head.length} line(s) of the Vault section (the log lists every change)`)
   budget -= size(head)
 
   // The job table: every job when it fits, else the first rows that fit in three quarters of what is left.
@@ -68,7 +68,7 @@ export function fitSummary(p: SummaryParts, limit: number): string {
       : [
           '',
           '> [!NOTE]',
-          `> This summary is shortened to stay under GitHub's 1 MiB limit for a step summary. Not shown: ${cuts.join('; ')}. The log has every job.`
+          `> This summary is shortened to stay under GitHub's 1 MiB limit for a step summary. Not shown: ${cuts.join('; ')}. The log has all of it.`
         ]
   return [p.title, ...note, ...head, ...agent.split('\n'), ...table, ...details].join('\n') + '\n'
 }
