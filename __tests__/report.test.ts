@@ -3,7 +3,7 @@ import { newJobResult, type JobResult } from '../src/nomad/result.js'
 import type { VerdictValue } from '../src/nomad/verdict.js'
 import { clip, MESSAGE_LIMIT, OUTPUT_LIMIT, SUMMARY_LIMIT } from '../src/bounds.js'
 import { boundOutput, jobOutputs, NOT_SHOWN, setOutputs } from '../src/report/outputs.js'
-import { DETAIL_JOBS } from '../src/report/summary-fit.js'
+import { capSummary, DETAIL_JOBS } from '../src/report/summary-fit.js'
 import { buildSummary, type SummaryInput } from '../src/report/summary.js'
 
 const job = (id: string, verdict: VerdictValue): JobResult => ({
@@ -179,6 +179,16 @@ describe('reports within GitHub limits', () => {
     expect(Buffer.byteLength(md)).toBeLessThanOrEqual(SUMMARY_LIMIT)
     expect(md).toMatch(/Not shown: \d+ line\(s\) of the Vault section \(the log lists every change\)\. The log has all of it\./)
     expect(md).toContain('<details><summary>Clients</summary>\n\n```hcl\nvault {}\n```\n</details>')
+  })
+
+  it('capSummary cuts any other summary at the limit, closing an open code block, with a note', () => {
+    const md = ['## check', '', '```json', ...Array.from({ length: 50_000 }, (_, i) => `"evidence line ${i}",`), '```', ''].join('\n')
+    const cut = capSummary(md, 100_000)
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(100_000)
+    expect(cut).toMatch(
+      /"evidence line \d+",\n```\n\n> \[!NOTE\]\n> This summary is cut here to stay under GitHub's 1 MiB limit .*\(\d+ more line\(s\)\)/
+    )
+    expect(capSummary('## short\n')).toBe('## short\n')
   })
 
   it('one job failing with a 1 MB task event: each event shown at most 4 KiB, at most 10 unhealthy allocations', () => {

@@ -1,2 +1,2 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
-import{f as i,g as a,j as o}from"./chunks/chunk-E6SFQOY7.js";import{l as t}from"./chunks/chunk-USGXNTBY.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-3RFSNVQE.js"),{cancelled:s}=await e();s&&process.exit(1)}
+import{f as i,g as a,j as o}from"./chunks/chunk-E6SFQOY7.js";import{l as t}from"./chunks/chunk-USGXNTBY.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-FZ3PDBJQ.js"),{cancelled:s}=await e();s&&process.exit(1)}

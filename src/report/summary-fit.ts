@@ -1,8 +1,9 @@
 /**
  * Fits the job summary into GitHub's step summary limit (PURE): the verdicts stay; the Vault section, the job table
- * and the per-job detail are cut, least important first, and a note at the top says what was left out.
+ * and the per-job detail are cut, least important first, and a note at the top says what was left out. capSummary
+ * cuts any other summary (mode: check, mode: destroy) at the limit.
  */
-import { bytes } from '../bounds.js'
+import { bytes, SUMMARY_LIMIT } from '../bounds.js'
 
 /** The summary's parts, in the order they are shown. */
 export interface SummaryParts {
@@ -71,6 +72,18 @@ export function fitSummary(p: SummaryParts, limit: number): string {
           `> This summary is shortened to stay under GitHub's 1 MiB limit for a step summary. Not shown: ${cuts.join('; ')}. The log has all of it.`
         ]
   return [p.title, ...note, ...head, ...agent.split('\n'), ...table, ...details].join('\n') + '\n'
+}
+
+/**
+ * Any other summary (mode: check, mode: destroy) within `limit` bytes: its leading lines, a code block or details
+ * element cut open closed, and a note that says it was cut.
+ */
+export function capSummary(md: string, limit: number = SUMMARY_LIMIT): string {
+  if (bytes(md) <= limit) return md
+  const lines = md.split('\n')
+  const kept = takeLines(lines, limit - NOTE_ROOM)
+  const note = `> This summary is cut here to stay under GitHub's 1 MiB limit for a step summary (${lines.length - kept.length} more line(s)). The log has all of it.`
+  return [...kept, '', '> [!NOTE]', note].join('\n') + '\n'
 }
 
 /** The leading lines that fit in `budget` bytes; a code block or a details element cut open is closed. */
