@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals'
 import { newJobResult, type JobResult } from '../src/nomad/result.js'
 import type { VerdictValue } from '../src/nomad/verdict.js'
 import { clip, MESSAGE_LIMIT, OUTPUT_LIMIT, SUMMARY_LIMIT } from '../src/bounds.js'
+import { HttpError } from '../src/errors.js'
 import { boundOutput, jobOutputs, NOT_SHOWN, setOutputs } from '../src/report/outputs.js'
 import { capSummary, DETAIL_JOBS } from '../src/report/summary-fit.js'
 import { buildSummary, type SummaryInput } from '../src/report/summary.js'
@@ -189,6 +190,14 @@ describe('reports within GitHub limits', () => {
       /"evidence line \d+",\n```\n\n> \[!NOTE\]\n> This summary is cut here to stay under GitHub's 1 MiB limit .*\(\d+ more line\(s\)\)/
     )
     expect(capSummary('## short\n')).toBe('## short\n')
+  })
+
+  it("a server's 1 MB error text is shown at most 4 KiB long in the error message, and kept whole for matching", () => {
+    const body = `job validation failed: ${'z'.repeat(1024 * 1024)} (last line)`
+    const err = new HttpError('Nomad', 'POST', '/v1/jobs', 400, body)
+    expect(err.message.length).toBeLessThan(MESSAGE_LIMIT + 100)
+    expect(err.message).toMatch(/^Nomad POST \/v1\/jobs failed with HTTP 400: job validation failed: z+ … \[\d+ characters cut\] … z+ \(last line\)$/)
+    expect(err.serverMessage).toBe(body)
   })
 
   it('one job failing with a 1 MB task event: each event shown at most 4 KiB, at most 10 unhealthy allocations', () => {
