@@ -3,6 +3,7 @@ import { newJobResult, type JobResult } from '../src/nomad/result.js'
 import type { VerdictValue } from '../src/nomad/verdict.js'
 import { clip, MESSAGE_LIMIT, OUTPUT_LIMIT, SUMMARY_LIMIT } from '../src/bounds.js'
 import { HttpError } from '../src/errors.js'
+import { REASON_ALLOCS, withFailureDetails } from '../src/nomad/alloc-summary.js'
 import { boundOutput, jobOutputs, NOT_SHOWN, setOutputs } from '../src/report/outputs.js'
 import { capSummary, DETAIL_JOBS } from '../src/report/summary-fit.js'
 import { buildSummary, type SummaryInput } from '../src/report/summary.js'
@@ -200,7 +201,7 @@ describe('reports within GitHub limits', () => {
     expect(err.serverMessage).toBe(body)
   })
 
-  it('one job failing with a 1 MB task event: each event shown at most 4 KiB, at most 10 unhealthy allocations', () => {
+  it('one job failing with a 1 MB task event: each event shown at most 4 KiB and once, at most 10 unhealthy allocations', () => {
     const huge = `boom ${'y'.repeat(1024 * 1024)} cause`
     const allocs = Array.from({ length: 40 }, (_, i) => ({
       id: `alloc-${i}-0123`,
@@ -221,9 +222,32 @@ describe('reports within GitHub limits', () => {
       jobs: [{ ...job('web', 'failed'), reason: huge, allocations: allocs, warnings: [huge] }],
       error: huge
     })
-    expect(Buffer.byteLength(md)).toBeLessThan(128 * 1024)
+    expect(Buffer.byteLength(md)).toBeLessThan(32 * 1024)
     expect(md).toMatch(/\*\*Driver Failure\*\* boom y+ … \[\d+ characters cut\] … y+ cause/)
+    // the message every restart repeats is shown once per job
+    expect(md.match(/boom y+ … \[\d+ characters cut\] … y+ cause/g)).toHaveLength(4) // event, reason, warning, caution
+    expect(md).toContain('  - server: **Not Restarting** (the same message as above)')
     expect(md).toContain('- and 30 more (see the `allocations` output)')
+  })
+
+  it("a failing verdict's reason lists at most 5 allocations and a repeated long message once", () => {
+    const msg = `boom ${'w'.repeat(500)}`
+    const allocs = Array.from({ length: 12 }, (_, i) => ({
+      id: `alloc-${i}-0123`,
+      name: `web.web[${i}]`,
+      taskGroup: 'web',
+      clientStatus: 'failed',
+      desiredStatus: 'run',
+      events: [
+        { task: 'server', type: 'Driver Failure', message: msg },
+        { task: 'server', type: 'Restarting', message: 'Task restarting in 16s' }
+      ]
+    }))
+    const reason = withFailureDetails('Deployment failed.', allocs, [])
+    expect(reason.match(/^- allocation /gm)).toHaveLength(REASON_ALLOCS)
+    expect(reason).toContain('- and 7 more allocation(s) in trouble (see the allocations output)')
+    expect(reason.split(msg)).toHaveLength(2)
+    expect(reason.match(/Driver Failure: \(the same message as above\)/g)).toHaveLength(4)
   })
 
   it('every output stays under 1 MB: a JSON map keeps its leading jobs and "not shown": N, and stays valid JSON', () => {

@@ -1,2 +1,2 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
-import{f as i,g as a,j as o}from"./chunks/chunk-XJ3XY7BW.js";import{n as t}from"./chunks/chunk-R63Z3IKN.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-2T2HG2NI.js"),{cancelled:s}=await e();s&&process.exit(1)}
+import{f as i,g as a,j as o}from"./chunks/chunk-EFHJKM4E.js";import{o as t}from"./chunks/chunk-ROY52OUE.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-WJZEMR5E.js"),{cancelled:s}=await e();s&&process.exit(1)}

@@ -34,6 +34,17 @@ export function clip(text: string, max: number = MESSAGE_LIMIT): string {
   return `${text.slice(0, head)} … [${text.length - keep} characters cut] … ${text.slice(text.length - (keep - head))}`
 }
 
+/**
+ * A long message (a task's error text, repeated on every restart) is shown once; a later repeat says so instead.
+ * `said` holds the messages shown so far in one listing.
+ */
+export function showOnce(said: Set<string>, message: string): string {
+  if (message.length <= 80) return message
+  if (said.has(message)) return '(the same message as above)'
+  said.add(message)
+  return message
+}
+
 /** The size of `text` in bytes, as GitHub counts it (UTF-8). */
 export function bytes(text: string): number {
   return Buffer.byteLength(text, 'utf8')

@@ -2,7 +2,7 @@
  * Allocation summaries and the messages built from them: the task events that explain a problem, one line
  * per failed allocation, and the one "failure lines + Vault diagnosis" ending every failing verdict uses.
  */
-import { clip } from '../bounds.js'
+import { clip, showOnce } from '../bounds.js'
 import type { AllocationListStub, TaskEvent } from './api-types.js'
 import type { AllocSummary, TaskEventSummary } from './verdict.js'
 
@@ -83,9 +83,12 @@ export function failureLines(allocs: AllocSummary[]): string {
   const bad = allocs.filter(
     (a) => a.clientStatus === 'failed' || a.clientStatus === 'lost' || a.healthy === false || (a.events.length > 0 && a.clientStatus !== 'complete')
   )
+  const said = new Set<string>()
   for (const a of bad.slice(0, REASON_ALLOCS)) {
     const head = `- allocation ${a.name || a.id} (${short(a.id)}) ${a.clientStatus}${a.healthy === false ? ', unhealthy' : ''}`
-    lines.push(a.events.length ? `${head}:\n${a.events.map((e) => `    task "${e.task}": ${e.type}: ${e.message}`).join('\n')}` : head)
+    lines.push(
+      a.events.length ? `${head}:\n${a.events.map((e) => `    task "${e.task}": ${e.type}: ${showOnce(said, e.message)}`).join('\n')}` : head
+    )
   }
   if (bad.length > REASON_ALLOCS) lines.push(`- and ${bad.length - REASON_ALLOCS} more allocation(s) in trouble (see the allocations output)`)
   return lines.join('\n')

@@ -2,7 +2,7 @@
  * The job summary a person reads: what changed in Vault (before → after), the agent blocks to use,
  * and for each job the plan, the verdict and per-group health. Pure: builds Markdown; main.ts writes it.
  */
-import { clip, SUMMARY_LIMIT } from '../bounds.js'
+import { clip, showOnce, SUMMARY_LIMIT } from '../bounds.js'
 import type { JobResult } from '../nomad/result.js'
 import { fitSummary } from './summary-fit.js'
 
@@ -192,9 +192,10 @@ function jobSection(j: SummaryJob): string[] {
   const bad = (j.allocations ?? []).filter((a) => a.clientStatus === 'failed' || a.healthy === false)
   if (bad.length > 0) {
     out.push('', '<details open><summary>Unhealthy allocations</summary>', '')
+    const said = new Set<string>()
     for (const a of bad.slice(0, SUMMARY_ALLOCS)) {
       out.push(`- ${show(a.id.slice(0, 8))} (${esc(a.taskGroup)}, ${a.clientStatus})`)
-      for (const e of a.events ?? []) out.push(`  - ${esc(e.task)}: **${esc(e.type)}** ${esc(clip(e.message))}`)
+      for (const e of a.events ?? []) out.push(`  - ${esc(e.task)}: **${esc(e.type)}** ${esc(showOnce(said, clip(e.message)))}`)
     }
     if (bad.length > SUMMARY_ALLOCS) out.push(`- and ${bad.length - SUMMARY_ALLOCS} more (see the \`allocations\` output)`)
     out.push('', '</details>')
