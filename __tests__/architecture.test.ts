@@ -57,7 +57,17 @@ const neutral = anyOf(
   under('transport'),
   under('keys'),
   under('approval'),
-  oneOf('src/errors.ts', 'src/paths.ts', 'src/duration.ts', 'src/config.ts', 'src/files.ts', 'src/cancel.ts', 'src/roles.ts', 'src/bounds.ts')
+  oneOf(
+    'src/errors.ts',
+    'src/paths.ts',
+    'src/duration.ts',
+    'src/config.ts',
+    'src/files.ts',
+    'src/cancel.ts',
+    'src/roles.ts',
+    'src/pool.ts',
+    'src/bounds.ts'
+  )
 )
 /** Modules that talk to a server (or load the module that does). */
 const client = oneOf(
@@ -88,7 +98,7 @@ export const RULES: Rule[] = [
     broken: (e) => (under('vault')(e.from) || under('nomad')(e.from)) && !neutral(e.to) && e.to.split('/')[1] !== e.from.split('/')[1]
   },
   {
-    name: 'neutral modules (transport/, keys/, errors, paths, duration, config, files, cancel, roles, bounds) import only neutral modules',
+    name: 'neutral modules (transport/, keys/, errors, paths, duration, config, files, cancel, roles, pool, bounds) import only neutral modules',
     broken: (e) => neutral(e.from) && !neutral(e.to)
   },
   { name: 'report/ imports no client (it formats what the run found)', broken: (e) => under('report')(e.from) && client(e.to) },
@@ -163,11 +173,11 @@ describe('architecture: import rules (docs/architecture.md)', () => {
 /** At most this many lines in a file of src/ (docs/architecture.md: one job per file). */
 export const MAX_LINES = 300
 
-/** The files whose text has more than MAX_LINES lines, with their counts. */
-export function tooLong(files: { file: string; text: string }[]): string[] {
+/** The files whose text has more than `max` lines, with their counts. */
+export function tooLong(files: { file: string; text: string }[], max = MAX_LINES): string[] {
   return files.flatMap(({ file, text }) => {
     const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0)
-    return lines > MAX_LINES ? [`${file}: ${lines} lines`] : []
+    return lines > max ? [`${file}: ${lines} lines`] : []
   })
 }
 
@@ -209,5 +219,70 @@ describe('no citations of documents outside the repository', () => {
       return text.split('\n').some((line) => cites(line) !== undefined)
     })
     expect(offenders).toEqual([])
+  })
+})
+
+/** At most this many lines in a file of the Nomad test double (test-support/nomad-double/README.md). */
+export const MAX_DOUBLE_LINES = 600
+
+/** The import cycles of a graph: the strongly connected components of more than one file (Tarjan), each sorted. */
+export function importCycles(edges: Edge[]): string[][] {
+  const next = new Map<string, string[]>()
+  for (const e of edges) if (e.from !== e.to) next.set(e.from, [...(next.get(e.from) ?? []), e.to])
+  const index = new Map<string, number>()
+  const low = new Map<string, number>()
+  const stack: string[] = []
+  const onStack = new Set<string>()
+  const out: string[][] = []
+  const visit = (v: string): void => {
+    index.set(v, index.size)
+    low.set(v, index.get(v)!)
+    stack.push(v)
+    onStack.add(v)
+    for (const w of next.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w)
+        low.set(v, Math.min(low.get(v)!, low.get(w)!))
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!))
+    }
+    if (low.get(v) !== index.get(v)) return
+    const component: string[] = []
+    let w: string
+    do {
+      w = stack.pop()!
+      onStack.delete(w)
+      component.push(w)
+    } while (w !== v)
+    if (component.length > 1) out.push(component.sort())
+  }
+  for (const v of [...next.keys()].sort()) if (!index.has(v)) visit(v)
+  return out.sort((a, b) => a[0].localeCompare(b[0]))
+}
+
+describe('the Nomad test double: file length and import cycles', () => {
+  const DOUBLE = 'test-support/nomad-double'
+  const files = sourceFiles(DOUBLE).map((file) => ({ file, text: fs.readFileSync(path.join(ROOT, file), 'utf8') }))
+  const edges = files.flatMap(({ file, text }) => importsOf(file, text))
+
+  it(`no file in ${DOUBLE}/ has more than ${MAX_DOUBLE_LINES} lines`, () => {
+    expect(files.length).toBeGreaterThan(20)
+    expect(tooLong(files, MAX_DOUBLE_LINES)).toEqual([])
+  })
+
+  it('no import cycle among its files (type-only imports count too)', () => {
+    expect(edges).toContainEqual({ from: `${DOUBLE}/server.ts`, to: `${DOUBLE}/state.ts` })
+    expect(importCycles(edges)).toEqual([])
+  })
+
+  it('finds a planted cycle, long or short, and no cycle in a chain', () => {
+    const e = (from: string, to: string): Edge => ({ from, to })
+    expect(importCycles([e('a', 'b'), e('b', 'c'), e('c', 'd')])).toEqual([])
+    expect(importCycles([e('a', 'a')])).toEqual([])
+    expect(importCycles([e('x', 'a'), e('a', 'b'), e('b', 'c'), e('c', 'a'), e('c', 'd'), e('d', 'e'), e('e', 'd')])).toEqual([
+      ['a', 'b', 'c'],
+      ['d', 'e']
+    ])
+    const planted = [...edges, e(`${DOUBLE}/state.ts`, `${DOUBLE}/server.ts`)]
+    expect(importCycles(planted)).toContainEqual(expect.arrayContaining([`${DOUBLE}/server.ts`, `${DOUBLE}/state.ts`]))
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { mapLimit } from '../src/nomad/pool.js'
+import { mapLimit } from '../src/pool.js'
 
 describe('mapLimit', () => {
   it('keeps input order, never runs more than the limit at once, and runs every item', async () => {

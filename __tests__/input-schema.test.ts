@@ -152,7 +152,7 @@ describe('booleans: the spellings of core.getBooleanInput, for every boolean inp
     )
   })
 
-  /** The mode in which a boolean applies (force: destroy, fail-on-warning: check). */
+  /** The mode in which a boolean applies (force: destroy, fail-on-warning: check and destroy). */
   const modeFor = (name: string) => INPUTS.find((i) => i.name === name)?.modes?.[0] ?? 'deploy'
 
   it.each(BOOLEANS.map((i) => i.name))('%s takes true, True, TRUE, false, False, FALSE and refuses yes, 1, on', (name) => {
@@ -200,7 +200,7 @@ describe('one rule per concept', () => {
 
   it('an input given in a mode it does not apply to is an error, or a warning that it is ignored (the schema modes)', () => {
     readInputs(reader({ 'fail-on-warning': 'true' }))
-    expect(stdout.text()).toContain('::warning::Input "fail-on-warning" only applies to mode: check (mode is deploy); it is ignored.')
+    expect(stdout.text()).toContain('::warning::Input "fail-on-warning" only applies to mode: check, destroy (mode is deploy); it is ignored.')
     expect(problems({ force: 'true' })).toEqual(['Input "force" only applies to mode: destroy (mode is deploy).'])
     expect(problems({ 'probe-secret': 'secret/data/x' })).toEqual(['Input "probe-secret" only applies to mode: check (mode is deploy).'])
   })

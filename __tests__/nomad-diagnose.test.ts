@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals'
 import { diagnoseVaultFailure, type VaultDiagContext } from '../src/nomad/diagnose.js'
+import { describeTemplateWait } from '../src/nomad/task-failures.js'
 
 const ctx: VaultDiagContext = {
   audience: 'vault.io',
@@ -67,6 +68,18 @@ describe('diagnoseVaultFailure', () => {
     expect(d).toContain('secret/data/default/web/')
   })
 
+  it('explains a template write (a secret call with key=value parameters) that the policy denies, naming the path and update', () => {
+    const name = 'vault.write(pki/issue/web -> cea67813)'
+    const msg =
+      `Template failed: ${name}: ${name}: Error making API request.\n\n` +
+      'URL: PUT https://vault:8200/v1/pki/issue/web\nCode: 403. Errors:\n\n* 1 error occurred:\n\t* permission denied\n\n'
+    const d = diagnoseVaultFailure(msg, ctx)
+    expect(d).toContain('Vault denied the write to "pki/issue/web"')
+    expect(d).toContain('is a Vault write (PUT)')
+    expect(d).toContain('path "pki/issue/web" { capabilities = ["update"] }')
+    expect(d).not.toContain('->')
+  })
+
   it('explains a missing default identity', () => {
     const d = diagnoseVaultFailure(
       'failed to derive Vault token: failed to retrieve signed workload identity: unable to find token for workload alloc-1 and identity "vault_default"',
@@ -105,5 +118,19 @@ describe('diagnoseVaultFailure', () => {
     expect(diagnoseVaultFailure('Exit Code: 1, Exit Message: "boom"', ctx)).toBeUndefined()
     expect(diagnoseVaultFailure('', ctx)).toBeUndefined()
     expect(diagnoseVaultFailure('Docker container exited with non-zero exit code: 137', ctx)).toBeUndefined()
+  })
+})
+
+describe('describeTemplateWait', () => {
+  const wait = (missing: string[]) =>
+    describeTemplateWait({ allocId: '0b4c7c2e-5d7f-4b5a-9c1e-1f2a3b4c5d6e', allocName: 'web.web[0]', task: 'server', missing })
+
+  it('names the secrets a template reads, and the paths it writes to (a secret call with key=value parameters)', () => {
+    const both = wait(['vault.read(secret/data/default/web/config)', 'vault.write(pki/issue/web -> cea67813)'])
+    expect(both).toContain('waits for Vault secret(s) "secret/data/default/web/config" and Vault write(s) to "pki/issue/web"')
+    expect(both).toContain('grant read on it (update for a write).')
+    const read = wait(['vault.read(secret/data/default/web/config)'])
+    expect(read).toContain('waits for Vault secret(s) "secret/data/default/web/config" (Template: Missing:')
+    expect(read).toMatch(/grant read on it\.$/)
   })
 })

@@ -509,6 +509,24 @@ describe('nomad double: run with Vault', () => {
     expect(d.secretReads.some((r) => r.jobId === 'tpl')).toBe(false)
   })
 
+  it('sends a template secret with key=value parameters as a Vault write (PUT), named vault.write(path -> hash)', async () => {
+    // the shape of a PKI certificate template: `secret "pki/issue/<role>" "common_name=…"` (consul-template vault_write.go)
+    const hcl = webJob({ id: 'cert' }).replace(
+      '{{ with secret "secret/data/default/cert/config" }}PASSWORD={{ .Data.data.password }}{{ end }}',
+      '{{ with secret "pki/issue/web" "common_name=web.example" "ttl=1h" }}{{ .Data.certificate }}{{ end }}'
+    )
+    const { reg } = await run(d, hcl)
+    expect(reg.status).toBe(200)
+    const allocs = await until(d, '/v1/job/cert/allocations', (l) => l.length > 0 && l[0].ClientStatus === 'failed')
+    const ev = allocs[0].TaskStates.server.Events.find((e) => e.FailsTask)
+    // the workload's policy grants no write there: Vault's 403 for a PUT, after the template's retries
+    const name = 'vault.write(pki/issue/web -> cea67813)'
+    expect(ev?.DisplayMessage).toContain(
+      `Template failed: ${name}: ${name}: Error making API request.\n\nURL: PUT ${bao.addr}/v1/pki/issue/web\nCode: 403`
+    )
+    expect(ev?.DisplayMessage).not.toContain('vault.read')
+  })
+
   it('reports a placement failure with FailedTGAllocs and a blocked eval', async () => {
     const hcl = webJob({ memory: 1_000_000 }).replace('job "web"', 'job "big"')
     const p = await parseHcl(d, hcl)

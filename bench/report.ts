@@ -102,7 +102,8 @@ export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
       `| 10 jobs at most 1.5× the wall time of 1 job (max-parallel 10) | ${(ten.wallMs / one.wallMs).toFixed(2)}× | ${yes(ten.wallMs <= 1.5 * one.wallMs)} |`
     )
   for (const f of fifty) p(`| 50 jobs: peak RSS under 150 MB (max-parallel ${f.maxParallel}) | ${mb(f.peakRssMB)} | ${yes(f.peakRssMB < 150)} |`)
-  if (fresh) p(`| fresh Vault setup in at most 4 sequential rounds | ${fresh.rounds} rounds | ${yes(fresh.rounds <= 4)} |`)
+  if (fresh)
+    p(`| fresh Vault setup in at most 5 sequential rounds (the last reads everything back) | ${fresh.rounds} rounds | ${yes(fresh.rounds <= 5)} |`)
   if (same)
     p(`| no-change Vault run: 1 round, 0 writes | ${same.rounds} round(s), ${same.writes} writes | ${yes(same.rounds === 1 && same.writes === 0)} |`)
   if (drift) p(`| drift repair: only the writes the drift needs (one role field → 1 write) | ${drift.writes} write(s) | ${yes(drift.writes === 1)} |`)
@@ -214,8 +215,8 @@ export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
   p(
     '',
     "A fresh setup writes the config and the role together with the read of the new mount's accessor, then the policy (it",
-    'names the accessor) while the config and the role are read back; the policy is not read back (that would be a fifth',
-    'round). An update keeps the order that protects a working setup: config, a new policy, the role, a live policy.'
+    'names the accessor), then reads everything back, the policy included (a fifth round: a policy write that did not',
+    'stick is found there). An update keeps the order that protects a working setup: config, a new policy, the role, a live policy.'
   )
   p('', 'In a whole run, main.ts starts these reads while the job files are parsed (both are reads; nothing is written before both are done).', '')
 

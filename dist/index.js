@@ -1,2 +1,2 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
-import{f as i,g as a,j as o}from"./chunks/chunk-EFHJKM4E.js";import{o as t}from"./chunks/chunk-ROY52OUE.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-WJZEMR5E.js"),{cancelled:s}=await e();s&&process.exit(1)}
+import{i,j as a,m as o}from"./chunks/chunk-DYZ5ZNUN.js";import{o as t}from"./chunks/chunk-KRNUIUSF.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-6DJXSKY2.js"),{cancelled:s}=await e();s&&process.exit(1)}

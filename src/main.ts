@@ -29,6 +29,7 @@ import { deployVaultContext } from './nomad/job-role.js'
 import { readCurrentState } from './vault/read-state.js'
 import { reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
 import type { Change } from './vault/plan.js'
+import { confirmVault } from './vault/verify.js'
 import { CancelledError, watchCancellation } from './cancel.js'
 import { registeredSoFar } from './nomad/registered.js'
 
@@ -158,6 +159,8 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
       core.info('No "job" input: stopping after Vault and the agent configuration.')
     }
     plan ??= planDocumentOf(cfg, vault.planned, jobs)
+    // A destroy of the same auth path may have run meanwhile: success is never reported over a vanished setup.
+    if (!cfg.dryRun && !failure) await confirmVault(vaultApi, cfg.settings, vault.accessor)
   } catch (err) {
     // A failed Vault step: `changes` says exactly what was written and what the rollback did.
     vault = vaultOutcomeOf(err) ?? vault

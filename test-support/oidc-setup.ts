@@ -2,7 +2,7 @@
  * The one-time setup that "Sign in with GitHub OIDC" in the README describes, done against a test OpenBao and the
  * Nomad double's options, for a repository and a ref pattern. Shared by the integration, e2e and act tests.
  */
-import type { AclLoginOptions } from './nomad-double/acl-login.js'
+import type { AclLoginOptions } from './nomad-double/options.js'
 import type { OidcIssuer } from './oidc-issuer.js'
 import type { OpenBao } from './openbao.js'
 

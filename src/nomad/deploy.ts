@@ -14,7 +14,7 @@ import { applyJob, deployJob, planOneJob, RunLog, type DeployRun, type DeployVau
 import { JobLogGroups } from './job-logs.js'
 import { resolveJobFiles } from './job-paths.js'
 import { loadJob, type LoadedJob } from './jobfile.js'
-import { mapLimit } from './pool.js'
+import { mapLimit } from '../pool.js'
 import type { JobResult } from './result.js'
 import { buildVariables, checkVariableNames } from './variables.js'
 

@@ -6,7 +6,8 @@
  * consul-template reports for a template's Vault read:
  * - `Vault: failed to derive vault token: … failed to login with JWT: Error making API request. … * <vault message>`
  *   (a `Killing` event, FailsTask)
- * - `Template failed: vault.read(<path>): … Code: 403 … permission denied`
+ * - `Template failed: vault.read(<path>): … Code: 403 … permission denied`, or `vault.write(<path> -> <hash>)` for a
+ *   template `secret` call with key=value parameters (consul-template dependency/vault_write.go), which is a write
  * - `Template failed: vault.read(<path>): no secret exists at <path>` (after the template's Vault retries)
  * - `failed to retrieve signed workload identity: unable to find token for workload … vault_default` (client log / event)
  */
@@ -134,6 +135,15 @@ export function diagnoseVaultFailure(eventMessage: string, vault: VaultDiagConte
   }
 
   if (/permission denied|code: 403/i.test(msg)) {
+    // consul-template names a write `vault.write(<path> -> <hash of its data>)`: a `secret` call with key=value parameters
+    const write = msg.match(/vault\.write\((\S+) -> [0-9a-f]+\)/)?.[1]
+    if (write) {
+      return (
+        `Vault denied the write to "${write}": a template's \`secret "${write}" "key=value" …\` call (with parameters) is a Vault write ` +
+        `(PUT), and the token's policies (${policies}) do not grant update on that path. Grant it (policy-file: ` +
+        `path "${write}" { capabilities = ["update"] }), or drop the parameters if the template only means to read.`
+      )
+    }
     const path = msg.match(/vault\.(?:read|write)\(([^)]+)\)/)?.[1] ?? msg.match(/URL: (?:GET|PUT|POST|LIST) \S+?\/v1\/(\S+)/)?.[1]
     if (isTemplate || path) {
       return (

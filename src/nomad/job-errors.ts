@@ -8,6 +8,9 @@
  *   jobVaultHook). Nomad 1.10+ accepts the job, and the task waits for a token that never comes.
  * - All versions: a task using a non-default Vault cluster without its identity: "Task <name> uses Vault cluster
  *   <cluster> but does not have an identity named <identity> and no default identity is provided in agent configuration".
+ * - All versions, one validator error each (nomad/job_endpoint_validators.go, job_endpoint_hook_node_pool.go,
+ *   structs/structs_ce.go at v1.10.5): `job "<id>" is in nonexistent namespace "<ns>"`, `job "<id>" is in nonexistent
+ *   node pool "<pool>"`, and on Nomad CE `Multiregion jobs are unlicensed.`
  */
 
 export interface RefusalContext {
@@ -21,6 +24,9 @@ export interface RefusalContext {
 }
 
 const EMPTY_POLICIES = /Task (\S+) has a Vault block with an empty list of policies/g
+const NO_NAMESPACE = /job "[^"]*" is in nonexistent namespace "([^"]*)"/
+const NO_NODE_POOL = /job "[^"]*" is in nonexistent node pool "([^"]*)"/
+const MULTIREGION = /Multiregion jobs are unlicensed\./
 const CLUSTER_IDENTITY = /Task (\S+) uses Vault cluster (\S+) but does not have an identity named (\S+) and no default identity is provided/g
 
 /** An explanation of a job refusal this knows, or undefined. */
@@ -47,6 +53,28 @@ export function explainJobRefusal(serverMessage: string, ctx: RefusalContext): s
       `"${cluster[0][3]}" aud = ${aud} ttl = "1h" } to each task, or default_identity to that vault block on the servers.`
     )
   }
+  const missing: string[] = []
+  const ns = NO_NAMESPACE.exec(serverMessage)
+  if (ns) {
+    missing.push(
+      `namespace "${ns[1]}" does not exist ("${ns[0]}"): create it (\`nomad namespace apply ${ns[1]}\`), or deploy to one that exists ` +
+        "(the nomad-namespace input, else the job's namespace)"
+    )
+  }
+  const pool = NO_NODE_POOL.exec(serverMessage)
+  if (pool) {
+    missing.push(
+      `node pool "${pool[1]}" does not exist ("${pool[0]}"): create it (\`nomad node pool apply\` with a node_pool "${pool[1]}" ` +
+        "block) and put clients in it, or change the job's node_pool"
+    )
+  }
+  if (MULTIREGION.test(serverMessage)) {
+    missing.push(
+      'multiregion jobs need Nomad Enterprise ("Multiregion jobs are unlicensed."): remove the multiregion block and deploy the job to ' +
+        'each region on its own (the nomad-region input)'
+    )
+  }
+  if (missing.length) return `Nomad refused job "${ctx.jobId}"${where}: ${missing.join('; ')}.`
   return undefined
 }
 

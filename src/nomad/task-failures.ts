@@ -116,12 +116,21 @@ export function templateWaits(allocs: AllocSummary[]): TemplateWait[] {
 
 /** One sentence for a template wait: what it waits for and what Nomad does next. */
 export function describeTemplateWait(w: TemplateWait): string {
-  const paths = w.missing.map((m) => /^vault\.read\((.+)\)$/.exec(m)?.[1]).filter((p): p is string => !!p)
-  const what = paths.length ? `Vault secret(s) ${paths.map((p) => `"${p}"`).join(', ')}` : w.missing.join(', ')
+  const quoted = (re: RegExp) =>
+    w.missing
+      .map((m) => re.exec(m)?.[1])
+      .filter((p): p is string => !!p)
+      .map((p) => `"${p}"`)
+  const reads = quoted(/^vault\.read\((.+)\)$/)
+  // a `secret` call with key=value parameters is a write: consul-template names it vault.write(<path> -> <hash>)
+  const writes = quoted(/^vault\.write\((\S+) -> [0-9a-f]+\)$/)
+  const parts = [reads.length ? `Vault secret(s) ${reads.join(', ')}` : '', writes.length ? `Vault write(s) to ${writes.join(', ')}` : '']
+  const what = reads.length || writes.length ? parts.filter(Boolean).join(' and ') : w.missing.join(', ')
   return (
     `Task "${w.task}" of allocation ${w.allocName || w.allocId} (${short(w.allocId)}) waits for ${what} (Template: Missing: ${w.missing.join(', ')}). ` +
     'Nomad retries for about 5 minutes (client template vault_retry: 12 attempts, backoff up to 1 minute), then kills the task with ' +
-    '"Template failed". Check that the secret exists at that path and that the task\'s Vault policies grant read on it.'
+    '"Template failed". Check that the secret exists at that path and that the task\'s Vault policies grant read on it' +
+    (writes.length ? ' (update for a write).' : '.')
   )
 }
 

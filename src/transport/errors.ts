@@ -30,10 +30,23 @@ const TLS_CODES = new Set([
   'ERR_OSSL_X509_KEY_VALUES_MISMATCH'
 ])
 
-export type FailureKind = 'tls' | 'client-cert' | 'refused' | 'dns' | 'timeout' | 'reset' | 'proxy' | 'other'
+export type FailureKind = 'tls' | 'client-cert' | 'refused' | 'dns' | 'timeout' | 'reset' | 'proxy' | 'local' | 'other'
+
+/**
+ * Failures of the runner itself, not of the server or the address: out of file descriptors (EMFILE per process,
+ * ENFILE system-wide), memory or socket buffers, local ports. The request never left the machine.
+ */
+const LOCAL_CODES: Record<string, string> = {
+  EMFILE: 'too many open files in this process',
+  ENFILE: 'too many open files on this machine',
+  ENOMEM: 'out of memory',
+  ENOBUFS: 'no socket buffer space',
+  EADDRNOTAVAIL: 'no free local port'
+}
 
 export function classifyNetworkError(code: string, message = ''): FailureKind {
   if (code === 'EPROXY') return 'proxy'
+  if (code in LOCAL_CODES) return 'local'
   // TLS alerts the *server* sends about our client certificate (none sent, not trusted: ALERT_UNKNOWN_CA when the
   // client sent one from a CA the server does not know); a server certificate we refuse fails with other codes.
   if (/CERTIFICATE_REQUIRED|BAD_CERTIFICATE|ALERT_UNKNOWN_CA|ALERT_ACCESS_DENIED|X509_KEY_VALUES_MISMATCH|PEM_NO_START_LINE/.test(code))
@@ -121,6 +134,12 @@ export function networkMessage(
       return `Cannot reach ${at} (${method} ${path}: ${code})${tries}. The host name in ${server.addr} does not resolve from the runner: check it, or use a self-hosted runner inside the network.`
     case 'reset':
       return `Cannot reach ${at} (${method} ${path}: ${code})${tries}. The connection was reset or cut: check that ${server.addr} uses the right scheme (http/https) and that no proxy or firewall cuts the connection.`
+    case 'local':
+      return (
+        `${server.name} ${method} ${path} was not sent: the runner ran out of a local resource (${code}: ${LOCAL_CODES[code] ?? 'resource exhausted'}). ` +
+        `This is not a problem with ${server.addr} or the network. Raise the runner's open-file limit (ulimit -n), or make the run ` +
+        'send fewer requests at once (fewer roles in one step, a lower max-parallel).'
+      )
     case 'proxy':
       return `Cannot reach ${at} through the proxy (${method} ${path}: ${code})${tries}. Check HTTPS_PROXY/HTTP_PROXY, or add the host to NO_PROXY.`
     default:

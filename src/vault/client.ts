@@ -15,8 +15,12 @@ import type vault from 'node-vault'
 import type { VaultConnection } from '../config.js'
 import { ActionError, HttpError } from '../errors.js'
 import { trimTrailingSlashes } from '../paths.js'
+import { limiter } from '../pool.js'
 import { Transport, type TransportResponse } from '../transport/index.js'
-import { MountInUseError, serverMessage, toVaultError, VAULT_INPUTS } from './errors.js'
+import { MalformedAnswerError, MountInUseError, serverMessage, toVaultError, VAULT_INPUTS } from './errors.js'
+
+/** Requests one client has in flight at most: the rest wait (10,000 roles must not open 10,000 sockets at once). */
+export const VAULT_CONCURRENCY = 16
 
 /**
  * A Vault response body (Vault's api.Secret, the fields the action reads): `data` is the object read, whose fields
@@ -31,14 +35,14 @@ export interface VaultSecret {
 export interface VaultApi {
   /** The Vault address, safe to show in messages. */
   readonly addr: string
-  /** GET /v1/<path>; resolves null on 404. */
+  /** GET /v1/<path>; resolves null on 404. A 2xx answer that is not a JSON object rejects (MalformedAnswerError). */
   read(path: string): Promise<VaultSecret | null>
   /**
    * POST /v1/<path> with a JSON body; resolves the response body (null for 204). A POST to sys/auth/<path> that
    * Vault answers with "path is already in use" rejects with MountInUseError.
    */
   write(path: string, body: unknown): Promise<VaultSecret | null>
-  /** GET /v1/<path>?list=true; resolves data.keys, [] on 404. */
+  /** GET /v1/<path>?list=true; resolves data.keys, [] on 404. A 2xx answer without a list of keys rejects. */
   list(path: string): Promise<string[]>
   /** DELETE /v1/<path>. Only used to roll back a mount this run created. */
   remove(path: string): Promise<void>
@@ -58,6 +62,8 @@ export interface VaultApiOptions {
   timeoutMs?: number
   /** Called before every request. */
   onRequest?: (event: VaultRequestEvent) => void
+  /** Requests in flight at most (default VAULT_CONCURRENCY); the others wait for a free slot. */
+  concurrency?: number
 }
 
 /** node-vault's request options as it passes them to `request-promise` (plus our `idempotent` flag). */
@@ -155,6 +161,7 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
   }
 
   const shownAddr = transport.shownAddr
+  const gate = limiter(Math.max(1, options.concurrency ?? VAULT_CONCURRENCY))
 
   async function send(method: 'GET' | 'POST' | 'DELETE', path: string, json?: unknown, query = ''): Promise<VaultSecret | null> {
     const clean = normalisePath(path)
@@ -165,7 +172,8 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
       // role, policy), a mount POST (a repeat answers "path is already in use": MountInUseError), a DELETE.
       req = { path: `/${encodeURI(clean)}${query}`, method, idempotent: true }
       if (json !== undefined) req.json = json
-      const body = await (await getClient()).request(req)
+      const c = await getClient()
+      const body = await gate(() => c.request(req))
       if (typeof body === 'string' && body.trim() !== '') {
         // A 2xx that is not JSON (a login portal, a proxy page) is not Vault: never read it as "nothing there".
         throw new ActionError(
@@ -191,12 +199,16 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
   return {
     addr: shownAddr,
     async read(path) {
+      let res: VaultSecret | null
       try {
-        return await send('GET', path)
+        res = await send('GET', path)
       } catch (err) {
         if (err instanceof HttpError && err.status === 404) return null
         throw err
       }
+      // Vault answers a read with a JSON object, or 404 when there is nothing: anything else is never "absent".
+      if (!isObject(res)) throw new MalformedAnswerError(shownAddr, 'GET', normalisePath(path), res)
+      return res
     },
     write(path, body) {
       return send('POST', path, body)
@@ -205,16 +217,25 @@ export function createVaultApi(conn: VaultConnection, options: VaultApiOptions =
       await send('DELETE', path)
     },
     async list(path) {
+      let res: VaultSecret | null
       try {
-        const res = await send('GET', path, undefined, '?list=true')
-        const keys = res?.data?.keys
-        return Array.isArray(keys) ? keys.map(String) : []
+        res = await send('GET', path, undefined, '?list=true')
       } catch (err) {
         if (err instanceof HttpError && err.status === 404) return []
         throw err
       }
+      // Vault answers an empty list with 404: a 2xx always carries data.keys, a list of names.
+      const keys = isObject(res) && isObject(res.data) ? res.data.keys : undefined
+      if (!Array.isArray(keys) || keys.some((k) => typeof k !== 'string')) {
+        throw new MalformedAnswerError(shownAddr, 'GET', `${normalisePath(path)}?list=true`, res, 'data.keys, a list of names')
+      }
+      return keys as string[]
     }
   }
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
 }
 
 function normalisePath(path: string): string {

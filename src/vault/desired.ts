@@ -16,6 +16,14 @@ export const NEW_ACCESSOR = '<accessor of new mount>'
 export const MOUNT_DESCRIPTION = 'Nomad workload identity (managed by nomad-vault-action)'
 
 /**
+ * The description `mode: destroy` gives the auth method before its first delete (sys/auth/<path>/tune), and puts
+ * back when it stops: a deploy that meets it (reading, reading back, or in its last look before success) fails
+ * instead of writing into an auth method that is about to be disabled. With the destroy's second LIST of the roles,
+ * right before it disables the method, a deploy and a destroy on one auth path can never both succeed.
+ */
+export const MOUNT_DESCRIPTION_DESTROYING = 'Nomad workload identity (managed by nomad-vault-action; mode: destroy is removing it)'
+
+/**
  * First line of every policy the action writes: the marker that `mode: destroy` looks for. Vault and OpenBao keep a
  * policy's text as written, comments included (JWT roles keep no free-form field, so a role counts as managed when it
  * lives on a mount with MOUNT_DESCRIPTION).

@@ -36,6 +36,37 @@ export class MountInUseError extends HttpError {
 }
 
 /**
+ * A 2xx answer that is not what Vault answers there (null, a list, an object without the fields read, a value of the
+ * wrong type): never read as "absent" or "nothing there", which would make the run write over what it cannot see.
+ */
+export class MalformedAnswerError extends ActionError {
+  constructor(addr: string, method: string, path: string, body: unknown, expected = 'a JSON object') {
+    super(
+      `Vault at vault-addr "${addr}" answered ${method} /v1/${path} with ${describeAnswer(body)}, where Vault answers ${expected}. ` +
+        'The action relies on this answer and does not guess: nothing was taken from it. Check that vault-addr points at ' +
+        "Vault's API itself (not a proxy, cache or gateway that rewrites answers) and re-run."
+    )
+    this.name = 'MalformedAnswerError'
+  }
+}
+
+/** A short, token-free description of an answer for messages: its JSON type and, for an object, its top-level keys. */
+export function describeAnswer(body: unknown): string {
+  if (body === null || body === undefined || body === '') return 'an empty answer (null)'
+  if (Array.isArray(body)) return `a JSON list of ${body.length} item(s)`
+  if (typeof body === 'object') {
+    const keys = Object.keys(body)
+    return keys.length === 0
+      ? 'an empty JSON object ({})'
+      : `a JSON object with ${keys
+          .slice(0, 5)
+          .map((k) => `"${redact(k)}"`)
+          .join(', ')}`
+  }
+  return `a JSON ${typeof body}`
+}
+
+/**
  * Turns a node-vault rejection into an ActionError. Exported for tests.
  * - ApiResponseError (has `response.statusCode`): HttpError('Vault', …) with the server's errors and a hint.
  * - the transport's NetworkError/RedirectError: already worded for Vault, passed on.

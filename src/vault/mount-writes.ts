@@ -11,7 +11,7 @@ import type { DesiredState } from './desired.js'
 import { MountInUseError } from './errors.js'
 import { planVault, writeOrder, type CurrentMount, type CurrentState } from './plan.js'
 import { readCurrentState } from './read-state.js'
-import { parseMounts } from './read-back.js'
+import { readMounts } from './read-back.js'
 import type { VaultTransaction } from './transaction.js'
 import { verifyEndState } from './verify.js'
 
@@ -28,10 +28,10 @@ interface FreshMount {
 /**
  * The writes under a mount this run's own POST has just created. Nothing can use the mount yet (no role, no config
  * until now), so these writes need no order among themselves; only the policy waits for the accessor it names.
- * Round 3: the accessor read, the config and the role at once. Round 4: the policy, while the config and the role are
- * read back. The policy is not read back: that would cost a fifth round, for an object that names the accessor of a
- * mount that did not exist a moment before. Every request of a round settles before a failure is thrown, so the
- * journal holds every write that succeeded when the rollback starts.
+ * Round 3: the accessor read, the config and the role at once. Round 4: the policy. Round 5: everything is read
+ * back, the policy included (a policy another writer changed, or an answer that is not Vault's, is found there).
+ * Every request of a round settles before a failure is thrown, so the journal holds every write that succeeded when
+ * the rollback starts.
  */
 export async function writeFreshMount({ api, tx, settings, desired, current, log, signal }: FreshMount): Promise<void> {
   const unmounted: CurrentState = { ...current, mount: { type: desired.mount.type, accessor: '' } }
@@ -44,12 +44,10 @@ export async function writeFreshMount({ api, tx, settings, desired, current, log
   const policies = planVault(state, desired).filter((c) => c.resource === 'policy')
   if (signal?.aborted) throw new CancelledError('while it was writing to Vault')
   for (const change of policies) logChange(log, change)
-  const readBack = readCurrentState(api, settings)
-  readBack.catch(() => {}) // judged by verifyEndState once the writes have settled
   await tx.writeRound(policies, state)
   // A cancel that arrived during the last round: what was written is put back, as for one between rounds.
   if (signal?.aborted) throw new CancelledError('while it was writing to Vault')
-  await verifyEndState(readBack, desired, log, ['policy'])
+  await verifyEndState(readCurrentState(api, settings), desired, log)
 }
 
 /** Awaits both requests of one round; then throws the first failure, or returns the values. */
@@ -78,7 +76,7 @@ export async function enableMount(api: VaultApi, desired: DesiredState): Promise
 /** The mount as GET sys/auth lists it after enabling it (its accessor), checked to be a JWT auth method. */
 export async function mountAfterEnable(api: VaultApi, desired: DesiredState): Promise<CurrentMount> {
   const { path, type } = desired.mount
-  const mount = parseMounts(await api.read('sys/auth'))[`${path}/`]
+  const mount = (await readMounts(api))[`${path}/`]
   if (!mount || !mount.accessor) {
     throw new ActionError(
       `Vault accepted enabling the JWT auth method at auth-path "${path}", but GET /v1/sys/auth does not list it. ` +

@@ -5,8 +5,20 @@
  * with prune (planUndeclared lists them either way). No I/O here.
  */
 import { ActionError } from '../errors.js'
-import type { DesiredState } from './desired.js'
+import { MOUNT_DESCRIPTION, MOUNT_DESCRIPTION_DESTROYING, type DesiredState } from './desired.js'
 import { equal, isEmpty, normalisePolicy, show, type Kind } from './normalise.js'
+
+/** The auth method carries the description a running (or interrupted) `mode: destroy` gave it. */
+export class BeingDestroyedError extends ActionError {
+  constructor(path: string) {
+    super(
+      `auth-path "${path}": a mode: destroy is removing this auth method (its description says so: "${MOUNT_DESCRIPTION_DESTROYING}"). ` +
+        'Nothing more was written to it. Wait for that run to finish, then re-run this one. If that destroy was killed before it ' +
+        `could put the description back, re-run the destroy, or put it back by hand: vault auth tune -description="${MOUNT_DESCRIPTION}" ${path}`
+    )
+    this.name = 'BeingDestroyedError'
+  }
+}
 
 export interface FieldChange {
   field: string
@@ -110,6 +122,7 @@ export function planVault(current: CurrentState, desired: DesiredState): Change[
         'disable the existing method yourself if it is unused. Nothing was changed.'
     )
   }
+  if (mount && mount.description?.trim() === MOUNT_DESCRIPTION_DESTROYING) throw new BeingDestroyedError(desired.mount.path)
   if (!mount) {
     changes.push({
       resource: 'auth-mount',

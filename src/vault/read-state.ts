@@ -33,7 +33,7 @@ export async function readCurrentState(api: VaultApi, settings: VaultSettings): 
     ...declared.map((r) => soft(api.read(`auth/${path}/role/${r.name}`))),
     ...policyNames.map((n) => soft(api.read(`sys/policies/acl/${n}`)))
   ])
-  const mount = parseMounts(mounts)[`${path}/`] ?? null
+  const mount = parseMounts(mounts, api.addr)[`${path}/`] ?? null
   const settle = <T>(r: { ok: true; value: T } | { ok: false; error: unknown }): T | null => {
     if (r.ok) return r.value
     if (!mount && r.error instanceof HttpError && [400, 403, 404].includes(r.error.status)) return null
@@ -42,11 +42,11 @@ export async function readCurrentState(api: VaultApi, settings: VaultSettings): 
   const roles: Record<string, Record<string, unknown> | null> = {}
   declared.forEach((r, i) => {
     const res = settle(rest[i])
-    roles[r.name] = mount ? dataOf(res) : null
+    roles[r.name] = mount ? dataOf(res, api.addr, `auth/${path}/role/${r.name}`) : null
   })
   const policies: Record<string, string | null> = {}
   policyNames.forEach((n, i) => {
-    policies[n] = policyOf(settle(rest[declared.length + i]))
+    policies[n] = policyOf(settle(rest[declared.length + i]), api.addr, `sys/policies/acl/${n}`)
   })
   const configRes = settle(config)
   const listed = (settle(names) ?? []) as string[]
@@ -54,7 +54,7 @@ export async function readCurrentState(api: VaultApi, settings: VaultSettings): 
   const extra = managed ? listed.filter((n) => !(n in roles)) : []
   return {
     mount,
-    authConfig: mount ? dataOf(configRes) : null,
+    authConfig: mount ? dataOf(configRes, api.addr, `auth/${path}/config`) : null,
     role: roles[declared[0].name],
     policy: policies[declared[0].policy],
     roles,
@@ -68,14 +68,14 @@ async function readUndeclared(api: VaultApi, path: string, names: string[], decl
   const out: UndeclaredState = { roles: {}, policies: {} }
   const data = await Promise.all(names.map((n) => api.read(`auth/${path}/role/${n}`)))
   names.forEach((n, i) => {
-    const d = dataOf(data[i])
+    const d = dataOf(data[i], api.addr, `auth/${path}/role/${n}`)
     if (d) out.roles[n] = d
   })
   const used = new Set(Object.values(out.roles).flatMap((r) => (Array.isArray(r.token_policies) ? r.token_policies.map(String) : [])))
   const candidates = [...used].filter((p) => !declaredPolicies.includes(p) && p !== 'default' && p !== 'root')
   const texts = await Promise.all(candidates.map((p) => api.read(`sys/policies/acl/${p}`)))
   candidates.forEach((p, i) => {
-    const text = policyOf(texts[i])
+    const text = policyOf(texts[i], api.addr, `sys/policies/acl/${p}`)
     if (text?.trimStart().startsWith(POLICY_MARKER)) out.policies[p] = text
   })
   return out

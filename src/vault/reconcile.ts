@@ -1,14 +1,15 @@
 /**
  * Reads what Vault has, plans, checks Vault's limits, and applies the changes as a transaction (transaction.ts):
  * a failed or cancelled run puts back what it wrote. A run against an unchanged Vault only reads (4 GETs, in
- * parallel); a run that wrote reads the objects back once to prove the end state. A fresh setup takes 4 sequential
- * rounds: the reads, the mount, then its accessor with the config and the role, then the policy (writeFreshMount).
+ * parallel); a run that wrote reads the objects back once to prove the end state. A fresh setup takes 5 sequential
+ * rounds: the reads, the mount, then its accessor with the config and the role, then the policy, then the read-back
+ * (writeFreshMount).
  * The reads are read-state.ts, the mount writes mount-writes.ts, the read-back verify.ts.
  */
 import * as core from '@actions/core'
 import type { Config } from '../config.js'
 import { CancelledError } from '../cancel.js'
-import { ActionError } from '../errors.js'
+import { ActionError, HttpError } from '../errors.js'
 import type { TlsSettings as TlsOptions } from '../transport/index.js'
 import { fetchJwks, jwksToPem, runnerJwksTls } from '../keys/jwks.js'
 import { createVaultApi, type VaultApi, type VaultRequestEvent } from './client.js'
@@ -18,8 +19,8 @@ import { formatChange, logChange } from './change-text.js'
 import { checkRequestStrings } from './limits.js'
 import { enableMount, mountAfterEnable, writeFreshMount } from './mount-writes.js'
 import { readCurrentState } from './read-state.js'
-import { ConcurrentChangeError, verifyEndState } from './verify.js'
-import { planUndeclared, planVault, writeOrder, type Change, type CurrentState } from './plan.js'
+import { ConcurrentChangeError, VanishedError, verifyEndState } from './verify.js'
+import { BeingDestroyedError, planUndeclared, planVault, writeOrder, type Change, type CurrentState } from './plan.js'
 import type { RollbackEntry } from './restore.js'
 import { VaultTransaction } from './transaction.js'
 
@@ -149,7 +150,11 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
     await verifyEndState(readCurrentState(api, settings), desired, log)
   } catch (err) {
     const written = tx.written
-    const conflict = err instanceof ConcurrentChangeError
+    // Another run's work (a change, or a destroy): undoing this run's writes would not put anything right.
+    const conflict = err instanceof ConcurrentChangeError || err instanceof VanishedError || err instanceof BeingDestroyedError
+    if (current.mount && err instanceof HttpError && err.status === 404 && /no handler for route/i.test(err.serverMessage)) {
+      err.message += ` The auth method "${desired.mount.path}" existed when this run read it: another run (a mode: destroy?) disabled it meanwhile.`
+    }
     const rollback = written.length > 0 && !conflict ? await tx.rollback() : undefined
     throw attachOutcome(err, { ...result(tx.accessor, written, written.length > 0), rollback })
   }

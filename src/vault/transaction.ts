@@ -9,7 +9,7 @@ import { ActionError } from '../errors.js'
 import type { VaultApi } from './client.js'
 import { roleWriteBody, type DesiredState } from './desired.js'
 import { equal, normalisePolicy } from './normalise.js'
-import { parseMounts } from './read-back.js'
+import { loginsThrough, readMounts } from './read-back.js'
 import { CONFIG_FIELDS, ROLE_FIELDS, currentPolicy, currentRole, type Change, type CurrentState } from './plan.js'
 import { configRestoreBody, fixFor, roleAt, roleRestoreBody, type JournalEntry, type RollbackEntry } from './restore.js'
 
@@ -193,7 +193,7 @@ export class VaultTransaction {
     const { change } = entry
     const d = this.desired
     if (change.action === 'delete' && change.resource === 'auth-mount') {
-      return !parseMounts(await this.api.read('sys/auth'))[`${d.mount.path}/`]
+      return !(await readMounts(this.api))[`${d.mount.path}/`]
     }
     const res = await this.api.read(change.path)
     // A delete is ours while the object is still gone.
@@ -222,21 +222,14 @@ export class VaultTransaction {
         ...d.roles.map((r, i) => (!wroteRoles.has(r.path) && roles[i]?.data ? r.path : ''))
       ].filter(Boolean)
       if (foreign.length > 0) return `another run configured it meanwhile (${foreign.join(', ')} exist)`
-      if (!this.accessor) this.accessor = parseMounts(await this.api.read('sys/auth'))[`${d.mount.path}/`]?.accessor ?? ''
+      if (!this.accessor) this.accessor = (await readMounts(this.api))[`${d.mount.path}/`]?.accessor ?? ''
       if (!this.accessor) return 'its accessor could not be read, so logins through it could not be checked'
-      const aliases = await this.loginsThrough(this.accessor)
+      const aliases = await loginsThrough(this.api, this.accessor)
       if (aliases > 0) return `${aliases} identit${aliases === 1 ? 'y has' : 'ies have'} logged in through it`
     } catch (e) {
       return `could not check whether it is in use (${(e as Error).message})`
     }
     return undefined
-  }
-
-  /** The number of entity aliases on the mount accessor: every JWT login creates one. */
-  private async loginsThrough(accessor: string): Promise<number> {
-    const res = await this.api.read('identity/entity-alias/id?list=true')
-    const info = (res?.data?.key_info ?? {}) as Record<string, { mount_accessor?: string }>
-    return Object.values(info).filter((a) => a.mount_accessor === accessor).length
   }
 
   private kept(entry: JournalEntry, reason: string): RollbackEntry {

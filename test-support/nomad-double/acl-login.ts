@@ -18,51 +18,9 @@
 import { randomUUID } from 'node:crypto'
 import { goDurationNs } from './duration.js'
 import type { Route } from './http.js'
+import type { AclAuthMethodConfig, AclLoginOptions } from './settings.js'
 import type { State } from './state.js'
 import { createRemoteJWKSet, importSPKI, jwtVerify, errors as joseErrors, type JWTPayload } from 'jose'
-
-export interface AclAuthMethodConfig {
-  JWKSURL?: string
-  OIDCDiscoveryURL?: string
-  JWTValidationPubKeys?: string[]
-  BoundAudiences?: string[]
-  BoundIssuer?: string[]
-  SigningAlgs?: string[]
-  ClaimMappings?: Record<string, string>
-  ListClaimMappings?: Record<string, string>
-  /** Seconds. */
-  ClockSkewLeeway?: number
-}
-
-export interface AclAuthMethod {
-  Name: string
-  Type: 'JWT'
-  TokenLocality?: 'local' | 'global'
-  /** Go duration, e.g. "10m". */
-  MaxTokenTTL: string
-  Config: AclAuthMethodConfig
-}
-
-export interface AclBindingRule {
-  AuthMethod: string
-  Selector?: string
-  BindType: 'role' | 'policy' | 'management'
-  BindName?: string
-}
-
-export interface AclRole {
-  Name: string
-  Policies: { Name: string }[]
-}
-
-/** Part of NomadDoubleOptions.acl. */
-export interface AclLoginOptions {
-  authMethods?: AclAuthMethod[]
-  bindingRules?: AclBindingRule[]
-  roles?: AclRole[]
-  /** ACL policies that exist for binding (default: management, read-only, submit, agent-read). */
-  policies?: string[]
-}
 
 export interface AclLoginDeps {
   aclEnabled: boolean

@@ -7,9 +7,10 @@ import { NomadApiError } from './api-error.js'
 import type { Allocation, Deployment, DeploymentState, Evaluation, Job } from './model.js'
 import { isTerminal, nowNs, type State } from './state.js'
 import { specOf } from './diff.js'
-import { createEval, isActiveDeployment, taskGroupsUpdate, type TgPlan } from './scheduler.js'
+import { createEval } from './evals.js'
+import { isActiveDeployment, taskGroupsUpdate, type TgPlan } from './reconcile.js'
 import { register } from './jobs-admission.js'
-import { stopAlloc } from './task-runner.js'
+import { stopAlloc } from './task-events.js'
 import { rescheduleEligible, reschedulePolicy } from './policies.js'
 
 export function createDeployment(s: State, job: Job, plans: TgPlan[], evalId: string): Deployment {

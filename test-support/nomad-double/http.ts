@@ -10,7 +10,7 @@ import type * as http from 'node:http'
 import { NomadApiError } from './api-error.js'
 import { goDurationNs } from './duration.js'
 import type { Json } from './model.js'
-import type { RequestLogEntry } from './options.js'
+import type { RequestLogEntry } from './settings.js'
 import { DEFAULT_NS, type State } from './state.js'
 
 /** Default and maximum wait of a blocking query (Nomad API docs: "Blocking Queries"). */

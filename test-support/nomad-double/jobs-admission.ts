@@ -4,29 +4,41 @@
  */
 import { NomadApiError } from './api-error.js'
 import { parseDurationNs } from './duration.js'
-import { canonicalVault } from './jobspec.js'
-import type { Job, JobSubmission, Json } from './model.js'
+import { canonicalizeJob } from './canonicalize.js'
+import { asString, isJson, type Job, type JobSubmission, type Json } from './model.js'
 import { jobKey, nowNs, type State } from './state.js'
 import { jobDiff, specOf } from './diff.js'
-import { createEval, reconcile } from './scheduler.js'
+import { createEval } from './evals.js'
+import { reconcile } from './reconcile.js'
 import { checkSubmission, formatWarnings, validateJob } from './validate.js'
 
 /**
- * Admission: server-side canonicalisation, the implicit identity hook (nomad/job_endpoint_hook_implicit_identities.go)
- * and the validators (validate.ts). Throws 500 when a validator fails; returns the warnings.
+ * Where a submitted job goes (command/agent/job_endpoint.go `regionForJob`): the request's region is `?region=`,
+ * else the body's, else the job's; "" or "global" mean the agent's own. The job keeps that region, except a
+ * multiregion job, which keeps "global" and is sent to the first of its regions when the request's is not one of them.
  */
-export function admit(s: State, job: Job): string[] {
-  job.Type ??= 'service'
-  job.Priority ??= 50
-  job.Datacenters ??= ['*']
-  job.NodePool ??= 'default'
-  job.Name ??= job.ID
+export function regionForJob(s: State, job: Json, queryRegion = '', bodyRegion = ''): { request: string; job: string } {
+  let request = queryRegion || bodyRegion || asString(job.Region) || ''
+  if (request === '' || request === 'global') request = s.region
+  if (!isJson(job.Multiregion)) return { request, job: request }
+  const regions = Array.isArray(job.Multiregion.Regions) ? (job.Multiregion.Regions as Json[]) : []
+  if (regions.length && !regions.some((r) => r.Name === request)) request = asString(regions[0].Name) ?? request
+  return { request, job: 'global' }
+}
+
+/**
+ * Job admission, the one path of plan and register (nomad/job_endpoint.go `Plan` and `Register` both call
+ * `admissionControllers`): the canonical form (canonicalize.ts), the implicit identities
+ * (nomad/job_endpoint_hook_implicit_identities.go), then the validators (validate.ts: namespace, node pool,
+ * multiregion license, Vault). Throws 500 when a validator fails.
+ */
+export function admit(s: State, ns: string, jobIn: Json, region?: string): { job: Job; warnings: string[] } {
+  // the client's api.Job: trusted in shape (the action and the tests send what the parse endpoint returned)
+  const job = structuredClone(jobIn) as Job
+  canonicalizeJob(job, ns, region ?? regionForJob(s, jobIn).job)
   for (const g of job.TaskGroups ?? []) {
-    g.Count ??= 1
     for (const t of g.Tasks ?? []) {
-      t.Resources = { CPU: 100, MemoryMB: 300, ...(t.Resources ?? {}) }
       if (!t.Vault) continue
-      t.Vault = canonicalVault(t.Vault)
       const name = `vault_${t.Vault.Cluster || 'default'}`
       t.Identities ??= []
       const existing = t.Identities.find((i) => i.Name === name)
@@ -47,7 +59,7 @@ export function admit(s: State, job: Job): string[] {
     }
     for (const t of g.Tasks ?? []) if (t.Identities && t.Identities.length === 0) t.Identities = null
   }
-  return validateJob(s, job)
+  return { job, warnings: validateJob(s, job) }
 }
 
 interface RegisterResult {
@@ -62,14 +74,16 @@ export function register(
   s: State,
   ns: string,
   jobIn: Json,
-  o: { enforceIndex?: boolean; jobModifyIndex?: number; preserveCounts?: boolean; submission?: JobSubmission; triggeredBy?: string }
+  o: {
+    enforceIndex?: boolean
+    jobModifyIndex?: number
+    preserveCounts?: boolean
+    submission?: JobSubmission
+    triggeredBy?: string
+    region?: string
+  }
 ): RegisterResult {
-  if (!s.namespaces.has(ns)) throw new NomadApiError(500, `job "${jobIn.ID}" is in nonexistent namespace "${ns}"`)
-  // the client's api.Job: trusted in shape (the action and the tests send what the parse endpoint returned)
-  const job = structuredClone(jobIn) as Job
-  job.Namespace = ns
-  job.Region = s.region
-  const warnings = admit(s, job)
+  const { job, warnings } = admit(s, ns, jobIn, o.region)
   const rec = s.findJob(ns, job.ID)
   const existing = rec?.current
   if (o.enforceIndex) {
@@ -124,11 +138,8 @@ export function register(
   }
 }
 
-export function planJob(s: State, ns: string, job: Json, wantDiff: boolean): Json {
-  // the client's api.Job, trusted in shape like a registered one
-  const j = structuredClone(job) as Job
-  j.Namespace = ns
-  const warnings = admit(s, j)
+export function planJob(s: State, ns: string, job: Json, wantDiff: boolean, region?: string): Json {
+  const { job: j, warnings } = admit(s, ns, job, region)
   const rec = s.findJob(ns, j.ID)
   const old = rec?.current
   if (old) j.Version = old.Version + 1

@@ -5,7 +5,6 @@
  * (`unknown`). JSON the double has not built itself (request bodies, HCL converted to JSON) is `Json` until checked.
  */
 import type * as api from './api-job.js'
-import type { ReschedulePolicy, RestartPolicy } from './policies.js'
 
 /** A JSON object nothing is known about yet: read its fields with narrowing. */
 export type Json = Record<string, unknown>
@@ -108,6 +107,25 @@ export interface TaskState {
   StartedAt: string | null
   FinishedAt: string | null
   Events: TaskEvent[]
+}
+
+/** api.RestartPolicy JSON (durations in ns). */
+export interface RestartPolicy {
+  Attempts: number
+  Interval: number
+  Delay: number
+  Mode: 'fail' | 'delay'
+  RenderTemplates: boolean
+}
+
+/** api.ReschedulePolicy JSON (durations in ns). */
+export interface ReschedulePolicy {
+  Attempts: number
+  Interval: number
+  Delay: number
+  DelayFunction: 'constant' | 'exponential' | 'fibonacci' | ''
+  MaxDelay: number
+  Unlimited: boolean
 }
 
 export interface RescheduleEvent {
@@ -228,3 +246,6 @@ export function stringList(v: unknown): string[] {
 export function asString(v: unknown): string {
   return typeof v === 'string' ? v : ''
 }
+
+/** batch and sysbatch allocations run to completion; service and system ones run until stopped. */
+export const runsToCompletion = (jobType: string | undefined): boolean => jobType === 'batch' || jobType === 'sysbatch'

@@ -5,41 +5,24 @@
  * DefaultServiceJobReschedulePolicy, DefaultBatchJobReschedulePolicy, RescheduleTracker), client/allocrunner/
  * taskrunner/restarts/restarts.go (reasons, 25% jitter), scheduler/reconcile_util.go (reschedule delay functions).
  */
-import type { Job, RescheduleEvent, TaskGroup } from './model.js'
+import type { Job, ReschedulePolicy, RescheduleEvent, RestartPolicy, TaskGroup } from './model.js'
 
 const S = 1e9
 const M = 60 * S
 const H = 60 * M
 
-/** api.RestartPolicy JSON (durations in ns). */
-export interface RestartPolicy {
-  Attempts: number
-  Interval: number
-  Delay: number
-  Mode: 'fail' | 'delay'
-  RenderTemplates: boolean
-}
-
-/** api.ReschedulePolicy JSON (durations in ns). */
-export interface ReschedulePolicy {
-  Attempts: number
-  Interval: number
-  Delay: number
-  DelayFunction: 'constant' | 'exponential' | 'fibonacci'
-  MaxDelay: number
-  Unlimited: boolean
-}
-
+/** api/tasks.go `TaskGroup.Canonicalize`: service and system jobs get the service policy, every other type the batch one. */
 export function defaultRestartPolicy(jobType: string): RestartPolicy {
-  return jobType === 'batch'
-    ? { Attempts: 3, Interval: 24 * H, Delay: 15 * S, Mode: 'fail', RenderTemplates: false }
-    : { Attempts: 2, Interval: 30 * M, Delay: 15 * S, Mode: 'fail', RenderTemplates: false }
+  return jobType === 'service' || jobType === 'system'
+    ? { Attempts: 2, Interval: 30 * M, Delay: 15 * S, Mode: 'fail', RenderTemplates: false }
+    : { Attempts: 3, Interval: 24 * H, Delay: 15 * S, Mode: 'fail', RenderTemplates: false }
 }
 
+/** api/jobs.go `NewDefaultReschedulePolicy`: service, batch, and none for the other types (sysbatch, system). */
 export function defaultReschedulePolicy(jobType: string): ReschedulePolicy {
-  return jobType === 'batch'
-    ? { Attempts: 1, Interval: 24 * H, Delay: 5 * S, DelayFunction: 'constant', MaxDelay: 0, Unlimited: false }
-    : { Attempts: 0, Interval: 0, Delay: 30 * S, DelayFunction: 'exponential', MaxDelay: 1 * H, Unlimited: true }
+  if (jobType === 'service') return { Attempts: 0, Interval: 0, Delay: 30 * S, DelayFunction: 'exponential', MaxDelay: 1 * H, Unlimited: true }
+  if (jobType === 'batch') return { Attempts: 1, Interval: 24 * H, Delay: 5 * S, DelayFunction: 'constant', MaxDelay: 0, Unlimited: false }
+  return { Attempts: 0, Interval: 0, Delay: 0, DelayFunction: '', MaxDelay: 0, Unlimited: false }
 }
 
 export function restartPolicy(job: Job, tg: TaskGroup): RestartPolicy {

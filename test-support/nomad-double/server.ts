@@ -3,8 +3,9 @@
  * tests, and whose "clients" really log in to Vault/OpenBao with minted workload identities.
  * This file starts the server and builds the handle tests hold. Where each behaviour lives:
  *   state.ts (tables, index, timers) · http.ts (router, blocking queries, ACL) · routes/*.ts (one file per resource)
- *   jobs-admission.ts (register, plan) · scheduler.ts (evals, placement) · deployments.ts (deployment watcher)
- *   task-runner.ts (alloc lifecycle) · vault-hook.ts (client-side Vault login, template reads) · jobspec.ts (parse)
+ *   jobs-admission.ts (admission, register, plan) · reconcile.ts (what the scheduler would do) · evals.ts
+ *   (evaluations) · scheduler.ts (placement) · deployments.ts (deployment watcher) · task-runner.ts (alloc lifecycle)
+ *   · task-events.ts (task events, stop) · vault-hook.ts (client-side Vault login, template fetches) · jobspec.ts
  * Every behaviour names its source in README.md (fidelity table). No Nomad (BUSL) code is used; only facts.
  */
 import { randomUUID } from 'node:crypto'
@@ -18,7 +19,9 @@ import type { NomadDouble, NomadDoubleOptions, RequestLogEntry } from './options
 import { register } from './jobs-admission.js'
 import { DEFAULT_NS, State } from './state.js'
 import { ROUTE_FILES } from './routes/index.js'
-import { unblockEvals } from './scheduler.js'
+import { unblockEvals } from './evals.js'
+import { processEval } from './scheduler.js'
+import { startAlloc } from './task-runner.js'
 
 export type { AclPolicy, NomadDouble, NomadDoubleOptions, RequestLogEntry, SecretRead, VaultLogin } from './options.js'
 export type { Route, RouteContext } from './http.js'
@@ -32,6 +35,8 @@ function logRequest(file: string, e: RequestLogEntry, response: string | undefin
 
 export async function startNomadDouble(opts: NomadDoubleOptions = {}): Promise<NomadDouble> {
   const s = await State.create(opts)
+  // the eval broker hands evaluations to the scheduler, and the clients run what it places
+  s.workers = { processEval, runAlloc: startAlloc }
   const router = new Router([...ROUTE_FILES.flat(), ...(opts.extraRoutes ?? [])])
 
   const handler: http.RequestListener = async (req, res) => {

@@ -6,8 +6,8 @@
 import { randomUUID } from 'node:crypto'
 import { Keyring } from './keyring.js'
 import { NomadApiError } from './api-error.js'
-import type { Allocation, Deployment, Evaluation, Job, JobSubmission } from './model.js'
-import type { AclPolicy, NomadDoubleOptions, RequestLogEntry, SecretRead, TaskFailure, VaultLogin } from './options.js'
+import type { Allocation, Deployment, Evaluation, Job, JobSubmission, TaskGroup } from './model.js'
+import type { AclPolicy, DoubleSettings, RequestLogEntry, SecretRead, TaskFailure, VaultLogin } from './settings.js'
 
 export const DEFAULT_NS = 'default'
 export const nowNs = () => Date.now() * 1e6
@@ -44,6 +44,19 @@ export interface Node {
   memoryMB: number
 }
 
+/**
+ * The moving parts that the state's lower layers hand work to, wired by server.ts: the scheduler processes an
+ * evaluation (Nomad's eval broker hands it to a worker), and a client runs an allocation placed for it.
+ */
+export interface Workers {
+  processEval(s: State, evalId: string, oldJob: Job | undefined): void
+  runAlloc(s: State, allocId: string, job: Job, tg: TaskGroup): void | Promise<void>
+}
+
+const unwired = (): never => {
+  throw new Error('nomad-double bug: State.workers is not wired (startNomadDouble sets it)')
+}
+
 export type Table = 'jobs' | 'evals' | 'allocs' | 'deployments' | 'keyring'
 
 /** The Nomad version the double behaves like unless `nomadVersion` says otherwise. */
@@ -70,12 +83,13 @@ export class State {
   readonly region: string
   readonly datacenter: string
   readonly namespaces: Set<string>
+  readonly nodePools: Set<string>
   readonly managementToken: string
   readonly aclEnabled: boolean
   readonly tokens = new Map<string, Set<string>>()
   /** SecretID → AccessorID and the policy names it was created with */
   readonly tokenInfo = new Map<string, { accessor: string; policies: string[]; createdAt: number; expiresAt?: number; name?: string }>()
-  readonly serverVault: NonNullable<NomadDoubleOptions['server']>
+  readonly serverVault: NonNullable<DoubleSettings['server']>
   readonly clientVault: { enabled: boolean; address: string; jwt_auth_backend_path: string; create_from_role: string; namespace: string }
   readonly allocStartMs: number
   readonly healthyAfterMs: number
@@ -115,14 +129,17 @@ export class State {
   readonly progressMs = new Map<string, number>() // deployment id → wall-clock progress deadline (ms)
   /** Deployments whose watcher has a batched evaluation coming (deployment_watcher.go `createBatchedUpdate`). */
   readonly watcherBatches = new Set<string>()
+  /** The scheduler and the clients (see Workers). */
+  workers: Workers = { processEval: unwired, runAlloc: unwired }
 
   private constructor(
-    readonly opts: NomadDoubleOptions,
+    readonly opts: DoubleSettings,
     readonly keyring: Keyring
   ) {
     this.region = opts.region ?? 'global'
     this.datacenter = opts.datacenter ?? 'dc1'
     this.namespaces = new Set(opts.namespaces ?? [DEFAULT_NS])
+    this.nodePools = new Set(['default', 'all', ...(opts.nodePools ?? [])])
     this.managementToken = opts.acl?.managementToken ?? randomUUID()
     this.aclEnabled = opts.acl?.enabled ?? false
     this.addToken(this.managementToken, ['management'])
@@ -160,7 +177,7 @@ export class State {
     this.tokenInfo.set(secret, { accessor: randomUUID(), policies, createdAt, expiresAt, name })
   }
 
-  static async create(opts: NomadDoubleOptions): Promise<State> {
+  static async create(opts: DoubleSettings): Promise<State> {
     return new State(opts, await Keyring.create(opts.keyAlgorithm))
   }
 

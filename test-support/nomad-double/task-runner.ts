@@ -1,71 +1,17 @@
 /**
- * The Nomad test double's client task runner: allocation start, task events, task failure, stop, batch completion.
- * The Vault login and template reads before a task starts are in vault-hook.ts.
+ * The Nomad test double's client task runner: allocation start, task failure, restarts, batch completion. The Vault
+ * login and template fetches before a task starts are in vault-hook.ts; task events and an allocation's stop in
+ * task-events.ts.
  */
-import type { Allocation, Job, Task, TaskEvent, TaskGroup } from './model.js'
-import { isTerminal, nowNs, type JobRecord, type State } from './state.js'
+import { runsToCompletion, type Allocation, type Job, type Task, type TaskEvent, type TaskGroup } from './model.js'
+import { isTerminal, type JobRecord, type State } from './state.js'
 import { setAllocHealth } from './deployments.js'
+import { unblockEvals } from './evals.js'
+import { taskGroupsUpdate } from './reconcile.js'
+import { maybeReschedule } from './scheduler.js'
+import { addEvent, taskEvent } from './task-events.js'
 import { vaultPrestart } from './vault-hook.js'
-import { maybeReschedule, taskGroupsUpdate, unblockEvals } from './scheduler.js'
 import { goDuration, restartDelay, restartPolicy } from './policies.js'
-
-export function taskEvent(type: string, display: string, extra: Partial<TaskEvent> = {}): TaskEvent {
-  const details: Record<string, string> = {}
-  if (extra.FailsTask) details.fails_task = 'true'
-  return {
-    Type: type,
-    Time: nowNs(),
-    Message: extra.Message ?? '',
-    DisplayMessage: display,
-    Details: Object.keys(details).length ? details : {},
-    FailsTask: false,
-    RestartReason: '',
-    SetupError: '',
-    DriverError: '',
-    DriverMessage: '',
-    ExitCode: 0,
-    Signal: 0,
-    KillReason: '',
-    KillTimeout: 0,
-    KillError: '',
-    StartDelay: 0,
-    DownloadError: '',
-    ValidationError: '',
-    DiskLimit: 0,
-    FailedSibling: '',
-    VaultError: '',
-    TaskSignalReason: '',
-    TaskSignal: '',
-    GenericSource: '',
-    ...extra
-  }
-}
-
-export function addEvent(s: State, a: Allocation, task: string, ev: TaskEvent): void {
-  a.TaskStates[task].Events.push(ev)
-  s.touchAlloc(a)
-}
-
-export function stopAlloc(s: State, a: Allocation, why: string): void {
-  a.DesiredStatus = 'stop'
-  a.DesiredDescription = why
-  s.cancel(s.healthTimers.get(a.ID))
-  if (!isTerminal(a)) {
-    a.ClientStatus = 'complete'
-    a.ClientDescription = 'All tasks have completed'
-    for (const [name, ts] of Object.entries(a.TaskStates)) {
-      if (ts.State !== 'dead') {
-        ts.Events.push(taskEvent('Killing', 'Sent interrupt. Waiting 5s before force killing'))
-        ts.Events.push(taskEvent('Killed', 'Task successfully killed'))
-        ts.State = 'dead'
-        ts.FinishedAt = new Date().toISOString()
-      }
-      void name
-    }
-  }
-  s.touchAlloc(a)
-  unblockEvals(s)
-}
 
 export function failTask(s: State, a: Allocation, task: string, ev: TaskEvent): void {
   const ts = a.TaskStates[task]
@@ -88,7 +34,7 @@ export function failTask(s: State, a: Allocation, task: string, ev: TaskEvent): 
   maybeReschedule(s, a)
   unblockEvals(s)
   const rec = s.findJob(a.Namespace, a.JobID)
-  if (rec && rec.current.Type === 'batch' && !a.FollowupEvalID) maybeBatchDone(s, rec)
+  if (rec && runsToCompletion(rec.current.Type) && !a.FollowupEvalID) maybeBatchDone(s, rec)
 }
 
 export async function startAlloc(s: State, allocId: string, job: Job, tg: TaskGroup): Promise<void> {
@@ -98,6 +44,7 @@ export async function startAlloc(s: State, allocId: string, job: Job, tg: TaskGr
   for (const t of tg.Tasks ?? []) {
     if (!t.Vault) continue
     const outcome = await vaultPrestart(s, a, job, tg, t)
+    if (typeof outcome === 'object' && !s.closed) return failTask(s, a, t.Name, outcome.kill)
     if (s.closed || a.DesiredStatus !== 'run') return
     if (outcome === 'failed') return
     if (outcome === 'waiting') return // recoverable: alloc stays pending, no event (client/allocrunner/taskrunner/vault_hook.go)
@@ -144,7 +91,7 @@ function runTasks(s: State, a: Allocation, job: Job, tg: TaskGroup): void {
   const minHealthy = job.Type === 'service' ? s.scaledMs(taskGroupsUpdate(job, tg).MinHealthyTime ?? 0) : 0
   s.later(Math.max(s.healthyAfterMs, minHealthy), () => {
     if (a.DesiredStatus !== 'run' || isTerminal(a)) return
-    if (job.Type === 'batch') {
+    if (runsToCompletion(job.Type)) {
       for (const t of tg.Tasks ?? []) {
         const ts = a.TaskStates[t.Name]
         ts.Events.push(taskEvent('Terminated', 'Exit Code: 0', { ExitCode: 0, Details: { exit_code: '0', signal: '0', oom_killed: 'false' } }))

@@ -2,7 +2,8 @@
  * The Nomad test double's admission validators: the errors (HTTP 500) and warnings that Nomad's job admission
  * produces, nested and formatted the way Nomad formats them.
  * Sources (facts only): nomad/job_endpoint_hooks.go (jobValidate, validateVaultIdentity, memory oversubscription,
- * submissionController), nomad/job_endpoint_hook_vault.go, nomad/structs/structs.go (Job/TaskGroup/Task Warnings),
+ * submissionController), nomad/job_endpoint_hook_vault.go, nomad/job_endpoint_validators.go,
+ * nomad/job_endpoint_hook_node_pool.go, nomad/structs/structs_ce.go, nomad/structs/structs.go (Job/TaskGroup/Task Warnings),
  * nomad/structs/workload_id.go (WorkloadIdentity.Warnings), helper/warning.go (MergeMultierrorWarnings) and
  * go-multierror's ListFormatFunc (MPL-2.0).
  */
@@ -102,7 +103,14 @@ export function validateJob(s: State, job: Job): string[] {
       errors.push(`Vault "${c}" not enabled but used in the job`)
       break
     }
-  // jobValidate: job warnings, then the Vault identity of every task
+  // jobNamespaceConstraintCheckHook, jobNodePoolValidatingHook (nomad/job_endpoint_validators.go,
+  // job_endpoint_hook_node_pool.go)
+  if (!s.namespaces.has(job.Namespace)) errors.push(`job "${job.ID}" is in nonexistent namespace "${job.Namespace}"`)
+  if (!s.nodePools.has(String(job.NodePool))) errors.push(`job "${job.ID}" is in nonexistent node pool "${String(job.NodePool)}"`)
+  // jobValidate: Job.Validate (CE: a multiregion job is unlicensed, nomad/structs/structs_ce.go `Multiregion.Validate`),
+  // job warnings, then the Vault identity of every task
+  const regions = (job.Multiregion as { Regions?: unknown[] } | null | undefined)?.Regions
+  if (Array.isArray(regions) && regions.length > 0) errors.push('Multiregion jobs are unlicensed.')
   warnings.push(...jobWarnings(job))
   for (const g of job.TaskGroups ?? [])
     for (const t of g.Tasks ?? []) {

@@ -1,10 +1,12 @@
 /**
  * The Nomad test double's client-side Vault hook: mints the task's workload identity, logs in to the real
- * Vault/OpenBao at the client's jwt_auth_backend_path, and reads every secret the task's templates name.
+ * Vault/OpenBao at the client's jwt_auth_backend_path, and fetches every secret the task's templates name (reads,
+ * and writes for `secret` calls with parameters).
  */
-import { asString, type Allocation, type Job, type Json, type Task, type TaskGroup, isJson, stringList } from './model.js'
+import { createHash } from 'node:crypto'
+import { asString, type Allocation, type Job, type Json, type Task, type TaskEvent, type TaskGroup, isJson, stringList } from './model.js'
 import type { State } from './state.js'
-import { addEvent, failTask, taskEvent } from './task-runner.js'
+import { addEvent, taskEvent } from './task-events.js'
 
 // ---------------------------------------------------------------- Vault (the client's vault_hook + template hook)
 export function vaultLoginPath(s: State): string {
@@ -50,7 +52,13 @@ export function vaultApiError(s: State, method: string, p: string, status: numbe
   return `Error making API request.\n\nURL: ${method} ${url}\nCode: ${status}. Errors:\n\n` + errs.map((e) => `* ${e}`).join('\n')
 }
 
-export async function vaultPrestart(s: State, a: Allocation, job: Job, tg: TaskGroup, t: Task): Promise<'ok' | 'failed' | 'waiting'> {
+/**
+ * What the Vault hook leaves for the task runner: go on (`ok`), stay pending (`waiting`, recoverable), nothing more
+ * (`failed`: the double closed or the allocation was stopped meanwhile), or kill the task with this event.
+ */
+export type PrestartOutcome = 'ok' | 'waiting' | 'failed' | { kill: TaskEvent }
+
+export async function vaultPrestart(s: State, a: Allocation, job: Job, tg: TaskGroup, t: Task): Promise<PrestartOutcome> {
   const vault = t.Vault ?? {}
   const idName = `vault_${vault.Cluster || 'default'}`
   const ident = (t.Identities ?? []).find((i) => i.Name === idName)
@@ -79,8 +87,7 @@ export async function vaultPrestart(s: State, a: Allocation, job: Job, tg: TaskG
     const msg = `Put "${vaultUrl(s, loginPath)}": ${goDialError(e, vaultUrl(s, loginPath))}`
     s.vaultLogins.push({ allocId: a.ID, task: t.Name, role, jwt, ok: false, error: msg })
     const display = `Vault: failed to derive vault token: failed to derive Vault token for identity ${idName}: failed to login with JWT: ${msg}`
-    failTask(s, a, t.Name, taskEvent('Killing', display, { FailsTask: true, VaultError: display, Details: { fails_task: 'true' } }))
-    return 'failed'
+    return { kill: taskEvent('Killing', display, { FailsTask: true, VaultError: display, Details: { fails_task: 'true' } }) }
   }
   const auth = isJson(r.json?.auth) ? r.json.auth : undefined
   const token = asString(auth?.client_token)
@@ -88,33 +95,78 @@ export async function vaultPrestart(s: State, a: Allocation, job: Job, tg: TaskG
     const msg = vaultApiError(s, 'PUT', loginPath, r.status, r.json, r.text)
     s.vaultLogins.push({ allocId: a.ID, task: t.Name, role, jwt, ok: false, error: msg })
     const display = `Vault: failed to derive vault token: failed to derive Vault token for identity ${idName}: failed to login with JWT: ${msg}`
-    failTask(s, a, t.Name, taskEvent('Killing', display, { FailsTask: true, VaultError: display, Details: { fails_task: 'true' } }))
-    return 'failed'
+    return { kill: taskEvent('Killing', display, { FailsTask: true, VaultError: display, Details: { fails_task: 'true' } }) }
   }
   s.vaultLogins.push({ allocId: a.ID, task: t.Name, role, jwt, ok: true, policies: stringList(auth?.policies) })
-  // template hook: every secret "path" the templates name
-  const paths = new Set<string>()
-  for (const tpl of t.Templates ?? []) {
-    const re = /\bsecret\s+"([^"]+)"/g
-    let m: RegExpExecArray | null
-    while ((m = re.exec(tpl.EmbeddedTmpl ?? ''))) paths.add(m[1])
-  }
-  for (const p of paths) {
-    const outcome = await readSecret(s, a, tg, t, p, token)
+  // template hook: every secret the templates name, once each
+  const deps = new Map<string, SecretDependency>()
+  for (const tpl of t.Templates ?? []) for (const d of secretDependencies(tpl.EmbeddedTmpl ?? '')) deps.set(d.name, d)
+  for (const d of deps.values()) {
+    const outcome = await fetchSecret(s, a, tg, t, d, token)
     if (outcome !== 'ok') return outcome
   }
   return 'ok'
+}
+
+/** A template's `secret` call: a read, or a write when it has `key=value` arguments. */
+export interface SecretDependency {
+  path: string
+  /** the write's data; undefined for a read */
+  data?: Record<string, string>
+  /** consul-template's name of it: `vault.read(<path>)` or `vault.write(<path> -> <hash of the data>)` */
+  name: string
+}
+
+/**
+ * The `secret` calls of a template: `secret "p"` reads p; `secret "p" "k=v" …` writes {k: v, …} to p
+ * (consul-template template/funcs.go `secretFunc`, dependency/vault_read.go, dependency/vault_write.go: the path is
+ * trimmed of "/", the write's name carries the first 4 bytes of the SHA-1 of its sorted `k="v"` pairs).
+ */
+export function secretDependencies(tmpl: string): SecretDependency[] {
+  const out: SecretDependency[] = []
+  const re = /\bsecret((?:\s+"(?:[^"\\]|\\.)*")+)/g
+  let m: RegExpExecArray | null
+  while ((m = re.exec(tmpl))) {
+    const args = [...m[1].matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => unquote(x[1]))
+    const path = args[0].trim().replace(/^\/+|\/+$/g, '')
+    const rest = args.slice(1).filter((x) => x !== '')
+    if (rest.length === 0) {
+      out.push({ path, name: `vault.read(${path})` })
+      continue
+    }
+    const data: Record<string, string> = {}
+    for (const kv of rest) {
+      const i = kv.indexOf('=')
+      if (i >= 0) data[kv.slice(0, i).trim()] = kv.slice(i + 1).trim()
+    }
+    const hash = createHash('sha1')
+    for (const k of Object.keys(data).sort()) hash.update(`${k}=${JSON.stringify(data[k])}`)
+    out.push({ path, data, name: `vault.write(${path} -> ${hash.digest('hex').slice(0, 8)})` })
+  }
+  return out
+}
+
+/** A Go string literal's text without its quotes; escapes JSON does not know are kept as written. */
+function unquote(text: string): string {
+  try {
+    return JSON.parse(`"${text}"`) as string
+  } catch {
+    return text
+  }
 }
 
 /** client.template.vault_retry defaults (client/config/config.go): 12 attempts, backoff 250ms doubling up to 1m. */
 const TEMPLATE_RETRY = { attempts: 12, backoffNs: 250e6, maxBackoffNs: 60e9 }
 
 /**
- * The template runner's read of one secret, retried like consul-template: a 404 ("no secret exists at <path>") or
- * a 403 is retried with backoff (scaled by timeScale); a 404 shows `Missing: vault.read(p)` while it waits; after
- * the last attempt the task is killed with "Template failed: …" (FailsTask).
+ * The template runner's fetch of one secret (GET for a read, PUT with the data for a write), retried like
+ * consul-template: a 404 ("no secret exists at <path>") or a 403 is retried with backoff (scaled by timeScale); a 404
+ * shows `Missing: <name>` while it waits; after the last attempt the task is killed with "Template failed: …"
+ * (FailsTask).
  */
-async function readSecret(s: State, a: Allocation, tg: TaskGroup, t: Task, p: string, token: string): Promise<'ok' | 'failed' | 'waiting'> {
+async function fetchSecret(s: State, a: Allocation, tg: TaskGroup, t: Task, d: SecretDependency, token: string): Promise<PrestartOutcome> {
+  const { path: p, name } = d
+  const method = d.data ? 'PUT' : 'GET'
   let lastError = ''
   for (let attempt = 0; attempt <= TEMPLATE_RETRY.attempts; attempt++) {
     if (attempt > 0) {
@@ -124,24 +176,32 @@ async function readSecret(s: State, a: Allocation, tg: TaskGroup, t: Task, p: st
     }
     let rr: { status: number; json: Json | undefined; text: string }
     try {
-      rr = await vaultFetch(s, 'GET', p, undefined, token)
+      rr = await vaultFetch(s, method, p, d.data, token)
     } catch (e) {
       if (s.closed) return 'failed'
-      lastError = `vault.read(${p}): Get "${vaultUrl(s, p)}": ${goDialError(e, vaultUrl(s, p))}`
+      lastError = `${name}: ${method === 'GET' ? 'Get' : 'Put'} "${vaultUrl(s, p)}": ${goDialError(e, vaultUrl(s, p))}`
       continue
     }
     if (rr.status >= 200 && rr.status < 300) {
-      s.secretReads.push({ namespace: a.Namespace, jobId: a.JobID, allocId: a.ID, group: tg.Name, task: t.Name, path: p, data: rr.json?.data })
+      s.secretReads.push({
+        namespace: a.Namespace,
+        jobId: a.JobID,
+        allocId: a.ID,
+        group: tg.Name,
+        task: t.Name,
+        path: p,
+        data: rr.json?.data,
+        ...(d.data ? { written: d.data } : {})
+      })
       return 'ok'
     }
     if (rr.status === 404) {
-      if (attempt === 0) addEvent(s, a, t.Name, taskEvent('Template', `Missing: vault.read(${p})`))
-      lastError = `vault.read(${p}): no secret exists at ${p}`
-    } else lastError = `vault.read(${p}): vault.read(${p}): ${vaultApiError(s, 'GET', p, rr.status, rr.json, rr.text)}`
+      if (attempt === 0) addEvent(s, a, t.Name, taskEvent('Template', `Missing: ${name}`))
+      lastError = `${name}: no secret exists at ${p}`
+    } else lastError = `${name}: ${name}: ${vaultApiError(s, method, p, rr.status, rr.json, rr.text)}`
   }
   const display = `Template failed: ${lastError}`
-  failTask(s, a, t.Name, taskEvent('Killing', display, { FailsTask: true, Details: { fails_task: 'true' } }))
-  return 'failed'
+  return { kill: taskEvent('Killing', display, { FailsTask: true, Details: { fails_task: 'true' } }) }
 }
 
 function vaultUrl(s: State, p: string): string {

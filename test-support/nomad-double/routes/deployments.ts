@@ -9,7 +9,8 @@ import { NomadApiError } from '../api-error.js'
 import { blockingRoute, type Route, type RouteContext } from '../http.js'
 import { type Deployment, type Evaluation, type Json, stringList } from '../model.js'
 import { failDeployment, pauseDeployment, promote, setAllocHealth } from '../deployments.js'
-import { createEval, isActiveDeployment } from '../scheduler.js'
+import { createEval } from '../evals.js'
+import { isActiveDeployment } from '../reconcile.js'
 import { stub } from './allocations.js'
 
 /** The body of a deployment write, checked like command/agent/deployment_endpoint.go does. */

@@ -6,26 +6,42 @@ import { NomadApiError } from '../api-error.js'
 import { blockingRoute, type Route, type RouteContext } from '../http.js'
 import { parseJobHCL, variablesDocsUrl } from '../jobspec.js'
 import { DEFAULT_NS, jobKey } from '../state.js'
-import { planJob, register } from '../jobs-admission.js'
-import { createEval } from '../scheduler.js'
-import { stopAlloc } from '../task-runner.js'
+import { planJob, regionForJob, register } from '../jobs-admission.js'
+import { createEval } from '../evals.js'
+import { stopAlloc } from '../task-events.js'
 import { stub } from './allocations.js'
-import { isJson, type JobSubmission, asString } from '../model.js'
+import { isJson, type JobSubmission, type Json, asString } from '../model.js'
 
-async function registerHttp(c: RouteContext, pathId: string | null): Promise<void> {
-  c.acl('submit-job')
+/**
+ * The submitted job of a plan or register request and where it goes (command/agent/job_endpoint.go
+ * `apiJobAndRequestToStructs`): the namespace is `?namespace=`, else the body's, else the job's, else "default"; the
+ * region as in `regionForJob`. A request for another region has no path there.
+ */
+async function submitted(
+  c: RouteContext,
+  texts: { missingId: string; mismatch: string },
+  pathId: string | null
+): Promise<{ body: Json; job: Json; ns: string; region: string }> {
   const body = await c.body()
   const job = isJson(body.Job) ? body.Job : undefined
   if (!job) throw new NomadApiError(400, 'Job must be specified')
-  if (!job.ID) throw new NomadApiError(400, "Job ID hasn't been provided")
-  if (pathId !== null && job.ID !== pathId) throw new NomadApiError(400, 'Job ID does not match name')
-  if (job.Region && job.Region !== 'global' && job.Region !== c.s.region && !c.q.get('region')) throw new NomadApiError(500, 'No path to region')
-  const jobNs = c.q.get('namespace') || asString(body.Namespace) || asString(job.Namespace) || DEFAULT_NS
-  const r = register(c.s, jobNs, job, {
+  if (!job.ID) throw new NomadApiError(400, texts.missingId)
+  if (pathId !== null && job.ID !== pathId) throw new NomadApiError(400, texts.mismatch)
+  const region = regionForJob(c.s, job, c.q.get('region') ?? '', asString(body.Region) ?? '')
+  if (region.request !== c.s.region) throw new NomadApiError(500, 'No path to region')
+  const ns = c.q.get('namespace') || asString(body.Namespace) || asString(job.Namespace) || DEFAULT_NS
+  return { body, job, ns, region: region.job }
+}
+
+async function registerHttp(c: RouteContext, pathId: string | null): Promise<void> {
+  c.acl('submit-job')
+  const { body, job, ns, region } = await submitted(c, { missingId: "Job ID hasn't been provided", mismatch: 'Job ID does not match name' }, pathId)
+  const r = register(c.s, ns, job, {
     enforceIndex: Boolean(body.EnforceIndex),
     jobModifyIndex: Number(body.JobModifyIndex ?? 0),
     preserveCounts: Boolean(body.PreserveCounts),
-    submission: isJson(body.Submission) ? (body.Submission as JobSubmission) : undefined
+    submission: isJson(body.Submission) ? (body.Submission as JobSubmission) : undefined,
+    region
   })
   c.send(200, { ...r, LastContact: 0, KnownLeader: false }, { 'X-Nomad-Index': String(r.Index) })
 }
@@ -70,13 +86,9 @@ export const routes: Route[] = [
     path: '/v1/job/:id/plan',
     async handle(c) {
       c.acl('submit-job')
-      const body = await c.body()
-      const job = isJson(body.Job) ? body.Job : undefined
-      if (!job) throw new NomadApiError(400, 'Job must be specified')
       const id = c.params.id
-      if (job.ID !== id) throw new NomadApiError(400, 'Job ID does not match')
-      const jobNs = c.q.get('namespace') || asString(job.Namespace) || DEFAULT_NS
-      const planned = planJob(c.s, jobNs, job, Boolean(body.Diff))
+      const { body, ns: jobNs, job, region } = await submitted(c, { missingId: 'Job must have a valid ID', mismatch: 'Job ID does not match' }, id)
+      const planned = planJob(c.s, jobNs, job, Boolean(body.Diff), region)
       // test hook: runs after the plan is computed, before the response (e.g. a concurrent `nomad job run`)
       c.s.opts.onPlan?.(id, jobNs)
       c.send(200, planned)
