@@ -117,6 +117,20 @@ describe('one result shape per job', () => {
   })
 })
 
+/** `n` failed allocations whose task failed with `message`, then had a `thenType` event with `thenMessage`. */
+const failedAllocs = (n: number, message: string, thenType: string, thenMessage: string) =>
+  Array.from({ length: n }, (_, i) => ({
+    id: `alloc-${i}-0123`,
+    name: `web.web[${i}]`,
+    taskGroup: 'web',
+    clientStatus: 'failed',
+    desiredStatus: 'run',
+    events: [
+      { task: 'server', type: 'Driver Failure', message },
+      { task: 'server', type: thenType, message: thenMessage }
+    ]
+  }))
+
 describe('reports within GitHub limits', () => {
   const vault: SummaryInput['vault'] = { addr: 'x', authPath: 'jwt-nomad', accessor: '', role: 'r', keySource: 'jwks', policies: [], changes: [] }
   /** A deployed job as the summary sees it after a real deploy: plan, deployment health, release meta. */
@@ -203,17 +217,7 @@ describe('reports within GitHub limits', () => {
 
   it('one job failing with a 1 MB task event: each event shown at most 4 KiB and once, at most 10 unhealthy allocations', () => {
     const huge = `boom ${'y'.repeat(1024 * 1024)} cause`
-    const allocs = Array.from({ length: 40 }, (_, i) => ({
-      id: `alloc-${i}-0123`,
-      name: `web.web[${i}]`,
-      taskGroup: 'web',
-      clientStatus: 'failed',
-      desiredStatus: 'run',
-      events: [
-        { task: 'server', type: 'Driver Failure', message: huge },
-        { task: 'server', type: 'Not Restarting', message: huge }
-      ]
-    }))
+    const allocs = failedAllocs(40, huge, 'Not Restarting', huge)
     const md = buildSummary({
       dryRun: false,
       vault,
@@ -232,17 +236,7 @@ describe('reports within GitHub limits', () => {
 
   it("a failing verdict's reason lists at most 5 allocations and a repeated long message once", () => {
     const msg = `boom ${'w'.repeat(500)}`
-    const allocs = Array.from({ length: 12 }, (_, i) => ({
-      id: `alloc-${i}-0123`,
-      name: `web.web[${i}]`,
-      taskGroup: 'web',
-      clientStatus: 'failed',
-      desiredStatus: 'run',
-      events: [
-        { task: 'server', type: 'Driver Failure', message: msg },
-        { task: 'server', type: 'Restarting', message: 'Task restarting in 16s' }
-      ]
-    }))
+    const allocs = failedAllocs(12, msg, 'Restarting', 'Task restarting in 16s')
     const reason = withFailureDetails('Deployment failed.', allocs, [])
     expect(reason.match(/^- allocation /gm)).toHaveLength(REASON_ALLOCS)
     expect(reason).toContain('- and 7 more allocation(s) in trouble (see the allocations output)')
