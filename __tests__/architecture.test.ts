@@ -57,7 +57,17 @@ const neutral = anyOf(
   under('transport'),
   under('keys'),
   under('approval'),
-  oneOf('src/errors.ts', 'src/paths.ts', 'src/duration.ts', 'src/config.ts', 'src/files.ts', 'src/cancel.ts', 'src/roles.ts', 'src/pool.ts')
+  oneOf(
+    'src/errors.ts',
+    'src/paths.ts',
+    'src/duration.ts',
+    'src/config.ts',
+    'src/files.ts',
+    'src/cancel.ts',
+    'src/roles.ts',
+    'src/pool.ts',
+    'src/bounds.ts'
+  )
 )
 /** Modules that talk to a server (or load the module that does). */
 const client = oneOf(
@@ -88,7 +98,7 @@ export const RULES: Rule[] = [
     broken: (e) => (under('vault')(e.from) || under('nomad')(e.from)) && !neutral(e.to) && e.to.split('/')[1] !== e.from.split('/')[1]
   },
   {
-    name: 'neutral modules (transport/, keys/, errors, paths, duration, config, files, cancel, roles, pool) import only neutral modules',
+    name: 'neutral modules (transport/, keys/, errors, paths, duration, config, files, cancel, roles, pool, bounds) import only neutral modules',
     broken: (e) => neutral(e.from) && !neutral(e.to)
   },
   { name: 'report/ imports no client (it formats what the run found)', broken: (e) => under('report')(e.from) && client(e.to) },

@@ -5,7 +5,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { ValidationErrors } from '../src/errors.js'
-import { FILE_LIMITS, readUserFile, type FileAccess } from '../src/files.js'
+import { FILE_LIMITS, PEM_LIMIT, readUserFile, type FileAccess } from '../src/files.js'
 import { parseInputs } from '../src/inputs.js'
 import { isAclPolicy } from '../src/vault/policy-shape.js'
 import { captureStdout } from '../test-support/input-reader.js'
@@ -28,6 +28,21 @@ afterAll(() => {
 })
 
 const stdout = captureStdout()
+
+const base: Record<string, string> = {
+  'vault-addr': 'https://vault.example.com:8200',
+  'vault-token': 'hvs.supersecretvaulttoken',
+  'nomad-addr': 'https://nomad.example.com:4646'
+}
+/** The problems parseInputs reports for the base inputs with `over` (none: []). */
+const problems = (over: Record<string, string>, env: NodeJS.ProcessEnv = { GITHUB_WORKSPACE: ws }): string[] => {
+  try {
+    parseInputs((n) => ({ ...base, ...over })[n] ?? '', env)
+  } catch (e) {
+    return (e as ValidationErrors).problems
+  }
+  return []
+}
 
 const read =
   (f: string, input = 'job', a: FileAccess | undefined = access) =>
@@ -78,20 +93,6 @@ describe('readUserFile', () => {
 })
 
 describe('policy-file through parseInputs', () => {
-  const base: Record<string, string> = {
-    'vault-addr': 'https://vault.example.com:8200',
-    'vault-token': 'hvs.supersecretvaulttoken',
-    'nomad-addr': 'https://nomad.example.com:4646'
-  }
-  const problems = (over: Record<string, string>, env: NodeJS.ProcessEnv = { GITHUB_WORKSPACE: ws }): string[] => {
-    try {
-      parseInputs((n) => ({ ...base, ...over })[n] ?? '', env)
-    } catch (e) {
-      return (e as ValidationErrors).problems
-    }
-    return []
-  }
-
   it('reads a policy in the workspace', () => {
     const cfg = parseInputs((n) => ({ ...base, 'policy-file': path.join(ws, 'policy.hcl') })[n] ?? '', { GITHUB_WORKSPACE: ws })
     expect(cfg.settings.policyText).toContain('secret/data/*')
@@ -119,19 +120,6 @@ describe('policy-file through parseInputs', () => {
 })
 
 describe("inputs Vault would refuse (Vault's own limits)", () => {
-  const base: Record<string, string> = {
-    'vault-addr': 'https://vault.example.com:8200',
-    'vault-token': 'hvs.supersecretvaulttoken',
-    'nomad-addr': 'https://nomad.example.com:4646'
-  }
-  const problems = (over: Record<string, string>): string[] => {
-    try {
-      parseInputs((n) => ({ ...base, ...over })[n] ?? '')
-    } catch (e) {
-      return (e as ValidationErrors).problems
-    }
-    return []
-  }
   it('token-period: whole seconds, at most the default maximum lease TTL', () => {
     expect(problems({ 'token-period': '500ms' })[0]).toMatch(
       /"token-period": "500ms" is not a whole number of seconds.*store 0s \(no period at all\)/
@@ -150,5 +138,62 @@ describe("inputs Vault would refuse (Vault's own limits)", () => {
     expect(problems({ role: 'a@b' })[0]).toMatch(/"role" is not a valid Vault role name: "a@b"/)
     expect(problems({ role: 'web-' })[0]).toMatch(/"role" is not a valid Vault role name/)
     expect(problems({ policy: 'Web' })[0]).toMatch(/Vault stores policy names in lower case.*"web"/)
+  })
+})
+
+describe('certificate and key inputs given as a path go through the safe reader', () => {
+  const PEM_INPUTS = [
+    'vault-ca-cert',
+    'nomad-ca-cert',
+    'jwks-ca-cert',
+    'oidc-discovery-ca-cert',
+    'vault-client-cert',
+    'vault-client-key',
+    'nomad-client-cert',
+    'nomad-client-key'
+  ]
+
+  it('refuses a FIFO at once, naming the input (the old plain read blocked the run forever)', () => {
+    for (const input of PEM_INPUTS) {
+      const mine = problems({ [input]: path.join(ws, 'fifo.hcl') }).filter((p) => p.startsWith(`Input "${input}" is neither`))
+      expect(mine).toEqual([expect.stringMatching(/ nor a readable file: .* is a FIFO \(named pipe\), not a regular file/)])
+    }
+  })
+
+  it('refuses a device without reading it', () => {
+    expect(problems({ 'vault-ca-cert': '/dev/zero' })).toEqual([
+      expect.stringMatching(/^Input "vault-ca-cert" is neither PEM text nor a readable file: "\/dev\/zero" is a character device/)
+    ])
+    expect(problems({ 'nomad-client-cert': '/dev/urandom', 'nomad-client-key': '/dev/zero' })).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^Input "nomad-client-cert" .*"\/dev\/urandom" is a character device/),
+        expect.stringMatching(/^Input "nomad-client-key" .*the file it names is a character device/)
+      ])
+    )
+  })
+
+  it('refuses a file over PEM_LIMIT from its size, without reading it into memory', () => {
+    const huge = path.join(ws, 'huge.pem')
+    fs.writeFileSync(huge, '')
+    fs.truncateSync(huge, 300 * 1024 * 1024) // sparse: 300 MiB that take no disk
+    const before = process.resourceUsage().maxRSS
+    expect(problems({ 'jwks-ca-cert': huge })).toEqual([
+      expect.stringMatching(/^Input "jwks-ca-cert" .*" is 314572800 bytes; the limit for jwks-ca-cert is 1048576 bytes\./)
+    ])
+    // maxRSS is the peak (kB): reading the file (the old readFileSync) would add 300 MB or more to it
+    expect(process.resourceUsage().maxRSS - before).toBeLessThan(64 * 1024)
+    expect(PEM_LIMIT).toBe(1024 * 1024)
+  })
+
+  it('reads a PEM file under the limit, and never echoes the path given in a key input', () => {
+    const ca = path.join(ws, 'ca.pem')
+    fs.writeFileSync(ca, '-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n')
+    expect(problems({ 'vault-ca-cert': ca })).toEqual([])
+    const p = problems({ 'vault-client-cert': ca, 'vault-client-key': path.join(ws, 'secret-key-path') })
+    expect(p.join('\n')).toMatch(/Input "vault-client-key" is neither PEM text nor a readable file: the file it names does not exist/)
+    expect(p.join('\n')).not.toContain('secret-key-path')
+    expect(problems({ 'vault-client-key': 'MIIEv\nQIBADANBg' }).join('\n')).toMatch(
+      /"vault-client-key" is neither PEM text \(no -----BEGIN line\) nor a file path/
+    )
   })
 })

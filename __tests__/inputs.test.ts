@@ -95,7 +95,7 @@ describe('parseInputs', () => {
     fs.writeFileSync(file, pem)
     expect(parseInputs(reader({ 'nomad-ca-cert': file })).nomad.caPem).toBe(pem + '\n')
     expect(problemsOf({ 'vault-ca-cert': path.join(dir, 'missing.pem') })[0]).toMatch(
-      /"vault-ca-cert" is neither PEM text nor a readable file: cannot read ".*missing.pem" \(ENOENT\)/
+      /"vault-ca-cert" is neither PEM text nor a readable file: ".*missing.pem" does not exist on the runner/
     )
     fs.writeFileSync(file, 'not a cert')
     expect(problemsOf({ 'jwks-ca-cert': file })[0]).toContain('holds no PEM certificate')

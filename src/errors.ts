@@ -3,6 +3,8 @@
  * they carry a message that names the input or server, what was wrong and how to fix it,
  * and main.ts reports them without a stack trace.
  */
+import { clip } from './bounds.js'
+
 export class ActionError extends Error {
   /** Optional file annotation (for job parse errors). */
   readonly annotation?: { file: string; startLine?: number; startColumn?: number }
@@ -13,7 +15,10 @@ export class ActionError extends Error {
   }
 }
 
-/** An HTTP error from Vault or Nomad: method, path, status and the server's message. Never a token. */
+/**
+ * An HTTP error from Vault or Nomad: method, path, status and the server's message (shown at most MESSAGE_LIMIT long;
+ * `serverMessage` keeps all of it). Never a token.
+ */
 export class HttpError extends ActionError {
   constructor(
     readonly server: 'Vault' | 'Nomad' | string,
@@ -23,7 +28,7 @@ export class HttpError extends ActionError {
     readonly serverMessage: string,
     hint?: string
   ) {
-    super(`${server} ${method} ${path} failed with HTTP ${status}: ${serverMessage || '(empty response)'}` + (hint ? `. ${hint}` : ''))
+    super(`${server} ${method} ${path} failed with HTTP ${status}: ${clip(serverMessage) || '(empty response)'}` + (hint ? `. ${hint}` : ''))
     this.name = 'HttpError'
   }
 }

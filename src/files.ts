@@ -1,6 +1,7 @@
 /**
- * Safe reading of the files a user names in inputs (`policy-file`, `job`, `var-files`): a regular file, inside
- * the workspace unless the user opted out (`allow-outside-workspace`), under a size limit, valid UTF-8 text.
+ * Safe reading of the files a user names in inputs (`policy-file`, `job`, `var-files`, and the certificate and key
+ * inputs given as a path): a regular file, inside the workspace unless the user opted out
+ * (`allow-outside-workspace`; certificates and keys are not confined), under a size limit, valid UTF-8 text.
  * A FIFO never blocks (opened non-blocking, then refused), a device is never read, a symlink is judged by where
  * it points. Errors name the input and the file, never the content.
  */
@@ -30,6 +31,21 @@ export const FILE_LIMITS: Readonly<Record<string, number>> = Object.freeze({
   'expected-plan': 16_000_000
 })
 
+/**
+ * The limit for a PEM certificate, CA bundle or private key given as a path: 1 MiB. The largest PEM file a runner
+ * commonly holds is a system CA bundle (Mozilla's ~150 roots, about 220 kB as /etc/ssl/certs/ca-certificates.crt);
+ * a client certificate or key is a few kB. 1 MiB leaves room for any real bundle and keeps memory bounded.
+ */
+export const PEM_LIMIT = 1024 * 1024
+
+/** How readUserFile names and bounds a file. */
+export interface ReadOptions {
+  /** The size limit in bytes (default: FILE_LIMITS[input], else the job limit). */
+  limit?: number
+  /** Shown instead of the path in errors (a path given in a secret input is not echoed). */
+  label?: string
+}
+
 export function fileAccessFromEnv(allowOutside: boolean, env: NodeJS.ProcessEnv = process.env): FileAccess {
   return { workspace: path.resolve(env.GITHUB_WORKSPACE || process.cwd()), allowOutside }
 }
@@ -44,11 +60,12 @@ const KIND_NAMES: [(s: fs.Stats) => boolean, string][] = [
 
 /**
  * Reads a user file as UTF-8 text, or throws an ActionError naming `input` and `file`.
- * `input` is the action input ("policy-file", "job", "var-files"); it selects the size limit.
+ * `input` is the action input ("policy-file", "job", "var-files", "vault-ca-cert", …); it selects the size limit
+ * unless `opts.limit` gives one.
  */
-export function readUserFile(file: string, input: string, access?: FileAccess): string {
-  const fail = (what: string) => new ActionError(`Input "${input}": "${file}" ${what}`)
-  const limit = FILE_LIMITS[input] ?? FILE_LIMITS.job
+export function readUserFile(file: string, input: string, access?: FileAccess, opts: ReadOptions = {}): string {
+  const fail = (what: string) => new ActionError(`Input "${input}": ${opts.label ?? `"${file}"`} ${what}`)
+  const limit = opts.limit ?? FILE_LIMITS[input] ?? FILE_LIMITS.job
   let real: string
   try {
     real = fs.realpathSync(path.resolve(file))

@@ -20,6 +20,7 @@ import type { PlanDocument } from './approval/plan-doc.js'
 import { writePlanFile } from './approval/plan-file.js'
 import { verdictFails } from './nomad/verdict.js'
 import { runMode } from './modes/index.js'
+import { failedJobsMessage } from './report/failure.js'
 import { jobOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
@@ -151,8 +152,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
       setOutputs(jobOutputs(jobs))
       const failed = jobs.filter((j) => verdictFails(j.verdict))
       if (failed.length > 0) {
-        const how = (v: string) => (v === 'timeout' ? 'timed out' : v === 'unknown' ? 'has an unknown outcome' : 'failed')
-        failure = redact(failed.map((j) => `Job "${j.jobId}" ${how(j.verdict)}: ${j.reason}`).join('\n'))
+        failure = redact(failedJobsMessage(failed))
         core.setFailed(failure)
       }
     } else {

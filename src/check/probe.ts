@@ -5,6 +5,7 @@
  * (template hook), so an allocation that completes proves both, and a failed one says which step failed in its task
  * events ("failed to derive Vault token ... failed to login with JWT", "Template failed: ... vault.read").
  */
+import { clip } from '../bounds.js'
 import type { ApiJob } from '../nomad/inject.js'
 import { defaultVaultBlock } from '../nomad/inject.js'
 import type { AllocationListStub, TaskEvent } from '../nomad/api-types.js'
@@ -69,7 +70,7 @@ export function probeFinding(alloc: AllocationListStub | undefined, p: ProbeSpec
   }
   if (alloc.ClientStatus !== 'failed' && alloc.ClientStatus !== 'lost') return undefined
   const events: TaskEvent[] = Object.values(alloc.TaskStates ?? {}).flatMap((t) => t.Events ?? [])
-  const text = (e: TaskEvent) => String(e.DisplayMessage || e.DriverError || e.Message || '')
+  const text = (e: TaskEvent) => clip(String(e.DisplayMessage || e.DriverError || e.Message || ''))
   const login = events.find((e) => /failed to derive vault token|failed to login with JWT/i.test(text(e)))
   if (login) {
     return {

@@ -4,7 +4,8 @@
  * src/inputs/ takes a Collector and returns its slice of Config.
  */
 import * as core from '@actions/core'
-import * as fs from 'node:fs'
+import { errorMessage } from '../errors.js'
+import { PEM_LIMIT, readUserFile } from '../files.js'
 import { parseDurationSeconds } from '../duration.js'
 import { nameProblem, normaliseAuthPath } from './rules.js'
 import { defaultOf, inputSpec, type InputSpec, type InputType } from './schema.js'
@@ -184,23 +185,26 @@ export class Collector {
   }
 
   /**
-   * The PEM text of an input that holds PEM itself or a path to a file with it. `secret`: an unreadable value is
-   * masked and never echoed (a mangled key pasted into the input is still secret).
+   * The PEM text of an input that holds PEM itself or a path to a file with it. Text with a PEM header is PEM; any
+   * other single line is a path, read through the safe reader (a regular file of at most PEM_LIMIT bytes: a FIFO or
+   * a device is refused without a blocking read). `secret`: the value is masked and never echoed (a mangled key
+   * pasted into the input is still secret).
    */
   private pemSource(name: string, what: string, secret: boolean): { text: string; where: string } | undefined {
     this.spec(name, 'pem')
     const v = this.raw(name)
     if (!v) return undefined
     if (v.includes('-----BEGIN')) return { text: v, where: 'the input text' }
+    if (secret) core.setSecret(v)
+    if (/[\r\n]/.test(v)) {
+      this.problem(`Input "${name}" is neither PEM text (no -----BEGIN line) nor a file path. Pass ${what} or a path that exists on the runner.`)
+      return undefined
+    }
     try {
-      return { text: fs.readFileSync(v, 'utf8'), where: `file "${v}"` }
+      return { text: readUserFile(v, name, undefined, { limit: PEM_LIMIT, label: secret ? 'the file it names' : undefined }), where: `file "${v}"` }
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'error'
-      if (secret) core.setSecret(v)
-      this.problem(
-        `Input "${name}" is neither PEM text nor a readable file${secret ? ` (${code})` : `: cannot read "${v}" (${code})`}. ` +
-          `Pass ${what} or a path that exists on the runner.`
-      )
+      const why = errorMessage(e).replace(`Input "${name}": `, '')
+      this.problem(`Input "${name}" is neither PEM text nor a readable file: ${why} Pass ${what} or the path of a PEM file on the runner.`)
       return undefined
     }
   }

@@ -23,6 +23,7 @@ import { PROBE_JOB_ID } from '../check/probe.js'
 import { roleForNamespace } from '../nomad/inject.js'
 import { runProbe } from './probe.js'
 import { setOutputs } from '../report/outputs.js'
+import { capSummary } from '../report/summary-fit.js'
 import { redact } from '../transport/index.js'
 import { readCurrentState } from '../vault/read-state.js'
 import type { ModeOptions } from '../inputs/modes.js'
@@ -205,7 +206,7 @@ export async function runCheck(cfg: Config, opts: ModeOptions, deps: CheckDeps =
       try {
         // The same redaction as every other summary: evidence holds what Vault and Nomad returned.
         await core.summary
-          .addRaw(redact(findingsSummary(findings, { vaultAddr: cfg.vault.addr, nomadAddr: cfg.nomad.addr, verdict: failure })))
+          .addRaw(capSummary(redact(findingsSummary(findings, { vaultAddr: cfg.vault.addr, nomadAddr: cfg.nomad.addr, verdict: failure }))))
           .write()
       } catch (e) {
         core.debug(`job summary not written: ${errorMessage(e)}`)

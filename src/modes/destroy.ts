@@ -25,6 +25,7 @@ import * as core from '@actions/core'
 import type { Config } from '../config.js'
 import { ActionError, errorMessage } from '../errors.js'
 import { setOutputs } from '../report/outputs.js'
+import { capSummary } from '../report/summary-fit.js'
 import { redact } from '../transport/index.js'
 import { createVaultApi, type VaultApi } from '../vault/client.js'
 import { desiredState, MOUNT_DESCRIPTION, MOUNT_DESCRIPTION_DESTROYING } from '../vault/desired.js'
@@ -195,7 +196,7 @@ async function summary(cfg: Config, targets: DestroyTarget[], removed: DestroyTa
     lines.push(`| ${t.resource} | \`${t.path}\` | ${before} | ${now} |`)
   }
   try {
-    await core.summary.addRaw(redact(lines.join('\n') + '\n')).write()
+    await core.summary.addRaw(capSummary(redact(lines.join('\n') + '\n'))).write()
   } catch (e) {
     core.debug(`job summary not written: ${errorMessage(e)}`)
   }

@@ -2,6 +2,7 @@
  * Allocation summaries and the messages built from them: the task events that explain a problem, one line
  * per failed allocation, and the one "failure lines + Vault diagnosis" ending every failing verdict uses.
  */
+import { clip, showOnce } from '../bounds.js'
 import type { AllocationListStub, TaskEvent } from './api-types.js'
 import type { AllocSummary, TaskEventSummary } from './verdict.js'
 
@@ -37,10 +38,16 @@ export function summariseAlloc(a: AllocationListStub): AllocSummary {
   return s
 }
 
-/** The text of a task event: Nomad fills DisplayMessage, older fields carry the detail for some types. */
+/**
+ * The text of a task event: Nomad fills DisplayMessage, older fields carry the detail for some types. Cut to
+ * MESSAGE_LIMIT: a task's own error text can be any size, and it reaches the log, the summary and the outputs.
+ */
 export function eventMessage(e: TaskEvent): string {
-  return String(e.DisplayMessage || e.Message || e.DriverError || e.SetupError || e.KillReason || e.ValidationError || e.DownloadError || '')
+  return clip(String(e.DisplayMessage || e.Message || e.DriverError || e.SetupError || e.KillReason || e.ValidationError || e.DownloadError || ''))
 }
+
+/** The allocations in trouble a failing verdict's reason lists; the `allocations` output has all of them. */
+export const REASON_ALLOCS = 5
 
 /** The events that explain a problem: failures, kills, restarts, template and hook errors (last 10 per task). */
 export function importantEvents(a: AllocationListStub): TaskEventSummary[] {
@@ -73,13 +80,17 @@ export function importantEvents(a: AllocationListStub): TaskEventSummary[] {
 /** One line per allocation in trouble, with its telling task events indented below it. */
 export function failureLines(allocs: AllocSummary[]): string {
   const lines: string[] = []
-  for (const a of allocs) {
-    const bad =
-      a.clientStatus === 'failed' || a.clientStatus === 'lost' || a.healthy === false || (a.events.length > 0 && a.clientStatus !== 'complete')
-    if (!bad) continue
+  const bad = allocs.filter(
+    (a) => a.clientStatus === 'failed' || a.clientStatus === 'lost' || a.healthy === false || (a.events.length > 0 && a.clientStatus !== 'complete')
+  )
+  const said = new Set<string>()
+  for (const a of bad.slice(0, REASON_ALLOCS)) {
     const head = `- allocation ${a.name || a.id} (${short(a.id)}) ${a.clientStatus}${a.healthy === false ? ', unhealthy' : ''}`
-    lines.push(a.events.length ? `${head}:\n${a.events.map((e) => `    task "${e.task}": ${e.type}: ${e.message}`).join('\n')}` : head)
+    lines.push(
+      a.events.length ? `${head}:\n${a.events.map((e) => `    task "${e.task}": ${e.type}: ${showOnce(said, e.message)}`).join('\n')}` : head
+    )
   }
+  if (bad.length > REASON_ALLOCS) lines.push(`- and ${bad.length - REASON_ALLOCS} more allocation(s) in trouble (see the allocations output)`)
   return lines.join('\n')
 }
 

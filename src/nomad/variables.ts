@@ -3,7 +3,6 @@
  * `variables` inputs, remembering for every line which file (or input line) it came from.
  */
 import * as core from '@actions/core'
-import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { JobSettings } from '../config.js'
 import { ActionError } from '../errors.js'
@@ -195,8 +194,7 @@ export function locateInputLine(name: string): ActionError['annotation'] {
   const abs = path.join(process.env.GITHUB_WORKSPACE || process.cwd(), file)
   let text: string
   try {
-    if (fs.statSync(abs).size > 1024 * 1024) return undefined
-    text = fs.readFileSync(abs, 'utf8')
+    text = readUserFile(abs, 'variables', undefined, { limit: 1024 * 1024 }) // the workflow file: never a blocking read
   } catch {
     return undefined
   }

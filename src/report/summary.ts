@@ -2,7 +2,9 @@
  * The job summary a person reads: what changed in Vault (before → after), the agent blocks to use,
  * and for each job the plan, the verdict and per-group health. Pure: builds Markdown; main.ts writes it.
  */
+import { clip, showOnce, SUMMARY_LIMIT } from '../bounds.js'
 import type { JobResult } from '../nomad/result.js'
+import { fitSummary } from './summary-fit.js'
 
 export interface SummaryChange {
   resource: string
@@ -57,6 +59,11 @@ const show = (v: unknown): string => {
   return '`' + esc(s.length > 120 ? s.slice(0, 117) + '…' : s).replace(/`/g, "'") + '`'
 }
 
+/** The unhealthy allocations listed per job; the `allocations` output has all of them. */
+const SUMMARY_ALLOCS = 10
+/** Verdicts whose detail comes first when not every job's detail fits. */
+const FAILING = new Set(['failed', 'timeout', 'unknown'])
+
 const VERDICT_ICON: Record<string, string> = {
   healthy: '✅',
   complete: '✅',
@@ -69,10 +76,27 @@ const VERDICT_ICON: Record<string, string> = {
   timeout: '⏱️'
 }
 
-export function buildSummary(s: SummaryInput): string {
+/**
+ * The summary Markdown, at most `limit` bytes (GitHub drops a larger one whole): see fitSummary for what is cut
+ * first. Every message in it is at most MESSAGE_LIMIT long.
+ */
+export function buildSummary(s: SummaryInput, limit: number = SUMMARY_LIMIT): string {
+  return fitSummary(
+    {
+      title: `## Nomad workload identity${s.dryRun ? ' (dry run: nothing was changed)' : ''}`,
+      head: headLines(s),
+      agent: agentLines(s),
+      verdicts: s.jobs.length > 1 ? verdictRows(s.jobs) : [],
+      details: s.jobs.map((j) => ({ fails: FAILING.has(j.verdict), text: jobSection(j).join('\n') }))
+    },
+    limit
+  )
+}
+
+/** The caution, the Vault section and the release facts. */
+function headLines(s: SummaryInput): string[] {
   const out: string[] = []
-  out.push(`## Nomad workload identity${s.dryRun ? ' (dry run: nothing was changed)' : ''}`)
-  if (s.error) out.push('', `> [!CAUTION]`, `> ${esc(s.error)}`)
+  if (s.error) out.push('', `> [!CAUTION]`, `> ${esc(clip(s.error))}`)
   if (s.planId) out.push('', `**Plan:** \`${s.planId}\` (give it as \`expected-plan\` to apply exactly this plan)`)
 
   out.push('', '### Vault', '')
@@ -122,48 +146,62 @@ export function buildSummary(s: SummaryInput): string {
     out.push('', '### Release', '', '| | |', '|---|---|')
     for (const [k, v] of release) out.push(`| ${esc(k)} | ${show(v)} |`)
   }
+  return out
+}
 
+function agentLines(s: SummaryInput): string[] {
+  const out: string[] = []
   out.push('', '### Nomad agent configuration', '')
   out.push('<details><summary>Servers</summary>', '', '```hcl', s.serverBlock.trimEnd(), '```', '</details>', '')
   out.push('<details><summary>Clients</summary>', '', '```hcl', s.clientBlock.trimEnd(), '```', '</details>')
+  return out
+}
 
-  for (const j of s.jobs) {
-    out.push('', `### Job ${show(j.jobId)} ${VERDICT_ICON[j.verdict] ?? ''} ${j.verdict}`, '')
-    out.push(
-      `From ${show(j.file)}${j.namespace ? ` in namespace ${show(j.namespace)}` : ''}${j.jobVersion !== undefined ? `, version ${j.jobVersion}` : ''}.`
-    )
-    if (j.reason) out.push('', esc(j.reason))
-    if (j.role) out.push('', `Vault role: ${show(j.role)}.`)
-    if (j.injectedTasks && j.injectedTasks.length > 0) out.push('', `Vault block injected into: ${j.injectedTasks.map(show).join(', ')}.`)
-    const groups = j.plan?.groups ?? []
-    if (groups.length > 0) {
-      out.push('', '| Group | Create | In place | Destructive | Stop | Canary | Placement |', '|---|---|---|---|---|---|---|')
-      for (const g of groups) {
-        out.push(
-          `| ${esc(g.name)} | ${g.create ?? 0} | ${g.inPlace ?? 0} | ${g.destructive ?? 0} | ${g.stop ?? 0} | ${g.canary ?? 0} | ${g.placementFailures ? esc(g.placementFailures) : 'ok'} |`
-        )
-      }
+/** One row per job, for a run of several jobs: the table a cut summary keeps. */
+function verdictRows(jobs: SummaryJob[]): string[] {
+  return jobs.map((j) => `| ${show(j.jobId)} | ${VERDICT_ICON[j.verdict] ?? ''} ${j.verdict} | ${show(j.file)} |`)
+}
+
+/** The detail of one job: plan, deployment health, unhealthy allocations, warnings. */
+function jobSection(j: SummaryJob): string[] {
+  const out: string[] = []
+  out.push('', `### Job ${show(j.jobId)} ${VERDICT_ICON[j.verdict] ?? ''} ${j.verdict}`, '')
+  out.push(
+    `From ${show(j.file)}${j.namespace ? ` in namespace ${show(j.namespace)}` : ''}${j.jobVersion !== undefined ? `, version ${j.jobVersion}` : ''}.`
+  )
+  if (j.reason) out.push('', esc(clip(j.reason)))
+  if (j.role) out.push('', `Vault role: ${show(j.role)}.`)
+  if (j.injectedTasks && j.injectedTasks.length > 0) out.push('', `Vault block injected into: ${j.injectedTasks.map(show).join(', ')}.`)
+  const groups = j.plan?.groups ?? []
+  if (groups.length > 0) {
+    out.push('', '| Group | Create | In place | Destructive | Stop | Canary | Placement |', '|---|---|---|---|---|---|---|')
+    for (const g of groups) {
+      out.push(
+        `| ${esc(g.name)} | ${g.create ?? 0} | ${g.inPlace ?? 0} | ${g.destructive ?? 0} | ${g.stop ?? 0} | ${g.canary ?? 0} | ${g.placementFailures ? esc(g.placementFailures) : 'ok'} |`
+      )
     }
-    if (j.groups && j.groups.length > 0) {
-      out.push('', '| Group | Desired | Placed | Healthy | Unhealthy | Canaries |', '|---|---|---|---|---|---|')
-      for (const g of j.groups) {
-        out.push(
-          `| ${esc(g.name)} | ${g.desiredTotal ?? 0} | ${g.placedAllocs ?? 0} | ${g.healthyAllocs ?? 0} | ${g.unhealthyAllocs ?? 0} | ${g.desiredCanaries ? `${g.desiredCanaries}${g.promoted ? ' (promoted)' : ''}` : '-'} |`
-        )
-      }
-    }
-    const bad = (j.allocations ?? []).filter((a) => a.clientStatus === 'failed' || a.healthy === false)
-    if (bad.length > 0) {
-      out.push('', '<details open><summary>Unhealthy allocations</summary>', '')
-      for (const a of bad) {
-        out.push(`- ${show(a.id.slice(0, 8))} (${esc(a.taskGroup)}, ${a.clientStatus})`)
-        for (const e of a.events ?? []) out.push(`  - ${esc(e.task)}: **${esc(e.type)}** ${esc(e.message)}`)
-      }
-      out.push('', '</details>')
-    }
-    for (const w of j.warnings ?? []) out.push('', `> [!WARNING]`, `> ${esc(w)}`)
   }
-  return out.join('\n') + '\n'
+  if (j.groups && j.groups.length > 0) {
+    out.push('', '| Group | Desired | Placed | Healthy | Unhealthy | Canaries |', '|---|---|---|---|---|---|')
+    for (const g of j.groups) {
+      out.push(
+        `| ${esc(g.name)} | ${g.desiredTotal ?? 0} | ${g.placedAllocs ?? 0} | ${g.healthyAllocs ?? 0} | ${g.unhealthyAllocs ?? 0} | ${g.desiredCanaries ? `${g.desiredCanaries}${g.promoted ? ' (promoted)' : ''}` : '-'} |`
+      )
+    }
+  }
+  const bad = (j.allocations ?? []).filter((a) => a.clientStatus === 'failed' || a.healthy === false)
+  if (bad.length > 0) {
+    out.push('', '<details open><summary>Unhealthy allocations</summary>', '')
+    const said = new Set<string>()
+    for (const a of bad.slice(0, SUMMARY_ALLOCS)) {
+      out.push(`- ${show(a.id.slice(0, 8))} (${esc(a.taskGroup)}, ${a.clientStatus})`)
+      for (const e of a.events ?? []) out.push(`  - ${esc(e.task)}: **${esc(e.type)}** ${esc(showOnce(said, clip(e.message)))}`)
+    }
+    if (bad.length > SUMMARY_ALLOCS) out.push(`- and ${bad.length - SUMMARY_ALLOCS} more (see the \`allocations\` output)`)
+    out.push('', '</details>')
+  }
+  for (const w of j.warnings ?? []) out.push('', `> [!WARNING]`, `> ${esc(clip(w))}`)
+  return out
 }
 
 /** What a failed run did to each object it had written: put back, or kept with the reason and the fix. */
