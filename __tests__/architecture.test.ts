@@ -7,6 +7,7 @@ import { describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import ts from 'typescript'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 
@@ -274,5 +275,54 @@ describe('the Nomad test double: file length and import cycles', () => {
     ])
     const planted = [...edges, e(`${DOUBLE}/state.ts`, `${DOUBLE}/server.ts`)]
     expect(importCycles(planted)).toContainEqual(expect.arrayContaining([`${DOUBLE}/server.ts`, `${DOUBLE}/state.ts`]))
+  })
+})
+
+/** Member names that must not sit in one type: a single role (or policy) beside the list of them. */
+const SINGLE_AND_LIST: [string, string][] = [
+  ['role', 'roles'],
+  ['policy', 'policies']
+]
+
+/**
+ * The interfaces and object types of a source text (nested ones too) that carry both a single role and a role list
+ * (or a single policy and the policy list), as "file: Type has role and roles".
+ */
+export function singleBesideList(file: string, text: string): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true)
+  const out: string[] = []
+  const visit = (node: ts.Node, name: string): void => {
+    let here = name
+    if (ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) here = node.name.text
+    else if (ts.isPropertySignature(node) && node.name && ts.isIdentifier(node.name)) here = `${name}.${node.name.text}`
+    if (ts.isInterfaceDeclaration(node) || ts.isTypeLiteralNode(node)) {
+      const members = new Set(node.members.flatMap((m) => (m.name && (ts.isIdentifier(m.name) || ts.isStringLiteral(m.name)) ? [m.name.text] : [])))
+      for (const [one, many] of SINGLE_AND_LIST) if (members.has(one) && members.has(many)) out.push(`${file}: ${here} has ${one} and ${many}`)
+    }
+    ts.forEachChild(node, (child) => visit(child, here))
+  }
+  visit(source, '')
+  return out
+}
+
+describe('roles are a list below the input parser (issue 17)', () => {
+  it('no type in src/ carries a single role (or policy) beside the list of them', () => {
+    const found = sourceFiles('src').flatMap((f) => singleBesideList(f, fs.readFileSync(path.join(ROOT, f), 'utf8')))
+    expect(found).toEqual([])
+  })
+
+  it('finds the pair in an interface, a type alias and a nested object type, and not apart', () => {
+    const text = [
+      'export interface VaultSettings { authPath: string; role: string; roles?: RoleSettings[] }',
+      'type Current = { policy: string | null; policies?: Record<string, string> }',
+      'interface SummaryInput { vault: { role: string; policies: string[]; roles?: { name: string }[] } }',
+      'interface Diag { role: string; policies: string[] }',
+      'interface Listed { roles: RoleSettings[]; policies: string[] }'
+    ].join('\n')
+    expect(singleBesideList('src/x.ts', text)).toEqual([
+      'src/x.ts: VaultSettings has role and roles',
+      'src/x.ts: Current has policy and policies',
+      'src/x.ts: SummaryInput.vault has role and roles'
+    ])
   })
 })

@@ -58,17 +58,17 @@ describe('vault findings', () => {
   const settings = testSettings()
   const desired = desiredState(settings)
   const mount = { type: 'jwt', accessor: ACC }
-  const config = { jwks_url: settings.jwksUrl, jwt_supported_algs: ['RS256'], default_role: settings.role }
+  const config = { jwks_url: settings.jwksUrl, jwt_supported_algs: ['RS256'], default_role: settings.roles[0].name }
 
   it('a missing mount is one error and nothing else is judged', () => {
-    const f = vaultFindings({ settings, current: { mount: null, authConfig: null, role: null, policy: null }, desired, keys: null })
+    const f = vaultFindings({ settings, current: { mount: null, authConfig: null, roles: {}, policies: {} }, desired, keys: null })
     expect(f).toEqual([expect.objectContaining({ severity: 'error', check: 'vault-mount' })])
   })
 
   it('an algorithm Nomad signs with that Vault does not accept is an error; drift is reported per resource', () => {
     const f = vaultFindings({
       settings,
-      current: { mount, authConfig: config, role: null, policy: null },
+      current: { mount, authConfig: config, roles: {}, policies: {} },
       desired,
       keys: [{ kid: 'k1', alg: 'EdDSA', pem: '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n' }]
     })

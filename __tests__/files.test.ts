@@ -94,7 +94,7 @@ describe('policy-file through parseInputs', () => {
 
   it('reads a policy in the workspace', () => {
     const cfg = parseInputs((n) => ({ ...base, 'policy-file': path.join(ws, 'policy.hcl') })[n] ?? '', { GITHUB_WORKSPACE: ws })
-    expect(cfg.settings.policyText).toContain('secret/data/*')
+    expect(cfg.settings.roles[0].policyText).toContain('secret/data/*')
   })
 
   it('never echoes a file that is not a policy, even when reading outside the workspace is allowed', () => {

@@ -43,9 +43,8 @@ describe('buildSummary', () => {
       addr: 'https://vault:8200',
       authPath: 'jwt-nomad',
       accessor: 'auth_jwt_1234',
-      role: 'nomad-workloads',
       keySource: 'jwks',
-      policies: ['nomad-workloads'],
+      roles: [{ name: 'nomad-workloads', policy: 'nomad-workloads', boundClaims: {} }],
       changes: [
         {
           resource: 'role',
@@ -99,7 +98,7 @@ describe('one result shape per job', () => {
     expect(Object.keys(JSON.parse(jobOutputs(jobs)['verdict']))).toEqual(['web', 'api', 'worker'])
     const md = buildSummary({
       dryRun: false,
-      vault: { addr: 'x', authPath: 'jwt-nomad', accessor: '', role: 'r', keySource: 'jwks', policies: [], changes: [] },
+      vault: { addr: 'x', authPath: 'jwt-nomad', accessor: '', keySource: 'jwks', roles: [{ name: 'r', policy: 'p', boundClaims: {} }], changes: [] },
       serverBlock: '',
       clientBlock: '',
       jobs,

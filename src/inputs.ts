@@ -8,7 +8,7 @@ import * as core from '@actions/core'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { authConflicts, readAuthInputs } from './auth/inputs.js'
-import type { Config, RoleSettings } from './config.js'
+import type { Config, VaultSettings } from './config.js'
 import { ValidationErrors } from './errors.js'
 import { fileAccessFromEnv } from './files.js'
 import { readGitHubOptions, type GitHubOptions } from './github/options.js'
@@ -33,18 +33,6 @@ export interface RunInputs {
   seen: ReadonlySet<string>
 }
 
-function firstRole(r: RoleSettings): Partial<Config['settings']> {
-  return {
-    role: r.name,
-    policy: r.policy,
-    kvMount: r.kvMount,
-    policyText: r.policyText,
-    boundClaims: r.boundClaims,
-    tokenType: r.tokenType,
-    tokenPeriodSeconds: r.tokenPeriodSeconds
-  }
-}
-
 /** Reads and checks every input; throws one ValidationErrors with every problem. */
 export function readInputs(read: InputReader = envInputReader, env: NodeJS.ProcessEnv = process.env): RunInputs {
   const c = new Collector(read)
@@ -58,11 +46,12 @@ export function readInputs(read: InputReader = envInputReader, env: NodeJS.Proce
   // 'allow-outside-workspace': policy-file, job and var-files may then be anywhere on the runner.
   const fileAccess = fileAccessFromEnv(c.bool('allow-outside-workspace'), env)
   const single = readVaultSettings(c, nomad.addr, fileAccess)
-  const roles = readRoles(c, single, fileAccess)
-  // With roles, the single-role fields describe the first declared role (summary, outputs, check messages).
-  const settings = {
-    ...single,
-    ...(roles ? { roles, ...firstRole(roles[0]) } : {}),
+  const declared = readRoles(c, { ...single.role, authPath: single.mount.authPath }, fileAccess)
+  // Below the parser there is only the list: the single-role inputs are a list of one.
+  const settings: VaultSettings = {
+    ...single.mount,
+    roles: declared ?? [single.role],
+    rolesInput: declared !== undefined,
     prune: c.bool('prune')
   }
   const job = readJobSettings(c, nomad.addr, fileAccess)

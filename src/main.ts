@@ -20,7 +20,7 @@ import type { PlanDocument } from './approval/plan-doc.js'
 import { writePlanFile } from './approval/plan-file.js'
 import { verdictFails } from './nomad/verdict.js'
 import { runMode } from './modes/index.js'
-import { jobOutputs, setOutputs } from './report/outputs.js'
+import { jobOutputs, roleOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
 import { createVaultApi } from './vault/client.js'
@@ -120,8 +120,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     setOutputs({
       'auth-path': vault.authPath,
       'auth-accessor': vault.accessor,
-      role: vault.role,
-      policies: JSON.stringify(vault.policies),
+      ...roleOutputs(cfg.settings.roles),
       'key-source': cfg.settings.keySource,
       changes: JSON.stringify(vault.changes)
     })
@@ -251,11 +250,9 @@ async function writeSummary(
       addr: cfg.vault.addr,
       authPath: vault?.authPath ?? cfg.settings.authPath,
       accessor: vault?.accessor ?? '',
-      role: vault?.role ?? cfg.settings.role,
       keySource: cfg.settings.keySource,
-      policies: vault?.policies ?? [cfg.settings.policy],
+      roles: cfg.settings.roles,
       changes: vault?.changes ?? [],
-      roles: vault?.roles,
       undeclared: vault?.undeclared,
       prune: cfg.settings.prune,
       rollback: vault?.rollback,

@@ -1,25 +1,8 @@
 /**
- * The declared roles, whatever inputs declared them: the `roles` input, or the single-role inputs as one role; and
- * which Nomad namespaces each serves. Neutral ground: the Vault layer (desired state), the Nomad layer (client block,
- * role per job) and the modes all read the roles the same way.
+ * Which Nomad namespaces each declared role serves, and the default role. Neutral ground: the Vault layer (desired
+ * state), the Nomad layer (client block, role per job) and the modes all read the roles the same way.
  */
-import type { RoleSettings, VaultSettings } from './config.js'
-
-/** The declared roles: the `roles` input, or the one role of the single-role inputs (role, policy, bound-claims, ...). */
-export function roleList(s: VaultSettings): RoleSettings[] {
-  if (s.roles && s.roles.length > 0) return s.roles
-  return [
-    {
-      name: s.role,
-      policy: s.policy,
-      kvMount: s.kvMount,
-      policyText: s.policyText,
-      boundClaims: s.boundClaims,
-      tokenType: s.tokenType,
-      tokenPeriodSeconds: s.tokenPeriodSeconds
-    }
-  ]
-}
+import type { RoleSettings } from './config.js'
 
 /** The Nomad namespaces a role is bound to (its bound claim nomad_namespace); null when it accepts any namespace. */
 export function roleNamespaces(r: Pick<RoleSettings, 'boundClaims'>): string[] | null {
@@ -31,6 +14,14 @@ export function roleNamespaces(r: Pick<RoleSettings, 'boundClaims'>): string[] |
 /** The role without a namespace binding that takes every other namespace (the first one), else none. */
 export function catchAllRole<T extends Pick<RoleSettings, 'boundClaims'>>(roles: T[]): T | undefined {
   return roles.find((r) => roleNamespaces(r) === null)
+}
+
+/**
+ * The role a job in Nomad namespace `namespace` logs in with: the role bound to that namespace (its bound claim
+ * nomad_namespace lists it), else the first role without a namespace binding; undefined when none accepts it.
+ */
+export function roleForNamespace<T extends Pick<RoleSettings, 'boundClaims'>>(roles: T[], namespace: string): T | undefined {
+  return roles.find((r) => roleNamespaces(r)?.includes(namespace)) ?? catchAllRole(roles)
 }
 
 /** The auth method's default_role and the clients' create_from_role: the first catch-all role, else the first role. */

@@ -18,9 +18,8 @@ import { fetchJwks, jwksToPem, runnerJwksTls } from '../keys/jwks.js'
 import type { TlsSettings } from '../transport/index.js'
 import { createVaultApi, type VaultApi } from '../vault/client.js'
 import { desiredState, type DesiredState } from '../vault/desired.js'
-import { roleList, roleNamespaces } from '../roles.js'
+import { roleForNamespace } from '../roles.js'
 import { PROBE_JOB_ID } from '../check/probe.js'
-import { roleForNamespace } from '../nomad/inject.js'
 import { runProbe } from './probe.js'
 import { setOutputs } from '../report/outputs.js'
 import { redact } from '../transport/index.js'
@@ -77,6 +76,8 @@ async function readAllJobs(client: NomadClient): Promise<ApiJob[]> {
 /** Gathers everything (reads only) and evaluates it. Exported for tests; runCheck reports it. */
 export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promise<Finding[]> {
   const s = cfg.settings
+  // The policy hazards and the clients' create_from_role are checked for the first declared role.
+  const first = s.roles[0]
   const api = deps.api ?? createVaultApi(cfg.vault)
   const nomad = cfg.nomad.addr ? new NomadClient({ ...cfg.nomad, namespace: '' }, deps.nomadClient) : undefined
   const noNomad: Fetched<never> = { ok: false, reason: 'no nomad-addr' }
@@ -115,7 +116,7 @@ export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promis
 
   if (nomad && self) {
     findings.push(
-      ...nomadFindings({ expected: { authPath: s.authPath, role: s.role, audience: s.audience, vaultAddr: cfg.vault.addr }, self, upgrade, jobs })
+      ...nomadFindings({ expected: { authPath: s.authPath, role: first.name, audience: s.audience, vaultAddr: cfg.vault.addr }, self, upgrade, jobs })
     )
   } else {
     findings.push({
@@ -126,14 +127,14 @@ export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promis
     })
   }
 
-  const policyText = current.policy ?? desired?.policy.text(current.mount?.accessor ?? '')
+  const policyText = current.policies[first.policy] ?? desired?.policies[0].text(current.mount?.accessor ?? '')
   if (policyText) {
     findings.push(
       ...policyHazards({
-        policyName: s.policy,
+        policyName: first.policy,
         policyText,
         accessor: current.mount?.accessor ?? '',
-        role: current.role ?? (desired?.role as unknown as Record<string, unknown>) ?? null,
+        role: current.roles[first.name] ?? (desired?.roles[0].role as unknown as Record<string, unknown>) ?? null,
         jobs: jobs.ok
           ? jobs.value.map((j) => ({
               id: String(j.ID),
@@ -159,12 +160,8 @@ async function probeFindings(cfg: Config, probe: NonNullable<ModeOptions['probe'
       }
     ]
   }
-  const roles = roleList(cfg.settings)
-  const role =
-    roleForNamespace(
-      roles.map((r) => ({ name: r.name, namespaces: roleNamespaces(r) })),
-      probe.namespace
-    )?.name ?? cfg.settings.role
+  const roles = cfg.settings.roles
+  const role = (roleForNamespace(roles, probe.namespace) ?? roles[0]).name
   const client = new NomadClient({ ...cfg.nomad, namespace: probe.namespace }, deps.nomadClient)
   core.startGroup(`check: live probe in namespace "${probe.namespace}" (registers and purges job ${PROBE_JOB_ID})`)
   try {

@@ -30,7 +30,6 @@ import { createVaultApi, type VaultApi } from '../vault/client.js'
 import { desiredState, MOUNT_DESCRIPTION, MOUNT_DESCRIPTION_DESTROYING } from '../vault/desired.js'
 import { destroyWarnings, mountPathOf, planDestroy, refusal, type DestroyTarget } from '../vault/destroy-plan.js'
 import { readDestroyState } from '../vault/destroy-read.js'
-import { roleList } from '../roles.js'
 import type { Change } from '../vault/plan.js'
 import type { RollbackEntry } from '../vault/restore.js'
 import { VaultTransaction } from '../vault/transaction.js'
@@ -165,7 +164,7 @@ async function unmark(api: VaultApi, tune: string, description: string): Promise
  * success. Without force, the destroy stops there (and puts back what it removed).
  */
 async function noNewRoles(api: VaultApi, s: Config['settings'], seen: string[], force: boolean): Promise<void> {
-  const known = new Set([...seen, ...roleList(s).map((r) => r.name)])
+  const known = new Set([...seen, ...s.roles.map((r) => r.name)])
   const added = (await api.list(`auth/${mountPathOf(s)}/role`)).filter((n) => !known.has(n))
   if (added.length === 0) return
   const paths = added.map((n) => `auth/${mountPathOf(s)}/role/${n}`).join(', ')

@@ -6,7 +6,6 @@
 import type { VaultSettings } from '../config.js'
 import { HttpError } from '../errors.js'
 import { mapLimit } from '../pool.js'
-import { roleList } from '../roles.js'
 import { VAULT_CONCURRENCY, type VaultApi } from './client.js'
 import { mountPathOf, policyNames, type DestroyState } from './destroy-plan.js'
 import { dataOf, loginsThrough, policyOf, readMounts } from './read-back.js'
@@ -24,7 +23,7 @@ export async function readDestroyState(api: VaultApi, s: VaultSettings): Promise
   names.forEach((n, i) => {
     policies[n] = policyOf(texts[i], api.addr, `sys/policies/acl/${n}`)
   })
-  const declared = roleList(s)
+  const declared = s.roles
   const state: DestroyState = { mount, roles: {}, policies, mountRoles: [], policyUsers: {}, unchecked: [], logins: 0 }
   // Roles only exist under a JWT mount (another type would answer something else at that path).
   if (mount?.type === 'jwt') {

@@ -14,7 +14,6 @@ import type { TlsSettings as TlsOptions } from '../transport/index.js'
 import { fetchJwks, jwksToPem, runnerJwksTls } from '../keys/jwks.js'
 import { createVaultApi, type VaultApi, type VaultRequestEvent } from './client.js'
 import { desiredState } from './desired.js'
-import { roleList, roleNamespaces } from '../roles.js'
 import { formatChange, logChange } from './change-text.js'
 import { checkRequestStrings } from './limits.js'
 import { enableMount, mountAfterEnable, writeFreshMount } from './mount-writes.js'
@@ -33,13 +32,7 @@ export interface VaultResult {
   planned: Change[]
   /** true when changes were written to Vault (false in a dry run and when there was nothing to do). */
   applied: boolean
-  /** Token policies the role grants (the first declared role). */
-  policies: string[]
   authPath: string
-  /** The first declared role (the only one with the single-role inputs). */
-  role: string
-  /** Every declared role with its policies and the Nomad namespaces it is bound to (null: any). */
-  roles: { name: string; policies: string[]; namespaces: string[] | null }[]
   /** Managed roles and policies that are no longer declared: removed with prune (then also in changes), else kept. */
   undeclared: Change[]
   /** Set when the run failed or was cancelled after writing: what happened to each written object. */
@@ -90,10 +83,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
     changes,
     planned,
     applied,
-    policies: [...desired.role.token_policies],
     authPath: desired.mount.path,
-    role: desired.roles[0].name,
-    roles: roleList(settings).map((r) => ({ name: r.name, policies: [r.policy], namespaces: roleNamespaces(r) })),
     undeclared
   })
   const tooBig = checkRequestStrings(desired.authConfig, `auth config write (POST ${desired.configPath})`, 'The keys of the key source')
