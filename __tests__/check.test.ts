@@ -1,9 +1,9 @@
 /** The pure parts of mode: check: findings from what was read, the policy hazard, the verdict. */
 import { describe, expect, it } from '@jest/globals'
-import { checkVerdict, findingsOutput, findingsSummary, sortFindings, type Finding } from '../src/check/findings.js'
-import { nomadFindings } from '../src/check/nomad.js'
-import { policyHazards } from '../src/check/policy.js'
-import { vaultFindings } from '../src/check/vault.js'
+import { checkVerdict, findingsOutput, findingsSummary, sortFindings, type Finding } from '../src/diagnosis/findings.js'
+import { nomadFindings } from '../src/diagnosis/nomad-findings.js'
+import { policyHazards } from '../src/diagnosis/policy-hazards.js'
+import { vaultFindings } from '../src/diagnosis/vault-findings.js'
 import { desiredState, defaultPolicyTemplate, CLAIM_MAPPINGS } from '../src/vault/desired.js'
 import { testSettings } from '../test-support/config-fixture.js'
 

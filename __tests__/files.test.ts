@@ -6,7 +6,7 @@ import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { ValidationErrors } from '../src/errors.js'
 import { FILE_LIMITS, readUserFile, type FileAccess } from '../src/files.js'
-import { parseInputs } from '../src/inputs.js'
+import { parseInputs } from '../src/inputs/read-inputs.js'
 import { isAclPolicy } from '../src/vault/policy-shape.js'
 import { captureStdout } from '../test-support/input-reader.js'
 

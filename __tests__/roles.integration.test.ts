@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { Config, RoleSettings } from '../src/config.js'
-import { createVaultApi, type VaultApi } from '../src/vault/client.js'
+import { createVaultApi, type VaultApi } from '../src/vault/vault-client.js'
 import { buildSummary } from '../src/report/summary.js'
 import { reconcileVault, vaultOutcomeOf } from '../src/vault/reconcile.js'
 import { testRole } from '../test-support/config-fixture.js'

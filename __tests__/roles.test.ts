@@ -1,13 +1,13 @@
 /** The roles input: parsing and validation, the desired state and plan for several roles, and the per-job role. */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
 import type { BoundClaims } from '../src/config.js'
-import { parseInputs } from '../src/inputs.js'
+import { parseInputs } from '../src/inputs/read-inputs.js'
 import { renderClientBlock } from '../src/nomad/agent-config.js'
 import { injectVault } from '../src/nomad/inject.js'
 import { jobRole } from '../src/nomad/job-role.js'
 import { POLICY_MARKER, desiredState } from '../src/vault/desired.js'
-import { roleForNamespace, roleNamespaces } from '../src/roles.js'
-import { planUndeclared, planVault, writeOrder, type CurrentState } from '../src/vault/plan.js'
+import { roleForNamespace, roleNamespaces } from '../src/role-choice.js'
+import { planUndeclared, planVault, writeOrder, type CurrentState } from '../src/vault/plan-vault.js'
 import { testConfig, testRole, testSettings } from '../test-support/config-fixture.js'
 import { inputProblems, inputReader } from '../test-support/input-reader.js'
 

@@ -5,7 +5,7 @@ import { DEFAULT_POLICY_TEMPLATE, NEW_ACCESSOR, defaultPolicyTemplate, desiredSt
 import { durationSeconds } from '../src/duration.js'
 import { formatChange, lineDiff } from '../src/vault/change-text.js'
 import { normalisePolicy } from '../src/vault/normalise.js'
-import { planVault, type CurrentState } from '../src/vault/plan.js'
+import { planVault, type CurrentState } from '../src/vault/plan-vault.js'
 
 const ACC = 'auth_jwt_1b8dcc32'
 

@@ -8,9 +8,10 @@ import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Config } from '../src/config.js'
+import { roleOutputs } from '../src/report/outputs.js'
 import { ActionError, HttpError } from '../src/errors.js'
-import { createVaultApi, type VaultRequestEvent } from '../src/vault/client.js'
-import { toVaultError } from '../src/vault/errors.js'
+import { createVaultApi, type VaultRequestEvent } from '../src/vault/vault-client.js'
+import { toVaultError } from '../src/vault/vault-errors.js'
 import { NEW_ACCESSOR } from '../src/vault/desired.js'
 import { reconcileVault, type VaultResult } from '../src/vault/reconcile.js'
 import { startHttpStub, type HttpStub } from '../test-support/http-stub.js'
@@ -142,7 +143,9 @@ describe('reconcileVault against OpenBao', () => {
     expect(first.result.applied).toBe(true)
     expect(first.result.accessor).toMatch(/^auth_jwt_/)
     expect(first.result.accessor).toBe(await accessorOf('jwt-e2e'))
-    expect(first.result).toMatchObject({ authPath: 'jwt-e2e', role: 'role-e2e', policies: ['policy-e2e'] })
+    expect(first.result).toMatchObject({ authPath: 'jwt-e2e' })
+    // the role and policies outputs: the declared role and its policy
+    expect(roleOutputs(cfg.settings.roles)).toEqual({ role: 'role-e2e', policies: '["policy-e2e"]' })
     // the reported policy is the written one, with the real accessor
     const written = (await bao.api('GET', 'sys/policies/acl/policy-e2e')).data.policy
     expect(first.result.changes[3].diff[0].after).toBe(written)

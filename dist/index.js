@@ -1,2 +1,2 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
-import{i,j as a,m as o}from"./chunks/chunk-EX7UFZC5.js";import{p as t}from"./chunks/chunk-XF4JOGY4.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-2N456QDU.js"),{cancelled:s}=await e();s&&process.exit(1)}
+import{i,j as a,m as o}from"./chunks/chunk-NTU2GNAI.js";import{q as t}from"./chunks/chunk-RYLUMIKR.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-4GKGAPB2.js"),{cancelled:s}=await e();s&&process.exit(1)}

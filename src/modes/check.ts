@@ -1,30 +1,30 @@
 /**
- * mode: check. Reads Vault and Nomad (never writes), turns what it saw into findings (src/check/*), and reports them:
+ * mode: check. Reads Vault and Nomad (never writes), turns what it saw into findings (src/diagnosis/*), and reports them:
  * the `findings` output, one annotation per error or warning, and the job summary. Errors fail the step; with
  * fail-on-warning, warnings do too.
  */
 import * as core from '@actions/core'
 import type { Config } from '../config.js'
 import { errorMessage, HttpError } from '../errors.js'
-import { checkVerdict, findingsOutput, findingsSummary, sortFindings, type Finding } from '../check/findings.js'
-import { nomadFindings, jobVaultTasks, serverAudiences, type Fetched, type UpgradeCheckBody } from '../check/nomad.js'
-import { policyHazards } from '../check/policy.js'
-import { vaultFindings, type PublishedKey } from '../check/vault.js'
-import { NomadClient, type NomadClientOptions } from '../nomad/client.js'
+import { checkVerdict, findingsOutput, findingsSummary, sortFindings, type Finding } from '../diagnosis/findings.js'
+import { nomadFindings, jobVaultTasks, serverAudiences, type Fetched, type UpgradeCheckBody } from '../diagnosis/nomad-findings.js'
+import { policyHazards } from '../diagnosis/policy-hazards.js'
+import { vaultFindings, type PublishedKey } from '../diagnosis/vault-findings.js'
+import { NomadClient, type NomadClientOptions } from '../nomad/nomad-client.js'
 import { readAgentSelf, type AgentSelfResult } from '../nomad/cluster-check.js'
 import { mapLimit } from '../pool.js'
 import type { ApiJob } from '../nomad/inject.js'
 import { fetchJwks, jwksToPem, runnerJwksTls } from '../keys/jwks.js'
 import type { TlsSettings } from '../transport/index.js'
-import { createVaultApi, type VaultApi } from '../vault/client.js'
+import { createVaultApi, type VaultApi } from '../vault/vault-client.js'
 import { desiredState, type DesiredState } from '../vault/desired.js'
-import { roleForNamespace } from '../roles.js'
-import { PROBE_JOB_ID } from '../check/probe.js'
+import { roleForNamespace } from '../role-choice.js'
+import { PROBE_JOB_ID } from '../diagnosis/probe-job.js'
 import { runProbe } from './probe.js'
 import { setOutputs } from '../report/outputs.js'
 import { redact } from '../transport/index.js'
 import { readCurrentState } from '../vault/read-state.js'
-import type { ModeOptions } from '../inputs/modes.js'
+import type { ModeOptions } from '../inputs/mode-options.js'
 
 export interface CheckResult {
   findings: Finding[]
@@ -63,13 +63,10 @@ async function fetched<T>(p: Promise<T>): Promise<Fetched<T>> {
 
 /** Every job in every namespace, as GET /v1/job/:id returns it (8 at a time). */
 async function readAllJobs(client: NomadClient): Promise<ApiJob[]> {
-  const { body: stubs } = await client.get<{ ID: string; Namespace?: string }[]>('/v1/jobs', { query: { namespace: '*' } })
+  const jobs = client.api.jobs()
+  const stubs = await jobs.list<{ ID: string; Namespace?: string }>({ namespace: '*' })
   const list = Array.isArray(stubs) ? stubs : []
-  const out = await mapLimit(
-    list,
-    8,
-    async (s) => (await client.get<ApiJob>(`/v1/job/${encodeURIComponent(s.ID)}`, { query: { namespace: s.Namespace || 'default' } })).body
-  )
+  const out = await mapLimit(list, 8, async (s) => (await jobs.info(s.ID, { namespace: s.Namespace || 'default' }))[0] as ApiJob)
   return out.filter(Boolean)
 }
 
@@ -88,7 +85,12 @@ export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promis
       : fetched(publishedKeys(s.jwksUrl, runnerJwksTls(s.jwksUrl, s.jwksCaPem, cfg.nomad))),
     nomad ? readAgentSelf(nomad) : Promise.resolve<AgentSelfResult | undefined>(undefined),
     nomad
-      ? fetched(nomad.get<UpgradeCheckBody>('/v1/operator/upgrade-check/vault-workload-identity').then((r) => r.body ?? {}))
+      ? fetched(
+          nomad.api
+            .operator()
+            .vaultWorkloadIdentityUpgradeCheck<UpgradeCheckBody>()
+            .then((body) => body ?? {})
+        )
       : Promise.resolve(noNomad),
     nomad ? fetched(readAllJobs(nomad)) : Promise.resolve(noNomad)
   ])

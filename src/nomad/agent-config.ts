@@ -6,7 +6,7 @@
 import type { Config } from '../config.js'
 import { trimTrailingSlashes } from '../paths.js'
 import { hclString } from './hcl.js'
-import { defaultRoleName, roleNamespaces } from '../roles.js'
+import { defaultRoleName, roleNamespaces } from '../role-choice.js'
 
 /** Lines "name = value" with the `=` aligned, as `nomad fmt` does for consecutive attributes. */
 function attributes(indent: string, attrs: [string, string][]): string[] {

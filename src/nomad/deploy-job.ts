@@ -8,16 +8,15 @@ import * as core from '@actions/core'
 import type { Config, RoleSettings } from '../config.js'
 import { ActionError, asInternalError, bugMessage, errorMessage } from '../errors.js'
 import { redact } from '../transport/index.js'
-import { NomadApi } from './api.js'
 import type { Job } from './api-types.js'
-import type { NomadClient } from './client.js'
+import type { NomadClient } from './nomad-client.js'
 import { evaluateCluster, type AgentSelfResult } from './cluster-check.js'
 import type { VaultDiagContext } from './diagnose.js'
 import { injectMeta, injectVault, tasksRelyingOnDefaultIdentity, vaultTasks, type ApiJob } from './inject.js'
 import { jobRole, type DeployVaultContext } from './job-role.js'
 import type { LoadedJob } from './jobfile.js'
 import { beforeDeadline, deadlineReason, followJob } from './monitor.js'
-import { planJob, type PlanSummary } from './plan.js'
+import { planJob, type PlanSummary } from './plan-job.js'
 import { registerJob } from './register.js'
 import { newJobResult, type JobResult } from './result.js'
 import { unchanged } from './unchanged.js'
@@ -199,7 +198,7 @@ export async function applyJob(run: DeployRun, planned: PlannedJob): Promise<Job
 
     // Read the job back for its version and type. The follow phase, and its deadline (the timeout input), begin here.
     const startedAt = Date.now()
-    const read = await beforeDeadline(startedAt, cfg.job.timeoutMs, (signal) => new NomadApi(client).jobs().info(jobId, { ...query, signal }))
+    const read = await beforeDeadline(startedAt, cfg.job.timeoutMs, (signal) => client.api.jobs().info(jobId, { ...query, signal }))
     if (read === 'timeout') {
       result.verdict = 'timeout'
       result.reason = deadlineReason(

@@ -9,7 +9,7 @@
 import * as core from '@actions/core'
 import type { Config } from '../config.js'
 import { ActionError, errorMessage } from '../errors.js'
-import { NomadClient, type NomadClientOptions } from './client.js'
+import { NomadClient, type NomadClientOptions } from './nomad-client.js'
 import { agentVersion, readAgentSelf, type AgentSelfResult } from './cluster-check.js'
 import { applyJob, deployJob, planOneJob, RunLog, type DeployRun, type PlannedJob } from './deploy-job.js'
 import type { DeployVaultContext } from './job-role.js'

@@ -4,7 +4,7 @@
  */
 import type { Config, RoleSettings } from '../config.js'
 import { ActionError } from '../errors.js'
-import { defaultRoleName, roleForNamespace, roleNamespaces } from '../roles.js'
+import { defaultRoleName, roleForNamespace, roleNamespaces } from '../role-choice.js'
 
 /** What every job's Vault block, cluster check and diagnosis refer to, as the inputs give it. */
 export interface DeployVaultContext {

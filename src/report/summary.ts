@@ -4,7 +4,7 @@
  */
 import type { RoleSettings } from '../config.js'
 import type { JobResult } from '../nomad/result.js'
-import { roleNamespaces } from '../roles.js'
+import { roleNamespaces } from '../role-choice.js'
 
 export interface SummaryChange {
   resource: string

@@ -5,7 +5,7 @@
  */
 import type { BoundClaims, RoleSettings, VaultSettings } from '../config.js'
 import { ActionError } from '../errors.js'
-import { defaultRoleName } from '../roles.js'
+import { defaultRoleName } from '../role-choice.js'
 
 /** The literal in policy templates that stands for the JWT mount's accessor (as in `nomad setup vault`). */
 export const ACCESSOR_PLACEHOLDER = 'auth_jwt_X'

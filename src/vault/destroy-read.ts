@@ -6,7 +6,7 @@
 import type { VaultSettings } from '../config.js'
 import { HttpError } from '../errors.js'
 import { mapLimit } from '../pool.js'
-import { VAULT_CONCURRENCY, type VaultApi } from './client.js'
+import { VAULT_CONCURRENCY, type VaultApi } from './vault-client.js'
 import { mountPathOf, policyNames, type DestroyState } from './destroy-plan.js'
 import { dataOf, loginsThrough, policyOf, readMounts } from './read-back.js'
 

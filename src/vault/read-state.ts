@@ -4,9 +4,9 @@
  */
 import type { VaultSettings } from '../config.js'
 import { HttpError } from '../errors.js'
-import type { VaultApi } from './client.js'
+import type { VaultApi } from './vault-client.js'
 import { MOUNT_DESCRIPTION, POLICY_MARKER } from './desired.js'
-import type { CurrentState, UndeclaredState } from './plan.js'
+import type { CurrentState, UndeclaredState } from './plan-vault.js'
 import { dataOf, parseMounts, policyOf } from './read-back.js'
 
 /**

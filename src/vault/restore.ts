@@ -5,7 +5,7 @@
 import { InternalError } from '../errors.js'
 import { roleWriteBody, type DesiredRole, type DesiredRoleEntry, type DesiredState } from './desired.js'
 import { isEmpty } from './normalise.js'
-import { ROLE_FIELDS, type Change } from './plan.js'
+import { ROLE_FIELDS, type Change } from './plan-vault.js'
 
 export type RollbackOutcome = 'restored' | 'deleted' | 'disabled' | 'kept'
 

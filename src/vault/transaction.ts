@@ -6,11 +6,11 @@
  * through it.
  */
 import { InternalError } from '../errors.js'
-import type { VaultApi } from './client.js'
+import type { VaultApi } from './vault-client.js'
 import { roleWriteBody, type DesiredState } from './desired.js'
 import { equal, normalisePolicy } from './normalise.js'
 import { loginsThrough, readMounts } from './read-back.js'
-import { CONFIG_FIELDS, ROLE_FIELDS, currentPolicy, currentRole, type Change, type CurrentState } from './plan.js'
+import { CONFIG_FIELDS, ROLE_FIELDS, currentPolicy, currentRole, type Change, type CurrentState } from './plan-vault.js'
 import { configRestoreBody, fixFor, roleAt, roleRestoreBody, type JournalEntry, type RollbackEntry } from './restore.js'
 
 export class VaultTransaction {

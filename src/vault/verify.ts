@@ -6,9 +6,9 @@
  */
 import type { VaultSettings } from '../config.js'
 import { ActionError } from '../errors.js'
-import type { VaultApi } from './client.js'
+import type { VaultApi } from './vault-client.js'
 import { MOUNT_DESCRIPTION_DESTROYING, type DesiredState } from './desired.js'
-import { planVault, type Change, type CurrentState } from './plan.js'
+import { planVault, type Change, type CurrentState } from './plan-vault.js'
 import { dataOf, readMounts } from './read-back.js'
 
 /** Another run or a person changed an object while this run was writing: nothing is rolled back. */

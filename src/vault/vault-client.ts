@@ -17,7 +17,7 @@ import { ActionError, HttpError } from '../errors.js'
 import { trimTrailingSlashes } from '../paths.js'
 import { limiter } from '../pool.js'
 import { Transport, type TransportResponse } from '../transport/index.js'
-import { MalformedAnswerError, MountInUseError, serverMessage, toVaultError, VAULT_INPUTS } from './errors.js'
+import { MalformedAnswerError, MountInUseError, serverMessage, toVaultError, VAULT_INPUTS } from './vault-errors.js'
 
 /** Requests one client has in flight at most: the rest wait (10,000 roles must not open 10,000 sockets at once). */
 export const VAULT_CONCURRENCY = 16

@@ -7,7 +7,7 @@ import { errorMessage } from '../errors.js'
 import { keyFingerprint } from '../keys/jwks.js'
 import type { DesiredState } from '../vault/desired.js'
 import { normalisePem } from '../vault/normalise.js'
-import { planUndeclared, planVault, type Change, type CurrentState } from '../vault/plan.js'
+import { planUndeclared, planVault, type Change, type CurrentState } from '../vault/plan-vault.js'
 import type { Finding } from './findings.js'
 
 /** One signing key Nomad publishes, with its PEM when it could be converted. */
