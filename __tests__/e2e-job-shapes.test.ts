@@ -17,7 +17,8 @@ describe('jobs Nomad refuses: the dry run fails as the real run does', () => {
     [
       'a namespace that does not exist',
       'payments.nomad.hcl',
-      'job "ledger" is in nonexistent namespace "payments"',
+      // Found while the job files are read (GET /v1/namespace/:name), before the plan that would refuse it the same way.
+      'deploys to Nomad namespace "payments", which does not exist on this Nomad cluster',
       '`nomad namespace apply payments`'
     ],
     ['a node pool that does not exist', 'arm64.nomad.hcl', 'job "render" is in nonexistent node pool "arm64"', "or change the job's node_pool"]
