@@ -11,7 +11,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { deployJobs, deployRun, prepareJobs, type JobResult } from '../src/nomad/deploy.js'
 import { verdictFails } from '../src/nomad/verdict.js'
-import { testConfig, testRole } from '../test-support/config-fixture.js'
+import { deployVaultContext } from '../src/nomad/job-role.js'
+import { testConfig } from '../test-support/config-fixture.js'
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../test-support/fault-proxy.js'
 import { captureStdout } from '../test-support/input-reader.js'
 import { startNomadDouble, type NomadDouble } from '../test-support/nomad-double/server.js'
@@ -71,13 +72,7 @@ async function deployThrough(setup: (p: FaultProxy) => void): Promise<{ r: JobRe
     job: { files: [file], wait: 'deployment', timeoutMs: 30_000 }
   })
   const prepared = await prepareJobs(cfg)
-  const vault = {
-    audience: 'vault.io',
-    authPath: 'jwt-nomad',
-    boundAudiences: ['vault.io'],
-    roles: [{ ...testRole('r'), policy: 'p' }],
-    defaultRole: 'r'
-  }
+  const vault = deployVaultContext(cfg)
   const [r] = await deployJobs(deployRun(prepared, cfg, vault, { server: '', client: '' }, {}), prepared)
   return { r, n }
 }

@@ -16,7 +16,8 @@ import { followJob } from '../src/nomad/monitor.js'
 import { registerJob } from '../src/nomad/register.js'
 import { verdictFails } from '../src/nomad/verdict.js'
 import { run } from '../src/main.js'
-import { testConfig, testRole } from '../test-support/config-fixture.js'
+import { deployVaultContext } from '../src/nomad/job-role.js'
+import { testConfig } from '../test-support/config-fixture.js'
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../test-support/fault-proxy.js'
 import { captureStdout } from '../test-support/input-reader.js'
 import { startNomadDouble, type NomadDouble, type NomadDoubleOptions } from '../test-support/nomad-double/server.js'
@@ -60,18 +61,11 @@ function config(jobFiles: string[], job: Partial<JobSettings> = {}, nomadConn: {
   })
 }
 
-const VAULT = {
-  audience: 'vault.io',
-  authPath: 'jwt-nomad',
-  boundAudiences: ['vault.io'],
-  roles: [{ ...testRole('r'), policy: 'p' }],
-  defaultRole: 'r'
-}
 
 /** prepareJobs + deployJobs, as main.ts runs them; the one job's result. */
 async function deploy(cfg: ReturnType<typeof config>): Promise<JobResult> {
   const prepared = await prepareJobs(cfg)
-  const [result] = await deployJobs(deployRun(prepared, cfg, VAULT, { server: '', client: '' }, {}), prepared)
+  const [result] = await deployJobs(deployRun(prepared, cfg, deployVaultContext(cfg), { server: '', client: '' }, {}), prepared)
   return result
 }
 
