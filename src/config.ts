@@ -1,4 +1,4 @@
-/** The validated configuration of one action run. Built by inputs.ts; everything downstream reads only this. */
+/** The validated configuration of one action run. Built by src/inputs/read-inputs.ts; everything downstream reads only this. */
 import type { PlanDocument } from './approval/plan-doc.js'
 import type { FileAccess } from './files.js'
 

@@ -107,7 +107,7 @@ export async function runDestroy(cfg: Config, opts: ModeOptions, deps: DestroyDe
       const mount = deletes.find((t) => t.resource === 'auth-mount')
       const tune = `sys/auth/${mountPathOf(s)}/tune`
       try {
-        // Marked first: a deploy that meets the mark stops (vault/plan.ts BeingDestroyedError, vault/verify.ts).
+        // Marked first: a deploy that meets the mark stops (vault/plan-vault.ts BeingDestroyedError, vault/verify.ts).
         if (mount) await api.write(tune, { description: MOUNT_DESCRIPTION_DESTROYING })
         for (const t of deletes) {
           if (t.resource === 'auth-mount') await noNewRoles(api, s, state.mountRoles, opts.force)

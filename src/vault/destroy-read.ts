@@ -1,7 +1,7 @@
 /**
  * The reads of a `mode: destroy`, all before the first delete: the auth method, every role on it (LIST), the
  * declared roles and policies, the roles on every auth method that still name a declared policy, and the logins
- * through the auth method (entity aliases). Through the Vault client, whose requests are bounded (client.ts).
+ * through the auth method (entity aliases). Through the Vault client, whose requests are bounded (vault-client.ts).
  */
 import type { VaultSettings } from '../config.js'
 import { HttpError } from '../errors.js'
