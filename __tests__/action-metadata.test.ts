@@ -8,11 +8,11 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..')
 const action = parse(fs.readFileSync(path.join(root, 'action.yml'), 'utf8'))
 const inputsDoc = fs.readFileSync(path.join(root, 'docs/inputs.md'), 'utf8')
 const outputsDoc = fs.readFileSync(path.join(root, 'docs/outputs.md'), 'utf8')
-// src/inputs.ts, its readers in src/inputs/ (schema, modes), the sign-in inputs (src/auth/inputs.ts) and the GitHub options
+// src/inputs/read-inputs.ts, its readers in src/inputs/ (schema, modes), the sign-in inputs (src/auth/sign-in-inputs.ts) and the GitHub options
 const inputsSrc = [
-  'src/inputs.ts',
+  'src/inputs/read-inputs.ts',
   ...fs.readdirSync(path.join(root, 'src/inputs')).map((f) => `src/inputs/${f}`),
-  'src/auth/inputs.ts',
+  'src/auth/sign-in-inputs.ts',
   'src/github/options.ts'
 ]
   .map((f) => fs.readFileSync(path.join(root, f), 'utf8'))
@@ -25,7 +25,7 @@ describe('action.yml', () => {
   })
 
   it.each(Object.keys(action.inputs))(
-    'input %s is read by src/inputs.ts (or src/inputs/, src/auth/inputs.ts, src/github/options.ts) and documented in docs/inputs.md',
+    'input %s is read by src/inputs/read-inputs.ts (or src/inputs/, src/auth/sign-in-inputs.ts, src/github/options.ts) and documented in docs/inputs.md',
     (name) => {
       expect(inputsSrc).toContain(`'${name}'`)
       expect(inputsDoc).toContain(`| \`${name}\` |`)

@@ -7,10 +7,11 @@ import { describe, expect, it } from '@jest/globals'
 import { execFileSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import ts from 'typescript'
 
 const ROOT = path.resolve(import.meta.dirname, '..')
 
-/** An import edge: `from` imports `to`, both relative to the repository root (e.g. src/vault/plan.ts). */
+/** An import edge: `from` imports `to`, both relative to the repository root (e.g. src/vault/plan-vault.ts). */
 interface Edge {
   from: string
   to: string
@@ -64,18 +65,18 @@ const neutral = anyOf(
     'src/config.ts',
     'src/files.ts',
     'src/cancel.ts',
-    'src/roles.ts',
+    'src/role-choice.ts',
     'src/pool.ts',
     'src/bounds.ts'
   )
 )
 /** Modules that talk to a server (or load the module that does). */
 const client = oneOf(
-  'src/vault/client.ts',
-  'src/nomad/client.ts',
+  'src/vault/vault-client.ts',
+  'src/nomad/nomad-client.ts',
   'src/nomad/api.ts',
   'src/transport/index.ts',
-  'src/transport/transport.ts',
+  'src/transport/http-transport.ts',
   'src/transport/fetch.ts',
   'src/keys/jwks.ts',
   'src/github/rest.ts'
@@ -94,17 +95,17 @@ export const RULES: Rule[] = [
   { name: 'vault/ never imports nomad/', broken: (e) => under('vault')(e.from) && under('nomad')(e.to) },
   { name: 'nomad/ never imports vault/', broken: (e) => under('nomad')(e.from) && under('vault')(e.to) },
   {
-    name: 'vault/ and nomad/ import only their own folder and neutral modules (never report/, inputs/, auth/, check/, github/, modes/)',
+    name: 'vault/ and nomad/ import only their own folder and neutral modules (never report/, inputs/, auth/, diagnosis/, github/, modes/)',
     broken: (e) => (under('vault')(e.from) || under('nomad')(e.from)) && !neutral(e.to) && e.to.split('/')[1] !== e.from.split('/')[1]
   },
   {
-    name: 'neutral modules (transport/, keys/, errors, paths, duration, config, files, cancel, roles, pool, bounds) import only neutral modules',
+    name: 'neutral modules (transport/, keys/, errors, paths, duration, config, files, cancel, role-choice, pool, bounds) import only neutral modules',
     broken: (e) => neutral(e.from) && !neutral(e.to)
   },
   { name: 'report/ imports no client (it formats what the run found)', broken: (e) => under('report')(e.from) && client(e.to) },
   {
     name: 'inputs/ imports no client (inputs are read and checked before the first request)',
-    broken: (e) => (under('inputs')(e.from) || e.from === 'src/inputs.ts') && client(e.to)
+    broken: (e) => under('inputs')(e.from) && client(e.to)
   },
   {
     name: 'only main.ts and modes/ call the steps of a run (reconcile, deploy, signIn, modes)',
@@ -141,15 +142,15 @@ describe('architecture: import rules (docs/architecture.md)', () => {
 
   it('each rule catches a planted violation', () => {
     const planted: Edge[] = [
-      { from: 'src/vault/plan.ts', to: 'test-support/nomad-double/server.ts' },
-      { from: 'src/vault/plan.ts', to: 'src/nomad/hcl.ts' },
-      { from: 'src/nomad/hcl.ts', to: 'src/vault/plan.ts' },
+      { from: 'src/vault/plan-vault.ts', to: 'test-support/nomad-double/server.ts' },
+      { from: 'src/vault/plan-vault.ts', to: 'src/nomad/hcl.ts' },
+      { from: 'src/nomad/hcl.ts', to: 'src/vault/plan-vault.ts' },
       { from: 'src/nomad/monitor.ts', to: 'src/report/summary.ts' },
-      { from: 'src/paths.ts', to: 'src/vault/plan.ts' },
-      { from: 'src/report/summary.ts', to: 'src/nomad/client.ts' },
-      { from: 'src/inputs/job.ts', to: 'src/vault/client.ts' },
+      { from: 'src/paths.ts', to: 'src/vault/plan-vault.ts' },
+      { from: 'src/report/summary.ts', to: 'src/nomad/nomad-client.ts' },
+      { from: 'src/inputs/job.ts', to: 'src/vault/vault-client.ts' },
       { from: 'src/github/options.ts', to: 'src/vault/reconcile.ts' },
-      { from: 'src/check/nomad.ts', to: 'src/vault/plan.ts' }
+      { from: 'src/diagnosis/nomad-findings.ts', to: 'src/vault/plan-vault.ts' }
     ]
     const found = new Set<string>()
     for (const p of planted) for (const v of violations([...edges, p])) found.add(v.slice(0, v.indexOf(':')))
@@ -284,5 +285,122 @@ describe('the Nomad test double: file length and import cycles', () => {
     ])
     const planted = [...edges, e(`${DOUBLE}/state.ts`, `${DOUBLE}/server.ts`)]
     expect(importCycles(planted)).toContainEqual(expect.arrayContaining([`${DOUBLE}/server.ts`, `${DOUBLE}/state.ts`]))
+  })
+})
+
+/** Member names that must not sit in one type: a single role (or policy) beside the list of them. */
+const SINGLE_AND_LIST: [string, string][] = [
+  ['role', 'roles'],
+  ['policy', 'policies']
+]
+
+/**
+ * The interfaces and object types of a source text (nested ones too) that carry both a single role and a role list
+ * (or a single policy and the policy list), as "file: Type has role and roles".
+ */
+export function singleBesideList(file: string, text: string): string[] {
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true)
+  const out: string[] = []
+  const visit = (node: ts.Node, name: string): void => {
+    let here = name
+    if (ts.isInterfaceDeclaration(node) || ts.isTypeAliasDeclaration(node)) here = node.name.text
+    else if (ts.isPropertySignature(node) && node.name && ts.isIdentifier(node.name)) here = `${name}.${node.name.text}`
+    if (ts.isInterfaceDeclaration(node) || ts.isTypeLiteralNode(node)) {
+      const members = new Set(node.members.flatMap((m) => (m.name && (ts.isIdentifier(m.name) || ts.isStringLiteral(m.name)) ? [m.name.text] : [])))
+      for (const [one, many] of SINGLE_AND_LIST) if (members.has(one) && members.has(many)) out.push(`${file}: ${here} has ${one} and ${many}`)
+    }
+    ts.forEachChild(node, (child) => visit(child, here))
+  }
+  visit(source, '')
+  return out
+}
+
+describe('roles are a list below the input parser (issue 17)', () => {
+  it('no type in src/ carries a single role (or policy) beside the list of them', () => {
+    const found = sourceFiles('src').flatMap((f) => singleBesideList(f, fs.readFileSync(path.join(ROOT, f), 'utf8')))
+    expect(found).toEqual([])
+  })
+
+  it('finds the pair in an interface, a type alias and a nested object type, and not apart', () => {
+    const text = [
+      'export interface VaultSettings { authPath: string; role: string; roles?: RoleSettings[] }',
+      'type Current = { policy: string | null; policies?: Record<string, string> }',
+      'interface SummaryInput { vault: { role: string; policies: string[]; roles?: { name: string }[] } }',
+      'interface Diag { role: string; policies: string[] }',
+      'interface Listed { roles: RoleSettings[]; policies: string[] }'
+    ].join('\n')
+    expect(singleBesideList('src/x.ts', text)).toEqual([
+      'src/x.ts: VaultSettings has role and roles',
+      'src/x.ts: Current has policy and policies',
+      'src/x.ts: SummaryInput.vault has role and roles'
+    ])
+  })
+})
+
+/** Module names that may repeat: a folder's entry point (named by its folder). */
+const SHARED_NAMES = ['index.ts']
+
+/** Two modules with one base name, or a file named like a folder (such as src/inputs.ts beside src/inputs/), in a list of paths. */
+export function nameClashes(files: string[]): string[] {
+  const base = (f: string) => path.posix.basename(f)
+  const folders = new Set(files.flatMap((f) => path.posix.dirname(f).split('/').slice(1)))
+  const byName = new Map<string, string[]>()
+  for (const f of files) if (!SHARED_NAMES.includes(base(f))) byName.set(base(f), [...(byName.get(base(f)) ?? []), f])
+  const twice = [...byName.values()].filter((l) => l.length > 1).map((l) => `${l.join(' and ')} share a name`)
+  const asFolder = files.filter((f) => folders.has(base(f).replace(/\.ts$/, ''))).map((f) => `${f} is named like a folder`)
+  return [...twice, ...asFolder]
+}
+
+/** The string and template literals of a source text (their text, without quotes). */
+function literals(file: string, text: string): string[] {
+  const out: string[] = []
+  const visit = (n: ts.Node): void => {
+    if (ts.isStringLiteralLike(n) || ts.isTemplateHead(n) || ts.isTemplateMiddle(n) || ts.isTemplateTail(n)) out.push(n.text)
+    ts.forEachChild(n, visit)
+  }
+  visit(ts.createSourceFile(file, text, ts.ScriptTarget.Latest, true))
+  return out
+}
+
+/** Where the HTTP paths of the servers may be written: Nomad's typed API and client, and the Vault client's error mapping. */
+const API_PATH_FILES = /^src\/nomad\/(api[\w-]*|nomad-client)\.ts$|^src\/vault\/(vault-client|vault-errors)\.ts$/
+
+describe('rooms a maintainer can find (issue 17)', () => {
+  const files = sourceFiles('src')
+  const text = (f: string) => fs.readFileSync(path.join(ROOT, f), 'utf8')
+
+  it('no two modules of src/ share a name, and no file is named like a folder', () => {
+    expect(nameClashes(files)).toEqual([])
+  })
+
+  it('finds a planted clash of names', () => {
+    expect(nameClashes(['src/inputs.ts', 'src/inputs/roles.ts', 'src/roles.ts', 'src/a/index.ts', 'src/b/index.ts'])).toEqual([
+      'src/inputs/roles.ts and src/roles.ts share a name',
+      'src/inputs.ts is named like a folder'
+    ])
+  })
+
+  it('every Nomad call goes through the typed API: no /v1/ path outside it, and one NomadApi per client', () => {
+    // A request path is a literal that starts with /v1/ (a message such as "GET /v1/agent/self returned …" names one).
+    const paths = files.filter((f) => !API_PATH_FILES.test(f) && literals(f, text(f)).some((l) => l.startsWith('/v1/')))
+    expect(paths).toEqual([])
+    const builders = files.filter((f) => text(f).includes('new NomadApi('))
+    expect(builders).toEqual(['src/nomad/nomad-client.ts'])
+    // the check sees a path in any literal form, and not in a comment
+    expect(literals('x.ts', "// GET /v1/a\nc.get('/v1/jobs'); c.get(`/v1/job/${id}/plan`)")).toEqual(['/v1/jobs', '/v1/job/', '/plan'])
+    // on the code before issue 17, the raw calls of check, probe, plan and the Nomad login were found
+    const before = "await client.post('/v1/jobs', { Job: probeJob(p) }, query)\nconst path = `/v1/job/${PROBE_JOB_ID}`"
+    expect(literals('src/modes/probe.ts', before).filter((l) => l.startsWith('/v1/'))).toEqual(['/v1/jobs', '/v1/job/'])
+  })
+
+  it('no error message is edited in place: a new error carries the note (with its cause), or the reporter appends it', () => {
+    const edited = files.filter((f) => /\.message\s*(\+=|=[^=>])/.test(text(f)))
+    expect(edited).toEqual([])
+  })
+
+  it('a bug of ours is an InternalError, never an ActionError that says "Internal error"', () => {
+    const dressed = files.filter((f) => /new ActionError\(\s*['"`]Internal error/i.test(text(f)))
+    expect(dressed).toEqual([])
+    expect(text('src/errors.ts')).toMatch(/export class InternalError extends Error/)
   })
 })

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals'
-import { authConflicts, parseAuthInputs } from '../src/auth/inputs.js'
+import { authConflicts, parseAuthInputs } from '../src/auth/sign-in-inputs.js'
 
 const read =
   (over: Record<string, string> = {}) =>

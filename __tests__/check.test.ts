@@ -1,9 +1,9 @@
 /** The pure parts of mode: check: findings from what was read, the policy hazard, the verdict. */
 import { describe, expect, it } from '@jest/globals'
-import { checkVerdict, findingsOutput, findingsSummary, sortFindings, type Finding } from '../src/check/findings.js'
-import { nomadFindings } from '../src/check/nomad.js'
-import { policyHazards } from '../src/check/policy.js'
-import { vaultFindings } from '../src/check/vault.js'
+import { checkVerdict, findingsOutput, findingsSummary, sortFindings, type Finding } from '../src/diagnosis/findings.js'
+import { nomadFindings } from '../src/diagnosis/nomad-findings.js'
+import { policyHazards } from '../src/diagnosis/policy-hazards.js'
+import { vaultFindings } from '../src/diagnosis/vault-findings.js'
 import { desiredState, defaultPolicyTemplate, CLAIM_MAPPINGS } from '../src/vault/desired.js'
 import { testSettings } from '../test-support/config-fixture.js'
 
@@ -58,17 +58,17 @@ describe('vault findings', () => {
   const settings = testSettings()
   const desired = desiredState(settings)
   const mount = { type: 'jwt', accessor: ACC }
-  const config = { jwks_url: settings.jwksUrl, jwt_supported_algs: ['RS256'], default_role: settings.role }
+  const config = { jwks_url: settings.jwksUrl, jwt_supported_algs: ['RS256'], default_role: settings.roles[0].name }
 
   it('a missing mount is one error and nothing else is judged', () => {
-    const f = vaultFindings({ settings, current: { mount: null, authConfig: null, role: null, policy: null }, desired, keys: null })
+    const f = vaultFindings({ settings, current: { mount: null, authConfig: null, roles: {}, policies: {} }, desired, keys: null })
     expect(f).toEqual([expect.objectContaining({ severity: 'error', check: 'vault-mount' })])
   })
 
   it('an algorithm Nomad signs with that Vault does not accept is an error; drift is reported per resource', () => {
     const f = vaultFindings({
       settings,
-      current: { mount, authConfig: config, role: null, policy: null },
+      current: { mount, authConfig: config, roles: {}, policies: {} },
       desired,
       keys: [{ kid: 'k1', alg: 'EdDSA', pem: '-----BEGIN PUBLIC KEY-----\nx\n-----END PUBLIC KEY-----\n' }]
     })

@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals
 import type { Config } from '../src/config.js'
 import { ActionError } from '../src/errors.js'
 import { runDestroy } from '../src/modes/destroy.js'
-import { createVaultApi } from '../src/vault/client.js'
+import { createVaultApi } from '../src/vault/vault-client.js'
 import { reconcileVault } from '../src/vault/reconcile.js'
 import { testRole } from '../test-support/config-fixture.js'
 import { faultedVault } from '../test-support/faulted-vault.js'

@@ -200,6 +200,13 @@ describe('links', () => {
     expect(doubled).toEqual([])
   })
 
+  it.each(markdownFiles())('every repository path that %s names exists', (file) => {
+    const paths = [...read(file).matchAll(/(?<![\w/.-])((?:src|test-support|__tests__|scripts|tools|examples|bench|\.ci)\/[\w./*-]*[\w/*])/g)]
+      .map((m) => m[1])
+      .filter((p) => !p.includes('*'))
+    expect(paths.filter((p) => !fs.existsSync(path.join(ROOT, p)))).toEqual([])
+  })
+
   it('every "docs/x.md, section …" reference in the code, action.yml and the workflows names an existing heading', () => {
     const files = execFileSync('git', ['ls-files', '-z', 'src', 'action.yml', 'examples', '.github', 'test-support'], {
       cwd: ROOT,

@@ -11,6 +11,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { deployJobs, deployRun, prepareJobs, type JobResult } from '../src/nomad/deploy.js'
 import { verdictFails } from '../src/nomad/verdict.js'
+import { deployVaultContext } from '../src/nomad/job-role.js'
 import { testConfig } from '../test-support/config-fixture.js'
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../test-support/fault-proxy.js'
 import { captureStdout } from '../test-support/input-reader.js'
@@ -71,7 +72,7 @@ async function deployThrough(setup: (p: FaultProxy) => void): Promise<{ r: JobRe
     job: { files: [file], wait: 'deployment', timeoutMs: 30_000 }
   })
   const prepared = await prepareJobs(cfg)
-  const vault = { role: 'r', audience: 'vault.io', authPath: 'jwt-nomad', policies: ['p'], boundAudiences: ['vault.io'] }
+  const vault = deployVaultContext(cfg)
   const [r] = await deployJobs(deployRun(prepared, cfg, vault, { server: '', client: '' }, {}), prepared)
   return { r, n }
 }

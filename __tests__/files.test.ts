@@ -6,7 +6,7 @@ import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { ValidationErrors } from '../src/errors.js'
 import { FILE_LIMITS, PEM_LIMIT, readUserFile, type FileAccess } from '../src/files.js'
-import { parseInputs } from '../src/inputs.js'
+import { parseInputs } from '../src/inputs/read-inputs.js'
 import { isAclPolicy } from '../src/vault/policy-shape.js'
 import { captureStdout } from '../test-support/input-reader.js'
 
@@ -95,7 +95,7 @@ describe('readUserFile', () => {
 describe('policy-file through parseInputs', () => {
   it('reads a policy in the workspace', () => {
     const cfg = parseInputs((n) => ({ ...base, 'policy-file': path.join(ws, 'policy.hcl') })[n] ?? '', { GITHUB_WORKSPACE: ws })
-    expect(cfg.settings.policyText).toContain('secret/data/*')
+    expect(cfg.settings.roles[0].policyText).toContain('secret/data/*')
   })
 
   it('never echoes a file that is not a policy, even when reading outside the workspace is allowed', () => {

@@ -2,7 +2,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { afterAll, describe, expect, it } from '@jest/globals'
-import { normaliseAuthPath, parseBoundClaims, parseInputs, parseVariables } from '../src/inputs.js'
+import { normaliseAuthPath, parseBoundClaims, parseInputs, parseVariables } from '../src/inputs/read-inputs.js'
 import { testSettings } from '../test-support/config-fixture.js'
 import { captureStdout, inputProblems, inputReader } from '../test-support/input-reader.js'
 import { makeTestPki } from '../test-support/tls-certs.js'
@@ -110,7 +110,7 @@ describe('parseInputs', () => {
 
   it('rejects batch tokens with a period and built-in policy names', () => {
     expect(problemsOf({ 'token-type': 'batch', 'token-period': '30m' })[0]).toContain('batch tokens cannot be periodic')
-    expect(parseInputs(reader({ 'token-type': 'batch', 'token-period': '0' })).settings.tokenPeriodSeconds).toBe(0)
+    expect(parseInputs(reader({ 'token-type': 'batch', 'token-period': '0' })).settings.roles[0].tokenPeriodSeconds).toBe(0)
     expect(problemsOf({ policy: 'root' })[0]).toContain('built-in Vault policy')
     expect(problemsOf({ 'token-type': 'forever' })[0]).toContain('"token-type" must be one of')
   })

@@ -4,7 +4,7 @@
  * verdict "unknown" with the last state seen, never "failed".
  */
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { NomadClient } from '../src/nomad/client.js'
+import { NomadClient } from '../src/nomad/nomad-client.js'
 import { followJob } from '../src/nomad/monitor.js'
 import { registerJob } from '../src/nomad/register.js'
 import { verdictFails } from '../src/nomad/verdict.js'

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals'
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { evaluateCluster, findDefaultVault, readAgentSelf } from '../src/nomad/cluster-check.js'
-import { NomadClient } from '../src/nomad/client.js'
+import { NomadClient } from '../src/nomad/nomad-client.js'
 
 let server: http.Server | undefined
 afterEach(async () => {

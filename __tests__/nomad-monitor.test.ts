@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
-import { NomadClient } from '../src/nomad/client.js'
+import { NomadClient } from '../src/nomad/nomad-client.js'
 import type { FollowOptions } from '../src/nomad/follow-context.js'
 import { followJob } from '../src/nomad/monitor.js'
 import { verdictFails } from '../src/nomad/verdict.js'

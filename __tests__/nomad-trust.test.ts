@@ -11,11 +11,12 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import type { JobSettings } from '../src/config.js'
 import { deployJobs, deployRun, prepareJobs, type JobResult } from '../src/nomad/deploy.js'
-import { NomadClient } from '../src/nomad/client.js'
+import { NomadClient } from '../src/nomad/nomad-client.js'
 import { followJob } from '../src/nomad/monitor.js'
 import { registerJob } from '../src/nomad/register.js'
 import { verdictFails } from '../src/nomad/verdict.js'
 import { run } from '../src/main.js'
+import { deployVaultContext } from '../src/nomad/job-role.js'
 import { testConfig } from '../test-support/config-fixture.js'
 import { startFaultProxy, type FaultProxy, type ProxiedRequest } from '../test-support/fault-proxy.js'
 import { captureStdout } from '../test-support/input-reader.js'
@@ -60,12 +61,10 @@ function config(jobFiles: string[], job: Partial<JobSettings> = {}, nomadConn: {
   })
 }
 
-const VAULT = { role: 'r', audience: 'vault.io', authPath: 'jwt-nomad', policies: ['p'], boundAudiences: ['vault.io'] }
-
 /** prepareJobs + deployJobs, as main.ts runs them; the one job's result. */
 async function deploy(cfg: ReturnType<typeof config>): Promise<JobResult> {
   const prepared = await prepareJobs(cfg)
-  const [result] = await deployJobs(deployRun(prepared, cfg, VAULT, { server: '', client: '' }, {}), prepared)
+  const [result] = await deployJobs(deployRun(prepared, cfg, deployVaultContext(cfg), { server: '', client: '' }, {}), prepared)
   return result
 }
 

@@ -1,6 +1,6 @@
 /** The live probe's pure parts: the probe job, and the finding each allocation outcome gives. */
 import { describe, expect, it } from '@jest/globals'
-import { PROBE_JOB_ID, probeFinding, probeJob } from '../src/check/probe.js'
+import { PROBE_JOB_ID, probeFinding, probeJob } from '../src/diagnosis/probe-job.js'
 import type { AllocationListStub, TaskEvent } from '../src/nomad/api-types.js'
 
 const spec = { secret: 'secret/data/prod/nomad-vault-action-probe/config', namespace: 'prod', role: 'ns-prod' }

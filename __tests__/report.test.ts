@@ -47,9 +47,8 @@ describe('buildSummary', () => {
       addr: 'https://vault:8200',
       authPath: 'jwt-nomad',
       accessor: 'auth_jwt_1234',
-      role: 'nomad-workloads',
       keySource: 'jwks',
-      policies: ['nomad-workloads'],
+      roles: [{ name: 'nomad-workloads', policy: 'nomad-workloads', boundClaims: {} }],
       changes: [
         {
           resource: 'role',
@@ -103,7 +102,7 @@ describe('one result shape per job', () => {
     expect(Object.keys(JSON.parse(jobOutputs(jobs)['verdict']))).toEqual(['web', 'api', 'worker'])
     const md = buildSummary({
       dryRun: false,
-      vault: { addr: 'x', authPath: 'jwt-nomad', accessor: '', role: 'r', keySource: 'jwks', policies: [], changes: [] },
+      vault: { addr: 'x', authPath: 'jwt-nomad', accessor: '', keySource: 'jwks', roles: [{ name: 'r', policy: 'p', boundClaims: {} }], changes: [] },
       serverBlock: '',
       clientBlock: '',
       jobs,
@@ -132,7 +131,14 @@ const failedAllocs = (n: number, message: string, thenType: string, thenMessage:
   }))
 
 describe('reports within GitHub limits', () => {
-  const vault: SummaryInput['vault'] = { addr: 'x', authPath: 'jwt-nomad', accessor: '', role: 'r', keySource: 'jwks', policies: [], changes: [] }
+  const vault: SummaryInput['vault'] = {
+    addr: 'x',
+    authPath: 'jwt-nomad',
+    accessor: '',
+    keySource: 'jwks',
+    roles: [{ name: 'r', policy: 'p', boundClaims: {} }],
+    changes: []
+  }
   /** A deployed job as the summary sees it after a real deploy: plan, deployment health, release meta. */
   const deployed = (i: number): JobResult => ({
     ...job(`service-${String(i).padStart(4, '0')}`, i % 100 === 7 ? 'failed' : 'healthy'),

@@ -5,7 +5,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import type { Config, RoleSettings } from '../src/config.js'
-import { createVaultApi, type VaultApi } from '../src/vault/client.js'
+import { createVaultApi, type VaultApi } from '../src/vault/vault-client.js'
+import { buildSummary } from '../src/report/summary.js'
 import { reconcileVault, vaultOutcomeOf } from '../src/vault/reconcile.js'
 import { testRole } from '../test-support/config-fixture.js'
 import { startOpenBao, type OpenBao } from '../test-support/openbao.js'
@@ -67,10 +68,16 @@ describe('roles against OpenBao', () => {
       'create sys/policies/acl/prod-policy',
       'create sys/policies/acl/dev-policy'
     ])
-    expect(first.roles).toEqual([
-      { name: 'prod', policies: ['prod-policy'], namespaces: ['prod'] },
-      { name: 'dev', policies: ['dev-policy'], namespaces: ['dev'] }
-    ])
+    // The summary lists every declared role with its policy and namespaces.
+    const md = buildSummary({
+      dryRun: false,
+      vault: { addr: cfg.vault.addr, authPath: first.authPath, accessor: first.accessor, keySource: 'jwks', roles: cfg.settings.roles, changes: [] },
+      serverBlock: '',
+      clientBlock: '',
+      jobs: []
+    })
+    expect(md).toContain('| Role `prod` | policies `prod-policy`; namespaces `prod` |')
+    expect(md).toContain('| Role `dev` | policies `dev-policy`; namespaces `dev` |')
     const second = await reconcileVault(cfg, quiet)
     expect(second.changes).toEqual([])
     expect(second.undeclared).toEqual([])

@@ -1,13 +1,14 @@
 /** The roles input: parsing and validation, the desired state and plan for several roles, and the per-job role. */
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals'
-import { parseInputs } from '../src/inputs.js'
+import type { BoundClaims } from '../src/config.js'
+import { parseInputs } from '../src/inputs/read-inputs.js'
 import { renderClientBlock } from '../src/nomad/agent-config.js'
-import { injectVault, roleForNamespace } from '../src/nomad/inject.js'
-import { vaultForJob } from '../src/nomad/job-role.js'
+import { injectVault } from '../src/nomad/inject.js'
+import { jobRole } from '../src/nomad/job-role.js'
 import { POLICY_MARKER, desiredState } from '../src/vault/desired.js'
-import { roleNamespaces } from '../src/roles.js'
-import { planUndeclared, planVault, writeOrder, type CurrentState } from '../src/vault/plan.js'
-import { testConfig, testSettings } from '../test-support/config-fixture.js'
+import { roleForNamespace, roleNamespaces } from '../src/role-choice.js'
+import { planUndeclared, planVault, writeOrder, type CurrentState } from '../src/vault/plan-vault.js'
+import { testConfig, testRole, testSettings } from '../test-support/config-fixture.js'
 import { inputProblems, inputReader } from '../test-support/input-reader.js'
 
 const base = {
@@ -36,7 +37,7 @@ afterEach(() => {
 })
 
 describe('roles input', () => {
-  it('parses each role with its own claims, policy, token settings and kv mount; the first role fills the single-role fields', () => {
+  it('parses each role with its own claims, policy, token settings and kv mount, into the one roles list', () => {
     const cfg = parseInputs(reader({ roles: TWO, 'token-period': '20m' }))
     expect(cfg.settings.roles).toEqual([
       {
@@ -56,13 +57,25 @@ describe('roles input', () => {
         tokenPeriodSeconds: 3600
       }
     ])
-    expect(cfg.settings).toMatchObject({ role: 'web-prod', policy: 'web-prod', kvMount: 'kv-prod', prune: false })
+    expect(cfg.settings).toMatchObject({ rolesInput: true, prune: false })
+    // Below the parser there is only the list: no single-role fields beside it.
+    expect(Object.keys(cfg.settings).filter((k) => ['role', 'policy', 'kvMount', 'boundClaims', 'tokenType', 'policyText'].includes(k))).toEqual([])
     expect(parseInputs(reader({ roles: TWO, prune: 'true' })).settings.prune).toBe(true)
   })
 
-  it('the single-role inputs stay the shorthand: no roles list', () => {
+  it('the single-role inputs are the shorthand for a list of one role', () => {
     const cfg = parseInputs(reader({ role: 'app', 'bound-claims': '{"nomad_namespace":"prod"}' }))
-    expect(cfg.settings.roles).toBeUndefined()
+    expect(cfg.settings.rolesInput).toBe(false)
+    expect(cfg.settings.roles).toEqual([
+      {
+        name: 'app',
+        policy: 'nomad-workloads',
+        kvMount: 'secret',
+        boundClaims: { nomad_namespace: 'prod' },
+        tokenType: 'service',
+        tokenPeriodSeconds: 1800
+      }
+    ])
     expect(desiredState(cfg.settings).roles.map((r) => r.name)).toEqual(['app'])
   })
 
@@ -171,7 +184,7 @@ describe('desired state and plan with several roles', () => {
     expect(d.policies.map((p) => p.path)).toEqual(['sys/policies/acl/web-prod', 'sys/policies/acl/shared'])
     expect(d.policies[0].text('acc')).toContain('path "kv-prod/data/')
     expect(d.authConfig.default_role).toBe('catch-all')
-    const empty: CurrentState = { mount: null, authConfig: null, role: null, policy: null }
+    const empty: CurrentState = { mount: null, authConfig: null, roles: {}, policies: {} }
     expect(planVault(empty, d).map((c) => `${c.action} ${c.path}`)).toEqual([
       'create sys/auth/jwt-nomad',
       'create auth/jwt-nomad/config',
@@ -192,8 +205,6 @@ describe('desired state and plan with several roles', () => {
     const current: CurrentState = {
       mount: { type: 'jwt', accessor: 'acc', description: 'Nomad workload identity (managed by nomad-vault-action)' },
       authConfig: { ...d.authConfig },
-      role: readBack('web-prod'),
-      policy: d.policies[0].text('acc'),
       roles: { 'web-prod': readBack('web-prod'), 'catch-all': readBack('catch-all'), 'web-dev': { ...readBack('web-dev'), token_period: 30 } },
       policies: { 'web-prod': d.policies[0].text('acc'), shared: d.policies[1].text('acc') },
       undeclared: {
@@ -220,8 +231,6 @@ describe('desired state and plan with several roles', () => {
     const current: CurrentState = {
       mount: { type: 'jwt', accessor: 'acc' },
       authConfig: { ...d.authConfig },
-      role: null,
-      policy: null,
       roles: { 'web-prod': null, 'catch-all': { token_policies: ['shared'] }, 'web-dev': null },
       policies: { 'web-prod': null, shared: 'old text' }
     }
@@ -236,10 +245,10 @@ describe('desired state and plan with several roles', () => {
 })
 
 describe('the role of each job', () => {
-  const choices = [
-    { name: 'web-prod', namespaces: ['prod'] },
-    { name: 'any', namespaces: null },
-    { name: 'dev', namespaces: ['dev'] }
+  const choices: { name: string; boundClaims: BoundClaims }[] = [
+    { name: 'web-prod', boundClaims: { nomad_namespace: 'prod' } },
+    { name: 'any', boundClaims: {} },
+    { name: 'dev', boundClaims: { nomad_namespace: ['dev'] } }
   ]
   it('picks the role bound to the namespace, else the first role without a binding', () => {
     expect(roleForNamespace(choices, 'prod')?.name).toBe('web-prod')
@@ -249,20 +258,18 @@ describe('the role of each job', () => {
     expect(roleNamespaces({ boundClaims: { nomad_namespace: 'prod' } })).toEqual(['prod'])
   })
 
-  it('vaultForJob: the job context gets its role, policies and claims; an unserved namespace is an error only when injecting', () => {
+  it('jobRole: the job gets its role, policy and claims; an unserved namespace is an error only when injecting', () => {
     const vault = {
-      role: 'a',
-      policies: ['a'],
       roles: [
-        { name: 'a', namespaces: ['prod'], policies: ['a'], boundClaims: { nomad_namespace: 'prod' } },
-        { name: 'b', namespaces: ['dev'], policies: ['pb'], boundClaims: { nomad_namespace: 'dev' } }
+        { ...testRole('a', 'prod'), policy: 'a' },
+        { ...testRole('b', 'dev'), policy: 'pb' }
       ]
     }
-    expect(vaultForJob(vault, 'dev', 'web', true)).toMatchObject({ role: 'b', policies: ['pb'], boundClaims: { nomad_namespace: 'dev' } })
-    expect(() => vaultForJob(vault, 'qa', 'web', true)).toThrow(
+    expect(jobRole(vault, 'dev', 'web', true)).toMatchObject({ name: 'b', policy: 'pb', boundClaims: { nomad_namespace: 'dev' } })
+    expect(() => jobRole(vault, 'qa', 'web', true)).toThrow(
       /Job "web" is in Nomad namespace "qa", and no role of the roles input serves it: a \(prod\); b \(dev\)/
     )
-    expect(vaultForJob(vault, 'qa', 'web', false)).toBe(vault)
+    expect(jobRole(vault, 'qa', 'web', false)).toBe(vault.roles[0])
   })
 
   it('inject-vault missing also fills a vault block without a role when there are several roles', () => {

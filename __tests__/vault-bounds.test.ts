@@ -6,8 +6,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals'
 import { limiter, mapLimit } from '../src/pool.js'
 import { classifyNetworkError } from '../src/transport/index.js'
-import { createVaultApi, VAULT_CONCURRENCY } from '../src/vault/client.js'
-import { toVaultError } from '../src/vault/errors.js'
+import { createVaultApi, VAULT_CONCURRENCY } from '../src/vault/vault-client.js'
+import { toVaultError } from '../src/vault/vault-errors.js'
 import { startHttpStub, type HttpStub } from '../test-support/http-stub.js'
 
 let stub: HttpStub | undefined

@@ -5,7 +5,7 @@ import { DEFAULT_POLICY_TEMPLATE, NEW_ACCESSOR, defaultPolicyTemplate, desiredSt
 import { durationSeconds } from '../src/duration.js'
 import { formatChange, lineDiff } from '../src/vault/change-text.js'
 import { normalisePolicy } from '../src/vault/normalise.js'
-import { planVault, type CurrentState } from '../src/vault/plan.js'
+import { planVault, type CurrentState } from '../src/vault/plan-vault.js'
 
 const ACC = 'auth_jwt_1b8dcc32'
 
@@ -32,30 +32,32 @@ function readBack(d: DesiredState, accessor = ACC): CurrentState {
       provider_config: {},
       status: 'valid'
     },
-    role: {
-      allowed_redirect_uris: null,
-      bound_audiences: [...d.role.bound_audiences],
-      bound_claims: d.role.bound_claims ?? null,
-      bound_claims_type: 'string',
-      bound_subject: '',
-      claim_mappings: { nomad_task: 'nomad_task', nomad_job_id: 'nomad_job_id', nomad_namespace: 'nomad_namespace' },
-      clock_skew_leeway: 0,
-      role_type: 'jwt',
-      token_bound_cidrs: [],
-      token_explicit_max_ttl: 0,
-      token_max_ttl: 0,
-      token_period: d.role.token_period,
-      token_policies: [...d.role.token_policies],
-      token_ttl: 0,
-      token_type: d.role.token_type,
-      user_claim: '/nomad_job_id',
-      user_claim_json_pointer: true
+    roles: {
+      [d.roles[0].name]: {
+        allowed_redirect_uris: null,
+        bound_audiences: [...d.roles[0].role.bound_audiences],
+        bound_claims: d.roles[0].role.bound_claims ?? null,
+        bound_claims_type: 'string',
+        bound_subject: '',
+        claim_mappings: { nomad_task: 'nomad_task', nomad_job_id: 'nomad_job_id', nomad_namespace: 'nomad_namespace' },
+        clock_skew_leeway: 0,
+        role_type: 'jwt',
+        token_bound_cidrs: [],
+        token_explicit_max_ttl: 0,
+        token_max_ttl: 0,
+        token_period: d.roles[0].role.token_period,
+        token_policies: [...d.roles[0].role.token_policies],
+        token_ttl: 0,
+        token_type: d.roles[0].role.token_type,
+        user_claim: '/nomad_job_id',
+        user_claim_json_pointer: true
+      }
     },
-    policy: d.policy.text(accessor)
+    policies: { [d.policies[0].name]: d.policies[0].text(accessor) }
   }
 }
 
-const empty: CurrentState = { mount: null, authConfig: null, role: null, policy: null }
+const empty: CurrentState = { mount: null, authConfig: null, roles: {}, policies: {} }
 
 describe('desiredState', () => {
   it('matches what `nomad setup vault` writes, with the inputs in place of its constants', () => {
@@ -66,7 +68,7 @@ describe('desiredState', () => {
       jwt_supported_algs: ['RS256', 'EdDSA'],
       default_role: 'nomad-workloads'
     })
-    expect(d.role).toEqual({
+    expect(d.roles[0].role).toEqual({
       role_type: 'jwt',
       bound_audiences: ['vault.io'],
       user_claim: '/nomad_job_id',
@@ -78,14 +80,14 @@ describe('desiredState', () => {
       token_explicit_max_ttl: 0
     })
     expect(d.configPath).toBe('auth/jwt-nomad/config')
-    expect(d.rolePath).toBe('auth/jwt-nomad/role/nomad-workloads')
-    expect(d.policyPath).toBe('sys/policies/acl/nomad-workloads')
+    expect(d.roles[0].path).toBe('auth/jwt-nomad/role/nomad-workloads')
+    expect(d.policies[0].path).toBe('sys/policies/acl/nomad-workloads')
     expect(d.mountPath).toBe('sys/auth/jwt-nomad')
   })
 
   it('renders the nomad setup vault policy template with the accessor and kv mount', () => {
     const alias = `identity.entity.aliases.${ACC}.metadata`
-    const text = desiredState(settings({ kvMount: 'kv/team' })).policy.text(ACC)
+    const text = desiredState(settings({ kvMount: 'kv/team' })).policies[0].text(ACC)
     expect(text).toContain(`path "kv/team/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}/*" {`)
     expect(text).toContain(`path "kv/team/data/{{${alias}.nomad_namespace}}/{{${alias}.nomad_job_id}}" {`)
     expect(text).toContain(`path "kv/team/metadata/{{${alias}.nomad_namespace}}/*" {`)
@@ -113,7 +115,7 @@ describe('desiredState', () => {
     const withCa = desiredState(settings({ jwksCaPem: 'CA' }))
     expect(withCa.authConfig.jwks_ca_pem).toBe('CA')
     const bc = desiredState(settings({ boundClaims: { nomad_namespace: ['prod', 'staging'] } }))
-    expect(bc.role.bound_claims).toEqual({ nomad_namespace: ['prod', 'staging'] })
+    expect(bc.roles[0].role.bound_claims).toEqual({ nomad_namespace: ['prod', 'staging'] })
   })
 })
 
@@ -149,12 +151,12 @@ describe('planVault', () => {
     expect(planVault(readBack(d), d)).toEqual([])
 
     const current = readBack(d)
-    current.role!.token_period = '30m' // either form
-    current.role!.bound_audiences = 'vault.io' // comma-string form
-    current.role!.token_explicit_max_ttl = undefined // missing == 0
-    current.role!.bound_claims = {} // empty == missing
+    current.roles['nomad-workloads']!.token_period = '30m' // either form
+    current.roles['nomad-workloads']!.bound_audiences = 'vault.io' // comma-string form
+    current.roles['nomad-workloads']!.token_explicit_max_ttl = undefined // missing == 0
+    current.roles['nomad-workloads']!.bound_claims = {} // empty == missing
     current.authConfig!.jwt_supported_algs = ['EdDSA', 'RS256', 'RS256']
-    current.policy = '\r\n' + d.policy.text(ACC).replace(/\n/g, '\r\n\n   ').replace(/ = /g, '=') + '\n\n'
+    current.policies['nomad-workloads'] = '\r\n' + d.policies[0].text(ACC).replace(/\n/g, '\r\n\n   ').replace(/ = /g, '=') + '\n\n'
     expect(planVault(current, d)).toEqual([])
   })
 
@@ -169,21 +171,21 @@ describe('planVault', () => {
   it('reports drift per field with before and after', () => {
     const d = desiredState(settings())
     const cases: Array<[(c: CurrentState) => void, string, string, unknown, unknown]> = [
-      [(c) => (c.role!.token_period = 3600), 'role', 'token_period', 3600, 1800],
-      [(c) => (c.role!.bound_audiences = ['other.io']), 'role', 'bound_audiences', ['other.io'], ['vault.io']],
-      [(c) => (c.role!.token_policies = ['default']), 'role', 'token_policies', ['default'], ['nomad-workloads']],
-      [(c) => (c.role!.user_claim = '/nomad_namespace'), 'role', 'user_claim', '/nomad_namespace', '/nomad_job_id'],
-      [(c) => (c.role!.token_type = 'batch'), 'role', 'token_type', 'batch', 'service'],
-      [(c) => (c.role!.user_claim_json_pointer = false), 'role', 'user_claim_json_pointer', false, true],
-      [(c) => (c.role!.role_type = 'oidc'), 'role', 'role_type', 'oidc', 'jwt'],
-      [(c) => (c.role!.token_explicit_max_ttl = 60), 'role', 'token_explicit_max_ttl', 60, 0],
-      [(c) => (c.role!.bound_claims = { a: 'b' }), 'role', 'bound_claims', { a: 'b' }, undefined],
+      [(c) => (c.roles['nomad-workloads']!.token_period = 3600), 'role', 'token_period', 3600, 1800],
+      [(c) => (c.roles['nomad-workloads']!.bound_audiences = ['other.io']), 'role', 'bound_audiences', ['other.io'], ['vault.io']],
+      [(c) => (c.roles['nomad-workloads']!.token_policies = ['default']), 'role', 'token_policies', ['default'], ['nomad-workloads']],
+      [(c) => (c.roles['nomad-workloads']!.user_claim = '/nomad_namespace'), 'role', 'user_claim', '/nomad_namespace', '/nomad_job_id'],
+      [(c) => (c.roles['nomad-workloads']!.token_type = 'batch'), 'role', 'token_type', 'batch', 'service'],
+      [(c) => (c.roles['nomad-workloads']!.user_claim_json_pointer = false), 'role', 'user_claim_json_pointer', false, true],
+      [(c) => (c.roles['nomad-workloads']!.role_type = 'oidc'), 'role', 'role_type', 'oidc', 'jwt'],
+      [(c) => (c.roles['nomad-workloads']!.token_explicit_max_ttl = 60), 'role', 'token_explicit_max_ttl', 60, 0],
+      [(c) => (c.roles['nomad-workloads']!.bound_claims = { a: 'b' }), 'role', 'bound_claims', { a: 'b' }, undefined],
       [
-        (c) => (c.role!.claim_mappings = { nomad_job_id: 'nomad_job_id' }),
+        (c) => (c.roles['nomad-workloads']!.claim_mappings = { nomad_job_id: 'nomad_job_id' }),
         'role',
         'claim_mappings',
         { nomad_job_id: 'nomad_job_id' },
-        d.role.claim_mappings
+        d.roles[0].role.claim_mappings
       ],
       [
         (c) => (c.authConfig!.jwks_url = 'http://old:4646/.well-known/jwks.json'),
@@ -201,7 +203,7 @@ describe('planVault', () => {
       mutate(current)
       const changes = planVault(current, d)
       expect(changes).toEqual([
-        { resource, action: 'update', path: resource === 'role' ? d.rolePath : d.configPath, diff: [{ field, before, after }] }
+        { resource, action: 'update', path: resource === 'role' ? d.roles[0].path : d.configPath, diff: [{ field, before, after }] }
       ])
     }
   })
@@ -232,18 +234,18 @@ describe('planVault', () => {
   it('updates a policy whose text differs, and a policy written for another accessor', () => {
     const d = desiredState(settings())
     const current = readBack(d)
-    current.policy = 'path "secret/*" { capabilities = ["read"] }'
+    current.policies['nomad-workloads'] = 'path "secret/*" { capabilities = ["read"] }'
     const changes = planVault(current, d)
     expect(changes).toEqual([
       {
         resource: 'policy',
         action: 'update',
         path: 'sys/policies/acl/nomad-workloads',
-        diff: [{ field: 'policy', before: current.policy, after: d.policy.text(ACC) }]
+        diff: [{ field: 'policy', before: current.policies['nomad-workloads'], after: d.policies[0].text(ACC) }]
       }
     ])
     const other = readBack(d, 'auth_jwt_new')
-    other.policy = d.policy.text(ACC)
+    other.policies['nomad-workloads'] = d.policies[0].text(ACC)
     expect(planVault(other, d).map((c) => c.resource)).toEqual(['policy'])
   })
 
@@ -256,13 +258,13 @@ describe('planVault', () => {
       ''
     ].join('\n')
     const d = desiredState(settings({ policyText: custom }))
-    const text = d.policy.text(ACC)
+    const text = d.policies[0].text(ACC)
     expect(text).toContain(`{{identity.entity.aliases.${ACC}.metadata.nomad_job_id}}`)
     expect(text).toContain('auth_jwt_Xyz')
-    const changes = planVault({ ...readBack(d), policy: custom }, d)
+    const changes = planVault({ ...readBack(d), policies: { 'nomad-workloads': custom } }, d)
     expect(changes).toHaveLength(1)
     expect(changes[0].diff[0].after).toBe(text)
-    expect(planVault({ ...readBack(d), policy: text }, d)).toEqual([])
+    expect(planVault({ ...readBack(d), policies: { 'nomad-workloads': text } }, d)).toEqual([])
   })
 
   it('refuses a mount of another type at the auth path, naming auth-path, the type and the fix', () => {

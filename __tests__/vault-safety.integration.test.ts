@@ -6,9 +6,9 @@ import { describe, expect, it } from '@jest/globals'
 import type { Config } from '../src/config.js'
 import { HttpError } from '../src/errors.js'
 import { changesOutput } from '../src/report/vault-changes.js'
-import { createVaultApi, type VaultApi, type VaultSecret } from '../src/vault/client.js'
+import { createVaultApi, type VaultApi, type VaultSecret } from '../src/vault/vault-client.js'
 import { desiredState } from '../src/vault/desired.js'
-import { planVault, type CurrentState } from '../src/vault/plan.js'
+import { planVault, type CurrentState } from '../src/vault/plan-vault.js'
 import { reconcileVault, vaultOutcomeOf, type VaultResult } from '../src/vault/reconcile.js'
 import { VaultTransaction } from '../src/vault/transaction.js'
 import { faultedVault } from '../test-support/faulted-vault.js'
@@ -51,8 +51,8 @@ function tokenPolicyReadOnly(cfg: Config, readOnly: string): string {
     'sys/auth': ['read'],
     [`sys/auth/${s.authPath}`]: ['create', 'update', 'delete', 'sudo'],
     [`auth/${s.authPath}/config`]: ['read', 'create', 'update'],
-    [`auth/${s.authPath}/role/${s.role}`]: ['read', 'create', 'update', 'delete'],
-    [`sys/policies/acl/${s.policy}`]: ['read', 'create', 'update', 'delete'],
+    [`auth/${s.authPath}/role/${s.roles[0].name}`]: ['read', 'create', 'update', 'delete'],
+    [`sys/policies/acl/${s.roles[0].policy}`]: ['read', 'create', 'update', 'delete'],
     'identity/entity-alias/id': ['list']
   }
   return Object.entries(paths)
@@ -160,7 +160,7 @@ describe('rollback of a failed run', () => {
     const cfg = scenarioConfig(v.bao.addr, v.bao.rootToken, 'rb5', url)
     const api = createVaultApi(cfg.vault)
     const desired = desiredState(cfg.settings)
-    const empty: CurrentState = { mount: null, authConfig: null, role: null, policy: null }
+    const empty: CurrentState = { mount: null, authConfig: null, roles: {}, policies: {} }
     const changes = planVault(empty, desired)
     const tx = new VaultTransaction(api, desired, () => {})
     await api.write(desired.mountPath, { type: 'jwt' })

@@ -2,15 +2,16 @@
  * reconcileVault against a real OpenBao dev server, with a JWKS served from a test keyring (like Nomad's
  * /.well-known/jwks.json). Each test uses its own auth path, role, policy and keyring.
  */
-import { testConfig } from '../test-support/config-fixture.js'
+import { testConfig, type SettingsOverrides } from '../test-support/config-fixture.js'
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals'
 import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import type { Config, VaultSettings } from '../src/config.js'
+import type { Config } from '../src/config.js'
+import { roleOutputs } from '../src/report/outputs.js'
 import { ActionError, HttpError } from '../src/errors.js'
-import { createVaultApi, type VaultRequestEvent } from '../src/vault/client.js'
-import { toVaultError } from '../src/vault/errors.js'
+import { createVaultApi, type VaultRequestEvent } from '../src/vault/vault-client.js'
+import { toVaultError } from '../src/vault/vault-errors.js'
 import { NEW_ACCESSOR } from '../src/vault/desired.js'
 import { reconcileVault, type VaultResult } from '../src/vault/reconcile.js'
 import { startHttpStub, type HttpStub } from '../test-support/http-stub.js'
@@ -46,7 +47,7 @@ async function keyringFor(name: string): Promise<{ ring: Keyring; url: string }>
   return { ring, url: `${jwksServer.url}/${name}/.well-known/jwks.json` }
 }
 
-function config(name: string, jwksUrl: string, over: Partial<VaultSettings> = {}, token?: string): Config {
+function config(name: string, jwksUrl: string, over: SettingsOverrides = {}, token?: string): Config {
   return testConfig({
     vault: { addr: bao.addr, token: token ?? bao.rootToken },
     nomad: { addr: 'http://127.0.0.1:4646' },
@@ -90,7 +91,7 @@ async function login(cfg: Config, jwt: string): Promise<{ status: number; token?
   const res = await fetch(`${bao.addr}/v1/auth/${cfg.settings.authPath}/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ role: cfg.settings.role, jwt })
+    body: JSON.stringify({ role: cfg.settings.roles[0].name, jwt })
   })
   const body = (await res.json()) as { auth?: LoginAuth; errors?: string[] }
   return { status: res.status, token: body.auth?.client_token, errors: body.errors, auth: body.auth }
@@ -115,7 +116,10 @@ function minimalPolicy(cfg: Config): string {
   const doc = readFileSync(path.join(repoRoot, 'docs/security.md'), 'utf8').split('## Vault token policy')[1]
   const m = /```hcl\n([\s\S]*?)```/.exec(doc)
   if (!m) throw new Error('docs/security.md Vault token policy section has no ```hcl block')
-  return m[1].replaceAll('<auth-path>', cfg.settings.authPath).replaceAll('<role>', cfg.settings.role).replaceAll('<policy>', cfg.settings.policy)
+  return m[1]
+    .replaceAll('<auth-path>', cfg.settings.authPath)
+    .replaceAll('<role>', cfg.settings.roles[0].name)
+    .replaceAll('<policy>', cfg.settings.roles[0].policy)
 }
 
 async function tokenWithPolicy(name: string, policy: string): Promise<string> {
@@ -139,7 +143,9 @@ describe('reconcileVault against OpenBao', () => {
     expect(first.result.applied).toBe(true)
     expect(first.result.accessor).toMatch(/^auth_jwt_/)
     expect(first.result.accessor).toBe(await accessorOf('jwt-e2e'))
-    expect(first.result).toMatchObject({ authPath: 'jwt-e2e', role: 'role-e2e', policies: ['policy-e2e'] })
+    expect(first.result).toMatchObject({ authPath: 'jwt-e2e' })
+    // the role and policies outputs: the declared role and its policy
+    expect(roleOutputs(cfg.settings.roles)).toEqual({ role: 'role-e2e', policies: '["policy-e2e"]' })
     // the reported policy is the written one, with the real accessor
     const written = (await bao.api('GET', 'sys/policies/acl/policy-e2e')).data.policy
     expect(first.result.changes[3].diff[0].after).toBe(written)

@@ -10,7 +10,7 @@ const WHY: Record<string, string> = {
   '(lazy facades)':
     "the yaml facade (loads yaml on first use), the stubs for axios, core.getIDToken's http-client and @actions/github's own http-client and undici fetch, and the shims that load Node's built-ins with require() (scripts/build.mjs)",
   yaml: 'parses the bound-claims and roles inputs (YAML or JSON); behind a facade, evaluated only when one of them is set',
-  'node-vault': 'the Vault client (src/vault/client.ts); its own chunk, loaded with import() on the first Vault request',
+  'node-vault': 'the Vault client (src/vault/vault-client.ts); its own chunk, loaded with import() on the first Vault request',
   tv4: 'node-vault validates requests with it (node-vault chunk)',
   mustache: 'node-vault renders its command paths with it (node-vault chunk)',
   debug: 'node-vault logs through it, turned off by the action (node-vault chunk)',
@@ -159,7 +159,7 @@ export function renderMarkdown(r: BenchReport, kept: string[] = []): string {
     '  with its HTTP stack it was 558 kB, and dist/ 1.07 MB (over the 1.0 MB target). It is loaded with import() only',
     '  by a run with pr-comment or deployment-environment (__tests__/lazy-octokit.test.ts).',
     '- axios is not in the bundle: node-vault requires it at its top but calls it only when it is not given a',
-    '  `request-promise`, and src/vault/client.ts always gives it our transport. The build replaces axios with a stub that',
+    '  `request-promise`, and src/vault/vault-client.ts always gives it our transport. The build replaces axios with a stub that',
     '  throws if it is ever called (with it go form-data, mime-db, follow-redirects and two proxy agents, about 250 kB',
     '  minified); the end-to-end tests run the bundle against a real OpenBao, so a call through axios would fail them.',
     "- No V8 code cache (ncc's `--v8-cache`): a runner starts each job fresh, ncc writes no code cache for an ESM bundle,",

@@ -7,13 +7,13 @@
  *
  * esbuild, not ncc, because the bundle must not compile or evaluate packages that a run may never use (BENCHMARKS.md):
  * - code splitting: what the source loads with a dynamic import() (the main step from src/index.ts, node-vault from
- *   src/vault/client.ts, @actions/glob from src/nomad, octokit from src/main.ts for pr-comment and
+ *   src/vault/vault-client.ts, @actions/glob from src/nomad, octokit from src/main.ts for pr-comment and
  *   deployment-environment) is in a chunk of its own, which Node reads and compiles only
  *   when it is imported. A run that stops at its inputs compiles the entry and the main step's chunks only.
  * - LAZY packages are replaced by a small facade with the same exports that loads the real package on first use
  *   (see LAZY below).
  * - ABSENT packages are replaced by a stub that throws if it is ever called. axios: node-vault requires it at its
- *   top, but calls it only when it is not given a `request-promise`; src/vault/client.ts always gives it our
+ *   top, but calls it only when it is not given a `request-promise`; src/vault/vault-client.ts always gives it our
  *   transport, so axios (with form-data, mime-db, follow-redirects, proxy agents: about 250 kB) is dead code.
  *   @actions/http-client as @actions/core imports it: only for core.getIDToken, which the action does not call
  *   (src/auth/github-oidc.ts fetches the token through our transport); without the stub it would pull undici
@@ -56,7 +56,7 @@ export function parse(src, reviver, options) {
 const ABSENT = {
   axios: `
 const absent = () => {
-  throw new Error('axios is not in this bundle: node-vault must be given our transport as request-promise (src/vault/client.ts)')
+  throw new Error('axios is not in this bundle: node-vault must be given our transport as request-promise (src/vault/vault-client.ts)')
 }
 module.exports = { create: absent }
 `,

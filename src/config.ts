@@ -1,4 +1,4 @@
-/** The validated configuration of one action run. Built by inputs.ts; everything downstream reads only this. */
+/** The validated configuration of one action run. Built by src/inputs/read-inputs.ts; everything downstream reads only this. */
 import type { PlanDocument } from './approval/plan-doc.js'
 import type { FileAccess } from './files.js'
 
@@ -46,8 +46,6 @@ export type BoundClaims = Record<string, string | string[]>
 export interface VaultSettings {
   /** Mount path of the JWT auth method, without slashes, e.g. "jwt-nomad". */
   authPath: string
-  /** Role name, e.g. "nomad-workloads". */
-  role: string
   /** The audience Nomad's vault identity carries and the role's bound_audiences. */
   audience: string
   keySource: KeySource
@@ -56,35 +54,35 @@ export interface VaultSettings {
   jwksCaPem?: string
   oidcDiscoveryUrl?: string
   oidcDiscoveryCaPem?: string
-  tokenType: string
-  /** Period of the workload tokens in whole seconds (0 for none). */
-  tokenPeriodSeconds: number
-  /** ACL policy name. */
+  /** TTL of the Nomad server's default_identity, rendered into the server block, e.g. "1h". */
+  identityTtl: string
+  /**
+   * Every declared role on the mount, in input order; never empty. The input parser turns the single-role inputs
+   * (role, policy, bound-claims, policy-file, kv-mount, token-type, token-period) into a list of one.
+   */
+  roles: RoleSettings[]
+  /**
+   * True when the `roles` input declared them: the managed roles on the mount that are no longer declared are then
+   * read (and removed with prune); false for the single-role inputs.
+   */
+  rolesInput: boolean
+  /** The `prune` input: remove managed roles (and their policies) that are no longer declared. */
+  prune?: boolean
+}
+
+/** One declared role: an entry of the `roles` input, or the single-role inputs. */
+export interface RoleSettings {
+  /** Role name, e.g. "nomad-workloads". */
+  name: string
+  /** ACL policy name the role grants. */
   policy: string
   /** KV v2 mount that the default templated policy grants. */
   kvMount: string
   /** Custom policy text from policy-file (may contain the placeholder `auth_jwt_X` for the accessor). */
   policyText?: string
   boundClaims: BoundClaims
-  /** TTL of the Nomad server's default_identity, rendered into the server block, e.g. "1h". */
-  identityTtl: string
-  /**
-   * The `roles` input: several roles on the same mount. Absent: one role from the single-role inputs above (role,
-   * policy, bound-claims, ...), which then also describe the first declared role.
-   */
-  roles?: RoleSettings[]
-  /** The `prune` input: remove managed roles (and their policies) that are no longer declared. */
-  prune?: boolean
-}
-
-/** One role of the `roles` input (or the single-role shorthand). */
-export interface RoleSettings {
-  name: string
-  policy: string
-  kvMount: string
-  policyText?: string
-  boundClaims: BoundClaims
   tokenType: string
+  /** Period of the workload tokens in whole seconds (0 for none). */
   tokenPeriodSeconds: number
 }
 

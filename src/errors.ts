@@ -33,6 +33,23 @@ export class HttpError extends ActionError {
   }
 }
 
+/**
+ * The error with a note appended to its message, as a new error: of the same class, with the same fields (an
+ * HttpError keeps its status), the original as its `cause` and its stack. The original is left as it was. Anything
+ * thrown that is not an Error is returned unchanged.
+ */
+export function withNote<E>(err: E, note: string): E {
+  if (!(err instanceof Error)) return err
+  const copy = Object.create(Object.getPrototypeOf(err)) as Error
+  Object.assign(copy, err)
+  Object.defineProperties(copy, {
+    message: { value: `${err.message}${note}`, writable: true, configurable: true },
+    stack: { value: err.stack, writable: true, configurable: true },
+    cause: { value: err, writable: true, configurable: true }
+  })
+  return copy as E
+}
+
 /** Collects every validation problem so the user sees all of them at once. */
 export class ValidationErrors extends ActionError {
   constructor(readonly problems: string[]) {

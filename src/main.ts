@@ -7,9 +7,9 @@ import * as fs from 'node:fs/promises'
 import * as path from 'node:path'
 import { signIn, type Session } from './auth/index.js'
 import type { Config } from './config.js'
-import { ActionError, asInternalError, bugMessage, errorMessage, type InternalError } from './errors.js'
+import { ActionError, asInternalError, bugMessage, errorMessage, withNote, type InternalError } from './errors.js'
 import { redact, registerSecrets, startTransport } from './transport/index.js'
-import { readInputs, type InputReader, envInputReader } from './inputs.js'
+import { readInputs, type InputReader, envInputReader } from './inputs/read-inputs.js'
 import { releaseMeta, runContextFromEnv, runFacts } from './github/context.js'
 import type { DeploymentRecord } from './github/deployment.js'
 import { driftFailure, type GitHubOptions } from './github/options.js'
@@ -21,14 +21,14 @@ import { writePlanFile } from './approval/plan-file.js'
 import { verdictFails } from './nomad/verdict.js'
 import { runMode } from './modes/index.js'
 import { failedJobsMessage } from './report/failure.js'
-import { jobOutputs, setOutputs } from './report/outputs.js'
+import { jobOutputs, roleOutputs, setOutputs } from './report/outputs.js'
 import { buildSummary } from './report/summary.js'
 import { changesOutput } from './report/vault-changes.js'
-import { createVaultApi } from './vault/client.js'
+import { createVaultApi } from './vault/vault-client.js'
 import { deployVaultContext } from './nomad/job-role.js'
 import { readCurrentState } from './vault/read-state.js'
 import { reconcileVault, vaultOutcomeOf, type VaultResult } from './vault/reconcile.js'
-import type { Change } from './vault/plan.js'
+import type { Change } from './vault/plan-vault.js'
 import { confirmVault } from './vault/verify.js'
 import { CancelledError, watchCancellation } from './cancel.js'
 import { registeredSoFar } from './nomad/registered.js'
@@ -121,8 +121,7 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     setOutputs({
       'auth-path': vault.authPath,
       'auth-accessor': vault.accessor,
-      role: vault.role,
-      policies: JSON.stringify(vault.policies),
+      ...roleOutputs(cfg.settings.roles),
       'key-source': cfg.settings.keySource,
       changes: JSON.stringify(vault.changes)
     })
@@ -165,13 +164,13 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
     // A failed Vault step: `changes` says exactly what was written and what the rollback did.
     vault = vaultOutcomeOf(err) ?? vault
     if (phase === 'vault') setOutputs({ changes: JSON.stringify(vault ? changesOutput(vault) : []) })
-    if (err instanceof CancelledError) addCancelNote(err, phase, vault)
+    const reported = err instanceof CancelledError ? withNote(err, cancelNote(phase, vault)) : err
     if (err instanceof CancelledError && phase === 'nomad') {
       // The outputs known so far: the jobs registered before the signal (their deployments go on in Nomad).
       jobs = await registeredSoFar(started, prepared?.client)
       if (jobs.length > 0) setOutputs(jobOutputs(jobs))
     }
-    failure = reportError(err, cfg)
+    failure = reportError(reported, cfg)
   } finally {
     // The plan this run made, also when expected-plan refused it (so that the new plan can be reviewed).
     if (plan && cfg) setOutputs({ 'plan-id': plan.planId, 'plan-file': await writePlanFile(cfg.tempDir, plan).catch(() => '') })
@@ -187,19 +186,17 @@ export async function run(read: InputReader = envInputReader): Promise<{ cancell
   return { cancelled: cancel.reason !== undefined }
 }
 
-/** What a cancelled run left behind, appended to its message. */
-function addCancelNote(err: CancelledError, phase: string, vault: VaultResult | undefined): void {
+/** What a cancelled run left behind, appended to the message of its CancelledError. */
+function cancelNote(phase: string, vault: VaultResult | undefined): string {
   if (phase === 'nomad') {
-    err.message +=
+    return (
       ' Vault is set up. The job was registered or was being registered: the deployment continues in Nomad (the action ' +
       'only stopped following it); check it with `nomad job status`.'
-  } else if (vault?.rollback) {
-    err.message += ' Nothing was registered in Nomad.'
-  } else if (vault?.applied) {
-    err.message += ' Vault is set up (every change was written); nothing was registered in Nomad.'
-  } else {
-    err.message += ' Nothing was written to Vault or Nomad.'
+    )
   }
+  if (vault?.rollback) return ' Nothing was registered in Nomad.'
+  if (vault?.applied) return ' Vault is set up (every change was written); nothing was registered in Nomad.'
+  return ' Nothing was written to Vault or Nomad.'
 }
 
 /** Reports an error: user errors by their message, a bug of ours as such with its stack; never prints a token. */
@@ -251,11 +248,9 @@ async function writeSummary(
       addr: cfg.vault.addr,
       authPath: vault?.authPath ?? cfg.settings.authPath,
       accessor: vault?.accessor ?? '',
-      role: vault?.role ?? cfg.settings.role,
       keySource: cfg.settings.keySource,
-      policies: vault?.policies ?? [cfg.settings.policy],
+      roles: cfg.settings.roles,
       changes: vault?.changes ?? [],
-      roles: vault?.roles,
       undeclared: vault?.undeclared,
       prune: cfg.settings.prune,
       rollback: vault?.rollback,

@@ -1,27 +1,39 @@
 /** A complete Config for unit and integration tests, with the action's defaults; override any part. */
 import type { Config, JobSettings, NomadConnection, RoleSettings, VaultConnection, VaultSettings } from '../src/config.js'
 
-export function testSettings(over: Partial<VaultSettings> = {}): VaultSettings {
+/**
+ * Overrides of the settings, and the fields of the single-role inputs (role, policy, kv-mount, policy-file,
+ * bound-claims, token-type, token-period): like the input parser, testSettings turns those into a list of one role.
+ */
+export type SettingsOverrides = Partial<VaultSettings> & Partial<Omit<RoleSettings, 'name'>> & { role?: string }
+
+export function testSettings(over: SettingsOverrides = {}): VaultSettings {
+  const { role, policy, kvMount, policyText, boundClaims, tokenType, tokenPeriodSeconds, ...rest } = over
+  const one: RoleSettings = {
+    name: role ?? 'nomad-workloads',
+    policy: policy ?? 'nomad-workloads',
+    kvMount: kvMount ?? 'secret',
+    boundClaims: boundClaims ?? {},
+    tokenType: tokenType ?? 'service',
+    tokenPeriodSeconds: tokenPeriodSeconds ?? 1800,
+    ...(policyText !== undefined ? { policyText } : {})
+  }
   return {
     authPath: 'jwt-nomad',
-    role: 'nomad-workloads',
     audience: 'vault.io',
     keySource: 'jwks',
     jwksUrl: 'https://nomad.example.com:4646/.well-known/jwks.json',
-    tokenType: 'service',
-    tokenPeriodSeconds: 1800,
-    policy: 'nomad-workloads',
-    kvMount: 'secret',
-    boundClaims: {},
     identityTtl: '1h',
-    ...over
+    roles: [one],
+    rolesInput: rest.roles !== undefined,
+    ...rest
   }
 }
 
 export interface ConfigOverrides {
   vault?: Partial<VaultConnection>
   nomad?: Partial<NomadConnection>
-  settings?: Partial<VaultSettings>
+  settings?: SettingsOverrides
   job?: Partial<JobSettings>
   dryRun?: boolean
 }

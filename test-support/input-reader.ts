@@ -4,7 +4,7 @@
  */
 import { afterEach, beforeEach, expect, jest } from '@jest/globals'
 import { ValidationErrors } from '../src/errors.js'
-import { parseInputs } from '../src/inputs.js'
+import { parseInputs } from '../src/inputs/read-inputs.js'
 
 export type InputReader = (name: string) => string
 

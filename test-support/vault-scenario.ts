@@ -4,12 +4,12 @@
  */
 import * as http from 'node:http'
 import type { AddressInfo } from 'node:net'
-import type { Config, VaultSettings } from '../src/config.js'
+import type { Config } from '../src/config.js'
 import { desiredState } from '../src/vault/desired.js'
-import { planVault } from '../src/vault/plan.js'
+import { planVault } from '../src/vault/plan-vault.js'
 import { readCurrentState } from '../src/vault/read-state.js'
-import { createVaultApi } from '../src/vault/client.js'
-import { testConfig } from './config-fixture.js'
+import { createVaultApi } from '../src/vault/vault-client.js'
+import { testConfig, type SettingsOverrides } from './config-fixture.js'
 import { Keyring } from './nomad-double/keyring.js'
 import type { OpenBao } from './openbao.js'
 
@@ -49,7 +49,7 @@ export async function startJwksServer(): Promise<JwksServer> {
   }
 }
 
-export function scenarioConfig(addr: string, token: string, name: string, jwksUrl: string, over: Partial<VaultSettings> = {}): Config {
+export function scenarioConfig(addr: string, token: string, name: string, jwksUrl: string, over: SettingsOverrides = {}): Config {
   return testConfig({
     vault: { addr, token },
     nomad: { addr: 'http://127.0.0.1:4646' },
@@ -68,12 +68,12 @@ export async function workloadLogin(
   const res = await fetch(`${bao.addr}/v1/auth/${cfg.settings.authPath}/login`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ role: cfg.settings.role, jwt })
+    body: JSON.stringify({ role: cfg.settings.roles[0].name, jwt })
   })
   const body = (await res.json()) as { auth?: { client_token?: string } }
   const token = body.auth?.client_token
   if (!token) return { login: res.status }
-  const read = await fetch(`${bao.addr}/v1/${cfg.settings.kvMount}/data/default/web/config`, { headers: { 'X-Vault-Token': token } })
+  const read = await fetch(`${bao.addr}/v1/${cfg.settings.roles[0].kvMount}/data/default/web/config`, { headers: { 'X-Vault-Token': token } })
   await read.text()
   return { login: res.status, read: read.status, token }
 }

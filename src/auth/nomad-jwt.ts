@@ -14,7 +14,7 @@
 import * as core from '@actions/core'
 import type { NomadAuthSettings, NomadConnection } from '../config.js'
 import { ActionError, HttpError, errorMessage } from '../errors.js'
-import { NomadClient } from '../nomad/client.js'
+import { NomadClient } from '../nomad/nomad-client.js'
 import { getGitHubIdToken, type IdTokenOptions } from './github-oidc.js'
 import type { LoginMode } from './types.js'
 
@@ -33,7 +33,7 @@ export function nomadJwtLogin(conn: NomadConnection, settings: NomadAuthSettings
       const client = new NomadClient({ ...conn, token: '' }, { retries: 0 })
       let token: AclToken
       try {
-        token = await client.post<AclToken>('/v1/acl/login', { AuthMethodName: settings.methodName, LoginToken: jwt })
+        token = await client.api.acl().login<AclToken>({ AuthMethodName: settings.methodName, LoginToken: jwt })
       } catch (err) {
         throw nomadLoginError(err, settings)
       }

@@ -7,7 +7,7 @@
 import * as core from '@actions/core'
 import type { VaultAuthSettings, VaultConnection } from '../config.js'
 import { ActionError, HttpError, errorMessage } from '../errors.js'
-import { createVaultApi, type VaultSecret } from '../vault/client.js'
+import { createVaultApi, type VaultSecret } from '../vault/vault-client.js'
 import { getGitHubIdToken, type IdTokenOptions } from './github-oidc.js'
 import type { Credential, LoginMode } from './types.js'
 

@@ -1,10 +1,10 @@
 /**
  * Inputs of the GitHub-side features: fail-on-drift (a drift check: plan only, fail when Vault differs),
  * pr-comment (the plan as one pull-request comment, updated in place), deployment-environment (a GitHub
- * deployment record) and github-token (for the last two). Read with the common inputs (src/inputs.ts).
+ * deployment record) and github-token (for the last two). Read with the common inputs (src/inputs/read-inputs.ts).
  */
 import type { Collector } from '../inputs/collector.js'
-import type { Change } from '../vault/plan.js'
+import type { Change } from '../vault/plan-vault.js'
 
 export interface GitHubOptions {
   failOnDrift: boolean

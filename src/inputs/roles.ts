@@ -9,7 +9,7 @@ import { parse as parseYaml } from 'yaml'
 import type { BoundClaims, RoleSettings, VaultSettings } from '../config.js'
 import { parseDurationSeconds } from '../duration.js'
 import type { FileAccess } from '../files.js'
-import { roleNamespaces } from '../roles.js'
+import { roleNamespaces } from '../role-choice.js'
 import { desiredRoleFor, roleWriteBody } from '../vault/desired.js'
 import { checkRequestStrings, checkTokenPeriod } from '../vault/limits.js'
 import type { Collector } from './collector.js'
@@ -22,7 +22,8 @@ const SHORTHAND_INPUTS = ['role', 'policy', 'bound-claims', 'policy-file'] as co
 
 const KEYS = ['name', 'namespace', 'bound-claims', 'policy', 'policy-file', 'kv-mount', 'token-type', 'token-period']
 
-type Defaults = Pick<VaultSettings, 'kvMount' | 'tokenType' | 'tokenPeriodSeconds' | 'authPath'>
+/** The defaults of an entry (the single-role inputs token-type, token-period, kv-mount) and the auth method's path. */
+type Defaults = Pick<RoleSettings, 'kvMount' | 'tokenType' | 'tokenPeriodSeconds'> & Pick<VaultSettings, 'authPath'>
 
 /** Parses and validates the `roles` input; undefined when it is empty (the single-role inputs apply). */
 export function readRoles(c: Collector, defaults: Defaults, access: FileAccess): RoleSettings[] | undefined {

@@ -1,6 +1,6 @@
 /**
  * The input schema: every input of the action declared once, with its group, type, default, the modes it applies to
- * and its description. The parser (src/inputs.ts and the readers it calls, through the Collector) takes each type
+ * and its description. The parser (src/inputs/read-inputs.ts and the readers it calls, through the Collector) takes each type
  * rule and default from here; action.yml and docs/inputs.md are generated from it (`npm run inputs`), and
  * __tests__/input-schema.test.ts checks that they are current. A new input is one entry here and the code that reads it.
  */

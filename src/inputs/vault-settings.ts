@@ -3,9 +3,9 @@
  * and the policy. Values Vault would refuse are caught here, before the first write (src/vault/limits.ts).
  */
 import { parse as parseYaml } from 'yaml'
-import type { BoundClaims, KeySource, VaultSettings } from '../config.js'
+import type { BoundClaims, KeySource, RoleSettings, VaultSettings } from '../config.js'
 import { readUserFile, type FileAccess } from '../files.js'
-import { desiredRole, roleWriteBody } from '../vault/desired.js'
+import { desiredRoleFor, roleWriteBody } from '../vault/desired.js'
 import { checkRequestStrings, checkTokenPeriod } from '../vault/limits.js'
 import { isAclPolicy } from '../vault/policy-shape.js'
 import type { Collector } from './collector.js'
@@ -53,7 +53,7 @@ export function readKeySource(c: Collector, nomadAddr: string): KeySourceSetting
   return { keySource, jwksUrl, jwksCaPem, oidcDiscoveryUrl, oidcDiscoveryCaPem }
 }
 
-function readTokenSettings(c: Collector): Pick<VaultSettings, 'tokenType' | 'tokenPeriodSeconds'> {
+function readTokenSettings(c: Collector): Pick<RoleSettings, 'tokenType' | 'tokenPeriodSeconds'> {
   const tokenType = c.oneOf<string>('token-type')
   const period = c.duration('token-period')
   if (tokenType.endsWith('batch') && period.seconds > 0 && c.raw('token-period') !== '') {
@@ -85,7 +85,7 @@ export function readPolicyFile(file: string, access: FileAccess): { text?: strin
   }
 }
 
-function readPolicy(c: Collector, access: FileAccess): Pick<VaultSettings, 'policy' | 'kvMount' | 'policyText'> {
+function readPolicy(c: Collector, access: FileAccess): Pick<RoleSettings, 'policy' | 'kvMount' | 'policyText'> {
   const policy = c.name('policy')
   const kvMount = c.mount('kv-mount')
   const file = c.raw('policy-file')
@@ -129,10 +129,17 @@ export function parseBoundClaims(text: string): { claims?: BoundClaims; error?: 
   return { claims }
 }
 
-/** Everything the action sets up in Vault. `nomadAddr` is the default base of jwks-url. */
-export function readVaultSettings(c: Collector, nomadAddr: string, access: FileAccess): VaultSettings {
+/** What the action sets up in Vault besides the roles: the auth method, the audience and the key source. */
+export type MountSettings = Omit<VaultSettings, 'roles' | 'rolesInput' | 'prune'>
+
+/**
+ * Everything the action sets up in Vault, and the one role of the single-role inputs (role, policy, bound-claims,
+ * policy-file, kv-mount, token-type, token-period; their token-type, token-period and kv-mount are also the
+ * defaults of the roles input's entries). `nomadAddr` is the default base of jwks-url.
+ */
+export function readVaultSettings(c: Collector, nomadAddr: string, access: FileAccess): { mount: MountSettings; role: RoleSettings } {
   const authPath = c.mount('auth-path')
-  const role = c.name('role')
+  const name = c.name('role')
   const audience = c.name('audience')
   const keySource = readKeySource(c, nomadAddr)
   const tokens = readTokenSettings(c)
@@ -140,19 +147,10 @@ export function readVaultSettings(c: Collector, nomadAddr: string, access: FileA
   const policy = readPolicy(c, access)
   const bc = parseBoundClaims(c.raw('bound-claims'))
   if (bc.error) c.problem(`Input "bound-claims" ${bc.error}.`)
-  const settings: VaultSettings = {
-    authPath,
-    role,
-    audience,
-    ...keySource,
-    ...tokens,
-    ...policy,
-    boundClaims: bc.claims ?? {},
-    identityTtl: identityTtl.text
-  }
-  const roleBody = roleWriteBody(desiredRole(settings))
-  for (const p of checkRequestStrings(roleBody, `role write (POST auth/${authPath}/role/${role})`, 'The values of input "bound-claims"')) {
+  const role: RoleSettings = { name, ...policy, ...tokens, boundClaims: bc.claims ?? {} }
+  const roleBody = roleWriteBody(desiredRoleFor(role, audience))
+  for (const p of checkRequestStrings(roleBody, `role write (POST auth/${authPath}/role/${name})`, 'The values of input "bound-claims"')) {
     c.problem(p)
   }
-  return settings
+  return { mount: { authPath, audience, ...keySource, identityTtl: identityTtl.text }, role }
 }

@@ -1,32 +1,31 @@
 /**
- * mode: check. Reads Vault and Nomad (never writes), turns what it saw into findings (src/check/*), and reports them:
+ * mode: check. Reads Vault and Nomad (never writes), turns what it saw into findings (src/diagnosis/*), and reports them:
  * the `findings` output, one annotation per error or warning, and the job summary. Errors fail the step; with
  * fail-on-warning, warnings do too.
  */
 import * as core from '@actions/core'
 import type { Config } from '../config.js'
 import { errorMessage, HttpError } from '../errors.js'
-import { checkVerdict, findingsOutput, findingsSummary, sortFindings, type Finding } from '../check/findings.js'
-import { nomadFindings, jobVaultTasks, serverAudiences, type Fetched, type UpgradeCheckBody } from '../check/nomad.js'
-import { policyHazards } from '../check/policy.js'
-import { vaultFindings, type PublishedKey } from '../check/vault.js'
-import { NomadClient, type NomadClientOptions } from '../nomad/client.js'
+import { checkVerdict, findingsOutput, findingsSummary, sortFindings, type Finding } from '../diagnosis/findings.js'
+import { nomadFindings, jobVaultTasks, serverAudiences, type Fetched, type UpgradeCheckBody } from '../diagnosis/nomad-findings.js'
+import { policyHazards } from '../diagnosis/policy-hazards.js'
+import { vaultFindings, type PublishedKey } from '../diagnosis/vault-findings.js'
+import { NomadClient, type NomadClientOptions } from '../nomad/nomad-client.js'
 import { readAgentSelf, type AgentSelfResult } from '../nomad/cluster-check.js'
 import { mapLimit } from '../pool.js'
 import type { ApiJob } from '../nomad/inject.js'
 import { fetchJwks, jwksToPem, runnerJwksTls } from '../keys/jwks.js'
 import type { TlsSettings } from '../transport/index.js'
-import { createVaultApi, type VaultApi } from '../vault/client.js'
+import { createVaultApi, type VaultApi } from '../vault/vault-client.js'
 import { desiredState, type DesiredState } from '../vault/desired.js'
-import { roleList, roleNamespaces } from '../roles.js'
-import { PROBE_JOB_ID } from '../check/probe.js'
-import { roleForNamespace } from '../nomad/inject.js'
+import { roleForNamespace } from '../role-choice.js'
+import { PROBE_JOB_ID } from '../diagnosis/probe-job.js'
 import { runProbe } from './probe.js'
 import { setOutputs } from '../report/outputs.js'
 import { capSummary } from '../report/summary-fit.js'
 import { redact } from '../transport/index.js'
 import { readCurrentState } from '../vault/read-state.js'
-import type { ModeOptions } from '../inputs/modes.js'
+import type { ModeOptions } from '../inputs/mode-options.js'
 
 export interface CheckResult {
   findings: Finding[]
@@ -65,19 +64,18 @@ async function fetched<T>(p: Promise<T>): Promise<Fetched<T>> {
 
 /** Every job in every namespace, as GET /v1/job/:id returns it (8 at a time). */
 async function readAllJobs(client: NomadClient): Promise<ApiJob[]> {
-  const { body: stubs } = await client.get<{ ID: string; Namespace?: string }[]>('/v1/jobs', { query: { namespace: '*' } })
+  const jobs = client.api.jobs()
+  const stubs = await jobs.list<{ ID: string; Namespace?: string }>({ namespace: '*' })
   const list = Array.isArray(stubs) ? stubs : []
-  const out = await mapLimit(
-    list,
-    8,
-    async (s) => (await client.get<ApiJob>(`/v1/job/${encodeURIComponent(s.ID)}`, { query: { namespace: s.Namespace || 'default' } })).body
-  )
+  const out = await mapLimit(list, 8, async (s) => (await jobs.info(s.ID, { namespace: s.Namespace || 'default' }))[0] as ApiJob)
   return out.filter(Boolean)
 }
 
 /** Gathers everything (reads only) and evaluates it. Exported for tests; runCheck reports it. */
 export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promise<Finding[]> {
   const s = cfg.settings
+  // The policy hazards and the clients' create_from_role are checked for the first declared role.
+  const first = s.roles[0]
   const api = deps.api ?? createVaultApi(cfg.vault)
   const nomad = cfg.nomad.addr ? new NomadClient({ ...cfg.nomad, namespace: '' }, deps.nomadClient) : undefined
   const noNomad: Fetched<never> = { ok: false, reason: 'no nomad-addr' }
@@ -88,7 +86,12 @@ export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promis
       : fetched(publishedKeys(s.jwksUrl, runnerJwksTls(s.jwksUrl, s.jwksCaPem, cfg.nomad))),
     nomad ? readAgentSelf(nomad) : Promise.resolve<AgentSelfResult | undefined>(undefined),
     nomad
-      ? fetched(nomad.get<UpgradeCheckBody>('/v1/operator/upgrade-check/vault-workload-identity').then((r) => r.body ?? {}))
+      ? fetched(
+          nomad.api
+            .operator()
+            .vaultWorkloadIdentityUpgradeCheck<UpgradeCheckBody>()
+            .then((body) => body ?? {})
+        )
       : Promise.resolve(noNomad),
     nomad ? fetched(readAllJobs(nomad)) : Promise.resolve(noNomad)
   ])
@@ -116,7 +119,7 @@ export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promis
 
   if (nomad && self) {
     findings.push(
-      ...nomadFindings({ expected: { authPath: s.authPath, role: s.role, audience: s.audience, vaultAddr: cfg.vault.addr }, self, upgrade, jobs })
+      ...nomadFindings({ expected: { authPath: s.authPath, role: first.name, audience: s.audience, vaultAddr: cfg.vault.addr }, self, upgrade, jobs })
     )
   } else {
     findings.push({
@@ -127,14 +130,14 @@ export async function collectFindings(cfg: Config, deps: CheckDeps = {}): Promis
     })
   }
 
-  const policyText = current.policy ?? desired?.policy.text(current.mount?.accessor ?? '')
+  const policyText = current.policies[first.policy] ?? desired?.policies[0].text(current.mount?.accessor ?? '')
   if (policyText) {
     findings.push(
       ...policyHazards({
-        policyName: s.policy,
+        policyName: first.policy,
         policyText,
         accessor: current.mount?.accessor ?? '',
-        role: current.role ?? (desired?.role as unknown as Record<string, unknown>) ?? null,
+        role: current.roles[first.name] ?? (desired?.roles[0].role as unknown as Record<string, unknown>) ?? null,
         jobs: jobs.ok
           ? jobs.value.map((j) => ({
               id: String(j.ID),
@@ -160,12 +163,8 @@ async function probeFindings(cfg: Config, probe: NonNullable<ModeOptions['probe'
       }
     ]
   }
-  const roles = roleList(cfg.settings)
-  const role =
-    roleForNamespace(
-      roles.map((r) => ({ name: r.name, namespaces: roleNamespaces(r) })),
-      probe.namespace
-    )?.name ?? cfg.settings.role
+  const roles = cfg.settings.roles
+  const role = (roleForNamespace(roles, probe.namespace) ?? roles[0]).name
   const client = new NomadClient({ ...cfg.nomad, namespace: probe.namespace }, deps.nomadClient)
   core.startGroup(`check: live probe in namespace "${probe.namespace}" (registers and purges job ${PROBE_JOB_ID})`)
   try {

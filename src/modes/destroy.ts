@@ -27,15 +27,14 @@ import { ActionError, errorMessage } from '../errors.js'
 import { setOutputs } from '../report/outputs.js'
 import { capSummary } from '../report/summary-fit.js'
 import { redact } from '../transport/index.js'
-import { createVaultApi, type VaultApi } from '../vault/client.js'
+import { createVaultApi, type VaultApi } from '../vault/vault-client.js'
 import { desiredState, MOUNT_DESCRIPTION, MOUNT_DESCRIPTION_DESTROYING } from '../vault/desired.js'
 import { destroyWarnings, mountPathOf, planDestroy, refusal, type DestroyTarget } from '../vault/destroy-plan.js'
 import { readDestroyState } from '../vault/destroy-read.js'
-import { roleList } from '../roles.js'
-import type { Change } from '../vault/plan.js'
+import type { Change } from '../vault/plan-vault.js'
 import type { RollbackEntry } from '../vault/restore.js'
 import { VaultTransaction } from '../vault/transaction.js'
-import type { ModeOptions } from '../inputs/modes.js'
+import type { ModeOptions } from '../inputs/mode-options.js'
 
 export type { DestroyState, DestroyTarget } from '../vault/destroy-plan.js'
 export { planDestroy } from '../vault/destroy-plan.js'
@@ -109,7 +108,7 @@ export async function runDestroy(cfg: Config, opts: ModeOptions, deps: DestroyDe
       const mount = deletes.find((t) => t.resource === 'auth-mount')
       const tune = `sys/auth/${mountPathOf(s)}/tune`
       try {
-        // Marked first: a deploy that meets the mark stops (vault/plan.ts BeingDestroyedError, vault/verify.ts).
+        // Marked first: a deploy that meets the mark stops (vault/plan-vault.ts BeingDestroyedError, vault/verify.ts).
         if (mount) await api.write(tune, { description: MOUNT_DESCRIPTION_DESTROYING })
         for (const t of deletes) {
           if (t.resource === 'auth-mount') await noNewRoles(api, s, state.mountRoles, opts.force)
@@ -166,7 +165,7 @@ async function unmark(api: VaultApi, tune: string, description: string): Promise
  * success. Without force, the destroy stops there (and puts back what it removed).
  */
 async function noNewRoles(api: VaultApi, s: Config['settings'], seen: string[], force: boolean): Promise<void> {
-  const known = new Set([...seen, ...roleList(s).map((r) => r.name)])
+  const known = new Set([...seen, ...s.roles.map((r) => r.name)])
   const added = (await api.list(`auth/${mountPathOf(s)}/role`)).filter((n) => !known.has(n))
   if (added.length === 0) return
   const paths = added.map((n) => `auth/${mountPathOf(s)}/role/${n}`).join(', ')

@@ -3,7 +3,7 @@ import type { Config } from '../config.js'
 import { ActionError } from '../errors.js'
 import { runCheck } from './check.js'
 import { runDestroy } from './destroy.js'
-import type { ModeOptions } from '../inputs/modes.js'
+import type { ModeOptions } from '../inputs/mode-options.js'
 
 export async function runMode(cfg: Config, opts: ModeOptions): Promise<void> {
   switch (opts.mode) {

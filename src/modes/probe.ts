@@ -1,31 +1,29 @@
 /**
- * The live probe of `mode: check` (input probe-secret): registers the probe job (src/check/probe.ts), follows its
+ * The live probe of `mode: check` (input probe-secret): registers the probe job (src/diagnosis/probe-job.ts), follows its
  * allocation to a verdict with blocking queries, and purges the job again, whatever happened. The only writes of a
  * check run, and only when probe-secret is set.
  */
 import * as core from '@actions/core'
 import { errorMessage, HttpError } from '../errors.js'
-import { PROBE_JOB_ID, probeFinding, probeJob, type ProbeSpec } from '../check/probe.js'
-import type { Finding } from '../check/findings.js'
-import type { AllocationListStub } from '../nomad/api-types.js'
-import type { NomadClient } from '../nomad/client.js'
+import { PROBE_JOB_ID, probeFinding, probeJob, type ProbeSpec } from '../diagnosis/probe-job.js'
+import type { Finding } from '../diagnosis/findings.js'
+import type { NomadClient } from '../nomad/nomad-client.js'
 
 export async function runProbe(client: NomadClient, p: ProbeSpec, authPath: string, timeoutMs: number): Promise<Finding> {
   const query = { namespace: p.namespace }
-  const path = `/v1/job/${PROBE_JOB_ID}`
+  const jobs = client.api.jobs()
   try {
-    await client.post('/v1/jobs', { Job: probeJob(p) }, query)
+    await jobs.register({ Job: probeJob(p) }, query)
     core.info(`check: probe job "${PROBE_JOB_ID}" registered in namespace "${p.namespace}"; waiting for its verdict.`)
     const deadline = Date.now() + timeoutMs
     let index = 0
     while (Date.now() < deadline) {
-      const res = await client.get<AllocationListStub[]>(`${path}/allocations`, {
-        query,
+      const [allocs, meta] = await jobs.allocations(PROBE_JOB_ID, {
+        ...query,
         index,
         waitMs: Math.min(5_000, Math.max(1, deadline - Date.now()))
       })
-      index = res.index ?? index
-      const allocs = Array.isArray(res.body) ? res.body : []
+      index = meta.lastIndex ?? index
       const finding = probeFinding(allocs[0], p, authPath)
       if (finding) return finding
     }
@@ -43,14 +41,14 @@ export async function runProbe(client: NomadClient, p: ProbeSpec, authPath: stri
       fix: `The nomad-token needs submit-job and read-job on namespace "${p.namespace}" for the probe.`
     }
   } finally {
-    await purge(client, path, query)
+    await purge(client, query)
   }
 }
 
 /** Purges the probe job; a 404 means it was never registered. */
-async function purge(client: NomadClient, path: string, query: { namespace: string }): Promise<void> {
+async function purge(client: NomadClient, query: { namespace: string }): Promise<void> {
   try {
-    await client.delete(path, { ...query, purge: true })
+    await client.api.jobs().deregister(PROBE_JOB_ID, true, query)
     core.info(`check: probe job "${PROBE_JOB_ID}" purged.`)
   } catch (err) {
     if (err instanceof HttpError && err.status === 404) return

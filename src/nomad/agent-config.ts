@@ -6,7 +6,7 @@
 import type { Config } from '../config.js'
 import { trimTrailingSlashes } from '../paths.js'
 import { hclString } from './hcl.js'
-import { defaultRoleName, roleList, roleNamespaces } from '../roles.js'
+import { defaultRoleName, roleNamespaces } from '../role-choice.js'
 
 /** Lines "name = value" with the `=` aligned, as `nomad fmt` does for consecutive attributes. */
 function attributes(indent: string, attrs: [string, string][]): string[] {
@@ -39,12 +39,12 @@ export function renderClientBlock(cfg: Config): string {
     ['enabled', 'true'],
     ['address', hclString(trimTrailingSlashes(cfg.vault.addr))],
     ['jwt_auth_backend_path', hclString(s.authPath)],
-    ['create_from_role', hclString(defaultRoleName(roleList(s)))]
+    ['create_from_role', hclString(defaultRoleName(s.roles))]
   ]
   if (cfg.vault.namespace) attrs.push(['namespace', hclString(cfg.vault.namespace)])
   const lines = ['vault {', ...attributes('  ', attrs)]
   const hints: string[] = []
-  const roles = roleList(s)
+  const roles = s.roles
   if (roles.length > 1) {
     hints.push("  # Roles per Nomad namespace (a task's vault.role; inject-vault sets it by the job's namespace):")
     for (const r of roles) hints.push(`  #   ${r.name}: ${roleNamespaces(r)?.join(', ') ?? 'any other namespace'}`)

@@ -20,7 +20,7 @@ import type {
 } from './api-types.js'
 import * as shapes from './api-answers.js'
 import { checked, type Shape } from './api-answers.js'
-import type { NomadClient, Query } from './client.js'
+import type { NomadClient, Query } from './nomad-client.js'
 
 /** api.QueryOptions / api.WriteOptions: what every call may set. index + waitMs make a blocking query. */
 export interface QueryOptions {
@@ -66,6 +66,8 @@ export class NomadApi {
     return {
       /** POST /v1/jobs/parse: the job as api.Job JSON (Nomad 1.6+ takes Variables). */
       parse: <J>(req: JobsParseRequest, opts: QueryOptions = {}) => this.client.post<J>('/v1/jobs/parse', req, query(opts)),
+      /** GET /v1/jobs: the job stubs, as Nomad answers them (namespace "*": every namespace). */
+      list: <S>(opts: QueryOptions = {}) => this.client.get<S[]>('/v1/jobs', { query: query(opts), signal: opts.signal }).then((r) => r.body),
       /** GET /v1/job/:id */
       info: (id: string, opts: QueryOptions = {}) => this.get<Job>(`/v1/job/${seg(id)}`, opts, shapes.JOB),
       /** GET /v1/job/:id/submission?version=N: the source registered with a version (Nomad 1.6+), or null. */
@@ -92,7 +94,10 @@ export class NomadApi {
        * applied twice), so only then is the request retried after a lost answer.
        */
       register: <J>(req: JobRegisterRequest<J>, opts: QueryOptions = {}) =>
-        this.post<JobRegisterResponse>('/v1/jobs', req, opts, shapes.REGISTER, req.EnforceIndex === true)
+        this.post<JobRegisterResponse>('/v1/jobs', req, opts, shapes.REGISTER, req.EnforceIndex === true),
+      /** DELETE /v1/job/:id (purge: true removes it from Nomad at once). */
+      deregister: (id: string, purge: boolean, opts: QueryOptions = {}) =>
+        this.client.delete<unknown>(`/v1/job/${seg(id)}`, { ...query(opts), purge })
     }
   }
 
@@ -117,6 +122,20 @@ export class NomadApi {
     return {
       /** GET /v1/agent/self */
       self: () => this.get<AgentSelf>('/v1/agent/self', {}, shapes.AGENT_SELF)
+    }
+  }
+
+  acl() {
+    return {
+      /** POST /v1/acl/login: an ACL token for a login token (JWT) through an auth method; as Nomad answers it. */
+      login: <T>(req: { AuthMethodName: string; LoginToken: string }) => this.client.post<T>('/v1/acl/login', req)
+    }
+  }
+
+  operator() {
+    return {
+      /** GET /v1/operator/upgrade-check/vault-workload-identity (Nomad 1.7+), as Nomad answers it. */
+      vaultWorkloadIdentityUpgradeCheck: <T>() => this.client.get<T>('/v1/operator/upgrade-check/vault-workload-identity').then((r) => r.body)
     }
   }
 

@@ -4,8 +4,7 @@
  */
 import * as core from '@actions/core'
 import { errorMessage, HttpError } from '../errors.js'
-import type { NomadClient } from './client.js'
-import { NomadApi } from './api.js'
+import type { NomadClient } from './nomad-client.js'
 import type { AgentConfig, AgentSelf } from './api-types.js'
 
 export interface ClusterExpectation {
@@ -57,7 +56,7 @@ export type AgentSelfResult = { ok: true; self: AgentSelf } | { ok: false; reaso
 /** `GET /v1/agent/self`; never throws (the check is advisory). */
 export async function readAgentSelf(client: NomadClient): Promise<AgentSelfResult> {
   try {
-    const [body] = await new NomadApi(client).agent().self()
+    const [body] = await client.api.agent().self()
     return { ok: true, self: body }
   } catch (err) {
     if (err instanceof HttpError && err.status === 403) {

@@ -5,36 +5,21 @@
  * failure is the job's result (a defect of ours is reported as a bug, with its stack).
  */
 import * as core from '@actions/core'
-import type { Config } from '../config.js'
+import type { Config, RoleSettings } from '../config.js'
 import { ActionError, asInternalError, bugMessage, errorMessage } from '../errors.js'
 import { redact } from '../transport/index.js'
-import { NomadApi } from './api.js'
 import type { Job } from './api-types.js'
-import type { NomadClient } from './client.js'
+import type { NomadClient } from './nomad-client.js'
 import { evaluateCluster, type AgentSelfResult } from './cluster-check.js'
 import type { VaultDiagContext } from './diagnose.js'
 import { injectMeta, injectVault, tasksRelyingOnDefaultIdentity, vaultTasks, type ApiJob } from './inject.js'
-import { vaultForJob, type JobRole } from './job-role.js'
+import { jobRole, type DeployVaultContext } from './job-role.js'
 import type { LoadedJob } from './jobfile.js'
 import { beforeDeadline, deadlineReason, followJob } from './monitor.js'
-import { planJob, type PlanSummary } from './plan.js'
+import { planJob, type PlanSummary } from './plan-job.js'
 import { registerJob } from './register.js'
 import { newJobResult, type JobResult } from './result.js'
 import { unchanged } from './unchanged.js'
-
-export interface DeployVaultContext {
-  role: string
-  audience: string
-  authPath: string
-  policies: string[]
-  boundAudiences: string[]
-  kvMount?: string
-  boundClaims?: Record<string, string | string[]>
-  /** The clients' create_from_role (the role of tasks whose vault block names none); default: `role`. */
-  defaultRole?: string
-  /** The declared roles (the roles input); absent or one: every job gets `role`. */
-  roles?: JobRole[]
-}
 
 /** What every job of one run shares. */
 export interface DeployRun {
@@ -80,7 +65,8 @@ export interface PlannedJob {
   /** The job as planned: after injection, with the release meta. */
   job: ApiJob
   query: { namespace: string; region?: string }
-  vault: DeployVaultContext
+  /** The declared role the job logs in with. */
+  role: RoleSettings
 }
 
 /** Deploys one loaded job of the run and returns its result (also pushed to run.started as soon as it starts). */
@@ -112,17 +98,18 @@ export async function planOneJob(run: DeployRun, loaded: LoadedJob): Promise<Pla
     }
     if (cfg.nomad.namespace) job = { ...job, Namespace: cfg.nomad.namespace }
 
-    const many = (run.vault.roles?.length ?? 0) > 1
-    const vault = vaultForJob(run.vault, namespace, jobId, cfg.job.injectVault !== 'none')
+    const vault = run.vault
+    const many = vault.roles.length > 1
+    const role = jobRole(vault, namespace, jobId, cfg.job.injectVault !== 'none')
     if (cfg.job.injectVault !== 'none') {
-      const r = injectVault(job, cfg.job.injectVault, vault.role, { fillEmptyRole: many })
+      const r = injectVault(job, cfg.job.injectVault, role.name, { fillEmptyRole: many })
       job = r.job
       result.injectedTasks = r.injectedTasks
       if (r.injectedTasks.length)
-        core.info(`Vault role "${vault.role}" set on task(s) of job "${jobId}": ${r.injectedTasks.join(', ')} (inject-vault: ${cfg.job.injectVault})`)
+        core.info(`Vault role "${role.name}" set on task(s) of job "${jobId}": ${r.injectedTasks.join(', ')} (inject-vault: ${cfg.job.injectVault})`)
     }
     // The role(s) the job's tasks log in with ('' in a task: the clients' create_from_role, the default role).
-    result.role = [...new Set(vaultTasks(job).map((t) => t.role || run.vault.defaultRole || run.vault.role))].join(',')
+    result.role = [...new Set(vaultTasks(job).map((t) => t.role || vault.defaultRole))].join(',')
     if (many && result.role) core.info(`Job "${jobId}" (namespace "${namespace}") logs in to Vault with role "${result.role}".`)
     if (Object.keys(run.meta).length) {
       job = injectMeta(job, run.meta)
@@ -133,7 +120,7 @@ export async function planOneJob(run: DeployRun, loaded: LoadedJob): Promise<Pla
     const needsDefault = tasksRelyingOnDefaultIdentity(job)
     const check = evaluateCluster(
       run.self,
-      { audience: vault.audience, authPath: vault.authPath, role: run.vault.defaultRole ?? vault.role },
+      { audience: vault.audience, authPath: vault.authPath, role: vault.defaultRole },
       needsDefault.length > 0,
       { renderedServerBlock: rendered.server, renderedClientBlock: rendered.client },
       { quiet: !log.firstClusterCheck() }
@@ -157,7 +144,7 @@ export async function planOneJob(run: DeployRun, loaded: LoadedJob): Promise<Pla
       result.reason = `Dry run: job "${jobId}" planned (${result.plan.diffType || 'no diff'}), not registered.`
       return result
     }
-    return { loaded, result, job, query, vault }
+    return { loaded, result, job, query, role }
   } catch (err) {
     return failedWith(result, err, cfg.nomad.token)
   }
@@ -166,17 +153,18 @@ export async function planOneJob(run: DeployRun, loaded: LoadedJob): Promise<Pla
 /** Registers a planned job with check-and-set at its plan's job modify index, and follows it to a verdict. */
 export async function applyJob(run: DeployRun, planned: PlannedJob): Promise<JobResult> {
   const { client, cfg, rendered } = run
-  const { loaded, result, job, query, vault } = planned
+  const { loaded, result, job, query, role } = planned
   const { file, jobId, namespace } = result
   try {
+    const { audience, boundAudiences, authPath } = run.vault
     const diag: VaultDiagContext = {
-      audience: vault.audience,
-      boundAudiences: vault.boundAudiences,
-      authPath: vault.authPath,
-      role: vault.role,
-      policies: vault.policies,
-      kvMount: vault.kvMount,
-      boundClaims: vault.boundClaims,
+      audience,
+      boundAudiences,
+      authPath,
+      role: role.name,
+      policies: [role.policy],
+      kvMount: role.kvMount,
+      boundClaims: role.boundClaims,
       namespace,
       jobId
     }
@@ -210,7 +198,7 @@ export async function applyJob(run: DeployRun, planned: PlannedJob): Promise<Job
 
     // Read the job back for its version and type. The follow phase, and its deadline (the timeout input), begin here.
     const startedAt = Date.now()
-    const read = await beforeDeadline(startedAt, cfg.job.timeoutMs, (signal) => new NomadApi(client).jobs().info(jobId, { ...query, signal }))
+    const read = await beforeDeadline(startedAt, cfg.job.timeoutMs, (signal) => client.api.jobs().info(jobId, { ...query, signal }))
     if (read === 'timeout') {
       result.verdict = 'timeout'
       result.reason = deadlineReason(

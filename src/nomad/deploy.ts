@@ -9,9 +9,10 @@
 import * as core from '@actions/core'
 import type { Config } from '../config.js'
 import { ActionError, errorMessage } from '../errors.js'
-import { NomadClient, type NomadClientOptions } from './client.js'
+import { NomadClient, type NomadClientOptions } from './nomad-client.js'
 import { agentVersion, readAgentSelf, type AgentSelfResult } from './cluster-check.js'
-import { applyJob, deployJob, planOneJob, RunLog, type DeployRun, type DeployVaultContext, type PlannedJob } from './deploy-job.js'
+import { applyJob, deployJob, planOneJob, RunLog, type DeployRun, type PlannedJob } from './deploy-job.js'
+import type { DeployVaultContext } from './job-role.js'
 import { JobLogGroups } from './job-logs.js'
 import { resolveJobFiles } from './job-paths.js'
 import { loadJob, type LoadedJob } from './jobfile.js'
@@ -21,7 +22,8 @@ import { unknownFieldsWarning } from './json-fields.js'
 import type { JobResult } from './result.js'
 import { buildVariables, checkVariableNames } from './variables.js'
 
-export type { DeployRun, DeployVaultContext, PlannedJob } from './deploy-job.js'
+export type { DeployRun, PlannedJob } from './deploy-job.js'
+export type { DeployVaultContext } from './job-role.js'
 export type { JobResult } from './result.js'
 
 export interface DeployOptions {

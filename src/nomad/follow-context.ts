@@ -5,8 +5,8 @@
  * The `timeout` input is a deadline for the whole follow phase: at the deadline `signal` aborts every request still
  * in flight (a Nomad that stops answering cannot hold the run past it); the followers then give the timeout verdict.
  */
-import type { NomadClient } from './client.js'
-import { NomadApi, type QueryMeta, type QueryOptions } from './api.js'
+import type { NomadClient } from './nomad-client.js'
+import type { NomadApi, QueryMeta, QueryOptions } from './api.js'
 import { summariseAlloc } from './alloc-summary.js'
 import { diagnoseVaultFailure, type VaultDiagContext } from './diagnose.js'
 import type { AllocSummary, Verdict, VerdictValue } from './verdict.js'
@@ -66,7 +66,7 @@ export class FollowContext {
     client: NomadClient,
     readonly opts: FollowOptions
   ) {
-    this.api = new NomadApi(client)
+    this.api = client.api
     this.start = opts.startedAt ?? Date.now()
     this.deadline = this.start + Math.max(0, opts.timeoutMs)
     this.maxWait = opts.maxWaitMs ?? 30_000

@@ -6,7 +6,7 @@ import * as core from '@actions/core'
 import type { Evaluation } from './api-types.js'
 import { short } from './alloc-summary.js'
 import type { FollowContext } from './follow-context.js'
-import { describePlacementFailure } from './plan.js'
+import { describePlacementFailure } from './plan-job.js'
 import type { Verdict } from './verdict.js'
 
 export type EvalOutcome = { eval: Evaluation } | { timeout: true; last?: Evaluation; lastId: string }

@@ -63,19 +63,6 @@ export function defaultVaultBlock(role: string): Record<string, unknown> {
 }
 
 /** A declared role as the job side needs it: its name and the Nomad namespaces it serves (null: any). */
-export interface RoleChoice {
-  name: string
-  namespaces: string[] | null
-}
-
-/**
- * The role a job in Nomad namespace `namespace` logs in with: the role bound to that namespace (its bound claim
- * nomad_namespace lists it), else the first role without a namespace binding; undefined when none accepts it.
- */
-export function roleForNamespace<T extends RoleChoice>(roles: T[], namespace: string): T | undefined {
-  return roles.find((r) => r.namespaces?.includes(namespace)) ?? roles.find((r) => r.namespaces === null)
-}
-
 /** "group/task", the form used in results and messages. */
 export function taskRef(group: string, task: string): string {
   return `${group}/${task}`

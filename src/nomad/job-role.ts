@@ -1,64 +1,50 @@
-/** Which declared role a job logs in with when the roles input declares several (chosen by the job's namespace). */
-import type { Config } from '../config.js'
+/**
+ * The Vault side every job of a deploy refers to (DeployVaultContext: the declared roles, the audience, the auth
+ * method), and which declared role one job logs in with when there are several (chosen by the job's namespace).
+ */
+import type { Config, RoleSettings } from '../config.js'
 import { ActionError } from '../errors.js'
-import { defaultRoleName, roleList, roleNamespaces } from '../roles.js'
-import type { DeployVaultContext } from './deploy-job.js'
-import { roleForNamespace, type RoleChoice } from './inject.js'
+import { defaultRoleName, roleForNamespace, roleNamespaces } from '../role-choice.js'
 
-export interface JobRole extends RoleChoice {
-  policies: string[]
-  boundClaims?: Record<string, string | string[]>
-  kvMount?: string
+/** What every job's Vault block, cluster check and diagnosis refer to, as the inputs give it. */
+export interface DeployVaultContext {
+  audience: string
+  /** JWT auth mount path, without slashes. */
+  authPath: string
+  /** The roles' bound_audiences as written to Vault. */
+  boundAudiences: string[]
+  /** Every declared role, in input order (never empty). With one, every job gets it. */
+  roles: RoleSettings[]
+  /** The clients' create_from_role: the role of tasks whose vault block names none. */
+  defaultRole: string
 }
 
-/** The part of a deploy's Vault context that depends on the role. */
-export interface JobVault {
-  role: string
-  policies: string[]
-  boundClaims?: Record<string, string | string[]>
-  kvMount?: string
-  roles?: JobRole[]
+/** The run's Vault context, from the inputs alone. */
+export function deployVaultContext(cfg: Config): DeployVaultContext {
+  const audience = cfg.settings.audience
+  return {
+    audience,
+    authPath: cfg.settings.authPath.replace(/^\/+|\/+$/g, ''),
+    boundAudiences: [audience],
+    roles: cfg.settings.roles,
+    defaultRole: defaultRoleName(cfg.settings.roles)
+  }
 }
 
 /**
- * The Vault context of one job: with several roles, the role of the job's namespace (roleForNamespace). A job whose
- * namespace no role serves is an error when the action injects the role, and left as it is otherwise.
+ * The role a job logs in with: the only one, or with several the role of the job's namespace (roleForNamespace). A
+ * job whose namespace no role serves is an error when the action injects the role, and gets the first role otherwise
+ * (its vault blocks are left as they are).
  */
-export function vaultForJob<T extends JobVault>(vault: T, namespace: string, jobId: string, inject: boolean): T {
-  if (!vault.roles || vault.roles.length < 2) return vault
+export function jobRole(vault: Pick<DeployVaultContext, 'roles'>, namespace: string, jobId: string, inject: boolean): RoleSettings {
+  const [first] = vault.roles
+  if (vault.roles.length < 2) return first
   const r = roleForNamespace(vault.roles, namespace)
-  if (!r && !inject) return vault
-  if (!r) {
-    const served = vault.roles.map((x) => `${x.name} (${x.namespaces?.join(', ') ?? 'any'})`).join('; ')
-    throw new ActionError(
-      `Job "${jobId}" is in Nomad namespace "${namespace}", and no role of the roles input serves it: ${served}. ` +
-        `Add "${namespace}" to a role's namespace, or add a role without a namespace binding.`
-    )
-  }
-  return { ...vault, role: r.name, policies: r.policies, boundClaims: r.boundClaims, kvMount: r.kvMount ?? vault.kvMount }
-}
-
-/** What every job's Vault block and diagnosis refer to: the declared roles, as the inputs give them. */
-export function deployVaultContext(cfg: Config): DeployVaultContext {
-  const [first] = roleList(cfg.settings)
-  const audience = cfg.settings.audience
-  return {
-    role: first.name,
-    audience,
-    authPath: cfg.settings.authPath.replace(/^\/+|\/+$/g, ''),
-    policies: [first.policy],
-    boundAudiences: [audience],
-    kvMount: cfg.settings.kvMount,
-    boundClaims: cfg.settings.boundClaims,
-    ...jobRoles(cfg)
-  }
-}
-
-/** With the roles input: every declared role, for the per-job choice by namespace, and the clients' default role. */
-function jobRoles(cfg: Config): { defaultRole: string; roles: JobRole[] } {
-  const roles = roleList(cfg.settings)
-  return {
-    defaultRole: defaultRoleName(roles),
-    roles: roles.map((r) => ({ name: r.name, namespaces: roleNamespaces(r), policies: [r.policy], boundClaims: r.boundClaims, kvMount: r.kvMount }))
-  }
+  if (r) return r
+  if (!inject) return first
+  const served = vault.roles.map((x) => `${x.name} (${roleNamespaces(x)?.join(', ') ?? 'any'})`).join('; ')
+  throw new ActionError(
+    `Job "${jobId}" is in Nomad namespace "${namespace}", and no role of the roles input serves it: ${served}. ` +
+      `Add "${namespace}" to a role's namespace, or add a role without a namespace binding.`
+  )
 }

@@ -6,8 +6,7 @@
 import type { JobSettings } from '../config.js'
 import { ActionError, HttpError } from '../errors.js'
 import { readUserFile } from '../files.js'
-import { NomadApi } from './api.js'
-import type { NomadClient } from './client.js'
+import type { NomadClient } from './nomad-client.js'
 import type { ApiJob } from './inject.js'
 import { declaredVariables, type DeclaredVariable } from './hcl.js'
 import { parseError } from './parse-error.js'
@@ -66,7 +65,7 @@ export async function loadJob(
   const declared = declaredVariables(source)
   let job: ApiJob
   try {
-    job = await new NomadApi(client).jobs().parse<ApiJob>({ JobHCL: source, Canonicalize: true, Variables: vars.text }, opts)
+    job = await client.api.jobs().parse<ApiJob>({ JobHCL: source, Canonicalize: true, Variables: vars.text }, opts)
   } catch (err) {
     if (!(err instanceof HttpError) || err.status !== 400) throw err
     // A misspelt variable often shows up as "Unset variable" for the real one: name the misspelling first.

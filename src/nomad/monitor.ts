@@ -7,7 +7,7 @@ import { FollowContext, type FollowOptions } from './follow-context.js'
 import { followAllocations } from './follow-allocations.js'
 import { findDeployment, followDeployment } from './follow-deployment.js'
 import { followEval, judgeEval } from './follow-eval.js'
-import type { NomadClient } from './client.js'
+import type { NomadClient } from './nomad-client.js'
 import { NetworkError } from '../transport/index.js'
 import type { Verdict } from './verdict.js'
 

@@ -6,8 +6,7 @@
 import * as core from '@actions/core'
 import type { NomadConnection } from '../config.js'
 import { ActionError, HttpError } from '../errors.js'
-import { NomadApi } from './api.js'
-import type { NomadClient } from './client.js'
+import type { NomadClient } from './nomad-client.js'
 import type { LoadedJob } from './jobfile.js'
 
 /** Where the run deploys a job: the connection's namespace/region override the job's (as deploy-job.ts does). */
@@ -55,7 +54,7 @@ export async function checkNamespaces(client: NomadClient, jobs: LoadedJob[]): P
     entry.files.push(loaded.file)
     byNamespace.set(key, entry)
   }
-  const api = new NomadApi(client)
+  const api = client.api
   const problems: string[] = []
   await Promise.all(
     [...byNamespace].map(async ([key, { region, files }]) => {

@@ -8,9 +8,9 @@
 import * as core from '@actions/core'
 import { ActionError, HttpError, UnexpectedAnswerError } from '../errors.js'
 import { NetworkError } from '../transport/index.js'
-import { NomadApi } from './api.js'
+import type { NomadApi } from './api.js'
 import type { Job } from './api-types.js'
-import type { AmbiguousMark, NomadClient } from './client.js'
+import type { AmbiguousMark, NomadClient } from './nomad-client.js'
 import type { ApiJob } from './inject.js'
 import { explainJobRefusal } from './job-errors.js'
 import type { Submission } from './jobfile.js'
@@ -52,7 +52,7 @@ export async function registerJob(
   opts: RegisterOptions
 ): Promise<RegisterResult> {
   const id = String(job.ID ?? '')
-  const api = new NomadApi(client)
+  const api = client.api
   const where = { namespace: opts.namespace, region: opts.region }
   if (submission && Buffer.byteLength(submission.Source) > MAX_SOURCE) {
     core.info(`The source of job "${id}" is larger than 1 MiB; Nomad keeps it only if the servers' job_max_source_size allows it.`)

@@ -2,8 +2,7 @@
  * The jobs a cancelled run had registered: after SIGINT/SIGTERM while following (src/cancel.ts), main.ts reports
  * them with verdict "registered" and their latest deployment, because Nomad carries on without the action.
  */
-import { NomadApi } from './api.js'
-import type { NomadClient } from './client.js'
+import type { NomadClient } from './nomad-client.js'
 import type { JobResult } from './result.js'
 
 /**
@@ -17,7 +16,7 @@ export async function registeredSoFar(started: JobResult[], client: NomadClient 
       j.verdict = 'registered'
       j.reason = 'The run was cancelled while following this job; the deployment continues in Nomad.'
       if (j.deploymentId || !client) return
-      const deployment = new NomadApi(client)
+      const deployment = client.api
         .jobs()
         .latestDeployment(j.jobId, { namespace: j.namespace })
         .then(

@@ -3,7 +3,7 @@
  * The follow step's Verdict is part of it, not a copy.
  */
 import type { Verdict } from './verdict.js'
-import type { PlanSummary } from './plan.js'
+import type { PlanSummary } from './plan-job.js'
 
 export interface JobResult extends Verdict {
   file: string

@@ -6,9 +6,8 @@
  * Without a deployment for the version (batch, system, no update block): its allocations decide the same way.
  */
 import * as core from '@actions/core'
-import { NomadApi } from './api.js'
 import type { Deployment, Job } from './api-types.js'
-import type { NomadClient } from './client.js'
+import type { NomadClient } from './nomad-client.js'
 import type { VaultDiagContext } from './diagnose.js'
 import type { FollowOptions } from './follow-context.js'
 import { beforeDeadline, deadlineReason, followCurrent } from './monitor.js'
@@ -27,7 +26,7 @@ export interface UnchangedOptions {
 /** Fills `result` for a job the plan found unchanged; nothing is written to Nomad. */
 export async function unchanged(client: NomadClient, result: JobResult, o: UnchangedOptions): Promise<JobResult> {
   const query = { namespace: o.namespace, region: o.region }
-  const jobs = new NomadApi(client).jobs()
+  const jobs = client.api.jobs()
   // The follow phase, and its deadline (the timeout input), begin with these reads.
   const startedAt = Date.now()
   const read = await beforeDeadline(startedAt, o.timeoutMs, (signal) =>

@@ -5,6 +5,7 @@
 import * as core from '@actions/core'
 import { bytes, OUTPUT_LIMIT } from '../bounds.js'
 import { redact } from '../transport/redact.js'
+import type { RoleSettings } from '../config.js'
 import type { JobResult } from '../nomad/result.js'
 
 export type OutputSetter = (name: string, value: string) => void
@@ -34,6 +35,11 @@ export function jobOutputs(jobs: JobResult[]): Record<string, string> {
     }
   }
   return out
+}
+
+/** The outputs `role` and `policies`: the first declared role (the only one of the single-role inputs) and its policies. */
+export function roleOutputs(roles: readonly Pick<RoleSettings, 'name' | 'policy'>[]): { role: string; policies: string } {
+  return { role: roles[0].name, policies: JSON.stringify([roles[0].policy]) }
 }
 
 export function setOutputs(values: Record<string, string>, set: OutputSetter = core.setOutput): void {

@@ -3,7 +3,9 @@
  * and for each job the plan, the verdict and per-group health. Pure: builds Markdown; main.ts writes it.
  */
 import { clip, showOnce, SUMMARY_LIMIT } from '../bounds.js'
+import type { RoleSettings } from '../config.js'
 import type { JobResult } from '../nomad/result.js'
+import { roleNamespaces } from '../role-choice.js'
 import { fitSummary } from './summary-fit.js'
 
 export interface SummaryChange {
@@ -28,16 +30,14 @@ export interface SummaryInput {
     addr: string
     authPath: string
     accessor: string
-    role: string
     keySource: string
-    policies: string[]
+    /** Every declared role, in input order (never empty): one is shown with its policies, several with their namespaces. */
+    roles: Pick<RoleSettings, 'name' | 'policy' | 'boundClaims'>[]
     changes: SummaryChange[]
     /** After a failed or cancelled run that wrote to Vault: what the rollback did to each written object. */
     rollback?: { path: string; outcome: string; reason?: string; fix?: string }[]
     /** Replaces "No changes" when the run stopped before Vault was reconciled (e.g. "Nothing was written to Vault."). */
     note?: string
-    /** The declared roles (roles input), with the Nomad namespaces each serves (null: any). */
-    roles?: { name: string; policies: string[]; namespaces: string[] | null }[]
     /** Managed roles and policies no longer declared (kept without prune). */
     undeclared?: SummaryChange[]
     prune?: boolean
@@ -103,16 +103,15 @@ function headLines(s: SummaryInput): string[] {
   out.push('| | |', '|---|---|')
   out.push(`| Vault | ${show(s.vault.addr)} |`)
   out.push(`| Auth method | ${show(s.vault.authPath)} (accessor ${show(s.vault.accessor)}) |`)
-  const roles = s.vault.roles ?? []
+  const roles = s.vault.roles
   if (roles.length > 1) {
     for (const r of roles) {
-      out.push(
-        `| Role ${show(r.name)} | policies ${r.policies.map(show).join(', ')}; namespaces ${r.namespaces ? r.namespaces.map(show).join(', ') : 'any'} |`
-      )
+      const namespaces = roleNamespaces(r)
+      out.push(`| Role ${show(r.name)} | policies ${show(r.policy)}; namespaces ${namespaces ? namespaces.map(show).join(', ') : 'any'} |`)
     }
   } else {
-    out.push(`| Role | ${show(s.vault.role)} |`)
-    out.push(`| Policies | ${s.vault.policies.map(show).join(', ')} |`)
+    out.push(`| Role | ${show(roles[0].name)} |`)
+    out.push(`| Policies | ${show(roles[0].policy)} |`)
   }
   out.push(`| Key source | ${show(s.vault.keySource)} |`)
   out.push('')

@@ -2,7 +2,7 @@
  * The `changes` output of a run: the Vault changes it planned or wrote, and after a failed or cancelled run what the
  * rollback did to each. The text form of one change (for logs) is src/vault/change-text.ts.
  */
-import type { Change } from '../vault/plan.js'
+import type { Change } from '../vault/plan-vault.js'
 import type { RollbackEntry, RollbackOutcome } from '../vault/restore.js'
 
 /** One written change in the `changes` output of a failed run, with what the rollback did to it. */

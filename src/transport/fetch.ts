@@ -4,7 +4,7 @@
  * TLS and redacted errors as Vault's and Nomad's. Only what such a library sends is supported: a string body (or none)
  * and a URL on the transport's origin; a transport failure rejects with its NetworkError/RedirectError.
  */
-import type { Transport } from './transport.js'
+import type { Transport } from './http-transport.js'
 
 /** Statuses whose answer has no body (a Response with one would throw). */
 const NO_BODY = new Set([101, 103, 204, 205, 304])

@@ -2,7 +2,7 @@
  * Human-readable lines for one planned Vault change: a header, then `field: before → after`, and a line diff for
  * policies (pure text), and logChange, which writes them to the apply log.
  */
-import type { Change } from './plan.js'
+import type { Change } from './plan-vault.js'
 
 /** Human-readable lines for one change: a header, then `field: before → after` (a line diff for policies). */
 export function formatChange(change: Change): string[] {

@@ -5,7 +5,7 @@
  */
 import type { BoundClaims, RoleSettings, VaultSettings } from '../config.js'
 import { ActionError } from '../errors.js'
-import { defaultRoleName, roleList } from '../roles.js'
+import { defaultRoleName } from '../role-choice.js'
 
 /** The literal in policy templates that stands for the JWT mount's accessor (as in `nomad setup vault`). */
 export const ACCESSOR_PLACEHOLDER = 'auth_jwt_X'
@@ -114,14 +114,8 @@ export interface DesiredPolicyEntry extends DesiredPolicy {
 export interface DesiredState {
   mount: DesiredMount
   authConfig: DesiredAuthConfig
-  /** The first declared role (the only one with the single-role inputs). */
-  role: DesiredRole
-  rolePath: string
   configPath: string
   mountPath: string
-  policyPath: string
-  /** The first declared role's policy. */
-  policy: DesiredPolicy
   /** Every declared role, in input order. */
   roles: DesiredRoleEntry[]
   /** Every policy the declared roles use, once each, in input order. */
@@ -138,12 +132,7 @@ export const CLAIM_MAPPINGS: Readonly<Record<string, string>> = Object.freeze({
   nomad_task: 'nomad_task'
 })
 
-/** The role the action wants (without bound_claims when there are none): the first declared role. */
-export function desiredRole(settings: VaultSettings): DesiredRole {
-  return desiredRoleFor(roleList(settings)[0], settings.audience)
-}
-
-/** The write body of one declared role. */
+/** The write body of one declared role (without bound_claims when there are none). */
 export function desiredRoleFor(r: RoleSettings, audience: string): DesiredRole {
   const role: DesiredRole = {
     role_type: 'jwt',
@@ -169,7 +158,7 @@ export function roleWriteBody(role: DesiredRole): Record<string, unknown> {
 
 export function desiredState(settings: VaultSettings, extra: { staticKeys?: string[] } = {}): DesiredState {
   const path = settings.authPath.replace(/^\/+|\/+$/g, '')
-  const declared = roleList(settings)
+  const declared = settings.roles
   const authConfig: DesiredAuthConfig = {
     ...keySourceFields(settings, extra.staticKeys),
     jwt_supported_algs: [...SUPPORTED_ALGS],
@@ -185,12 +174,8 @@ export function desiredState(settings: VaultSettings, extra: { staticKeys?: stri
   return {
     mount: { path, type: 'jwt', description: MOUNT_DESCRIPTION },
     authConfig,
-    role: roles[0].role,
     mountPath: `sys/auth/${path}`,
     configPath: `auth/${path}/config`,
-    rolePath: roles[0].path,
-    policyPath: policies[0].path,
-    policy: policies[0],
     roles,
     policies,
     prune: settings.prune === true

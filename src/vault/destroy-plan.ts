@@ -5,7 +5,6 @@
  * the reads are destroy-read.ts.
  */
 import type { VaultSettings } from '../config.js'
-import { roleList } from '../roles.js'
 import { MOUNT_DESCRIPTION, MOUNT_DESCRIPTION_DESTROYING, POLICY_MARKER } from './desired.js'
 
 export interface DestroyState {
@@ -43,7 +42,7 @@ export interface DestroyTarget {
 const isManagedMount = (m: DestroyState['mount']) =>
   !!m && m.type === 'jwt' && [MOUNT_DESCRIPTION, MOUNT_DESCRIPTION_DESTROYING].includes(m.description.trim())
 export const mountPathOf = (s: VaultSettings) => s.authPath.replace(/^\/+|\/+$/g, '')
-export const policyNames = (s: VaultSettings) => [...new Set(roleList(s).map((r) => r.policy))]
+export const policyNames = (s: VaultSettings) => [...new Set(s.roles.map((r) => r.policy))]
 
 /** What destroy would remove, in order: the declared roles, the roles that go with the mount, the policies, the mount. */
 export function planDestroy(state: DestroyState, s: VaultSettings): DestroyTarget[] {
@@ -56,7 +55,7 @@ export function planDestroy(state: DestroyState, s: VaultSettings): DestroyTarge
       : mountManaged
         ? 'its description says it is managed by nomad-vault-action'
         : `its description "${state.mount.description}" does not say it is managed by nomad-vault-action`
-  const declared = roleList(s).map((r) => r.name)
+  const declared = s.roles.map((r) => r.name)
   const roles: DestroyTarget[] = declared.map((name) => {
     const data = state.roles[name] ?? null
     return {

@@ -1,13 +1,12 @@
 /**
  * The reads of a `mode: destroy`, all before the first delete: the auth method, every role on it (LIST), the
  * declared roles and policies, the roles on every auth method that still name a declared policy, and the logins
- * through the auth method (entity aliases). Through the Vault client, whose requests are bounded (client.ts).
+ * through the auth method (entity aliases). Through the Vault client, whose requests are bounded (vault-client.ts).
  */
 import type { VaultSettings } from '../config.js'
 import { HttpError } from '../errors.js'
 import { mapLimit } from '../pool.js'
-import { roleList } from '../roles.js'
-import { VAULT_CONCURRENCY, type VaultApi } from './client.js'
+import { VAULT_CONCURRENCY, type VaultApi } from './vault-client.js'
 import { mountPathOf, policyNames, type DestroyState } from './destroy-plan.js'
 import { dataOf, loginsThrough, policyOf, readMounts } from './read-back.js'
 
@@ -24,7 +23,7 @@ export async function readDestroyState(api: VaultApi, s: VaultSettings): Promise
   names.forEach((n, i) => {
     policies[n] = policyOf(texts[i], api.addr, `sys/policies/acl/${n}`)
   })
-  const declared = roleList(s)
+  const declared = s.roles
   const state: DestroyState = { mount, roles: {}, policies, mountRoles: [], policyUsers: {}, unchecked: [], logins: 0 }
   // Roles only exist under a JWT mount (another type would answer something else at that path).
   if (mount?.type === 'jwt') {

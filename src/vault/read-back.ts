@@ -3,9 +3,9 @@
  * of an object, the entity aliases of a mount. An answer that is not what Vault answers there (null, a list, `{}`,
  * a field of the wrong type) is a MalformedAnswerError naming Vault, the method and the path, never "absent".
  */
-import type { CurrentMount } from './plan.js'
-import type { VaultApi, VaultSecret } from './client.js'
-import { MalformedAnswerError } from './errors.js'
+import type { CurrentMount } from './plan-vault.js'
+import type { VaultApi, VaultSecret } from './vault-client.js'
+import { MalformedAnswerError } from './vault-errors.js'
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 

@@ -4,10 +4,9 @@
  */
 import type { VaultSettings } from '../config.js'
 import { HttpError } from '../errors.js'
-import { roleList } from '../roles.js'
-import type { VaultApi } from './client.js'
+import type { VaultApi } from './vault-client.js'
 import { MOUNT_DESCRIPTION, POLICY_MARKER } from './desired.js'
-import type { CurrentState, UndeclaredState } from './plan.js'
+import type { CurrentState, UndeclaredState } from './plan-vault.js'
 import { dataOf, parseMounts, policyOf } from './read-back.js'
 
 /**
@@ -18,9 +17,9 @@ import { dataOf, parseMounts, policyOf } from './read-back.js'
  */
 export async function readCurrentState(api: VaultApi, settings: VaultSettings): Promise<CurrentState> {
   const path = settings.authPath.replace(/^\/+|\/+$/g, '')
-  const declared = roleList(settings)
+  const declared = settings.roles
   const policyNames = [...new Set(declared.map((r) => r.policy))]
-  const listRoles = settings.roles !== undefined || settings.prune === true
+  const listRoles = settings.rolesInput || settings.prune === true
   const soft = <T>(p: Promise<T>) =>
     p.then(
       (value) => ({ ok: true as const, value }),
@@ -55,8 +54,6 @@ export async function readCurrentState(api: VaultApi, settings: VaultSettings): 
   return {
     mount,
     authConfig: mount ? dataOf(configRes, api.addr, `auth/${path}/config`) : null,
-    role: roles[declared[0].name],
-    policy: policies[declared[0].policy],
     roles,
     policies,
     ...(listRoles && mount ? { undeclared: await readUndeclared(api, path, extra, policyNames) } : {})

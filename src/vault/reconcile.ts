@@ -9,18 +9,17 @@
 import * as core from '@actions/core'
 import type { Config } from '../config.js'
 import { CancelledError } from '../cancel.js'
-import { ActionError, HttpError } from '../errors.js'
+import { ActionError, HttpError, withNote } from '../errors.js'
 import type { TlsSettings as TlsOptions } from '../transport/index.js'
 import { fetchJwks, jwksToPem, runnerJwksTls } from '../keys/jwks.js'
-import { createVaultApi, type VaultApi, type VaultRequestEvent } from './client.js'
+import { createVaultApi, type VaultApi, type VaultRequestEvent } from './vault-client.js'
 import { desiredState } from './desired.js'
-import { roleList, roleNamespaces } from '../roles.js'
 import { formatChange, logChange } from './change-text.js'
 import { checkRequestStrings } from './limits.js'
 import { enableMount, mountAfterEnable, writeFreshMount } from './mount-writes.js'
 import { readCurrentState } from './read-state.js'
 import { ConcurrentChangeError, VanishedError, verifyEndState } from './verify.js'
-import { BeingDestroyedError, planUndeclared, planVault, writeOrder, type Change, type CurrentState } from './plan.js'
+import { BeingDestroyedError, planUndeclared, planVault, writeOrder, type Change, type CurrentState } from './plan-vault.js'
 import type { RollbackEntry } from './restore.js'
 import { VaultTransaction } from './transaction.js'
 
@@ -33,13 +32,7 @@ export interface VaultResult {
   planned: Change[]
   /** true when changes were written to Vault (false in a dry run and when there was nothing to do). */
   applied: boolean
-  /** Token policies the role grants (the first declared role). */
-  policies: string[]
   authPath: string
-  /** The first declared role (the only one with the single-role inputs). */
-  role: string
-  /** Every declared role with its policies and the Nomad namespaces it is bound to (null: any). */
-  roles: { name: string; policies: string[]; namespaces: string[] | null }[]
   /** Managed roles and policies that are no longer declared: removed with prune (then also in changes), else kept. */
   undeclared: Change[]
   /** Set when the run failed or was cancelled after writing: what happened to each written object. */
@@ -90,10 +83,7 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
     changes,
     planned,
     applied,
-    policies: [...desired.role.token_policies],
     authPath: desired.mount.path,
-    role: desired.roles[0].name,
-    roles: roleList(settings).map((r) => ({ name: r.name, policies: [r.policy], namespaces: roleNamespaces(r) })),
     undeclared
   })
   const tooBig = checkRequestStrings(desired.authConfig, `auth config write (POST ${desired.configPath})`, 'The keys of the key source')
@@ -148,13 +138,15 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
       await tx.write(change, state)
     }
     await verifyEndState(readCurrentState(api, settings), desired, log)
-  } catch (err) {
+  } catch (thrown) {
     const written = tx.written
     // Another run's work (a change, or a destroy): undoing this run's writes would not put anything right.
-    const conflict = err instanceof ConcurrentChangeError || err instanceof VanishedError || err instanceof BeingDestroyedError
-    if (current.mount && err instanceof HttpError && err.status === 404 && /no handler for route/i.test(err.serverMessage)) {
-      err.message += ` The auth method "${desired.mount.path}" existed when this run read it: another run (a mode: destroy?) disabled it meanwhile.`
-    }
+    const conflict = thrown instanceof ConcurrentChangeError || thrown instanceof VanishedError || thrown instanceof BeingDestroyedError
+    const vanished =
+      current.mount && thrown instanceof HttpError && thrown.status === 404 && /no handler for route/i.test(thrown.serverMessage)
+        ? ` The auth method "${desired.mount.path}" existed when this run read it: another run (a mode: destroy?) disabled it meanwhile.`
+        : ''
+    const err = vanished ? withNote(thrown, vanished) : thrown
     const rollback = written.length > 0 && !conflict ? await tx.rollback() : undefined
     throw attachOutcome(err, { ...result(tx.accessor, written, written.length > 0), rollback })
   }
@@ -164,16 +156,17 @@ export async function reconcileVault(cfg: Config, opts: ReconcileOptions = {}): 
 
 const OUTCOME = Symbol('vaultOutcome')
 
-function attachOutcome(err: unknown, outcome: VaultResult): unknown {
-  if (!(err instanceof Error)) return err
-  ;(err as Error & { [OUTCOME]?: VaultResult })[OUTCOME] = outcome
+/** The error of a failed reconcile, carrying its outcome (vaultOutcomeOf); after a rollback, a new error that says what it did. */
+function attachOutcome(thrown: unknown, outcome: VaultResult): unknown {
+  if (!(thrown instanceof Error)) return thrown
   const kept = outcome.rollback?.filter((r) => r.outcome === 'kept') ?? []
-  if (outcome.rollback && outcome.rollback.length > 0) {
-    err.message +=
-      kept.length === 0
-        ? ` Vault was put back as it was before the run (${outcome.rollback.length} object(s) restored).`
-        : ` Vault could NOT be fully put back: ${kept.map((k) => `${k.path} (${k.reason})`).join('; ')}. The step summary gives the command to fix each.`
-  }
+  const note = !outcome.rollback?.length
+    ? ''
+    : kept.length === 0
+      ? ` Vault was put back as it was before the run (${outcome.rollback.length} object(s) restored).`
+      : ` Vault could NOT be fully put back: ${kept.map((k) => `${k.path} (${k.reason})`).join('; ')}. The step summary gives the command to fix each.`
+  const err = note ? withNote(thrown, note) : thrown
+  ;(err as Error & { [OUTCOME]?: VaultResult })[OUTCOME] = outcome
   return err
 }
 

@@ -2,10 +2,10 @@
  * What putting a written Vault object back means: the journal entry of a write, the outcome of undoing it, the
  * bodies that restore a config or a role as it was read, and the vault CLI command that does it by hand.
  */
-import { ActionError } from '../errors.js'
-import { roleWriteBody, type DesiredRoleEntry, type DesiredState } from './desired.js'
+import { InternalError } from '../errors.js'
+import { roleWriteBody, type DesiredRole, type DesiredRoleEntry, type DesiredState } from './desired.js'
 import { isEmpty } from './normalise.js'
-import { ROLE_FIELDS, type Change } from './plan.js'
+import { ROLE_FIELDS, type Change } from './plan-vault.js'
 
 export type RollbackOutcome = 'restored' | 'deleted' | 'disabled' | 'kept'
 
@@ -31,7 +31,7 @@ export interface JournalEntry {
 /** The declared role written at `path`. */
 export function roleAt(desired: DesiredState, path: string): DesiredRoleEntry {
   const entry = desired.roles.find((r) => r.path === path)
-  if (!entry) throw new ActionError(`Internal error: ${path} is not a declared role.`)
+  if (!entry) throw new InternalError(`${path} is not a declared role.`)
   return entry
 }
 
@@ -61,7 +61,7 @@ export function configRestoreBody(before: Record<string, unknown>): Record<strin
 }
 
 /** A role write changes only the fields sent: send back the managed fields as they were (empty ones cleared). */
-export function roleRestoreBody(before: Record<string, unknown>, role: DesiredState['role']): Record<string, unknown> {
+export function roleRestoreBody(before: Record<string, unknown>, role: DesiredRole): Record<string, unknown> {
   const written = roleWriteBody(role)
   const out: Record<string, unknown> = {}
   for (const { field, kind } of ROLE_FIELDS) {

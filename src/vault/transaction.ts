@@ -5,12 +5,12 @@
  * mount is disabled only when this run's own POST created it, nothing else configured it, and nobody logged in
  * through it.
  */
-import { ActionError } from '../errors.js'
-import type { VaultApi } from './client.js'
+import { InternalError } from '../errors.js'
+import type { VaultApi } from './vault-client.js'
 import { roleWriteBody, type DesiredState } from './desired.js'
 import { equal, normalisePolicy } from './normalise.js'
 import { loginsThrough, readMounts } from './read-back.js'
-import { CONFIG_FIELDS, ROLE_FIELDS, currentPolicy, currentRole, type Change, type CurrentState } from './plan.js'
+import { CONFIG_FIELDS, ROLE_FIELDS, currentPolicy, currentRole, type Change, type CurrentState } from './plan-vault.js'
 import { configRestoreBody, fixFor, roleAt, roleRestoreBody, type JournalEntry, type RollbackEntry } from './restore.js'
 
 export class VaultTransaction {
@@ -53,7 +53,7 @@ export class VaultTransaction {
     if (change.action === 'delete') {
       const name = change.path.slice(change.path.lastIndexOf('/') + 1)
       const old = change.resource === 'role' ? before.undeclared?.roles[name] : before.undeclared?.policies[name]
-      if (old === undefined) throw new ActionError(`Internal error: ${change.path} is to be deleted but was not read.`)
+      if (old === undefined) throw new InternalError(`${change.path} is to be deleted but was not read.`)
       return this.remove(change, old)
     }
     this.journal.push(await this.send(change, before))
@@ -73,25 +73,26 @@ export class VaultTransaction {
   /** Sends one write; resolves the journal entry for it. */
   private async send(change: Change, before: CurrentState): Promise<JournalEntry> {
     const d = this.desired
-    if (change.action === 'delete') throw new ActionError(`Internal error: ${change.path} is a delete, which write() journals before sending.`)
+    if (change.action === 'delete') throw new InternalError(`${change.path} is a delete, which write() journals before sending.`)
     switch (change.resource) {
       case 'auth-config':
         await this.api.write(change.path, d.authConfig)
         return { change, before: before.authConfig }
       case 'policy': {
-        if (!this.accessor) throw new ActionError(`Internal error: the accessor of auth-path "${d.mount.path}" is unknown.`)
-        const policy = d.policies.find((p) => p.path === change.path) ?? d.policy
+        if (!this.accessor) throw new InternalError(`the accessor of auth-path "${d.mount.path}" is unknown.`)
+        const policy = d.policies.find((p) => p.path === change.path)
+        if (!policy) throw new InternalError(`${change.path} is not a policy this run declares.`)
         const text = policy.text(this.accessor)
         await this.api.write(change.path, { policy: text })
-        return { change, before: currentPolicy(before, d, policy.name), written: text }
+        return { change, before: currentPolicy(before, policy.name), written: text }
       }
       case 'role': {
         const entry = roleAt(this.desired, change.path)
         await this.api.write(change.path, roleWriteBody(entry.role))
-        return { change, before: currentRole(before, d, entry.name) }
+        return { change, before: currentRole(before, entry.name) }
       }
       case 'auth-mount':
-        throw new ActionError('Internal error: the mount is enabled by reconcile.ts (enableMount).')
+        throw new InternalError('the mount is enabled by reconcile.ts (enableMount).')
     }
   }
 

@@ -6,10 +6,9 @@
  */
 import type { VaultSettings } from '../config.js'
 import { ActionError } from '../errors.js'
-import { roleList } from '../roles.js'
-import type { VaultApi } from './client.js'
+import type { VaultApi } from './vault-client.js'
 import { MOUNT_DESCRIPTION_DESTROYING, type DesiredState } from './desired.js'
-import { planVault, type Change, type CurrentState } from './plan.js'
+import { planVault, type Change, type CurrentState } from './plan-vault.js'
 import { dataOf, readMounts } from './read-back.js'
 
 /** Another run or a person changed an object while this run was writing: nothing is rolled back. */
@@ -85,7 +84,7 @@ export async function confirmVault(api: VaultApi, settings: VaultSettings, acces
       `the auth method sys/auth/${path} with accessor ${accessor} (it was enabled again, as ${mount.accessor}, which the policies do not name)`
     )
   } else {
-    const names = roleList(settings).map((r) => `auth/${path}/role/${r.name}`)
+    const names = settings.roles.map((r) => `auth/${path}/role/${r.name}`)
     const roles = await Promise.all(names.map((p) => api.read(p)))
     names.forEach((p, i) => {
       if (!dataOf(roles[i], api.addr, p)) gone.push(`role ${p}`)

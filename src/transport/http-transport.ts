@@ -10,13 +10,13 @@
  *   else is a RedirectError naming the Location, so a token never leaves the configured origin or HTTPS;
  * - proxies from HTTPS_PROXY/HTTP_PROXY/NO_PROXY (proxy.ts) and TLS with a CA, a client certificate and key,
  *   and a server-name override;
- * - errors: NetworkError/RedirectError with one message per failure kind (errors.ts), redacted.
+ * - errors: NetworkError/RedirectError with one message per failure kind (http-errors.ts), redacted.
  */
 import * as http from 'node:http'
 import * as https from 'node:https'
 import type { Socket } from 'node:net'
 import * as tls from 'node:tls'
-import { classifyNetworkError, NetworkError, networkMessage, RedirectError, transientKind, type ServerInputs } from './errors.js'
+import { classifyNetworkError, NetworkError, networkMessage, RedirectError, transientKind, type ServerInputs } from './http-errors.js'
 import { connectTunnel, proxyAuthorization, proxyFor } from './proxy.js'
 import { redact, safeUrl } from './redact.js'
 import { backoffMs, currentRunBudget, mayRetry, retryDefaults, sleep, TRANSIENT_STATUSES, type RetryPolicy } from './retry.js'

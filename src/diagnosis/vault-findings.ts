@@ -7,7 +7,7 @@ import { errorMessage } from '../errors.js'
 import { keyFingerprint } from '../keys/jwks.js'
 import type { DesiredState } from '../vault/desired.js'
 import { normalisePem } from '../vault/normalise.js'
-import { planUndeclared, planVault, type Change, type CurrentState } from '../vault/plan.js'
+import { planUndeclared, planVault, type Change, type CurrentState } from '../vault/plan-vault.js'
 import type { Finding } from './findings.js'
 
 /** One signing key Nomad publishes, with its PEM when it could be converted. */
@@ -212,7 +212,9 @@ function algorithmFindings(input: VaultCheckInput): Finding[] {
 }
 
 function audienceFindings(input: VaultCheckInput): Finding[] {
-  const role = input.current.role
+  // The first declared role: every declared role carries the same bound_audiences.
+  const name = input.settings.roles[0].name
+  const role = input.current.roles[name]
   if (!role) return []
   const raw = role.bound_audiences
   const bound = Array.isArray(raw) ? raw.map(String) : typeof raw === 'string' && raw ? raw.split(',') : []
@@ -224,7 +226,7 @@ function audienceFindings(input: VaultCheckInput): Finding[] {
       severity: 'error',
       check: 'audience',
       message:
-        `Role "${input.settings.role}" accepts the audience(s) ${JSON.stringify(bound)}, but the Nomad servers' vault.default_identity.aud is ` +
+        `Role "${name}" accepts the audience(s) ${JSON.stringify(bound)}, but the Nomad servers' vault.default_identity.aud is ` +
         `${JSON.stringify(input.serverAudiences)}: tasks fail with "invalid audience (aud) claim" (nomad#25079).`,
       fix: `Make them match: set the input audience to the servers' value, or put aud = ["${input.settings.audience}"] in the servers' default_identity (see the output nomad-server-config).`,
       evidence: { roleBoundAudiences: bound, serverDefaultIdentityAud: input.serverAudiences }

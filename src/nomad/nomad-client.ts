@@ -13,6 +13,7 @@
 import type { NomadConnection } from '../config.js'
 import { HttpError, UnexpectedAnswerError } from '../errors.js'
 import { redact, Transport, TRANSIENT_STATUSES, type ServerInputs, type TransportResponse } from '../transport/index.js'
+import { NomadApi } from './api.js'
 
 export type QueryValue = string | number | boolean | undefined
 export type Query = Record<string, QueryValue>
@@ -87,6 +88,8 @@ export interface AmbiguousMark {
 
 export class NomadClient {
   readonly transport: Transport
+  /** The typed API over this client (api.ts): every Nomad call goes through it, built once per client. */
+  readonly api: NomadApi
   private readonly timeoutMs: number
 
   constructor(
@@ -107,6 +110,7 @@ export class NomadClient {
       onRequest: options.onRequest,
       secrets: () => [conn.token, conn.clientKey]
     })
+    this.api = new NomadApi(this)
   }
 
   /** The namespace that calls use unless overridden ('' = the job's own / "default"). */

@@ -53,28 +53,21 @@ export interface CurrentState {
   mount: CurrentMount | null
   /** `data` of GET auth/<path>/config */
   authConfig: Record<string, unknown> | null
-  /** `data` of GET auth/<path>/role/<role> */
-  role: Record<string, unknown> | null
-  /** `data.policy` of GET sys/policies/acl/<name> */
-  policy: string | null
-  /** Every declared role by name (absent: only `role`, the first declared role, was read). */
-  roles?: Record<string, Record<string, unknown> | null>
-  /** Every declared policy by name (absent: only `policy`, the first role's policy, was read). */
-  policies?: Record<string, string | null>
+  /** Every declared role by name: `data` of GET auth/<path>/role/<role> (null: does not exist). */
+  roles: Record<string, Record<string, unknown> | null>
+  /** Every declared policy by name: `data.policy` of GET sys/policies/acl/<name> (null: does not exist). */
+  policies: Record<string, string | null>
   undeclared?: UndeclaredState
 }
 
 /** What Vault has for the declared role `name` (null: does not exist). */
-export function currentRole(current: CurrentState, desired: DesiredState, name: string): Record<string, unknown> | null {
-  if (!current.mount) return null
-  if (current.roles && name in current.roles) return current.roles[name]
-  return name === desired.roles[0].name ? current.role : null
+export function currentRole(current: CurrentState, name: string): Record<string, unknown> | null {
+  return current.mount && Object.hasOwn(current.roles, name) ? current.roles[name] : null
 }
 
 /** What Vault has for the declared policy `name` (null: does not exist). */
-export function currentPolicy(current: CurrentState, desired: DesiredState, name: string): string | null {
-  if (current.policies && name in current.policies) return current.policies[name]
-  return name === desired.policies[0].name ? (current.policy ?? null) : null
+export function currentPolicy(current: CurrentState, name: string): string | null {
+  return Object.hasOwn(current.policies, name) ? current.policies[name] : null
 }
 
 export interface FieldSpec {
@@ -148,7 +141,7 @@ export function planVault(current: CurrentState, desired: DesiredState): Change[
 
   for (const p of desired.policies) {
     const policyText = p.text(mount?.accessor ?? '')
-    const have = currentPolicy(current, desired, p.name)
+    const have = currentPolicy(current, p.name)
     if (have === null || have === undefined) {
       changes.push({ resource: 'policy', action: 'create', path: p.path, diff: [{ field: 'policy', before: undefined, after: policyText }] })
     } else if (normalisePolicy(have) !== normalisePolicy(policyText)) {
@@ -157,13 +150,7 @@ export function planVault(current: CurrentState, desired: DesiredState): Change[
   }
 
   for (const r of desired.roles) {
-    const roleChange = compareResource(
-      'role',
-      r.path,
-      currentRole(current, desired, r.name),
-      r.role as unknown as Record<string, unknown>,
-      ROLE_FIELDS
-    )
+    const roleChange = compareResource('role', r.path, currentRole(current, r.name), r.role as unknown as Record<string, unknown>, ROLE_FIELDS)
     if (roleChange) changes.push(roleChange)
   }
   if (desired.prune) changes.push(...planUndeclared(current, desired))
@@ -227,7 +214,7 @@ function compareResource(
  * - deletes (prune) last: the undeclared roles, then their policies (no role uses them any more).
  */
 export function writeOrder(changes: Change[], current: CurrentState): Change[] {
-  const liveRoles = current.mount ? [current.role, ...Object.values(current.roles ?? {}), ...Object.values(current.undeclared?.roles ?? {})] : []
+  const liveRoles = current.mount ? [...Object.values(current.roles), ...Object.values(current.undeclared?.roles ?? {})] : []
   const live = new Set(liveRoles.flatMap((r) => (Array.isArray(r?.token_policies) ? r.token_policies.map(String) : [])))
   const rank = (c: Change): number => {
     if (c.action === 'delete') return c.resource === 'role' ? 5 : 6

@@ -3,8 +3,7 @@
  * of it, plus placement-failure text shared with the monitor (AllocationMetric → words).
  */
 import { ActionError, HttpError } from '../errors.js'
-import { NomadApi } from './api.js'
-import type { NomadClient } from './client.js'
+import type { NomadClient } from './nomad-client.js'
 import type { ApiJob } from './inject.js'
 import { explainJobRefusal, type RefusalContext } from './job-errors.js'
 import type { AllocationMetric } from './api-types.js'
@@ -58,7 +57,7 @@ export async function planJob(client: NomadClient, job: ApiJob, opts: PlanOption
   const id = String(job.ID ?? '')
   let res: PlanResponse
   try {
-    res = await new NomadApi(client)
+    res = await client.api
       .jobs()
       .plan<ApiJob, PlanResponse>(
         id,

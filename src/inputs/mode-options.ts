@@ -1,6 +1,6 @@
 /**
  * The `mode` input and the inputs that only some modes read (fail-on-warning, force, probe-*). Read with the common
- * inputs (src/inputs.ts), so that the checks can name the conflicting input and every problem is reported at once.
+ * inputs (src/inputs/read-inputs.ts), so that the checks can name the conflicting input and every problem is reported at once.
  *
  * - deploy (default): Vault, the agent blocks, then the job(s). Without `job` it stops after the agent blocks, as
  *   before; mode: setup says so explicitly.

@@ -5,7 +5,7 @@
  *
  * Only explicit settings are used: node-vault falls back to VAULT_ADDR, VAULT_TOKEN, VAULT_NAMESPACE,
  * VAULT_PREFIX and VAULT_SKIP_VERIFY for every falsy option, so every one of them is overwritten after
- * construction. Errors are mapped by errors.ts (path, status, the server's own message and the fix). No message
+ * construction. Errors are mapped by vault-errors.ts (path, status, the server's own message and the fix). No message
  * ever contains a token or a request body.
  *
  * node-vault (with tv4, mustache and debug) is loaded with import() on the first request: the bundle keeps it in a
@@ -17,7 +17,7 @@ import { ActionError, HttpError } from '../errors.js'
 import { trimTrailingSlashes } from '../paths.js'
 import { limiter } from '../pool.js'
 import { Transport, type TransportResponse } from '../transport/index.js'
-import { MalformedAnswerError, MountInUseError, serverMessage, toVaultError, VAULT_INPUTS } from './errors.js'
+import { MalformedAnswerError, MountInUseError, serverMessage, toVaultError, VAULT_INPUTS } from './vault-errors.js'
 
 /** Requests one client has in flight at most: the rest wait (10,000 roles must not open 10,000 sockets at once). */
 export const VAULT_CONCURRENCY = 16

@@ -7,22 +7,22 @@
 import * as core from '@actions/core'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { authConflicts, readAuthInputs } from './auth/inputs.js'
-import type { Config, RoleSettings } from './config.js'
-import { ValidationErrors } from './errors.js'
-import { fileAccessFromEnv } from './files.js'
-import { readGitHubOptions, type GitHubOptions } from './github/options.js'
-import { Collector, envInputReader, type InputReader } from './inputs/collector.js'
-import { readNomadConnection, readTransportSettings, readVaultConnection } from './inputs/connections.js'
-import { readJobSettings } from './inputs/job.js'
-import { readRoles } from './inputs/roles.js'
-import { readVaultSettings } from './inputs/vault-settings.js'
-import { readModeOptions, type ModeOptions } from './inputs/modes.js'
+import { authConflicts, readAuthInputs } from '../auth/sign-in-inputs.js'
+import type { Config, VaultSettings } from '../config.js'
+import { ValidationErrors } from '../errors.js'
+import { fileAccessFromEnv } from '../files.js'
+import { readGitHubOptions, type GitHubOptions } from '../github/options.js'
+import { Collector, envInputReader, type InputReader } from './collector.js'
+import { readNomadConnection, readTransportSettings, readVaultConnection } from './connections.js'
+import { readJobSettings } from './job.js'
+import { readRoles } from './roles.js'
+import { readVaultSettings } from './vault-settings.js'
+import { readModeOptions, type ModeOptions } from './mode-options.js'
 
-export { envInputReader, type InputReader } from './inputs/collector.js'
-export { normaliseAuthPath } from './inputs/rules.js'
-export { parseVariables } from './inputs/job.js'
-export { parseBoundClaims } from './inputs/vault-settings.js'
+export { envInputReader, type InputReader } from './collector.js'
+export { normaliseAuthPath } from './rules.js'
+export { parseVariables } from './job.js'
+export { parseBoundClaims } from './vault-settings.js'
 
 /** Everything a run reads from its inputs. */
 export interface RunInputs {
@@ -31,18 +31,6 @@ export interface RunInputs {
   github: GitHubOptions
   /** The inputs read (every input of the schema). */
   seen: ReadonlySet<string>
-}
-
-function firstRole(r: RoleSettings): Partial<Config['settings']> {
-  return {
-    role: r.name,
-    policy: r.policy,
-    kvMount: r.kvMount,
-    policyText: r.policyText,
-    boundClaims: r.boundClaims,
-    tokenType: r.tokenType,
-    tokenPeriodSeconds: r.tokenPeriodSeconds
-  }
 }
 
 /** Reads and checks every input; throws one ValidationErrors with every problem. */
@@ -58,11 +46,12 @@ export function readInputs(read: InputReader = envInputReader, env: NodeJS.Proce
   // 'allow-outside-workspace': policy-file, job and var-files may then be anywhere on the runner.
   const fileAccess = fileAccessFromEnv(c.bool('allow-outside-workspace'), env)
   const single = readVaultSettings(c, nomad.addr, fileAccess)
-  const roles = readRoles(c, single, fileAccess)
-  // With roles, the single-role fields describe the first declared role (summary, outputs, check messages).
-  const settings = {
-    ...single,
-    ...(roles ? { roles, ...firstRole(roles[0]) } : {}),
+  const declared = readRoles(c, { ...single.role, authPath: single.mount.authPath }, fileAccess)
+  // Below the parser there is only the list: the single-role inputs are a list of one.
+  const settings: VaultSettings = {
+    ...single.mount,
+    roles: declared ?? [single.role],
+    rolesInput: declared !== undefined,
     prune: c.bool('prune')
   }
   const job = readJobSettings(c, nomad.addr, fileAccess)
