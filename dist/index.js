@@ -1,2 +1,2 @@
 import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);
-import{i,j as a,m as o}from"./chunks/chunk-5BMVP6K6.js";import{t}from"./chunks/chunk-5IW2THUO.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-BNOVZLF4.js"),{cancelled:s}=await e();s&&process.exit(1)}
+import{i,j as a,m as o}from"./chunks/chunk-5BMVP6K6.js";import{t}from"./chunks/chunk-5IW2THUO.js";import"./chunks/chunk-VPABT5YR.js";import"./chunks/chunk-TUK7PVCN.js";t();if(a())await o();else{i();let{run:e}=await import("./chunks/main-IGWJFVE4.js"),{cancelled:s}=await e();s&&process.exit(1)}

@@ -3,6 +3,7 @@
  * only a plan-id, the id's segments tell which part differs (the target, Vault, or which job); given the plan file,
  * the difference is shown object by object, before and after. Pure.
  */
+import { clip } from '../bounds.js'
 import { canonicalJson, computePlanId, digestableJob, PLAN_ID_RE, type JobPlan, type PlanDocument, type VaultPlanChange } from './plan-doc.js'
 
 /** At most this many differences of one job's JSON are listed. */
@@ -124,5 +125,5 @@ function jsonDifferences(a: unknown, b: unknown, at: string, skip: string[] = []
 
 function show(v: unknown): string {
   const text = v === undefined ? '(absent)' : JSON.stringify(v)
-  return text.length > MAX_VALUE ? `${text.slice(0, MAX_VALUE)}…` : text
+  return clip(text, MAX_VALUE)
 }
